@@ -1,0 +1,86 @@
+//! One run: a program driving the simulated robot in a scenario with a seed.
+
+use qiming_runtime::{Flow, Limits, Program, Robot, RunReport};
+use qiming_sim::{Blocking, Replay, Scenario, Sim, SimOptions, SimSummary};
+
+/// The simulator seen through the runtime's robot interface.
+pub struct SimRobot {
+    pub sim: Sim,
+}
+
+fn flow(b: Blocking) -> Flow {
+    match b {
+        Blocking::Done => Flow::Continue,
+        Blocking::TimeUp => Flow::TimeUp,
+    }
+}
+
+impl Robot for SimRobot {
+    fn tick_hz(&self) -> u32 {
+        qiming_sim::TICK_HZ
+    }
+    fn ticks(&self) -> u64 {
+        self.sim.tick()
+    }
+    fn max_ticks(&self) -> u64 {
+        self.sim.max_ticks()
+    }
+    fn advance(&mut self, ticks: u64) {
+        self.sim.step_n(ticks);
+    }
+    fn motors(&mut self, left: f64, right: f64) {
+        self.sim.set_motors(left, right);
+    }
+    fn wait(&mut self, seconds: f64) -> Flow {
+        flow(self.sim.wait(seconds))
+    }
+    fn forward(&mut self, metres: f64) -> Flow {
+        flow(self.sim.forward(metres))
+    }
+    fn turn(&mut self, degrees: f64) -> Flow {
+        flow(self.sim.turn(degrees))
+    }
+    fn distance(&mut self, name: &str) -> Result<f64, String> {
+        self.sim.distance(name).map_err(|e| e.to_string())
+    }
+    fn line(&mut self, name: &str) -> Result<f64, String> {
+        self.sim.line(name).map_err(|e| e.to_string())
+    }
+    fn color(&mut self, name: &str) -> Result<&'static str, String> {
+        self.sim.color(name).map_err(|e| e.to_string())
+    }
+    fn bumper(&mut self, name: &str) -> Result<bool, String> {
+        self.sim.bumper(name).map_err(|e| e.to_string())
+    }
+    fn heading(&mut self) -> f64 {
+        self.sim.heading()
+    }
+    fn output(&mut self, text: &str) {
+        self.sim.record_output(text);
+    }
+}
+
+/// How to run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub seed: u64,
+    pub limits: Limits,
+    /// Record a full replay.
+    pub replay: bool,
+}
+
+/// A finished run: the runtime's report, the world's summary, maybe a replay.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub report: RunReport,
+    pub sim: SimSummary,
+    pub replay: Option<Replay>,
+}
+
+/// Runs `program` in `scenario`. Never fails: a bad program is an outcome.
+pub fn run_program(program: &Program, scenario: &Scenario, options: &RunOptions) -> RunResult {
+    let sim = Sim::new(scenario, options.seed, SimOptions { record_replay: options.replay });
+    let (report, robot) = qiming_runtime::run(program, SimRobot { sim }, &options.limits);
+    let (summary, replay) = robot.sim.finish(Some(program.sha256_hex()));
+    RunResult { report, sim: summary, replay }
+}

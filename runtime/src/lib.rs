@@ -1,0 +1,65 @@
+//! Qiming's sandbox: runs untrusted student programs against a robot, in virtual time.
+//!
+//! A [`Program`] is Rhai source or a WebAssembly module (binary or text). [`run`]
+//! executes it against anything implementing [`Robot`] — the runtime knows the
+//! robot *interface*, not the world behind it — under hard [`Limits`], and
+//! always returns a [`RunReport`] whose [`Outcome`] says how the run ended. A
+//! student's failing program is an outcome, never an `Err` and never a panic.
+//!
+//! ## Virtual time
+//! Simulated time advances only in lockstep with the program. Blocking calls
+//! (`wait`, `forward`, `turn`) advance it explicitly; in between, executing
+//! code advances it at a fixed rate — a *virtual CPU* of
+//! [`Limits::rhai_ops_per_tick`] Rhai operations or [`Limits::wasm_fuel_per_tick`]
+//! units of WebAssembly fuel per simulation tick. The world is caught up inside
+//! the program's own host calls (a program cannot observe the world between
+//! calls), so a run is single-threaded, needs no handshakes and costs the same
+//! on every machine whatever its load.
+//!
+//! ## No ambient authority
+//! Programs get the robot functions and nothing else: no files, network,
+//! environment, clock or randomness. See `docs/programs.md` for the student
+//! API and `docs/wasm-abi.md` for the WebAssembly ABI.
+
+mod cache;
+mod limits;
+mod outcome;
+mod program;
+mod rhai_run;
+mod robot;
+mod wasm_run;
+
+pub use limits::Limits;
+pub use outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport};
+pub use program::{Language, Program, ProgramLoadError};
+pub use robot::{Flow, Robot};
+
+/// Runs `program` against `robot` until it finishes, its time is up, it hits a
+/// limit or fails. Never panics on account of the program; the robot is
+/// handed back so the caller can read the world's final state.
+pub fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
+    if program.source.len() > limits.program_bytes {
+        let report = RunReport::new(Outcome::Limit {
+            limit: LimitKind::ProgramSize,
+            message: format!(
+                "the program is {} bytes; the limit is {} bytes",
+                program.source.len(),
+                limits.program_bytes
+            ),
+        });
+        return (report, robot);
+    }
+    match program.language {
+        Language::Rhai => rhai_run::run(program, robot, limits),
+        Language::Wasm => wasm_run::run(program, robot, limits),
+    }
+}
+
+/// Compiles (or fetches from the cache) without running: lets graders and
+/// benches pay compilation once, and reports compile errors early.
+pub fn prepare(program: &Program, limits: &Limits) -> Option<ProgramError> {
+    match program.language {
+        Language::Rhai => rhai_run::prepare(program, limits).err(),
+        Language::Wasm => wasm_run::prepare(program, limits).err(),
+    }
+}

@@ -1,0 +1,478 @@
+//! Running Rhai scripts: one immutable engine per limit set, cached ASTs, virtual time.
+//!
+//! The engine starts from `Engine::new_raw()` with only the standard package
+//! (no time, no modules, `eval` disabled) and every limit set. While a script
+//! runs, the run's state (robot, output, clock bookkeeping) lives in a
+//! thread-local: registered functions are plain functions of a shared engine,
+//! and a run is confined to the thread that started it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use rhai::packages::{Package, StandardPackage};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, NativeCallContext, OptimizationLevel, ParseErrorType, Position};
+
+use crate::cache::BoundedCache;
+use crate::limits::Limits;
+use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
+use crate::program::Program;
+use crate::robot::{Flow, Robot};
+
+/// Engine settings that depend on limits; runs with equal keys share an engine.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct EngineKey {
+    call_depth: usize,
+    expression_depth: usize,
+    string_bytes: usize,
+    array_len: usize,
+    map_len: usize,
+}
+
+impl EngineKey {
+    fn of(l: &Limits) -> Self {
+        EngineKey {
+            call_depth: l.call_depth,
+            expression_depth: l.expression_depth,
+            string_bytes: l.string_bytes,
+            array_len: l.array_len,
+            map_len: l.map_len,
+        }
+    }
+}
+
+/// Termination tokens passed through `on_progress`.
+const STOP_TIME_UP: i64 = 1;
+const STOP_WALL_CLOCK: i64 = 2;
+const STOP_OUTPUT: i64 = 3;
+
+/// How often (in operations) the wall-clock backstop is checked.
+const WALL_CHECK_EVERY: u64 = 1 << 14;
+
+thread_local! {
+    static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+    /// Operations executed so far in the current run (updated by `on_progress`).
+    static OPS: Cell<u64> = const { Cell::new(0) };
+    /// Operation count at which simulated time runs out.
+    static DEADLINE: Cell<u64> = const { Cell::new(u64::MAX) };
+    static WALL_DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    static OUTPUT_EXCEEDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A robot of any concrete type, recoverable after the run.
+trait AnyRobot: Robot {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+impl<R: Robot + 'static> AnyRobot for R {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
+
+struct Host {
+    robot: Box<dyn AnyRobot>,
+    rate: u64,
+    /// Operations already converted into ticks.
+    synced_ops: u64,
+    output: String,
+    output_limit: usize,
+}
+
+fn terminate(token: i64) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(Dynamic::from(token), Position::NONE).into()
+}
+
+impl Host {
+    /// Converts operations executed since the last call into ticks and runs them.
+    fn sync(&mut self) -> Result<(), Box<EvalAltResult>> {
+        let ops = OPS.get();
+        let due = ops.saturating_sub(self.synced_ops) / self.rate;
+        if due > 0 {
+            self.robot.advance(due);
+            self.synced_ops += due * self.rate;
+        }
+        if self.robot.ticks() >= self.robot.max_ticks() {
+            return Err(terminate(STOP_TIME_UP));
+        }
+        self.set_deadline();
+        Ok(())
+    }
+
+    fn set_deadline(&self) {
+        let left = self.robot.max_ticks().saturating_sub(self.robot.ticks());
+        DEADLINE.set(self.synced_ops.saturating_add(left.saturating_mul(self.rate)));
+    }
+
+    fn after_blocking(&mut self, flow: Flow) -> Result<(), Box<EvalAltResult>> {
+        match flow {
+            Flow::TimeUp => Err(terminate(STOP_TIME_UP)),
+            Flow::Continue => {
+                self.set_deadline();
+                Ok(())
+            }
+        }
+    }
+}
+
+fn with_host<T>(f: impl FnOnce(&mut Host) -> Result<T, Box<EvalAltResult>>) -> Result<T, Box<EvalAltResult>> {
+    HOST.with_borrow_mut(|h| match h.as_mut() {
+        Some(host) => f(host),
+        None => Err(EvalAltResult::ErrorRuntime("robot functions are only available during a run".into(), Position::NONE).into()),
+    })
+}
+
+fn runtime_error(ctx: &NativeCallContext, message: String) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(message.into(), ctx.call_position()).into()
+}
+
+fn number(ctx: &NativeCallContext, func: &str, value: &Dynamic) -> Result<f64, Box<EvalAltResult>> {
+    let n = value
+        .as_float()
+        .ok()
+        .or_else(|| value.as_int().ok().map(|i| i as f64))
+        .ok_or_else(|| runtime_error(ctx, format!("{func} needs a number, got {}", value.type_name())))?;
+    if !n.is_finite() {
+        return Err(runtime_error(ctx, format!("{func} needs a finite number, got {n}")));
+    }
+    Ok(n)
+}
+
+fn register_robot_api(engine: &mut Engine) {
+    engine.register_fn("motors", |ctx: NativeCallContext, l: Dynamic, r: Dynamic| -> Result<(), Box<EvalAltResult>> {
+        let left = number(&ctx, "motors(left, right)", &l)?;
+        let right = number(&ctx, "motors(left, right)", &r)?;
+        with_host(|h| {
+            h.sync()?;
+            h.robot.motors(left.clamp(-1.0, 1.0), right.clamp(-1.0, 1.0));
+            Ok(())
+        })
+    });
+    engine.register_fn("stop", || -> Result<(), Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            h.robot.motors(0.0, 0.0);
+            Ok(())
+        })
+    });
+    engine.register_fn("wait", |ctx: NativeCallContext, s: Dynamic| -> Result<(), Box<EvalAltResult>> {
+        let seconds = number(&ctx, "wait(seconds)", &s)?;
+        if seconds < 0.0 {
+            return Err(runtime_error(&ctx, format!("wait(seconds) needs a number of seconds >= 0, got {seconds}")));
+        }
+        with_host(|h| {
+            h.sync()?;
+            let flow = h.robot.wait(seconds);
+            h.after_blocking(flow)
+        })
+    });
+    engine.register_fn("forward", |ctx: NativeCallContext, m: Dynamic| -> Result<(), Box<EvalAltResult>> {
+        let metres = number(&ctx, "forward(metres)", &m)?;
+        with_host(|h| {
+            h.sync()?;
+            let flow = h.robot.forward(metres);
+            h.after_blocking(flow)
+        })
+    });
+    engine.register_fn("turn", |ctx: NativeCallContext, d: Dynamic| -> Result<(), Box<EvalAltResult>> {
+        let degrees = number(&ctx, "turn(degrees)", &d)?;
+        with_host(|h| {
+            h.sync()?;
+            let flow = h.robot.turn(degrees);
+            h.after_blocking(flow)
+        })
+    });
+    engine.register_fn("distance", |ctx: NativeCallContext, name: &str| -> Result<f64, Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            h.robot.distance(name).map_err(|m| runtime_error(&ctx, m))
+        })
+    });
+    engine.register_fn("line", |ctx: NativeCallContext, name: &str| -> Result<f64, Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            h.robot.line(name).map_err(|m| runtime_error(&ctx, m))
+        })
+    });
+    engine.register_fn("color", |ctx: NativeCallContext, name: &str| -> Result<String, Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            h.robot.color(name).map(str::to_string).map_err(|m| runtime_error(&ctx, m))
+        })
+    });
+    engine.register_fn("bumper", |ctx: NativeCallContext, name: &str| -> Result<bool, Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            h.robot.bumper(name).map_err(|m| runtime_error(&ctx, m))
+        })
+    });
+    engine.register_fn("heading", || -> Result<f64, Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            Ok(h.robot.heading())
+        })
+    });
+    engine.register_fn("time", || -> Result<f64, Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            Ok(h.robot.ticks() as f64 / h.robot.tick_hz() as f64)
+        })
+    });
+    // Wrong-type calls get a clear message instead of "function not found".
+    for (name, what) in [("distance", "distance"), ("line", "line"), ("color", "colour"), ("bumper", "bumper")] {
+        engine.register_fn(name, move |ctx: NativeCallContext, v: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
+            Err(runtime_error(&ctx, format!("{name}(name) needs the {what} sensor's name as a string, like {name}(\"front\"); got {}", v.type_name())))
+        });
+    }
+}
+
+fn build_engine(key: EngineKey) -> Engine {
+    let mut engine = Engine::new_raw();
+    engine.register_global_module(StandardPackage::new().as_shared_module());
+    engine.set_optimization_level(OptimizationLevel::Simple);
+    engine.disable_symbol("eval");
+    engine.set_strict_variables(true);
+    engine.set_fail_on_invalid_map_property(true);
+    engine.set_max_call_levels(key.call_depth);
+    engine.set_max_expr_depths(key.expression_depth, (key.expression_depth / 2).max(1));
+    engine.set_max_string_size(key.string_bytes);
+    engine.set_max_array_size(key.array_len);
+    engine.set_max_map_size(key.map_len);
+    engine.set_max_variables(2_000);
+    engine.set_max_functions(500);
+    engine.set_max_strings_interned(1_024);
+    // Operations are time: the deadline is enforced in `on_progress`, not by a fixed cap.
+    engine.set_max_operations(0);
+    engine.on_progress(|ops| {
+        OPS.set(ops);
+        if ops >= DEADLINE.get() {
+            return Some(Dynamic::from(STOP_TIME_UP));
+        }
+        if OUTPUT_EXCEEDED.get() {
+            return Some(Dynamic::from(STOP_OUTPUT));
+        }
+        if ops % WALL_CHECK_EVERY == 0 && WALL_DEADLINE.get().is_some_and(|d| Instant::now() >= d) {
+            return Some(Dynamic::from(STOP_WALL_CLOCK));
+        }
+        None
+    });
+    engine.on_print(|text| print_text(text, true));
+    engine.on_debug(|text, _source, _pos| print_text(text, true));
+    register_robot_api(&mut engine);
+    engine
+}
+
+fn print_text(text: &str, newline: bool) {
+    HOST.with_borrow_mut(|h| {
+        if let Some(h) = h.as_mut() {
+            if OUTPUT_EXCEEDED.get() {
+                return;
+            }
+            let mut line = text.to_string();
+            if newline {
+                line.push('\n');
+            }
+            let before = h.output.len();
+            let ok = append_output(&mut h.output, &line, h.output_limit);
+            let added = h.output[before..].to_string();
+            if !added.is_empty() {
+                h.robot.output(&added);
+            }
+            if !ok {
+                OUTPUT_EXCEEDED.set(true);
+            }
+        }
+    });
+}
+
+fn engine_for(limits: &Limits) -> Arc<Engine> {
+    static ENGINES: OnceLock<Mutex<HashMap<EngineKey, Arc<Engine>>>> = OnceLock::new();
+    let key = EngineKey::of(limits);
+    let mut engines = ENGINES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    engines.entry(key).or_insert_with(|| Arc::new(build_engine(key))).clone()
+}
+
+type Compiled = Result<Arc<AST>, Outcome>;
+
+fn ast_cache() -> &'static BoundedCache<([u8; 32], EngineKey), Compiled> {
+    static CACHE: OnceLock<BoundedCache<([u8; 32], EngineKey), Compiled>> = OnceLock::new();
+    CACHE.get_or_init(|| BoundedCache::new(1024))
+}
+
+fn position(pos: Position) -> (Option<u32>, Option<u32>) {
+    (pos.line().map(|l| l as u32), pos.position().map(|c| c as u32))
+}
+
+fn compile(engine: &Engine, program: &Program) -> Compiled {
+    let source = match std::str::from_utf8(&program.source) {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(Outcome::Error(ProgramError::new(
+                ErrorKind::Compile,
+                format!("the program is not valid UTF-8 text (first bad byte at offset {})", e.valid_up_to()),
+            )));
+        }
+    };
+    engine.compile(source).map(Arc::new).map_err(|e| {
+        let (line, column) = position(e.position());
+        match e.err_type() {
+            ParseErrorType::ExprTooDeep => Outcome::Limit {
+                limit: LimitKind::ExpressionDepth,
+                message: format!("the program is nested too deeply to compile (line {})", line.unwrap_or(0)),
+            },
+            other => Outcome::Error(ProgramError::new(ErrorKind::Compile, friendly_parse_error(other)).at(line, column)),
+        }
+    })
+}
+
+fn friendly_parse_error(e: &ParseErrorType) -> String {
+    let text = e.to_string();
+    match e {
+        ParseErrorType::Reserved(word) if word == "import" || word == "export" => {
+            format!("{text}: modules are not available in Qiming programs")
+        }
+        _ if text.contains("eval") => format!("{text}: eval is not available in Qiming programs"),
+        _ => text,
+    }
+}
+
+fn cached(program: &Program, limits: &Limits) -> (Arc<Engine>, Compiled, bool) {
+    let engine = engine_for(limits);
+    let key = (program.sha256(), EngineKey::of(limits));
+    if let Some(hit) = ast_cache().get(&key) {
+        return (engine, hit, true);
+    }
+    let compiled = compile(&engine, program);
+    ast_cache().insert(key, compiled.clone());
+    (engine, compiled, false)
+}
+
+pub(crate) fn prepare(program: &Program, limits: &Limits) -> Result<(), ProgramError> {
+    match cached(program, limits).1 {
+        Ok(_) => Ok(()),
+        Err(Outcome::Error(e)) => Err(e),
+        Err(Outcome::Limit { message, .. }) => Err(ProgramError::new(ErrorKind::Compile, message)),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Unwraps "in function f" wrappers to the error that actually happened,
+/// remembering the outermost function name for the message.
+fn root_error(err: &EvalAltResult) -> (&EvalAltResult, Option<&str>) {
+    let mut e = err;
+    let mut func = None;
+    while let EvalAltResult::ErrorInFunctionCall(name, _, inner, _) = e {
+        if func.is_none() {
+            func = Some(name.as_str());
+        }
+        e = inner;
+    }
+    (e, func)
+}
+
+fn outcome_of(err: &EvalAltResult) -> Outcome {
+    let (root, func) = root_error(err);
+    let (line, column) = position(root.position());
+    match root {
+        EvalAltResult::ErrorTerminated(token, _) => match token.as_int().unwrap_or(0) {
+            STOP_TIME_UP => Outcome::TimeUp,
+            STOP_OUTPUT => Outcome::Limit { limit: LimitKind::Output, message: "the program printed more than the output limit".into() },
+            _ => Outcome::Limit { limit: LimitKind::WallClock, message: "the run took too long in real time".into() },
+        },
+        EvalAltResult::ErrorStackOverflow(_) => Outcome::Limit {
+            limit: LimitKind::CallDepth,
+            message: format!("functions called each other too deeply (line {}) — is a recursion missing its base case?", line.unwrap_or(0)),
+        },
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let limit = if what.starts_with("Length of string") {
+                LimitKind::StringSize
+            } else if what.starts_with("Size of object map") {
+                LimitKind::MapSize
+            } else {
+                LimitKind::ArraySize
+            };
+            Outcome::Limit { limit, message: format!("{what} too large (line {})", line.unwrap_or(0)) }
+        }
+        EvalAltResult::ErrorTooManyVariables(_) | EvalAltResult::ErrorTooManyModules(_) => Outcome::Limit {
+            limit: LimitKind::CallDepth,
+            message: root.to_string(),
+        },
+        EvalAltResult::ErrorParsing(p, _) => Outcome::Error(ProgramError::new(ErrorKind::Compile, p.to_string()).at(line, column)),
+        _ => {
+            let mut message = match root {
+                EvalAltResult::ErrorRuntime(msg, _) if msg.is_string() => msg.clone().into_string().unwrap_or_default(),
+                _ => strip_position(&root.to_string()),
+            };
+            if let Some(f) = func {
+                message = format!("{message} (in function {f})");
+            }
+            Outcome::Error(ProgramError::new(ErrorKind::Runtime, message).at(line, column))
+        }
+    }
+}
+
+/// Rhai appends " (line L, position C)" to messages; we report those separately.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" (line ") {
+        Some(i) if message.ends_with(')') => message[..i].to_string(),
+        _ => message.to_string(),
+    }
+}
+
+/// Restores the thread-local state even if something unwinds.
+struct RunGuard;
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        OPS.set(0);
+        DEADLINE.set(u64::MAX);
+        WALL_DEADLINE.set(None);
+        OUTPUT_EXCEEDED.set(false);
+    }
+}
+
+pub(crate) fn run<R: Robot + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
+    let (engine, compiled, was_cached) = cached(program, limits);
+    let ast = match compiled {
+        Ok(ast) => ast,
+        Err(outcome) => {
+            let mut report = RunReport::new(outcome);
+            report.cached = was_cached;
+            return (report, robot);
+        }
+    };
+    let rate = limits.rhai_ops_per_tick.max(1);
+    let host = Host { robot: Box::new(robot), rate, synced_ops: 0, output: String::new(), output_limit: limits.output_bytes };
+    let _guard = RunGuard;
+    OPS.set(0);
+    OUTPUT_EXCEEDED.set(false);
+    WALL_DEADLINE.set(Some(Instant::now() + limits.wall_clock.max(Duration::from_millis(1))));
+    host.set_deadline();
+    HOST.set(Some(host));
+
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.run_ast(&ast)));
+
+    let mut host = HOST.take().expect("host present for the whole run");
+    let work = OPS.get();
+    let mut outcome = match result {
+        Ok(Ok(())) => Outcome::Finished,
+        Ok(Err(e)) => outcome_of(&e),
+        Err(_) => Outcome::Error(ProgramError::new(ErrorKind::Runtime, "internal error in the Qiming runtime (reported to the operators)")),
+    };
+    if OUTPUT_EXCEEDED.get() && matches!(outcome, Outcome::Finished | Outcome::TimeUp) {
+        outcome = Outcome::Limit { limit: LimitKind::Output, message: "the program printed more than the output limit".into() };
+    }
+    // Bring the world up to the moment the program stopped.
+    match outcome {
+        Outcome::TimeUp => {
+            let left = host.robot.max_ticks().saturating_sub(host.robot.ticks());
+            host.robot.advance(left);
+        }
+        _ => {
+            let _ = host.sync();
+        }
+    }
+    let output_truncated = matches!(outcome, Outcome::Limit { limit: LimitKind::Output, .. });
+    let report = RunReport { outcome, output: host.output, output_truncated, cached: was_cached, work };
+    let robot = *host.robot.into_any().downcast::<R>().expect("the robot we put in");
+    (report, robot)
+}

@@ -1,0 +1,558 @@
+//! Running WebAssembly modules: one engine and linker, pooled instances, fuel as virtual time.
+//!
+//! The module may import only the functions of module `robot` (see
+//! `docs/wasm-abi.md`) and must export `run: [] -> []`. Each run gets a fresh
+//! short-lived `Store`; fuel is the virtual CPU and also the clock's deadline
+//! (when fuel runs out, simulated time is up), `StoreLimits`-style checks
+//! bound memory and tables, and epoch interruption is the wall-clock backstop.
+//! Compiled modules and their pre-linked instances are cached by content hash.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use wasmtime::{
+    Caller, Config, Engine, Extern, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig,
+    ResourceLimiter, Store, Trap,
+};
+
+use crate::cache::BoundedCache;
+use crate::limits::Limits;
+use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
+use crate::program::Program;
+use crate::robot::{Flow, Robot};
+
+/// The functions module `robot` provides, with their WebAssembly signatures.
+pub const ROBOT_IMPORTS: &[(&str, &str)] = &[
+    ("motors", "(f64, f64) -> ()"),
+    ("stop", "() -> ()"),
+    ("wait", "(f64) -> ()"),
+    ("forward", "(f64) -> ()"),
+    ("turn", "(f64) -> ()"),
+    ("distance", "(i32 ptr, i32 len) -> f64"),
+    ("line", "(i32 ptr, i32 len) -> f64"),
+    ("color", "(i32 ptr, i32 len, i32 out_ptr, i32 out_cap) -> i32"),
+    ("bumper", "(i32 ptr, i32 len) -> i32"),
+    ("heading", "() -> f64"),
+    ("time", "() -> f64"),
+    ("print", "(i32 ptr, i32 len) -> ()"),
+    ("print_num", "(f64) -> ()"),
+];
+
+/// Longest sensor name accepted (bytes).
+const MAX_NAME: usize = 256;
+/// Epoch tick length of the wall-clock backstop.
+const EPOCH: Duration = Duration::from_millis(10);
+/// Concurrent instances the pool holds (more than any machine's cores).
+const POOL_SLOTS: u32 = 128;
+
+/// A robot of any concrete type, recoverable after the run.
+trait AnyRobot: Robot + Send {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+impl<R: Robot + Send + 'static> AnyRobot for R {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
+
+/// Memory and table limits, remembering which one a program hit.
+struct Limiter {
+    memory_bytes: usize,
+    table_elements: usize,
+    hit: Option<(LimitKind, String)>,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            let msg = format!(
+                "the program asked for {} KiB of memory (it had {} KiB); the limit is {} KiB",
+                desired / 1024,
+                current / 1024,
+                self.memory_bytes / 1024
+            );
+            self.hit = Some((LimitKind::Memory, msg.clone()));
+            return Err(wasmtime::Error::msg(msg));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.table_elements {
+            let msg = format!(
+                "the program asked for a table of {desired} elements (it had {current}); the limit is {}",
+                self.table_elements
+            );
+            self.hit = Some((LimitKind::Table, msg.clone()));
+            return Err(wasmtime::Error::msg(msg));
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+    fn memories(&self) -> usize {
+        1
+    }
+    fn tables(&self) -> usize {
+        4
+    }
+}
+
+/// Per-run state inside the `Store`.
+struct RunState {
+    robot: Box<dyn AnyRobot>,
+    rate: u64,
+    /// Fuel in the store right after the last sync.
+    budget: u64,
+    /// Fuel consumed but not yet a whole tick.
+    partial: u64,
+    work: u64,
+    output: String,
+    output_limit: usize,
+    /// An ending decided by the host (time up, output limit, bad argument).
+    stop: Option<Outcome>,
+    limiter: Limiter,
+}
+
+struct WasmEngine {
+    engine: Engine,
+    linker: Linker<RunState>,
+}
+
+fn engine_for(limits: &Limits) -> Result<Arc<WasmEngine>, String> {
+    static ENGINES: OnceLock<Mutex<HashMap<usize, Arc<WasmEngine>>>> = OnceLock::new();
+    let mut engines = ENGINES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(e) = engines.get(&limits.wasm_stack_bytes) {
+        return Ok(e.clone());
+    }
+    let e = Arc::new(build_engine(limits.wasm_stack_bytes).map_err(|e| format!("cannot start the WebAssembly engine: {e:#}"))?);
+    engines.insert(limits.wasm_stack_bytes, e.clone());
+    Ok(e)
+}
+
+fn build_engine(stack: usize) -> wasmtime::Result<WasmEngine> {
+    let defaults = Limits::default();
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_core_instances(POOL_SLOTS)
+        .total_memories(POOL_SLOTS)
+        .total_tables(POOL_SLOTS * 4)
+        .max_memories_per_module(1)
+        .max_tables_per_module(4)
+        .max_memory_size(defaults.memory_bytes)
+        .table_elements(defaults.table_elements);
+    let mut config = Config::new();
+    config
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(stack)
+        .cranelift_nan_canonicalization(true)
+        .relaxed_simd_deterministic(true)
+        .wasm_memory64(false)
+        .wasm_multi_memory(false)
+        // Small reservations keep 128 pooled memories cheap in address space;
+        // bounds are then checked explicitly, which is just as safe.
+        .memory_reservation(defaults.memory_bytes as u64)
+        .memory_guard_size(64 << 10)
+        .memory_reservation_for_growth(0)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    let engine = Engine::new(&config)?;
+    start_epoch_ticker(engine.clone());
+    let mut linker = Linker::new(&engine);
+    define_robot_api(&mut linker)?;
+    Ok(WasmEngine { engine, linker })
+}
+
+/// The wall-clock backstop: a background thread advances the engine's epoch.
+fn start_epoch_ticker(engine: Engine) {
+    let _ = std::thread::Builder::new().name("qiming-wasm-epoch".into()).spawn(move || {
+        loop {
+            std::thread::sleep(EPOCH);
+            engine.increment_epoch();
+        }
+    });
+}
+
+fn host_error(caller: &mut Caller<'_, RunState>, message: String) -> wasmtime::Error {
+    caller.data_mut().stop = Some(Outcome::Error(ProgramError::new(ErrorKind::Runtime, message.clone())));
+    wasmtime::Error::msg(message)
+}
+
+/// Catches simulated time up with the fuel spent since the last host call.
+fn sync(caller: &mut Caller<'_, RunState>) -> wasmtime::Result<()> {
+    let left = caller.get_fuel()?;
+    let st = caller.data_mut();
+    let spent = st.budget.saturating_sub(left);
+    st.work += spent;
+    st.partial += spent;
+    let due = st.partial / st.rate;
+    st.partial %= st.rate;
+    if due > 0 {
+        st.robot.advance(due);
+    }
+    if st.robot.ticks() >= st.robot.max_ticks() {
+        st.stop = Some(Outcome::TimeUp);
+        return Err(wasmtime::Error::msg("time is up"));
+    }
+    refuel(caller)
+}
+
+/// Sets the fuel to exactly the simulated time left.
+fn refuel(caller: &mut Caller<'_, RunState>) -> wasmtime::Result<()> {
+    let st = caller.data_mut();
+    let left_ticks = st.robot.max_ticks().saturating_sub(st.robot.ticks());
+    let fuel = left_ticks.saturating_mul(st.rate).saturating_sub(st.partial);
+    st.budget = fuel;
+    caller.set_fuel(fuel)
+}
+
+fn after_blocking(caller: &mut Caller<'_, RunState>, flow: Flow) -> wasmtime::Result<()> {
+    match flow {
+        Flow::TimeUp => {
+            caller.data_mut().stop = Some(Outcome::TimeUp);
+            Err(wasmtime::Error::msg("time is up"))
+        }
+        Flow::Continue => refuel(caller),
+    }
+}
+
+fn finite(caller: &mut Caller<'_, RunState>, func: &str, v: f64) -> wasmtime::Result<f64> {
+    if v.is_finite() { Ok(v) } else { Err(host_error(caller, format!("{func} needs a finite number, got {v}"))) }
+}
+
+/// Reads `len` bytes at `ptr` of the exported memory as UTF-8.
+fn read_str(caller: &mut Caller<'_, RunState>, func: &str, ptr: i32, len: i32, max: usize) -> wasmtime::Result<String> {
+    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+        return Err(host_error(caller, format!("{func}: the module must export its memory as \"memory\" to pass text")));
+    };
+    let (start, len) = (ptr as u32 as usize, len as u32 as usize);
+    if len > max {
+        return Err(host_error(caller, format!("{func}: text of {len} bytes is longer than the {max} allowed")));
+    }
+    let data = memory.data(&caller);
+    let Some(bytes) = data.get(start..start + len) else {
+        let size = data.len();
+        return Err(host_error(
+            caller,
+            format!("{func}: (pointer {start}, length {len}) is outside the module's memory of {size} bytes"),
+        ));
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => Err(host_error(caller, format!("{func}: the text is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()))),
+    }
+}
+
+fn emit(caller: &mut Caller<'_, RunState>, text: &str) -> wasmtime::Result<()> {
+    let st = caller.data_mut();
+    let before = st.output.len();
+    let ok = append_output(&mut st.output, text, st.output_limit);
+    let added = st.output[before..].to_string();
+    if !added.is_empty() {
+        st.robot.output(&added);
+    }
+    if !ok {
+        st.stop = Some(Outcome::Limit { limit: LimitKind::Output, message: "the program printed more than the output limit".into() });
+        return Err(wasmtime::Error::msg("output limit"));
+    }
+    Ok(())
+}
+
+fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
+    linker.func_wrap("robot", "motors", |mut c: Caller<'_, RunState>, l: f64, r: f64| -> wasmtime::Result<()> {
+        let l = finite(&mut c, "motors(left, right)", l)?;
+        let r = finite(&mut c, "motors(left, right)", r)?;
+        sync(&mut c)?;
+        c.data_mut().robot.motors(l.clamp(-1.0, 1.0), r.clamp(-1.0, 1.0));
+        Ok(())
+    })?;
+    linker.func_wrap("robot", "stop", |mut c: Caller<'_, RunState>| -> wasmtime::Result<()> {
+        sync(&mut c)?;
+        c.data_mut().robot.motors(0.0, 0.0);
+        Ok(())
+    })?;
+    linker.func_wrap("robot", "wait", |mut c: Caller<'_, RunState>, s: f64| -> wasmtime::Result<()> {
+        let s = finite(&mut c, "wait(seconds)", s)?;
+        if s < 0.0 {
+            return Err(host_error(&mut c, format!("wait(seconds) needs a number of seconds >= 0, got {s}")));
+        }
+        sync(&mut c)?;
+        let flow = c.data_mut().robot.wait(s);
+        after_blocking(&mut c, flow)
+    })?;
+    linker.func_wrap("robot", "forward", |mut c: Caller<'_, RunState>, m: f64| -> wasmtime::Result<()> {
+        let m = finite(&mut c, "forward(metres)", m)?;
+        sync(&mut c)?;
+        let flow = c.data_mut().robot.forward(m);
+        after_blocking(&mut c, flow)
+    })?;
+    linker.func_wrap("robot", "turn", |mut c: Caller<'_, RunState>, d: f64| -> wasmtime::Result<()> {
+        let d = finite(&mut c, "turn(degrees)", d)?;
+        sync(&mut c)?;
+        let flow = c.data_mut().robot.turn(d);
+        after_blocking(&mut c, flow)
+    })?;
+    linker.func_wrap("robot", "distance", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<f64> {
+        let name = read_str(&mut c, "distance(name)", p, n, MAX_NAME)?;
+        sync(&mut c)?;
+        let r = c.data_mut().robot.distance(&name);
+        r.map_err(|m| host_error(&mut c, m))
+    })?;
+    linker.func_wrap("robot", "line", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<f64> {
+        let name = read_str(&mut c, "line(name)", p, n, MAX_NAME)?;
+        sync(&mut c)?;
+        let r = c.data_mut().robot.line(&name);
+        r.map_err(|m| host_error(&mut c, m))
+    })?;
+    linker.func_wrap(
+        "robot",
+        "color",
+        |mut c: Caller<'_, RunState>, p: i32, n: i32, out: i32, cap: i32| -> wasmtime::Result<i32> {
+            let name = read_str(&mut c, "color(name)", p, n, MAX_NAME)?;
+            sync(&mut c)?;
+            let r = c.data_mut().robot.color(&name);
+            let colour = r.map_err(|m| host_error(&mut c, m))?;
+            let bytes = colour.as_bytes();
+            if bytes.len() <= cap as u32 as usize {
+                let Some(Extern::Memory(memory)) = c.get_export("memory") else {
+                    return Err(host_error(&mut c, "color: the module must export its memory as \"memory\"".into()));
+                };
+                let start = out as u32 as usize;
+                let data = memory.data_mut(&mut c);
+                match data.get_mut(start..start + bytes.len()) {
+                    Some(dst) => dst.copy_from_slice(bytes),
+                    None => {
+                        return Err(host_error(&mut c, format!("color: output buffer at {start} is outside the module's memory")));
+                    }
+                }
+            }
+            Ok(bytes.len() as i32)
+        },
+    )?;
+    linker.func_wrap("robot", "bumper", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<i32> {
+        let name = read_str(&mut c, "bumper(name)", p, n, MAX_NAME)?;
+        sync(&mut c)?;
+        let r = c.data_mut().robot.bumper(&name);
+        r.map(i32::from).map_err(|m| host_error(&mut c, m))
+    })?;
+    linker.func_wrap("robot", "heading", |mut c: Caller<'_, RunState>| -> wasmtime::Result<f64> {
+        sync(&mut c)?;
+        Ok(c.data_mut().robot.heading())
+    })?;
+    linker.func_wrap("robot", "time", |mut c: Caller<'_, RunState>| -> wasmtime::Result<f64> {
+        sync(&mut c)?;
+        let r = &c.data().robot;
+        Ok(r.ticks() as f64 / r.tick_hz() as f64)
+    })?;
+    linker.func_wrap("robot", "print", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<()> {
+        let room = { c.data().output_limit + 1 };
+        let text = read_str(&mut c, "print(text)", p, n, room)?;
+        sync(&mut c)?;
+        emit(&mut c, &format!("{text}\n"))
+    })?;
+    linker.func_wrap("robot", "print_num", |mut c: Caller<'_, RunState>, v: f64| -> wasmtime::Result<()> {
+        sync(&mut c)?;
+        emit(&mut c, &format!("{v}\n"))
+    })?;
+    Ok(())
+}
+
+/// A compiled, pre-linked module.
+struct Compiled {
+    module: Module,
+    pre: InstancePre<RunState>,
+}
+
+type CacheEntry = Result<Arc<Compiled>, Outcome>;
+
+fn cache() -> &'static BoundedCache<([u8; 32], usize), CacheEntry> {
+    static CACHE: OnceLock<BoundedCache<([u8; 32], usize), CacheEntry>> = OnceLock::new();
+    CACHE.get_or_init(|| BoundedCache::new(256))
+}
+
+/// Finds "<anon>:LINE:COL" in a text-format parse error.
+fn wat_position(message: &str) -> (Option<u32>, Option<u32>) {
+    let Some(i) = message.find("<anon>:") else { return (None, None) };
+    let mut parts = message[i + 7..].split(|c: char| !c.is_ascii_digit());
+    let line = parts.next().and_then(|s| s.parse().ok());
+    let column = parts.next().and_then(|s| s.parse().ok());
+    (line, column)
+}
+
+fn compile(we: &WasmEngine, program: &Program) -> CacheEntry {
+    let module = Module::new(&we.engine, &program.source).map_err(|e| {
+        let message = format!("{e:#}");
+        let (line, column) = wat_position(&message);
+        Outcome::Error(ProgramError::new(ErrorKind::Compile, message).at(line, column))
+    })?;
+    // Name every import we do not provide before the linker does, with advice.
+    for import in module.imports() {
+        if import.module() != "robot" {
+            return Err(Outcome::Error(ProgramError::new(
+                ErrorKind::Link,
+                format!(
+                    "the module imports \"{}\" from module \"{}\", but Qiming programs can only import robot functions from module \"robot\" (no WASI, files, clock or network)",
+                    import.name(),
+                    import.module()
+                ),
+            )));
+        }
+        if !ROBOT_IMPORTS.iter().any(|(n, _)| *n == import.name()) {
+            let known: Vec<&str> = ROBOT_IMPORTS.iter().map(|(n, _)| *n).collect();
+            return Err(Outcome::Error(ProgramError::new(
+                ErrorKind::Link,
+                format!("unknown import \"robot.{}\"; module \"robot\" provides: {}", import.name(), known.join(", ")),
+            )));
+        }
+    }
+    match module.get_export("run") {
+        Some(wasmtime::ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
+        _ => {
+            return Err(Outcome::Error(ProgramError::new(
+                ErrorKind::Link,
+                "the module must export a function \"run\" with no parameters and no results",
+            )));
+        }
+    }
+    let pre = we.linker.instantiate_pre(&module).map_err(|e| {
+        let sigs: Vec<String> = ROBOT_IMPORTS.iter().map(|(n, s)| format!("{n}: {s}")).collect();
+        Outcome::Error(ProgramError::new(ErrorKind::Link, format!("{e:#}; the robot functions are {}", sigs.join("; "))))
+    })?;
+    Ok(Arc::new(Compiled { module, pre }))
+}
+
+fn cached(program: &Program, limits: &Limits) -> (CacheEntry, bool) {
+    let we = match engine_for(limits) {
+        Ok(we) => we,
+        Err(msg) => return (Err(Outcome::Error(ProgramError::new(ErrorKind::Compile, msg))), false),
+    };
+    let key = (program.sha256(), limits.wasm_stack_bytes);
+    if let Some(hit) = cache().get(&key) {
+        return (hit, true);
+    }
+    let compiled = compile(&we, program);
+    cache().insert(key, compiled.clone());
+    (compiled, false)
+}
+
+pub(crate) fn prepare(program: &Program, limits: &Limits) -> Result<(), ProgramError> {
+    match cached(program, limits).0 {
+        Ok(_) => Ok(()),
+        Err(Outcome::Error(e)) => Err(e),
+        Err(other) => Err(ProgramError::new(ErrorKind::Compile, format!("{other:?}"))),
+    }
+}
+
+fn trap_outcome(state: &mut RunState, err: &wasmtime::Error) -> Outcome {
+    if let Some(stop) = state.stop.take() {
+        return stop;
+    }
+    if let Some((limit, message)) = state.limiter.hit.take() {
+        return Outcome::Limit { limit, message };
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => Outcome::TimeUp,
+        Some(Trap::StackOverflow) => Outcome::Limit {
+            limit: LimitKind::Stack,
+            message: "the program used up its stack — is a recursion missing its base case?".into(),
+        },
+        Some(Trap::Interrupt) => Outcome::Limit { limit: LimitKind::WallClock, message: "the run took too long in real time".into() },
+        Some(trap) => Outcome::Error(ProgramError::new(ErrorKind::Runtime, format!("the program trapped: {trap}"))),
+        None => Outcome::Error(ProgramError::new(ErrorKind::Runtime, format!("{err:#}"))),
+    }
+}
+
+pub(crate) fn run<R: Robot + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R)
+where
+    R: Send,
+{
+    let (compiled, was_cached) = cached(program, limits);
+    let compiled = match compiled {
+        Ok(c) => c,
+        Err(outcome) => {
+            let mut report = RunReport::new(outcome);
+            report.cached = was_cached;
+            return (report, robot);
+        }
+    };
+    let mut report = RunReport::new(Outcome::Finished);
+    report.cached = was_cached;
+
+    // Refuse oversized initial memories and tables up front, with a clear limit.
+    let needs = compiled.module.resources_required();
+    if let Some(pages) = needs.max_initial_memory_size
+        && pages.saturating_mul(65_536) > limits.memory_bytes as u64
+    {
+        report.outcome = Outcome::Limit {
+            limit: LimitKind::Memory,
+            message: format!(
+                "the module starts with {} KiB of memory; the limit is {} KiB",
+                pages.saturating_mul(64),
+                limits.memory_bytes / 1024
+            ),
+        };
+        return (report, robot);
+    }
+    if let Some(elements) = needs.max_initial_table_size
+        && elements > limits.table_elements as u64
+    {
+        report.outcome = Outcome::Limit {
+            limit: LimitKind::Table,
+            message: format!("the module starts with a table of {elements} elements; the limit is {}", limits.table_elements),
+        };
+        return (report, robot);
+    }
+
+    let engine = compiled.pre.module().engine().clone();
+    let rate = limits.wasm_fuel_per_tick.max(1);
+    let fuel = robot.max_ticks().saturating_sub(robot.ticks()).saturating_mul(rate);
+    let state = RunState {
+        robot: Box::new(robot),
+        rate,
+        budget: fuel,
+        partial: 0,
+        work: 0,
+        output: String::new(),
+        output_limit: limits.output_bytes,
+        stop: None,
+        limiter: Limiter { memory_bytes: limits.memory_bytes, table_elements: limits.table_elements, hit: None },
+    };
+    let mut store = Store::new(&engine, state);
+    store.limiter(|s| &mut s.limiter);
+    let _ = store.set_fuel(fuel);
+    store.set_epoch_deadline((limits.wall_clock.as_millis() / EPOCH.as_millis()).max(1) as u64 + 1);
+
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> wasmtime::Result<()> {
+        let instance = compiled.pre.instantiate(&mut store)?;
+        let run = instance.get_typed_func::<(), ()>(&mut store, "run")?;
+        run.call(&mut store, ())
+    }));
+
+    let left = store.get_fuel().unwrap_or(0);
+    let outcome = match result {
+        Ok(Ok(())) => Outcome::Finished,
+        Ok(Err(e)) => trap_outcome(store.data_mut(), &e),
+        Err(_) => Outcome::Error(ProgramError::new(ErrorKind::Runtime, "internal error in the Qiming runtime (reported to the operators)")),
+    };
+    let mut state = store.into_data();
+    let spent = state.budget.saturating_sub(left);
+    state.work += spent;
+    match outcome {
+        Outcome::TimeUp => {
+            let rest = state.robot.max_ticks().saturating_sub(state.robot.ticks());
+            state.robot.advance(rest);
+        }
+        _ => {
+            let due = (state.partial + spent) / state.rate;
+            state.robot.advance(due);
+        }
+    }
+    report.output_truncated = matches!(outcome, Outcome::Limit { limit: LimitKind::Output, .. });
+    report.outcome = outcome;
+    report.output = state.output;
+    report.work = state.work;
+    let robot = *state.robot.into_any().downcast::<R>().expect("the robot we put in");
+    (report, robot)
+}

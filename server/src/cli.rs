@@ -1,0 +1,46 @@
+//! Command-line interface: subcommands and their arguments.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "qiming", version, about = "Qiming (启明): robot and AI labs for schools — run, grade, serve")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a student program (.rhai, .wasm, .wat) in a scenario and report the outcome.
+    Run(RunArgs),
+    /// Measure simulation and runtime performance on this machine.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The program file: .rhai (Rhai), .wasm or .wat (WebAssembly).
+    pub program: PathBuf,
+    /// The scenario file (TOML).
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// Seed for everything random in the scenario and sensors.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write a replay file here.
+    #[arg(long)]
+    pub replay: Option<PathBuf>,
+    /// Print one JSON object instead of a human-readable summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => crate::run_cmd::run(args),
+        Command::Bench(args) => crate::bench::run(args),
+    }
+}
