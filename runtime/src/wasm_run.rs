@@ -384,6 +384,13 @@ fn wat_position(message: &str) -> (Option<u32>, Option<u32>) {
 fn compile(we: &WasmEngine, program: &Program) -> CacheEntry {
     let module = Module::new(&we.engine, &program.source).map_err(|e| {
         let message = format!("{e:#}");
+        // The pool refuses oversized declarations at compile time; they are limits, not bugs.
+        if message.contains("memory has a minimum byte size") {
+            return Outcome::Limit { limit: LimitKind::Memory, message: format!("the module's initial memory is over the limit: {message}") };
+        }
+        if message.contains("table") && message.contains("pooling allocator") {
+            return Outcome::Limit { limit: LimitKind::Table, message: format!("the module's initial table is over the limit: {message}") };
+        }
         let (line, column) = wat_position(&message);
         Outcome::Error(ProgramError::new(ErrorKind::Compile, message).at(line, column))
     })?;

@@ -300,7 +300,7 @@ pub fn angle_diff(a: f64, b: f64) -> f64 {
 fn zone_system(arena: Res<Arena>, clock: Res<Clock>, mut log: ResMut<EventLog>, mut robots: Query<(&RobotPose, &mut ZoneState)>) {
     for (pose, mut state) in &mut robots {
         let p = [pose.x, pose.y];
-        if state.inside.len() != arena.zones.len() {
+        if state.inside.len() != arena.zones.len() || state.reached.len() != arena.checkpoints.len() {
             state.inside = vec![false; arena.zones.len()];
             state.reached = vec![false; arena.checkpoints.len()];
         }

@@ -1,1 +1,9 @@
-//! all
+//! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI.
+
+mod cli;
+mod determinism;
+mod hostile;
+mod runtime;
+mod scenarios;
+mod sim;
+mod support;
