@@ -1,5 +1,251 @@
-//! bench
-use std::process::ExitCode;
+//! `qiming bench`: measures the engine on this machine and prints a table.
+//!
+//! Benchmarks live here rather than in tests because timing assertions do not
+//! belong in tests; the figures go into README.md's performance table.
+
+use std::hint::black_box;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use qiming_grading::{RunOptions, SimRobot, run_program};
+use qiming_runtime::{Flow, Limits, Program, Robot};
+use qiming_sim::{Scenario, Sim, SimOptions};
+
 #[derive(Debug, clap::Args)]
-pub struct BenchArgs {}
-pub fn run(_a: BenchArgs) -> anyhow::Result<ExitCode> { Ok(ExitCode::SUCCESS) }
+pub struct BenchArgs {
+    /// Fewer repetitions (for a smoke test; figures are noisier).
+    #[arg(long)]
+    pub quick: bool,
+    /// Directory holding the shipped scenarios.
+    #[arg(long, default_value = "sim/scenarios")]
+    pub scenarios: std::path::PathBuf,
+}
+
+/// A robot with no world behind it: isolates the runtime's own costs.
+struct NullRobot {
+    ticks: u64,
+}
+
+impl Robot for NullRobot {
+    fn tick_hz(&self) -> u32 {
+        100
+    }
+    fn ticks(&self) -> u64 {
+        self.ticks
+    }
+    fn max_ticks(&self) -> u64 {
+        u64::MAX / 2
+    }
+    fn advance(&mut self, ticks: u64) {
+        self.ticks += ticks;
+    }
+    fn motors(&mut self, _: f64, _: f64) {}
+    fn wait(&mut self, s: f64) -> Flow {
+        self.ticks += (s * 100.0).round() as u64;
+        Flow::Continue
+    }
+    fn forward(&mut self, _: f64) -> Flow {
+        Flow::Continue
+    }
+    fn turn(&mut self, _: f64) -> Flow {
+        Flow::Continue
+    }
+    fn distance(&mut self, _: &str) -> Result<f64, String> {
+        Ok(1.0)
+    }
+    fn line(&mut self, _: &str) -> Result<f64, String> {
+        Ok(0.0)
+    }
+    fn color(&mut self, _: &str) -> Result<&'static str, String> {
+        Ok("white")
+    }
+    fn bumper(&mut self, _: &str) -> Result<bool, String> {
+        Ok(false)
+    }
+    fn heading(&mut self) -> f64 {
+        0.0
+    }
+    fn output(&mut self, _: &str) {}
+}
+
+/// The small controller of the per-tick benchmark: read a sensor, steer, wait a tick.
+pub const RHAI_CONTROLLER: &str = r#"
+loop {
+    let d = distance("front");
+    if d < 0.3 { motors(-0.5, 0.5); } else { motors(0.5, 0.5); }
+    wait(0.01);
+}
+"#;
+
+pub const WAT_CONTROLLER: &str = r#"
+(module
+  (import "robot" "motors" (func $motors (param f64 f64)))
+  (import "robot" "wait" (func $wait (param f64)))
+  (import "robot" "distance" (func $distance (param i32 i32) (result f64)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "front")
+  (func (export "run")
+    (loop $l
+      (if (f64.lt (call $distance (i32.const 0) (i32.const 5)) (f64.const 0.3))
+        (then (call $motors (f64.const -0.5) (f64.const 0.5)))
+        (else (call $motors (f64.const 0.5) (f64.const 0.5))))
+      (call $wait (f64.const 0.01))
+      (br $l))))
+"#;
+
+/// The trivial controller of the start-up comparison: one sensor read, one motor command.
+const RHAI_TRIVIAL: &str = r#"let d = distance("front"); if d < 0.3 { motors(0.0, 0.0); } else { motors(0.5, 0.5); }"#;
+const WAT_TRIVIAL: &str = r#"
+(module
+  (import "robot" "motors" (func $motors (param f64 f64)))
+  (import "robot" "distance" (func $distance (param i32 i32) (result f64)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "front")
+  (func (export "run")
+    (if (f64.lt (call $distance (i32.const 0) (i32.const 5)) (f64.const 0.3))
+      (then (call $motors (f64.const 0) (f64.const 0)))
+      (else (call $motors (f64.const 0.5) (f64.const 0.5))))))
+"#;
+const PY_TRIVIAL: &str = "import sys\nd = float(sys.stdin.readline())\nprint('0 0' if d < 0.3 else '0.5 0.5')\n";
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time_each(reps: usize, mut f: impl FnMut()) -> Duration {
+    let mut samples = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        f();
+        samples.push(t.elapsed());
+    }
+    median(samples)
+}
+
+fn fmt_dur(d: Duration) -> String {
+    let ns = d.as_nanos() as f64;
+    if ns < 1_000.0 {
+        format!("{ns:.0} ns")
+    } else if ns < 1_000_000.0 {
+        format!("{:.1} µs", ns / 1_000.0)
+    } else {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    }
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let handle = std::thread::Builder::new()
+        .stack_size(crate::run_cmd::RUN_STACK)
+        .spawn(move || bench(args))
+        .context("spawn bench thread")?;
+    handle.join().map_err(|_| anyhow::anyhow!("bench panicked"))??;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let reps = if args.quick { 3 } else { 15 };
+    let maze = Scenario::load(args.scenarios.join("maze.toml"))?;
+    let empty = Scenario::load(args.scenarios.join("empty.toml"))?;
+    let limits = Limits::default();
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+
+    // 1. Simulation: ticks per second, maze, all starter-bot sensors, one core.
+    let ticks = 12_000u64; // the maze's whole 120 s
+    let sim_time = time_each(reps, || {
+        let mut sim = Sim::new(&maze, 1, SimOptions::default());
+        sim.set_motors(0.8, 0.55); // curves into walls: contacts and sensor changes
+        black_box(sim.step_n(ticks));
+    });
+    let tps = ticks as f64 / sim_time.as_secs_f64();
+    rows.push(("sim: ticks per second (maze.toml, starter bot, all sensors, 1 core)".into(), format!("{tps:.0} ticks/s"), "≥ 100,000".into()));
+    let build = time_each(reps * 10, || {
+        black_box(Sim::new(&maze, 1, SimOptions::default()));
+    });
+    rows.push(("sim: build a world (maze.toml)".into(), fmt_dur(build), "".into()));
+
+    // 2. Runtime: per-tick overhead of a small controller, Rhai and WebAssembly.
+    let bare = time_each(reps, || {
+        let mut sim = Sim::new(&empty, 1, SimOptions::default());
+        sim.set_motors(0.5, 0.5);
+        black_box(sim.step_n(3000));
+    });
+    for (name, program) in [("Rhai", Program::rhai(RHAI_CONTROLLER)), ("WebAssembly", Program::wasm(WAT_CONTROLLER.as_bytes().to_vec()))] {
+        qiming_runtime::prepare(&program, &limits);
+        let mut ticks_run = 0;
+        let total = time_each(reps, || {
+            let r = run_program(&program, &empty, &RunOptions::default());
+            ticks_run = r.sim.ticks;
+        });
+        let per_tick = total.saturating_sub(bare) / ticks_run.max(1) as u32;
+        rows.push((format!("runtime: per-tick overhead, small {name} controller (sensor + motors + wait each tick)"), fmt_dur(per_tick), "".into()));
+    }
+
+    // 3. Start-up: cached WebAssembly and Rhai in-process vs a python3 process.
+    let wasm = Program::wasm(WAT_TRIVIAL.as_bytes().to_vec());
+    let rhai = Program::rhai(RHAI_TRIVIAL);
+    qiming_runtime::prepare(&wasm, &limits);
+    qiming_runtime::prepare(&rhai, &limits);
+    let start_reps = if args.quick { 200 } else { 2000 };
+    let wasm_start = time_each(start_reps, || {
+        black_box(qiming_runtime::run(&wasm, NullRobot { ticks: 0 }, &limits));
+    });
+    let rhai_start = time_each(start_reps, || {
+        black_box(qiming_runtime::run(&rhai, NullRobot { ticks: 0 }, &limits));
+    });
+    let with_world = time_each(reps * 10, || {
+        let sim = Sim::new(&empty, 1, SimOptions::default());
+        black_box(qiming_runtime::run(&wasm, SimRobot { sim }, &limits));
+    });
+    rows.push(("runtime: start-up of a cached WebAssembly program (trivial controller)".into(), fmt_dur(wasm_start), "≤ 20 µs".into()));
+    rows.push(("runtime: start-up of a cached Rhai script (trivial controller)".into(), fmt_dur(rhai_start), "".into()));
+    rows.push(("runtime: cached WebAssembly program + a fresh empty.toml world".into(), fmt_dur(with_world), "".into()));
+    match python_start(if args.quick { 5 } else { 20 }) {
+        Ok(py) => {
+            rows.push(("python3: start the same trivial controller as a process".into(), fmt_dur(py), "".into()));
+            rows.push((
+                "ratio: python3 process / cached WebAssembly".into(),
+                format!("{:.0}×", py.as_secs_f64() / wasm_start.as_secs_f64()),
+                "".into(),
+            ));
+            rows.push((
+                "ratio: python3 process / cached Rhai".into(),
+                format!("{:.0}×", py.as_secs_f64() / rhai_start.as_secs_f64()),
+                "".into(),
+            ));
+        }
+        Err(e) => rows.push(("python3: start the same trivial controller as a process".into(), format!("not measured: {e}"), "".into())),
+    }
+
+    println!("| measurement | result | target |");
+    println!("|---|---|---|");
+    for (what, result, target) in rows {
+        println!("| {what} | {result} | {target} |");
+    }
+    println!("\n(machine: {} logical CPUs; median of {reps} runs; `qiming bench{}`)", std::thread::available_parallelism().map_or(0, |n| n.get()), if args.quick { " --quick" } else { "" });
+    Ok(())
+}
+
+/// How long it takes to start python3, feed it one reading and get its command.
+fn python_start(reps: usize) -> anyhow::Result<Duration> {
+    let mut samples = Vec::new();
+    for _ in 0..reps {
+        let t = Instant::now();
+        let mut child = Command::new("python3")
+            .args(["-c", PY_TRIVIAL])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("python3 not found")?;
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().context("stdin")?;
+            stdin.write_all(b"1.0\n")?;
+        }
+        let out = child.wait_with_output()?;
+        anyhow::ensure!(out.status.success() && out.stdout.starts_with(b"0.5"), "python3 controller failed");
+        samples.push(t.elapsed());
+    }
+    Ok(median(samples))
+}

@@ -7,3 +7,4 @@ mod runtime;
 mod scenarios;
 mod sim;
 mod support;
+mod tidy;
