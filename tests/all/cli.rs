@@ -93,3 +93,32 @@ fn bad_invocations_fail_with_a_clear_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(".rhai"));
 }
+
+/// The C example in docs/wasm-abi.md compiles with clang and runs. CI installs
+/// clang and lld and sets QIMING_REQUIRE_CLANG=1; elsewhere the test only runs
+/// when clang is present.
+#[test]
+fn the_c_example_of_the_wasm_abi_compiles_and_drives_the_robot() {
+    let required = std::env::var("QIMING_REQUIRE_CLANG").is_ok_and(|v| v == "1");
+    let out_dir = std::env::temp_dir().join(format!("qiming-c-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let wasm = out_dir.join("wall-stop.wasm");
+    let compiled = Command::new("clang")
+        .args(["--target=wasm32", "-O2", "-nostdlib", "-Wl,--no-entry", "-o"])
+        .arg(&wasm)
+        .arg(repo().join("examples/wall-stop.c"))
+        .output();
+    match compiled {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!("clang failed on examples/wall-stop.c:\n{}", String::from_utf8_lossy(&out.stderr)),
+        Err(e) => {
+            assert!(!required, "clang is required here but could not run: {e}");
+            eprintln!("clang not available ({e}); skipping the C example");
+            return;
+        }
+    }
+    let v = run_json(wasm.to_str().unwrap(), "sim/scenarios/wall.toml", &[]);
+    assert_eq!(v["outcome"], "finished", "{v}");
+    assert_eq!(v["collisions"], 0);
+    assert_eq!(v["output"], "stopped in front of the wall\n");
+}
