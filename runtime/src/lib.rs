@@ -38,16 +38,8 @@ pub use robot::{Flow, Robot};
 /// limit or fails. Never panics on account of the program; the robot is
 /// handed back so the caller can read the world's final state.
 pub fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
-    if program.source.len() > limits.program_bytes {
-        let report = RunReport::new(Outcome::Limit {
-            limit: LimitKind::ProgramSize,
-            message: format!(
-                "the program is {} bytes; the limit is {} bytes",
-                program.source.len(),
-                limits.program_bytes
-            ),
-        });
-        return (report, robot);
+    if let Some(outcome) = too_big(program, limits) {
+        return (RunReport::new(outcome), robot);
     }
     match program.language {
         Language::Rhai => rhai_run::run(program, robot, limits),
@@ -55,11 +47,28 @@ pub fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limi
     }
 }
 
+/// The `program_size` outcome, if the program is over its language's size limit.
+fn too_big(program: &Program, limits: &Limits) -> Option<Outcome> {
+    let max = match program.language {
+        Language::Rhai => limits.script_bytes,
+        Language::Wasm => limits.program_bytes,
+    };
+    (program.source.len() > max).then(|| Outcome::Limit {
+        limit: LimitKind::ProgramSize,
+        message: format!("the program is {} bytes; the limit is {max} bytes", program.source.len()),
+    })
+}
+
 /// Compiles (or fetches from the cache) without running: lets graders and
-/// benches pay compilation once, and reports compile errors early.
-pub fn prepare(program: &Program, limits: &Limits) -> Option<ProgramError> {
+/// benches pay compilation once, and reports problems early. Returns the
+/// outcome a run would end with before starting (a compile or link error, or a
+/// limit), or `None` when the program is ready to run.
+pub fn prepare(program: &Program, limits: &Limits) -> Option<Outcome> {
+    if let Some(outcome) = too_big(program, limits) {
+        return Some(outcome);
+    }
     match program.language {
-        Language::Rhai => rhai_run::prepare(program, limits).err(),
-        Language::Wasm => wasm_run::prepare(program, limits).err(),
+        Language::Rhai => rhai_run::prepare(program, limits),
+        Language::Wasm => wasm_run::prepare(program, limits),
     }
 }

@@ -10,14 +10,22 @@ pub struct Limits {
     pub rhai_ops_per_tick: u64,
     /// Virtual CPU for WebAssembly: fuel units per simulation tick.
     pub wasm_fuel_per_tick: u64,
-    /// Largest program accepted (source text or module bytes).
+    /// Largest WebAssembly module accepted (binary or text), in bytes.
     pub program_bytes: usize,
+    /// Largest Rhai script accepted, in bytes. Smaller than modules because
+    /// Rhai's compile time grows faster than linearly with some constructs.
+    pub script_bytes: usize,
+    /// Deepest nesting of WebAssembly blocks, loops and ifs accepted: the
+    /// compiler's time grows with it.
+    pub wasm_nesting: usize,
     /// WebAssembly linear memory per run, in bytes.
     pub memory_bytes: usize,
     /// WebAssembly table elements per table.
     pub table_elements: usize,
     /// WebAssembly stack, in bytes.
     pub wasm_stack_bytes: usize,
+    /// Rhai variables alive at once.
+    pub variables: usize,
     /// Rhai function-call nesting.
     pub call_depth: usize,
     /// Rhai expression nesting at compile time (top level; functions get half).
@@ -40,9 +48,12 @@ impl Default for Limits {
             rhai_ops_per_tick: 200,
             wasm_fuel_per_tick: 10_000,
             program_bytes: 1 << 20,
+            script_bytes: 64 << 10,
+            wasm_nesting: 1_000,
             memory_bytes: 32 << 20,
             table_elements: 10_000,
             wasm_stack_bytes: 512 << 10,
+            variables: 2_000,
             call_depth: 48,
             expression_depth: 64,
             string_bytes: 256 << 10,
@@ -63,9 +74,12 @@ impl Limits {
             rhai_ops_per_tick: self.rhai_ops_per_tick,
             wasm_fuel_per_tick: self.wasm_fuel_per_tick,
             program_bytes: self.program_bytes.min(other.program_bytes),
+            script_bytes: self.script_bytes.min(other.script_bytes),
+            wasm_nesting: self.wasm_nesting.min(other.wasm_nesting),
             memory_bytes: self.memory_bytes.min(other.memory_bytes),
             table_elements: self.table_elements.min(other.table_elements),
             wasm_stack_bytes: self.wasm_stack_bytes.min(other.wasm_stack_bytes),
+            variables: self.variables.min(other.variables),
             call_depth: self.call_depth.min(other.call_depth),
             expression_depth: self.expression_depth.min(other.expression_depth),
             string_bytes: self.string_bytes.min(other.string_bytes),

@@ -18,6 +18,8 @@ pub enum LimitKind {
     Stack,
     /// Rhai function calls nested too deeply.
     CallDepth,
+    /// Too many Rhai variables alive at once.
+    Variables,
     /// Source nested too deeply to compile.
     ExpressionDepth,
     /// A Rhai string grew too long.
@@ -42,6 +44,7 @@ impl LimitKind {
             LimitKind::Instances => "instances",
             LimitKind::Stack => "stack",
             LimitKind::CallDepth => "call_depth",
+            LimitKind::Variables => "variables",
             LimitKind::ExpressionDepth => "expression_depth",
             LimitKind::StringSize => "string_size",
             LimitKind::ArraySize => "array_size",

@@ -18,11 +18,12 @@ use crate::cache::BoundedCache;
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
 use crate::program::Program;
-use crate::robot::{Flow, Robot};
+use crate::robot::{Flow, MAX_FORWARD, MAX_TURN, Robot, check_magnitude};
 
 /// Engine settings that depend on limits; runs with equal keys share an engine.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct EngineKey {
+    variables: usize,
     call_depth: usize,
     expression_depth: usize,
     string_bytes: usize,
@@ -33,6 +34,7 @@ struct EngineKey {
 impl EngineKey {
     fn of(l: &Limits) -> Self {
         EngineKey {
+            variables: l.variables,
             call_depth: l.call_depth,
             expression_depth: l.expression_depth,
             string_bytes: l.string_bytes,
@@ -48,7 +50,9 @@ const STOP_WALL_CLOCK: i64 = 2;
 const STOP_OUTPUT: i64 = 3;
 
 /// How often (in operations) the wall-clock backstop is checked.
-const WALL_CHECK_EVERY: u64 = 1 << 14;
+const WALL_CHECK_EVERY: u64 = 1 << 10;
+/// Every this many variable reads, the value read is measured all the way down.
+const DEEP_CHECK_EVERY: u64 = 64;
 
 thread_local! {
     static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
@@ -58,6 +62,8 @@ thread_local! {
     static DEADLINE: Cell<u64> = const { Cell::new(u64::MAX) };
     static WALL_DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
     static OUTPUT_EXCEEDED: Cell<bool> = const { Cell::new(false) };
+    /// Variable reads so far in the current run (paces the deep size checks).
+    static VAR_READS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// A robot of any concrete type, recoverable after the run.
@@ -168,6 +174,7 @@ fn register_robot_api(engine: &mut Engine) {
     });
     engine.register_fn("forward", |ctx: NativeCallContext, m: Dynamic| -> Result<(), Box<EvalAltResult>> {
         let metres = number(&ctx, "forward(metres)", &m)?;
+        let metres = check_magnitude("forward(metres)", metres, MAX_FORWARD).map_err(|e| runtime_error(&ctx, e))?;
         with_host(|h| {
             h.sync()?;
             let flow = h.robot.forward(metres);
@@ -176,6 +183,7 @@ fn register_robot_api(engine: &mut Engine) {
     });
     engine.register_fn("turn", |ctx: NativeCallContext, d: Dynamic| -> Result<(), Box<EvalAltResult>> {
         let degrees = number(&ctx, "turn(degrees)", &d)?;
+        let degrees = check_magnitude("turn(degrees)", degrees, MAX_TURN).map_err(|e| runtime_error(&ctx, e))?;
         with_host(|h| {
             h.sync()?;
             let flow = h.robot.turn(degrees);
@@ -238,7 +246,7 @@ fn build_engine(key: EngineKey) -> Engine {
     engine.set_max_string_size(key.string_bytes);
     engine.set_max_array_size(key.array_len);
     engine.set_max_map_size(key.map_len);
-    engine.set_max_variables(2_000);
+    engine.set_max_variables(key.variables);
     engine.set_max_functions(500);
     engine.set_max_strings_interned(1_024);
     // Operations are time: the deadline is enforced in `on_progress`, not by a fixed cap.
@@ -256,10 +264,103 @@ fn build_engine(key: EngineKey) -> Engine {
         }
         None
     });
+    // Rhai checks sizes when values are built, but not when an indexed
+    // assignment grows a container (`m[k] = v`, `a[i] = big`), and it does not
+    // count map keys or values captured in curried function pointers. So every
+    // variable read also checks the value: its top level always, and all the
+    // way down every DEEP_CHECK_EVERY reads, which bounds how far it can grow.
+    #[allow(deprecated)] // `on_var` is stable in practice; rhai marks it volatile.
+    engine.on_var(move |name, _index, ctx| {
+        if let Some(value) = ctx.scope().get(name) {
+            let reads = VAR_READS.get().wrapping_add(1);
+            VAR_READS.set(reads);
+            check_size(value, &key, reads % DEEP_CHECK_EVERY == 0)?;
+        }
+        Ok(None)
+    });
     engine.on_print(|text| print_text(text, true));
     engine.on_debug(|text, _source, _pos| print_text(text, true));
     register_robot_api(&mut engine);
     engine
+}
+
+/// Running totals of a value's size, counted the way Rhai's own limits count.
+#[derive(Default)]
+struct Sizes {
+    array: usize,
+    map: usize,
+    string: usize,
+}
+
+fn too_large(what: &str) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorDataTooLarge(what.to_string(), Position::NONE).into()
+}
+
+impl Sizes {
+    fn check(&self, key: &EngineKey) -> Result<(), Box<EvalAltResult>> {
+        if self.string > key.string_bytes {
+            return Err(too_large("Length of string"));
+        }
+        if self.array > key.array_len {
+            return Err(too_large("Size of array/BLOB"));
+        }
+        if self.map > key.map_len {
+            return Err(too_large("Size of object map"));
+        }
+        Ok(())
+    }
+
+    /// Adds `value`, descending into arrays, maps (keys included) and curried
+    /// arguments, but not into shared (captured) values, which are checked
+    /// when read through their own variables. Stops as soon as a limit is passed.
+    fn add(&mut self, value: &Dynamic, key: &EngineKey, depth: u32) -> Result<(), Box<EvalAltResult>> {
+        if depth > 64 || (depth > 0 && value.is_shared()) {
+            return Ok(());
+        }
+        if let Ok(s) = value.as_immutable_string_ref() {
+            self.string += s.len();
+        } else if let Ok(a) = value.as_array_ref() {
+            self.array += a.len();
+            self.check(key)?;
+            for item in a.iter() {
+                self.add(item, key, depth + 1)?;
+            }
+        } else if let Ok(m) = value.as_map_ref() {
+            self.map += m.len();
+            self.check(key)?;
+            for (k, v) in m.iter() {
+                self.string += k.len();
+                self.add(v, key, depth + 1)?;
+            }
+        } else if let Ok(b) = value.as_blob_ref() {
+            self.array += b.len();
+        } else if value.is::<rhai::FnPtr>()
+            && let Some(f) = value.read_lock::<rhai::FnPtr>()
+        {
+            for item in f.iter_curry() {
+                self.add(item, key, depth + 1)?;
+            }
+        }
+        self.check(key)
+    }
+}
+
+/// Checks a value against the size limits: its top level (cheap), or all of it.
+fn check_size(value: &Dynamic, key: &EngineKey, deep: bool) -> Result<(), Box<EvalAltResult>> {
+    // Maps (whose key bytes Rhai does not count) and function pointers (whose
+    // curried values it does not count) are always measured whole.
+    if deep || value.is_map() || value.is::<rhai::FnPtr>() {
+        return Sizes::default().add(value, key, 0);
+    }
+    let mut top = Sizes::default();
+    if let Ok(a) = value.as_array_ref() {
+        top.array = a.len();
+    } else if let Ok(m) = value.as_map_ref() {
+        top.map = m.len();
+    } else if let Ok(s) = value.as_immutable_string_ref() {
+        top.string = s.len();
+    }
+    top.check(key)
 }
 
 fn print_text(text: &str, newline: bool) {
@@ -320,6 +421,16 @@ fn compile(engine: &Engine, program: &Program) -> Compiled {
                 limit: LimitKind::ExpressionDepth,
                 message: format!("the program is nested too deeply to compile (line {})", line.unwrap_or(0)),
             },
+            ParseErrorType::LiteralTooLarge(what, max) => Outcome::Limit {
+                limit: if what.contains("string") {
+                    LimitKind::StringSize
+                } else if what.contains("map") {
+                    LimitKind::MapSize
+                } else {
+                    LimitKind::ArraySize
+                },
+                message: format!("{what} in the program is larger than the limit of {max} (line {})", line.unwrap_or(0)),
+            },
             other => Outcome::Error(ProgramError::new(ErrorKind::Compile, friendly_parse_error(other)).at(line, column)),
         }
     })
@@ -347,13 +458,8 @@ fn cached(program: &Program, limits: &Limits) -> (Arc<Engine>, Compiled, bool) {
     (engine, compiled, false)
 }
 
-pub(crate) fn prepare(program: &Program, limits: &Limits) -> Result<(), ProgramError> {
-    match cached(program, limits).1 {
-        Ok(_) => Ok(()),
-        Err(Outcome::Error(e)) => Err(e),
-        Err(Outcome::Limit { message, .. }) => Err(ProgramError::new(ErrorKind::Compile, message)),
-        Err(_) => Ok(()),
-    }
+pub(crate) fn prepare(program: &Program, limits: &Limits) -> Option<Outcome> {
+    cached(program, limits).1.err()
 }
 
 /// Unwraps "in function f" wrappers to the error that actually happened,
@@ -391,11 +497,12 @@ fn outcome_of(err: &EvalAltResult) -> Outcome {
             } else {
                 LimitKind::ArraySize
             };
-            Outcome::Limit { limit, message: format!("{what} too large (line {})", line.unwrap_or(0)) }
+            let at = line.map_or(String::new(), |l| format!(" (line {l})"));
+            Outcome::Limit { limit, message: format!("{what} too large{at}") }
         }
         EvalAltResult::ErrorTooManyVariables(_) | EvalAltResult::ErrorTooManyModules(_) => Outcome::Limit {
-            limit: LimitKind::CallDepth,
-            message: root.to_string(),
+            limit: LimitKind::Variables,
+            message: format!("too many variables at once (line {})", line.unwrap_or(0)),
         },
         EvalAltResult::ErrorParsing(p, _) => Outcome::Error(ProgramError::new(ErrorKind::Compile, p.to_string()).at(line, column)),
         _ => {
@@ -427,6 +534,7 @@ impl Drop for RunGuard {
         DEADLINE.set(u64::MAX);
         WALL_DEADLINE.set(None);
         OUTPUT_EXCEEDED.set(false);
+        VAR_READS.set(0);
     }
 }
 
@@ -445,6 +553,7 @@ pub(crate) fn run<R: Robot + 'static>(program: &Program, robot: R, limits: &Limi
     let _guard = RunGuard;
     OPS.set(0);
     OUTPUT_EXCEEDED.set(false);
+    VAR_READS.set(0);
     WALL_DEADLINE.set(Some(Instant::now() + limits.wall_clock.max(Duration::from_millis(1))));
     host.set_deadline();
     HOST.set(Some(host));

@@ -1,5 +1,16 @@
 //! The robot interface programs drive: implemented by the simulator's adapter.
 
+/// Largest distance `forward` accepts (m): anything larger is a mistake, and
+/// at such magnitudes a step would not change the remaining distance at all.
+pub const MAX_FORWARD: f64 = 10_000.0;
+/// Largest angle `turn` accepts (degrees).
+pub const MAX_TURN: f64 = 1_000_000.0;
+
+/// Checks a blocking helper's argument, returning the student-facing message.
+pub(crate) fn check_magnitude(func: &str, value: f64, max: f64) -> Result<f64, String> {
+    if value.abs() > max { Err(format!("{func} accepts at most ±{max}, got {value}")) } else { Ok(value) }
+}
+
 /// Whether a blocking call let the program continue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {

@@ -20,7 +20,7 @@ use crate::cache::BoundedCache;
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
 use crate::program::Program;
-use crate::robot::{Flow, Robot};
+use crate::robot::{Flow, MAX_FORWARD, MAX_TURN, Robot, check_magnitude};
 
 /// The functions module `robot` provides, with their WebAssembly signatures.
 pub const ROBOT_IMPORTS: &[(&str, &str)] = &[
@@ -284,12 +284,14 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap("robot", "forward", |mut c: Caller<'_, RunState>, m: f64| -> wasmtime::Result<()> {
         let m = finite(&mut c, "forward(metres)", m)?;
+        let m = check_magnitude("forward(metres)", m, MAX_FORWARD).map_err(|e| host_error(&mut c, e))?;
         sync(&mut c)?;
         let flow = c.data_mut().robot.forward(m);
         after_blocking(&mut c, flow)
     })?;
     linker.func_wrap("robot", "turn", |mut c: Caller<'_, RunState>, d: f64| -> wasmtime::Result<()> {
         let d = finite(&mut c, "turn(degrees)", d)?;
+        let d = check_magnitude("turn(degrees)", d, MAX_TURN).map_err(|e| host_error(&mut c, e))?;
         sync(&mut c)?;
         let flow = c.data_mut().robot.turn(d);
         after_blocking(&mut c, flow)
@@ -347,8 +349,8 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
         Ok(r.ticks() as f64 / r.tick_hz() as f64)
     })?;
     linker.func_wrap("robot", "print", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<()> {
-        let room = { c.data().output_limit + 1 };
-        let text = read_str(&mut c, "print(text)", p, n, room)?;
+        // Any length the memory holds is fine here: the output limit decides.
+        let text = read_str(&mut c, "print(text)", p, n, usize::MAX)?;
         sync(&mut c)?;
         emit(&mut c, &format!("{text}\n"))
     })?;
@@ -367,8 +369,10 @@ struct Compiled {
 
 type CacheEntry = Result<Arc<Compiled>, Outcome>;
 
-fn cache() -> &'static BoundedCache<([u8; 32], usize), CacheEntry> {
-    static CACHE: OnceLock<BoundedCache<([u8; 32], usize), CacheEntry>> = OnceLock::new();
+type CacheKey = ([u8; 32], usize, usize);
+
+fn cache() -> &'static BoundedCache<CacheKey, CacheEntry> {
+    static CACHE: OnceLock<BoundedCache<CacheKey, CacheEntry>> = OnceLock::new();
     CACHE.get_or_init(|| BoundedCache::new(256))
 }
 
@@ -381,7 +385,43 @@ fn wat_position(message: &str) -> (Option<u32>, Option<u32>) {
     (line, column)
 }
 
-fn compile(we: &WasmEngine, program: &Program) -> CacheEntry {
+/// Refuses modules whose blocks nest deeper than the limit, before the
+/// compiler (whose time grows with nesting) sees them. Malformed modules are
+/// left for the compiler to report.
+fn check_nesting(program: &Program, max: usize) -> Result<(), Outcome> {
+    let binary = match wat::parse_bytes(&program.source) {
+        Ok(b) => b,
+        Err(_) => return Ok(()),
+    };
+    for payload in wasmparser::Parser::new(0).parse_all(&binary) {
+        let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload else { continue };
+        let Ok(mut ops) = body.get_operators_reader() else { continue };
+        let mut depth = 0usize;
+        while !ops.eof() {
+            let Ok(op) = ops.read() else { break };
+            match op {
+                wasmparser::Operator::Block { .. }
+                | wasmparser::Operator::Loop { .. }
+                | wasmparser::Operator::If { .. }
+                | wasmparser::Operator::TryTable { .. } => {
+                    depth += 1;
+                    if depth > max {
+                        return Err(Outcome::Limit {
+                            limit: LimitKind::ExpressionDepth,
+                            message: format!("the module nests blocks more than {max} deep"),
+                        });
+                    }
+                }
+                wasmparser::Operator::End => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn compile(we: &WasmEngine, program: &Program, limits: &Limits) -> CacheEntry {
+    check_nesting(program, limits.wasm_nesting)?;
     let module = Module::new(&we.engine, &program.source).map_err(|e| {
         let message = format!("{e:#}");
         // The pool refuses oversized declarations at compile time; they are limits, not bugs.
@@ -435,21 +475,17 @@ fn cached(program: &Program, limits: &Limits) -> (CacheEntry, bool) {
         Ok(we) => we,
         Err(msg) => return (Err(Outcome::Error(ProgramError::new(ErrorKind::Compile, msg))), false),
     };
-    let key = (program.sha256(), limits.wasm_stack_bytes);
+    let key = (program.sha256(), limits.wasm_stack_bytes, limits.wasm_nesting);
     if let Some(hit) = cache().get(&key) {
         return (hit, true);
     }
-    let compiled = compile(&we, program);
+    let compiled = compile(&we, program, limits);
     cache().insert(key, compiled.clone());
     (compiled, false)
 }
 
-pub(crate) fn prepare(program: &Program, limits: &Limits) -> Result<(), ProgramError> {
-    match cached(program, limits).0 {
-        Ok(_) => Ok(()),
-        Err(Outcome::Error(e)) => Err(e),
-        Err(other) => Err(ProgramError::new(ErrorKind::Compile, format!("{other:?}"))),
-    }
+pub(crate) fn prepare(program: &Program, limits: &Limits) -> Option<Outcome> {
+    cached(program, limits).0.err()
 }
 
 fn trap_outcome(state: &mut RunState, err: &wasmtime::Error) -> Outcome {

@@ -8,6 +8,7 @@
 pub mod arena;
 pub mod camera;
 pub mod color;
+pub mod maze;
 pub mod replay;
 pub mod robot;
 pub mod scenario;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::color::PaletteColor;
+use crate::maze::{Maze, MazeSpec};
 use crate::robot::{BumperSpec, ColorSensorSpec, DistanceSensorSpec, LineSensorSpec, RobotSpec};
 
 /// The only scenario format version this build reads.
@@ -98,6 +99,32 @@ struct ScenarioFile {
     zones: Vec<Spanned<ZoneDef>>,
     #[serde(default)]
     checkpoints: Vec<Spanned<CheckpointDef>>,
+    #[serde(default)]
+    maze: Option<Spanned<MazeDef>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MazeDef {
+    cols: u32,
+    rows: u32,
+    #[serde(default = "default_cell")]
+    cell: f64,
+    #[serde(default)]
+    origin: [f64; 2],
+    #[serde(default = "default_wall_thickness")]
+    thickness: f64,
+    #[serde(default)]
+    start: [u32; 2],
+    exit: Option<[u32; 2]>,
+    #[serde(default = "default_exit_color")]
+    exit_color: String,
+}
+fn default_cell() -> f64 {
+    0.5
+}
+fn default_exit_color() -> String {
+    "green".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,6 +362,8 @@ pub struct ResolvedScenario {
     pub robot: RobotSpec,
     /// Start pose: x, y (m), heading (radians).
     pub start: [f64; 3],
+    /// The generated maze, when the scenario has a `[maze]` table.
+    pub maze: Option<Maze>,
 }
 
 struct Ctx<'a> {
@@ -541,6 +570,27 @@ impl Scenario {
             }
             names.push(&cd.name);
         }
+        if let Some(m) = &f.maze {
+            let md = m.get_ref();
+            let fail = |msg: String| Err(ctx.err(m.span(), format!("maze: {msg}")));
+            if !(2..=40).contains(&md.cols) || !(2..=40).contains(&md.rows) {
+                return fail(format!("cols and rows must be in 2..=40, got {} × {}", md.cols, md.rows));
+            }
+            if !(md.cell.is_finite() && md.cell >= 0.25 && md.cell <= 5.0) {
+                return fail(format!("cell must be in [0.25, 5] m (the robot must fit), got {}", md.cell));
+            }
+            if !finite_positive(md.thickness) || md.thickness >= md.cell / 2.0 || !md.origin.iter().all(|v| v.is_finite()) {
+                return fail("thickness must be > 0 and < cell / 2, origin finite".into());
+            }
+            let inside = |p: [u32; 2]| p[0] < md.cols && p[1] < md.rows;
+            if !inside(md.start) || md.exit.is_some_and(|e| !inside(e)) {
+                return fail("start and exit must be cells [column, row] inside the grid".into());
+            }
+            ctx.color(&m.span(), "maze.exit_color", &md.exit_color)?;
+            if names.contains(&"exit") {
+                return fail("a maze makes the zone \"exit\"; remove the other zone or checkpoint of that name".into());
+            }
+        }
         let robot = f.robot.as_ref().expect("checked above");
         self.robot_spec(ctx, robot)?;
         Ok(())
@@ -719,6 +769,39 @@ impl Scenario {
                 Checkpoint { name: cd.name.clone(), center: cd.center, radius: cd.radius }
             })
             .collect();
+        let maze = f.maze.as_ref().map(|m| {
+            let md = m.get_ref();
+            // Its own stream: adding a maze never shifts the rest of the layout.
+            let mut maze_rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x3A2E_0000_0000_0003);
+            let spec = MazeSpec {
+                cols: md.cols,
+                rows: md.rows,
+                cell: md.cell,
+                origin: md.origin,
+                thickness: md.thickness,
+                start: md.start,
+                exit: md.exit,
+            };
+            let maze = Maze::generate(spec, &mut maze_rng);
+            for (i, (a, b)) in maze.walls().into_iter().enumerate() {
+                let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+                solids.push(Solid {
+                    shape: SolidShape::Box(BoxShape {
+                        center: [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0],
+                        half_extents: [libm::hypot(dx, dy) / 2.0 + md.thickness / 2.0, md.thickness / 2.0],
+                        angle: libm::atan2(dy, dx),
+                    }),
+                    color: PaletteColor::GRAY,
+                    label: format!("maze wall {}", i + 1),
+                });
+            }
+            let e = maze.center(maze.exit);
+            let h = md.cell / 2.0 - md.thickness / 2.0;
+            let area = Area::Polygon(vec![[e[0] - h, e[1] - h], [e[0] + h, e[1] - h], [e[0] + h, e[1] + h], [e[0] - h, e[1] + h]]);
+            paint.insert(0, FloorPaint { area: area.clone(), color: color(&md.exit_color) });
+            zones.push(Zone { name: "exit".into(), area });
+            maze
+        });
         let robot_def = f.robot.as_ref().expect("validated");
         let robot = self.robot_spec(&ctx, robot_def).expect("validated");
         let rd = robot_def.get_ref();
@@ -736,6 +819,7 @@ impl Scenario {
             checkpoints,
             robot,
             start,
+            maze,
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::support::{repo, scenario};
 /// wall-clock backstop is 20 s, so this only trips if the backstop failed).
 const HANG: Duration = Duration::from_secs(120);
 /// Documented bound on the test process's peak resident memory (docs/programs.md).
-const PEAK_RSS_BOUND_KIB: u64 = 1536 * 1024;
+const PEAK_RSS_BOUND_KIB: u64 = 512 * 1024;
 
 struct Expectation {
     outcome: String,

@@ -87,8 +87,15 @@ fn every_rhai_limit_fires_and_is_named() {
     assert_eq!(limit_of(&r.report.outcome), Some(LimitKind::MapSize), "{:?}", r.report.outcome);
     let deep = format!("let x = {}1{};", "(".repeat(500), ")".repeat(500));
     assert_eq!(limit_of(&rhai(&deep, "empty").report.outcome), Some(LimitKind::ExpressionDepth));
-    let big = "x".repeat(2 << 20);
+    let big = format!("// {}\n", "x".repeat(65 << 10));
     assert_eq!(limit_of(&rhai(&big, "empty").report.outcome), Some(LimitKind::ProgramSize));
+    let huge_module = format!(";; {}\n(module (func (export \"run\")))", "x".repeat(1 << 20));
+    assert_eq!(limit_of(&wat(&huge_module, "empty").report.outcome), Some(LimitKind::ProgramSize));
+    let tight = Limits::default().tightened(&Limits { string_bytes: 1000, ..Limits::default() });
+    let literal = format!("let s = \"{}\";", "y".repeat(2000));
+    assert_eq!(limit_of(&run_with(Program::rhai(literal), "empty", 0, tight).report.outcome), Some(LimitKind::StringSize));
+    let grow = "let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; }";
+    assert_eq!(limit_of(&rhai(grow, "empty").report.outcome), Some(LimitKind::MapSize), "index assignment is checked too");
 }
 
 #[test]

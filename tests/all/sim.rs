@@ -158,3 +158,39 @@ fn motor_noise_is_seeded() {
     assert_eq!(drive(7), drive(7));
     assert_ne!(drive(7), drive(8));
 }
+
+#[test]
+fn seeded_mazes_are_perfect_reproducible_and_have_an_exit_zone() {
+    let text = r#"
+format_version = 1
+name = "gen"
+duration = 60.0
+[arena]
+size = [3.0, 2.0]
+[robot]
+x = 0.25
+y = 0.25
+[maze]
+cols = 6
+rows = 4
+cell = 0.5
+"#;
+    let sc = Scenario::parse(text, "gen.toml").unwrap();
+    let a = sc.resolve(1).maze.unwrap();
+    let b = sc.resolve(2).maze.unwrap();
+    assert_eq!(a, sc.resolve(1).maze.unwrap(), "same seed, same maze");
+    assert_ne!(a.walls(), b.walls(), "different seeds, different mazes");
+    // A perfect maze on 24 cells has 23 passages: 4 outline walls + (38 - 23) interior walls.
+    let interior = 5 * 4 + 6 * 3;
+    assert_eq!(a.walls().len(), 4 + interior - 23);
+    let d = a.distances_to(a.exit);
+    assert!(d.iter().all(|&x| x != u32::MAX), "every cell reaches the exit");
+    assert_eq!(d[0], *d.iter().max().unwrap(), "by default the exit is the cell farthest from the start");
+    let sim = Sim::new(&sc, 1, SimOptions::default());
+    assert_eq!(sim.color("floor").unwrap(), "white");
+    let resolved = sim.scenario();
+    assert!(resolved.zones.iter().any(|z| z.name == "exit"));
+    assert!(resolved.solids.iter().any(|s| s.label.starts_with("maze wall")));
+    let bad = text.replace("cell = 0.5", "cell = 0.1");
+    assert!(Scenario::parse(&bad, "gen.toml").unwrap_err().to_string().contains("cell"));
+}

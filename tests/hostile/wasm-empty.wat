@@ -1,0 +1,2 @@
+;; expect: error compile
+;; Attack: an empty program (only comments, no module at all).

@@ -1,0 +1,5 @@
+;; expect: error runtime
+;; Attack: execute `unreachable`.
+(module
+  (func (export "run")
+    unreachable))
