@@ -1,9 +1,13 @@
-//! Composes the sandbox (`qiming-runtime`) and the world (`qiming-sim`) into runs.
+//! Composes the sandbox (`qiming-runtime`), the world (`qiming-sim`) and the
+//! curriculum (`qiming-curriculum`) into runs and grades.
 //!
-//! This crate is the only place that knows both sides: it adapts a [`Sim`] to
-//! the runtime's [`Robot`] interface and turns one program + scenario + seed
-//! into a [`RunResult`]. Grading labs (checks, scores, reports) builds on it.
+//! [`run_program`] runs one program in one scenario; [`grade`] grades a
+//! submission against a lab: every case, every check, one stable report.
+//! This crate is the only place that knows both the runtime and the world.
 
+pub mod checks;
+pub mod grade;
 pub mod run;
 
+pub use grade::{GradeOptions, GradeReport, grade};
 pub use run::{RunOptions, RunResult, SimRobot, run_program};

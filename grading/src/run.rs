@@ -67,7 +67,14 @@ pub struct RunOptions {
     pub limits: Limits,
     /// Record a full replay.
     pub replay: bool,
+    /// After the program ends (for any reason but `time_up`), stop the motors
+    /// and let the world run one more second so the robot comes to rest. The
+    /// grader judges where the robot *ends up*, as a referee would.
+    pub settle: bool,
 }
+
+/// How long the world runs on after the program ends, when settling (ticks).
+pub const SETTLE_TICKS: u64 = qiming_sim::TICK_HZ as u64;
 
 /// A finished run: the runtime's report, the world's summary, maybe a replay.
 #[derive(Clone, Debug)]
@@ -80,7 +87,11 @@ pub struct RunResult {
 /// Runs `program` in `scenario`. Never fails: a bad program is an outcome.
 pub fn run_program(program: &Program, scenario: &Scenario, options: &RunOptions) -> RunResult {
     let sim = Sim::new(scenario, options.seed, SimOptions { record_replay: options.replay });
-    let (report, robot) = qiming_runtime::run(program, SimRobot { sim }, &options.limits);
+    let (report, mut robot) = qiming_runtime::run(program, SimRobot { sim }, &options.limits);
+    if options.settle && !robot.sim.is_over() {
+        robot.sim.set_motors(0.0, 0.0);
+        robot.sim.step_n(SETTLE_TICKS);
+    }
     let (summary, replay) = robot.sim.finish(Some(program.sha256_hex()));
     RunResult { report, sim: summary, replay }
 }

@@ -16,6 +16,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a student program (.rhai, .wasm, .wat) in a scenario and report the outcome.
     Run(RunArgs),
+    /// Grade a program (or every program in a folder) against a lab.
+    Grade(crate::grade_cmd::GradeArgs),
+    /// Check or list the curriculum catalogue.
+    Curriculum(crate::curriculum_cmd::CurriculumArgs),
     /// Measure simulation and runtime performance on this machine.
     Bench(crate::bench::BenchArgs),
 }
@@ -41,6 +45,8 @@ pub struct RunArgs {
 pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => crate::run_cmd::run(args),
+        Command::Grade(args) => crate::grade_cmd::run(args),
+        Command::Curriculum(args) => crate::curriculum_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),
     }
 }

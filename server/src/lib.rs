@@ -2,4 +2,6 @@
 
 pub mod bench;
 pub mod cli;
+pub mod curriculum_cmd;
+pub mod grade_cmd;
 pub mod run_cmd;

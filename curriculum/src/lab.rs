@@ -1,0 +1,442 @@
+//! Labs: `lab.toml` plus starter code, reference and known-wrong solutions, scenarios.
+//!
+//! The format is documented in README.md ("Writing a lab"). Loading is strict
+//! (unknown keys are errors) and every error names the file and line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use qiming_sim::Scenario;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::meta::{GRADE_BANDS, Text, is_literacy, module_name};
+use crate::{CurriculumError, err_at};
+
+/// The only lab format version this build reads.
+pub const LAB_FORMAT_VERSION: u32 = 1;
+
+/// A program file shipped with a lab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramFile {
+    pub path: PathBuf,
+    /// "rhai" or "wasm" (from the extension: .rhai, .wat, .wasm).
+    pub language: String,
+    pub source: Vec<u8>,
+}
+
+/// What a check measures, with its parameters. Each kind has a stable code
+/// (its snake_case name) that reports and hints refer to; the grading crate
+/// documents and implements them.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CheckKind {
+    /// Ends at rest with the front of the robot `min`–`max` metres from the
+    /// nearest solid straight ahead.
+    RestNearWall {
+        min: f64,
+        max: f64,
+        #[serde(default = "default_rest_speed")]
+        max_speed: f64,
+        #[serde(default = "default_rest_within")]
+        within: f64,
+    },
+    /// Never touches anything; `cap` limits the case's score when it does, or
+    /// `penalty_per_contact` (up to `max_penalty`) subtracts per contact.
+    NoCollision {
+        cap: Option<f64>,
+        penalty_per_contact: Option<f64>,
+        max_penalty: Option<f64>,
+    },
+    /// The robot's centre enters a named zone within `within` seconds.
+    ReachZone { zone: String, within: Option<f64> },
+    /// Progress along the shortest path through a seeded maze to its exit.
+    MazeProgress { within: Option<f64> },
+    /// Ends within `distance` metres and `heading` degrees of the start pose.
+    ReturnToStart { distance: f64, heading: f64 },
+    /// Passes near points given in the start frame (x forward, y left), in
+    /// order; with `either_hand`, the mirror image (turning right) counts too.
+    VisitPoints {
+        points: Vec<[f64; 2]>,
+        radius: f64,
+        #[serde(default)]
+        either_hand: bool,
+    },
+    /// Fraction of one lap of a closed floor line, in its drawing direction or
+    /// against it, within `within` seconds.
+    LapProgress {
+        #[serde(default)]
+        line: usize,
+        within: Option<f64>,
+    },
+    /// Stays within `max_offset` of the line for `min_fraction` of the lap time.
+    StayOnLine {
+        #[serde(default)]
+        line: usize,
+        max_offset: f64,
+        min_fraction: f64,
+    },
+    /// Reaches the scenario's checkpoints in the listed order.
+    CheckpointsInOrder { names: Vec<String> },
+    /// Printed output matches: `exact` (after trimming), `contains`, or `lines`
+    /// (the listed lines appear in order). A case's `expect_output` replaces `expected`.
+    OutputMatches {
+        #[serde(default)]
+        expected: String,
+        #[serde(default = "default_match_mode")]
+        mode: String,
+    },
+    /// The last number printed is within `tolerance` of the expected value
+    /// (`expected`, or the case's `expect_number`): for measuring and decoding tasks.
+    OutputNumber { expected: Option<f64>, tolerance: f64 },
+}
+
+fn default_rest_speed() -> f64 {
+    0.01
+}
+fn default_rest_within() -> f64 {
+    f64::INFINITY
+}
+fn default_match_mode() -> String {
+    "exact".into()
+}
+
+impl CheckKind {
+    /// The stable code of the kind.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckKind::RestNearWall { .. } => "rest_near_wall",
+            CheckKind::NoCollision { .. } => "no_collision",
+            CheckKind::ReachZone { .. } => "reach_zone",
+            CheckKind::MazeProgress { .. } => "maze_progress",
+            CheckKind::ReturnToStart { .. } => "return_to_start",
+            CheckKind::VisitPoints { .. } => "visit_points",
+            CheckKind::LapProgress { .. } => "lap_progress",
+            CheckKind::StayOnLine { .. } => "stay_on_line",
+            CheckKind::CheckpointsInOrder { .. } => "checkpoints_in_order",
+            CheckKind::OutputMatches { .. } => "output_matches",
+            CheckKind::OutputNumber { .. } => "output_number",
+        }
+    }
+}
+
+/// A check as a lab uses it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    pub kind: CheckKind,
+    /// Relative weight inside a case (0 = reported but not scored, as for penalties).
+    pub weight: f64,
+    /// Shown with the feedback when the check fails.
+    pub hint: Option<Text>,
+}
+
+/// One graded run: a scenario with a seed.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: String,
+    pub scenario: Arc<Scenario>,
+    pub scenario_path: PathBuf,
+    pub seed: u64,
+    pub hidden: bool,
+    pub weight: f64,
+    /// This case's expected output for `output_matches`.
+    pub expect_output: Option<String>,
+    /// This case's expected number for `output_number`.
+    pub expect_number: Option<f64>,
+}
+
+/// A loaded, validated lab.
+#[derive(Clone, Debug)]
+pub struct Lab {
+    pub dir: PathBuf,
+    pub id: String,
+    pub version: u32,
+    pub grade_band: String,
+    pub module: String,
+    pub literacies: Vec<String>,
+    pub lesson: Option<String>,
+    pub languages: Vec<String>,
+    pub title: Text,
+    pub instructions: Text,
+    /// Feedback shown for a failed hidden case (it never says why).
+    pub hidden_hint: Text,
+    pub starter: BTreeMap<String, String>,
+    pub reference: Vec<ProgramFile>,
+    pub wrong: Vec<ProgramFile>,
+    pub checks: Vec<Check>,
+    pub cases: Vec<Case>,
+    /// Line of `lesson = …` in lab.toml, for reference errors.
+    pub lesson_line: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabFile {
+    format_version: Spanned<u32>,
+    id: Spanned<String>,
+    version: u32,
+    grade_band: Spanned<String>,
+    module: Spanned<String>,
+    literacies: Spanned<Vec<String>>,
+    lesson: Option<Spanned<String>>,
+    languages: Spanned<Vec<String>>,
+    title: Text,
+    instructions: Text,
+    hidden_hint: Option<Text>,
+    starter: Spanned<BTreeMap<String, String>>,
+    reference: Spanned<BTreeMap<String, String>>,
+    #[serde(default = "empty_list")]
+    wrong: Spanned<Vec<String>>,
+    checks: Vec<Spanned<toml::Table>>,
+    cases: Vec<Spanned<CaseDef>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseDef {
+    name: String,
+    scenario: String,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    hidden: bool,
+    #[serde(default = "one")]
+    weight: f64,
+    expect_output: Option<String>,
+    expect_number: Option<f64>,
+}
+
+pub(crate) fn empty_list() -> Spanned<Vec<String>> {
+    Spanned::new(0..0, Vec::new())
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Language of a program file, from its extension.
+pub fn language_of(path: &Path) -> Option<&'static str> {
+    match path.extension()?.to_str()? {
+        "rhai" => Some("rhai"),
+        "wat" | "wasm" => Some("wasm"),
+        _ => None,
+    }
+}
+
+const LANGUAGES: &[&str] = &["rhai", "wasm"];
+
+impl Lab {
+    /// Loads `dir/lab.toml` and everything it refers to.
+    pub fn load(dir: &Path) -> Result<Lab, CurriculumError> {
+        let path = dir.join("lab.toml");
+        let shown = path.display().to_string();
+        let source = std::fs::read_to_string(&path).map_err(|e| CurriculumError::new(&shown, 0, 0, format!("cannot read: {e}")))?;
+        let at = |span: std::ops::Range<usize>, msg: String| err_at(&shown, &source, span, msg);
+        let file: LabFile = toml::from_str(&source).map_err(|e| at(e.span().unwrap_or(0..0), e.message().to_string()))?;
+
+        if *file.format_version.get_ref() != LAB_FORMAT_VERSION {
+            return Err(at(file.format_version.span(), format!("format_version must be {LAB_FORMAT_VERSION}")));
+        }
+        let id = file.id.get_ref().clone();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return Err(at(file.id.span(), format!("id {id:?} must be lowercase letters, digits and '-'")));
+        }
+        let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if folder != id {
+            return Err(at(file.id.span(), format!("id {id:?} must match its folder name {folder:?}")));
+        }
+        if !GRADE_BANDS.contains(&file.grade_band.get_ref().as_str()) {
+            return Err(at(file.grade_band.span(), format!("grade_band must be one of {}", GRADE_BANDS.join(", "))));
+        }
+        if module_name(file.module.get_ref()).is_none() {
+            let known: Vec<&str> = crate::meta::MODULES.iter().map(|m| m.0).collect();
+            return Err(at(file.module.span(), format!("unknown module {:?}; known: {}", file.module.get_ref(), known.join(", "))));
+        }
+        if file.literacies.get_ref().is_empty() || !file.literacies.get_ref().iter().all(|l| is_literacy(l)) {
+            return Err(at(
+                file.literacies.span(),
+                "literacies must list one or more of information-awareness, computational-thinking, digital-learning, social-responsibility".into(),
+            ));
+        }
+        let languages = file.languages.get_ref().clone();
+        if languages.is_empty() || !languages.iter().all(|l| LANGUAGES.contains(&l.as_str())) {
+            return Err(at(file.languages.span(), "languages must list \"rhai\" and/or \"wasm\"".into()));
+        }
+        for text in [&file.title, &file.instructions] {
+            if text.zh.trim().is_empty() || text.en.trim().is_empty() {
+                return Err(at(0..0, "title and instructions need both zh-CN and en text".into()));
+            }
+        }
+
+        let read_program = |rel: &str, span: std::ops::Range<usize>| -> Result<ProgramFile, CurriculumError> {
+            let p = dir.join(rel);
+            let language = language_of(&p).ok_or_else(|| at(span.clone(), format!("{rel}: program files end in .rhai, .wat or .wasm")))?;
+            let source = std::fs::read(&p).map_err(|e| at(span.clone(), format!("{rel}: cannot read: {e}")))?;
+            Ok(ProgramFile { path: p, language: language.into(), source })
+        };
+        let mut starter = BTreeMap::new();
+        for (lang, rel) in file.starter.get_ref() {
+            if !languages.contains(lang) {
+                return Err(at(file.starter.span(), format!("starter.{lang}: not one of the lab's languages")));
+            }
+            let p = read_program(rel, file.starter.span())?;
+            starter.insert(lang.clone(), String::from_utf8_lossy(&p.source).into_owned());
+        }
+        let mut reference = Vec::new();
+        for (lang, rel) in file.reference.get_ref() {
+            let p = read_program(rel, file.reference.span())?;
+            if &p.language != lang || !languages.contains(lang) {
+                return Err(at(file.reference.span(), format!("reference.{lang} = {rel:?}: language and extension must agree and be one of the lab's languages")));
+            }
+            reference.push(p);
+        }
+        for lang in &languages {
+            if !reference.iter().any(|r| &r.language == lang) {
+                return Err(at(file.reference.span(), format!("a reference solution in {lang} is required (every allowed language needs one)")));
+            }
+        }
+        let wrong = file.wrong.get_ref().iter().map(|rel| read_program(rel, file.wrong.span())).collect::<Result<Vec<_>, _>>()?;
+        if wrong.is_empty() {
+            return Err(at(file.wrong.span(), "list at least one known-wrong solution in `wrong`".into()));
+        }
+
+        let mut checks = Vec::new();
+        for (i, entry) in file.checks.iter().enumerate() {
+            checks.push(parse_check(entry.get_ref().clone()).map_err(|m| at(entry.span(), format!("checks[{i}]: {m}")))?);
+        }
+        if checks.iter().map(|c| c.weight).sum::<f64>() <= 0.0 {
+            return Err(at(0..0, "checks: at least one check needs a weight > 0".into()));
+        }
+
+        let mut cases: Vec<Case> = Vec::new();
+        let mut scenarios: BTreeMap<String, Arc<Scenario>> = BTreeMap::new();
+        for (i, c) in file.cases.iter().enumerate() {
+            let cd = c.get_ref();
+            if cd.name.trim().is_empty() || cases.iter().any(|o| o.name == cd.name) {
+                return Err(at(c.span(), format!("cases[{i}]: names must be non-empty and unique")));
+            }
+            if !(cd.weight.is_finite() && cd.weight > 0.0) {
+                return Err(at(c.span(), format!("cases[{i}] ({}): weight must be > 0", cd.name)));
+            }
+            let scenario = match scenarios.get(&cd.scenario) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = Arc::new(Scenario::load(dir.join(&cd.scenario)).map_err(|e| at(c.span(), format!("cases[{i}] ({}): {e}", cd.name)))?);
+                    scenarios.insert(cd.scenario.clone(), s.clone());
+                    s
+                }
+            };
+            validate_checks_against(&checks, &scenario, cd.seed).map_err(|m| at(c.span(), format!("cases[{i}] ({}): {m}", cd.name)))?;
+            for check in &checks {
+                match &check.kind {
+                    CheckKind::OutputNumber { expected: None, .. } if cd.expect_number.is_none() => {
+                        return Err(at(c.span(), format!("cases[{i}] ({}): output_number has no `expected`, so this case needs `expect_number`", cd.name)));
+                    }
+                    CheckKind::OutputMatches { expected, .. } if expected.is_empty() && cd.expect_output.is_none() => {
+                        return Err(at(c.span(), format!("cases[{i}] ({}): output_matches has no `expected`, so this case needs `expect_output`", cd.name)));
+                    }
+                    _ => {}
+                }
+            }
+            cases.push(Case {
+                name: cd.name.clone(),
+                scenario_path: dir.join(&cd.scenario),
+                scenario,
+                seed: cd.seed,
+                hidden: cd.hidden,
+                weight: cd.weight,
+                expect_output: cd.expect_output.clone(),
+                expect_number: cd.expect_number,
+            });
+        }
+        if !cases.iter().any(|c| !c.hidden) {
+            return Err(at(0..0, "cases: at least one case must be visible (hidden = false) so students see how they are graded".into()));
+        }
+        let lesson_line = file.lesson.as_ref().map_or(0, |l| crate::line_of(&source, l.span().start));
+        Ok(Lab {
+            dir: dir.to_path_buf(),
+            id,
+            version: file.version,
+            grade_band: file.grade_band.into_inner(),
+            module: file.module.into_inner(),
+            literacies: file.literacies.into_inner(),
+            lesson: file.lesson.map(|l| l.into_inner()),
+            languages,
+            title: file.title,
+            instructions: file.instructions,
+            hidden_hint: file.hidden_hint.unwrap_or_else(|| {
+                Text::new("这个隐藏测试没有通过：让你的程序在不同的场地里也能正确工作。", "This hidden test did not pass: make your program work in other arenas too.")
+            }),
+            starter,
+            reference,
+            wrong,
+            checks,
+            cases,
+            lesson_line,
+        })
+    }
+}
+
+fn parse_check(mut table: toml::Table) -> Result<Check, String> {
+    let weight = match table.remove("weight") {
+        None => 1.0,
+        Some(toml::Value::Float(f)) => f,
+        Some(toml::Value::Integer(i)) => i as f64,
+        Some(other) => return Err(format!("weight must be a number, got {}", other.type_str())),
+    };
+    if !(weight.is_finite() && weight >= 0.0) {
+        return Err("weight must be a number >= 0".into());
+    }
+    let hint = match table.remove("hint") {
+        None => None,
+        Some(v) => Some(v.try_into::<Text>().map_err(|e| format!("hint: {}", e.message()))?),
+    };
+    let kind: CheckKind = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
+    let bad = |m: &str| Err(format!("{}: {m}", kind.code()));
+    match &kind {
+        CheckKind::RestNearWall { min, max, max_speed, .. } if !(*min >= 0.0 && max > min && *max_speed > 0.0) => return bad("needs 0 <= min < max and max_speed > 0"),
+        CheckKind::NoCollision { cap, penalty_per_contact, max_penalty }
+            if cap.is_some_and(|c| !(0.0..=1.0).contains(&c))
+                || penalty_per_contact.is_some_and(|p| !(0.0..=1.0).contains(&p))
+                || max_penalty.is_some_and(|p| !(0.0..=1.0).contains(&p)) =>
+        {
+            return bad("cap and penalties are fractions in [0, 1]");
+        }
+        CheckKind::VisitPoints { points, radius, .. } if points.is_empty() || *radius <= 0.0 => return bad("needs points and radius > 0"),
+        CheckKind::StayOnLine { max_offset, min_fraction, .. } if *max_offset <= 0.0 || !(0.0..=1.0).contains(min_fraction) => {
+            return bad("needs max_offset > 0 and min_fraction in [0, 1]");
+        }
+        CheckKind::ReturnToStart { distance, heading } if *distance <= 0.0 || *heading <= 0.0 => return bad("needs distance > 0 and heading > 0"),
+        CheckKind::OutputMatches { mode, .. } if !["exact", "contains", "lines"].contains(&mode.as_str()) => {
+            return bad("mode must be \"exact\", \"contains\" or \"lines\"");
+        }
+        CheckKind::CheckpointsInOrder { names } if names.is_empty() => return bad("needs names"),
+        CheckKind::OutputNumber { tolerance, .. } if !(*tolerance >= 0.0) => return bad("needs tolerance >= 0"),
+        _ => {}
+    }
+    Ok(Check { kind, weight, hint })
+}
+
+/// Checks that refer to scenario content (zones, lines, checkpoints, a maze) find it.
+fn validate_checks_against(checks: &[Check], scenario: &Scenario, seed: u64) -> Result<(), String> {
+    let resolved = scenario.resolve(seed);
+    for check in checks {
+        match &check.kind {
+            CheckKind::ReachZone { zone, .. } if !resolved.zones.iter().any(|z| &z.name == zone) => {
+                return Err(format!("reach_zone: the scenario has no zone {zone:?}"));
+            }
+            CheckKind::MazeProgress { .. } if resolved.maze.is_none() => return Err("maze_progress: the scenario has no [maze]".into()),
+            CheckKind::LapProgress { line, .. } | CheckKind::StayOnLine { line, .. } if resolved.lines.get(*line).is_none_or(|l| !l.closed) => {
+                return Err(format!("{}: the scenario has no closed line number {line}", check.kind.code()));
+            }
+            CheckKind::CheckpointsInOrder { names } => {
+                if let Some(n) = names.iter().find(|n| !resolved.checkpoints.iter().any(|c| &&c.name == n)) {
+                    return Err(format!("checkpoints_in_order: the scenario has no checkpoint {n:?}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! Qiming's curriculum as versioned data: lessons and labs, loaded and validated.
+//!
+//! A catalogue is a folder with `lessons/*.md` and `labs/<id>/lab.toml`.
+//! [`Catalogue::load`] checks schemas, unique ids and cross references and
+//! reports *every* problem it finds, each with file and line. Whether reference
+//! solutions really score full marks is checked by `qiming curriculum check`,
+//! which needs the grader.
+
+pub mod lab;
+pub mod lesson;
+pub mod meta;
+
+use std::path::{Path, PathBuf};
+
+pub use lab::{Case, Check, CheckKind, Lab, ProgramFile};
+pub use lesson::Lesson;
+pub use meta::Text;
+
+/// Something wrong in a curriculum file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}")]
+pub struct CurriculumError {
+    pub path: String,
+    /// 1-based; 0 when the problem is about the file as a whole.
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl CurriculumError {
+    pub fn new(path: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
+        CurriculumError { path: path.to_string(), line, column, message: message.into() }
+    }
+}
+
+pub(crate) fn line_of(source: &str, offset: usize) -> usize {
+    source[..offset.min(source.len())].matches('\n').count() + 1
+}
+
+pub(crate) fn err_at(path: &str, source: &str, span: std::ops::Range<usize>, message: String) -> CurriculumError {
+    let (line, column) = qiming_sim::scenario::line_col(source, span.start);
+    CurriculumError::new(path, line, column, message)
+}
+
+/// The shipped catalogue's folder (this crate's directory).
+pub fn default_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// All lessons and labs of a folder.
+#[derive(Clone, Debug, Default)]
+pub struct Catalogue {
+    pub dir: PathBuf,
+    pub lessons: Vec<Lesson>,
+    pub labs: Vec<Lab>,
+}
+
+impl Catalogue {
+    /// Loads and validates everything; returns every error found.
+    pub fn load(dir: &Path) -> Result<Catalogue, Vec<CurriculumError>> {
+        let mut errors = Vec::new();
+        let mut cat = Catalogue { dir: dir.to_path_buf(), ..Default::default() };
+        for path in sorted_entries(&dir.join("lessons"), &mut errors) {
+            if path.extension().is_some_and(|e| e == "md") {
+                match Lesson::load(&path) {
+                    Ok(l) => cat.lessons.push(l),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        for path in sorted_entries(&dir.join("labs"), &mut errors) {
+            if path.is_dir() {
+                match Lab::load(&path) {
+                    Ok(l) => cat.labs.push(l),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        // Unique ids and references that resolve.
+        for (i, l) in cat.lessons.iter().enumerate() {
+            if cat.lessons[..i].iter().any(|o| o.id == l.id) {
+                errors.push(CurriculumError::new(&l.path.display().to_string(), 2, 1, format!("duplicate lesson id {:?}", l.id)));
+            }
+            for p in &l.prerequisites {
+                if !cat.lessons.iter().any(|o| &o.id == p) {
+                    errors.push(CurriculumError::new(&l.path.display().to_string(), l.prerequisites_line, 1, format!("prerequisite {p:?} is not a lesson")));
+                }
+            }
+        }
+        for lab in &cat.labs {
+            if let Some(lesson) = &lab.lesson
+                && !cat.lessons.iter().any(|l| &l.id == lesson)
+            {
+                errors.push(CurriculumError::new(&lab.dir.join("lab.toml").display().to_string(), lab.lesson_line, 1, format!("lesson {lesson:?} does not exist")));
+            }
+        }
+        if errors.is_empty() { Ok(cat) } else { Err(errors) }
+    }
+
+    pub fn lab(&self, id: &str) -> Option<&Lab> {
+        self.labs.iter().find(|l| l.id == id)
+    }
+}
+
+fn sorted_entries(dir: &Path, errors: &mut Vec<CurriculumError>) -> Vec<PathBuf> {
+    match std::fs::read_dir(dir) {
+        Ok(rd) => {
+            let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            v.sort();
+            v
+        }
+        Err(e) => {
+            errors.push(CurriculumError::new(&dir.display().to_string(), 0, 0, format!("cannot read folder: {e}")));
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,507 @@
+//! The check library: what each kind of check measures in a run, its partial
+//! credit, and feedback a ten-year-old understands, in zh-CN and en.
+//!
+//! Every kind has a stable code (its snake_case name in `lab.toml`):
+//!
+//! | code | checks | partial credit |
+//! |---|---|---|
+//! | `rest_near_wall` | the robot ends at rest with its front `min`–`max` m from the wall ahead | by how far off it stopped |
+//! | `no_collision` | it never touches a wall or obstacle | none; may cap the case (`cap`) or subtract per contact (`penalty_per_contact`) |
+//! | `reach_zone` | its centre enters a zone in time | none |
+//! | `maze_progress` | progress along the maze's shortest path to the exit | fraction of the path covered |
+//! | `return_to_start` | it ends near its start position and heading, after really driving | none |
+//! | `visit_points` | it passes given points (in its start frame) in order | fraction visited |
+//! | `lap_progress` | it goes once round a closed line | fraction of the lap |
+//! | `stay_on_line` | it keeps its centre near the line for most of the lap | scaled by the lap fraction |
+//! | `checkpoints_in_order` | it reaches the scenario's checkpoints in order | fraction reached in order |
+//! | `output_matches` | its printed output matches | none |
+//! | `output_number` | the last number it printed is close enough to the answer | none |
+//!
+//! Checks read only the run's evidence (trajectory, events, output) and the
+//! resolved scenario — never the wall clock — so grading is deterministic.
+
+use std::collections::BTreeMap;
+
+use qiming_curriculum::{CheckKind, Text};
+use qiming_sim::arena::Arena;
+use qiming_sim::scenario::FloorLine;
+use qiming_sim::world::angle_diff;
+use qiming_sim::{ResolvedScenario, SimEvent, TICK_HZ};
+
+use crate::run::RunResult;
+
+/// The result of one check on one run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckOutcome {
+    pub passed: bool,
+    /// Fraction of the check's credit earned, in [0, 1].
+    pub score: f64,
+    /// What was measured (shown only for visible cases).
+    pub measured: BTreeMap<String, f64>,
+    pub feedback: Text,
+    /// Fraction taken off the whole case (collision penalties).
+    pub penalty: f64,
+    /// Upper bound on the whole case's fraction when this check fails.
+    pub cap: Option<f64>,
+}
+
+impl CheckOutcome {
+    fn new(passed: bool, score: f64, feedback: Text) -> Self {
+        CheckOutcome { passed, score: score.clamp(0.0, 1.0), measured: BTreeMap::new(), feedback, penalty: 0.0, cap: None }
+    }
+    fn measure(mut self, name: &str, value: f64) -> Self {
+        self.measured.insert(name.to_string(), (value * 1000.0).round() / 1000.0);
+        self
+    }
+}
+
+/// Everything a check may look at.
+pub struct Evidence<'a> {
+    pub run: &'a RunResult,
+    pub scenario: &'a ResolvedScenario,
+    pub arena: &'a Arena,
+    /// The case's own expected output and number, when it gives them.
+    pub expect_output: Option<&'a str>,
+    pub expect_number: Option<f64>,
+}
+
+impl Evidence<'_> {
+    fn track(&self) -> &[[f64; 3]] {
+        &self.run.sim.track
+    }
+    fn ticks_within(&self, within: Option<f64>) -> usize {
+        let all = self.track().len();
+        within.map_or(all, |w| ((w * TICK_HZ as f64).round() as usize + 1).min(all))
+    }
+}
+
+fn secs(tick: u64) -> f64 {
+    tick as f64 / TICK_HZ as f64
+}
+
+fn m(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+/// Evaluates one check.
+pub fn evaluate(kind: &CheckKind, ev: &Evidence) -> CheckOutcome {
+    match kind {
+        CheckKind::RestNearWall { min, max, max_speed, within } => rest_near_wall(ev, *min, *max, *max_speed, *within),
+        CheckKind::NoCollision { cap, penalty_per_contact, max_penalty } => no_collision(ev, *cap, *penalty_per_contact, *max_penalty),
+        CheckKind::ReachZone { zone, within } => reach_zone(ev, zone, *within),
+        CheckKind::MazeProgress { within } => maze_progress(ev, *within),
+        CheckKind::ReturnToStart { distance, heading } => return_to_start(ev, *distance, *heading),
+        CheckKind::VisitPoints { points, radius, either_hand } => visit_points(ev, points, *radius, *either_hand),
+        CheckKind::LapProgress { line, within } => lap_progress(ev, *line, *within),
+        CheckKind::StayOnLine { line, max_offset, min_fraction } => stay_on_line(ev, *line, *max_offset, *min_fraction),
+        CheckKind::CheckpointsInOrder { names } => checkpoints_in_order(ev, names),
+        CheckKind::OutputMatches { expected, mode } => output_matches(ev, ev.expect_output.unwrap_or(expected), mode),
+        CheckKind::OutputNumber { expected, tolerance } => output_number(ev, ev.expect_number.or(*expected).unwrap_or(f64::NAN), *tolerance),
+    }
+}
+
+/// Speed (m/s) over the last half second of the track.
+fn final_speed(track: &[[f64; 3]]) -> f64 {
+    let n = track.len();
+    let window = (TICK_HZ / 2) as usize;
+    if n <= window {
+        return if n < 2 { 0.0 } else { f64::INFINITY };
+    }
+    let (a, b) = (track[n - 1 - window], track[n - 1]);
+    libm::hypot(b[0] - a[0], b[1] - a[1]) / 0.5
+}
+
+/// The last tick at which the robot was still moving faster than `max_speed`.
+fn came_to_rest_at(track: &[[f64; 3]], max_speed: f64) -> f64 {
+    let mut last_moving = 0;
+    for i in 1..track.len() {
+        let (a, b) = (track[i - 1], track[i]);
+        if libm::hypot(b[0] - a[0], b[1] - a[1]) * TICK_HZ as f64 > max_speed {
+            last_moving = i;
+        }
+    }
+    secs(last_moving as u64)
+}
+
+fn rest_near_wall(ev: &Evidence, min: f64, max: f64, max_speed: f64, within: f64) -> CheckOutcome {
+    let [x, y, theta] = *ev.track().last().unwrap_or(&ev.scenario.start);
+    let r = ev.scenario.robot.radius;
+    let dir = [libm::cos(theta), libm::sin(theta)];
+    let gap = ev.arena.cast_ray([x + dir[0] * r, y + dir[1] * r], dir, 10.0).map_or(10.0, |h| h.0);
+    let speed = final_speed(ev.track());
+    let rest_at = came_to_rest_at(ev.track(), max_speed);
+    let at_rest = speed < max_speed && rest_at <= within;
+    let error = if gap < min { min - gap } else if gap > max { gap - max } else { 0.0 };
+    let (passed, score, feedback) = if at_rest && error == 0.0 {
+        (true, 1.0, Text::new(format!("机器人停在离墙 {} 米的地方，正好！", m(gap)), format!("Your robot stopped {} m from the wall — just right!", m(gap))))
+    } else if !at_rest {
+        (
+            false,
+            0.3 * (1.0 - error).max(0.0),
+            Text::new(
+                "比赛结束时机器人还在动。看到墙近了就用 stop() 停下来，再等它停稳。",
+                "Your robot was still moving at the end. Call stop() when the wall is near, and let it come to rest.",
+            ),
+        )
+    } else if gap > max {
+        (
+            false,
+            0.6 * (1.0 - error / 0.5).max(0.0),
+            Text::new(
+                format!("机器人停在离墙 {} 米处，太远了。distance(\"front\") 大于 {} 时继续前进。", m(gap), m(max)),
+                format!("Your robot stopped {} m from the wall — too far. Keep driving while distance(\"front\") is more than {}.", m(gap), m(max)),
+            ),
+        )
+    } else {
+        (
+            false,
+            0.6 * (1.0 - error / 0.5).max(0.0),
+            Text::new(
+                format!("机器人停在离墙 {} 米处，太近了。早一点开始减速。", m(gap)),
+                format!("Your robot stopped {} m from the wall — too close. Start slowing down earlier.", m(gap)),
+            ),
+        )
+    };
+    CheckOutcome::new(passed, score, feedback).measure("gap_m", gap).measure("final_speed_m_s", speed.min(99.0)).measure("rest_at_s", rest_at)
+}
+
+fn no_collision(ev: &Evidence, cap: Option<f64>, per: Option<f64>, max_penalty: Option<f64>) -> CheckOutcome {
+    let contacts = ev.run.sim.collisions;
+    let first = ev.run.sim.events.iter().find_map(|e| match e {
+        SimEvent::Contact { tick, .. } => Some(*tick),
+        _ => None,
+    });
+    let mut out = match first {
+        None => CheckOutcome::new(true, 1.0, Text::new("机器人一次也没有碰到障碍物。", "Your robot never touched anything.")),
+        Some(tick) => CheckOutcome::new(
+            false,
+            0.0,
+            Text::new(
+                format!("机器人在第 {:.1} 秒碰到了障碍物（共 {contacts} 次）。当 distance(\"front\") 变小时要减速。", secs(tick)),
+                format!(
+                    "Your robot touched something at {:.1} s ({contacts} time{} in all) — try slowing down when distance(\"front\") gets small.",
+                    secs(tick),
+                    if contacts == 1 { "" } else { "s" }
+                ),
+            ),
+        ),
+    };
+    if contacts > 0 {
+        out.cap = cap;
+        if let Some(p) = per {
+            out.penalty = (p * contacts as f64).min(max_penalty.unwrap_or(1.0));
+        }
+    }
+    out.measure("contacts", contacts as f64)
+}
+
+fn first_enter(ev: &Evidence, zone: &str) -> Option<u64> {
+    ev.run.sim.events.iter().find_map(|e| match e {
+        SimEvent::ZoneEnter { tick, zone: z } if z == zone => Some(*tick),
+        _ => None,
+    })
+}
+
+fn reach_zone(ev: &Evidence, zone: &str, within: Option<f64>) -> CheckOutcome {
+    match first_enter(ev, zone) {
+        Some(t) if within.is_none_or(|w| secs(t) <= w) => CheckOutcome::new(
+            true,
+            1.0,
+            Text::new(format!("机器人在第 {:.1} 秒到达了“{zone}”区域。", secs(t)), format!("Your robot reached the {zone} zone at {:.1} s.", secs(t))),
+        )
+        .measure("reached_at_s", secs(t)),
+        Some(t) => CheckOutcome::new(
+            false,
+            0.0,
+            Text::new(
+                format!("机器人到达“{zone}”区域时已经超时（第 {:.1} 秒）。试着走得更快或路线更短。", secs(t)),
+                format!("Your robot reached the {zone} zone too late ({:.1} s). Try a faster or shorter route.", secs(t)),
+            ),
+        )
+        .measure("reached_at_s", secs(t)),
+        None => CheckOutcome::new(false, 0.0, Text::new(format!("机器人没有到达“{zone}”区域。"), format!("Your robot did not reach the {zone} zone."))),
+    }
+}
+
+fn maze_progress(ev: &Evidence, within: Option<f64>) -> CheckOutcome {
+    let Some(maze) = &ev.scenario.maze else {
+        return CheckOutcome::new(false, 0.0, Text::new("场地里没有迷宫。", "This arena has no maze."));
+    };
+    let dist = maze.distances_to(maze.exit);
+    let cols = maze.spec.cols as usize;
+    let d_of = |p: [f64; 2]| maze.cell_of(p).map(|[c, r]| dist[r as usize * cols + c as usize]);
+    let start = d_of([ev.scenario.start[0], ev.scenario.start[1]]).unwrap_or(u32::MAX).max(1);
+    let best = ev.track()[..ev.ticks_within(within)].iter().filter_map(|p| d_of([p[0], p[1]])).min().unwrap_or(start);
+    let fraction = (start - best.min(start)) as f64 / start as f64;
+    let feedback = if best == 0 {
+        Text::new("机器人找到了迷宫的出口！", "Your robot found the way out of the maze!")
+    } else {
+        Text::new(
+            format!("机器人走完了通往出口最短路线的 {:.0}%。试试“沿着右手边的墙走”的方法。", fraction * 100.0),
+            format!("Your robot covered {:.0}% of the shortest way to the exit. Try the \"keep your right hand on the wall\" method.", fraction * 100.0),
+        )
+    };
+    CheckOutcome::new(best == 0, fraction, feedback).measure("cells_to_exit_at_start", start as f64).measure("closest_cells_to_exit", best as f64)
+}
+
+fn path_length(track: &[[f64; 3]]) -> f64 {
+    track.windows(2).map(|w| libm::hypot(w[1][0] - w[0][0], w[1][1] - w[0][1])).sum()
+}
+
+fn return_to_start(ev: &Evidence, distance: f64, heading: f64) -> CheckOutcome {
+    let s = ev.scenario.start;
+    let e = *ev.track().last().unwrap_or(&s);
+    let d = libm::hypot(e[0] - s[0], e[1] - s[1]);
+    let h = angle_diff(e[2], s[2]).abs().to_degrees();
+    // Standing still is not "coming back": require a real trip first.
+    let travelled = path_length(ev.track());
+    let trip = travelled >= 4.0 * distance;
+    let passed = trip && d <= distance && h <= heading;
+    let feedback = if passed {
+        Text::new("机器人回到了出发点，方向也对。", "Your robot came back to where it started, facing the same way.")
+    } else if !trip {
+        Text::new("机器人几乎没有移动。", "Your robot hardly moved.")
+    } else {
+        Text::new(
+            format!("机器人最后离出发点 {} 米，方向差 {:.0}°。检查每条边的长度和每次转弯的角度。", m(d), h),
+            format!("Your robot ended {} m from its start, turned {:.0}° off. Check each side's length and each turn's angle.", m(d), h),
+        )
+    };
+    CheckOutcome::new(passed, if passed { 1.0 } else { 0.0 }, feedback).measure("distance_m", d).measure("heading_error_deg", h)
+}
+
+fn visit_points(ev: &Evidence, points: &[[f64; 2]], radius: f64, either_hand: bool) -> CheckOutcome {
+    let s = ev.scenario.start;
+    let (sn, cs) = (libm::sin(s[2]), libm::cos(s[2]));
+    let count = |mirror: f64| {
+        let mut next = 0;
+        for p in ev.track() {
+            if next == points.len() {
+                break;
+            }
+            let [lx, ly] = points[next];
+            let ly = ly * mirror;
+            let target = [s[0] + cs * lx - sn * ly, s[1] + sn * lx + cs * ly];
+            if libm::hypot(p[0] - target[0], p[1] - target[1]) <= radius {
+                next += 1;
+            }
+        }
+        next
+    };
+    let visited = if either_hand { count(1.0).max(count(-1.0)) } else { count(1.0) };
+    let n = points.len();
+    let feedback = if visited == n {
+        Text::new("机器人经过了所有的拐点。", "Your robot passed every corner.")
+    } else {
+        Text::new(
+            format!("机器人按顺序经过了 {visited}/{n} 个拐点。检查前进的距离和转弯的角度。"),
+            format!("Your robot passed {visited} of {n} corners in order. Check how far it drives and how much it turns."),
+        )
+    };
+    CheckOutcome::new(visited == n, visited as f64 / n as f64, feedback).measure("visited", visited as f64)
+}
+
+/// A closed polyline with cumulative arc lengths.
+struct Loop {
+    pts: Vec<[f64; 2]>,
+    cum: Vec<f64>,
+    length: f64,
+}
+
+impl Loop {
+    fn new(line: &FloorLine) -> Loop {
+        let mut pts = line.points.clone();
+        if line.closed {
+            pts.push(pts[0]);
+        }
+        let mut cum = vec![0.0];
+        for w in pts.windows(2) {
+            let last = *cum.last().unwrap_or(&0.0);
+            cum.push(last + libm::hypot(w[1][0] - w[0][0], w[1][1] - w[0][1]));
+        }
+        let length = *cum.last().unwrap_or(&0.0);
+        Loop { pts, cum, length }
+    }
+
+    /// (distance from the line, arc position of the nearest point).
+    fn project(&self, p: [f64; 2]) -> (f64, f64) {
+        let mut best = (f64::INFINITY, 0.0);
+        for i in 0..self.pts.len() - 1 {
+            let (a, b) = (self.pts[i], self.pts[i + 1]);
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let len2 = dx * dx + dy * dy;
+            let t = if len2 > 0.0 { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+            let q = [a[0] + t * dx, a[1] + t * dy];
+            let d = libm::hypot(p[0] - q[0], p[1] - q[1]);
+            if d < best.0 {
+                best = (d, self.cum[i] + t * libm::sqrt(len2));
+            }
+        }
+        best
+    }
+}
+
+/// How far round the loop the robot got (as a fraction, either direction),
+/// the tick the lap was completed (if it was), and per-tick distances from the line.
+fn lap(ev: &Evidence, line: usize, within: Option<f64>) -> (f64, Option<usize>, Vec<f64>) {
+    let Some(l) = ev.scenario.lines.get(line) else { return (0.0, None, Vec::new()) };
+    let lp = Loop::new(l);
+    if lp.length <= 0.0 {
+        return (0.0, None, Vec::new());
+    }
+    let n = ev.ticks_within(within);
+    let mut offsets = Vec::with_capacity(n);
+    let (mut net, mut best_fwd, mut best_back) = (0.0f64, 0.0f64, 0.0f64);
+    let mut last_s: Option<f64> = None;
+    let mut done = None;
+    for (i, p) in ev.track()[..n].iter().enumerate() {
+        let (d, s) = lp.project([p[0], p[1]]);
+        offsets.push(d);
+        // Progress only counts near the line: cutting across the middle is not following it.
+        if d > 0.15 {
+            continue;
+        }
+        if let Some(prev) = last_s {
+            let mut delta = s - prev;
+            if delta > lp.length / 2.0 {
+                delta -= lp.length;
+            } else if delta < -lp.length / 2.0 {
+                delta += lp.length;
+            }
+            // A jump of more than 0.25 m in one tick is a shortcut, not driving.
+            if delta.abs() < 0.25 {
+                net += delta;
+            }
+        }
+        last_s = Some(s);
+        best_fwd = best_fwd.max(net);
+        best_back = best_back.max(-net);
+        if done.is_none() && best_fwd.max(best_back) >= lp.length {
+            done = Some(i);
+        }
+    }
+    ((best_fwd.max(best_back) / lp.length).min(1.0), done, offsets)
+}
+
+fn lap_progress(ev: &Evidence, line: usize, within: Option<f64>) -> CheckOutcome {
+    let (fraction, done, _) = lap(ev, line, within);
+    let feedback = match done {
+        Some(t) => Text::new(format!("机器人用 {:.1} 秒跑完了一圈！", secs(t as u64)), format!("Your robot finished a lap in {:.1} s!", secs(t as u64))),
+        None => Text::new(
+            format!("机器人跑完了一圈的 {:.0}%。在弯道处要转得更急一些。", fraction * 100.0),
+            format!("Your robot got {:.0}% of the way round. Steer harder in the curves.", fraction * 100.0),
+        ),
+    };
+    let mut out = CheckOutcome::new(done.is_some(), fraction, feedback).measure("lap_fraction", fraction);
+    if let Some(t) = done {
+        out = out.measure("lap_time_s", secs(t as u64));
+    }
+    out
+}
+
+fn stay_on_line(ev: &Evidence, line: usize, max_offset: f64, min_fraction: f64) -> CheckOutcome {
+    let (fraction, done, offsets) = lap(ev, line, None);
+    let end = done.map_or(offsets.len(), |t| t + 1).max(1);
+    let on = offsets[..end.min(offsets.len())].iter().filter(|&&d| d <= max_offset).count() as f64 / end as f64;
+    let passed = on >= min_fraction && done.is_some();
+    // Sitting still on the line is not following it: scale by lap progress.
+    let score = if on >= min_fraction { 1.0 } else { 0.5 * on / min_fraction } * fraction;
+    let feedback = if on >= min_fraction {
+        Text::new(format!("机器人 {:.0}% 的时间都在线上。", on * 100.0), format!("Your robot stayed on the line {:.0}% of the time.", on * 100.0))
+    } else {
+        Text::new(
+            format!("机器人只有 {:.0}% 的时间在线上。偏离时及时修正方向。", on * 100.0),
+            format!("Your robot was on the line only {:.0}% of the time. Correct the steering as soon as it drifts.", on * 100.0),
+        )
+    };
+    CheckOutcome::new(passed, score, feedback).measure("on_line_fraction", on)
+}
+
+fn checkpoints_in_order(ev: &Evidence, names: &[String]) -> CheckOutcome {
+    let reached: Vec<&str> = ev
+        .run
+        .sim
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            SimEvent::Checkpoint { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut next = 0;
+    for r in reached {
+        if next < names.len() && r == names[next] {
+            next += 1;
+        }
+    }
+    let n = names.len();
+    CheckOutcome::new(
+        next == n,
+        next as f64 / n as f64,
+        Text::new(format!("机器人按顺序到达了 {next}/{n} 个检查点。"), format!("Your robot reached {next} of {n} checkpoints in order.")),
+    )
+    .measure("reached_in_order", next as f64)
+}
+
+fn output_matches(ev: &Evidence, expected: &str, mode: &str) -> CheckOutcome {
+    let out = ev.run.report.output.trim();
+    let want = expected.trim();
+    let passed = match mode {
+        "contains" => out.contains(want),
+        "lines" => {
+            let mut lines = out.lines().map(str::trim);
+            want.lines().map(str::trim).all(|w| lines.any(|l| l == w))
+        }
+        _ => out == want,
+    };
+    CheckOutcome::new(
+        passed,
+        if passed { 1.0 } else { 0.0 },
+        if passed {
+            Text::new("输出正确。", "The output is right.")
+        } else {
+            Text::new("输出和要求的不一样。仔细看看题目要求打印什么。", "The output is not what the task asks for. Check what it asks you to print.")
+        },
+    )
+}
+
+/// The last number in the printed output (integers and decimals, with sign).
+fn last_number(text: &str) -> Option<f64> {
+    let mut last = None;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts = bytes[i].is_ascii_digit() || (bytes[i] == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if starts {
+            let start = i;
+            i += 1;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
+            }
+            last = text[start..i].trim_end_matches('.').parse::<f64>().ok().or(last);
+        } else {
+            i += 1;
+        }
+    }
+    last
+}
+
+fn output_number(ev: &Evidence, expected: f64, tolerance: f64) -> CheckOutcome {
+    match last_number(&ev.run.report.output) {
+        Some(v) if (v - expected).abs() <= tolerance => {
+            CheckOutcome::new(true, 1.0, Text::new(format!("答案 {v} 正确。"), format!("Your answer {v} is right."))).measure("answer", v)
+        }
+        Some(v) => CheckOutcome::new(
+            false,
+            0.0,
+            Text::new(format!("答案 {v} 不对。再检查一下测量或计算的方法。"), format!("Your answer {v} is not right. Check how you measure or calculate it.")),
+        )
+        .measure("answer", v),
+        None => CheckOutcome::new(false, 0.0, Text::new("程序没有打印出数字答案。用 print() 打印答案。", "Your program did not print a number. Print your answer with print().")),
+    }
+}
+
+/// Distances along the maze to its exit for every cell, for reports and tests.
+pub fn maze_distances(scenario: &ResolvedScenario) -> Option<Vec<u32>> {
+    scenario.maze.as_ref().map(|m| m.distances_to(m.exit))
+}

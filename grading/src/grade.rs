@@ -1,0 +1,294 @@
+//! Grading a submission against a lab: run every case, evaluate its checks,
+//! and build the grade report (stable JSON, hidden cases reveal nothing).
+//!
+//! Scoring: a lab is worth 100 points, split between cases by weight. A case's
+//! fraction is the weighted mean of its checks' scores, minus collision
+//! penalties, limited by the caps of failed checks; a run that ends in `error`
+//! or `limit` is capped at half its points. Cases run in parallel, one per
+//! thread; the result does not depend on the order they finish in.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use qiming_curriculum::{Lab, Text};
+use qiming_runtime::{Language, Limits, Outcome, Program};
+use qiming_sim::arena::Arena;
+use serde::Serialize;
+
+use crate::checks::{Evidence, evaluate};
+use crate::run::{RunOptions, run_program};
+
+/// Stack for threads that run student code (see ARCHITECTURE.md).
+pub const RUN_STACK: usize = 16 << 20;
+/// The version of the grading engine, written into every report.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// A run that ends in `error` or `limit` earns at most this fraction of a case.
+pub const FAILED_RUN_CAP: f64 = 0.5;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GradeReport {
+    pub lab: String,
+    pub lab_version: u32,
+    pub engine_version: String,
+    pub language: String,
+    pub program_sha256: String,
+    pub score: f64,
+    pub max_score: f64,
+    pub passed: bool,
+    pub cases: Vec<CaseReport>,
+}
+
+/// One case. Hidden cases carry only `name`, `hidden`, `passed`, `score`,
+/// `max_score` and a generic `feedback`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CaseReport {
+    pub name: String,
+    pub hidden: bool,
+    pub passed: bool,
+    pub score: f64,
+    pub max_score: f64,
+    pub feedback: Vec<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunSummary>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
+}
+
+/// How the run of a visible case ended.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorSummary>,
+    pub sim_time: f64,
+    pub collisions: u64,
+    pub output: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ErrorSummary {
+    pub kind: String,
+    pub message: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckReport {
+    pub code: String,
+    pub passed: bool,
+    pub score: f64,
+    pub max_score: f64,
+    pub measured: BTreeMap<String, f64>,
+    pub feedback: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Text>,
+}
+
+/// Options for grading.
+#[derive(Clone, Debug, Default)]
+pub struct GradeOptions {
+    pub limits: Limits,
+    /// Write `<case>.qreplay` for visible cases here.
+    pub replay_dir: Option<std::path::PathBuf>,
+    /// Threads to spread cases over (0 = one per core).
+    pub threads: usize,
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// Builds a program from a submission's text and language name ("rhai" or "wasm").
+pub fn program_from(language: Language, source: Vec<u8>) -> Program {
+    Program { language, source }
+}
+
+/// Grades `program` on every case of `lab`.
+pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeReport {
+    let total_weight: f64 = lab.cases.iter().map(|c| c.weight).sum();
+    let threads = if options.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { options.threads };
+    let mut reports: Vec<Option<CaseReport>> = vec![None; lab.cases.len()];
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.min(lab.cases.len()).max(1))
+            .map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(RUN_STACK)
+                    .spawn_scoped(scope, || {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if i >= lab.cases.len() {
+                                break;
+                            }
+                            done.push((i, grade_case(lab, i, program, options, total_weight)));
+                        }
+                        done
+                    })
+                    .expect("spawn grading thread")
+            })
+            .collect();
+        for h in handles {
+            for (i, r) in h.join().expect("grading thread panicked") {
+                reports[i] = Some(r);
+            }
+        }
+    });
+    let cases: Vec<CaseReport> = reports.into_iter().map(|r| r.expect("every case graded")).collect();
+    GradeReport {
+        lab: lab.id.clone(),
+        lab_version: lab.version,
+        engine_version: ENGINE_VERSION.to_string(),
+        language: program.language.as_str().to_string(),
+        program_sha256: program.sha256_hex(),
+        score: round2(cases.iter().map(|c| c.score).sum()),
+        max_score: 100.0,
+        passed: cases.iter().all(|c| c.passed),
+        cases,
+    }
+}
+
+fn outcome_text(outcome: &Outcome) -> Option<Text> {
+    match outcome {
+        Outcome::Finished | Outcome::TimeUp => None,
+        Outcome::Limit { limit, message } => Some(Text::new(
+            format!("程序因为超出限制（{}）被停止：{message}", limit.as_str()),
+            format!("Your program was stopped by the {} limit: {message}", limit.as_str()),
+        )),
+        Outcome::Error(e) => {
+            let at_zh = e.line.map_or(String::new(), |l| format!("第 {l} 行"));
+            let at_en = e.line.map_or(String::new(), |l| format!(" at line {l}"));
+            Some(Text::new(format!("程序{at_zh}出错了：{}", e.message), format!("Your program stopped with an error{at_en}: {}", e.message)))
+        }
+    }
+}
+
+fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions, total_weight: f64) -> CaseReport {
+    let case = &lab.cases[index];
+    let max_score = round2(100.0 * case.weight / total_weight);
+    let run_options = RunOptions { seed: case.seed, limits: options.limits.clone(), replay: options.replay_dir.is_some() && !case.hidden, settle: true };
+    let run = run_program(program, &case.scenario, &run_options);
+    let resolved = case.scenario.resolve(case.seed);
+    let arena = Arena::new(&resolved);
+    let evidence = Evidence {
+        run: &run,
+        scenario: &resolved,
+        arena: &arena,
+        expect_output: case.expect_output.as_deref(),
+        expect_number: case.expect_number,
+    };
+
+    let weight_sum: f64 = lab.checks.iter().map(|c| c.weight).sum();
+    let mut base = 0.0;
+    let mut penalty = 0.0;
+    let mut cap: f64 = 1.0;
+    let mut all_passed = true;
+    let mut checks = Vec::new();
+    for check in &lab.checks {
+        let out = evaluate(&check.kind, &evidence);
+        base += check.weight * out.score / weight_sum;
+        penalty += out.penalty;
+        if !out.passed {
+            all_passed = false;
+            if let Some(c) = out.cap {
+                cap = cap.min(c);
+            }
+        }
+        checks.push(CheckReport {
+            code: check.kind.code().to_string(),
+            passed: out.passed,
+            score: round2(max_score * check.weight * out.score / weight_sum),
+            max_score: round2(max_score * check.weight / weight_sum),
+            measured: out.measured,
+            hint: if out.passed { None } else { check.hint.clone() },
+            feedback: out.feedback,
+        });
+    }
+    let run_failed = matches!(run.report.outcome, Outcome::Error(_) | Outcome::Limit { .. });
+    if run_failed {
+        cap = cap.min(FAILED_RUN_CAP);
+        all_passed = false;
+    }
+    let fraction = (base * (1.0 - penalty.min(1.0))).min(cap).clamp(0.0, 1.0);
+    let score = round2(fraction * max_score);
+    let passed = all_passed && fraction >= 0.999;
+
+    if case.hidden {
+        // Nothing about the run leaves the grader: no outcome, output, error,
+        // measurements or check details — only whether it passed.
+        let feedback = if passed { Text::new("隐藏测试通过。", "Hidden test passed.") } else { lab.hidden_hint.clone() };
+        return CaseReport { name: case.name.clone(), hidden: true, passed, score, max_score, feedback: vec![feedback], run: None, checks: Vec::new(), replay: None };
+    }
+
+    let mut feedback: Vec<Text> = outcome_text(&run.report.outcome).into_iter().collect();
+    for c in &checks {
+        if !c.passed {
+            feedback.push(c.feedback.clone());
+            if let Some(h) = &c.hint {
+                feedback.push(h.clone());
+            }
+        }
+    }
+    if feedback.is_empty() {
+        feedback.push(Text::new("全部检查都通过了，做得好！", "Every check passed — well done!"));
+    }
+    let replay = match (&options.replay_dir, &run.replay) {
+        (Some(dir), Some(replay)) => {
+            let name = format!("{}-{}.qreplay", lab.id, case.name);
+            // A replay that cannot be written is not the student's problem; the report says so.
+            std::fs::write(dir.join(&name), replay.to_bytes()).ok().map(|_| name)
+        }
+        _ => None,
+    };
+    let r = &run.report;
+    let (limit, error) = match &r.outcome {
+        Outcome::Limit { limit, .. } => (Some(limit.as_str().to_string()), None),
+        Outcome::Error(e) => (
+            None,
+            Some(ErrorSummary {
+                kind: serde_json_kind(e.kind),
+                message: e.message.clone(),
+                line: e.line,
+                column: e.column,
+            }),
+        ),
+        _ => (None, None),
+    };
+    CaseReport {
+        name: case.name.clone(),
+        hidden: false,
+        passed,
+        score,
+        max_score,
+        feedback,
+        run: Some(RunSummary {
+            outcome: r.outcome.as_str().to_string(),
+            limit,
+            error,
+            sim_time: round2(run.sim.sim_time),
+            collisions: run.sim.collisions,
+            output: r.output.clone(),
+        }),
+        checks,
+        replay,
+    }
+}
+
+fn serde_json_kind(kind: qiming_runtime::ErrorKind) -> String {
+    match kind {
+        qiming_runtime::ErrorKind::Compile => "compile",
+        qiming_runtime::ErrorKind::Link => "link",
+        qiming_runtime::ErrorKind::Runtime => "runtime",
+    }
+    .to_string()
+}
+
+/// Loads a program file for grading (language from its extension).
+pub fn load_program(path: &Path) -> Result<Program, qiming_runtime::ProgramLoadError> {
+    Program::load(path)
+}

@@ -1,0 +1,114 @@
+//! `qiming grade LAB PROGRAM`: grade one program, or every program in a folder.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use qiming_curriculum::Lab;
+use qiming_grading::grade::{GradeOptions, GradeReport, grade};
+use qiming_runtime::{Language, Program};
+
+#[derive(Debug, clap::Args)]
+pub struct GradeArgs {
+    /// A lab id from the catalogue, or a path to a lab folder.
+    pub lab: String,
+    /// A program file (.rhai, .wasm, .wat), or a folder of them (graded in a batch).
+    pub program: PathBuf,
+    /// Print the JSON report (one JSON object per line in a batch).
+    #[arg(long)]
+    pub json: bool,
+    /// Write replays of visible cases into this folder.
+    #[arg(long)]
+    pub replay_dir: Option<PathBuf>,
+    /// The catalogue folder (default: the shipped curriculum).
+    #[arg(long)]
+    pub curriculum: Option<PathBuf>,
+}
+
+pub fn resolve_lab(spec: &str, curriculum: Option<PathBuf>) -> anyhow::Result<Lab> {
+    let as_path = Path::new(spec);
+    if as_path.join("lab.toml").is_file() {
+        return Lab::load(as_path).map_err(|e| anyhow::anyhow!("{e}"));
+    }
+    let dir = curriculum.unwrap_or_else(crate::curriculum_cmd::default_dir);
+    let cat = crate::curriculum_cmd::load(&dir)?;
+    cat.lab(spec).cloned().ok_or_else(|| {
+        let ids: Vec<&str> = cat.labs.iter().map(|l| l.id.as_str()).collect();
+        anyhow::anyhow!("no lab {spec:?} in {} (and no lab folder at that path); labs: {}", dir.display(), ids.join(", "))
+    })
+}
+
+fn human(report: &GradeReport) -> String {
+    let mut out = format!("{}: {} / {} {}\n", report.lab, report.score, report.max_score, if report.passed { "✓ passed" } else { "" });
+    for c in &report.cases {
+        let tag = if c.hidden { " (hidden)" } else { "" };
+        out.push_str(&format!("  {} {}{}: {} / {}\n", if c.passed { "✓" } else { "✗" }, c.name, tag, c.score, c.max_score));
+        for f in &c.feedback {
+            out.push_str(&format!("      {}\n", f.en));
+        }
+    }
+    out
+}
+
+fn program_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()).and_then(Language::from_extension).is_some())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
+    let lab = resolve_lab(&args.lab, args.curriculum.clone())?;
+    if let Some(dir) = &args.replay_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let options = GradeOptions { replay_dir: args.replay_dir.clone(), ..GradeOptions::default() };
+    if args.program.is_dir() {
+        return batch(lab, &args.program, options, args.json);
+    }
+    let program = Program::load(&args.program)?;
+    let report = crate::run_cmd::on_run_thread(move || grade(&lab, &program, &options))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", human(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Grades every program in a folder: cases spread over all cores, one JSON
+/// line per program (with its file name) on stdout, progress on stderr.
+fn batch(lab: Lab, dir: &Path, options: GradeOptions, json: bool) -> anyhow::Result<ExitCode> {
+    let files = program_files(dir)?;
+    let total = files.len();
+    let started = Instant::now();
+    let stdout = std::io::stdout();
+    let mut scores = Vec::with_capacity(total);
+    for (i, path) in files.iter().enumerate() {
+        let program = Program::load(path)?;
+        let (lab_ref, opts) = (lab.clone(), options.clone());
+        let report = crate::run_cmd::on_run_thread(move || grade(&lab_ref, &program, &opts))?;
+        scores.push(report.score);
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if json {
+            let mut v = serde_json::to_value(&report)?;
+            v["file"] = serde_json::Value::from(name);
+            writeln!(stdout.lock(), "{}", serde_json::to_string(&v)?)?;
+        } else {
+            writeln!(stdout.lock(), "{name}: {} / {}", report.score, report.max_score)?;
+        }
+        let done = i + 1;
+        if done % 10 == 0 || done == total {
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            eprint!("\rgraded {done}/{total} ({rate:.1} submissions/s)   ");
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    eprintln!("\ngraded {total} submissions in {elapsed:.1} s ({:.1}/s); mean score {:.1}", total as f64 / elapsed.max(1e-9), scores.iter().sum::<f64>() / total.max(1) as f64);
+    Ok(ExitCode::SUCCESS)
+}
