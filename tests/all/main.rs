@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod grading;
 mod hostile;
 mod runtime;
 mod scenarios;

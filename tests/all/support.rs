@@ -26,7 +26,7 @@ pub fn on_run_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) 
 
 pub fn run_with(program: Program, stem: &str, seed: u64, limits: Limits) -> RunResult {
     let scenario = scenario(stem);
-    on_run_thread(move || run_program(&program, &scenario, &RunOptions { seed, limits, replay: false }))
+    on_run_thread(move || run_program(&program, &scenario, &RunOptions { seed, limits, ..RunOptions::default() }))
 }
 
 pub fn rhai(src: &str, stem: &str) -> RunResult {
