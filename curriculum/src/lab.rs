@@ -166,6 +166,9 @@ pub struct Lab {
     pub wrong: Vec<ProgramFile>,
     pub checks: Vec<Check>,
     pub cases: Vec<Case>,
+    /// When a run ends early because the task is done: `lap` / `lap:N` (one
+    /// lap of closed line N) or `zone:<name>` (the robot enters the zone).
+    pub end_when: Vec<String>,
     /// Line of `lesson = …` in lab.toml, for reference errors.
     pub lesson_line: usize,
 }
@@ -188,6 +191,8 @@ struct LabFile {
     reference: Spanned<BTreeMap<String, String>>,
     #[serde(default = "empty_list")]
     wrong: Spanned<Vec<String>>,
+    #[serde(default = "empty_list")]
+    end_when: Spanned<Vec<String>>,
     checks: Vec<Spanned<toml::Table>>,
     cases: Vec<Spanned<CaseDef>>,
 }
@@ -309,6 +314,12 @@ impl Lab {
             return Err(at(0..0, "checks: at least one check needs a weight > 0".into()));
         }
 
+        for e in file.end_when.get_ref() {
+            let ok = e == "lap" || e.strip_prefix("lap:").is_some_and(|n| n.parse::<usize>().is_ok()) || e.strip_prefix("zone:").is_some_and(|z| !z.is_empty());
+            if !ok {
+                return Err(at(file.end_when.span(), format!("end_when: {e:?} is not \"lap\", \"lap:N\" or \"zone:NAME\"")));
+            }
+        }
         let mut cases: Vec<Case> = Vec::new();
         let mut scenarios: BTreeMap<String, Arc<Scenario>> = BTreeMap::new();
         for (i, c) in file.cases.iter().enumerate() {
@@ -373,6 +384,7 @@ impl Lab {
             wrong,
             checks,
             cases,
+            end_when: file.end_when.into_inner(),
             lesson_line,
         })
     }

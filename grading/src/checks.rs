@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use qiming_curriculum::{CheckKind, Text};
 use qiming_sim::arena::Arena;
-use qiming_sim::scenario::FloorLine;
+use qiming_sim::lap::LapTracker;
 use qiming_sim::world::angle_diff;
 use qiming_sim::{ResolvedScenario, SimEvent, TICK_HZ};
 
@@ -301,86 +301,14 @@ fn visit_points(ev: &Evidence, points: &[[f64; 2]], radius: f64, either_hand: bo
     CheckOutcome::new(visited == n, visited as f64 / n as f64, feedback).measure("visited", visited as f64)
 }
 
-/// A closed polyline with cumulative arc lengths.
-struct Loop {
-    pts: Vec<[f64; 2]>,
-    cum: Vec<f64>,
-    length: f64,
-}
-
-impl Loop {
-    fn new(line: &FloorLine) -> Loop {
-        let mut pts = line.points.clone();
-        if line.closed {
-            pts.push(pts[0]);
-        }
-        let mut cum = vec![0.0];
-        for w in pts.windows(2) {
-            let last = *cum.last().unwrap_or(&0.0);
-            cum.push(last + libm::hypot(w[1][0] - w[0][0], w[1][1] - w[0][1]));
-        }
-        let length = *cum.last().unwrap_or(&0.0);
-        Loop { pts, cum, length }
-    }
-
-    /// (distance from the line, arc position of the nearest point).
-    fn project(&self, p: [f64; 2]) -> (f64, f64) {
-        let mut best = (f64::INFINITY, 0.0);
-        for i in 0..self.pts.len() - 1 {
-            let (a, b) = (self.pts[i], self.pts[i + 1]);
-            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-            let len2 = dx * dx + dy * dy;
-            let t = if len2 > 0.0 { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
-            let q = [a[0] + t * dx, a[1] + t * dy];
-            let d = libm::hypot(p[0] - q[0], p[1] - q[1]);
-            if d < best.0 {
-                best = (d, self.cum[i] + t * libm::sqrt(len2));
-            }
-        }
-        best
-    }
-}
-
 /// How far round the loop the robot got (as a fraction, either direction),
 /// the tick the lap was completed (if it was), and per-tick distances from the line.
 fn lap(ev: &Evidence, line: usize, within: Option<f64>) -> (f64, Option<usize>, Vec<f64>) {
     let Some(l) = ev.scenario.lines.get(line) else { return (0.0, None, Vec::new()) };
-    let lp = Loop::new(l);
-    if lp.length <= 0.0 {
-        return (0.0, None, Vec::new());
-    }
+    let mut tracker = LapTracker::new(l);
     let n = ev.ticks_within(within);
-    let mut offsets = Vec::with_capacity(n);
-    let (mut net, mut best_fwd, mut best_back) = (0.0f64, 0.0f64, 0.0f64);
-    let mut last_s: Option<f64> = None;
-    let mut done = None;
-    for (i, p) in ev.track()[..n].iter().enumerate() {
-        let (d, s) = lp.project([p[0], p[1]]);
-        offsets.push(d);
-        // Progress only counts near the line: cutting across the middle is not following it.
-        if d > 0.15 {
-            continue;
-        }
-        if let Some(prev) = last_s {
-            let mut delta = s - prev;
-            if delta > lp.length / 2.0 {
-                delta -= lp.length;
-            } else if delta < -lp.length / 2.0 {
-                delta += lp.length;
-            }
-            // A jump of more than 0.25 m in one tick is a shortcut, not driving.
-            if delta.abs() < 0.25 {
-                net += delta;
-            }
-        }
-        last_s = Some(s);
-        best_fwd = best_fwd.max(net);
-        best_back = best_back.max(-net);
-        if done.is_none() && best_fwd.max(best_back) >= lp.length {
-            done = Some(i);
-        }
-    }
-    ((best_fwd.max(best_back) / lp.length).min(1.0), done, offsets)
+    let offsets: Vec<f64> = ev.track()[..n].iter().map(|p| tracker.update([p[0], p[1]])).collect();
+    (tracker.fraction(), tracker.completed_at, offsets)
 }
 
 fn lap_progress(ev: &Evidence, line: usize, within: Option<f64>) -> CheckOutcome {

@@ -171,7 +171,13 @@ fn outcome_text(outcome: &Outcome) -> Option<Text> {
 fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions, total_weight: f64) -> CaseReport {
     let case = &lab.cases[index];
     let max_score = round2(100.0 * case.weight / total_weight);
-    let run_options = RunOptions { seed: case.seed, limits: options.limits.clone(), replay: options.replay_dir.is_some() && !case.hidden, settle: true };
+    let run_options = RunOptions {
+        seed: case.seed,
+        limits: options.limits.clone(),
+        replay: options.replay_dir.is_some() && !case.hidden,
+        settle: true,
+        end_when: crate::run::end_triggers(&lab.end_when),
+    };
     let run = run_program(program, &case.scenario, &run_options);
     let resolved = case.scenario.resolve(case.seed);
     let arena = Arena::new(&resolved);

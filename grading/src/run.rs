@@ -1,7 +1,7 @@
 //! One run: a program driving the simulated robot in a scenario with a seed.
 
 use qiming_runtime::{Flow, Limits, Program, Robot, RunReport};
-use qiming_sim::{Blocking, Replay, Scenario, Sim, SimOptions, SimSummary};
+use qiming_sim::{Blocking, EndTrigger, Replay, Scenario, Sim, SimOptions, SimSummary};
 
 /// The simulator seen through the runtime's robot interface.
 pub struct SimRobot {
@@ -71,6 +71,8 @@ pub struct RunOptions {
     /// and let the world run one more second so the robot comes to rest. The
     /// grader judges where the robot *ends up*, as a referee would.
     pub settle: bool,
+    /// End the run early (after a grace second) when the task is done.
+    pub end_when: Vec<EndTrigger>,
 }
 
 /// How long the world runs on after the program ends, when settling (ticks).
@@ -86,7 +88,10 @@ pub struct RunResult {
 
 /// Runs `program` in `scenario`. Never fails: a bad program is an outcome.
 pub fn run_program(program: &Program, scenario: &Scenario, options: &RunOptions) -> RunResult {
-    let sim = Sim::new(scenario, options.seed, SimOptions { record_replay: options.replay });
+    let mut sim = Sim::new(scenario, options.seed, SimOptions { record_replay: options.replay });
+    if !options.end_when.is_empty() {
+        sim.set_end_triggers(options.end_when.clone());
+    }
     let (report, mut robot) = qiming_runtime::run(program, SimRobot { sim }, &options.limits);
     if options.settle && !robot.sim.is_over() {
         robot.sim.set_motors(0.0, 0.0);
@@ -94,4 +99,20 @@ pub fn run_program(program: &Program, scenario: &Scenario, options: &RunOptions)
     }
     let (summary, replay) = robot.sim.finish(Some(program.sha256_hex()));
     RunResult { report, sim: summary, replay }
+}
+
+/// Parses a lab's `end_when` entries (validated when the lab was loaded).
+pub fn end_triggers(entries: &[String]) -> Vec<EndTrigger> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            if e == "lap" {
+                Some(EndTrigger::Lap { line: 0 })
+            } else if let Some(n) = e.strip_prefix("lap:") {
+                n.parse().ok().map(|line| EndTrigger::Lap { line })
+            } else {
+                e.strip_prefix("zone:").map(|z| EndTrigger::Zone { zone: z.to_string() })
+            }
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@
 pub mod arena;
 pub mod camera;
 pub mod color;
+pub mod lap;
 pub mod maze;
 pub mod replay;
 pub mod robot;
@@ -18,4 +19,4 @@ pub use color::PaletteColor;
 pub use replay::{Replay, ReplayError};
 pub use robot::RobotSpec;
 pub use scenario::{ResolvedScenario, Scenario, ScenarioError};
-pub use world::{Blocking, FinalPose, Sim, SimEvent, SimOptions, SimSummary, TICK, TICK_HZ, UnknownSensor};
+pub use world::{Blocking, EndTrigger, FinalPose, Sim, SimEvent, SimOptions, SimSummary, TICK, TICK_HZ, UnknownSensor};

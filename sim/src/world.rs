@@ -136,6 +136,56 @@ pub enum SimEvent {
     Output { tick: u64, text: String },
 }
 
+/// What ends a run early: the task is done, so the referee stops the clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndTrigger {
+    /// One full lap of closed floor line number `line` (as `lap::LapTracker` measures it).
+    Lap { line: usize },
+    /// The robot's centre enters this zone.
+    Zone { zone: String },
+}
+
+/// Time the world keeps running after an end trigger fires (ticks).
+pub const END_GRACE_TICKS: u64 = TICK_HZ as u64;
+
+/// End triggers and, once one fired, the tick the run ends at.
+#[derive(Resource, Default)]
+pub struct EndRule {
+    triggers: Vec<EndTrigger>,
+    laps: Vec<(usize, crate::lap::LapTracker)>,
+    pub end_at: Option<u64>,
+}
+
+fn end_rule_system(clock: Res<Clock>, log: Res<EventLog>, mut rule: ResMut<EndRule>, robots: Query<&RobotPose>) {
+    if rule.end_at.is_some() || rule.triggers.is_empty() {
+        return;
+    }
+    let Some(pose) = robots.iter().next() else { return };
+    let mut fired = false;
+    for (_, tracker) in rule.laps.iter_mut() {
+        tracker.update([pose.x, pose.y]);
+        fired |= tracker.completed_at.is_some();
+    }
+    for t in &rule.triggers {
+        if let EndTrigger::Zone { zone } = t {
+            fired |= log.events.iter().rev().take_while(|e| event_tick(e) == clock.tick).any(|e| matches!(e, SimEvent::ZoneEnter { zone: z, .. } if z == zone));
+        }
+    }
+    if fired {
+        rule.end_at = Some(clock.tick + END_GRACE_TICKS);
+    }
+}
+
+fn event_tick(e: &SimEvent) -> u64 {
+    match e {
+        SimEvent::Contact { tick, .. }
+        | SimEvent::ZoneEnter { tick, .. }
+        | SimEvent::ZoneLeave { tick, .. }
+        | SimEvent::Checkpoint { tick, .. }
+        | SimEvent::Output { tick, .. } => *tick,
+    }
+}
+
 /// The run's event log.
 #[derive(Resource, Default)]
 pub struct EventLog {
@@ -377,8 +427,8 @@ impl Plugin for SensorPlugin {
 pub struct ZonePlugin;
 impl Plugin for ZonePlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(SimTick, zone_system.in_set(TickSet::Observe));
-        app.add_systems(SimInit, zone_system.in_set(TickSet::Observe));
+        app.add_systems(SimTick, (zone_system, end_rule_system).chain().in_set(TickSet::Observe));
+        app.add_systems(SimInit, (zone_system, end_rule_system).chain().in_set(TickSet::Observe));
     }
 }
 
@@ -473,6 +523,7 @@ impl Sim {
         world.insert_resource(Clock::default());
         world.insert_resource(Noise { rng: rand_pcg::Pcg64Mcg::seed_from_u64(resolved.seed ^ 0x0015_E5E0_0000_0002) });
         world.insert_resource(EventLog::default());
+        world.insert_resource(EndRule::default());
         world.insert_resource(Recorder {
             track: Vec::with_capacity((resolved.duration * TICK_HZ as f64) as usize + 2),
             frames: options.record_replay.then(Vec::new),
@@ -498,9 +549,30 @@ impl Sim {
         Sim { world, tick_schedule, robot, max_ticks, resolved, scenario_source }
     }
 
-    /// Advances one tick; returns false (and does nothing) once the duration is over.
+    /// Ends the run early when one of `triggers` fires (plus [`END_GRACE_TICKS`]).
+    /// Call before the first step.
+    pub fn set_end_triggers(&mut self, triggers: Vec<EndTrigger>) {
+        let lines = self.resolved.lines.clone();
+        let mut rule = self.world.resource_mut::<EndRule>();
+        rule.laps = triggers
+            .iter()
+            .filter_map(|t| match t {
+                EndTrigger::Lap { line } => lines.get(*line).map(|l| (*line, crate::lap::LapTracker::new(l))),
+                _ => None,
+            })
+            .collect();
+        rule.triggers = triggers;
+        // The start position counts as the first lap sample.
+        let pose = self.pose();
+        let mut rule = self.world.resource_mut::<EndRule>();
+        for (_, t) in rule.laps.iter_mut() {
+            t.update([pose.x, pose.y]);
+        }
+    }
+
+    /// Advances one tick; returns false (and does nothing) once the run is over.
     pub fn step(&mut self) -> bool {
-        if self.tick() >= self.max_ticks {
+        if self.tick() >= self.max_ticks() {
             return false;
         }
         self.tick_schedule.run(&mut self.world);
@@ -519,14 +591,16 @@ impl Sim {
     pub fn tick(&self) -> u64 {
         self.world.resource::<Clock>().tick
     }
+    /// The tick the run ends at: the scenario's duration, or earlier once an
+    /// end trigger has fired.
     pub fn max_ticks(&self) -> u64 {
-        self.max_ticks
+        self.world.resource::<EndRule>().end_at.map_or(self.max_ticks, |e| e.min(self.max_ticks))
     }
     pub fn time(&self) -> f64 {
         self.tick() as f64 * TICK
     }
     pub fn is_over(&self) -> bool {
-        self.tick() >= self.max_ticks
+        self.tick() >= self.max_ticks()
     }
     pub fn scenario(&self) -> &ResolvedScenario {
         &self.resolved
@@ -534,9 +608,6 @@ impl Sim {
 
     fn robot(&self) -> &Robot {
         self.world.get::<Robot>(self.robot).expect("robot entity")
-    }
-    fn readings(&self) -> &Readings {
-        self.world.get::<Readings>(self.robot).expect("robot entity")
     }
     pub fn pose(&self) -> RobotPose {
         *self.world.get::<RobotPose>(self.robot).expect("robot entity")
@@ -551,40 +622,49 @@ impl Sim {
         drive.command = [left.clamp(-1.0, 1.0), right.clamp(-1.0, 1.0)];
     }
 
-    fn index(&self, kind: &'static str, names: Vec<&str>, name: &str) -> Result<usize, UnknownSensor> {
-        names.iter().position(|n| *n == name).ok_or_else(|| UnknownSensor {
+    /// Finds a sensor by name without allocating (this is on every sensor read's path).
+    fn index<'a, I>(kind: &'static str, names: impl Fn() -> I, name: &str) -> Result<usize, UnknownSensor>
+    where
+        I: Iterator<Item = &'a str>,
+    {
+        names().position(|n| n == name).ok_or_else(|| UnknownSensor {
             kind,
             name: name.to_string(),
-            available: names.iter().map(|s| s.to_string()).collect(),
+            available: names().map(str::to_string).collect(),
         })
     }
 
     /// Metres from the body edge to the nearest solid along the sensor's ray.
     pub fn distance(&self, name: &str) -> Result<f64, UnknownSensor> {
-        let spec = &self.robot().spec;
-        let i = self.index("distance", spec.distance.iter().map(|s| s.name.as_str()).collect(), name)?;
-        Ok(self.readings().distance[i])
+        let (robot, readings) = self.robot_and_readings();
+        let i = Self::index("distance", || robot.spec.distance.iter().map(|s| s.name.as_str()), name)?;
+        Ok(readings.distance[i])
     }
 
     /// Floor darkness under a line sensor: 0.0 white … 1.0 black.
     pub fn line(&self, name: &str) -> Result<f64, UnknownSensor> {
-        let spec = &self.robot().spec;
-        let i = self.index("line", spec.line.iter().map(|s| s.name.as_str()).collect(), name)?;
-        Ok(self.readings().line[i])
+        let (robot, readings) = self.robot_and_readings();
+        let i = Self::index("line", || robot.spec.line.iter().map(|s| s.name.as_str()), name)?;
+        Ok(readings.line[i])
     }
 
     /// Floor colour name under a colour sensor.
     pub fn color(&self, name: &str) -> Result<&'static str, UnknownSensor> {
-        let spec = &self.robot().spec;
-        let i = self.index("color", spec.color.iter().map(|s| s.name.as_str()).collect(), name)?;
-        Ok(self.readings().color[i].name())
+        let (robot, readings) = self.robot_and_readings();
+        let i = Self::index("color", || robot.spec.color.iter().map(|s| s.name.as_str()), name)?;
+        Ok(readings.color[i].name())
     }
 
     /// Whether a bumper touches something.
     pub fn bumper(&self, name: &str) -> Result<bool, UnknownSensor> {
-        let spec = &self.robot().spec;
-        let i = self.index("bumper", spec.bumpers.iter().map(|s| s.name.as_str()).collect(), name)?;
-        Ok(self.readings().bumper[i])
+        let (robot, readings) = self.robot_and_readings();
+        let i = Self::index("bumper", || robot.spec.bumpers.iter().map(|s| s.name.as_str()), name)?;
+        Ok(readings.bumper[i])
+    }
+
+    fn robot_and_readings(&self) -> (&Robot, &Readings) {
+        let e = self.world.entity(self.robot);
+        (e.get::<Robot>().expect("robot component"), e.get::<Readings>().expect("readings component"))
     }
 
     /// Gyro: degrees turned since the start, counter-clockwise positive.

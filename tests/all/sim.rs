@@ -194,3 +194,23 @@ cell = 0.5
     let bad = text.replace("cell = 0.5", "cell = 0.1");
     assert!(Scenario::parse(&bad, "gen.toml").unwrap_err().to_string().contains("cell"));
 }
+
+#[test]
+fn end_triggers_stop_the_world_a_second_after_the_task_is_done() {
+    use qiming_sim::EndTrigger;
+    let mut s = sim("maze");
+    s.set_end_triggers(vec![EndTrigger::Zone { zone: "nowhere".into() }]);
+    assert_eq!(s.max_ticks(), 12_000, "an unmet trigger changes nothing");
+    let text = std::fs::read_to_string(crate::support::repo().join("sim/scenarios/maze.toml")).unwrap();
+    let near_exit = text.replace("x = 0.25\ny = 0.25", "x = 1.75\ny = 0.85\nheading = 90.0").replacen("heading = 0.0\n", "", 1);
+    let sc = Scenario::parse(&near_exit, "maze-near.toml").unwrap();
+    let mut s = Sim::new(&sc, 0, SimOptions::default());
+    s.set_end_triggers(vec![EndTrigger::Zone { zone: "exit".into() }]);
+    s.set_motors(0.5, 0.5);
+    assert_eq!(s.wait(30.0), Blocking::TimeUp, "the run ends early");
+    let entered = s.summary().events.iter().find_map(|e| match e {
+        SimEvent::ZoneEnter { tick, zone } if zone == "exit" => Some(*tick),
+        _ => None,
+    });
+    assert_eq!(s.tick(), entered.expect("entered the exit") + qiming_sim::world::END_GRACE_TICKS);
+}
