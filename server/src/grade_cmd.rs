@@ -81,34 +81,84 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Grades every program in a folder: cases spread over all cores, one JSON
-/// line per program (with its file name) on stdout, progress on stderr.
+/// Grades `programs` on `workers` threads, one submission per thread at a
+/// time (its cases run one after another), calling `done` in submission order
+/// as results arrive in order. Returns the wall time taken.
+pub fn grade_many(lab: &Lab, programs: &[Program], workers: usize, mut done: impl FnMut(usize, GradeReport)) -> std::time::Duration {
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, GradeReport)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            let tx = tx.clone();
+            let next = &next;
+            std::thread::Builder::new()
+                .stack_size(crate::run_cmd::RUN_STACK)
+                .spawn_scoped(scope, move || {
+                    let options = GradeOptions { threads: 1, ..GradeOptions::default() };
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(program) = programs.get(i) else { break };
+                        if tx.send((i, grade(lab, program, &options))).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .expect("spawn grading worker");
+        }
+        drop(tx);
+        // Hand results out in submission order, whatever order they finish in.
+        let mut pending = std::collections::BTreeMap::new();
+        let mut expected = 0;
+        for (i, report) in rx {
+            pending.insert(i, report);
+            while let Some(r) = pending.remove(&expected) {
+                done(expected, r);
+                expected += 1;
+            }
+        }
+    });
+    started.elapsed()
+}
+
+/// Grades every program in a folder: submissions spread over all cores, one
+/// JSON line per program (with its file name) on stdout in file order,
+/// progress on stderr.
 fn batch(lab: Lab, dir: &Path, options: GradeOptions, json: bool) -> anyhow::Result<ExitCode> {
     let files = program_files(dir)?;
+    let programs = files.iter().map(Program::load).collect::<Result<Vec<_>, _>>()?;
     let total = files.len();
     let started = Instant::now();
     let stdout = std::io::stdout();
     let mut scores = Vec::with_capacity(total);
-    for (i, path) in files.iter().enumerate() {
-        let program = Program::load(path)?;
-        let (lab_ref, opts) = (lab.clone(), options.clone());
-        let report = crate::run_cmd::on_run_thread(move || grade(&lab_ref, &program, &opts))?;
+    let mut failure: Option<anyhow::Error> = None;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let _ = options; // replays are not written in batch mode
+    let elapsed = grade_many(&lab, &programs, workers, |i, report| {
         scores.push(report.score);
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if json {
-            let mut v = serde_json::to_value(&report)?;
+        let name = files[i].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let line = if json {
+            let mut v = serde_json::to_value(&report).unwrap_or_default();
             v["file"] = serde_json::Value::from(name);
-            writeln!(stdout.lock(), "{}", serde_json::to_string(&v)?)?;
+            serde_json::to_string(&v).unwrap_or_default()
         } else {
-            writeln!(stdout.lock(), "{name}: {} / {}", report.score, report.max_score)?;
+            format!("{name}: {} / {}", report.score, report.max_score)
+        };
+        if let Err(e) = writeln!(stdout.lock(), "{line}") {
+            failure.get_or_insert(e.into());
         }
         let done = i + 1;
         if done % 10 == 0 || done == total {
             let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            eprint!("\rgraded {done}/{total} ({rate:.1} submissions/s)   ");
+            let width = 30;
+            let filled = width * done / total.max(1);
+            eprint!("\r[{}{}] {done}/{total} ({rate:.1} submissions/s)   ", "#".repeat(filled), " ".repeat(width - filled));
         }
+    });
+    if let Some(e) = failure {
+        return Err(e.context("cannot write results"));
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    eprintln!("\ngraded {total} submissions in {elapsed:.1} s ({:.1}/s); mean score {:.1}", total as f64 / elapsed.max(1e-9), scores.iter().sum::<f64>() / total.max(1) as f64);
+    let secs = elapsed.as_secs_f64();
+    eprintln!("\ngraded {total} submissions in {secs:.1} s ({:.1}/s); mean score {:.1}", total as f64 / secs.max(1e-9), scores.iter().sum::<f64>() / total.max(1) as f64);
     Ok(ExitCode::SUCCESS)
 }

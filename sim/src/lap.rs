@@ -13,12 +13,22 @@ pub const NEAR_LINE: f64 = 0.15;
 /// A larger step along the line in one tick is a shortcut (m).
 const MAX_STEP: f64 = 0.25;
 
-/// A closed polyline with cumulative arc lengths.
+/// Points farther than this from the line are simply "far" (m): every use of
+/// a distance compares it with a threshold at most this large.
+pub const FAR: f64 = 0.5;
+const CELL: f64 = 0.25;
+
+/// A closed polyline with cumulative arc lengths, and a uniform grid listing
+/// the segments within [`FAR`] of each cell so projections stay local.
 #[derive(Clone, Debug)]
 pub struct Loop {
     pts: Vec<[f64; 2]>,
     cum: Vec<f64>,
     pub length: f64,
+    origin: [f64; 2],
+    cols: usize,
+    rows: usize,
+    cells: Vec<Vec<u32>>,
 }
 
 impl Loop {
@@ -33,13 +43,53 @@ impl Loop {
             cum.push(last + libm::hypot(w[1][0] - w[0][0], w[1][1] - w[0][1]));
         }
         let length = *cum.last().unwrap_or(&0.0);
-        Loop { pts, cum, length }
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for p in &pts {
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k] - FAR);
+                hi[k] = hi[k].max(p[k] + FAR);
+            }
+        }
+        if pts.is_empty() {
+            (lo, hi) = ([0.0; 2], [0.0; 2]);
+        }
+        let cols = (((hi[0] - lo[0]) / CELL).ceil() as usize).max(1);
+        let rows = (((hi[1] - lo[1]) / CELL).ceil() as usize).max(1);
+        let mut path = Loop { pts, cum, length, origin: lo, cols, rows, cells: vec![Vec::new(); cols * rows] };
+        for i in 0..path.pts.len().saturating_sub(1) {
+            let (a, b) = (path.pts[i], path.pts[i + 1]);
+            let (c0, r0) = path.cell_clamped([a[0].min(b[0]) - FAR, a[1].min(b[1]) - FAR]);
+            let (c1, r1) = path.cell_clamped([a[0].max(b[0]) + FAR, a[1].max(b[1]) + FAR]);
+            for r in r0..=r1 {
+                for c in c0..=c1 {
+                    path.cells[r * cols + c].push(i as u32);
+                }
+            }
+        }
+        path
     }
 
-    /// (distance from the line, arc position of the nearest point).
+    /// The grid cell of `p`, if it is inside the grid.
+    fn cell_of(&self, p: [f64; 2]) -> Option<(usize, usize)> {
+        let c = ((p[0] - self.origin[0]) / CELL).floor();
+        let r = ((p[1] - self.origin[1]) / CELL).floor();
+        (c >= 0.0 && r >= 0.0 && (c as usize) < self.cols && (r as usize) < self.rows).then_some((c as usize, r as usize))
+    }
+
+    /// The grid cell nearest to `p` (for building the grid).
+    fn cell_clamped(&self, p: [f64; 2]) -> (usize, usize) {
+        let c = ((p[0] - self.origin[0]) / CELL).floor().max(0.0) as usize;
+        let r = ((p[1] - self.origin[1]) / CELL).floor().max(0.0) as usize;
+        (c.min(self.cols - 1), r.min(self.rows - 1))
+    }
+
+    /// (distance from the line, arc position of the nearest point). Points
+    /// farther than [`FAR`] from the line give `(f64::INFINITY, 0.0)`.
     pub fn project(&self, p: [f64; 2]) -> (f64, f64) {
         let mut best = (f64::INFINITY, 0.0);
-        for i in 0..self.pts.len().saturating_sub(1) {
+        let Some((c, r)) = self.cell_of(p) else { return best };
+        for &i in &self.cells[r * self.cols + c] {
+            let i = i as usize;
             let (a, b) = (self.pts[i], self.pts[i + 1]);
             let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
             let len2 = dx * dx + dy * dy;
@@ -50,7 +100,7 @@ impl Loop {
                 best = (d, self.cum[i] + t * libm::sqrt(len2));
             }
         }
-        best
+        if best.0 > FAR { (f64::INFINITY, 0.0) } else { best }
     }
 }
 
