@@ -169,6 +169,8 @@ pub struct Lab {
     /// When a run ends early because the task is done: `lap` / `lap:N` (one
     /// lap of closed line N) or `zone:<name>` (the robot enters the zone).
     pub end_when: Vec<String>,
+    /// Limits this lab tightens (names as in docs/programs.md), never loosens.
+    pub limits: BTreeMap<String, u64>,
     /// Line of `lesson = …` in lab.toml, for reference errors.
     pub lesson_line: usize,
 }
@@ -193,9 +195,15 @@ struct LabFile {
     wrong: Spanned<Vec<String>>,
     #[serde(default = "empty_list")]
     end_when: Spanned<Vec<String>>,
+    #[serde(default)]
+    limits: Option<Spanned<BTreeMap<String, u64>>>,
     checks: Vec<Spanned<toml::Table>>,
     cases: Vec<Spanned<CaseDef>>,
 }
+
+/// Limits a lab may tighten, by their names in docs/programs.md.
+pub const TIGHTENABLE_LIMITS: &[&str] =
+    &["program_size", "memory", "table", "stack", "call_depth", "variables", "expression_depth", "string_size", "array_size", "map_size", "output"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -320,6 +328,16 @@ impl Lab {
                 return Err(at(file.end_when.span(), format!("end_when: {e:?} is not \"lap\", \"lap:N\" or \"zone:NAME\"")));
             }
         }
+        if let Some(limits) = &file.limits {
+            for (name, value) in limits.get_ref() {
+                if !TIGHTENABLE_LIMITS.contains(&name.as_str()) {
+                    return Err(at(limits.span(), format!("limits: unknown limit {name:?}; a lab may tighten: {}", TIGHTENABLE_LIMITS.join(", "))));
+                }
+                if *value == 0 {
+                    return Err(at(limits.span(), format!("limits.{name} must be > 0")));
+                }
+            }
+        }
         let mut cases: Vec<Case> = Vec::new();
         let mut scenarios: BTreeMap<String, Arc<Scenario>> = BTreeMap::new();
         for (i, c) in file.cases.iter().enumerate() {
@@ -385,6 +403,7 @@ impl Lab {
             checks,
             cases,
             end_when: file.end_when.into_inner(),
+            limits: file.limits.map(|l| l.into_inner()).unwrap_or_default(),
             lesson_line,
         })
     }

@@ -173,7 +173,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
     let max_score = round2(100.0 * case.weight / total_weight);
     let run_options = RunOptions {
         seed: case.seed,
-        limits: options.limits.clone(),
+        limits: lab_limits(lab, &options.limits),
         replay: options.replay_dir.is_some() && !case.hidden,
         settle: true,
         end_when: crate::run::end_triggers(&lab.end_when),
@@ -283,6 +283,32 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         checks,
         replay,
     }
+}
+
+/// The limits a lab's runs get: the caller's, tightened by the lab's `[limits]`.
+pub fn lab_limits(lab: &Lab, base: &Limits) -> Limits {
+    let mut tight = base.clone();
+    for (name, &value) in &lab.limits {
+        let v = usize::try_from(value).unwrap_or(usize::MAX);
+        match name.as_str() {
+            "program_size" => {
+                tight.program_bytes = v;
+                tight.script_bytes = v;
+            }
+            "memory" => tight.memory_bytes = v,
+            "table" => tight.table_elements = v,
+            "stack" => tight.wasm_stack_bytes = v,
+            "call_depth" => tight.call_depth = v,
+            "variables" => tight.variables = v,
+            "expression_depth" => tight.expression_depth = v,
+            "string_size" => tight.string_bytes = v,
+            "array_size" => tight.array_len = v,
+            "map_size" => tight.map_len = v,
+            "output" => tight.output_bytes = v,
+            _ => {}
+        }
+    }
+    base.tightened(&tight)
 }
 
 fn serde_json_kind(kind: qiming_runtime::ErrorKind) -> String {

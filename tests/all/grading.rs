@@ -183,3 +183,13 @@ fn grade_cli_prints_the_documented_json() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-lab"));
 }
+
+#[test]
+fn labs_tighten_limits() {
+    let lab = lab("wall-stop");
+    assert_eq!(lab.limits.get("output"), Some(&4096));
+    let report = grade_source("wall-stop", Program::rhai("loop { print(\"flood flood flood\"); }"));
+    let run = report.cases[0].run.as_ref().unwrap();
+    assert_eq!((run.outcome.as_str(), run.limit.as_deref()), ("limit", Some("output")));
+    assert_eq!(run.output.len(), 4096);
+}
