@@ -221,9 +221,11 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     // 4. Grading throughput: whole submissions (every case of the lab), one
     // submission per core at a time, as a batch `qiming grade` does.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let catalogue = crate::curriculum_cmd::load(&crate::curriculum_cmd::default_dir())?;
-    let line_ref = catalogue.lab("line-follow").and_then(|l| l.reference.iter().find(|r| r.language == "rhai")).map(|r| r.source.clone());
-    let maze_ref = catalogue.lab("maze").and_then(|l| l.reference.iter().find(|r| r.language == "rhai")).map(|r| r.source.clone());
+    let labs_dir = crate::curriculum_cmd::default_dir().join("labs");
+    let load_lab = |id: &str| qiming_curriculum::Lab::load(&labs_dir.join(id)).ok();
+    let (line_lab, maze_lab) = (load_lab("line-follow"), load_lab("maze"));
+    let line_ref = line_lab.as_ref().and_then(|l| l.reference.iter().find(|r| r.language == "rhai")).map(|r| r.source.clone());
+    let maze_ref = maze_lab.as_ref().and_then(|l| l.reference.iter().find(|r| r.language == "rhai")).map(|r| r.source.clone());
     let classroom = std::fs::read("examples/line-follow-wait.rhai").ok();
     let workloads = [
         ("line-follow", "classroom-style Rhai follower (sense, act, wait(0.01))", classroom, if args.quick { 8 } else { 60 }),
@@ -231,7 +233,8 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         ("maze", "reference Rhai right-hand rule", maze_ref, if args.quick { 10 } else { 200 }),
     ];
     for (lab_id, what, source, count) in workloads {
-        let (Some(lab), Some(source)) = (catalogue.lab(lab_id), source) else { continue };
+        let lab = if lab_id == "maze" { maze_lab.as_ref() } else { line_lab.as_ref() };
+        let (Some(lab), Some(source)) = (lab, source) else { continue };
         let program = Program::rhai(String::from_utf8_lossy(&source).into_owned());
         let elapsed = crate::grade_cmd::grade_many(lab, &vec![program; count], cores, |_, r| {
             black_box(r);
