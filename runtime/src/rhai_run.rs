@@ -259,7 +259,7 @@ fn build_engine(key: EngineKey) -> Engine {
         if OUTPUT_EXCEEDED.get() {
             return Some(Dynamic::from(STOP_OUTPUT));
         }
-        if ops % WALL_CHECK_EVERY == 0 && WALL_DEADLINE.get().is_some_and(|d| Instant::now() >= d) {
+        if ops.is_multiple_of(WALL_CHECK_EVERY) && WALL_DEADLINE.get().is_some_and(|d| Instant::now() >= d) {
             return Some(Dynamic::from(STOP_WALL_CLOCK));
         }
         None
@@ -274,7 +274,7 @@ fn build_engine(key: EngineKey) -> Engine {
         if let Some(value) = ctx.scope().get(name) {
             let reads = VAR_READS.get().wrapping_add(1);
             VAR_READS.set(reads);
-            check_size(value, &key, reads % DEEP_CHECK_EVERY == 0)?;
+            check_size(value, &key, reads.is_multiple_of(DEEP_CHECK_EVERY))?;
         }
         Ok(None)
     });

@@ -507,10 +507,7 @@ fn trap_outcome(state: &mut RunState, err: &wasmtime::Error) -> Outcome {
     }
 }
 
-pub(crate) fn run<R: Robot + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R)
-where
-    R: Send,
-{
+pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
     let (compiled, was_cached) = cached(program, limits);
     let compiled = match compiled {
         Ok(c) => c,

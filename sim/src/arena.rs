@@ -56,9 +56,9 @@ impl Region {
                 let pts: Vec<Vector> = points.iter().map(|p| Vector::new(p[0], p[1])).collect();
                 let mut b = Bounds { min: [f64::INFINITY; 2], max: [f64::NEG_INFINITY; 2] };
                 for p in points {
-                    for k in 0..2 {
-                        b.min[k] = b.min[k].min(p[k]);
-                        b.max[k] = b.max[k].max(p[k]);
+                    for (k, &v) in p.iter().enumerate() {
+                        b.min[k] = b.min[k].min(v);
+                        b.max[k] = b.max[k].max(v);
                     }
                 }
                 (Region::Polygon(pts), b)

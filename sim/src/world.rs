@@ -306,8 +306,7 @@ fn sensor_system(
             let center = to_world(l.at);
             // Average darkness over the sensor's spot: centre plus a ring of 8.
             let mut sum = arena.floor.color_at(center).darkness();
-            for k in 0..8 {
-                let (ks, kc) = SPOT_RING[k];
+            for &(ks, kc) in &SPOT_RING {
                 sum += arena.floor.color_at([center[0] + kc * LINE_SENSOR_SPOT, center[1] + ks * LINE_SENSOR_SPOT]).darkness();
             }
             readings.line.push(sum / 9.0);
