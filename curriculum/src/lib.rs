@@ -58,6 +58,13 @@ pub struct Catalogue {
 impl Catalogue {
     /// Loads and validates everything; returns every error found.
     pub fn load(dir: &Path) -> Result<Catalogue, Vec<CurriculumError>> {
+        let (cat, errors) = Catalogue::load_all(dir);
+        if errors.is_empty() { Ok(cat) } else { Err(errors) }
+    }
+
+    /// Loads every valid lesson and lab, and lists the problems of the rest,
+    /// so one broken lab does not hide the state of the others.
+    pub fn load_all(dir: &Path) -> (Catalogue, Vec<CurriculumError>) {
         let mut errors = Vec::new();
         let mut cat = Catalogue { dir: dir.to_path_buf(), ..Default::default() };
         for path in sorted_entries(&dir.join("lessons"), &mut errors) {
@@ -94,7 +101,7 @@ impl Catalogue {
                 errors.push(CurriculumError::new(&lab.dir.join("lab.toml").display().to_string(), lab.lesson_line, 1, format!("lesson {lesson:?} does not exist")));
             }
         }
-        if errors.is_empty() { Ok(cat) } else { Err(errors) }
+        (cat, errors)
     }
 
     pub fn lab(&self, id: &str) -> Option<&Lab> {

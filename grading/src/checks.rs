@@ -168,23 +168,26 @@ fn rest_near_wall(ev: &Evidence, min: f64, max: f64, max_speed: f64, within: f64
 fn no_collision(ev: &Evidence, cap: Option<f64>, per: Option<f64>, max_penalty: Option<f64>) -> CheckOutcome {
     let contacts = ev.run.sim.collisions;
     let first = ev.run.sim.events.iter().find_map(|e| match e {
-        SimEvent::Contact { tick, .. } => Some(*tick),
+        SimEvent::Contact { tick, solid, .. } => Some((*tick, solid.clone())),
         _ => None,
     });
     let mut out = match first {
         None => CheckOutcome::new(true, 1.0, Text::new("机器人一次也没有碰到障碍物。", "Your robot never touched anything.")),
-        Some(tick) => CheckOutcome::new(
-            false,
-            0.0,
-            Text::new(
-                format!("机器人在第 {:.1} 秒碰到了障碍物（共 {contacts} 次）。当 distance(\"front\") 变小时要减速。", secs(tick)),
-                format!(
-                    "Your robot touched something at {:.1} s ({contacts} time{} in all) — try slowing down when distance(\"front\") gets small.",
-                    secs(tick),
-                    if contacts == 1 { "" } else { "s" }
+        Some((tick, solid)) => {
+            let (what_zh, what_en) = if solid.starts_with("obstacle") { ("障碍物", "an obstacle") } else { ("墙", "a wall") };
+            CheckOutcome::new(
+                false,
+                0.0,
+                Text::new(
+                    format!("机器人在第 {:.1} 秒碰到了{what_zh}（共 {contacts} 次）。靠近之前先减速、转向。", secs(tick)),
+                    format!(
+                        "Your robot touched {what_en} at {:.1} s ({contacts} time{} in all) — slow down and steer away before you get that close.",
+                        secs(tick),
+                        if contacts == 1 { "" } else { "s" }
+                    ),
                 ),
-            ),
-        ),
+            )
+        }
     };
     if contacts > 0 {
         out.cap = cap;

@@ -112,7 +112,7 @@ pub fn program_from(language: Language, source: Vec<u8>) -> Program {
 pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeReport {
     let total_weight: f64 = lab.cases.iter().map(|c| c.weight).sum();
     let threads = if options.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { options.threads };
-    let mut reports: Vec<Option<CaseReport>> = vec![None; lab.cases.len()];
+    let mut reports: Vec<Option<(CaseReport, f64)>> = vec![None; lab.cases.len()];
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads.min(lab.cases.len()).max(1))
@@ -139,14 +139,17 @@ pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeRepor
             }
         }
     });
-    let cases: Vec<CaseReport> = reports.into_iter().map(|r| r.expect("every case graded")).collect();
+    let graded: Vec<(CaseReport, f64)> = reports.into_iter().map(|r| r.expect("every case graded")).collect();
+    // The total comes from unrounded case scores, so 5 × 33.333… is 100, not 99.99.
+    let total = round2(graded.iter().map(|(_, exact)| exact).sum());
+    let cases: Vec<CaseReport> = graded.into_iter().map(|(c, _)| c).collect();
     GradeReport {
         lab: lab.id.clone(),
         lab_version: lab.version,
         engine_version: ENGINE_VERSION.to_string(),
         language: program.language.as_str().to_string(),
         program_sha256: program.sha256_hex(),
-        score: round2(cases.iter().map(|c| c.score).sum()),
+        score: total,
         max_score: 100.0,
         passed: cases.iter().all(|c| c.passed),
         cases,
@@ -168,9 +171,11 @@ fn outcome_text(outcome: &Outcome) -> Option<Text> {
     }
 }
 
-fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions, total_weight: f64) -> CaseReport {
+/// Grades one case: its report, and its unrounded score (for the total).
+fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions, total_weight: f64) -> (CaseReport, f64) {
     let case = &lab.cases[index];
-    let max_score = round2(100.0 * case.weight / total_weight);
+    let exact_max = 100.0 * case.weight / total_weight;
+    let max_score = round2(exact_max);
     let run_options = RunOptions {
         seed: case.seed,
         limits: lab_limits(lab, &options.limits),
@@ -221,14 +226,16 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         all_passed = false;
     }
     let fraction = (base * (1.0 - penalty.min(1.0))).min(cap).clamp(0.0, 1.0);
-    let score = round2(fraction * max_score);
+    let exact = fraction * exact_max;
+    let score = round2(exact);
     let passed = all_passed && fraction >= 0.999;
 
     if case.hidden {
         // Nothing about the run leaves the grader: no outcome, output, error,
         // measurements or check details — only whether it passed.
         let feedback = if passed { Text::new("隐藏测试通过。", "Hidden test passed.") } else { lab.hidden_hint.clone() };
-        return CaseReport { name: case.name.clone(), hidden: true, passed, score, max_score, feedback: vec![feedback], run: None, checks: Vec::new(), replay: None };
+        let report = CaseReport { name: case.name.clone(), hidden: true, passed, score, max_score, feedback: vec![feedback], run: None, checks: Vec::new(), replay: None };
+        return (report, exact);
     }
 
     let mut feedback: Vec<Text> = outcome_text(&run.report.outcome).into_iter().collect();
@@ -265,7 +272,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         ),
         _ => (None, None),
     };
-    CaseReport {
+    let report = CaseReport {
         name: case.name.clone(),
         hidden: false,
         passed,
@@ -282,7 +289,8 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         }),
         checks,
         replay,
-    }
+    };
+    (report, exact)
 }
 
 /// The limits a lab's runs get: the caller's, tightened by the lab's `[limits]`.

@@ -101,9 +101,11 @@ pub fn run(args: CurriculumArgs) -> anyhow::Result<ExitCode> {
         }
         CurriculumCommand::Check { dir } => {
             let dir = dir.unwrap_or_else(default_dir);
-            let cat = load(&dir)?;
+            // Check every lab that loads, even when others do not.
+            let (cat, load_errors) = Catalogue::load_all(&dir);
             let labs = cat.labs.clone();
-            let problems = crate::run_cmd::on_run_thread(move || labs.iter().flat_map(check_lab).collect::<Vec<_>>()).context("checking labs")?;
+            let graded = crate::run_cmd::on_run_thread(move || labs.iter().flat_map(check_lab).collect::<Vec<_>>()).context("checking labs")?;
+            let problems: Vec<String> = load_errors.iter().map(|e| e.to_string()).chain(graded).collect();
             if problems.is_empty() {
                 println!("curriculum OK: {} labs, {} lessons in {}", cat.labs.len(), cat.lessons.len(), dir.display());
                 Ok(ExitCode::SUCCESS)
