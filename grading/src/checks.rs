@@ -240,8 +240,11 @@ fn maze_progress(ev: &Evidence, within: Option<f64>) -> CheckOutcome {
         Text::new("机器人找到了迷宫的出口！", "Your robot found the way out of the maze!")
     } else {
         Text::new(
-            format!("机器人走完了通往出口最短路线的 {:.0}%。试试“沿着右手边的墙走”的方法。", fraction * 100.0),
-            format!("Your robot covered {:.0}% of the shortest way to the exit. Try the \"keep your right hand on the wall\" method.", fraction * 100.0),
+            format!("机器人走完了通往出口最短路线的 {:.0}%。用一个有条理的方法探索：比如一直沿着同一面墙走，或者记住走过的格子。", fraction * 100.0),
+            format!(
+                "Your robot covered {:.0}% of the shortest way to the exit. Explore systematically: for example keep following the same wall, or remember the cells you have visited.",
+                fraction * 100.0
+            ),
         )
     };
     CheckOutcome::new(best == 0, fraction, feedback).measure("cells_to_exit_at_start", start as f64).measure("closest_cells_to_exit", best as f64)
