@@ -435,8 +435,8 @@ fn parse_check(mut table: toml::Table) -> Result<Check, String> {
             return bad("cap and penalties are fractions in [0, 1]");
         }
         CheckKind::VisitPoints { points, radius, .. } if points.is_empty() || *radius <= 0.0 => return bad("needs points and radius > 0"),
-        CheckKind::StayOnLine { max_offset, min_fraction, .. } if !(f64::EPSILON..=0.5).contains(max_offset) || !(0.0..=1.0).contains(min_fraction) => {
-            return bad("needs max_offset in (0, 0.5] m and min_fraction in [0, 1]");
+        CheckKind::StayOnLine { max_offset, min_fraction, .. } if !(f64::EPSILON..=0.2).contains(max_offset) || !(0.0..=1.0).contains(min_fraction) => {
+            return bad("needs max_offset in (0, 0.2] m and min_fraction in [0, 1]");
         }
         CheckKind::ReturnToStart { distance, heading } if *distance <= 0.0 || *heading <= 0.0 => return bad("needs distance > 0 and heading > 0"),
         CheckKind::OutputMatches { mode, .. } if !["exact", "contains", "lines"].contains(&mode.as_str()) => {

@@ -15,8 +15,8 @@ const MAX_STEP: f64 = 0.25;
 
 /// Points farther than this from the line are simply "far" (m): every use of
 /// a distance compares it with a threshold at most this large.
-pub const FAR: f64 = 0.5;
-const CELL: f64 = 0.25;
+pub const FAR: f64 = 0.2;
+const CELL: f64 = 0.2;
 
 /// A closed polyline with cumulative arc lengths, and a uniform grid listing
 /// the segments within [`FAR`] of each cell so projections stay local.

@@ -490,6 +490,10 @@ pub struct SimSummary {
 /// One run's world, stepped tick by tick.
 pub struct Sim {
     world: World,
+    /// Mirror of the `Clock` resource.
+    tick: u64,
+    /// Mirror of `EndRule::end_at`.
+    end_at: Option<u64>,
     tick_schedule: Schedule,
     robot: Entity,
     max_ticks: u64,
@@ -545,7 +549,8 @@ impl Sim {
         let tick_schedule = schedules.remove(SimTick).expect("tick schedule");
         init.run(&mut world);
         let max_ticks = libm::round(resolved.duration * TICK_HZ as f64) as u64;
-        Sim { world, tick_schedule, robot, max_ticks, resolved, scenario_source }
+        let end_at = world.resource::<EndRule>().end_at;
+        Sim { world, tick: 0, end_at, tick_schedule, robot, max_ticks, resolved, scenario_source }
     }
 
     /// Ends the run early when one of `triggers` fires (plus [`END_GRACE_TICKS`]).
@@ -575,6 +580,10 @@ impl Sim {
             return false;
         }
         self.tick_schedule.run(&mut self.world);
+        // Mirrors of world state read on every program call: kept here so a
+        // sensor read does not look resources up.
+        self.tick = self.world.resource::<Clock>().tick;
+        self.end_at = self.world.resource::<EndRule>().end_at;
         true
     }
 
@@ -588,12 +597,12 @@ impl Sim {
     }
 
     pub fn tick(&self) -> u64 {
-        self.world.resource::<Clock>().tick
+        self.tick
     }
     /// The tick the run ends at: the scenario's duration, or earlier once an
     /// end trigger has fired.
     pub fn max_ticks(&self) -> u64 {
-        self.world.resource::<EndRule>().end_at.map_or(self.max_ticks, |e| e.min(self.max_ticks))
+        self.end_at.map_or(self.max_ticks, |e| e.min(self.max_ticks))
     }
     pub fn time(&self) -> f64 {
         self.tick() as f64 * TICK
