@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use qiming_curriculum::{Lab, Text};
-use qiming_runtime::{Language, Limits, Outcome, Program};
+use qiming_runtime::{Language, LimitKind, Limits, Outcome, Program};
 use qiming_sim::arena::Arena;
 use serde::Serialize;
 
@@ -156,17 +156,42 @@ pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeRepor
     }
 }
 
+/// What each limit means, for children, in Chinese (the runtime's own
+/// messages, with the details, are in English).
+fn limit_zh(limit: LimitKind) -> &'static str {
+    match limit {
+        LimitKind::ProgramSize => "程序太长了",
+        LimitKind::Memory => "程序用的内存太多了",
+        LimitKind::Table => "程序的函数表太大了",
+        LimitKind::Instances => "程序创建的实例太多了",
+        LimitKind::Stack => "程序的栈用完了——递归是不是忘了结束条件？",
+        LimitKind::CallDepth => "函数调用的层数太深了——递归是不是忘了结束条件？",
+        LimitKind::Variables => "同时存在的变量太多了",
+        LimitKind::ExpressionDepth => "程序嵌套得太深了",
+        LimitKind::StringSize => "字符串太长了",
+        LimitKind::ArraySize => "数组太大了",
+        LimitKind::MapSize => "对象映射太大了",
+        LimitKind::Output => "打印的内容太多了",
+        LimitKind::WallClock => "程序运行的真实时间太长了",
+    }
+}
+
 fn outcome_text(outcome: &Outcome) -> Option<Text> {
     match outcome {
         Outcome::Finished | Outcome::TimeUp => None,
         Outcome::Limit { limit, message } => Some(Text::new(
-            format!("程序因为超出限制（{}）被停止：{message}", limit.as_str()),
+            format!("程序被停止了：{}（{}：{message}）", limit_zh(*limit), limit.as_str()),
             format!("Your program was stopped by the {} limit: {message}", limit.as_str()),
         )),
         Outcome::Error(e) => {
             let at_zh = e.line.map_or(String::new(), |l| format!("第 {l} 行"));
             let at_en = e.line.map_or(String::new(), |l| format!(" at line {l}"));
-            Some(Text::new(format!("程序{at_zh}出错了：{}", e.message), format!("Your program stopped with an error{at_en}: {}", e.message)))
+            let kind_zh = match e.kind {
+                qiming_runtime::ErrorKind::Compile => "程序有语法错误，无法运行",
+                qiming_runtime::ErrorKind::Link => "程序使用了不存在的功能",
+                qiming_runtime::ErrorKind::Runtime => "程序运行时出错了",
+            };
+            Some(Text::new(format!("{kind_zh}（{at_zh}）：{}", e.message).replace("（）", ""), format!("Your program stopped with an error{at_en}: {}", e.message)))
         }
     }
 }
