@@ -87,6 +87,24 @@ pub enum CheckKind {
         #[serde(default = "default_match_mode")]
         mode: String,
     },
+    /// Every time the robot's centre is on floor of `color`, it comes to rest
+    /// there (slower than `max_speed`) and stays on it for at least `seconds`,
+    /// braking included: a red light.
+    StopOnColor {
+        color: String,
+        seconds: f64,
+        #[serde(default = "default_rest_speed")]
+        max_speed: f64,
+    },
+    /// While the robot's centre is on floor of `color`, its speed (averaged
+    /// over 0.1 s) stays at or below `max_speed`: a yellow light, a school zone.
+    /// The first `grace` seconds of each visit are for braking.
+    SlowOnColor {
+        color: String,
+        max_speed: f64,
+        #[serde(default = "default_grace")]
+        grace: f64,
+    },
     /// The last number printed is within `tolerance` of the expected value
     /// (`expected`, or the case's `expect_number`): for measuring and decoding tasks.
     OutputNumber { expected: Option<f64>, tolerance: f64 },
@@ -97,6 +115,9 @@ fn default_rest_speed() -> f64 {
 }
 fn default_rest_within() -> f64 {
     f64::INFINITY
+}
+fn default_grace() -> f64 {
+    0.3
 }
 fn default_match_mode() -> String {
     "exact".into()
@@ -117,6 +138,8 @@ impl CheckKind {
             CheckKind::CheckpointsInOrder { .. } => "checkpoints_in_order",
             CheckKind::OutputMatches { .. } => "output_matches",
             CheckKind::OutputNumber { .. } => "output_number",
+            CheckKind::StopOnColor { .. } => "stop_on_color",
+            CheckKind::SlowOnColor { .. } => "slow_on_color",
         }
     }
 }
@@ -444,6 +467,11 @@ fn parse_check(mut table: toml::Table) -> Result<Check, String> {
         }
         CheckKind::CheckpointsInOrder { names } if names.is_empty() => return bad("needs names"),
         CheckKind::OutputNumber { tolerance, .. } if tolerance.is_nan() || *tolerance < 0.0 => return bad("needs tolerance >= 0"),
+        CheckKind::StopOnColor { color, .. } | CheckKind::SlowOnColor { color, .. } if qiming_sim::PaletteColor::from_name(color).is_none() => {
+            return bad("unknown colour");
+        }
+        CheckKind::StopOnColor { seconds, max_speed, .. } if !(*seconds > 0.0 && *max_speed > 0.0) => return bad("needs seconds > 0 and max_speed > 0"),
+        CheckKind::SlowOnColor { max_speed, .. } if !(*max_speed > 0.0) => return bad("needs max_speed > 0"),
         _ => {}
     }
     Ok(Check { kind, weight, hint })

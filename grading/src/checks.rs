@@ -16,6 +16,8 @@
 //! | `checkpoints_in_order` | it reaches the scenario's checkpoints in order | fraction reached in order |
 //! | `output_matches` | its printed output matches | none |
 //! | `output_number` | the last number it printed is close enough to the answer | none |
+//! | `stop_on_color` | every time it is on a colour (a red light) it comes to rest there and stays at least `seconds` | share of visits obeyed |
+//! | `slow_on_color` | it stays slow while on a colour (a yellow light) | share of visits obeyed |
 //!
 //! Checks read only the run's evidence (trajectory, events, output) and the
 //! resolved scenario — never the wall clock — so grading is deterministic.
@@ -96,6 +98,8 @@ pub fn evaluate(kind: &CheckKind, ev: &Evidence) -> CheckOutcome {
         CheckKind::StayOnLine { line, max_offset, min_fraction } => stay_on_line(ev, *line, *max_offset, *min_fraction),
         CheckKind::CheckpointsInOrder { names } => checkpoints_in_order(ev, names),
         CheckKind::OutputMatches { expected, mode } => output_matches(ev, ev.expect_output.unwrap_or(expected), mode),
+        CheckKind::StopOnColor { color, seconds, max_speed } => stop_on_color(ev, color, *seconds, *max_speed),
+        CheckKind::SlowOnColor { color, max_speed, grace } => slow_on_color(ev, color, *max_speed, *grace),
         CheckKind::OutputNumber { expected, tolerance } => output_number(ev, ev.expect_number.or(*expected).unwrap_or(f64::NAN), *tolerance),
     }
 }
@@ -397,6 +401,102 @@ fn output_matches(ev: &Evidence, expected: &str, mode: &str) -> CheckOutcome {
             Text::new("输出和要求的不一样。仔细看看题目要求打印什么。", "The output is not what the task asks for. Check what it asks you to print.")
         },
     )
+}
+
+/// Maximal runs of ticks `[start, end)` with the robot's centre on `color`.
+fn visits(ev: &Evidence, color: &str) -> Vec<(usize, usize)> {
+    let Some(c) = qiming_sim::PaletteColor::from_name(color) else { return Vec::new() };
+    let mut runs = Vec::new();
+    let mut start = None;
+    let track = ev.track();
+    for (i, p) in track.iter().enumerate() {
+        let on = ev.arena.floor.color_at([p[0], p[1]]) == c;
+        match (on, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                runs.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        runs.push((s, track.len()));
+    }
+    runs
+}
+
+/// Speed (m/s) at tick `i`, averaged over the previous 0.1 s.
+fn speed_at(track: &[[f64; 3]], i: usize) -> f64 {
+    let w = (TICK_HZ / 10) as usize;
+    if i < w {
+        return 0.0;
+    }
+    let (a, b) = (track[i - w], track[i]);
+    libm::hypot(b[0] - a[0], b[1] - a[1]) * 10.0
+}
+
+fn stop_on_color(ev: &Evidence, color: &str, seconds: f64, max_speed: f64) -> CheckOutcome {
+    let runs = visits(ev, color);
+    let need = (seconds * TICK_HZ as f64).round() as usize;
+    let track = ev.track();
+    let obeyed = runs
+        .iter()
+        // Like a referee: it must come to rest on the colour and stay on it
+        // for the whole time (braking included), not just slow down or roll through.
+        .filter(|&&(s, e)| e - s >= need && (s..e).any(|i| speed_at(track, i) < max_speed))
+        .count();
+    let n = runs.len();
+    let (passed, score) = obeyed_share(ev, color, obeyed, n);
+    let feedback = if passed {
+        Text::new(format!("每次遇到{}都停够了 {seconds} 秒。", color_zh(color)), format!("Every time on {color}, your robot stopped for {seconds} s."))
+    } else {
+        Text::new(
+            format!("机器人在 {n} 次{}中只有 {obeyed} 次停够了 {seconds} 秒。看到{}就 stop()，再 wait({seconds})。", color_zh(color), color_zh(color)),
+            format!("Your robot stopped for {seconds} s on only {obeyed} of {n} {color} cards. On {color}, call stop() and then wait({seconds})."),
+        )
+    };
+    CheckOutcome::new(passed, score, feedback).measure("visits", n as f64).measure("obeyed", obeyed as f64)
+}
+
+fn slow_on_color(ev: &Evidence, color: &str, max_speed: f64, grace: f64) -> CheckOutcome {
+    let runs = visits(ev, color);
+    let track = ev.track();
+    let skip = (grace * TICK_HZ as f64).round() as usize;
+    let fastest = |&(s, e): &(usize, usize)| ((s + skip).min(e)..e).map(|i| speed_at(track, i)).fold(0.0, f64::max);
+    let obeyed = runs.iter().filter(|r| fastest(r) <= max_speed).count();
+    let top = runs.iter().map(fastest).fold(0.0, f64::max);
+    let n = runs.len();
+    let (passed, score) = obeyed_share(ev, color, obeyed, n);
+    let feedback = if passed {
+        Text::new(format!("在{}上机器人都开得很慢。", color_zh(color)), format!("Your robot drove slowly on every {color} card."))
+    } else {
+        Text::new(
+            format!("在{}上机器人开得太快了（最快 {:.2} 米/秒，限速 {max_speed} 米/秒）。", color_zh(color), top),
+            format!("Your robot drove too fast on {color} (up to {:.2} m/s; the limit is {max_speed} m/s).", top),
+        )
+    };
+    CheckOutcome::new(passed, score, feedback).measure("visits", n as f64).measure("top_speed_m_s", top)
+}
+
+/// (passed, score) for a colour rule: every visit obeyed. A robot that never
+/// reaches a colour painted on the floor has not obeyed anything; where the
+/// colour is not on the floor at all, there is nothing to obey.
+fn obeyed_share(ev: &Evidence, color: &str, obeyed: usize, visits: usize) -> (bool, f64) {
+    if visits > 0 {
+        return (obeyed == visits, obeyed as f64 / visits as f64);
+    }
+    let painted = qiming_sim::PaletteColor::from_name(color).is_some_and(|c| ev.scenario.paint.iter().any(|p| p.color == c));
+    if painted { (false, 0.0) } else { (true, 1.0) }
+}
+
+fn color_zh(color: &str) -> String {
+    let zh = match color {
+        "white" => "白色", "black" => "黑色", "red" => "红色", "green" => "绿色", "blue" => "蓝色", "yellow" => "黄色",
+        "orange" => "橙色", "purple" => "紫色", "gray" | "grey" => "灰色", "brown" => "棕色", "cyan" => "青色", "pink" => "粉色",
+        other => other,
+    };
+    format!("{zh}区域")
 }
 
 /// The last number in the printed output (integers and decimals, with sign).

@@ -193,3 +193,13 @@ fn labs_tighten_limits() {
     assert_eq!((run.outcome.as_str(), run.limit.as_deref()), ("limit", Some("output")));
     assert_eq!(run.output.len(), 4096);
 }
+
+#[test]
+fn colour_rules_catch_a_robot_that_prints_the_right_words_but_ignores_the_lights() {
+    let report = grade_file("traffic-light", repo().join("tests/grading/traffic-light-rolls-through.rhai"));
+    assert!(!report.passed && report.score < 70.0, "score {}", report.score);
+    let first = &report.cases[0];
+    let codes: Vec<(&str, bool)> = first.checks.iter().map(|c| (c.code.as_str(), c.passed)).collect();
+    assert!(codes.contains(&("output_matches", true)));
+    assert!(codes.contains(&("stop_on_color", false)));
+}
