@@ -471,7 +471,7 @@ fn parse_check(mut table: toml::Table) -> Result<Check, String> {
             return bad("unknown colour");
         }
         CheckKind::StopOnColor { seconds, max_speed, .. } if !(*seconds > 0.0 && *max_speed > 0.0) => return bad("needs seconds > 0 and max_speed > 0"),
-        CheckKind::SlowOnColor { max_speed, .. } if !(*max_speed > 0.0) => return bad("needs max_speed > 0"),
+        CheckKind::SlowOnColor { max_speed, .. } if max_speed.is_nan() || *max_speed <= 0.0 => return bad("needs max_speed > 0"),
         _ => {}
     }
     Ok(Check { kind, weight, hint })

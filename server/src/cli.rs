@@ -18,6 +18,8 @@ pub enum Command {
     Run(RunArgs),
     /// Grade a program (or every program in a folder) against a lab.
     Grade(crate::grade_cmd::GradeArgs),
+    /// Inspect a replay file, or convert it to JSON.
+    Replay(crate::replay_cmd::ReplayArgs),
     /// Check or list the curriculum catalogue.
     Curriculum(crate::curriculum_cmd::CurriculumArgs),
     /// Measure simulation and runtime performance on this machine.
@@ -47,6 +49,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => crate::run_cmd::run(args),
         Command::Grade(args) => crate::grade_cmd::run(args),
         Command::Curriculum(args) => crate::curriculum_cmd::run(args),
+        Command::Replay(args) => crate::replay_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),
     }
 }

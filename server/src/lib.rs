@@ -4,4 +4,5 @@ pub mod bench;
 pub mod cli;
 pub mod curriculum_cmd;
 pub mod grade_cmd;
+pub mod replay_cmd;
 pub mod run_cmd;

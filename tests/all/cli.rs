@@ -70,6 +70,17 @@ fn replays_are_written_and_seeds_are_reported() {
     let replay = qiming_sim::Replay::from_bytes(&bytes).unwrap();
     assert_eq!(replay.header.seed, 9);
     assert_eq!(replay.frames.len() as u64, v["ticks"].as_u64().unwrap() + 1);
+
+    let shown = qiming(&["replay", out.to_str().unwrap(), "--json"]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let j: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(j["seed"], 9);
+    assert_eq!(j["frames"].as_array().unwrap().len(), replay.frames.len());
+    assert_eq!(j["frames"][0]["color"][0], "white");
+    assert_eq!(j["state_digest"], v["state_digest"]);
+    let bad = qiming(&["replay", "README.md"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a Qiming replay"));
 }
 
 #[test]
