@@ -122,3 +122,9 @@ fn sorted_entries(dir: &Path, errors: &mut Vec<CurriculumError>) -> Vec<PathBuf>
         }
     }
 }
+
+/// Parses TOML into any deserialisable type (for callers that share this
+/// crate's TOML parser, such as the server's config file).
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    toml::from_str(text).map_err(|e| e.to_string())
+}

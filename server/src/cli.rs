@@ -16,6 +16,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a student program (.rhai, .wasm, .wat) in a scenario and report the outcome.
     Run(RunArgs),
+    /// Run the school server (embedded SQLite by default, or PostgreSQL).
+    Serve(crate::serve::ServeArgs),
     /// Grade a program (or every program in a folder) against a lab.
     Grade(crate::grade_cmd::GradeArgs),
     /// Inspect a replay file, or convert it to JSON.
@@ -47,6 +49,7 @@ pub struct RunArgs {
 pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => crate::run_cmd::run(args),
+        Command::Serve(args) => crate::serve::run(args),
         Command::Grade(args) => crate::grade_cmd::run(args),
         Command::Curriculum(args) => crate::curriculum_cmd::run(args),
         Command::Replay(args) => crate::replay_cmd::run(args),

@@ -6,3 +6,4 @@ pub mod curriculum_cmd;
 pub mod grade_cmd;
 pub mod replay_cmd;
 pub mod run_cmd;
+pub mod serve;

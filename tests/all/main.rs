@@ -6,6 +6,7 @@ mod grading;
 mod hostile;
 mod runtime;
 mod scenarios;
+mod server;
 mod sim;
 mod support;
 mod tidy;

@@ -1,0 +1,91 @@
+//! Passwords (argon2id), session tokens and who is calling.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use sha2::{Digest, Sha256};
+
+use super::db::User;
+use super::http::{AppError, AppState};
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "qiming_session";
+/// How long a session lasts (seconds).
+pub const SESSION_SECONDS: i64 = 7 * 24 * 3600;
+/// Failed logins for one account within [`THROTTLE_WINDOW`] before further tries are refused.
+pub const THROTTLE_FAILURES: i64 = 10;
+pub const THROTTLE_WINDOW: i64 = 15 * 60;
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).expect("the operating system's random source");
+    b
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("{e}"))?.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A real hash of a random password, for verifying against when the user does not exist.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&generated_password()).unwrap_or_default())
+}
+
+/// A new random token (given to the client) and its hash (stored).
+pub fn new_token() -> (String, String) {
+    let token = hex::encode(random_bytes::<32>());
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A readable generated password for first logins (no look-alike characters).
+pub fn generated_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    random_bytes::<14>().iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+/// The session token a request carries: `Authorization: Bearer …` (studio,
+/// API) or the session cookie (web UI).
+pub fn request_token(parts: &Parts) -> Option<String> {
+    if let Some(v) = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ")
+    {
+        return Some(t.trim().to_string());
+    }
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_string))
+}
+
+/// The signed-in user; rejects anonymous requests with 401.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: User,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = request_token(parts).ok_or(AppError::Unauthorized)?;
+        let hash = token_hash(&token);
+        let user = state.db.session_user(&hash, super::now()).await?.ok_or(AppError::Unauthorized)?;
+        Ok(Caller { user, token_hash: hash })
+    }
+}

@@ -1,0 +1,181 @@
+//! The database: one schema and one set of queries on embedded SQLite or PostgreSQL.
+//!
+//! Queries go through sqlx's `Any` driver and are written in the SQL both
+//! backends understand (`$1` parameters, `RETURNING`, `BIGINT` columns); only
+//! the migrations differ (`server/migrations/{sqlite,postgres}`), and they are
+//! embedded and applied on start.
+
+use std::str::FromStr;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Row};
+
+/// Which database a URL points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool and its backend.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// A user row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub must_change_password: bool,
+}
+
+fn backend_of(url: &str) -> anyhow::Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Backend::Postgres)
+    } else {
+        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…")
+    }
+}
+
+impl Db {
+    /// Connects (creating an SQLite file if needed) and applies migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let url = match backend {
+            // Create the file on first start; WAL + full sync: an acknowledged
+            // write survives a crash of the process or the machine.
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url).with_context(|| format!("bad database URL {url:?}"))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| match backend {
+                Backend::Postgres => format!("cannot connect to PostgreSQL at {url}: is it running and does the database exist?"),
+                Backend::Sqlite => format!("cannot open the SQLite database {url}"),
+            })?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await,
+        }
+        .context("cannot apply database migrations")?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn user_count(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?.try_get::<i64, _>(0)?)
+    }
+
+    pub async fn create_user(&self, username: &str, display_name: &str, password_hash: &str, role: &str, must_change: bool, now: i64) -> anyhow::Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(username)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(role)
+        .bind(must_change as i64)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    fn user_of(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
+        Ok(User {
+            id: row.try_get("id")?,
+            username: row.try_get("username")?,
+            display_name: row.try_get("display_name")?,
+            role: row.try_get("role")?,
+            must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
+        })
+    }
+
+    /// The user and their password hash.
+    pub async fn user_by_name(&self, username: &str) -> anyhow::Result<Option<(User, String)>> {
+        let row = sqlx::query("SELECT id, username, display_name, role, must_change_password, password_hash FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((Db::user_of(&r)?, r.try_get("password_hash")?))).transpose()
+    }
+
+    pub async fn create_session(&self, token_hash: &str, user_id: i64, now: i64, expires_at: i64) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn session_user(&self, token_hash: &str, now: i64) -> anyhow::Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.display_name, u.role, u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Db::user_of(&r)).transpose()
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn record_login_failure(&self, username: &str, now: i64) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)").bind(username).bind(now).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn login_failures_since(&self, username: &str, since: i64) -> anyhow::Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2").bind(username).bind(since).fetch_one(&self.pool).await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    pub async fn clear_login_failures(&self, username: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn audit(&self, now: i64, actor: Option<i64>, action: &str, detail: &str) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO audit_log (at, actor_id, action, detail) VALUES ($1, $2, $3, $4)")
+            .bind(now)
+            .bind(actor)
+            .bind(action)
+            .bind(detail)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,287 @@
+//! The HTTP API: routes, errors, metrics and the OpenAPI document.
+//!
+//! `app(state)` builds the whole router, so tests drive it with
+//! `tower::ServiceExt::oneshot` and no socket. Every route except health,
+//! metrics, the OpenAPI document and login requires a signed-in caller.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use qiming_curriculum::Catalogue;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::{self, COOKIE, Caller, SESSION_SECONDS, THROTTLE_FAILURES, THROTTLE_WINDOW};
+use super::db::{Db, User};
+
+/// Largest request body accepted (bytes).
+pub const MAX_BODY: usize = 256 << 10;
+
+/// Request counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub client_errors: AtomicU64,
+    pub server_errors: AtomicU64,
+    pub logins: AtomicU64,
+    pub failed_logins: AtomicU64,
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub catalogue: Arc<Catalogue>,
+    pub metrics: Arc<Metrics>,
+    pub started: Instant,
+    /// Mark cookies `Secure` (when served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+}
+
+/// Errors as the API reports them: a status and a JSON body that says what
+/// to fix. Internal errors are logged and never sent to the client.
+#[derive(Debug)]
+pub enum AppError {
+    BadRequest(String),
+    Unauthorized,
+    BadCredentials,
+    NotFound,
+    TooManyRequests(String),
+    PayloadTooLarge,
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(e)
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(e: JsonRejection) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::PayloadTooLarge } else { AppError::BadRequest(e.body_text()) }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "sign in first (a session cookie or an `Authorization: Bearer` token)".into()),
+            AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", "wrong username or password".into()),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
+            AppError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
+            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the request body is larger than {MAX_BODY} bytes")),
+            AppError::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; it has been logged".into())
+            }
+        };
+        (status, Json(json!({"error": {"code": code, "message": message}}))).into_response()
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/labs", get(labs))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(state.clone(), count))
+        .with_state(state)
+}
+
+async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    state.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let response = next.run(request).await;
+    if response.status().is_client_error() {
+        state.metrics.client_errors.fetch_add(1, Ordering::Relaxed);
+    } else if response.status().is_server_error() {
+        state.metrics.server_errors.fetch_add(1, Ordering::Relaxed);
+    }
+    response
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    state.db.ping().await?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
+    let m = &state.metrics;
+    let users = state.db.user_count().await?;
+    let body = format!(
+        "# HELP qiming_up Whether the server is up.\n# TYPE qiming_up gauge\nqiming_up 1\n\
+         # HELP qiming_uptime_seconds Seconds since the server started.\n# TYPE qiming_uptime_seconds gauge\nqiming_uptime_seconds {}\n\
+         # HELP qiming_http_requests_total HTTP requests served.\n# TYPE qiming_http_requests_total counter\nqiming_http_requests_total {}\n\
+         # HELP qiming_http_client_errors_total Responses with a 4xx status.\n# TYPE qiming_http_client_errors_total counter\nqiming_http_client_errors_total {}\n\
+         # HELP qiming_http_server_errors_total Responses with a 5xx status.\n# TYPE qiming_http_server_errors_total counter\nqiming_http_server_errors_total {}\n\
+         # HELP qiming_logins_total Successful logins.\n# TYPE qiming_logins_total counter\nqiming_logins_total {}\n\
+         # HELP qiming_failed_logins_total Failed logins.\n# TYPE qiming_failed_logins_total counter\nqiming_failed_logins_total {}\n\
+         # HELP qiming_users Accounts.\n# TYPE qiming_users gauge\nqiming_users {users}\n\
+         # HELP qiming_labs Labs in the loaded curriculum.\n# TYPE qiming_labs gauge\nqiming_labs {}\n",
+        state.started.elapsed().as_secs(),
+        m.requests.load(Ordering::Relaxed),
+        m.client_errors.load(Ordering::Relaxed),
+        m.server_errors.load(Ordering::Relaxed),
+        m.logins.load(Ordering::Relaxed),
+        m.failed_logins.load(Ordering::Relaxed),
+        state.catalogue.labs.len(),
+    );
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
+}
+
+async fn fallback(State(state): State<AppState>, request: Request) -> AppError {
+    // Anonymous callers learn nothing about which paths exist.
+    let (mut parts, _) = request.into_parts();
+    match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(_) => AppError::NotFound,
+        Err(e) => e,
+    }
+}
+
+use axum::extract::FromRequestParts;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+fn user_json(u: &User) -> Value {
+    json!({"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role, "must_change_password": u.must_change_password})
+}
+
+async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, JsonRejection>) -> Result<Response, AppError> {
+    let Json(req) = body?;
+    if req.username.trim().is_empty() || req.username.len() > 64 || req.password.len() > 256 {
+        return Err(AppError::BadRequest("username must be 1–64 characters and password at most 256".into()));
+    }
+    let now = super::now();
+    if state.db.login_failures_since(&req.username, now - THROTTLE_WINDOW).await? >= THROTTLE_FAILURES {
+        return Err(AppError::TooManyRequests(format!(
+            "too many failed logins for this account; try again in {} minutes",
+            THROTTLE_WINDOW / 60
+        )));
+    }
+    let found = state.db.user_by_name(&req.username).await?;
+    let ok = match &found {
+        Some((_, hash)) => auth::verify_password(&req.password, hash),
+        None => {
+            // Spend the same time for unknown users, so timing does not reveal which accounts exist.
+            let _ = auth::verify_password(&req.password, auth::dummy_hash());
+            false
+        }
+    };
+    let Some((user, _)) = found.filter(|_| ok) else {
+        state.db.record_login_failure(&req.username, now).await?;
+        state.metrics.failed_logins.fetch_add(1, Ordering::Relaxed);
+        state.db.audit(now, None, "login_failed", &format!("username={}", req.username)).await?;
+        return Err(AppError::BadCredentials);
+    };
+    state.db.clear_login_failures(&req.username).await?;
+    let (token, hash) = auth::new_token();
+    state.db.create_session(&hash, user.id, now, now + SESSION_SECONDS).await?;
+    state.db.audit(now, Some(user.id), "login", "").await?;
+    state.metrics.logins.fetch_add(1, Ordering::Relaxed);
+    let mut cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}");
+    if state.secure_cookies {
+        cookie.push_str("; Secure");
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?);
+    Ok((headers, Json(json!({"token": token, "user": user_json(&user)}))).into_response())
+}
+
+async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    state.db.delete_session(&caller.token_hash).await?;
+    state.db.audit(super::now(), Some(caller.user.id), "logout", "").await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, HeaderValue::from_static("qiming_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+async fn me(caller: Caller) -> Json<Value> {
+    Json(user_json(&caller.user))
+}
+
+async fn labs(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
+    let labs: Vec<Value> = state
+        .catalogue
+        .labs
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.id,
+                "version": l.version,
+                "title": l.title,
+                "grade_band": l.grade_band,
+                "module": l.module,
+                "literacies": l.literacies,
+                "languages": l.languages,
+                "lesson": l.lesson,
+            })
+        })
+        .collect();
+    Json(json!({"labs": labs}))
+}
+
+async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+/// The OpenAPI 3.1 description of the API as it stands.
+pub fn openapi_document() -> Value {
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": error}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Qiming (启明) API", "version": env!("CARGO_PKG_VERSION")},
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "User": {"type": "object", "required": ["id", "username", "display_name", "role", "must_change_password"], "properties": {
+                    "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
+                    "role": {"type": "string", "enum": ["student", "teacher", "school_admin", "organiser", "platform_admin"]},
+                    "must_change_password": {"type": "boolean"}}},
+                "Text": {"type": "object", "required": ["zh-CN", "en"], "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}}}
+            }
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+        "paths": {
+            "/healthz": {"get": {"summary": "Health (also checks the database)", "security": [], "responses": {"200": {"description": "healthy"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {"200": {"description": "text format 0.0.4"}}}},
+            "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/api/login": {"post": {
+                "summary": "Sign in: returns a bearer token and sets the session cookie",
+                "security": [],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "password"], "additionalProperties": false, "properties": {"username": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256}}}}}},
+                "responses": {
+                    "200": {"description": "signed in", "content": {"application/json": {"schema": {"type": "object", "properties": {"token": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"}}}}}},
+                    "400": err("malformed request"), "401": err("wrong username or password"), "429": err("too many failed logins")
+                }
+            }},
+            "/api/logout": {"post": {"summary": "End this session", "responses": {"204": {"description": "signed out"}, "401": err("not signed in")}}},
+            "/api/me": {"get": {"summary": "The signed-in user", "responses": {"200": {"description": "the user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "401": err("not signed in")}}},
+            "/api/labs": {"get": {"summary": "The curriculum's labs", "responses": {"200": {"description": "the catalogue"}, "401": err("not signed in")}}}
+        }
+    })
+}

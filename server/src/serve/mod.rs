@@ -1,0 +1,165 @@
+//! `qiming serve`: the school server (embedded SQLite by default, or PostgreSQL).
+//!
+//! Starts the HTTP API on a tokio runtime, applies migrations, loads the
+//! curriculum, creates the first platform admin, and shuts down gracefully on
+//! SIGTERM or Ctrl-C (in-flight requests finish).
+
+pub mod auth;
+pub mod db;
+pub mod http;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use db::Db;
+use http::{AppState, Metrics};
+
+/// Unix seconds (the server's clock; never used by sim or grading).
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Where the embedded database and other data live (created on first start).
+    #[arg(long, env = "QIMING_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "QIMING_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// sqlite://PATH or postgres://… (default: SQLite in the data directory).
+    #[arg(long, env = "QIMING_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// A TOML file with any of: data_dir, addr, database_url, curriculum, secure_cookies.
+    #[arg(long, env = "QIMING_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Settings from the config file; command-line flags and environment win.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data_dir: Option<PathBuf>,
+    addr: Option<SocketAddr>,
+    database_url: Option<String>,
+    curriculum: Option<PathBuf>,
+    secure_cookies: Option<bool>,
+}
+
+/// Everything `serve` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub curriculum: PathBuf,
+    pub secure_cookies: bool,
+}
+
+impl Settings {
+    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
+        let file: ConfigFile = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+                toml_config(&text).with_context(|| format!("config {}", path.display()))?
+            }
+            None => ConfigFile::default(),
+        };
+        let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("qiming-data"));
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qiming.db").display()));
+        Ok(Settings {
+            addr: args.addr.or(file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            curriculum: file.curriculum.unwrap_or_else(crate::curriculum_cmd::default_dir),
+            secure_cookies: file.secure_cookies.unwrap_or(false),
+            data_dir,
+            database_url,
+        })
+    }
+}
+
+fn toml_config(text: &str) -> anyhow::Result<ConfigFile> {
+    // The binary already links `toml` through the curriculum; parse with it via serde.
+    qiming_curriculum::parse_toml(text).map_err(anyhow::Error::msg)
+}
+
+/// Builds the application state: database (migrated), curriculum, first admin.
+pub async fn state(settings: &Settings) -> anyhow::Result<AppState> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    }
+    let db = Db::connect(&settings.database_url).await?;
+    let catalogue = crate::curriculum_cmd::load(&settings.curriculum)?;
+    bootstrap_admin(&db).await?;
+    Ok(AppState { db, catalogue: Arc::new(catalogue), metrics: Arc::new(Metrics::default()), started: Instant::now(), secure_cookies: settings.secure_cookies })
+}
+
+/// Creates the platform admin on first start: with `QIMING_ADMIN_PASSWORD`, or
+/// a generated password printed once (and to be changed at first login).
+async fn bootstrap_admin(db: &Db) -> anyhow::Result<()> {
+    if db.user_count().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match std::env::var("QIMING_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (auth::generated_password(), true),
+    };
+    let hash = auth::hash_password(&password)?;
+    let id = db.create_user("admin", "Platform admin", &hash, "platform_admin", generated, now()).await?;
+    db.audit(now(), None, "bootstrap_admin", &format!("user_id={id}")).await?;
+    if generated {
+        println!("created the platform admin: username `admin`, password `{password}` (shown once; change it at first login)");
+    } else {
+        println!("created the platform admin `admin` with the password from QIMING_ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .try_init();
+    let settings = Settings::resolve(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let state = state(&settings).await?;
+        let labs = state.catalogue.labs.len();
+        let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
+        tracing::info!(addr = %settings.addr, database = %settings.database_url, labs, "qiming serve is listening");
+        println!("Qiming is serving on http://{} ({labs} labs; database {})", settings.addr, settings.database_url);
+        axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

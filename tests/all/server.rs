@@ -1,0 +1,165 @@
+//! The server on both databases: health, metrics, OpenAPI, login, sessions,
+//! throttling, and 401 for anonymous callers — through `app(state)`, no socket.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use qiming::serve::db::Db;
+use qiming::serve::http::{AppState, Metrics, app};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::support::repo;
+
+/// A fresh database: a temporary SQLite file, or a new PostgreSQL database
+/// on the machine's server (127.0.0.1:5432; `QIMING_TEST_POSTGRES` overrides).
+async fn fresh_db(backend: &str, tag: &str) -> Db {
+    match backend {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(format!("qiming-test-{}-{tag}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Db::connect(&format!("sqlite://{}", dir.join("t.db").display())).await.expect("sqlite")
+        }
+        _ => {
+            let base = std::env::var("QIMING_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            let name = format!("qiming_t_{}_{}", std::process::id(), tag.replace('-', "_"));
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(&format!("{base}/postgres"))
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL must be reachable at {base} for these tests: {e}"));
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+            Db::connect(&format!("{base}/{name}")).await.expect("postgres")
+        }
+    }
+}
+
+async fn state(backend: &str, tag: &str) -> AppState {
+    let db = fresh_db(backend, tag).await;
+    let hash = qiming::serve::auth::hash_password("correct horse").unwrap();
+    db.create_user("teacher1", "王老师", &hash, "teacher", false, 0).await.unwrap();
+    let catalogue = qiming::curriculum_cmd::load(&repo().join("curriculum")).unwrap();
+    AppState { db, catalogue: Arc::new(catalogue), metrics: Arc::new(Metrics::default()), started: Instant::now(), secure_cookies: false }
+}
+
+async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value, Option<String>) {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())).unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    raw(state, req).await
+}
+
+async fn raw(state: &AppState, req: Request<Body>) -> (StatusCode, Value, Option<String>) {
+    let resp = app(state.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let cookie = resp.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value, cookie)
+}
+
+async fn scenario(backend: &str) {
+    let s = state(backend, "main").await;
+
+    // Anonymous: only health, metrics, the OpenAPI document and login.
+    assert_eq!(call(&s, "GET", "/healthz", None, None).await.0, StatusCode::OK);
+    let (status, metrics, _) = call(&s, "GET", "/metrics", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(metrics.as_str().unwrap().contains("qiming_labs 16"), "{metrics}");
+    let (status, doc, _) = call(&s, "GET", "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in ["/api/me", "/api/labs", "/api/nothing-here", "/admin"] {
+        let (status, body, _) = call(&s, "GET", path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    assert_eq!(call(&s, "POST", "/api/logout", None, None).await.0, StatusCode::UNAUTHORIZED);
+
+    // Bad input: a clear 4xx naming the problem.
+    let (status, body, _) = call(&s, "POST", "/api/login", None, Some(json!({"username": "teacher1"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("password"), "{body}");
+    let (status, body, _) = call(&s, "POST", "/api/login", None, Some(json!({"username": 5, "password": "x"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("username"), "{body}");
+    let huge = Request::builder()
+        .method("POST")
+        .uri("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!("{{\"username\": \"{}\", \"password\": \"x\"}}", "a".repeat(400 << 10))))
+        .unwrap();
+    assert_eq!(raw(&s, huge).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Login: wrong password, unknown user, then right.
+    let (status, body, _) = call(&s, "POST", "/api/login", None, Some(json!({"username": "teacher1", "password": "nope"}))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "bad_credentials");
+    assert_eq!(call(&s, "POST", "/api/login", None, Some(json!({"username": "ghost", "password": "x"}))).await.0, StatusCode::UNAUTHORIZED);
+    let (status, body, cookie) = call(&s, "POST", "/api/login", None, Some(json!({"username": "teacher1", "password": "correct horse"}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+    let cookie = cookie.expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert_eq!(body["user"]["role"], "teacher");
+
+    // The bearer token and the cookie both identify the caller.
+    let (status, me, _) = call(&s, "GET", "/api/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["display_name"], "王老师");
+    let with_cookie = Request::builder().uri("/api/me").header(header::COOKIE, cookie.split(';').next().unwrap()).body(Body::empty()).unwrap();
+    assert_eq!(raw(&s, with_cookie).await.0, StatusCode::OK);
+    let (status, labs, _) = call(&s, "GET", "/api/labs", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(labs["labs"].as_array().unwrap().len(), 16);
+    assert_eq!(call(&s, "GET", "/api/nothing-here", Some(&token), None).await.0, StatusCode::NOT_FOUND);
+
+    // Logout ends the session.
+    assert_eq!(call(&s, "POST", "/api/logout", Some(&token), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(call(&s, "GET", "/api/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED);
+
+    // Throttling: after 10 failures in 15 minutes, even the right password is refused.
+    for _ in 0..10 {
+        call(&s, "POST", "/api/login", None, Some(json!({"username": "teacher1", "password": "guess"}))).await;
+    }
+    let (status, _, _) = call(&s, "POST", "/api/login", None, Some(json!({"username": "teacher1", "password": "correct horse"}))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn server_on_sqlite() {
+    scenario("sqlite").await;
+}
+
+#[tokio::test]
+async fn server_on_postgres() {
+    scenario("postgres").await;
+}
+
+#[test]
+fn serve_creates_its_data_dir_and_the_first_admin() {
+    let dir = std::env::temp_dir().join(format!("qiming-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let args = qiming::serve::ServeArgs { data_dir: Some(dir.clone()), addr: None, database_url: None, config: None };
+    let settings = qiming::serve::Settings::resolve(&args).unwrap();
+    assert!(settings.database_url.ends_with("qiming.db"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s = qiming::serve::state(&settings).await.unwrap();
+        assert_eq!(s.db.user_count().await.unwrap(), 1, "the platform admin");
+        let (admin, _) = s.db.user_by_name("admin").await.unwrap().unwrap();
+        assert_eq!(admin.role, "platform_admin");
+        // A second start keeps the data and creates nobody.
+        let again = qiming::serve::state(&settings).await.unwrap();
+        assert_eq!(again.db.user_count().await.unwrap(), 1);
+    });
+    assert!(dir.join("qiming.db").is_file());
+}
