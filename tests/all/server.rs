@@ -126,6 +126,27 @@ async fn scenario(backend: &str) {
     assert_eq!(call(&s, "POST", "/api/logout", Some(&token), None).await.0, StatusCode::NO_CONTENT);
     assert_eq!(call(&s, "GET", "/api/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED);
 
+    // An account with a generated password must change it before anything else.
+    let hash = qiming::serve::auth::hash_password("generated1").unwrap();
+    s.db.create_user("student1", "李同学", &hash, "student", true, 0).await.unwrap();
+    let (_, body, _) = call(&s, "POST", "/api/login", None, Some(json!({"username": "student1", "password": "generated1"}))).await;
+    let student = body["token"].as_str().unwrap().to_string();
+    assert_eq!(body["user"]["must_change_password"], true);
+    let (status, body, _) = call(&s, "GET", "/api/labs", Some(&student), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("password_change_required")));
+    let (status, body, _) =
+        call(&s, "POST", "/api/password", Some(&student), Some(json!({"current_password": "wrong", "new_password": "long enough"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("current_password"));
+    let (status, body, _) = call(&s, "POST", "/api/password", Some(&student), Some(json!({"current_password": "generated1", "new_password": "short"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("new_password"));
+    let (status, _, _) = call(&s, "POST", "/api/password", Some(&student), Some(json!({"current_password": "generated1", "new_password": "我的新密码真的很长"}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(call(&s, "GET", "/api/labs", Some(&student), None).await.0, StatusCode::OK);
+    assert_eq!(call(&s, "POST", "/api/login", None, Some(json!({"username": "student1", "password": "generated1"}))).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&s, "POST", "/api/login", None, Some(json!({"username": "student1", "password": "我的新密码真的很长"}))).await.0, StatusCode::OK);
+
     // Throttling: after 10 failures in 15 minutes, even the right password is refused.
     for _ in 0..10 {
         call(&s, "POST", "/api/login", None, Some(json!({"username": "teacher1", "password": "guess"}))).await;

@@ -89,3 +89,24 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller { user, token_hash: hash })
     }
 }
+
+/// A signed-in user who has set their own password: everything but the
+/// password change itself requires this (accounts created with a generated
+/// password must change it first).
+#[derive(Clone, Debug)]
+pub struct ActiveCaller(pub Caller);
+
+impl FromRequestParts<AppState> for ActiveCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.user.must_change_password {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(ActiveCaller(caller))
+    }
+}
+
+/// Minimum length of a new password.
+pub const MIN_PASSWORD: usize = 8;

@@ -148,6 +148,20 @@ impl Db {
         row.map(|r| Db::user_of(&r)).transpose()
     }
 
+    pub async fn password_hash(&self, user_id: i64) -> anyhow::Result<Option<String>> {
+        let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok(r.try_get::<String, _>(0)?)).transpose()
+    }
+
+    /// Sets a new password, clears the must-change flag and ends every other session.
+    pub async fn set_password(&self, user_id: i64, hash: &str, keep_session: &str) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2").bind(hash).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(user_id).bind(keep_session).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())

@@ -56,6 +56,7 @@ pub enum AppError {
     NotFound,
     TooManyRequests(String),
     PayloadTooLarge,
+    PasswordChangeRequired,
     Internal(anyhow::Error),
 }
 
@@ -79,6 +80,11 @@ impl IntoResponse for AppError {
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", "wrong username or password".into()),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
             AppError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
+            AppError::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "set your own password first: POST /api/password".into(),
+            ),
             AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the request body is larger than {MAX_BODY} bytes")),
             AppError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
@@ -97,6 +103,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
+        .route("/api/password", post(change_password))
         .route("/api/labs", get(labs))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -219,7 +226,33 @@ async fn me(caller: Caller) -> Json<Value> {
     Json(user_json(&caller.user))
 }
 
-async fn labs(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordRequest {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(State(state): State<AppState>, caller: Caller, body: Result<Json<PasswordRequest>, JsonRejection>) -> Result<StatusCode, AppError> {
+    let Json(req) = body?;
+    let hash = state.db.password_hash(caller.user.id).await?.ok_or(AppError::Unauthorized)?;
+    if !auth::verify_password(&req.current_password, &hash) {
+        return Err(AppError::BadRequest("current_password is not right".into()));
+    }
+    let n = req.new_password.chars().count();
+    if n < auth::MIN_PASSWORD || req.new_password.len() > 256 {
+        return Err(AppError::BadRequest(format!("new_password must be {} to 256 characters long", auth::MIN_PASSWORD)));
+    }
+    if req.new_password == req.current_password {
+        return Err(AppError::BadRequest("new_password must differ from current_password".into()));
+    }
+    let new_hash = auth::hash_password(&req.new_password)?;
+    state.db.set_password(caller.user.id, &new_hash, &caller.token_hash).await?;
+    state.db.audit(super::now(), Some(caller.user.id), "password_change", "").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn labs(State(state): State<AppState>, _caller: super::auth::ActiveCaller) -> Json<Value> {
     let labs: Vec<Value> = state
         .catalogue
         .labs
@@ -280,8 +313,13 @@ pub fn openapi_document() -> Value {
                 }
             }},
             "/api/logout": {"post": {"summary": "End this session", "responses": {"204": {"description": "signed out"}, "401": err("not signed in")}}},
+            "/api/password": {"post": {
+                "summary": "Change the signed-in user's password (required before anything else after a generated one); ends the user's other sessions",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["current_password", "new_password"], "additionalProperties": false, "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}}}}}},
+                "responses": {"204": {"description": "changed"}, "400": err("wrong current password or unacceptable new one"), "401": err("not signed in")}
+            }},
             "/api/me": {"get": {"summary": "The signed-in user", "responses": {"200": {"description": "the user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "401": err("not signed in")}}},
-            "/api/labs": {"get": {"summary": "The curriculum's labs", "responses": {"200": {"description": "the catalogue"}, "401": err("not signed in")}}}
+            "/api/labs": {"get": {"summary": "The curriculum's labs", "responses": {"200": {"description": "the catalogue"}, "401": err("not signed in"), "403": err("password change required")}}}
         }
     })
 }
