@@ -534,8 +534,3 @@ fn output_number(ev: &Evidence, expected: f64, tolerance: f64) -> CheckOutcome {
         None => CheckOutcome::new(false, 0.0, Text::new("程序没有打印出数字答案。用 print() 打印答案。", "Your program did not print a number. Print your answer with print().")),
     }
 }
-
-/// Distances along the maze to its exit for every cell, for reports and tests.
-pub fn maze_distances(scenario: &ResolvedScenario) -> Option<Vec<u32>> {
-    scenario.maze.as_ref().map(|m| m.distances_to(m.exit))
-}

@@ -8,10 +8,9 @@
 //! thread; the result does not depend on the order they finish in.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use qiming_curriculum::{Lab, Text};
-use qiming_runtime::{Language, LimitKind, Limits, Outcome, Program};
+use qiming_runtime::{LimitKind, Limits, Outcome, Program};
 use qiming_sim::arena::Arena;
 use serde::Serialize;
 
@@ -101,11 +100,6 @@ pub struct GradeOptions {
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
-}
-
-/// Builds a program from a submission's text and language name ("rhai" or "wasm").
-pub fn program_from(language: Language, source: Vec<u8>) -> Program {
-    Program { language, source }
 }
 
 /// Grades `program` on every case of `lab`.
@@ -289,7 +283,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         Outcome::Error(e) => (
             None,
             Some(ErrorSummary {
-                kind: serde_json_kind(e.kind),
+                kind: e.kind.as_str().to_string(),
                 message: e.message.clone(),
                 line: e.line,
                 column: e.column,
@@ -342,18 +336,4 @@ pub fn lab_limits(lab: &Lab, base: &Limits) -> Limits {
         }
     }
     base.tightened(&tight)
-}
-
-fn serde_json_kind(kind: qiming_runtime::ErrorKind) -> String {
-    match kind {
-        qiming_runtime::ErrorKind::Compile => "compile",
-        qiming_runtime::ErrorKind::Link => "link",
-        qiming_runtime::ErrorKind::Runtime => "runtime",
-    }
-    .to_string()
-}
-
-/// Loads a program file for grading (language from its extension).
-pub fn load_program(path: &Path) -> Result<Program, qiming_runtime::ProgramLoadError> {
-    Program::load(path)
 }

@@ -67,6 +67,17 @@ pub enum ErrorKind {
     Runtime,
 }
 
+impl ErrorKind {
+    /// The stable name used in JSON: "compile", "link" or "runtime".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Compile => "compile",
+            ErrorKind::Link => "link",
+            ErrorKind::Runtime => "runtime",
+        }
+    }
+}
+
 /// A program error, with the position where the language has one.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProgramError {

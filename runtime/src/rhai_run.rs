@@ -18,7 +18,7 @@ use crate::cache::BoundedCache;
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
 use crate::program::Program;
-use crate::robot::{Flow, MAX_FORWARD, MAX_TURN, Robot, check_magnitude};
+use crate::robot::{AnyRobot, Flow, MAX_FORWARD, MAX_TURN, Robot, check_magnitude};
 
 /// Engine settings that depend on limits; runs with equal keys share an engine.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,16 +64,6 @@ thread_local! {
     static OUTPUT_EXCEEDED: Cell<bool> = const { Cell::new(false) };
     /// Variable reads so far in the current run (paces the deep size checks).
     static VAR_READS: Cell<u64> = const { Cell::new(0) };
-}
-
-/// A robot of any concrete type, recoverable after the run.
-trait AnyRobot: Robot {
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
-}
-impl<R: Robot + 'static> AnyRobot for R {
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
-        self
-    }
 }
 
 struct Host {
@@ -538,7 +528,7 @@ impl Drop for RunGuard {
     }
 }
 
-pub(crate) fn run<R: Robot + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
+pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
     let (engine, compiled, was_cached) = cached(program, limits);
     let ast = match compiled {
         Ok(ast) => ast,

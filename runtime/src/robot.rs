@@ -47,3 +47,15 @@ pub trait Robot {
     /// Text the program printed (already limited), for replays.
     fn output(&mut self, text: &str);
 }
+
+/// A robot of any concrete type behind a trait object, recoverable as that
+/// type after the run (both engines hand the robot back to the caller).
+pub(crate) trait AnyRobot: Robot + Send {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+
+impl<R: Robot + Send + 'static> AnyRobot for R {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}

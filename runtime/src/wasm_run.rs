@@ -20,7 +20,7 @@ use crate::cache::BoundedCache;
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
 use crate::program::Program;
-use crate::robot::{Flow, MAX_FORWARD, MAX_TURN, Robot, check_magnitude};
+use crate::robot::{AnyRobot, Flow, MAX_FORWARD, MAX_TURN, Robot, check_magnitude};
 
 /// The functions module `robot` provides, with their WebAssembly signatures.
 pub const ROBOT_IMPORTS: &[(&str, &str)] = &[
@@ -45,16 +45,6 @@ const MAX_NAME: usize = 256;
 const EPOCH: Duration = Duration::from_millis(10);
 /// Concurrent instances the pool holds (more than any machine's cores).
 const POOL_SLOTS: u32 = 128;
-
-/// A robot of any concrete type, recoverable after the run.
-trait AnyRobot: Robot + Send {
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
-}
-impl<R: Robot + Send + 'static> AnyRobot for R {
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
-        self
-    }
-}
 
 /// Memory and table limits, remembering which one a program hit.
 struct Limiter {
@@ -388,12 +378,8 @@ fn wat_position(message: &str) -> (Option<u32>, Option<u32>) {
 /// Refuses modules whose blocks nest deeper than the limit, before the
 /// compiler (whose time grows with nesting) sees them. Malformed modules are
 /// left for the compiler to report.
-fn check_nesting(program: &Program, max: usize) -> Result<(), Outcome> {
-    let binary = match wat::parse_bytes(&program.source) {
-        Ok(b) => b,
-        Err(_) => return Ok(()),
-    };
-    for payload in wasmparser::Parser::new(0).parse_all(&binary) {
+fn check_nesting(binary: &[u8], max: usize) -> Result<(), Outcome> {
+    for payload in wasmparser::Parser::new(0).parse_all(binary) {
         let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload else { continue };
         let Ok(mut ops) = body.get_operators_reader() else { continue };
         let mut depth = 0usize;
@@ -421,8 +407,15 @@ fn check_nesting(program: &Program, max: usize) -> Result<(), Outcome> {
 }
 
 fn compile(we: &WasmEngine, program: &Program, limits: &Limits) -> CacheEntry {
-    check_nesting(program, limits.wasm_nesting)?;
-    let module = Module::new(&we.engine, &program.source).map_err(|e| {
+    // Text is turned into the binary format once, here; the nesting check and
+    // the compiler both read the binary.
+    let binary = wat::parse_bytes(&program.source).map_err(|e| {
+        let message = e.to_string();
+        let (line, column) = wat_position(&message);
+        Outcome::Error(ProgramError::new(ErrorKind::Compile, message).at(line, column))
+    })?;
+    check_nesting(&binary, limits.wasm_nesting)?;
+    let module = Module::from_binary(&we.engine, &binary).map_err(|e| {
         let message = format!("{e:#}");
         // The pool refuses oversized declarations at compile time; they are limits, not bugs.
         if message.contains("memory has a minimum byte size") {

@@ -75,7 +75,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
     }
     let options = GradeOptions { replay_dir: args.replay_dir.clone(), ..GradeOptions::default() };
     if args.program.is_dir() {
-        return batch(lab, &args.program, options, args.json);
+        return batch(lab, &args.program, args.json);
     }
     let program = Program::load(&args.program)?;
     let report = crate::run_cmd::on_run_thread(move || grade(&lab, &program, &options))?;
@@ -130,7 +130,7 @@ pub fn grade_many(lab: &Lab, programs: &[Program], workers: usize, mut done: imp
 /// Grades every program in a folder: submissions spread over all cores, one
 /// JSON line per program (with its file name) on stdout in file order,
 /// progress on stderr.
-fn batch(lab: Lab, dir: &Path, options: GradeOptions, json: bool) -> anyhow::Result<ExitCode> {
+fn batch(lab: Lab, dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let files = program_files(dir)?;
     let programs = files.iter().map(Program::load).collect::<Result<Vec<_>, _>>()?;
     let total = files.len();
@@ -139,7 +139,6 @@ fn batch(lab: Lab, dir: &Path, options: GradeOptions, json: bool) -> anyhow::Res
     let mut scores = Vec::with_capacity(total);
     let mut failure: Option<anyhow::Error> = None;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let _ = options; // replays are not written in batch mode
     let elapsed = grade_many(&lab, &programs, workers, |i, report| {
         scores.push(report.score);
         let name = files[i].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -10,9 +10,8 @@ use serde_json::{Value, json};
 
 use crate::cli::RunArgs;
 
-/// Stack for the thread that runs student code: deep enough for every
-/// limit's worst case (Rhai's call depth, wasm's own stack) with room to spare.
-pub const RUN_STACK: usize = 16 << 20;
+/// Stack for threads that run student code (defined by the grader, which spawns them too).
+pub use qiming_grading::grade::RUN_STACK;
 
 /// Runs `f` on a fresh thread with [`RUN_STACK`] of stack.
 pub fn on_run_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
@@ -105,7 +104,7 @@ fn human_summary(result: &RunResult, scenario: &Scenario, seed: u64) -> String {
                 (Some(l), None) => format!(" at line {l}"),
                 _ => String::new(),
             };
-            format!("{:?} error{at}: {}", e.kind, e.message).to_lowercase().replacen(&e.message.to_lowercase(), &e.message, 1)
+            format!("{} error{at}: {}", e.kind.as_str(), e.message)
         }
     };
     out.push_str(&format!("outcome:    {outcome}\n"));

@@ -28,6 +28,7 @@ impl PaletteColor {
     pub const WHITE: PaletteColor = PaletteColor(0);
     pub const BLACK: PaletteColor = PaletteColor(1);
     pub const GRAY: PaletteColor = PaletteColor(8);
+    pub const BROWN: PaletteColor = PaletteColor(9);
 
     /// Looks a colour up by name (case-insensitive; "grey" is accepted for "gray").
     pub fn from_name(name: &str) -> Option<PaletteColor> {

@@ -823,7 +823,3 @@ impl Scenario {
         }
     }
 }
-
-impl PaletteColor {
-    pub const BROWN: PaletteColor = PaletteColor(9);
-}
