@@ -53,6 +53,10 @@ pub struct CaseReport {
     pub checks: Vec<CheckReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay: Option<String>,
+    /// The replay itself (QMRPLY01 bytes), when [`GradeOptions::keep_replays`]
+    /// asked for it; never part of the JSON report.
+    #[serde(skip)]
+    pub replay_bytes: Option<Vec<u8>>,
 }
 
 /// How the run of a visible case ended.
@@ -94,6 +98,9 @@ pub struct GradeOptions {
     pub limits: Limits,
     /// Write `<case>.qreplay` for visible cases here.
     pub replay_dir: Option<std::path::PathBuf>,
+    /// Keep visible cases' replays in the report ([`CaseReport::replay_bytes`]),
+    /// for callers that store them elsewhere (the server's database).
+    pub keep_replays: bool,
     /// Threads to spread cases over (0 = one per core).
     pub threads: usize,
 }
@@ -198,7 +205,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
     let run_options = RunOptions {
         seed: case.seed,
         limits: lab_limits(lab, &options.limits),
-        replay: options.replay_dir.is_some() && !case.hidden,
+        replay: (options.replay_dir.is_some() || options.keep_replays) && !case.hidden,
         settle: true,
         end_when: crate::run::end_triggers(&lab.end_when),
     };
@@ -253,7 +260,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         // Nothing about the run leaves the grader: no outcome, output, error,
         // measurements or check details — only whether it passed.
         let feedback = if passed { Text::new("隐藏测试通过。", "Hidden test passed.") } else { lab.hidden_hint.clone() };
-        let report = CaseReport { name: case.name.clone(), hidden: true, passed, score, max_score, feedback: vec![feedback], run: None, checks: Vec::new(), replay: None };
+        let report = CaseReport { name: case.name.clone(), hidden: true, passed, score, max_score, feedback: vec![feedback], run: None, checks: Vec::new(), replay: None, replay_bytes: None };
         return (report, exact);
     }
 
@@ -269,12 +276,12 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
     if feedback.is_empty() {
         feedback.push(Text::new("全部检查都通过了，做得好！", "Every check passed — well done!"));
     }
+    let name = format!("{}-{}.qreplay", lab.id, case.name);
+    let replay_bytes = run.replay.as_ref().filter(|_| options.keep_replays).map(|r| r.to_bytes());
     let replay = match (&options.replay_dir, &run.replay) {
-        (Some(dir), Some(replay)) => {
-            let name = format!("{}-{}.qreplay", lab.id, case.name);
-            // A replay that cannot be written is not the student's problem; the report says so.
-            std::fs::write(dir.join(&name), replay.to_bytes()).ok().map(|_| name)
-        }
+        // A replay that cannot be written is not the student's problem; the report says so.
+        (Some(dir), Some(replay)) => std::fs::write(dir.join(&name), replay.to_bytes()).ok().map(|_| name),
+        (None, Some(_)) if replay_bytes.is_some() => Some(name),
         _ => None,
     };
     let r = &run.report;
@@ -308,6 +315,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         }),
         checks,
         replay,
+        replay_bytes,
     };
     (report, exact)
 }

@@ -18,6 +18,8 @@ pub enum Command {
     Run(RunArgs),
     /// Run the school server (embedded SQLite by default, or PostgreSQL).
     Serve(crate::serve::ServeArgs),
+    /// Run grading workers against a server's database (for more grading capacity).
+    Worker(crate::serve::WorkerArgs),
     /// Grade a program (or every program in a folder) against a lab.
     Grade(crate::grade_cmd::GradeArgs),
     /// Inspect a replay file, or convert it to JSON.
@@ -50,6 +52,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => crate::run_cmd::run(args),
         Command::Serve(args) => crate::serve::run(args),
+        Command::Worker(args) => crate::serve::run_worker_cmd(args),
         Command::Grade(args) => crate::grade_cmd::run(args),
         Command::Curriculum(args) => crate::curriculum_cmd::run(args),
         Command::Replay(args) => crate::replay_cmd::run(args),

@@ -1,13 +1,10 @@
 //! The server on both databases: health, metrics, OpenAPI, login, sessions,
 //! throttling, and 401 for anonymous callers — through `app(state)`, no socket.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use qiming::serve::db::Db;
-use qiming::serve::http::{AppState, Metrics, app};
+use qiming::serve::http::{AppState, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -15,7 +12,7 @@ use crate::support::repo;
 
 /// A fresh database: a temporary SQLite file, or a new PostgreSQL database
 /// on the machine's server (127.0.0.1:5432; `QIMING_TEST_POSTGRES` overrides).
-async fn fresh_db(backend: &str, tag: &str) -> Db {
+pub async fn fresh_db(backend: &str, tag: &str) -> Db {
     match backend {
         "sqlite" => {
             let dir = std::env::temp_dir().join(format!("qiming-test-{}-{tag}", std::process::id()));
@@ -23,29 +20,32 @@ async fn fresh_db(backend: &str, tag: &str) -> Db {
             std::fs::create_dir_all(&dir).unwrap();
             Db::connect(&format!("sqlite://{}", dir.join("t.db").display())).await.expect("sqlite")
         }
-        _ => {
-            let base = std::env::var("QIMING_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-            let name = format!("qiming_t_{}_{}", std::process::id(), tag.replace('-', "_"));
-            sqlx::any::install_default_drivers();
-            let admin = sqlx::AnyPool::connect(&format!("{base}/postgres"))
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL must be reachable at {base} for these tests: {e}"));
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
-            Db::connect(&format!("{base}/{name}")).await.expect("postgres")
-        }
+        _ => Db::connect(&fresh_postgres(tag).await).await.expect("postgres"),
     }
 }
 
-async fn state(backend: &str, tag: &str) -> AppState {
+/// Creates an empty PostgreSQL database and returns its URL.
+pub async fn fresh_postgres(tag: &str) -> String {
+    let base = std::env::var("QIMING_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let name = format!("qiming_t_{}_{}", std::process::id(), tag.replace('-', "_"));
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&format!("{base}/postgres"))
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must be reachable at {base} for these tests: {e}"));
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+    format!("{base}/{name}")
+}
+
+pub async fn state(backend: &str, tag: &str) -> AppState {
     let db = fresh_db(backend, tag).await;
     let hash = qiming::serve::auth::hash_password("correct horse").unwrap();
     db.create_user("teacher1", "王老师", &hash, "teacher", false, 0).await.unwrap();
     let catalogue = qiming::curriculum_cmd::load(&repo().join("curriculum")).unwrap();
-    AppState { db, catalogue: Arc::new(catalogue), metrics: Arc::new(Metrics::default()), started: Instant::now(), secure_cookies: false }
+    AppState::new(db, catalogue)
 }
 
-async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value, Option<String>) {
+pub async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value, Option<String>) {
     let mut req = Request::builder().method(method).uri(path);
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -57,13 +57,25 @@ async fn call(state: &AppState, method: &str, path: &str, token: Option<&str>, b
     raw(state, req).await
 }
 
-async fn raw(state: &AppState, req: Request<Body>) -> (StatusCode, Value, Option<String>) {
+pub async fn raw(state: &AppState, req: Request<Body>) -> (StatusCode, Value, Option<String>) {
+    let (status, bytes, cookie) = raw_bytes(state, req).await;
+    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value, cookie)
+}
+
+pub async fn raw_bytes(state: &AppState, req: Request<Body>) -> (StatusCode, Vec<u8>, Option<String>) {
     let resp = app(state.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
     let cookie = resp.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, value, cookie)
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20).await.unwrap();
+    (status, bytes.to_vec(), cookie)
+}
+
+/// Signs in and returns the bearer token.
+pub async fn login(state: &AppState, username: &str, password: &str) -> String {
+    let (status, body, _) = call(state, "POST", "/api/login", None, Some(json!({"username": username, "password": password}))).await;
+    assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+    body["token"].as_str().unwrap().to_string()
 }
 
 async fn scenario(backend: &str) {

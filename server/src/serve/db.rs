@@ -33,7 +33,13 @@ pub struct User {
     pub display_name: String,
     pub role: String,
     pub must_change_password: bool,
+    pub school_id: Option<i64>,
+    pub class_id: Option<i64>,
+    pub student_number: Option<String>,
 }
+
+/// The columns [`Db::user_of`] reads, for queries on `users` aliased `u`.
+pub const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.must_change_password, u.school_id, u.class_id, u.student_number";
 
 fn backend_of(url: &str) -> anyhow::Result<Backend> {
     if url.starts_with("sqlite:") {
@@ -107,28 +113,37 @@ impl Db {
         Ok(row.try_get::<i64, _>(0)?)
     }
 
-    fn user_of(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
+    pub fn user_of(row: &sqlx::any::AnyRow) -> anyhow::Result<User> {
         Ok(User {
             id: row.try_get("id")?,
             username: row.try_get("username")?,
             display_name: row.try_get("display_name")?,
             role: row.try_get("role")?,
             must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
+            school_id: row.try_get("school_id")?,
+            class_id: row.try_get("class_id")?,
+            student_number: row.try_get("student_number")?,
         })
+    }
+
+    pub async fn user(&self, id: i64) -> anyhow::Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| Db::user_of(&r)).transpose()
     }
 
     /// The user and their password hash.
     pub async fn user_by_name(&self, username: &str) -> anyhow::Result<Option<(User, String)>> {
-        let row = sqlx::query("SELECT id, username, display_name, role, must_change_password, password_hash FROM users WHERE username = $1")
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1"))
             .bind(username)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| Ok((Db::user_of(&r)?, r.try_get("password_hash")?))).transpose()
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: i64, now: i64, expires_at: i64) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+    pub async fn create_session(&self, token_hash: &str, csrf_token: &str, user_id: i64, now: i64, expires_at: i64) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, csrf_token, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash)
+            .bind(csrf_token)
             .bind(user_id)
             .bind(now)
             .bind(expires_at)
@@ -137,15 +152,16 @@ impl Db {
         Ok(())
     }
 
-    pub async fn session_user(&self, token_hash: &str, now: i64) -> anyhow::Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.username, u.display_name, u.role, u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
-        )
+    /// The session's user and its CSRF token.
+    pub async fn session_user(&self, token_hash: &str, now: i64) -> anyhow::Result<Option<(User, String)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+        ))
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Db::user_of(&r)).transpose()
+        row.map(|r| Ok((Db::user_of(&r)?, r.try_get("csrf_token")?))).transpose()
     }
 
     pub async fn password_hash(&self, user_id: i64) -> anyhow::Result<Option<String>> {

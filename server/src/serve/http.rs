@@ -33,6 +33,7 @@ pub struct Metrics {
     pub server_errors: AtomicU64,
     pub logins: AtomicU64,
     pub failed_logins: AtomicU64,
+    pub submissions: AtomicU64,
 }
 
 /// What every handler can reach.
@@ -44,6 +45,25 @@ pub struct AppState {
     pub started: Instant,
     /// Mark cookies `Secure` (when served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Wakes workers and live-status streams.
+    pub signals: super::queue::QueueSignals,
+    /// A font with Chinese glyphs for login slips (None: look in the usual places).
+    pub slip_font: Option<std::path::PathBuf>,
+}
+
+impl AppState {
+    /// State around a database and a catalogue, with defaults for the rest.
+    pub fn new(db: Db, catalogue: Catalogue) -> AppState {
+        AppState {
+            db,
+            catalogue: Arc::new(catalogue),
+            metrics: Arc::new(Metrics::default()),
+            started: Instant::now(),
+            secure_cookies: false,
+            signals: super::queue::QueueSignals::default(),
+            slip_font: None,
+        }
+    }
 }
 
 /// Errors as the API reports them: a status and a JSON body that says what
@@ -55,9 +75,22 @@ pub enum AppError {
     BadCredentials,
     NotFound,
     TooManyRequests(String),
-    PayloadTooLarge,
+    PayloadTooLarge(String),
     PasswordChangeRequired,
+    /// The caller's role may not do this.
+    Forbidden(String),
+    /// A cookie-authenticated write without the session's CSRF token.
+    Csrf,
+    /// The request is well-formed but clashes with the current state.
+    Conflict(String),
+    /// A roster that cannot be imported: every bad row at once.
+    InvalidRoster(Vec<super::roster::RowError>),
     Internal(anyhow::Error),
+}
+
+/// Unwraps a JSON body, turning extractor rejections into [`AppError`]s.
+pub fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+    body.map(|Json(v)| v).map_err(AppError::from)
 }
 
 impl From<anyhow::Error> for AppError {
@@ -68,12 +101,17 @@ impl From<anyhow::Error> for AppError {
 
 impl From<JsonRejection> for AppError {
     fn from(e: JsonRejection) -> Self {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::PayloadTooLarge } else { AppError::BadRequest(e.body_text()) }
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(format!("the request body is larger than {MAX_BODY} bytes"))
+        } else {
+            AppError::BadRequest(e.body_text())
+        }
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let mut extra = None;
         let (status, code, message) = match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "sign in first (a session cookie or an `Authorization: Bearer` token)".into()),
@@ -85,13 +123,35 @@ impl IntoResponse for AppError {
                 "password_change_required",
                 "set your own password first: POST /api/password".into(),
             ),
-            AppError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the request body is larger than {MAX_BODY} bytes")),
+            AppError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
+            AppError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "csrf",
+                format!("a cookie-authenticated write must carry the session's CSRF token in the {} header", auth::CSRF_HEADER),
+            ),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            AppError::InvalidRoster(rows) => {
+                let message = format!(
+                    "the roster was not imported: {} bad row(s); first: row {} ({}): {}",
+                    rows.len(),
+                    rows.first().map_or(0, |r| r.row),
+                    rows.first().map_or("", |r| r.field.as_str()),
+                    rows.first().map_or("", |r| r.message.as_str())
+                );
+                extra = Some(json!(rows));
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_roster", message)
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; it has been logged".into())
             }
         };
-        (status, Json(json!({"error": {"code": code, "message": message}}))).into_response()
+        let mut error = json!({"code": code, "message": message});
+        if let Some(rows) = extra {
+            error["rows"] = rows;
+        }
+        (status, Json(json!({ "error": error }))).into_response()
     }
 }
 
@@ -105,6 +165,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/me", get(me))
         .route("/api/password", post(change_password))
         .route("/api/labs", get(labs))
+        .merge(super::org::routes())
+        .merge(super::work::routes())
+        .merge(super::gradebook::routes())
+        .merge(super::web::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), count))
@@ -130,6 +194,7 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, AppError>
 async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
     let m = &state.metrics;
     let users = state.db.user_count().await?;
+    let (queued, running) = state.db.queue_depth().await?;
     let body = format!(
         "# HELP qiming_up Whether the server is up.\n# TYPE qiming_up gauge\nqiming_up 1\n\
          # HELP qiming_uptime_seconds Seconds since the server started.\n# TYPE qiming_uptime_seconds gauge\nqiming_uptime_seconds {}\n\
@@ -139,7 +204,9 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
          # HELP qiming_logins_total Successful logins.\n# TYPE qiming_logins_total counter\nqiming_logins_total {}\n\
          # HELP qiming_failed_logins_total Failed logins.\n# TYPE qiming_failed_logins_total counter\nqiming_failed_logins_total {}\n\
          # HELP qiming_users Accounts.\n# TYPE qiming_users gauge\nqiming_users {users}\n\
-         # HELP qiming_labs Labs in the loaded curriculum.\n# TYPE qiming_labs gauge\nqiming_labs {}\n",
+         # HELP qiming_labs Labs in the loaded curriculum.\n# TYPE qiming_labs gauge\nqiming_labs {}\n\
+         # HELP qiming_submissions_total Submissions accepted by this server.\n# TYPE qiming_submissions_total counter\nqiming_submissions_total {}\n\
+         # HELP qiming_queue_jobs Grading jobs by state.\n# TYPE qiming_queue_jobs gauge\nqiming_queue_jobs{{state=\"queued\"}} {queued}\nqiming_queue_jobs{{state=\"running\"}} {running}\n",
         state.started.elapsed().as_secs(),
         m.requests.load(Ordering::Relaxed),
         m.client_errors.load(Ordering::Relaxed),
@@ -147,6 +214,7 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
         m.logins.load(Ordering::Relaxed),
         m.failed_logins.load(Ordering::Relaxed),
         state.catalogue.labs.len(),
+        m.submissions.load(Ordering::Relaxed),
     );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
@@ -169,8 +237,12 @@ struct LoginRequest {
     password: String,
 }
 
-fn user_json(u: &User) -> Value {
-    json!({"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role, "must_change_password": u.must_change_password})
+pub fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+        "must_change_password": u.must_change_password, "school_id": u.school_id, "class_id": u.class_id,
+        "student_number": u.student_number,
+    })
 }
 
 async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, JsonRejection>) -> Result<Response, AppError> {
@@ -202,7 +274,8 @@ async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, J
     };
     state.db.clear_login_failures(&req.username).await?;
     let (token, hash) = auth::new_token();
-    state.db.create_session(&hash, user.id, now, now + SESSION_SECONDS).await?;
+    let csrf_token = auth::random_hex();
+    state.db.create_session(&hash, &csrf_token, user.id, now, now + SESSION_SECONDS).await?;
     state.db.audit(now, Some(user.id), "login", "").await?;
     state.metrics.logins.fetch_add(1, Ordering::Relaxed);
     let mut cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}");
@@ -211,7 +284,7 @@ async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, J
     }
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?);
-    Ok((headers, Json(json!({"token": token, "user": user_json(&user)}))).into_response())
+    Ok((headers, Json(json!({"token": token, "csrf_token": csrf_token, "user": user_json(&user)}))).into_response())
 }
 
 async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
@@ -223,7 +296,9 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Respons
 }
 
 async fn me(caller: Caller) -> Json<Value> {
-    Json(user_json(&caller.user))
+    let mut me = user_json(&caller.user);
+    me["csrf_token"] = json!(caller.csrf_token);
+    Json(me)
 }
 
 #[derive(Debug, Deserialize)]

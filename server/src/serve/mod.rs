@@ -6,19 +6,25 @@
 
 pub mod auth;
 pub mod db;
+pub mod gradebook;
 pub mod http;
+pub mod org;
+pub mod queue;
+pub mod roster;
+pub mod slips;
+pub mod web;
+pub mod work;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
 use serde::Deserialize;
 
 use db::Db;
-use http::{AppState, Metrics};
+use http::AppState;
 
 /// Unix seconds (the server's clock; never used by sim or grading).
 pub fn now() -> i64 {
@@ -36,9 +42,29 @@ pub struct ServeArgs {
     /// sqlite://PATH or postgres://… (default: SQLite in the data directory).
     #[arg(long, env = "QIMING_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// A TOML file with any of: data_dir, addr, database_url, curriculum, secure_cookies.
+    /// A TOML file with any of: data_dir, addr, database_url, curriculum,
+    /// secure_cookies, workers, lease_seconds, slip_font.
     #[arg(long, env = "QIMING_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// The server's database: postgres://… (or sqlite://PATH on the same machine).
+    #[arg(long, env = "QIMING_DATABASE_URL")]
+    pub database_url: String,
+    /// The curriculum folder (default: the shipped curriculum).
+    #[arg(long, env = "QIMING_CURRICULUM")]
+    pub curriculum: Option<PathBuf>,
+    /// Grading workers to run (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// How long a claimed job stays ours without renewal (seconds).
+    #[arg(long, default_value_t = 30)]
+    pub lease_seconds: i64,
+    /// Fault injection for crash tests: wait this long after claiming a job.
+    #[arg(long, hide = true)]
+    pub fault_delay_ms: Option<u64>,
 }
 
 /// Settings from the config file; command-line flags and environment win.
@@ -50,6 +76,9 @@ struct ConfigFile {
     database_url: Option<String>,
     curriculum: Option<PathBuf>,
     secure_cookies: Option<bool>,
+    workers: Option<usize>,
+    lease_seconds: Option<i64>,
+    slip_font: Option<PathBuf>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -60,6 +89,15 @@ pub struct Settings {
     pub database_url: String,
     pub curriculum: PathBuf,
     pub secure_cookies: bool,
+    /// In-process grading workers (0: leave grading to `qiming worker`s).
+    pub workers: usize,
+    pub lease_seconds: i64,
+    pub slip_font: Option<PathBuf>,
+}
+
+/// One grading worker per core by default.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Settings {
@@ -81,6 +119,9 @@ impl Settings {
             addr: args.addr.or(file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             curriculum: file.curriculum.unwrap_or_else(crate::curriculum_cmd::default_dir),
             secure_cookies: file.secure_cookies.unwrap_or(false),
+            workers: std::env::var("QIMING_WORKERS").ok().and_then(|v| v.parse().ok()).or(file.workers).unwrap_or_else(default_workers),
+            lease_seconds: file.lease_seconds.unwrap_or(30).max(2),
+            slip_font: file.slip_font,
             data_dir,
             database_url,
         })
@@ -100,7 +141,10 @@ pub async fn state(settings: &Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database_url).await?;
     let catalogue = crate::curriculum_cmd::load(&settings.curriculum)?;
     bootstrap_admin(&db).await?;
-    Ok(AppState { db, catalogue: Arc::new(catalogue), metrics: Arc::new(Metrics::default()), started: Instant::now(), secure_cookies: settings.secure_cookies })
+    let mut state = AppState::new(db, catalogue);
+    state.secure_cookies = settings.secure_cookies;
+    state.slip_font = settings.slip_font.clone();
+    Ok(state)
 }
 
 /// Creates the platform admin on first start: with `QIMING_ADMIN_PASSWORD`, or
@@ -122,6 +166,46 @@ async fn bootstrap_admin(db: &Db) -> anyhow::Result<()> {
         println!("created the platform admin `admin` with the password from QIMING_ADMIN_PASSWORD");
     }
     Ok(())
+}
+
+/// A database URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `qiming worker`: grading workers on another machine, sharing the server's database.
+pub fn run_worker_cmd(args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .try_init();
+    let curriculum = args.curriculum.clone().unwrap_or_else(crate::curriculum_cmd::default_dir);
+    let count = args.workers.unwrap_or_else(default_workers).max(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let db = Db::connect(&args.database_url).await?;
+        let catalogue = Arc::new(crate::curriculum_cmd::load(&curriculum)?);
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let config = queue::QueueConfig { lease_seconds: args.lease_seconds.max(2), ..Default::default() };
+        let faults = queue::Faults { delay_after_claim: args.fault_delay_ms.map(std::time::Duration::from_millis) };
+        let workers = queue::spawn_workers(count, &db, &catalogue, &config, &queue::QueueSignals::default(), &shutdown, &faults);
+        println!("qiming worker: {count} grading workers on {}", redact(&args.database_url));
+        shutdown_signal().await;
+        let _ = stop.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {
@@ -156,9 +240,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let state = state(&settings).await?;
         let labs = state.catalogue.labs.len();
         let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
-        tracing::info!(addr = %settings.addr, database = %settings.database_url, labs, "qiming serve is listening");
-        println!("Qiming is serving on http://{} ({labs} labs; database {})", settings.addr, settings.database_url);
+        let (stop_workers, shutdown) = tokio::sync::watch::channel(false);
+        let config = queue::QueueConfig { lease_seconds: settings.lease_seconds, ..Default::default() };
+        let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &state.signals, &shutdown, &queue::Faults::default());
+        tracing::info!(addr = %settings.addr, database = %redact(&settings.database_url), labs, workers = settings.workers, "qiming serve is listening");
+        println!("Qiming is serving on http://{} ({labs} labs; {} grading workers; database {})", settings.addr, settings.workers, redact(&settings.database_url));
         axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+        // In-flight requests have finished; now the workers give back their jobs.
+        let _ = stop_workers.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,613 @@
+//! Organisations and people: regions, schools, staff accounts, classes and rosters —
+//! and the rules for who may see and change which of them.
+//!
+//! A resource the caller may not see answers 404 (as if it did not exist), so
+//! ids cannot be probed; an action the caller's role may never take answers
+//! 403.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::auth::{self, ActiveCaller};
+use super::db::{Db, USER_COLUMNS, User};
+use super::http::{AppError, AppState, body, user_json};
+use super::roster::{self, RowError};
+use super::now;
+
+pub const ROLES: [&str; 5] = ["student", "teacher", "school_admin", "organiser", "platform_admin"];
+
+/// A class row.
+#[derive(Clone, Debug)]
+pub struct Class {
+    pub id: i64,
+    pub school_id: i64,
+    pub teacher_id: i64,
+    pub name: String,
+}
+
+impl User {
+    pub fn is_platform_admin(&self) -> bool {
+        self.role == "platform_admin"
+    }
+
+    /// May change the class: its roster, assignments and gradebook.
+    pub fn manages_class(&self, class: &Class) -> bool {
+        match self.role.as_str() {
+            "platform_admin" => true,
+            "school_admin" => self.school_id == Some(class.school_id),
+            "teacher" => class.teacher_id == self.id,
+            _ => false,
+        }
+    }
+
+    /// May see the class and its assignments (managers and its students).
+    pub fn sees_class(&self, class: &Class) -> bool {
+        self.manages_class(class) || (self.role == "student" && self.class_id == Some(class.id))
+    }
+
+    /// May see and act on this person's records (export, deletion, password reset).
+    pub fn manages_person(&self, person: &User, class: Option<&Class>) -> bool {
+        if self.id == person.id {
+            return false;
+        }
+        match self.role.as_str() {
+            "platform_admin" => true,
+            "school_admin" => person.role != "platform_admin" && person.school_id.is_some() && person.school_id == self.school_id,
+            "teacher" => person.role == "student" && class.is_some_and(|c| c.teacher_id == self.id),
+            _ => false,
+        }
+    }
+
+    fn is_staff(&self) -> bool {
+        self.role != "student"
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/regions", get(list_regions).post(create_region))
+        .route("/api/schools", get(list_schools).post(create_school))
+        .route("/api/users", get(list_users).post(create_user))
+        .route("/api/users/{id}", axum::routing::delete(delete_user))
+        .route("/api/users/{id}/reset-password", post(reset_password))
+        .route("/api/users/{id}/export", get(export_user))
+        .route("/api/classes", get(list_classes).post(create_class))
+        .route("/api/classes/{id}", get(get_class))
+        .route("/api/classes/{id}/roster", post(import_roster))
+        .route("/api/login-slips", post(login_slips))
+}
+
+fn forbidden(what: &str) -> AppError {
+    AppError::Forbidden(format!("your role may not {what}"))
+}
+
+fn check_name(field: &str, value: &str, max: usize) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(format!("{field} must be 1–{max} characters without control characters")));
+    }
+    Ok(v.to_string())
+}
+
+// ---------------------------------------------------------------- queries
+
+impl Db {
+    pub async fn class(&self, id: i64) -> anyhow::Result<Option<Class>> {
+        let row = sqlx::query("SELECT id, school_id, teacher_id, name FROM classes WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| Ok(Class { id: r.try_get("id")?, school_id: r.try_get("school_id")?, teacher_id: r.try_get("teacher_id")?, name: r.try_get("name")? }))
+            .transpose()
+    }
+
+    async fn exists(&self, sql: &str, id: i64) -> anyhow::Result<bool> {
+        Ok(sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?.is_some())
+    }
+
+    /// Writes an audit record (who did what to which record; never names or passwords).
+    pub async fn audit_action(&self, actor: &User, action: &str, detail: String) -> Result<(), AppError> {
+        self.audit(now(), Some(actor.id), action, &detail).await?;
+        Ok(())
+    }
+}
+
+/// The class a caller may see, or 404.
+pub async fn visible_class(state: &AppState, caller: &User, id: i64) -> Result<Class, AppError> {
+    let class = state.db.class(id).await?.ok_or(AppError::NotFound)?;
+    if caller.sees_class(&class) { Ok(class) } else { Err(AppError::NotFound) }
+}
+
+/// The class a caller manages, or 404 (cannot see it) / 403 (can see, may not change).
+pub async fn managed_class(state: &AppState, caller: &User, id: i64) -> Result<Class, AppError> {
+    let class = visible_class(state, caller, id).await?;
+    if caller.manages_class(&class) { Ok(class) } else { Err(forbidden("change this class")) }
+}
+
+/// A person the caller manages (or 404).
+async fn managed_person(state: &AppState, caller: &User, id: i64) -> Result<(User, Option<Class>), AppError> {
+    let person = state.db.user(id).await?.ok_or(AppError::NotFound)?;
+    let class = match person.class_id {
+        Some(c) => state.db.class(c).await?,
+        None => None,
+    };
+    if caller.manages_person(&person, class.as_ref()) { Ok((person, class)) } else { Err(AppError::NotFound) }
+}
+
+// ---------------------------------------------------------------- regions and schools
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRegion {
+    name: String,
+    kind: String,
+    parent_id: Option<i64>,
+}
+
+async fn list_regions(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller) -> Result<Json<Value>, AppError> {
+    if !caller.user.is_staff() {
+        return Err(forbidden("list regions"));
+    }
+    let rows = sqlx::query("SELECT id, name, kind, parent_id FROM regions ORDER BY id").fetch_all(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    let regions = rows
+        .iter()
+        .map(|r| Ok(json!({"id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?, "kind": r.try_get::<String, _>("kind")?, "parent_id": r.try_get::<Option<i64>, _>("parent_id")?})))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(anyhow::Error::from)?;
+    Ok(Json(json!({ "regions": regions })))
+}
+
+async fn create_region(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewRegion>, JsonRejection>) -> Result<Response, AppError> {
+    let req = body(req)?;
+    if !caller.user.is_platform_admin() {
+        return Err(forbidden("create regions"));
+    }
+    let name = check_name("name", &req.name, 64)?;
+    if !["province", "city", "district"].contains(&req.kind.as_str()) {
+        return Err(AppError::BadRequest("kind must be province, city or district".into()));
+    }
+    if let Some(p) = req.parent_id
+        && !state.db.exists("SELECT id FROM regions WHERE id = $1", p).await?
+    {
+        return Err(AppError::BadRequest(format!("parent_id {p} is not a region")));
+    }
+    let id: i64 = sqlx::query("INSERT INTO regions (name, kind, parent_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(&name)
+        .bind(&req.kind)
+        .bind(req.parent_id)
+        .bind(now())
+        .fetch_one(&state.db.pool)
+        .await
+        .map_err(anyhow::Error::from)?
+        .try_get(0)
+        .map_err(anyhow::Error::from)?;
+    state.db.audit_action(&caller.user, "region_create", format!("region_id={id}")).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "kind": req.kind, "parent_id": req.parent_id}))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSchool {
+    name: String,
+    region_id: i64,
+}
+
+async fn list_schools(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller) -> Result<Json<Value>, AppError> {
+    let u = &caller.user;
+    let rows = match u.role.as_str() {
+        "platform_admin" | "organiser" => sqlx::query("SELECT id, name, region_id FROM schools ORDER BY id").fetch_all(&state.db.pool).await,
+        "school_admin" | "teacher" => {
+            sqlx::query("SELECT id, name, region_id FROM schools WHERE id = $1").bind(u.school_id.unwrap_or(-1)).fetch_all(&state.db.pool).await
+        }
+        _ => return Err(forbidden("list schools")),
+    }
+    .map_err(anyhow::Error::from)?;
+    let schools = rows
+        .iter()
+        .map(|r| Ok(json!({"id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?, "region_id": r.try_get::<i64, _>("region_id")?})))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(anyhow::Error::from)?;
+    Ok(Json(json!({ "schools": schools })))
+}
+
+async fn create_school(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewSchool>, JsonRejection>) -> Result<Response, AppError> {
+    let req = body(req)?;
+    if !caller.user.is_platform_admin() {
+        return Err(forbidden("create schools"));
+    }
+    let name = check_name("name", &req.name, 64)?;
+    if !state.db.exists("SELECT id FROM regions WHERE id = $1", req.region_id).await? {
+        return Err(AppError::BadRequest(format!("region_id {} is not a region", req.region_id)));
+    }
+    let id: i64 = sqlx::query("INSERT INTO schools (name, region_id, created_at) VALUES ($1, $2, $3) RETURNING id")
+        .bind(&name)
+        .bind(req.region_id)
+        .bind(now())
+        .fetch_one(&state.db.pool)
+        .await
+        .map_err(anyhow::Error::from)?
+        .try_get(0)
+        .map_err(anyhow::Error::from)?;
+    state.db.audit_action(&caller.user, "school_create", format!("school_id={id}")).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "region_id": req.region_id}))).into_response())
+}
+
+// ---------------------------------------------------------------- users
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserFilter {
+    school_id: Option<i64>,
+    role: Option<String>,
+}
+
+async fn list_users(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Query(filter): Query<UserFilter>) -> Result<Json<Value>, AppError> {
+    let u = &caller.user;
+    let school = match u.role.as_str() {
+        "platform_admin" => filter.school_id,
+        "school_admin" => match (filter.school_id, u.school_id) {
+            (Some(asked), Some(own)) if asked != own => return Err(AppError::NotFound),
+            (_, own) => Some(own.unwrap_or(-1)),
+        },
+        _ => return Err(forbidden("list accounts")),
+    };
+    let mut sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE 1 = 1");
+    if school.is_some() {
+        sql.push_str(" AND u.school_id = $1");
+    }
+    if filter.role.is_some() {
+        sql.push_str(if school.is_some() { " AND u.role = $2" } else { " AND u.role = $1" });
+    }
+    sql.push_str(" ORDER BY u.id");
+    let mut q = sqlx::query(&sql);
+    if let Some(s) = school {
+        q = q.bind(s);
+    }
+    if let Some(r) = &filter.role {
+        q = q.bind(r.clone());
+    }
+    let rows = q.fetch_all(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    let users = rows.iter().map(|r| Db::user_of(r).map(|u| user_json(&u))).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Json(json!({ "users": users })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    username: String,
+    display_name: String,
+    role: String,
+    school_id: Option<i64>,
+    password: Option<String>,
+}
+
+fn check_username(name: &str) -> Result<(), AppError> {
+    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(AppError::BadRequest("username must be 1–64 letters, digits, '-', '_' or '.'".into()));
+    }
+    Ok(())
+}
+
+async fn create_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewUser>, JsonRejection>) -> Result<Response, AppError> {
+    let req = body(req)?;
+    let u = &caller.user;
+    if !ROLES.contains(&req.role.as_str()) {
+        return Err(AppError::BadRequest(format!("role must be one of {}", ROLES.join(", "))));
+    }
+    if req.role == "student" {
+        return Err(AppError::BadRequest("role: students are created by importing a class roster (POST /api/classes/{id}/roster)".into()));
+    }
+    let school_id = match u.role.as_str() {
+        "platform_admin" => req.school_id,
+        "school_admin" if matches!(req.role.as_str(), "teacher" | "school_admin") => {
+            if req.school_id.is_some_and(|s| Some(s) != u.school_id) {
+                return Err(forbidden("create accounts in another school"));
+            }
+            u.school_id
+        }
+        _ => return Err(forbidden("create this kind of account")),
+    };
+    if matches!(req.role.as_str(), "teacher" | "school_admin") && school_id.is_none() {
+        return Err(AppError::BadRequest("school_id is required for teachers and school admins".into()));
+    }
+    if let Some(s) = school_id
+        && !state.db.exists("SELECT id FROM schools WHERE id = $1", s).await?
+    {
+        return Err(AppError::BadRequest(format!("school_id {s} is not a school")));
+    }
+    check_username(&req.username)?;
+    let display_name = check_name("display_name", &req.display_name, 64)?;
+    let (password, generated) = match req.password {
+        Some(p) if p.chars().count() >= auth::MIN_PASSWORD && p.len() <= 256 => (p, false),
+        Some(_) => return Err(AppError::BadRequest(format!("password must be {} to 256 characters long", auth::MIN_PASSWORD))),
+        None => (auth::generated_password(), true),
+    };
+    if state.db.user_by_name(&req.username).await?.is_some() {
+        return Err(AppError::Conflict(format!("username {} is taken", req.username)));
+    }
+    let hash = auth::hash_password(&password)?;
+    let id = state.db.create_user(&req.username, &display_name, &hash, &req.role, generated, now()).await?;
+    sqlx::query("UPDATE users SET school_id = $1 WHERE id = $2").bind(school_id).bind(id).execute(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    state.db.audit_action(u, "user_create", format!("user_id={id} role={}", req.role)).await?;
+    let user = state.db.user(id).await?.ok_or(AppError::NotFound)?;
+    let mut out = json!({ "user": user_json(&user) });
+    if generated {
+        out["password"] = json!(password);
+    }
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+async fn reset_password(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let (person, _) = managed_person(&state, &caller.user, id).await?;
+    let password = auth::generated_password();
+    let hash = auth::hash_password(&password)?;
+    let mut tx = state.db.pool.begin().await.map_err(anyhow::Error::from)?;
+    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2").bind(&hash).bind(person.id).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(person.id).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    state.db.audit_action(&caller.user, "password_reset", format!("user_id={}", person.id)).await?;
+    Ok(Json(json!({ "password": password })))
+}
+
+/// Everything Qiming holds about one person, for them or for whoever answers for them.
+async fn export_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let person = if caller.user.id == id { caller.user.clone() } else { managed_person(&state, &caller.user, id).await?.0 };
+    let db = &state.db;
+    let class = match person.class_id {
+        Some(c) => db.class(c).await?.map(|c| json!({"id": c.id, "name": c.name, "school_id": c.school_id})),
+        None => None,
+    };
+    let subs = sqlx::query(
+        "SELECT s.id, s.assignment_id, a.lab_id, s.language, s.program, s.submitted_at, s.status, s.score, s.max_score, s.report, s.graded_at \
+         FROM submissions s JOIN assignments a ON a.id = s.assignment_id WHERE s.student_id = $1 ORDER BY s.id",
+    )
+    .bind(person.id)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(anyhow::Error::from)?;
+    let submissions = subs
+        .iter()
+        .map(|r| -> anyhow::Result<Value> {
+            let report: Option<String> = r.try_get("report")?;
+            Ok(json!({
+                "id": r.try_get::<i64, _>("id")?, "assignment_id": r.try_get::<i64, _>("assignment_id")?, "lab_id": r.try_get::<String, _>("lab_id")?,
+                "language": r.try_get::<String, _>("language")?, "program": r.try_get::<String, _>("program")?,
+                "submitted_at": r.try_get::<i64, _>("submitted_at")?, "status": r.try_get::<String, _>("status")?,
+                "score": r.try_get::<Option<f64>, _>("score")?, "max_score": r.try_get::<Option<f64>, _>("max_score")?,
+                "graded_at": r.try_get::<Option<i64>, _>("graded_at")?,
+                "report": report.and_then(|t| serde_json::from_str::<Value>(&t).ok()),
+            }))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let overrides = sqlx::query("SELECT assignment_id, score, comment, at FROM grade_overrides WHERE student_id = $1 ORDER BY assignment_id")
+        .bind(person.id)
+        .fetch_all(&db.pool)
+        .await
+        .map_err(anyhow::Error::from)?
+        .iter()
+        .map(|r| -> anyhow::Result<Value> {
+            Ok(json!({"assignment_id": r.try_get::<i64, _>("assignment_id")?, "score": r.try_get::<f64, _>("score")?, "comment": r.try_get::<String, _>("comment")?, "at": r.try_get::<i64, _>("at")?}))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    db.audit_action(&caller.user, "user_export", format!("user_id={}", person.id)).await?;
+    let doc = json!({"format": "qiming-personal-data/1", "exported_at": now(), "user": user_json(&person), "class": class, "submissions": submissions, "grade_overrides": overrides});
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_DISPOSITION, format!("attachment; filename=\"qiming-user-{}.json\"", person.id).parse().map_err(|e: axum::http::header::InvalidHeaderValue| anyhow::anyhow!(e))?);
+    Ok((headers, Json(doc)).into_response())
+}
+
+/// Deletes a student and all their work: sessions, submissions, replays and
+/// overrides go with the account (foreign keys cascade). The audit log keeps
+/// only the id.
+async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    let (person, _) = managed_person(&state, &caller.user, id).await?;
+    if person.role != "student" && !caller.user.is_platform_admin() {
+        return Err(forbidden("delete staff accounts"));
+    }
+    let owns_classes = state.db.exists("SELECT id FROM classes WHERE teacher_id = $1", person.id).await?;
+    if owns_classes {
+        return Err(AppError::Conflict("this person still teaches classes: give the classes to another teacher first".into()));
+    }
+    let mut tx = state.db.pool.begin().await.map_err(anyhow::Error::from)?;
+    // Explicit deletes as well as cascades: SQLite enforces cascades only with foreign_keys on.
+    for sql in [
+        "DELETE FROM replays WHERE submission_id IN (SELECT id FROM submissions WHERE student_id = $1)",
+        "DELETE FROM submissions WHERE student_id = $1",
+        "DELETE FROM grade_overrides WHERE student_id = $1",
+        "DELETE FROM sessions WHERE user_id = $1",
+        "DELETE FROM users WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(person.id).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
+    }
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    state.db.audit_action(&caller.user, "user_delete", format!("user_id={} role={}", person.id, person.role)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- classes
+
+fn class_json(r: &sqlx::any::AnyRow) -> anyhow::Result<Value> {
+    Ok(json!({
+        "id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?, "school_id": r.try_get::<i64, _>("school_id")?,
+        "teacher_id": r.try_get::<i64, _>("teacher_id")?, "teacher_name": r.try_get::<String, _>("teacher_name")?,
+        "students": r.try_get::<i64, _>("students")?,
+    }))
+}
+
+const CLASS_SELECT: &str = "SELECT c.id, c.name, c.school_id, c.teacher_id, t.display_name AS teacher_name, \
+     (SELECT COUNT(*) FROM users s WHERE s.class_id = c.id) AS students FROM classes c JOIN users t ON t.id = c.teacher_id";
+
+async fn list_classes(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller) -> Result<Json<Value>, AppError> {
+    let u = &caller.user;
+    let (sql, bind) = match u.role.as_str() {
+        "platform_admin" => (format!("{CLASS_SELECT} ORDER BY c.id"), None),
+        "school_admin" => (format!("{CLASS_SELECT} WHERE c.school_id = $1 ORDER BY c.id"), Some(u.school_id.unwrap_or(-1))),
+        "teacher" => (format!("{CLASS_SELECT} WHERE c.teacher_id = $1 ORDER BY c.id"), Some(u.id)),
+        "student" => (format!("{CLASS_SELECT} WHERE c.id = $1"), Some(u.class_id.unwrap_or(-1))),
+        _ => return Err(forbidden("list classes")),
+    };
+    let mut q = sqlx::query(&sql);
+    if let Some(b) = bind {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    let classes = rows.iter().map(class_json).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Json(json!({ "classes": classes })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewClass {
+    name: String,
+    teacher_id: Option<i64>,
+}
+
+async fn create_class(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewClass>, JsonRejection>) -> Result<Response, AppError> {
+    let req = body(req)?;
+    let u = &caller.user;
+    let name = check_name("name", &req.name, 64)?;
+    let teacher = match (u.role.as_str(), req.teacher_id) {
+        ("teacher", None) => u.clone(),
+        ("teacher", Some(t)) if t == u.id => u.clone(),
+        ("teacher", Some(_)) => return Err(forbidden("create classes for another teacher")),
+        ("school_admin" | "platform_admin", Some(t)) => {
+            let t = state.db.user(t).await?.ok_or_else(|| AppError::BadRequest(format!("teacher_id {t} is not an account")))?;
+            if t.role != "teacher" && t.role != "school_admin" {
+                return Err(AppError::BadRequest("teacher_id must name a teacher".into()));
+            }
+            if u.role == "school_admin" && t.school_id != u.school_id {
+                return Err(AppError::BadRequest("teacher_id must name a teacher of your school".into()));
+            }
+            t
+        }
+        ("school_admin" | "platform_admin", None) => return Err(AppError::BadRequest("teacher_id is required".into())),
+        _ => return Err(forbidden("create classes")),
+    };
+    let school_id = teacher.school_id.ok_or_else(|| AppError::BadRequest("the teacher belongs to no school".into()))?;
+    let id: i64 = sqlx::query("INSERT INTO classes (school_id, teacher_id, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(school_id)
+        .bind(teacher.id)
+        .bind(&name)
+        .bind(now())
+        .fetch_one(&state.db.pool)
+        .await
+        .map_err(anyhow::Error::from)?
+        .try_get(0)
+        .map_err(anyhow::Error::from)?;
+    state.db.audit_action(u, "class_create", format!("class_id={id}")).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "school_id": school_id, "teacher_id": teacher.id, "teacher_name": teacher.display_name, "students": 0}))).into_response())
+}
+
+async fn get_class(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let class = visible_class(&state, &caller.user, id).await?;
+    let row = sqlx::query(&format!("{CLASS_SELECT} WHERE c.id = $1")).bind(class.id).fetch_one(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    let mut out = class_json(&row)?;
+    if caller.user.manages_class(&class) {
+        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.class_id = $1 ORDER BY u.student_number, u.id"))
+            .bind(class.id)
+            .fetch_all(&state.db.pool)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let roster = rows
+            .iter()
+            .map(|r| Db::user_of(r).map(|s| json!({"id": s.id, "username": s.username, "display_name": s.display_name, "student_number": s.student_number})))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        out["roster"] = json!(roster);
+    }
+    Ok(Json(out))
+}
+
+/// The username a roster student gets: unique, typeable, and derived from
+/// what the school already uses.
+pub fn student_username(school_id: i64, student_number: &str) -> String {
+    format!("s{school_id}-{student_number}")
+}
+
+async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, headers: HeaderMap, bytes: axum::body::Bytes) -> Result<Response, AppError> {
+    let class = managed_class(&state, &caller.user, id).await?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let rows = roster::parse(&bytes, content_type).map_err(AppError::InvalidRoster)?;
+    // Students already in the school (by number or username) are errors too: nothing is created twice.
+    let mut errors: Vec<RowError> = Vec::new();
+    for r in &rows {
+        let username = student_username(class.school_id, &r.student_number);
+        let taken = sqlx::query("SELECT id FROM users WHERE username = $1 OR (school_id = $2 AND student_number = $3)")
+            .bind(&username)
+            .bind(class.school_id)
+            .bind(&r.student_number)
+            .fetch_optional(&state.db.pool)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if taken.is_some() {
+            errors.push(RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number)));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::InvalidRoster(errors));
+    }
+    // Hash first (slow, CPU-bound, off the async threads), then write everything in one transaction.
+    let prepared = tokio::task::spawn_blocking(move || {
+        rows.into_iter()
+            .map(|r| {
+                let password = auth::generated_password();
+                auth::hash_password(&password).map(|hash| (r, password, hash))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("hashing task: {e}"))??;
+    let t = now();
+    let mut tx = state.db.pool.begin().await.map_err(anyhow::Error::from)?;
+    let mut created = Vec::new();
+    for (r, password, hash) in prepared {
+        let username = student_username(class.school_id, &r.student_number);
+        let new_id: i64 = sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, school_id, class_id, student_number) \
+             VALUES ($1, $2, $3, 'student', 1, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&username)
+        .bind(&r.display_name)
+        .bind(&hash)
+        .bind(t)
+        .bind(class.school_id)
+        .bind(class.id)
+        .bind(&r.student_number)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| AppError::Conflict(format!("row {}: cannot create {username}: {e}", r.row)))?
+        .try_get(0)
+        .map_err(anyhow::Error::from)?;
+        created.push(json!({"id": new_id, "username": username, "display_name": r.display_name, "student_number": r.student_number, "password": password}));
+    }
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    state.db.audit_action(&caller.user, "roster_import", format!("class_id={} students={}", class.id, created.len())).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlipRequest {
+    pub title: Option<String>,
+    pub students: Vec<super::slips::Slip>,
+}
+
+async fn login_slips(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<SlipRequest>, JsonRejection>) -> Result<Response, AppError> {
+    let req = body(req)?;
+    if !caller.user.is_staff() {
+        return Err(forbidden("print login slips"));
+    }
+    if req.students.is_empty() || req.students.len() > roster::MAX_ROWS {
+        return Err(AppError::BadRequest(format!("students must list 1–{} students", roster::MAX_ROWS)));
+    }
+    let font = state.slip_font.clone();
+    let title = req.title.unwrap_or_default();
+    let pdf = tokio::task::spawn_blocking(move || super::slips::render(&title, &req.students, font.as_deref()))
+        .await
+        .map_err(|e| anyhow::anyhow!("slip task: {e}"))?
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"login-slips.pdf\"")], pdf).into_response())
+}

@@ -1,0 +1,343 @@
+//! The grading queue: submissions are jobs, claimed by workers under leases.
+//!
+//! A submission row is its own job (`status`, `lease_owner`,
+//! `lease_expires_at`, `claims`). A worker claims the oldest queued job — or a
+//! running one whose lease has expired, because its worker died — in one
+//! atomic statement: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so many
+//! workers claim different jobs without waiting on each other; on SQLite the
+//! same `UPDATE … WHERE id = (SELECT …)` is atomic because SQLite has one
+//! writer at a time. While grading, the worker renews its lease; the result is
+//! written only if the worker still holds the lease, so a job taken over by
+//! another worker is written once (and, grading being deterministic, with the
+//! same result either way).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use qiming_curriculum::Catalogue;
+use qiming_grading::grade::{GradeOptions, grade};
+use qiming_runtime::Program;
+use sqlx::Row;
+use tokio::sync::{Notify, watch};
+
+use super::db::{Backend, Db};
+use super::now;
+
+/// A job as a worker sees it.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: i64,
+    pub lab_id: String,
+    pub language: String,
+    pub program: String,
+    pub claims: i64,
+}
+
+/// After this many claims without a result (the grader crashed or was killed
+/// each time), the submission is marked failed instead of retried forever.
+pub const MAX_CLAIMS: i64 = 5;
+
+/// Queue settings.
+#[derive(Clone, Debug)]
+pub struct QueueConfig {
+    /// How long a claim lasts without renewal (seconds).
+    pub lease_seconds: i64,
+    /// How often an idle worker looks for work it was not told about (remote submissions).
+    pub poll: Duration,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig { lease_seconds: 30, poll: Duration::from_millis(500) }
+    }
+}
+
+/// What a finished grading writes.
+#[derive(Debug)]
+pub struct Outcome {
+    pub score: f64,
+    pub max_score: f64,
+    pub report_json: String,
+    pub replays: Vec<(String, Vec<u8>)>,
+}
+
+impl Db {
+    /// Stores a submission; it is committed (durable) when this returns.
+    pub async fn enqueue(&self, assignment_id: i64, student_id: i64, language: &str, program: &str, at: i64) -> anyhow::Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status) VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id",
+        )
+        .bind(assignment_id)
+        .bind(student_id)
+        .bind(language)
+        .bind(program)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Claims the next job for `owner`, if there is one.
+    pub async fn claim(&self, owner: &str, lease_seconds: i64) -> anyhow::Result<Option<Job>> {
+        let t = now();
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE submissions SET status = 'running', lease_owner = $1, lease_expires_at = $2, claims = claims + 1 \
+             WHERE id = (SELECT id FROM submissions WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < $3) ORDER BY id LIMIT 1 {lock}) \
+             RETURNING id, assignment_id, language, program, claims"
+        );
+        let Some(row) = sqlx::query(&sql).bind(owner).bind(t + lease_seconds).bind(t).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let assignment_id: i64 = row.try_get("assignment_id")?;
+        let lab_id: String = sqlx::query("SELECT lab_id FROM assignments WHERE id = $1").bind(assignment_id).fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(Some(Job { id: row.try_get("id")?, lab_id, language: row.try_get("language")?, program: row.try_get("program")?, claims: row.try_get("claims")? }))
+    }
+
+    /// Extends a lease; false when the worker no longer holds it.
+    pub async fn renew(&self, job: i64, owner: &str, lease_seconds: i64) -> anyhow::Result<bool> {
+        let r = sqlx::query("UPDATE submissions SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'")
+            .bind(now() + lease_seconds)
+            .bind(job)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Writes a result if `owner` still holds the job; false when it does not
+    /// (another worker took it over and writes the same result).
+    pub async fn complete(&self, job: i64, owner: &str, outcome: &Outcome) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(
+            "UPDATE submissions SET status = 'done', score = $1, max_score = $2, report = $3, graded_at = $4, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+        )
+        .bind(outcome.score)
+        .bind(outcome.max_score)
+        .bind(&outcome.report_json)
+        .bind(now())
+        .bind(job)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM replays WHERE submission_id = $1").bind(job).execute(&mut *tx).await?;
+        for (case, bytes) in &outcome.replays {
+            sqlx::query("INSERT INTO replays (submission_id, case_name, data) VALUES ($1, $2, $3)").bind(job).bind(case).bind(bytes.clone()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Marks a job that cannot be graded (our problem, not the student's).
+    pub async fn fail(&self, job: i64, owner: &str, reason: &str) -> anyhow::Result<()> {
+        let report = serde_json::json!({"error": reason}).to_string();
+        sqlx::query(
+            "UPDATE submissions SET status = 'failed', report = $1, graded_at = $2, lease_owner = NULL, lease_expires_at = NULL WHERE id = $3 AND lease_owner = $4",
+        )
+        .bind(report)
+        .bind(now())
+        .bind(job)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives back every job `owner` holds (graceful shutdown).
+    pub async fn release(&self, owner: &str) -> anyhow::Result<u64> {
+        let r = sqlx::query(
+            "UPDATE submissions SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, claims = claims - 1 WHERE status = 'running' AND lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Jobs waiting or being graded (for `/metrics`).
+    pub async fn queue_depth(&self) -> anyhow::Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM submissions WHERE status = 'queued'), (SELECT COUNT(*) FROM submissions WHERE status = 'running')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+}
+
+/// The program a job carries, as the runtime takes it.
+pub fn program_of(language: &str, text: &str) -> Result<Program, String> {
+    match language {
+        "rhai" => Ok(Program::rhai(text)),
+        "wasm" => Ok(Program::wasm(text.as_bytes().to_vec())),
+        "wasm-base64" => base64::engine::general_purpose::STANDARD.decode(text.trim()).map(Program::wasm).map_err(|e| format!("program is not valid base64: {e}")),
+        other => Err(format!("unknown language {other:?}")),
+    }
+}
+
+/// Grades a job (blocking; run it off the async threads).
+pub fn grade_job(catalogue: &Catalogue, job: &Job) -> Result<Outcome, String> {
+    let lab = catalogue.lab(&job.lab_id).ok_or_else(|| format!("lab {} is not in this grader's curriculum", job.lab_id))?;
+    let program = program_of(&job.language, &job.program)?;
+    // One submission per worker thread: workers, not cases, spread over cores.
+    let options = GradeOptions { threads: 1, keep_replays: true, ..GradeOptions::default() };
+    let mut report = grade(lab, &program, &options);
+    let replays = report.cases.iter_mut().filter_map(|c| c.replay_bytes.take().map(|b| (c.name.clone(), b))).collect();
+    let report_json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
+    Ok(Outcome { score: report.score, max_score: report.max_score, report_json, replays })
+}
+
+/// Signals shared by the server's handlers and its in-process workers.
+#[derive(Clone, Debug)]
+pub struct QueueSignals {
+    /// Woken when a submission arrives, so an idle worker starts at once.
+    pub work: Arc<Notify>,
+    /// Bumped whenever a submission's status changes here (for live status).
+    pub changed: watch::Sender<u64>,
+}
+
+impl Default for QueueSignals {
+    fn default() -> Self {
+        QueueSignals { work: Arc::new(Notify::new()), changed: watch::channel(0).0 }
+    }
+}
+
+impl QueueSignals {
+    pub fn bump(&self) {
+        self.changed.send_modify(|v| *v = v.wrapping_add(1));
+    }
+}
+
+/// A name for this worker that is unique across machines and restarts.
+pub fn worker_name(index: usize) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!("{host}-{}-{}-{index}", std::process::id(), super::auth::random_hex().get(..8).unwrap_or("0"))
+}
+
+/// Options for test fault injection (see `qiming worker --fault-delay-ms`).
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Sleep this long after claiming a job, before grading it.
+    pub delay_after_claim: Option<Duration>,
+}
+
+/// One worker: claims, grades, writes, until `shutdown` turns true; then
+/// gives back whatever it holds.
+pub async fn run_worker(db: Db, catalogue: Arc<Catalogue>, name: String, config: QueueConfig, signals: QueueSignals, mut shutdown: watch::Receiver<bool>, faults: Faults) {
+    tracing::info!(worker = %name, "grading worker started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let job = match db.claim(&name, config.lease_seconds).await {
+            Ok(job) => job,
+            Err(e) => {
+                tracing::warn!(worker = %name, error = %format!("{e:#}"), "cannot claim a job; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+        };
+        let Some(job) = job else {
+            tokio::select! {
+                _ = signals.work.notified() => {}
+                _ = tokio::time::sleep(config.poll) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        };
+        signals.bump();
+        if let Err(e) = process(&db, &catalogue, &name, &config, &signals, &mut shutdown, &faults, job).await {
+            tracing::warn!(worker = %name, error = %format!("{e:#}"), "grading job failed; its lease will expire and another worker retries");
+        }
+    }
+    match db.release(&name).await {
+        Ok(n) if n > 0 => tracing::info!(worker = %name, released = n, "released leases on shutdown"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(worker = %name, error = %format!("{e:#}"), "cannot release leases; they will expire"),
+    }
+    tracing::info!(worker = %name, "grading worker stopped");
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn process(
+    db: &Db,
+    catalogue: &Arc<Catalogue>,
+    name: &str,
+    config: &QueueConfig,
+    signals: &QueueSignals,
+    shutdown: &mut watch::Receiver<bool>,
+    faults: &Faults,
+    job: Job,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    if job.claims > MAX_CLAIMS {
+        db.fail(job.id, name, &format!("grading stopped {MAX_CLAIMS} times without finishing; an administrator has been told (see the server log)")).await?;
+        tracing::error!(job = job.id, claims = job.claims, "job abandoned after repeated failed gradings");
+        signals.bump();
+        return Ok(());
+    }
+    if let Some(d) = faults.delay_after_claim {
+        tokio::time::sleep(d).await;
+    }
+    let cat = catalogue.clone();
+    let grading_job = job.clone();
+    let mut task = tokio::task::spawn_blocking(move || grade_job(&cat, &grading_job));
+    let mut renew = tokio::time::interval(Duration::from_secs((config.lease_seconds as u64 / 3).max(1)));
+    renew.tick().await;
+    let result = loop {
+        tokio::select! {
+            r = &mut task => break r.context("grading task panicked")?,
+            _ = renew.tick() => {
+                if !db.renew(job.id, name, config.lease_seconds).await? {
+                    tracing::warn!(job = job.id, "lost the lease while grading; another worker has the job");
+                }
+            }
+            _ = shutdown.changed() => {
+                // Graceful shutdown: give the job back rather than wait; the
+                // blocking grade finishes in the background and is discarded.
+                db.release(name).await?;
+                return Ok(());
+            }
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            let written = db.complete(job.id, name, &outcome).await?;
+            tracing::info!(job = job.id, lab = %job.lab_id, score = outcome.score, written, ms = started.elapsed().as_millis() as u64, "graded");
+        }
+        Err(reason) => {
+            db.fail(job.id, name, &reason).await?;
+            tracing::warn!(job = job.id, %reason, "cannot grade");
+        }
+    }
+    signals.bump();
+    Ok(())
+}
+
+/// Starts `count` workers on the current runtime; returns their handles.
+pub fn spawn_workers(
+    count: usize,
+    db: &Db,
+    catalogue: &Arc<Catalogue>,
+    config: &QueueConfig,
+    signals: &QueueSignals,
+    shutdown: &watch::Receiver<bool>,
+    faults: &Faults,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..count)
+        .map(|i| tokio::spawn(run_worker(db.clone(), catalogue.clone(), worker_name(i), config.clone(), signals.clone(), shutdown.clone(), faults.clone())))
+        .collect()
+}

@@ -1,0 +1,189 @@
+//! Class rosters from CSV or XLSX: parsed and checked in full before anything is stored.
+//!
+//! A roster has a header row naming its columns — `student_number` (学号) and
+//! `display_name` (姓名), in any order — and one row per student. Any other
+//! column is refused: we keep no more about a child than teaching needs. Every
+//! bad row is reported at once, with the row number a spreadsheet shows (the
+//! header is row 1), so a teacher fixes the file in one pass.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Most students one import may create.
+pub const MAX_ROWS: usize = 2000;
+/// Longest display name (characters).
+pub const MAX_NAME: usize = 32;
+/// Longest student number (characters).
+pub const MAX_NUMBER: usize = 32;
+
+/// One student to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterRow {
+    /// Row number in the file (header = 1).
+    pub row: usize,
+    pub student_number: String,
+    pub display_name: String,
+}
+
+/// What is wrong with one row (or, with row 1, with the header).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(row: usize, field: &str, message: impl Into<String>) -> RowError {
+        RowError { row, field: field.to_string(), message: message.into() }
+    }
+}
+
+/// The MIME type of XLSX files.
+pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Parses a roster upload. XLSX is recognised by its content type or its ZIP
+/// signature; anything else is read as CSV (UTF-8, with or without a BOM, or
+/// GB18030 as Excel saves CSV on Chinese Windows).
+pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<Vec<RosterRow>, Vec<RowError>> {
+    let is_xlsx = content_type.is_some_and(|t| t.starts_with(XLSX_TYPE)) || bytes.starts_with(b"PK\x03\x04");
+    let cells = if is_xlsx { xlsx_cells(bytes)? } else { csv_cells(bytes)? };
+    check(cells)
+}
+
+fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t.strip_prefix('\u{feff}').unwrap_or(t)),
+        Err(_) => {
+            let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+            if had_errors {
+                return Err(vec![RowError::new(1, "file", "the file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or XLSX")]);
+            }
+            decoded
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        match record {
+            Ok(r) => rows.push(r.iter().map(|c| c.trim().to_string()).collect()),
+            Err(e) => return Err(vec![RowError::new(i + 1, "file", format!("not valid CSV: {e}"))]),
+        }
+    }
+    Ok(rows)
+}
+
+fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
+    use calamine::{Data, Reader, Xlsx};
+    let fail = |m: String| vec![RowError::new(1, "file", m)];
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| fail(format!("not a readable XLSX file: {e}")))?;
+    let range = book.worksheet_range_at(0).ok_or_else(|| fail("the workbook has no sheets".into()))?.map_err(|e| fail(format!("cannot read the first sheet: {e}")))?;
+    // Rows before the used range's start are empty; keep spreadsheet row numbers.
+    let first_row = range.start().map_or(0, |(r, _)| r as usize);
+    let first_col = range.start().map_or(0, |(_, c)| c as usize);
+    let mut rows = vec![Vec::new(); first_row];
+    for row in range.rows() {
+        let mut cells = vec![String::new(); first_col];
+        cells.extend(row.iter().map(|cell| match cell {
+            Data::Empty => String::new(),
+            Data::String(s) => s.trim().to_string(),
+            // Student numbers typed into Excel become numbers: 20230101.0 → "20230101".
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Data::Int(i) => i.to_string(),
+            other => other.to_string().trim().to_string(),
+        }));
+        rows.push(cells);
+    }
+    Ok(rows)
+}
+
+#[derive(Clone, Copy)]
+enum Column {
+    Number,
+    Name,
+}
+
+fn column_of(header: &str) -> Option<Column> {
+    match header.trim().to_lowercase().as_str() {
+        "student_number" | "学号" | "student number" => Some(Column::Number),
+        "display_name" | "姓名" | "name" | "display name" => Some(Column::Name),
+        _ => None,
+    }
+}
+
+fn check(cells: Vec<Vec<String>>) -> Result<Vec<RosterRow>, Vec<RowError>> {
+    let mut errors = Vec::new();
+    // The header is the first non-empty row.
+    let Some(header_at) = cells.iter().position(|r| r.iter().any(|c| !c.is_empty())) else {
+        return Err(vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")]);
+    };
+    let header_row = header_at + 1;
+    let mut columns: Vec<Option<Column>> = Vec::new();
+    let (mut number_col, mut name_col) = (None, None);
+    for (i, h) in cells[header_at].iter().enumerate() {
+        let col = column_of(h);
+        match col {
+            Some(Column::Number) if number_col.is_none() => number_col = Some(i),
+            Some(Column::Name) if name_col.is_none() => name_col = Some(i),
+            Some(_) => errors.push(RowError::new(header_row, h, "this column appears twice")),
+            None if h.is_empty() => {}
+            None => errors.push(RowError::new(
+                header_row,
+                h,
+                "unknown column: a roster has only student_number (学号) and display_name (姓名); Qiming keeps no other personal data",
+            )),
+        }
+        columns.push(col);
+    }
+    if number_col.is_none() {
+        errors.push(RowError::new(header_row, "student_number", "the header row has no student_number (学号) column"));
+    }
+    if name_col.is_none() {
+        errors.push(RowError::new(header_row, "display_name", "the header row has no display_name (姓名) column"));
+    }
+    let (Some(number_col), Some(name_col)) = (number_col, name_col) else {
+        return Err(errors);
+    };
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, row) in cells.iter().enumerate().skip(header_at + 1) {
+        let row_no = i + 1;
+        if row.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let get = |c: usize| row.get(c).map(String::as_str).unwrap_or("");
+        let number = get(number_col);
+        let name = get(name_col);
+        for (c, value) in row.iter().enumerate() {
+            if !value.is_empty() && columns.get(c).copied().flatten().is_none() {
+                errors.push(RowError::new(row_no, "file", format!("a value in column {} has no header", c + 1)));
+                break;
+            }
+        }
+        if number.is_empty() {
+            errors.push(RowError::new(row_no, "student_number", "the student number is empty"));
+        } else if number.chars().count() > MAX_NUMBER || !number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            errors.push(RowError::new(
+                row_no,
+                "student_number",
+                format!("{number:?} is not a student number: use up to {MAX_NUMBER} letters, digits, '-' or '_'"),
+            ));
+        } else if let Some(first) = seen.insert(number.to_string(), row_no) {
+            errors.push(RowError::new(row_no, "student_number", format!("{number} appears twice (also in row {first})")));
+        }
+        if name.is_empty() {
+            errors.push(RowError::new(row_no, "display_name", "the name is empty"));
+        } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            errors.push(RowError::new(row_no, "display_name", format!("the name must be 1–{MAX_NAME} characters without control characters")));
+        }
+        out.push(RosterRow { row: row_no, student_number: number.to_string(), display_name: name.to_string() });
+    }
+    if out.is_empty() && errors.is_empty() {
+        errors.push(RowError::new(header_row + 1, "file", "the roster has a header but no students"));
+    }
+    if out.len() > MAX_ROWS {
+        errors.push(RowError::new(header_row, "file", format!("at most {MAX_ROWS} students per import")));
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
