@@ -1,4 +1,5 @@
-//! The `qiming` binary's library: command-line commands (and, later, the server).
+//! The `qiming` binary's library: the command-line commands and the server.
+#![recursion_limit = "256"]
 
 pub mod bench;
 pub mod cli;

@@ -45,12 +45,11 @@ fn csv_request(path: &str, token: &str, body: &[u8], content_type: &str) -> Requ
         .unwrap()
 }
 
-/// The shared setup: region, school, a teacher, a school admin; returns their ids and tokens.
+/// The shared setup: a city and district, a school, a platform admin and a teacher (signed in).
 pub struct School {
     pub admin: String,
     pub school_id: i64,
     pub teacher: String,
-    pub teacher_id: i64,
 }
 
 pub async fn school(s: &AppState) -> School {
@@ -67,7 +66,7 @@ pub async fn school(s: &AppState) -> School {
     let (st, t, _) = call(s, "POST", "/api/users", Some(&admin), Some(json!({"username": "li", "display_name": "李老师", "role": "teacher", "school_id": school_id, "password": "teacher-password"}))).await;
     assert_eq!(st, StatusCode::CREATED, "{t}");
     let teacher = login(s, "li", "teacher-password").await;
-    School { admin, school_id, teacher, teacher_id: t["user"]["id"].as_i64().unwrap() }
+    School { admin, school_id, teacher }
 }
 
 async fn classroom(backend: &str) {

@@ -1,5 +1,6 @@
 //! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI.
 
+mod authz;
 mod classroom;
 mod cli;
 mod determinism;

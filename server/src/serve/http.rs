@@ -352,49 +352,7 @@ async fn openapi() -> Json<Value> {
     Json(openapi_document())
 }
 
-/// The OpenAPI 3.1 description of the API as it stands.
+/// The OpenAPI 3.1 description of the API.
 pub fn openapi_document() -> Value {
-    let error = json!({"$ref": "#/components/schemas/Error"});
-    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": error}}});
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "Qiming (启明) API", "version": env!("CARGO_PKG_VERSION")},
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE}
-            },
-            "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-                "User": {"type": "object", "required": ["id", "username", "display_name", "role", "must_change_password"], "properties": {
-                    "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
-                    "role": {"type": "string", "enum": ["student", "teacher", "school_admin", "organiser", "platform_admin"]},
-                    "must_change_password": {"type": "boolean"}}},
-                "Text": {"type": "object", "required": ["zh-CN", "en"], "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}}}
-            }
-        },
-        "security": [{"bearer": []}, {"cookie": []}],
-        "paths": {
-            "/healthz": {"get": {"summary": "Health (also checks the database)", "security": [], "responses": {"200": {"description": "healthy"}}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {"200": {"description": "text format 0.0.4"}}}},
-            "/api/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
-            "/api/login": {"post": {
-                "summary": "Sign in: returns a bearer token and sets the session cookie",
-                "security": [],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "password"], "additionalProperties": false, "properties": {"username": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256}}}}}},
-                "responses": {
-                    "200": {"description": "signed in", "content": {"application/json": {"schema": {"type": "object", "properties": {"token": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"}}}}}},
-                    "400": err("malformed request"), "401": err("wrong username or password"), "429": err("too many failed logins")
-                }
-            }},
-            "/api/logout": {"post": {"summary": "End this session", "responses": {"204": {"description": "signed out"}, "401": err("not signed in")}}},
-            "/api/password": {"post": {
-                "summary": "Change the signed-in user's password (required before anything else after a generated one); ends the user's other sessions",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["current_password", "new_password"], "additionalProperties": false, "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}}}}}},
-                "responses": {"204": {"description": "changed"}, "400": err("wrong current password or unacceptable new one"), "401": err("not signed in")}
-            }},
-            "/api/me": {"get": {"summary": "The signed-in user", "responses": {"200": {"description": "the user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "401": err("not signed in")}}},
-            "/api/labs": {"get": {"summary": "The curriculum's labs", "responses": {"200": {"description": "the catalogue"}, "401": err("not signed in"), "403": err("password change required")}}}
-        }
-    })
+    super::openapi::document()
 }

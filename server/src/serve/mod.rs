@@ -8,6 +8,7 @@ pub mod auth;
 pub mod db;
 pub mod gradebook;
 pub mod http;
+pub mod openapi;
 pub mod org;
 pub mod queue;
 pub mod roster;

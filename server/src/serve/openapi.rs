@@ -1,0 +1,171 @@
+//! The OpenAPI 3.1 document served at `/api/openapi.json`: every route, its
+//! request body, and the answers it can give. docs/api.md explains the rules.
+
+use serde_json::{Value, json};
+
+use super::auth::COOKIE;
+
+fn err(d: &str) -> Value {
+    json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn ok(d: &str, schema: Value) -> Value {
+    json!({"description": d, "content": {"application/json": {"schema": schema}}})
+}
+
+fn body(schema: Value) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": schema}}})
+}
+
+fn obj(required: &[&str], props: Value) -> Value {
+    json!({"type": "object", "required": required, "additionalProperties": false, "properties": props})
+}
+
+fn id_param(name: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}})
+}
+
+fn reff(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// An operation with the usual error answers for a signed-in route.
+fn op(summary: &str, params: &[&str], request: Option<Value>, answers: &[(&str, Value)]) -> Value {
+    let mut responses = serde_json::Map::new();
+    for (code, v) in answers {
+        responses.insert(code.to_string(), v.clone());
+    }
+    for (code, text) in [("400", "malformed request (the message names the field)"), ("401", "not signed in"), ("403", "your role may not, CSRF token missing, or password change required"), ("404", "no such resource, or not yours to see")] {
+        responses.entry(code).or_insert_with(|| err(text));
+    }
+    let mut o = json!({"summary": summary, "responses": responses});
+    if !params.is_empty() {
+        o["parameters"] = json!(params.iter().map(|p| if *p == "case" { json!({"name": "case", "in": "path", "required": true, "schema": {"type": "string"}}) } else { id_param(p) }).collect::<Vec<_>>());
+    }
+    if let Some(r) = request {
+        o["requestBody"] = r;
+    }
+    o
+}
+
+fn public(summary: &str, answer: Value) -> Value {
+    json!({"summary": summary, "security": [], "responses": {"200": answer}})
+}
+
+pub fn document() -> Value {
+    let text = json!({"type": "object", "required": ["zh-CN", "en"], "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}}});
+    let user = json!({"type": "object", "required": ["id", "username", "display_name", "role", "must_change_password"], "properties": {
+        "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
+        "role": {"type": "string", "enum": ["student", "teacher", "school_admin", "organiser", "platform_admin"]},
+        "must_change_password": {"type": "boolean"}, "school_id": {"type": ["integer", "null"]}, "class_id": {"type": ["integer", "null"]},
+        "student_number": {"type": ["string", "null"]}}});
+    let class = json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "school_id": {"type": "integer"},
+        "teacher_id": {"type": "integer"}, "teacher_name": {"type": "string"}, "students": {"type": "integer"},
+        "roster": {"type": "array", "items": {"type": "object"}}}});
+    let assignment = json!({"type": "object", "properties": {"id": {"type": "integer"}, "class_id": {"type": "integer"}, "class_name": {"type": "string"},
+        "lab_id": {"type": "string"}, "title": reff("Text"), "opens_at": {"type": "integer"}, "due_at": {"type": "integer"},
+        "attempt_limit": {"type": "integer"}, "score_policy": {"type": "string", "enum": ["best", "last"]},
+        "attempts_used": {"type": "integer"}, "score": {"type": ["number", "null"]}, "lab": {"type": "object"}, "submissions": {"type": "array", "items": reff("Submission")}}});
+    let submission = json!({"type": "object", "required": ["id", "assignment_id", "student_id", "language", "status", "submitted_at"], "properties": {
+        "id": {"type": "integer"}, "assignment_id": {"type": "integer"}, "student_id": {"type": "integer"}, "language": {"type": "string"},
+        "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]}, "submitted_at": {"type": "integer"},
+        "graded_at": {"type": ["integer", "null"]}, "score": {"type": ["number", "null"]}, "max_score": {"type": ["number", "null"]},
+        "program": {"type": "string"}, "report": {"type": "object", "description": "the grade report; hidden cases carry only name, hidden, passed, score, max_score, feedback"}}});
+    let roster_error = json!({"type": "object", "properties": {"row": {"type": "integer"}, "field": {"type": "string"}, "message": {"type": "string"}}});
+    let error = json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "rows": {"type": "array", "items": reff("RosterError")}}}}});
+    let list = |key: &str, item: Value| json!({"type": "object", "properties": {key: {"type": "array", "items": item}}});
+    let file = |mime: &str, d: &str| json!({"description": d, "content": {mime: {"schema": {"type": "string", "format": "binary"}}}});
+    let override_body = obj(&["score", "comment"], json!({"score": {"type": "number", "minimum": 0, "maximum": 100}, "comment": {"type": "string", "minLength": 1, "maxLength": 500}}));
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Qiming (启明) API", "version": env!("CARGO_PKG_VERSION"),
+            "description": "Schools, classes, assignments and auto-graded robot labs. Cookie-authenticated writes must send the X-CSRF-Token header; see docs/api.md."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE}},
+            "schemas": {"Error": error, "RosterError": roster_error, "User": user, "Text": text, "Class": class, "Assignment": assignment, "Submission": submission}
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+        "paths": {
+            "/healthz": {"get": public("Health (also checks the database)", json!({"description": "healthy"}))},
+            "/metrics": {"get": public("Prometheus metrics", json!({"description": "text format 0.0.4"}))},
+            "/api/openapi.json": {"get": public("This document", json!({"description": "OpenAPI 3.1"}))},
+            "/login": {"get": public("The login page (HTML)", json!({"description": "HTML"}))},
+            "/static/{file}": {"get": {"summary": "The web UI's scripts, styles and translations", "security": [], "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "the file"}, "404": {"description": "no such file"}}}},
+            "/app": {"get": op("The web UI (HTML, in zh-CN or en by ?lang=, cookie or Accept-Language)", &[], None, &[("200", json!({"description": "HTML"}))])},
+            "/api/login": {"post": {
+                "summary": "Sign in: returns a bearer token and the CSRF token, and sets the session cookie",
+                "security": [],
+                "requestBody": body(obj(&["username", "password"], json!({"username": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256}}))),
+                "responses": {
+                    "200": ok("signed in", json!({"type": "object", "properties": {"token": {"type": "string"}, "csrf_token": {"type": "string"}, "user": reff("User")}})),
+                    "400": err("malformed request"), "401": err("wrong username or password"), "429": err("too many failed logins")
+                }
+            }},
+            "/api/logout": {"post": op("End this session", &[], None, &[("204", json!({"description": "signed out"}))])},
+            "/api/password": {"post": op("Change the signed-in user's password (required first after a generated one); ends the user's other sessions", &[],
+                Some(body(obj(&["current_password", "new_password"], json!({"current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}})))),
+                &[("204", json!({"description": "changed"}))])},
+            "/api/me": {"get": op("The signed-in user and the session's CSRF token", &[], None, &[("200", ok("the user", reff("User")))])},
+            "/api/labs": {"get": op("The curriculum's labs", &[], None, &[("200", json!({"description": "the catalogue"}))])},
+            "/api/regions": {
+                "get": op("Regions (staff)", &[], None, &[("200", ok("regions", list("regions", json!({"type": "object"}))))]),
+                "post": op("Create a region (platform admin)", &[], Some(body(obj(&["name", "kind"], json!({"name": {"type": "string"}, "kind": {"type": "string", "enum": ["province", "city", "district"]}, "parent_id": {"type": ["integer", "null"]}})))), &[("201", json!({"description": "created"}))])
+            },
+            "/api/schools": {
+                "get": op("Schools the caller may see", &[], None, &[("200", ok("schools", list("schools", json!({"type": "object"}))))]),
+                "post": op("Create a school (platform admin)", &[], Some(body(obj(&["name", "region_id"], json!({"name": {"type": "string"}, "region_id": {"type": "integer"}})))), &[("201", json!({"description": "created"}))])
+            },
+            "/api/users": {
+                "get": op("Accounts (admins; a school admin sees their school)", &[], None, &[("200", ok("accounts", list("users", reff("User"))))]),
+                "post": op("Create a staff account; without a password one is generated and returned once", &[],
+                    Some(body(obj(&["username", "display_name", "role"], json!({"username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"}, "school_id": {"type": ["integer", "null"]}, "password": {"type": "string"}})))),
+                    &[("201", json!({"description": "created"})), ("409", err("username taken"))])
+            },
+            "/api/users/{id}": {"delete": op("Delete a student and all their work (audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("still teaches classes"))])},
+            "/api/users/{id}/reset-password": {"post": op("Give a person a new generated password (to be changed at next login)", &["id"], None, &[("200", json!({"description": "the new password, shown once"}))])},
+            "/api/users/{id}/export": {"get": op("Everything Qiming holds about a person (JSON)", &["id"], None, &[("200", json!({"description": "the person's data"}))])},
+            "/api/classes": {
+                "get": op("Classes the caller teaches, administers or belongs to", &[], None, &[("200", ok("classes", list("classes", reff("Class"))))]),
+                "post": op("Create a class (a teacher: one they teach; admins: give teacher_id)", &[], Some(body(obj(&["name"], json!({"name": {"type": "string"}, "teacher_id": {"type": "integer"}})))), &[("201", ok("the class", reff("Class")))])
+            },
+            "/api/classes/{id}": {"get": op("A class (with its roster for its managers)", &["id"], None, &[("200", ok("the class", reff("Class")))])},
+            "/api/classes/{id}/roster": {"post": {
+                "summary": "Import students from CSV or XLSX (columns student_number/学号 and display_name/姓名); all or nothing",
+                "parameters": [id_param("id")],
+                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, super::roster::XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"201": json!({"description": "the created accounts with their first passwords (shown once)"}), "401": err("not signed in"), "403": err("not your class"), "404": err("no such class"), "422": err("invalid roster: error.rows lists every bad row")}
+            }},
+            "/api/login-slips": {"post": {
+                "summary": "Printable login slips (PDF) for the given accounts; nothing is stored",
+                "requestBody": body(obj(&["students"], json!({"title": {"type": "string"}, "students": {"type": "array", "items": obj(&["display_name", "username", "password"], json!({"display_name": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}, "student_number": {"type": ["string", "null"]}}))}}))),
+                "responses": {"200": file("application/pdf", "the slips"), "400": err("malformed request"), "401": err("not signed in"), "403": err("students may not"), "409": err("no CJK font on the server")}
+            }},
+            "/api/classes/{id}/assignments": {
+                "get": op("A class's assignments", &["id"], None, &[("200", ok("assignments", list("assignments", reff("Assignment"))))]),
+                "post": op("Assign a lab to the class", &["id"], Some(body(obj(&["lab_id", "due_at"], json!({"lab_id": {"type": "string"}, "opens_at": {"type": "integer"}, "due_at": {"type": "integer"}, "attempt_limit": {"type": "integer", "minimum": 1, "maximum": 100}, "score_policy": {"type": "string", "enum": ["best", "last"]}})))), &[("201", ok("the assignment", reff("Assignment")))])
+            },
+            "/api/assignments": {"get": op("All the caller's assignments (a student: with attempts used and score)", &[], None, &[("200", ok("assignments", list("assignments", reff("Assignment"))))])},
+            "/api/assignments/{id}": {
+                "get": op("An assignment with its lab's instructions and starter code", &["id"], None, &[("200", ok("the assignment", reff("Assignment")))]),
+                "delete": op("Delete an assignment and its submissions", &["id"], None, &[("204", json!({"description": "deleted"}))])
+            },
+            "/api/assignments/{id}/submissions": {
+                "get": op("Submissions (managers: everyone's; a student: their own)", &["id"], None, &[("200", ok("submissions", list("submissions", reff("Submission"))))]),
+                "post": op("Submit a program (at most 64 KiB); it is stored before the answer and graded by the queue", &["id"],
+                    Some(body(obj(&["language", "program"], json!({"language": {"type": "string", "enum": ["rhai", "wasm"]}, "program": {"type": "string", "maxLength": 65536}, "encoding": {"type": "string", "enum": ["text", "base64"]}})))),
+                    &[("202", ok("accepted and queued", reff("Submission"))), ("409", err("not open, past due, or no attempts left")), ("413", err("program too large"))])
+            },
+            "/api/submissions/{id}": {"get": op("A submission with its program and grade report", &["id"], None, &[("200", ok("the submission", reff("Submission")))])},
+            "/api/submissions/{id}/events": {"get": op("Live status: server-sent `status` events until graded", &["id"], None, &[("200", json!({"description": "text/event-stream"}))])},
+            "/api/submissions/{id}/replays/{case}": {"get": op("A visible case's replay and world, for drawing", &["id", "case"], None, &[("200", json!({"description": "{world, replay}"}))])},
+            "/api/classes/{id}/gradebook": {"get": op("The class's gradebook (policy and overrides applied)", &["id"], None, &[("200", json!({"description": "the gradebook"}))])},
+            "/api/classes/{id}/gradebook.csv": {"get": op("The gradebook as CSV (UTF-8 with BOM)", &["id"], None, &[("200", file("text/csv", "CSV"))])},
+            "/api/classes/{id}/gradebook.xlsx": {"get": op("The gradebook as XLSX", &["id"], None, &[("200", file(super::roster::XLSX_TYPE, "XLSX"))])},
+            "/api/assignments/{id}/overrides/{student}": {
+                "put": op("Override a student's score, with a reason (audited)", &["id", "student"], Some(body(override_body)), &[("204", json!({"description": "set"}))]),
+                "delete": op("Remove an override (audited)", &["id", "student"], None, &[("204", json!({"description": "removed"}))])
+            }
+        }
+    })
+}

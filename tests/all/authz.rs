@@ -1,0 +1,222 @@
+//! The authorisation matrix: every endpoint × every role, on both databases.
+//!
+//! Roles, in column order: anonymous; a student of class A; a student of
+//! class B; A's teacher; B's teacher (same school); the school's admin;
+//! another school's admin; an organiser; the platform admin. Things a caller
+//! may not see answer 404 (as if absent), actions their role may never take
+//! answer 403.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use qiming::serve::http::AppState;
+use serde_json::{Value, json};
+
+use crate::classroom::{graded, school, workers};
+use crate::server::{call, login, raw, raw_bytes, state};
+
+const ROLES: [&str; 9] = ["anonymous", "student", "student_b", "teacher", "teacher_b", "school_admin", "school_admin_b", "organiser", "platform_admin"];
+
+/// (method, path, body, expected status per role).
+const MATRIX: &[(&str, &str, &str, &str)] = &[
+    ("GET", "/healthz", "", "200 200 200 200 200 200 200 200 200"),
+    ("GET", "/metrics", "", "200 200 200 200 200 200 200 200 200"),
+    ("GET", "/api/openapi.json", "", "200 200 200 200 200 200 200 200 200"),
+    ("GET", "/login", "", "200 200 200 200 200 200 200 200 200"),
+    ("GET", "/static/{file}", "", "200 200 200 200 200 200 200 200 200"),
+    ("GET", "/app", "", "401 200 200 200 200 200 200 200 200"),
+    ("POST", "/api/login", r#"{"username": "nobody", "password": "wrong"}"#, "401 401 401 401 401 401 401 401 401"),
+    ("GET", "/api/me", "", "401 200 200 200 200 200 200 200 200"),
+    ("POST", "/api/password", r#"{"current_password": "wrong", "new_password": "whatever-123"}"#, "401 400 400 400 400 400 400 400 400"),
+    ("GET", "/api/labs", "", "401 200 200 200 200 200 200 200 200"),
+    ("GET", "/api/regions", "", "401 403 403 200 200 200 200 200 200"),
+    ("POST", "/api/regions", r#"{"name": "R{n}", "kind": "city"}"#, "401 403 403 403 403 403 403 403 201"),
+    ("GET", "/api/schools", "", "401 403 403 200 200 200 200 200 200"),
+    ("POST", "/api/schools", r#"{"name": "S{n}", "region_id": {region}}"#, "401 403 403 403 403 403 403 403 201"),
+    ("GET", "/api/users", "", "401 403 403 403 403 200 200 403 200"),
+    ("POST", "/api/users", r#"{"username": "staff{n}", "display_name": "T", "role": "teacher", "school_id": {school}}"#, "401 403 403 403 403 201 403 403 201"),
+    ("POST", "/api/users/{student_c}/reset-password", "", "401 404 404 200 404 200 404 404 200"),
+    ("GET", "/api/users/{student}/export", "", "401 200 404 200 404 200 404 404 200"),
+    ("DELETE", "/api/users/{fresh_student}", "", "401 404 404 204 404 204 404 404 204"),
+    ("GET", "/api/classes", "", "401 200 200 200 200 200 200 403 200"),
+    ("POST", "/api/classes", r#"{"name": "C{n}"}"#, "401 403 403 201 201 400 400 403 400"),
+    ("GET", "/api/classes/{A}", "", "401 200 404 200 404 200 404 404 200"),
+    ("POST", "/api/classes/{A}/roster", "csv", "401 403 404 201 404 201 404 404 201"),
+    ("POST", "/api/login-slips", r#"{"students": [{"display_name": "张三", "username": "u", "password": "p"}]}"#, "401 403 403 200 200 200 200 200 200"),
+    ("GET", "/api/classes/{A}/assignments", "", "401 200 404 200 404 200 404 404 200"),
+    ("POST", "/api/classes/{A}/assignments", r#"{"lab_id": "square", "due_at": 4000000000}"#, "401 403 404 201 404 201 404 404 201"),
+    ("GET", "/api/assignments", "", "401 200 200 200 200 200 200 403 200"),
+    ("GET", "/api/assignments/{a}", "", "401 200 404 200 404 200 404 404 200"),
+    ("DELETE", "/api/assignments/{fresh_assignment}", "", "401 403 404 204 404 204 404 404 204"),
+    ("POST", "/api/assignments/{a}/submissions", r#"{"language": "rhai", "program": "stop();"}"#, "401 202 404 403 404 403 404 404 403"),
+    ("GET", "/api/assignments/{a}/submissions", "", "401 200 404 200 404 200 404 404 200"),
+    ("GET", "/api/submissions/{s}", "", "401 200 404 200 404 200 404 404 200"),
+    ("GET", "/api/submissions/{s}/events", "", "401 200 404 200 404 200 404 404 200"),
+    ("GET", "/api/submissions/{s}/replays/{case}", "", "401 200 404 200 404 200 404 404 200"),
+    ("GET", "/api/classes/{A}/gradebook", "", "401 403 404 200 404 200 404 404 200"),
+    ("GET", "/api/classes/{A}/gradebook.csv", "", "401 403 404 200 404 200 404 404 200"),
+    ("GET", "/api/classes/{A}/gradebook.xlsx", "", "401 403 404 200 404 200 404 404 200"),
+    ("PUT", "/api/assignments/{a}/overrides/{student}", r#"{"score": 80, "comment": "ok"}"#, "401 403 404 204 404 204 404 404 204"),
+    ("DELETE", "/api/assignments/{a}/overrides/{student}", "", "401 403 404 204 404 204 404 404 204"),
+    ("GET", "/api/no-such-thing", "", "401 404 404 404 404 404 404 404 404"),
+    // Last: it ends the sessions.
+    ("POST", "/api/logout", "", "401 204 204 204 204 204 204 204 204"),
+];
+
+struct World {
+    tokens: Vec<Option<String>>,
+    ids: Vec<(&'static str, String)>,
+    admin: String,
+    class_a: i64,
+    counter: i64,
+}
+
+async fn import(s: &AppState, token: &str, class: i64, number: &str) -> Value {
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/classes/{class}/roster"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(format!("学号,姓名\n{number},学生{number}\n")))
+        .unwrap();
+    let (st, v, _) = raw(s, req).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["created"][0].clone()
+}
+
+/// A student who has set their own password; returns (id, token).
+async fn student(s: &AppState, token: &str, class: i64, number: &str) -> (i64, String) {
+    let c = import(s, token, class, number).await;
+    let first = login(s, c["username"].as_str().unwrap(), c["password"].as_str().unwrap()).await;
+    let (st, _, _) = call(s, "POST", "/api/password", Some(&first), Some(json!({"current_password": c["password"], "new_password": "student-pass"}))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    (c["id"].as_i64().unwrap(), login(s, c["username"].as_str().unwrap(), "student-pass").await)
+}
+
+async fn setup(s: &AppState) -> World {
+    let sc = school(s).await;
+    let admin = sc.admin.clone();
+    let staff = |username: &'static str, role: &'static str, school: Option<i64>| {
+        let admin = admin.clone();
+        async move {
+            let (st, v, _) =
+                call(s, "POST", "/api/users", Some(&admin), Some(json!({"username": username, "display_name": username, "role": role, "school_id": school, "password": "staff-password"}))).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            login(s, username, "staff-password").await
+        }
+    };
+    let (_, other_school, _) = call(s, "POST", "/api/schools", Some(&admin), Some(json!({"name": "另一所学校", "region_id": 1}))).await;
+    let teacher_b = staff("teacher_b", "teacher", Some(sc.school_id)).await;
+    let school_admin = staff("school_admin", "school_admin", Some(sc.school_id)).await;
+    let school_admin_b = staff("school_admin_b", "school_admin", other_school["id"].as_i64()).await;
+    let organiser = staff("organiser", "organiser", None).await;
+    let (_, a, _) = call(s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "A"}))).await;
+    let (_, b, _) = call(s, "POST", "/api/classes", Some(&teacher_b), Some(json!({"name": "B"}))).await;
+    let (class_a, class_b) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+    let (student_id, student_token) = student(s, &sc.teacher, class_a, "1001").await;
+    let (_, student_b) = student(s, &teacher_b, class_b, "2001").await;
+    let student_c = import(s, &sc.teacher, class_a, "1002").await["id"].as_i64().unwrap();
+    let (_, asg, _) = call(s, "POST", &format!("/api/classes/{class_a}/assignments"), Some(&sc.teacher), Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": 100}))).await;
+    let aid = asg["id"].as_i64().unwrap();
+    let stop = workers(s, 1);
+    let (_, sub, _) = call(s, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student_token), Some(json!({"language": "rhai", "program": "stop();"}))).await;
+    let sid = sub["id"].as_i64().unwrap();
+    graded(s, &student_token, sid).await;
+    let _ = stop.send(true);
+    World {
+        tokens: vec![None, Some(student_token), Some(student_b), Some(sc.teacher), Some(teacher_b), Some(school_admin), Some(school_admin_b), Some(organiser), Some(admin.clone())],
+        ids: [("A", class_a), ("a", aid), ("s", sid), ("student", student_id), ("student_c", student_c), ("school", sc.school_id), ("region", 1)]
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string())])
+            .collect(),
+        admin,
+        class_a,
+        counter: 0,
+    }
+}
+
+impl World {
+    async fn fill(&mut self, s: &AppState, text: &str) -> String {
+        let mut out = text.to_string();
+        self.counter += 1;
+        out = out.replace("{n}", &self.counter.to_string());
+        for (k, v) in &self.ids {
+            out = out.replace(&format!("{{{k}}}"), v);
+        }
+        if out.contains("{fresh_student}") {
+            let id = import(s, &self.admin, self.class_a, &format!("9{}", self.counter)).await["id"].as_i64().unwrap();
+            out = out.replace("{fresh_student}", &id.to_string());
+        }
+        if out.contains("{fresh_assignment}") {
+            let (_, a, _) = call(s, "POST", &format!("/api/classes/{}/assignments", self.class_a), Some(&self.admin), Some(json!({"lab_id": "square", "due_at": 4000000000i64}))).await;
+            out = out.replace("{fresh_assignment}", &a["id"].as_i64().unwrap().to_string());
+        }
+        out
+    }
+}
+
+async fn matrix(backend: &str) {
+    let s = state(backend, "authz").await;
+    let mut world = setup(&s).await;
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in MATRIX {
+        let expected: Vec<u16> = expected.split_whitespace().map(|c| c.parse().unwrap()).collect();
+        assert_eq!(expected.len(), ROLES.len(), "{method} {path}");
+        for (role, want) in ROLES.iter().zip(expected) {
+            let path = world.fill(&s, path).await;
+            let mut req = Request::builder().method(*method).uri(&path);
+            if let Some(t) = &world.tokens[ROLES.iter().position(|r| r == role).unwrap()] {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            let req = match *body {
+                "" => req.body(Body::empty()).unwrap(),
+                "csv" => {
+                    let n = world.fill(&s, "8{n}").await;
+                    req.header(header::CONTENT_TYPE, "text/csv").body(Body::from(format!("学号,姓名\n{n},学生{n}\n"))).unwrap()
+                }
+                json => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(world.fill(&s, json).await)).unwrap(),
+            };
+            let (got, bytes, _) = raw_bytes(&s, req).await;
+            if got.as_u16() != want {
+                failures.push(format!("{method} {path} as {role}: expected {want}, got {got}: {}", String::from_utf8_lossy(&bytes).chars().take(200).collect::<String>()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} cells of the matrix are wrong:\n{}", failures.len(), failures.join("\n"));
+    // Every route the server has is in the matrix.
+    let doc = qiming::serve::http::openapi_document();
+    for (p, ops) in doc["paths"].as_object().unwrap() {
+        for m in ops.as_object().unwrap().keys() {
+            let covered = MATRIX.iter().any(|(mm, pp, _, _)| mm.eq_ignore_ascii_case(m) && shape(pp) == shape(p));
+            assert!(covered, "{} {p} is in the OpenAPI document but not in the authorisation matrix", m.to_uppercase());
+        }
+    }
+}
+
+/// A path with every `{…}` variable written `{}`, to compare with the OpenAPI document's.
+fn shape(p: &str) -> String {
+    let mut out = String::new();
+    let mut in_var = false;
+    for c in p.chars() {
+        match c {
+            '{' => {
+                in_var = true;
+                out.push_str("{}");
+            }
+            '}' => in_var = false,
+            _ if !in_var => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorisation_matrix_on_sqlite() {
+    matrix("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorisation_matrix_on_postgres() {
+    matrix("postgres").await;
+}
