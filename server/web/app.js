@@ -7,8 +7,6 @@
   const LANG = document.documentElement.lang === 'en' ? 'en' : 'zh-CN';
   const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
   const MAX_PROGRAM_BYTES = 64 * 1024;
-  // Lab languages (lab.toml) and what the submission API calls them.
-  const SUBMIT_LANGUAGE = { rhai: 'rhai', wasm: 'wat', wat: 'wat' };
   const STAFF = ['platform_admin', 'organiser', 'school_admin', 'teacher'];
   const MANAGERS = ['platform_admin', 'school_admin', 'teacher'];
   const ADMINS = ['platform_admin', 'school_admin'];
@@ -249,15 +247,16 @@
 
   // ---------------------------------------------------------------- router
 
+  // [path, page, roles that may open it (all when absent)]
   const routes = [
     [/^\/?$/, homePage],
-    [/^\/classes$/, classesPage],
-    [/^\/classes\/(\d+)(?:\/(roster|assignments|gradebook))?$/, classPage],
-    [/^\/classes\/(\d+)\/students\/(\d+)$/, studentWorkPage],
+    [/^\/classes$/, classesPage, MANAGERS],
+    [/^\/classes\/(\d+)(?:\/(roster|assignments|gradebook))?$/, classPage, MANAGERS],
+    [/^\/classes\/(\d+)\/students\/(\d+)$/, studentWorkPage, MANAGERS],
     [/^\/assignments$/, myAssignmentsPage],
     [/^\/assignments\/(\d+)$/, assignmentPage],
     [/^\/submissions\/(\d+)$/, submissionPage],
-    [/^\/admin$/, adminPage],
+    [/^\/admin$/, adminPage, ['platform_admin', 'organiser', 'school_admin']],
     [/^\/password$/, passwordPage],
   ];
 
@@ -277,10 +276,10 @@
       run = () => passwordPage(alive, true);
     } else {
       const path = location.hash.replace(/^#/, '');
-      for (const [re, fn] of routes) {
+      for (const [re, fn, roles] of routes) {
         const m = path.match(re);
         if (m) {
-          run = () => fn(alive, ...m.slice(1));
+          run = roles && !roles.includes(state.me.role) ? homePage : () => fn(alive, ...m.slice(1));
           break;
         }
       }
@@ -816,7 +815,7 @@
       h('td', null, h('a', { href: `#/submissions/${s.id}`, testid: 'submission-link' }, t('view'))))), { testid });
   }
 
-  const langLabel = (l) => ({ rhai: 'Rhai', wasm: 'WebAssembly', wat: 'WebAssembly (WAT)', 'wasm-base64': 'WebAssembly (.wasm)' }[l] || l);
+  const langLabel = (l) => ({ rhai: 'Rhai', wasm: 'WebAssembly (WAT)', wat: 'WebAssembly (WAT)', 'wasm-base64': 'WebAssembly (.wasm)' }[l] || l);
 
   // ---------------------------------------------------------------- assignments
 
@@ -949,16 +948,15 @@
       h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › ', h('a', { href: `#/classes/${a.class_id}/assignments` }, a.class_name || cls.name || ''), ' › '),
       h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id),
       assignmentFacts(a),
-      h('div', { class: 'two-col' },
-        card(t('all_submissions'), submissionsTable(submissions, 'assignment-submissions', names)),
-        card(t('instructions'), instructions(loc(lab.instructions)))));
+      card(t('all_submissions'), submissionsTable(submissions, 'assignment-submissions', names)),
+      h('details', { class: 'card' }, h('summary', null, h('strong', null, t('instructions'))), instructions(loc(lab.instructions))));
   }
 
   function studentAssignment(alive, a) {
     const lab = a.lab || {};
     const langs = (lab.languages && lab.languages.length ? lab.languages : ['rhai']);
     const starter = lab.starter || {};
-    const starterFor = (l) => starter[l] ?? starter[SUBMIT_LANGUAGE[l]] ?? '';
+    const starterFor = (l) => starter[l] ?? '';
     const draftKey = (l) => `qiming.draft.${state.me.id}.${a.id}.${l}`;
     const readDraft = (l) => {
       try { return localStorage.getItem(draftKey(l)); } catch (_) { return null; }
@@ -1067,8 +1065,9 @@
       if (new TextEncoder().encode(program).length > MAX_PROGRAM_BYTES) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_too_big')));
       submitBtn.disabled = true;
       try {
-        const sub = await api('POST', `/api/assignments/${a.id}/submissions`, { language: SUBMIT_LANGUAGE[lang] || lang, program });
+        const sub = await api('POST', `/api/assignments/${a.id}/submissions`, { language: lang, program });
         follow(sub);
+        result.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
         refresh();
       } catch (e) {
         clear(result, errorBox(e, 'submit-error'));
@@ -1485,7 +1484,7 @@
       for (const c of world.checkpoints || []) if (c.name) label(c.name, c.center, '#b35a00');
       slider.value = String(frame);
       timeLabel.textContent = `${(frame / hz).toFixed(2)} s / ${(last / hz).toFixed(2)} s`;
-      playBtn.textContent = playing ? `⏸ ${t('pause')}` : `▶ ${t('play')}`;
+      playBtn.textContent = playing ? `■ ${t('pause')}` : `▶ ${t('play')}`;
       speedBtn.textContent = `×${speed}`;
       canvas.dataset.frame = String(frame);
     }

@@ -15,11 +15,6 @@
     .then((all) => { dict = all[LANG] || {}; })
     .catch(() => {});
 
-  // Already signed in (e.g. the back button): go straight to the app.
-  fetch('/api/me', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-    .then((r) => { if (r.ok) location.replace('/app'); })
-    .catch(() => {});
-
   function showError(text) {
     error.textContent = text;
     error.hidden = false;

@@ -1,11 +1,14 @@
-//! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI.
+//! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI, server, browser.
 
 mod authz;
+mod browser;
 mod classroom;
 mod cli;
+mod crash;
 mod determinism;
 mod grading;
 mod hostile;
+mod process;
 mod roster;
 mod runtime;
 mod scenarios;

@@ -181,7 +181,7 @@ async fn server_on_postgres() {
 fn serve_creates_its_data_dir_and_the_first_admin() {
     let dir = std::env::temp_dir().join(format!("qiming-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let args = qiming::serve::ServeArgs { data_dir: Some(dir.clone()), addr: None, database_url: None, config: None };
+    let args = qiming::serve::ServeArgs { data_dir: Some(dir.clone()), addr: None, database_url: None, config: None, fault_delay_ms: None };
     let settings = qiming::serve::Settings::resolve(&args).unwrap();
     assert!(settings.database_url.ends_with("qiming.db"));
     let rt = tokio::runtime::Runtime::new().unwrap();

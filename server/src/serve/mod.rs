@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// secure_cookies, workers, lease_seconds, slip_font.
     #[arg(long, env = "QIMING_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Fault injection for crash tests: in-process workers wait this long after claiming a job.
+    #[arg(long, hide = true)]
+    pub fault_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -243,7 +246,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
         let (stop_workers, shutdown) = tokio::sync::watch::channel(false);
         let config = queue::QueueConfig { lease_seconds: settings.lease_seconds, ..Default::default() };
-        let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &state.signals, &shutdown, &queue::Faults::default());
+        let faults = queue::Faults { delay_after_claim: args.fault_delay_ms.map(std::time::Duration::from_millis) };
+        let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &state.signals, &shutdown, &faults);
         tracing::info!(addr = %settings.addr, database = %redact(&settings.database_url), labs, workers = settings.workers, "qiming serve is listening");
         println!("Qiming is serving on http://{} ({labs} labs; {} grading workers; database {})", settings.addr, settings.workers, redact(&settings.database_url));
         axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;

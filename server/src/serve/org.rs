@@ -530,9 +530,9 @@ pub fn student_username(school_id: i64, student_number: &str) -> String {
 async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, headers: HeaderMap, bytes: axum::body::Bytes) -> Result<Response, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let rows = roster::parse(&bytes, content_type).map_err(AppError::InvalidRoster)?;
-    // Students already in the school (by number or username) are errors too: nothing is created twice.
-    let mut errors: Vec<RowError> = Vec::new();
+    let (rows, mut errors) = roster::parse_all(&bytes, content_type);
+    // Students already in the school (by number or username) are errors too:
+    // nothing is created twice, and every problem is reported in one answer.
     for r in &rows {
         let username = student_username(class.school_id, &r.student_number);
         let taken = sqlx::query("SELECT id FROM users WHERE username = $1 OR (school_id = $2 AND student_number = $3)")
@@ -547,6 +547,7 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
         }
     }
     if !errors.is_empty() {
+        errors.sort_by_key(|e| e.row);
         return Err(AppError::InvalidRoster(errors));
     }
     // Hash first (slow, CPU-bound, off the async threads), then write everything in one transaction.

@@ -47,9 +47,18 @@ pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.sprea
 /// signature; anything else is read as CSV (UTF-8, with or without a BOM, or
 /// GB18030 as Excel saves CSV on Chinese Windows).
 pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<Vec<RosterRow>, Vec<RowError>> {
+    let (rows, errors) = parse_all(bytes, content_type);
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+/// Like [`parse`], but also returns the rows that were readable when others
+/// were not, so the caller can check them too and report everything at once.
+pub fn parse_all(bytes: &[u8], content_type: Option<&str>) -> (Vec<RosterRow>, Vec<RowError>) {
     let is_xlsx = content_type.is_some_and(|t| t.starts_with(XLSX_TYPE)) || bytes.starts_with(b"PK\x03\x04");
-    let cells = if is_xlsx { xlsx_cells(bytes)? } else { csv_cells(bytes)? };
-    check(cells)
+    match if is_xlsx { xlsx_cells(bytes) } else { csv_cells(bytes) } {
+        Ok(cells) => check(cells),
+        Err(errors) => (Vec::new(), errors),
+    }
 }
 
 fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
@@ -112,11 +121,11 @@ fn column_of(header: &str) -> Option<Column> {
     }
 }
 
-fn check(cells: Vec<Vec<String>>) -> Result<Vec<RosterRow>, Vec<RowError>> {
+fn check(cells: Vec<Vec<String>>) -> (Vec<RosterRow>, Vec<RowError>) {
     let mut errors = Vec::new();
     // The header is the first non-empty row.
     let Some(header_at) = cells.iter().position(|r| r.iter().any(|c| !c.is_empty())) else {
-        return Err(vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")]);
+        return (Vec::new(), vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")]);
     };
     let header_row = header_at + 1;
     let mut columns: Vec<Option<Column>> = Vec::new();
@@ -143,7 +152,7 @@ fn check(cells: Vec<Vec<String>>) -> Result<Vec<RosterRow>, Vec<RowError>> {
         errors.push(RowError::new(header_row, "display_name", "the header row has no display_name (姓名) column"));
     }
     let (Some(number_col), Some(name_col)) = (number_col, name_col) else {
-        return Err(errors);
+        return (Vec::new(), errors);
     };
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
@@ -156,28 +165,32 @@ fn check(cells: Vec<Vec<String>>) -> Result<Vec<RosterRow>, Vec<RowError>> {
         let number = get(number_col);
         let name = get(name_col);
         for (c, value) in row.iter().enumerate() {
-            if !value.is_empty() && columns.get(c).copied().flatten().is_none() {
+            // Values under a refused header are covered by the header's error.
+            let headerless = cells[header_at].get(c).is_none_or(|h| h.is_empty());
+            if !value.is_empty() && headerless && columns.get(c).copied().flatten().is_none() {
                 errors.push(RowError::new(row_no, "file", format!("a value in column {} has no header", c + 1)));
                 break;
             }
         }
-        if number.is_empty() {
-            errors.push(RowError::new(row_no, "student_number", "the student number is empty"));
+        let number_error = if number.is_empty() {
+            Some("the student number is empty".to_string())
         } else if number.chars().count() > MAX_NUMBER || !number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            errors.push(RowError::new(
-                row_no,
-                "student_number",
-                format!("{number:?} is not a student number: use up to {MAX_NUMBER} letters, digits, '-' or '_'"),
-            ));
-        } else if let Some(first) = seen.insert(number.to_string(), row_no) {
-            errors.push(RowError::new(row_no, "student_number", format!("{number} appears twice (also in row {first})")));
+            Some(format!("{number:?} is not a student number: use up to {MAX_NUMBER} letters, digits, '-' or '_'"))
+        } else {
+            seen.insert(number.to_string(), row_no).map(|first| format!("{number} appears twice (also in row {first})"))
+        };
+        let number_ok = number_error.is_none();
+        if let Some(m) = number_error {
+            errors.push(RowError::new(row_no, "student_number", m));
         }
         if name.is_empty() {
             errors.push(RowError::new(row_no, "display_name", "the name is empty"));
         } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
             errors.push(RowError::new(row_no, "display_name", format!("the name must be 1–{MAX_NAME} characters without control characters")));
         }
-        out.push(RosterRow { row: row_no, student_number: number.to_string(), display_name: name.to_string() });
+        if number_ok {
+            out.push(RosterRow { row: row_no, student_number: number.to_string(), display_name: name.to_string() });
+        }
     }
     if out.is_empty() && errors.is_empty() {
         errors.push(RowError::new(header_row + 1, "file", "the roster has a header but no students"));
@@ -185,5 +198,5 @@ fn check(cells: Vec<Vec<String>>) -> Result<Vec<RosterRow>, Vec<RowError>> {
     if out.len() > MAX_ROWS {
         errors.push(RowError::new(header_row, "file", format!("at most {MAX_ROWS} students per import")));
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    (out, errors)
 }
