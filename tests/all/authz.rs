@@ -11,7 +11,7 @@ use axum::http::{Request, StatusCode, header};
 use qiming::serve::http::AppState;
 use serde_json::{Value, json};
 
-use crate::classroom::{graded, school, workers};
+use crate::classroom::{graded, has_cjk_font, school, workers};
 use crate::server::{call, login, raw, raw_bytes, state};
 
 const ROLES: [&str; 9] = ["anonymous", "student", "student_b", "teacher", "teacher_b", "school_admin", "school_admin_b", "organiser", "platform_admin"];
@@ -177,6 +177,8 @@ async fn matrix(backend: &str) {
                 json => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(world.fill(&s, json).await)).unwrap(),
             };
             let (got, bytes, _) = raw_bytes(&s, req).await;
+            // Without a CJK font, slips answer 409 to everyone who may ask for them.
+            let want = if path == "/api/login-slips" && want == 200 && !has_cjk_font() { 409 } else { want };
             if got.as_u16() != want {
                 failures.push(format!("{method} {path} as {role}: expected {want}, got {got}: {}", String::from_utf8_lossy(&bytes).chars().take(200).collect::<String>()));
             }
