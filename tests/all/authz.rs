@@ -35,6 +35,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/users", "", "401 403 403 403 403 200 200 403 200"),
     ("POST", "/api/users", r#"{"username": "staff{n}", "display_name": "T", "role": "teacher", "school_id": {school}}"#, "401 403 403 403 403 201 403 403 201"),
     ("POST", "/api/users/{student_c}/reset-password", "", "401 404 404 200 404 200 404 404 200"),
+    ("POST", "/api/users/{peer_admin}/reset-password", "", "401 404 404 404 404 404 404 404 200"),
     ("GET", "/api/users/{student}/export", "", "401 200 404 200 404 200 404 404 200"),
     ("DELETE", "/api/users/{fresh_student}", "", "401 404 404 204 404 204 404 404 204"),
     ("GET", "/api/classes", "", "401 200 200 200 200 200 200 403 200"),
@@ -108,6 +109,9 @@ async fn setup(s: &AppState) -> World {
     let teacher_b = staff("teacher_b", "teacher", Some(sc.school_id)).await;
     let school_admin = staff("school_admin", "school_admin", Some(sc.school_id)).await;
     let school_admin_b = staff("school_admin_b", "school_admin", other_school["id"].as_i64()).await;
+    staff("peer_admin", "school_admin", Some(sc.school_id)).await;
+    let (_, peer, _) = call(s, "GET", "/api/users?role=school_admin", Some(&admin), None).await;
+    let peer_admin = peer["users"].as_array().unwrap().iter().find(|u| u["username"] == "peer_admin").unwrap()["id"].as_i64().unwrap();
     let organiser = staff("organiser", "organiser", None).await;
     let (_, a, _) = call(s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "A"}))).await;
     let (_, b, _) = call(s, "POST", "/api/classes", Some(&teacher_b), Some(json!({"name": "B"}))).await;
@@ -124,7 +128,7 @@ async fn setup(s: &AppState) -> World {
     let _ = stop.send(true);
     World {
         tokens: vec![None, Some(student_token), Some(student_b), Some(sc.teacher), Some(teacher_b), Some(school_admin), Some(school_admin_b), Some(organiser), Some(admin.clone())],
-        ids: [("A", class_a), ("a", aid), ("s", sid), ("student", student_id), ("student_c", student_c), ("school", sc.school_id), ("region", 1)]
+        ids: [("A", class_a), ("a", aid), ("s", sid), ("student", student_id), ("student_c", student_c), ("peer_admin", peer_admin), ("school", sc.school_id), ("region", 1)]
             .into_iter()
             .map(|(k, v)| (k, v.to_string()))
             .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string())])

@@ -140,6 +140,17 @@ async fn classroom(backend: &str) {
     assert_eq!(st, StatusCode::CREATED, "{imported_x}");
     assert_eq!(imported_x["created"][0]["student_number"], "20230103");
 
+    // A tiny XLSX that claims a cell at XFD1048576 is refused without allocating the sheet.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.write_string(0, 0, "学号").unwrap();
+    sheet.write_string(0, 1, "姓名").unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    let bomb = wb.save_to_buffer().unwrap();
+    let (st, e, _) = raw(&s, csv_request(&roster_path, &teacher, &bomb, qiming::serve::roster::XLSX_TYPE)).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["error"]["rows"][0]["message"].as_str().unwrap().contains("row 1048576"), "{e}");
+
     // Login slips: a PDF with the Chinese names (requires a CJK font, installed by .ci/run).
     let slips = json!({"title": "五(2)班", "students": created.iter().map(|c| json!({
         "display_name": c["display_name"], "username": c["username"], "password": c["password"], "student_number": c["student_number"]})).collect::<Vec<_>>()});
@@ -187,6 +198,9 @@ async fn classroom(backend: &str) {
     let (st, e, _) = call(&s, "POST", &sub_path, Some(&student), Some(json!({"language": "python", "program": "print(1)"}))).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(e["error"]["message"].as_str().unwrap().contains("language"));
+    let (st, e, _) = call(&s, "POST", &sub_path, Some(&student), Some(json!({"language": "rhai", "program": "stop();\u{0}"}))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a NUL byte is refused (PostgreSQL text cannot hold it): {e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("program"));
     let (st, _, _) = call(&s, "POST", &sub_path, Some(&student), Some(json!({"language": "rhai", "program": "x".repeat(65 * 1024)}))).await;
     assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
     let (st, _, _) = call(&s, "POST", &sub_path, Some(&teacher), Some(json!({"language": "rhai", "program": "stop();"}))).await;

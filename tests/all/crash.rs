@@ -127,3 +127,38 @@ fn sigkill_mid_grading_loses_nothing_on_postgres() {
     let url = rt.block_on(crate::server::fresh_postgres("crash"));
     crash(&url, &dir);
 }
+
+/// SIGTERM: the server stops taking requests, its workers give their jobs
+/// back (queued again, the claim not counted), and it exits cleanly.
+#[test]
+fn sigterm_gives_jobs_back() {
+    let dir = temp("sigterm");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let url = format!("sqlite://{}", dir.join("data").join("qiming.db").display());
+    let port = free_port();
+    let log = dir.join("server.log");
+    let config = dir.join("qiming.toml");
+    std::fs::write(&config, "lease_seconds = 30\nworkers = 1\n").unwrap();
+    let mut server = serve(
+        port,
+        &["--data-dir", dir.join("data").to_str().unwrap(), "--config", config.to_str().unwrap(), "--fault-delay-ms", "60000"],
+        &[("QIMING_ADMIN_PASSWORD", "crash-test-admin")],
+        &log,
+    );
+    let (student, aid) = classroom(port);
+    let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": "stop();"})), 202);
+    let id = sub["id"].as_i64().unwrap();
+    wait_for("the worker to claim the job", Duration::from_secs(20), || job_state(&url, id) == ("running".into(), 1));
+    let pid = server.0.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "clean exit: {status:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    assert_eq!(job_state(&url, id), ("queued".into(), 0), "the job is back in the queue, its claim not counted");
+}

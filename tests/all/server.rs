@@ -111,6 +111,10 @@ async fn scenario(backend: &str) {
         .unwrap();
     assert_eq!(raw(&s, huge).await.0, StatusCode::PAYLOAD_TOO_LARGE);
 
+    let (status, body, _) = call(&s, "POST", "/api/login", None, Some(json!({"username": "a\u{0}b", "password": "x"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("username"));
+
     // Login: wrong password, unknown user, then right.
     let (status, body, _) = call(&s, "POST", "/api/login", None, Some(json!({"username": "teacher1", "password": "nope"}))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -133,6 +137,12 @@ async fn scenario(backend: &str) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(labs["labs"].as_array().unwrap().len(), 16);
     assert_eq!(call(&s, "GET", "/api/nothing-here", Some(&token), None).await.0, StatusCode::NOT_FOUND);
+    // Malformed path ids and queries answer in the same JSON error shape.
+    let (status, body, _) = call(&s, "GET", "/api/classes/abc", Some(&token), None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{body}");
+    let (status, body, _) = call(&s, "GET", "/api/users?school_id=abc", Some(&token), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("school_id"), "{body}");
 
     // Logout ends the session.
     assert_eq!(call(&s, "POST", "/api/logout", Some(&token), None).await.0, StatusCode::NO_CONTENT);

@@ -183,7 +183,10 @@ impl Db {
         Ok(())
     }
 
+    /// Records a login attempt for throttling, and forgets this account's
+    /// attempts older than a day (the table never grows without bound).
     pub async fn record_login_failure(&self, username: &str, now: i64) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND at < $2").bind(username).bind(now - 24 * 3600).execute(&self.pool).await?;
         sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)").bind(username).bind(now).execute(&self.pool).await?;
         Ok(())
     }

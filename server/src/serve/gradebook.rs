@@ -80,7 +80,7 @@ async fn load(state: &AppState, class: &Class) -> Result<Book, AppError> {
         .map_err(db_err)?;
     let mut cells: BTreeMap<(i64, i64), Cell> = BTreeMap::new();
     let subs = sqlx::query(
-        "SELECT s.student_id, s.assignment_id, s.status, s.score FROM submissions s JOIN assignments a ON a.id = s.assignment_id WHERE a.class_id = $1 ORDER BY s.id",
+        "SELECT s.student_id, s.assignment_id, s.status, s.score FROM submissions s JOIN assignments a ON a.id = s.assignment_id WHERE a.class_id = $1 AND s.status <> 'failed' ORDER BY s.id",
     )
     .bind(class.id)
     .fetch_all(pool)
@@ -253,8 +253,8 @@ async fn set_override(
         return Err(AppError::BadRequest("score must be between 0 and 100".into()));
     }
     let comment = req.comment.trim();
-    if comment.is_empty() || comment.chars().count() > 500 {
-        return Err(AppError::BadRequest("comment must say why (1–500 characters)".into()));
+    if comment.is_empty() || comment.chars().count() > 500 || comment.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(AppError::BadRequest("comment must say why (1–500 characters, no control characters)".into()));
     }
     let now = super::now();
     let mut tx = state.db.pool.begin().await.map_err(db_err)?;
@@ -273,7 +273,7 @@ async fn set_override(
         .bind(now)
         .bind(caller.user.id)
         .bind("grade_override")
-        .bind(format!("assignment_id={aid} student_id={sid} score={} comment={comment:?}", req.score))
+        .bind(format!("assignment_id={aid} student_id={sid} score={}", req.score))
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;

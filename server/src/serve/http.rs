@@ -177,13 +177,35 @@ pub fn app(state: AppState) -> Router {
 
 async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let response = next.run(request).await;
+    let response = json_rejections(next.run(request).await).await;
     if response.status().is_client_error() {
         state.metrics.client_errors.fetch_add(1, Ordering::Relaxed);
     } else if response.status().is_server_error() {
         state.metrics.server_errors.fetch_add(1, Ordering::Relaxed);
     }
     response
+}
+
+/// axum's own extractor rejections (a malformed path id or query, a body
+/// over the limit) answer in plain text; rewrite them in the API's JSON error
+/// shape so every 4xx says the same way what is wrong.
+async fn json_rejections(response: Response) -> Response {
+    let status = response.status();
+    let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 64 << 10).await.unwrap_or_default();
+    let message = String::from_utf8_lossy(&bytes).into_owned();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "bad_request",
+    };
+    let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+    (status, Json(json!({"error": {"code": code, "message": message}}))).into_response()
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
@@ -247,29 +269,27 @@ pub fn user_json(u: &User) -> Value {
 
 async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, JsonRejection>) -> Result<Response, AppError> {
     let Json(req) = body?;
-    if req.username.trim().is_empty() || req.username.len() > 64 || req.password.len() > 256 {
-        return Err(AppError::BadRequest("username must be 1–64 characters and password at most 256".into()));
+    if req.username.trim().is_empty() || req.username.len() > 64 || req.password.len() > 256 || req.username.chars().any(char::is_control) {
+        return Err(AppError::BadRequest("username must be 1–64 characters without control characters, and password at most 256".into()));
     }
     let now = super::now();
-    if state.db.login_failures_since(&req.username, now - THROTTLE_WINDOW).await? >= THROTTLE_FAILURES {
+    // Count this attempt before checking it, so parallel guesses cannot all
+    // slip under the limit; a successful login clears the record.
+    state.db.record_login_failure(&req.username, now).await?;
+    if state.db.login_failures_since(&req.username, now - THROTTLE_WINDOW).await? > THROTTLE_FAILURES {
         return Err(AppError::TooManyRequests(format!(
             "too many failed logins for this account; try again in {} minutes",
             THROTTLE_WINDOW / 60
         )));
     }
     let found = state.db.user_by_name(&req.username).await?;
-    let ok = match &found {
-        Some((_, hash)) => auth::verify_password(&req.password, hash),
-        None => {
-            // Spend the same time for unknown users, so timing does not reveal which accounts exist.
-            let _ = auth::verify_password(&req.password, auth::dummy_hash());
-            false
-        }
-    };
-    let Some((user, _)) = found.filter(|_| ok) else {
-        state.db.record_login_failure(&req.username, now).await?;
+    // argon2 is deliberately slow: verify off the async threads.
+    let hash = found.as_ref().map_or_else(|| auth::dummy_hash().to_string(), |(_, h)| h.clone());
+    let password = req.password.clone();
+    let verified = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash)).await.map_err(|e| anyhow::anyhow!("verify task: {e}"))?;
+    // Unknown users cost the same time, so timing does not reveal which accounts exist.
+    let Some((user, _)) = found.filter(|_| verified) else {
         state.metrics.failed_logins.fetch_add(1, Ordering::Relaxed);
-        state.db.audit(now, None, "login_failed", &format!("username={}", req.username)).await?;
         return Err(AppError::BadCredentials);
     };
     state.db.clear_login_failures(&req.username).await?;

@@ -172,6 +172,14 @@ async fn bootstrap_admin(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Logs through `tracing`: `RUST_LOG` filters (default `info`);
+/// `QIMING_LOG=json` writes one JSON object per line for log collectors.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::env::var_os("NO_COLOR").is_none());
+    let _ = if std::env::var("QIMING_LOG").is_ok_and(|v| v == "json") { builder.json().try_init() } else { builder.try_init() };
+}
+
 /// A database URL without its password, for logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -188,9 +196,7 @@ pub fn redact(url: &str) -> String {
 
 /// `qiming worker`: grading workers on another machine, sharing the server's database.
 pub fn run_worker_cmd(args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .try_init();
+    init_logging();
     let curriculum = args.curriculum.clone().unwrap_or_else(crate::curriculum_cmd::default_dir);
     let count = args.workers.unwrap_or_else(default_workers).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
@@ -235,24 +241,27 @@ async fn shutdown_signal() {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .try_init();
+    init_logging();
     let settings = Settings::resolve(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let state = state(&settings).await?;
         let labs = state.catalogue.labs.len();
         let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
-        let (stop_workers, shutdown) = tokio::sync::watch::channel(false);
         let config = queue::QueueConfig { lease_seconds: settings.lease_seconds, ..Default::default() };
         let faults = queue::Faults { delay_after_claim: args.fault_delay_ms.map(std::time::Duration::from_millis) };
-        let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &state.signals, &shutdown, &faults);
+        let signals = state.signals.clone();
+        let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &signals, &signals.stopping.subscribe(), &faults);
         tracing::info!(addr = %settings.addr, database = %redact(&settings.database_url), labs, workers = settings.workers, "qiming serve is listening");
         println!("Qiming is serving on http://{} ({labs} labs; {} grading workers; database {})", settings.addr, settings.workers, redact(&settings.database_url));
-        axum::serve(listener, http::app(state)).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
-        // In-flight requests have finished; now the workers give back their jobs.
-        let _ = stop_workers.send(true);
+        let stopping = signals.clone();
+        let on_signal = async move {
+            shutdown_signal().await;
+            // Workers give their jobs back and live-status streams end now;
+            // axum then lets in-flight requests finish.
+            let _ = stopping.stopping.send(true);
+        };
+        axum::serve(listener, http::app(state)).with_graceful_shutdown(on_signal).await.context("server error")?;
         for w in workers {
             let _ = w.await;
         }

@@ -59,7 +59,7 @@ impl User {
         }
         match self.role.as_str() {
             "platform_admin" => true,
-            "school_admin" => person.role != "platform_admin" && person.school_id.is_some() && person.school_id == self.school_id,
+            "school_admin" => matches!(person.role.as_str(), "student" | "teacher") && person.school_id.is_some() && person.school_id == self.school_id,
             "teacher" => person.role == "student" && class.is_some_and(|c| c.teacher_id == self.id),
             _ => false,
         }
@@ -255,6 +255,11 @@ async fn list_users(State(state): State<AppState>, ActiveCaller(caller): ActiveC
         },
         _ => return Err(forbidden("list accounts")),
     };
+    if let Some(r) = &filter.role
+        && !ROLES.contains(&r.as_str())
+    {
+        return Err(AppError::BadRequest(format!("role must be one of {}", ROLES.join(", "))));
+    }
     let mut sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE 1 = 1");
     if school.is_some() {
         sql.push_str(" AND u.school_id = $1");
@@ -289,7 +294,18 @@ fn check_username(name: &str) -> Result<(), AppError> {
     if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
         return Err(AppError::BadRequest("username must be 1–64 letters, digits, '-', '_' or '.'".into()));
     }
+    // `s<school>-<number>` is how roster students are named; staff names must
+    // not collide with them (nor reveal which student numbers exist).
+    let student_like = name.strip_prefix('s').and_then(|r| r.split_once('-')).is_some_and(|(school, _)| !school.is_empty() && school.bytes().all(|b| b.is_ascii_digit()));
+    if student_like {
+        return Err(AppError::BadRequest("username: names like s<number>-… are reserved for students".into()));
+    }
     Ok(())
+}
+
+/// Whether a database error is a unique-constraint violation (a race between two creators).
+fn is_unique_violation(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<sqlx::Error>().and_then(|e| e.as_database_error()).is_some_and(|d| d.is_unique_violation())
 }
 
 async fn create_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewUser>, JsonRejection>) -> Result<Response, AppError> {
@@ -330,7 +346,11 @@ async fn create_user(State(state): State<AppState>, ActiveCaller(caller): Active
         return Err(AppError::Conflict(format!("username {} is taken", req.username)));
     }
     let hash = auth::hash_password(&password)?;
-    let id = state.db.create_user(&req.username, &display_name, &hash, &req.role, generated, now()).await?;
+    let id = match state.db.create_user(&req.username, &display_name, &hash, &req.role, generated, now()).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict(format!("username {} is taken", req.username))),
+        Err(e) => return Err(e.into()),
+    };
     sqlx::query("UPDATE users SET school_id = $1 WHERE id = $2").bind(school_id).bind(id).execute(&state.db.pool).await.map_err(anyhow::Error::from)?;
     state.db.audit_action(u, "user_create", format!("user_id={id} role={}", req.role)).await?;
     let user = state.db.user(id).await?.ok_or(AppError::NotFound)?;
@@ -393,8 +413,35 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
             Ok(json!({"assignment_id": r.try_get::<i64, _>("assignment_id")?, "score": r.try_get::<f64, _>("score")?, "comment": r.try_get::<String, _>("comment")?, "at": r.try_get::<i64, _>("at")?}))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let sessions = sqlx::query("SELECT created_at, expires_at FROM sessions WHERE user_id = $1 ORDER BY created_at")
+        .bind(person.id)
+        .fetch_all(&db.pool)
+        .await
+        .map_err(anyhow::Error::from)?
+        .iter()
+        .map(|r| -> anyhow::Result<Value> { Ok(json!({"created_at": r.try_get::<i64, _>(0)?, "expires_at": r.try_get::<i64, _>(1)?})) })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let actions = sqlx::query("SELECT at, action, detail FROM audit_log WHERE actor_id = $1 ORDER BY id")
+        .bind(person.id)
+        .fetch_all(&db.pool)
+        .await
+        .map_err(anyhow::Error::from)?
+        .iter()
+        .map(|r| -> anyhow::Result<Value> { Ok(json!({"at": r.try_get::<i64, _>(0)?, "action": r.try_get::<String, _>(1)?, "detail": r.try_get::<String, _>(2)?})) })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let failed_logins: i64 = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1")
+        .bind(&person.username)
+        .fetch_one(&db.pool)
+        .await
+        .map_err(anyhow::Error::from)?
+        .try_get(0)
+        .map_err(anyhow::Error::from)?;
     db.audit_action(&caller.user, "user_export", format!("user_id={}", person.id)).await?;
-    let doc = json!({"format": "qiming-personal-data/1", "exported_at": now(), "user": user_json(&person), "class": class, "submissions": submissions, "grade_overrides": overrides});
+    let doc = json!({
+        "format": "qiming-personal-data/1", "exported_at": now(), "user": user_json(&person), "class": class,
+        "submissions": submissions, "grade_overrides": overrides, "sessions": sessions, "actions": actions,
+        "recent_failed_logins": failed_logins,
+    });
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_DISPOSITION, format!("attachment; filename=\"qiming-user-{}.json\"", person.id).parse().map_err(|e: axum::http::header::InvalidHeaderValue| anyhow::anyhow!(e))?);
     Ok((headers, Json(doc)).into_response())
@@ -423,6 +470,8 @@ async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): Active
     ] {
         sqlx::query(sql).bind(person.id).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
     }
+    // The username carries the student number: failed-login records go too.
+    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(&person.username).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
     tx.commit().await.map_err(anyhow::Error::from)?;
     state.db.audit_action(&caller.user, "user_delete", format!("user_id={} role={}", person.id, person.role)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -475,12 +524,11 @@ async fn create_class(State(state): State<AppState>, ActiveCaller(caller): Activ
         ("teacher", Some(t)) if t == u.id => u.clone(),
         ("teacher", Some(_)) => return Err(forbidden("create classes for another teacher")),
         ("school_admin" | "platform_admin", Some(t)) => {
-            let t = state.db.user(t).await?.ok_or_else(|| AppError::BadRequest(format!("teacher_id {t} is not an account")))?;
-            if t.role != "teacher" && t.role != "school_admin" {
-                return Err(AppError::BadRequest("teacher_id must name a teacher".into()));
-            }
-            if u.role == "school_admin" && t.school_id != u.school_id {
-                return Err(AppError::BadRequest("teacher_id must name a teacher of your school".into()));
+            // One answer for "no such account", "not a teacher" and "another school's": ids cannot be probed.
+            let wrong = || AppError::BadRequest("teacher_id must name a teacher of your school".into());
+            let t = state.db.user(t).await?.ok_or_else(wrong)?;
+            if (t.role != "teacher" && t.role != "school_admin") || (u.role == "school_admin" && t.school_id != u.school_id) {
+                return Err(wrong());
             }
             t
         }
@@ -579,7 +627,11 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
         .bind(&r.student_number)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| AppError::Conflict(format!("row {}: cannot create {username}: {e}", r.row)))?
+        .map_err(|e| match e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
+            // Another import created the same student meanwhile.
+            true => AppError::InvalidRoster(vec![RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number))]),
+            false => AppError::Internal(e.into()),
+        })?
         .try_get(0)
         .map_err(anyhow::Error::from)?;
         created.push(json!({"id": new_id, "username": username, "display_name": r.display_name, "student_number": r.student_number, "password": password}));

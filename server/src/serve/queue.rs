@@ -14,7 +14,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use base64::Engine;
 use qiming_curriculum::Catalogue;
 use qiming_grading::grade::{GradeOptions, grade};
@@ -64,34 +63,28 @@ pub struct Outcome {
 }
 
 impl Db {
-    /// Stores a submission; it is committed (durable) when this returns.
-    pub async fn enqueue(&self, assignment_id: i64, student_id: i64, language: &str, program: &str, at: i64) -> anyhow::Result<i64> {
-        let row = sqlx::query(
-            "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status) VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id",
-        )
-        .bind(assignment_id)
-        .bind(student_id)
-        .bind(language)
-        .bind(program)
-        .bind(at)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
+    /// The database server's clock in Unix seconds, as SQL: leases are written
+    /// and compared on one clock, whatever the workers' own clocks say.
+    fn db_now(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)",
+            Backend::Sqlite => "CAST(strftime('%s', 'now') AS INTEGER)",
+        }
     }
 
     /// Claims the next job for `owner`, if there is one.
     pub async fn claim(&self, owner: &str, lease_seconds: i64) -> anyhow::Result<Option<Job>> {
-        let t = now();
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let now = self.db_now();
         let sql = format!(
-            "UPDATE submissions SET status = 'running', lease_owner = $1, lease_expires_at = $2, claims = claims + 1 \
-             WHERE id = (SELECT id FROM submissions WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < $3) ORDER BY id LIMIT 1 {lock}) \
+            "UPDATE submissions SET status = 'running', lease_owner = $1, lease_expires_at = {now} + $2, claims = claims + 1 \
+             WHERE id = (SELECT id FROM submissions WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < {now}) ORDER BY id LIMIT 1 {lock}) \
              RETURNING id, assignment_id, language, program, claims"
         );
-        let Some(row) = sqlx::query(&sql).bind(owner).bind(t + lease_seconds).bind(t).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(&sql).bind(owner).bind(lease_seconds).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
         let assignment_id: i64 = row.try_get("assignment_id")?;
@@ -101,8 +94,8 @@ impl Db {
 
     /// Extends a lease; false when the worker no longer holds it.
     pub async fn renew(&self, job: i64, owner: &str, lease_seconds: i64) -> anyhow::Result<bool> {
-        let r = sqlx::query("UPDATE submissions SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'")
-            .bind(now() + lease_seconds)
+        let r = sqlx::query(&format!("UPDATE submissions SET lease_expires_at = {} + $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'", self.db_now()))
+            .bind(lease_seconds)
             .bind(job)
             .bind(owner)
             .execute(&self.pool)
@@ -153,6 +146,18 @@ impl Db {
         Ok(())
     }
 
+    /// Gives one job back without counting the claim, for another worker to take.
+    pub async fn release_job(&self, job: i64, owner: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE submissions SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, claims = claims - 1 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        )
+        .bind(job)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Gives back every job `owner` holds (graceful shutdown).
     pub async fn release(&self, owner: &str) -> anyhow::Result<u64> {
         let r = sqlx::query(
@@ -185,7 +190,8 @@ pub fn program_of(language: &str, text: &str) -> Result<Program, String> {
     }
 }
 
-/// Grades a job (blocking; run it off the async threads).
+/// Grades a job (blocking; run it off the async threads). The caller checks
+/// that the lab is in the catalogue.
 pub fn grade_job(catalogue: &Catalogue, job: &Job) -> Result<Outcome, String> {
     let lab = catalogue.lab(&job.lab_id).ok_or_else(|| format!("lab {} is not in this grader's curriculum", job.lab_id))?;
     let program = program_of(&job.language, &job.program)?;
@@ -204,11 +210,14 @@ pub struct QueueSignals {
     pub work: Arc<Notify>,
     /// Bumped whenever a submission's status changes here (for live status).
     pub changed: watch::Sender<u64>,
+    /// Turns true when the process is shutting down: workers give their jobs
+    /// back and live-status streams end, so the graceful drain is quick.
+    pub stopping: watch::Sender<bool>,
 }
 
 impl Default for QueueSignals {
     fn default() -> Self {
-        QueueSignals { work: Arc::new(Notify::new()), changed: watch::channel(0).0 }
+        QueueSignals { work: Arc::new(Notify::new()), changed: watch::channel(0).0, stopping: watch::channel(false).0 }
     }
 }
 
@@ -290,7 +299,20 @@ async fn process(
         return Ok(());
     }
     if let Some(d) = faults.delay_after_claim {
-        tokio::time::sleep(d).await;
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = shutdown.changed() => {
+                db.release(name).await?;
+                return Ok(());
+            }
+        }
+    }
+    if catalogue.lab(&job.lab_id).is_none() {
+        // Another worker (or this one, updated) may have the lab: not the student's problem.
+        tracing::warn!(job = job.id, lab = %job.lab_id, "this worker's curriculum lacks the lab; giving the job back");
+        db.release_job(job.id, name).await?;
+        tokio::time::sleep(config.poll * 4).await;
+        return Ok(());
     }
     let cat = catalogue.clone();
     let grading_job = job.clone();
@@ -299,10 +321,22 @@ async fn process(
     renew.tick().await;
     let result = loop {
         tokio::select! {
-            r = &mut task => break r.context("grading task panicked")?,
+            r = &mut task => match r {
+                Ok(result) => break result,
+                Err(e) => {
+                    // The grader itself failed (a bug of ours): say so now rather than retry blindly.
+                    tracing::error!(job = job.id, error = %e, "the grading task panicked");
+                    db.fail(job.id, name, "the grader failed on this program; an administrator has been told (see the server log)").await?;
+                    signals.bump();
+                    return Ok(());
+                }
+            },
             _ = renew.tick() => {
-                if !db.renew(job.id, name, config.lease_seconds).await? {
-                    tracing::warn!(job = job.id, "lost the lease while grading; another worker has the job");
+                match db.renew(job.id, name, config.lease_seconds).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(job = job.id, "lost the lease while grading; another worker has the job"),
+                    // A passing database hiccup: keep grading; the result is written only if the lease still holds.
+                    Err(e) => tracing::warn!(job = job.id, error = %format!("{e:#}"), "cannot renew the lease"),
                 }
             }
             _ = shutdown.changed() => {

@@ -83,26 +83,43 @@ fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     Ok(rows)
 }
 
+/// Rows and columns beyond these are refused before anything is allocated:
+/// a small file can claim a cell at XFD1048576.
+const MAX_XLSX_ROWS: u32 = MAX_ROWS as u32 + 100;
+const MAX_XLSX_COLS: u32 = 50;
+
 fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
-    use calamine::{Data, Reader, Xlsx};
-    let fail = |m: String| vec![RowError::new(1, "file", m)];
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| fail(format!("not a readable XLSX file: {e}")))?;
-    let range = book.worksheet_range_at(0).ok_or_else(|| fail("the workbook has no sheets".into()))?.map_err(|e| fail(format!("cannot read the first sheet: {e}")))?;
-    // Rows before the used range's start are empty; keep spreadsheet row numbers.
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    let first_col = range.start().map_or(0, |(_, c)| c as usize);
-    let mut rows = vec![Vec::new(); first_row];
-    for row in range.rows() {
-        let mut cells = vec![String::new(); first_col];
-        cells.extend(row.iter().map(|cell| match cell {
-            Data::Empty => String::new(),
-            Data::String(s) => s.trim().to_string(),
+    use calamine::{DataRef, Reader, Xlsx};
+    let fail = |row: usize, m: String| vec![RowError::new(row, "file", m)];
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| fail(1, format!("not a readable XLSX file: {e}")))?;
+    let sheet = book.sheet_names().first().cloned().ok_or_else(|| fail(1, "the workbook has no sheets".into()))?;
+    // Cell by cell (not `worksheet_range`, which allocates the whole used rectangle).
+    let mut reader = book.worksheet_cells_reader(&sheet).map_err(|e| fail(1, format!("cannot read the first sheet: {e}")))?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(|e| fail(rows.len().max(1), format!("cannot read the first sheet: {e}")))? {
+        let (r, c) = cell.get_position();
+        if r >= MAX_XLSX_ROWS || c >= MAX_XLSX_COLS {
+            return Err(fail(r as usize + 1, format!("the sheet has a value in row {} column {}: a roster has at most {MAX_ROWS} students and two columns", r + 1, c + 1)));
+        }
+        let text = match cell.get_value() {
+            DataRef::Empty => continue,
+            DataRef::String(s) => s.trim().to_string(),
+            DataRef::SharedString(s) => s.trim().to_string(),
             // Student numbers typed into Excel become numbers: 20230101.0 → "20230101".
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-            Data::Int(i) => i.to_string(),
-            other => other.to_string().trim().to_string(),
-        }));
-        rows.push(cells);
+            DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            DataRef::Float(f) => f.to_string(),
+            DataRef::Int(i) => i.to_string(),
+            DataRef::Bool(b) => b.to_string(),
+            other => format!("{other:?}"),
+        };
+        let (r, c) = (r as usize, c as usize);
+        if rows.len() <= r {
+            rows.resize(r + 1, Vec::new());
+        }
+        if rows[r].len() <= c {
+            rows[r].resize(c + 1, String::new());
+        }
+        rows[r][c] = text;
     }
     Ok(rows)
 }

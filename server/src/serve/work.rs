@@ -94,7 +94,7 @@ async fn assignment_json(state: &AppState, a: &Assignment, class: &Class, caller
 
 /// Attempts used and the score that counts (policy and override applied).
 pub async fn student_progress(state: &AppState, a: &Assignment, student: i64) -> Result<(i64, Option<f64>), AppError> {
-    let rows = sqlx::query("SELECT status, score FROM submissions WHERE assignment_id = $1 AND student_id = $2 ORDER BY id")
+    let rows = sqlx::query("SELECT status, score FROM submissions WHERE assignment_id = $1 AND student_id = $2 AND status <> 'failed' ORDER BY id")
         .bind(a.id)
         .bind(student)
         .fetch_all(&state.db.pool)
@@ -296,6 +296,9 @@ async fn submit(State(state): State<AppState>, ActiveCaller(caller): ActiveCalle
     if caller.user.role != "student" {
         return Err(AppError::Forbidden("only the class's students submit; try programs with `qiming grade`".into()));
     }
+    if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(AppError::BadRequest("program contains control characters (only newlines and tabs are allowed)".into()));
+    }
     if req.program.len() > MAX_PROGRAM {
         return Err(AppError::PayloadTooLarge(format!("program is {} bytes; the most is {MAX_PROGRAM} (64 KiB)", req.program.len())));
     }
@@ -318,34 +321,41 @@ async fn submit(State(state): State<AppState>, ActiveCaller(caller): ActiveCalle
     if t > a.due_at {
         return Err(AppError::Conflict("this assignment is past its due date".into()));
     }
-    // The attempt check and the insert are one transaction-free pair: a race
-    // can at worst let two simultaneous submissions through at the limit, so
-    // count again after inserting and undo the extra one.
-    let used: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE assignment_id = $1 AND student_id = $2")
+    // Insert, then count within the same transaction: on SQLite the insert
+    // takes the write lock first, on PostgreSQL the student's row is locked,
+    // so simultaneous submissions cannot both slip under the limit. Attempts
+    // the grader could not grade (`failed`, our fault) do not count.
+    let mut tx = state.db.pool.begin().await.map_err(db_err)?;
+    if state.db.backend == super::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(caller.user.id).execute(&mut *tx).await.map_err(db_err)?;
+    }
+    let sid: i64 = sqlx::query(
+        "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status) VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id",
+    )
+    .bind(a.id)
+    .bind(caller.user.id)
+    .bind(&stored_language)
+    .bind(&req.program)
+    .bind(t)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .try_get(0)
+    .map_err(db_err)?;
+    let used: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE assignment_id = $1 AND student_id = $2 AND status <> 'failed'")
         .bind(a.id)
         .bind(caller.user.id)
-        .fetch_one(&state.db.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?
         .try_get(0)
         .map_err(db_err)?;
-    if used >= a.attempt_limit {
+    if used > a.attempt_limit {
+        tx.rollback().await.map_err(db_err)?;
         return Err(AppError::Conflict(format!("you have used all {} attempts for this assignment", a.attempt_limit)));
     }
-    let sid = state.db.enqueue(a.id, caller.user.id, &stored_language, &req.program, t).await?;
-    let rank: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE assignment_id = $1 AND student_id = $2 AND id <= $3")
-        .bind(a.id)
-        .bind(caller.user.id)
-        .bind(sid)
-        .fetch_one(&state.db.pool)
-        .await
-        .map_err(db_err)?
-        .try_get(0)
-        .map_err(db_err)?;
-    if rank > a.attempt_limit {
-        sqlx::query("DELETE FROM submissions WHERE id = $1 AND status = 'queued'").bind(sid).execute(&state.db.pool).await.map_err(db_err)?;
-        return Err(AppError::Conflict(format!("you have used all {} attempts for this assignment", a.attempt_limit)));
-    }
+    // Committed (and, on SQLite with synchronous=FULL, on disk) before we answer.
+    tx.commit().await.map_err(db_err)?;
     state.metrics.submissions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.signals.work.notify_one();
     state.signals.bump();
@@ -395,7 +405,7 @@ async fn submission_events(State(state): State<AppState>, ActiveCaller(caller): 
     visible_submission(&state, &caller.user, id).await?;
     let changed = state.signals.changed.subscribe();
     let stream = futures_util::stream::unfold((state, changed, None::<String>, false), move |(state, mut changed, last, finished)| async move {
-        if finished {
+        if finished || *state.signals.stopping.borrow() {
             return None;
         }
         let mut last = last;
@@ -426,8 +436,12 @@ async fn submission_events(State(state): State<AppState>, ActiveCaller(caller): 
                 last = Some(text);
                 return Some((Ok::<_, Infallible>(event), (state, changed, last, done)));
             }
-            // Wait for a local change, or poll for remote workers' results.
+            // Wait for a local change, or poll for remote workers' results;
+            // end at shutdown (the client's EventSource reconnects elsewhere).
             let _ = tokio::time::timeout(Duration::from_millis(500), changed.changed()).await;
+            if *state.signals.stopping.borrow() {
+                return None;
+            }
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
@@ -435,6 +449,9 @@ async fn submission_events(State(state): State<AppState>, ActiveCaller(caller): 
 
 async fn get_replay(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((id, case)): Path<(i64, String)>) -> Result<Json<Value>, AppError> {
     visible_submission(&state, &caller.user, id).await?;
+    if case.len() > 128 || case.chars().any(char::is_control) {
+        return Err(AppError::NotFound);
+    }
     let row = sqlx::query("SELECT data FROM replays WHERE submission_id = $1 AND case_name = $2")
         .bind(id)
         .bind(&case)
