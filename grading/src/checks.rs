@@ -65,9 +65,38 @@ pub struct Evidence<'a> {
     /// The case's own expected output and number, when it gives them.
     pub expect_output: Option<&'a str>,
     pub expect_number: Option<f64>,
+    /// Lap tracking per line, computed once and shared by the checks that need it.
+    pub laps: std::cell::RefCell<Vec<(usize, std::rc::Rc<LapHistory>)>>,
+}
+
+/// A line's lap tracking over the whole run: after each tick, the distance
+/// from the line and the lap fraction so far; and when the lap was completed.
+/// A prefix of it is exactly what tracking only that prefix would give.
+#[derive(Debug)]
+pub struct LapHistory {
+    offsets: Vec<f64>,
+    fractions: Vec<f64>,
+    completed_at: Option<usize>,
 }
 
 impl Evidence<'_> {
+    fn lap_history(&self, line: usize) -> Option<std::rc::Rc<LapHistory>> {
+        if let Some((_, h)) = self.laps.borrow().iter().find(|(l, _)| *l == line) {
+            return Some(h.clone());
+        }
+        let l = self.scenario.lines.get(line)?;
+        let mut tracker = LapTracker::new(l);
+        let mut offsets = Vec::with_capacity(self.track().len());
+        let mut fractions = Vec::with_capacity(self.track().len());
+        for p in self.track() {
+            offsets.push(tracker.update([p[0], p[1]]));
+            fractions.push(tracker.fraction());
+        }
+        let history = std::rc::Rc::new(LapHistory { offsets, fractions, completed_at: tracker.completed_at });
+        self.laps.borrow_mut().push((line, history.clone()));
+        Some(history)
+    }
+
     fn track(&self) -> &[[f64; 3]] {
         &self.run.sim.track
     }
@@ -314,11 +343,10 @@ fn visit_points(ev: &Evidence, points: &[[f64; 2]], radius: f64, either_hand: bo
 /// How far round the loop the robot got (as a fraction, either direction),
 /// the tick the lap was completed (if it was), and per-tick distances from the line.
 fn lap(ev: &Evidence, line: usize, within: Option<f64>) -> (f64, Option<usize>, Vec<f64>) {
-    let Some(l) = ev.scenario.lines.get(line) else { return (0.0, None, Vec::new()) };
-    let mut tracker = LapTracker::new(l);
+    let Some(history) = ev.lap_history(line) else { return (0.0, None, Vec::new()) };
     let n = ev.ticks_within(within);
-    let offsets: Vec<f64> = ev.track()[..n].iter().map(|p| tracker.update([p[0], p[1]])).collect();
-    (tracker.fraction(), tracker.completed_at, offsets)
+    let fraction = if n == 0 { 0.0 } else { history.fractions[n - 1] };
+    (fraction, history.completed_at.filter(|&t| t < n), history.offsets[..n].to_vec())
 }
 
 fn lap_progress(ev: &Evidence, line: usize, within: Option<f64>) -> CheckOutcome {

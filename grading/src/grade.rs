@@ -218,6 +218,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         arena: &arena,
         expect_output: case.expect_output.as_deref(),
         expect_number: case.expect_number,
+        laps: Default::default(),
     };
 
     let weight_sum: f64 = lab.checks.iter().map(|c| c.weight).sum();

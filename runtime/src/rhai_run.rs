@@ -1,4 +1,4 @@
-//! Running Rhai scripts: one immutable engine per limit set, cached ASTs, virtual time.
+//! Running Rhai scripts: one immutable engine per limit set and thread, cached ASTs, virtual time.
 //!
 //! The engine starts from `Engine::new_raw()` with only the standard package
 //! (no time, no modules, `eval` disabled) and every limit set. While a script
@@ -8,7 +8,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rhai::packages::{Package, StandardPackage};
@@ -376,19 +376,20 @@ fn print_text(text: &str, newline: bool) {
     });
 }
 
-fn engine_for(limits: &Limits) -> Arc<Engine> {
-    static ENGINES: OnceLock<Mutex<HashMap<EngineKey, Arc<Engine>>>> = OnceLock::new();
+// Engines and compiled programs are per thread: Rhai is built without its
+// `sync` feature (plain `Rc` instead of atomics inside every value, markedly
+// faster), so neither may cross threads. A run never leaves its thread.
+thread_local! {
+    static ENGINES: RefCell<HashMap<EngineKey, Rc<Engine>>> = RefCell::new(HashMap::new());
+    static AST_CACHE: BoundedCache<([u8; 32], EngineKey), Compiled> = BoundedCache::new(256);
+}
+
+fn engine_for(limits: &Limits) -> Rc<Engine> {
     let key = EngineKey::of(limits);
-    let mut engines = ENGINES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
-    engines.entry(key).or_insert_with(|| Arc::new(build_engine(key))).clone()
+    ENGINES.with_borrow_mut(|engines| engines.entry(key).or_insert_with(|| Rc::new(build_engine(key))).clone())
 }
 
-type Compiled = Result<Arc<AST>, Outcome>;
-
-fn ast_cache() -> &'static BoundedCache<([u8; 32], EngineKey), Compiled> {
-    static CACHE: OnceLock<BoundedCache<([u8; 32], EngineKey), Compiled>> = OnceLock::new();
-    CACHE.get_or_init(|| BoundedCache::new(1024))
-}
+type Compiled = Result<Rc<AST>, Outcome>;
 
 fn position(pos: Position) -> (Option<u32>, Option<u32>) {
     (pos.line().map(|l| l as u32), pos.position().map(|c| c as u32))
@@ -404,7 +405,7 @@ fn compile(engine: &Engine, program: &Program) -> Compiled {
             )));
         }
     };
-    engine.compile(source).map(Arc::new).map_err(|e| {
+    engine.compile(source).map(Rc::new).map_err(|e| {
         let (line, column) = position(e.position());
         match e.err_type() {
             ParseErrorType::ExprTooDeep => Outcome::Limit {
@@ -437,14 +438,14 @@ fn friendly_parse_error(e: &ParseErrorType) -> String {
     }
 }
 
-fn cached(program: &Program, limits: &Limits) -> (Arc<Engine>, Compiled, bool) {
+fn cached(program: &Program, limits: &Limits) -> (Rc<Engine>, Compiled, bool) {
     let engine = engine_for(limits);
     let key = (program.sha256(), EngineKey::of(limits));
-    if let Some(hit) = ast_cache().get(&key) {
+    if let Some(hit) = AST_CACHE.with(|c| c.get(&key)) {
         return (engine, hit, true);
     }
     let compiled = compile(&engine, program);
-    ast_cache().insert(key, compiled.clone());
+    AST_CACHE.with(|c| c.insert(key, compiled.clone()));
     (engine, compiled, false)
 }
 

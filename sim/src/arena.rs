@@ -83,13 +83,24 @@ impl Region {
         match self {
             Region::Polygon(pts) => parry2d_f64::utils::point_in_poly2d(v, pts),
             Region::Circle(ball, pose) => ball.contains_point(pose, v),
-            Region::Stroke(cap) => cap.contains_point(&Pose::IDENTITY, v),
+            Region::Stroke(cap) => {
+                // Distance to the segment, compared squared: the hot path of
+                // line sensors (27 samples a tick), so no parry call here.
+                let (a, b) = (cap.segment.a, cap.segment.b);
+                let (dx, dy) = (b.x - a.x, b.y - a.y);
+                let (px, py) = (v.x - a.x, v.y - a.y);
+                let len2 = dx * dx + dy * dy;
+                let t = if len2 > 0.0 { ((px * dx + py * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+                let (ex, ey) = (px - t * dx, py - t * dy);
+                ex * ex + ey * ey <= cap.radius * cap.radius
+            }
         }
     }
 }
 
 struct Paint {
     region: Region,
+    bounds: Bounds,
     color: PaletteColor,
 }
 
@@ -106,7 +117,8 @@ pub struct Floor {
 }
 
 impl Floor {
-    const CELL: f64 = 0.1;
+    /// Small enough that a cell on a finely drawn curve lists few segments.
+    const CELL: f64 = 0.05;
 
     fn new(scenario: &ResolvedScenario) -> Floor {
         let margin = 1.0;
@@ -116,7 +128,7 @@ impl Floor {
         let mut floor = Floor { base: scenario.floor, paint: Vec::new(), origin, cell: Self::CELL, cols, rows, cells: vec![Vec::new(); cols * rows] };
         for (i, p) in scenario.paint.iter().enumerate() {
             let (region, b) = Region::from_area(&p.area);
-            floor.paint.push(Paint { region, color: p.color });
+            floor.paint.push(Paint { region, bounds: b, color: p.color });
             let (c0, r0) = floor.cell_of(b.min);
             let (c1, r1) = floor.cell_of(b.max);
             for r in r0..=r1 {
@@ -129,9 +141,23 @@ impl Floor {
     }
 
     fn cell_of(&self, p: [f64; 2]) -> (usize, usize) {
-        let c = ((p[0] - self.origin[0]) / self.cell).floor().clamp(0.0, (self.cols - 1) as f64) as usize;
-        let r = ((p[1] - self.origin[1]) / self.cell).floor().clamp(0.0, (self.rows - 1) as f64) as usize;
+        // Clamped at 0 first, truncation is floor (and NaN becomes 0).
+        let c = (((p[0] - self.origin[0]) / self.cell).max(0.0) as usize).min(self.cols - 1);
+        let r = (((p[1] - self.origin[1]) / self.cell).max(0.0) as usize).min(self.rows - 1);
         (c, r)
+    }
+
+    /// Whether nothing is painted anywhere in `b` (only the floor's own colour):
+    /// lets a sensor skip sampling a spot that is all bare floor.
+    pub fn is_plain(&self, b: &Bounds) -> bool {
+        let (c0, r0) = self.cell_of(b.min);
+        let (c1, r1) = self.cell_of(b.max);
+        (r0..=r1).all(|r| (c0..=c1).all(|c| self.cells[r * self.cols + c].iter().all(|&i| !self.paint[i as usize].bounds.overlaps(b))))
+    }
+
+    /// The floor's own colour, where nothing is painted.
+    pub fn base(&self) -> PaletteColor {
+        self.base
     }
 
     /// The colour painted at `p`: the top-most paint containing it, else the floor.
@@ -139,7 +165,7 @@ impl Floor {
         let (c, r) = self.cell_of(p);
         for &i in self.cells[r * self.cols + c].iter().rev() {
             let paint = &self.paint[i as usize];
-            if paint.region.contains(p) {
+            if paint.bounds.contains(p) && paint.region.contains(p) {
                 return paint.color;
             }
         }

@@ -130,9 +130,13 @@ fn labs_can_tighten_limits() {
 
 #[test]
 fn compiled_programs_are_cached_by_content() {
+    // Rhai programs are cached per thread (the engine is not `Sync`): run both on one.
     let src = "let unique_name_for_cache_test = 41; print(unique_name_for_cache_test + 1);";
-    let first = rhai(src, "empty");
-    let second = rhai(src, "empty");
+    let scenario = crate::support::scenario("empty");
+    let (first, second) = crate::support::on_run_thread(move || {
+        let run = || qiming_grading::run_program(&Program::rhai(src), &scenario, &qiming_grading::RunOptions::default());
+        (run(), run())
+    });
     assert!(!first.report.cached);
     assert!(second.report.cached);
     assert_eq!(first.report.output, second.report.output);
