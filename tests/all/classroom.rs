@@ -25,7 +25,7 @@ pub fn workers(s: &AppState, n: usize) -> tokio::sync::watch::Sender<bool> {
 /// Whether login slips can be rendered here; CI installs a font, so there it must.
 pub fn has_cjk_font() -> bool {
     let found = qiming::serve::slips::find_font(None).is_some();
-    assert!(found || std::env::var_os("CI").is_none(), "CI needs a CJK font (fonts-droid-fallback) for login slips");
+    assert!(found || std::env::var_os("CI").is_none(), "CI needs a CJK font (fonts-wqy-microhei) for login slips");
     found
 }
 
@@ -168,7 +168,7 @@ async fn classroom(backend: &str) {
         assert!(pdf.len() > 2000);
     } else {
         assert_eq!(st, StatusCode::CONFLICT, "no CJK font: a clear error");
-        assert!(String::from_utf8_lossy(&pdf).contains("fonts-droid-fallback"));
+        assert!(String::from_utf8_lossy(&pdf).contains("fonts-wqy-microhei"));
     }
 
     // Assign wall-stop; the student signs in, must change the password, then sees it.

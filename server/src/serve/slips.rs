@@ -25,15 +25,15 @@ pub struct Slip {
     pub student_number: Option<String>,
 }
 
-/// Fonts with Chinese glyphs that Debian and most Linux installs provide;
-/// `slip_font` in the config file names another.
+/// Fonts with Chinese *and* Latin glyphs (usernames and passwords are ASCII)
+/// that Debian and most systems provide; `slip_font` in the config file names
+/// another. CJK-only fallback fonts (Droid Sans Fallback) are not enough.
 pub const FONT_CANDIDATES: &[&str] = &[
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
     "/System/Library/Fonts/PingFang.ttc",
     "C:\\Windows\\Fonts\\msyh.ttc",
 ];
@@ -41,7 +41,7 @@ pub const FONT_CANDIDATES: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum SlipError {
     #[error(
-        "login slips need a font with Chinese characters and none was found: install one (Debian: `apt install fonts-droid-fallback`) or set slip_font in the config file"
+        "login slips need a font with Chinese characters and none was found: install one (Debian: `apt install fonts-wqy-microhei`) or set slip_font in the config file"
     )]
     NoFont,
     #[error("cannot read the font {0}: {1}")]
@@ -118,7 +118,8 @@ pub fn render(title: &str, slips: &[Slip], font: Option<&Path>) -> Result<Vec<u8
             line(50.0, 18.0, &format!("{}{number}", slip.display_name));
             line(82.0, 12.0, &format!("用户名 Username:  {}", slip.username));
             line(104.0, 12.0, &format!("初始密码 Password:  {}", slip.password));
-            line(130.0, 8.5, "首次登录后请修改密码，并妥善保管。 Change it at first login; keep it secret.");
+            line(128.0, 8.5, "首次登录后请修改密码，并妥善保管。");
+            line(140.0, 8.5, "Change the password at first login and keep it secret.");
         }
         surface.finish();
         page.finish();
