@@ -124,7 +124,17 @@ async fn scenario(backend: &str) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = body["token"].as_str().unwrap().to_string();
     let cookie = cookie.expect("a session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie}");
+    // Behind a TLS-terminating proxy the cookie is marked Secure.
+    let behind_tls = Request::builder()
+        .method("POST")
+        .uri("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(json!({"username": "teacher1", "password": "correct horse"}).to_string()))
+        .unwrap();
+    let (_, _, tls_cookie) = raw(&s, behind_tls).await;
+    assert!(tls_cookie.unwrap().contains("; Secure"));
     assert_eq!(body["user"]["role"], "teacher");
 
     // The bearer token and the cookie both identify the caller.

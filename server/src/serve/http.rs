@@ -267,7 +267,7 @@ pub fn user_json(u: &User) -> Value {
     })
 }
 
-async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, JsonRejection>) -> Result<Response, AppError> {
+async fn login(State(state): State<AppState>, request_headers: HeaderMap, body: Result<Json<LoginRequest>, JsonRejection>) -> Result<Response, AppError> {
     let Json(req) = body?;
     if req.username.trim().is_empty() || req.username.len() > 64 || req.password.len() > 256 || req.username.chars().any(char::is_control) {
         return Err(AppError::BadRequest("username must be 1–64 characters without control characters, and password at most 256".into()));
@@ -299,7 +299,9 @@ async fn login(State(state): State<AppState>, body: Result<Json<LoginRequest>, J
     state.db.audit(now, Some(user.id), "login", "").await?;
     state.metrics.logins.fetch_add(1, Ordering::Relaxed);
     let mut cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}");
-    if state.secure_cookies {
+    // Secure when configured, or when a TLS-terminating proxy says the browser used https.
+    let via_https = request_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    if state.secure_cookies || via_https {
         cookie.push_str("; Secure");
     }
     let mut headers = HeaderMap::new();
