@@ -176,7 +176,9 @@ async fn bootstrap_admin(db: &Db) -> anyhow::Result<()> {
 /// `QIMING_LOG=json` writes one JSON object per line for log collectors.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::env::var_os("NO_COLOR").is_none());
+    // Colours only for a person at a terminal, never into log files.
+    let ansi = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi);
     let _ = if std::env::var("QIMING_LOG").is_ok_and(|v| v == "json") { builder.json().try_init() } else { builder.try_init() };
 }
 
