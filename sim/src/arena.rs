@@ -147,17 +147,48 @@ impl Floor {
         (c, r)
     }
 
-    /// Whether nothing is painted anywhere in `b` (only the floor's own colour):
-    /// lets a sensor skip sampling a spot that is all bare floor.
-    pub fn is_plain(&self, b: &Bounds) -> bool {
+    /// The colours at several points that all lie within `b`: what
+    /// [`Floor::color_at`] gives for each, found with one walk of the grid
+    /// (a line sensor samples nine points within a few millimetres).
+    pub fn colors_within<const N: usize>(&self, b: &Bounds, points: &[[f64; 2]; N]) -> [PaletteColor; N] {
         let (c0, r0) = self.cell_of(b.min);
         let (c1, r1) = self.cell_of(b.max);
-        (r0..=r1).all(|r| (c0..=c1).all(|c| self.cells[r * self.cols + c].iter().all(|&i| !self.paint[i as usize].bounds.overlaps(b))))
-    }
-
-    /// The floor's own colour, where nothing is painted.
-    pub fn base(&self) -> PaletteColor {
-        self.base
+        // Every paint that could contain a point in `b`, top-most first (on
+        // the stack: this runs for every line sensor on every tick).
+        const MAX: usize = 32;
+        let mut buf = [0u32; MAX];
+        let mut n = 0;
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                for &i in &self.cells[r * self.cols + c] {
+                    if self.paint[i as usize].bounds.overlaps(b) {
+                        if n == MAX {
+                            // A crowded spot: look each point up on its own (same answers).
+                            return points.map(|p| self.color_at(p));
+                        }
+                        buf[n] = i;
+                        n += 1;
+                    }
+                }
+            }
+        }
+        let candidates = &mut buf[..n];
+        candidates.sort_unstable_by(|a, b| b.cmp(a));
+        let mut unique = 0;
+        for k in 0..candidates.len() {
+            if k == 0 || candidates[k] != candidates[unique - 1] {
+                candidates[unique] = candidates[k];
+                unique += 1;
+            }
+        }
+        let candidates = &candidates[..unique];
+        points.map(|p| {
+            candidates
+                .iter()
+                .map(|&i| &self.paint[i as usize])
+                .find(|paint| paint.bounds.contains(p) && paint.region.contains(p))
+                .map_or(self.base, |paint| paint.color)
+        })
     }
 
     /// The colour painted at `p`: the top-most paint containing it, else the floor.

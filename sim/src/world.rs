@@ -305,16 +305,18 @@ fn sensor_system(
         for l in &spec.line {
             let center = to_world(l.at);
             // Average darkness over the sensor's spot: centre plus a ring of 8.
-            // Over bare floor every sample is the floor's colour: the same sum,
-            // added in the same order, without the nine lookups.
+            let mut points = [center; 9];
+            for (k, &(ks, kc)) in SPOT_RING.iter().enumerate() {
+                points[k + 1] = [center[0] + kc * LINE_SENSOR_SPOT, center[1] + ks * LINE_SENSOR_SPOT];
+            }
             let spot = Bounds {
                 min: [center[0] - LINE_SENSOR_SPOT, center[1] - LINE_SENSOR_SPOT],
                 max: [center[0] + LINE_SENSOR_SPOT, center[1] + LINE_SENSOR_SPOT],
             };
-            let plain = arena.floor.is_plain(&spot).then(|| arena.floor.base().darkness());
-            let mut sum = plain.unwrap_or_else(|| arena.floor.color_at(center).darkness());
-            for &(ks, kc) in &SPOT_RING {
-                sum += plain.unwrap_or_else(|| arena.floor.color_at([center[0] + kc * LINE_SENSOR_SPOT, center[1] + ks * LINE_SENSOR_SPOT]).darkness());
+            let colors = arena.floor.colors_within(&spot, &points);
+            let mut sum = colors[0].darkness();
+            for c in &colors[1..] {
+                sum += c.darkness();
             }
             readings.line.push(sum / 9.0);
         }
