@@ -42,6 +42,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/classes", r#"{"name": "C{n}"}"#, "401 403 403 201 201 400 400 403 400"),
     ("GET", "/api/classes/{A}", "", "401 200 404 200 404 200 404 404 200"),
     ("POST", "/api/classes/{A}/roster", "csv", "401 403 404 201 404 201 404 404 201"),
+    ("GET", "/api/audit", "", "401 403 403 403 403 200 200 403 200"),
     ("POST", "/api/login-slips", r#"{"students": [{"display_name": "张三", "username": "u", "password": "p"}]}"#, "401 403 403 200 200 200 200 200 200"),
     ("GET", "/api/classes/{A}/assignments", "", "401 200 404 200 404 200 404 404 200"),
     ("POST", "/api/classes/{A}/assignments", r#"{"lab_id": "square", "due_at": 4000000000}"#, "401 403 404 201 404 201 404 404 201"),

@@ -276,6 +276,11 @@ async fn classroom(backend: &str) {
     )
     .unwrap();
     assert_eq!(audited, 1);
+    let (st, log, _) = call(&s, "GET", "/api/audit?limit=5", Some(&admin), None).await;
+    assert_eq!(st, StatusCode::OK, "{log}");
+    assert_eq!(log["entries"][0]["action"], "grade_override", "newest first: {log}");
+    assert_eq!(log["entries"][0]["actor"], "li");
+    assert!(!log["entries"][0]["detail"].as_str().unwrap().contains("抄袭"), "the comment stays out of the audit log");
 
     // Exports: CSV (UTF-8 with BOM) and XLSX, read back.
     let req = Request::builder().uri(format!("/api/classes/{class_id}/gradebook.csv")).header(header::AUTHORIZATION, format!("Bearer {teacher}")).body(Body::empty()).unwrap();

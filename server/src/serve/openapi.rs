@@ -136,6 +136,11 @@ pub fn document() -> Value {
                 "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, super::roster::XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": {"201": json!({"description": "the created accounts with their first passwords (shown once)"}), "401": err("not signed in"), "403": err("not your class"), "404": err("no such class"), "422": err("invalid roster: error.rows lists every bad row")}
             }},
+            "/api/audit": {"get": {
+                "summary": "The audit log, newest first (platform admin: all; school admin: their school's people)",
+                "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}, {"name": "before", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": json!({"description": "{entries: [{id, at, actor_id, actor, action, detail}]}"}), "400": err("bad limit"), "401": err("not signed in"), "403": err("not an admin")}
+            }},
             "/api/login-slips": {"post": {
                 "summary": "Printable login slips (PDF) for the given accounts; nothing is stored",
                 "requestBody": body(obj(&["students"], json!({"title": {"type": "string"}, "students": {"type": "array", "items": obj(&["display_name", "username", "password"], json!({"display_name": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}, "student_number": {"type": ["string", "null"]}}))}}))),

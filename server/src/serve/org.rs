@@ -82,6 +82,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/classes/{id}", get(get_class))
         .route("/api/classes/{id}/roster", post(import_roster))
         .route("/api/login-slips", post(login_slips))
+        .route("/api/audit", get(audit_log))
 }
 
 fn forbidden(what: &str) -> AppError {
@@ -663,4 +664,53 @@ async fn login_slips(State(state): State<AppState>, ActiveCaller(caller): Active
         .map_err(|e| anyhow::anyhow!("slip task: {e}"))?
         .map_err(|e| AppError::Conflict(e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"login-slips.pdf\"")], pdf).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    /// Newest first; at most this many (1–500, default 100).
+    limit: Option<i64>,
+    /// Only entries older than this id (for paging).
+    before: Option<i64>,
+}
+
+/// The audit log, newest first: all of it for the platform admin, the
+/// actions of a school's own people for its school admin.
+async fn audit_log(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Query(q): Query<AuditQuery>) -> Result<Json<Value>, AppError> {
+    let u = &caller.user;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::BadRequest("limit must be 1–500".into()));
+    }
+    let before = q.before.unwrap_or(i64::MAX);
+    let rows = match u.role.as_str() {
+        "platform_admin" => {
+            sqlx::query("SELECT a.id, a.at, a.actor_id, u.username, a.action, a.detail FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE a.id < $1 ORDER BY a.id DESC LIMIT $2")
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&state.db.pool)
+                .await
+        }
+        "school_admin" => {
+            sqlx::query("SELECT a.id, a.at, a.actor_id, u.username, a.action, a.detail FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE u.school_id = $1 AND a.id < $2 ORDER BY a.id DESC LIMIT $3")
+                .bind(u.school_id.unwrap_or(-1))
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&state.db.pool)
+                .await
+        }
+        _ => return Err(forbidden("read the audit log")),
+    }
+    .map_err(anyhow::Error::from)?;
+    let entries = rows
+        .iter()
+        .map(|r| -> anyhow::Result<Value> {
+            Ok(json!({
+                "id": r.try_get::<i64, _>(0)?, "at": r.try_get::<i64, _>(1)?, "actor_id": r.try_get::<Option<i64>, _>(2)?,
+                "actor": r.try_get::<Option<String>, _>(3)?, "action": r.try_get::<String, _>(4)?, "detail": r.try_get::<String, _>(5)?,
+            }))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Json(json!({ "entries": entries })))
 }
