@@ -73,10 +73,11 @@
     return String(Math.round(Number(n) * 10) / 10);
   }
 
-  function fmtTime(sec) {
+  function fmtTime(sec, withSeconds) {
     if (!sec) return '—';
     return new Date(sec * 1000).toLocaleString(LANG, {
       year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+      second: withSeconds ? '2-digit' : undefined,
     });
   }
 
@@ -1564,6 +1565,7 @@
         platform ? schoolForm(regions || []) : null));
     }
     if (ADMINS.includes(role)) sections.push(await usersCard(alive, schools || []));
+    if (ADMINS.includes(role)) sections.push(await auditCard(alive));
     if (!alive()) return;
     setPage(t('nav_admin'), h('h1', null, t('nav_admin')), sections);
   }
@@ -1677,6 +1679,74 @@
       h('td', null, u.school_id ? schoolName.get(u.school_id) || `#${u.school_id}` : '—'),
       h('td', null, u.must_change_password ? badge(t('must_change'), 'wait') : badge(t('active'), 'ok')),
       h('td', null, h('div', { class: 'row-actions' }, u.id !== state.me.id ? h('button', { class: 'btn btn-small btn-ghost', type: 'button', onclick: reset }, t('reset_password')) : null, out)));
+  }
+
+  // ---------------------------------------------------------------- audit log
+
+  const AUDIT_PAGE = 50;
+
+  /** A friendly name for an audit action code; the code itself when unknown. */
+  function auditActionName(code) {
+    const key = 'audit_action_' + code;
+    return Object.prototype.hasOwnProperty.call(DICT, key) ? DICT[key] : code;
+  }
+
+  function auditRow(e) {
+    const when = e.at ? new Date(e.at * 1000) : null;
+    const actor = e.actor
+      ? h('code', null, e.actor)
+      : e.actor_id !== null && e.actor_id !== undefined
+        ? h('span', { class: 'muted' }, t('audit_deleted_user', { id: e.actor_id }))
+        : h('span', { class: 'muted' }, t('audit_system'));
+    return h('tr', { testid: 'audit-row' },
+      h('td', { class: 'nowrap' }, when
+        ? h('time', { datetime: when.toISOString() }, fmtTime(e.at, true))
+        : '—'),
+      h('td', null, actor),
+      h('td', { title: e.action }, auditActionName(e.action)),
+      h('td', { class: 'audit-detail' }, e.detail ? h('code', null, e.detail) : '—'));
+  }
+
+  /** The audit log, newest first, a page at a time. Null when the caller may not read it. */
+  async function auditCard(alive) {
+    let entries;
+    try {
+      ({ entries } = await api('GET', `/api/audit?limit=${AUDIT_PAGE}`));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 403) return null;
+      return card(t('audit_log'), errorBox(e, 'audit-error'));
+    }
+    if (!alive()) return null;
+    if (!entries.length) return card(t('audit_log'), empty(t('audit_empty'), 'audit-empty'));
+    const wrap = table([t('audit_time'), t('audit_actor'), t('audit_action'), t('audit_detail')],
+      entries.map(auditRow), { testid: 'audit-table', class: 'data compact' });
+    const tbody = wrap.querySelector('tbody');
+    let oldest = Math.min(...entries.map((e) => e.id));
+    const msg = h('div', { 'aria-live': 'polite' });
+    const end = h('p', { class: 'muted', testid: 'audit-end', hidden: entries.length >= AUDIT_PAGE }, t('audit_end'));
+    const more = h('button', {
+      class: 'btn btn-small', type: 'button', testid: 'audit-older', hidden: entries.length < AUDIT_PAGE,
+      onclick: async () => {
+        clear(msg);
+        more.disabled = true;
+        try {
+          const page = await api('GET', `/api/audit?limit=${AUDIT_PAGE}&before=${oldest}`);
+          if (!alive()) return;
+          append(tbody, page.entries.map(auditRow));
+          if (page.entries.length) oldest = Math.min(oldest, ...page.entries.map((e) => e.id));
+          if (page.entries.length < AUDIT_PAGE) {
+            more.hidden = true;
+            end.hidden = false;
+          }
+        } catch (e) {
+          clear(msg, errorBox(e, 'audit-error'));
+        } finally {
+          more.disabled = false;
+        }
+      },
+    }, t('audit_older'));
+    return card(t('audit_log'), h('p', { class: 'muted' }, t('audit_help')), wrap,
+      h('div', { class: 'actions audit-more' }, more, end), msg);
   }
 
   // ---------------------------------------------------------------- start
