@@ -145,8 +145,16 @@ async fn gradebook(State(state): State<AppState>, ActiveCaller(caller): ActiveCa
     Ok(Json(json!({"class": {"id": class.id, "name": class.name}, "assignments": assignments, "students": students})))
 }
 
+/// The export as a table: header, then per student their text cells
+/// (number, name) and their score cells (one per assignment).
+struct Table {
+    header: Vec<String>,
+    text: Vec<Vec<Option<String>>>,
+    numbers: Vec<Vec<Option<f64>>>,
+}
+
 /// Header and rows of the export (shared by CSV and XLSX).
-fn table(book: &Book) -> (Vec<String>, Vec<Vec<Option<String>>>, Vec<Vec<Option<f64>>>) {
+fn table(book: &Book) -> Table {
     let mut header = vec!["学号 Student number".to_string(), "姓名 Name".to_string()];
     header.extend(book.assignments.iter().map(|(_, lab, title, policy)| format!("{title} ({lab}, {policy})")));
     let mut text = Vec::new();
@@ -155,7 +163,7 @@ fn table(book: &Book) -> (Vec<String>, Vec<Vec<Option<String>>>, Vec<Vec<Option<
         text.push(vec![number.clone(), Some(name.clone())]);
         numbers.push((0..book.assignments.len()).map(|i| book.cell(*sid, i).0).collect());
     }
-    (header, text, numbers)
+    Table { header, text, numbers }
 }
 
 fn filename(class: &Class, ext: &str) -> String {
@@ -167,7 +175,7 @@ fn filename(class: &Class, ext: &str) -> String {
 async fn gradebook_csv(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Response, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
     let book = load(&state, &class).await?;
-    let (header, text, numbers) = table(&book);
+    let Table { header, text, numbers } = table(&book);
     // A BOM so Excel opens the UTF-8 (and the Chinese names) correctly.
     let mut out = Vec::from("\u{feff}".as_bytes());
     {
@@ -187,7 +195,7 @@ async fn gradebook_csv(State(state): State<AppState>, ActiveCaller(caller): Acti
 async fn gradebook_xlsx(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Response, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
     let book = load(&state, &class).await?;
-    let (header, text, numbers) = table(&book);
+    let Table { header, text, numbers } = table(&book);
     let bytes = (|| -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = rust_xlsxwriter::Workbook::new();
         let sheet = wb.add_worksheet();
