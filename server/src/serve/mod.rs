@@ -121,14 +121,26 @@ impl Settings {
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qiming.db").display()));
         Ok(Settings {
             addr: args.addr.or(file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            curriculum: file.curriculum.unwrap_or_else(crate::curriculum_cmd::default_dir),
-            secure_cookies: file.secure_cookies.unwrap_or(false),
-            workers: std::env::var("QIMING_WORKERS").ok().and_then(|v| v.parse().ok()).or(file.workers).unwrap_or_else(default_workers),
-            lease_seconds: file.lease_seconds.unwrap_or(30).max(2),
-            slip_font: file.slip_font,
+            curriculum: env("QIMING_CURRICULUM")?.or(file.curriculum).unwrap_or_else(crate::curriculum_cmd::default_dir),
+            secure_cookies: env("QIMING_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
+            workers: env("QIMING_WORKERS")?.or(file.workers).unwrap_or_else(default_workers),
+            lease_seconds: env("QIMING_LEASE_SECONDS")?.or(file.lease_seconds).unwrap_or(30).max(2),
+            slip_font: env("QIMING_SLIP_FONT")?.or(file.slip_font),
             data_dir,
             database_url,
         })
+    }
+}
+
+/// A setting from the environment (which wins over the config file); a value
+/// that does not parse is an error naming the variable, not silently ignored.
+fn env<T: std::str::FromStr>(name: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v.parse().map(Some).map_err(|e| anyhow::anyhow!("{name}={v:?}: {e}")),
+        _ => Ok(None),
     }
 }
 
