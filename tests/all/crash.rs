@@ -162,3 +162,32 @@ fn sigterm_gives_jobs_back() {
     assert!(status.success(), "clean exit: {status:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
     assert_eq!(job_state(&url, id), ("queued".into(), 0), "the job is back in the queue, its claim not counted");
 }
+
+/// A result written by a `qiming worker` in another process reaches a live
+/// status stream that was opened on the server before grading started.
+#[test]
+fn remote_results_reach_open_streams() {
+    let dir = temp("remote");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let url = format!("sqlite://{}", dir.join("data").join("qiming.db").display());
+    let port = free_port();
+    let log = dir.join("server.log");
+    let config = dir.join("qiming.toml");
+    std::fs::write(&config, "workers = 0\n").unwrap();
+    let _server = serve(port, &["--data-dir", dir.join("data").to_str().unwrap(), "--config", config.to_str().unwrap()], &[("QIMING_ADMIN_PASSWORD", "crash-test-admin")], &log);
+    let (student, aid) = classroom(port);
+    let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
+    let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": reference})), 202);
+    let id = sub["id"].as_i64().unwrap();
+    // The stream ends only when the submission is graded.
+    let token = student.clone();
+    let stream = std::thread::spawn(move || crate::process::http(port, "GET", &format!("/api/submissions/{id}/events"), Some(&token), None));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(job_state(&url, id).0, "queued", "no worker in the server");
+    let _worker = worker(&["--database-url", &url, "--curriculum", repo().join("curriculum").to_str().unwrap(), "--workers", "1"], &log);
+    let (status, body) = stream.join().unwrap().unwrap();
+    assert_eq!(status, 200);
+    let text = body.as_str().unwrap_or_default().to_string();
+    assert!(text.contains("\"status\":\"queued\""), "{text}");
+    assert!(text.contains("\"status\":\"done\"") && text.contains("\"score\":100.0"), "{text}");
+}

@@ -265,6 +265,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let config = queue::QueueConfig { lease_seconds: settings.lease_seconds, ..Default::default() };
         let faults = queue::Faults { delay_after_claim: args.fault_delay_ms.map(std::time::Duration::from_millis) };
         let signals = state.signals.clone();
+        tokio::spawn(queue::watch_statuses(state.db.clone(), signals.clone(), std::time::Duration::from_millis(500)));
         let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &signals, &signals.stopping.subscribe(), &faults);
         tracing::info!(addr = %settings.addr, database = %redact(&settings.database_url), labs, workers = settings.workers, "qiming serve is listening");
         println!("Qiming is serving on http://{} ({labs} labs; {} grading workers; database {})", settings.addr, settings.workers, redact(&settings.database_url));

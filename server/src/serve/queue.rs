@@ -19,7 +19,10 @@ use qiming_curriculum::Catalogue;
 use qiming_grading::grade::{GradeOptions, grade};
 use qiming_runtime::Program;
 use sqlx::Row;
-use tokio::sync::{Notify, watch};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use tokio::sync::{Notify, broadcast, watch};
 
 use super::db::{Backend, Db};
 use super::now;
@@ -208,8 +211,13 @@ pub fn grade_job(catalogue: &Catalogue, job: &Job) -> Result<Outcome, String> {
 pub struct QueueSignals {
     /// Woken when a submission arrives, so an idle worker starts at once.
     pub work: Arc<Notify>,
-    /// Bumped whenever a submission's status changes here (for live status).
-    pub changed: watch::Sender<u64>,
+    /// The id of each submission whose status changed: sent by this
+    /// process's workers at once, and by [`watch_statuses`] for changes made
+    /// by workers elsewhere.
+    pub changed: broadcast::Sender<i64>,
+    /// Submissions someone is watching live, with how many watchers and the
+    /// status last seen: what [`watch_statuses`] polls.
+    pub watched: Arc<Mutex<BTreeMap<i64, (usize, String)>>>,
     /// Turns true when the process is shutting down: workers give their jobs
     /// back and live-status streams end, so the graceful drain is quick.
     pub stopping: watch::Sender<bool>,
@@ -217,13 +225,84 @@ pub struct QueueSignals {
 
 impl Default for QueueSignals {
     fn default() -> Self {
-        QueueSignals { work: Arc::new(Notify::new()), changed: watch::channel(0).0, stopping: watch::channel(false).0 }
+        QueueSignals {
+            work: Arc::new(Notify::new()),
+            changed: broadcast::channel(1024).0,
+            watched: Arc::default(),
+            stopping: watch::channel(false).0,
+        }
     }
 }
 
 impl QueueSignals {
-    pub fn bump(&self) {
-        self.changed.send_modify(|v| *v = v.wrapping_add(1));
+    /// Tells live-status streams that submission `id` changed.
+    pub fn bump(&self, id: i64) {
+        let _ = self.changed.send(id);
+    }
+
+    /// Registers a live watcher of `id` until the guard is dropped.
+    pub fn watch(&self, id: i64) -> WatchGuard {
+        self.watched.lock().unwrap_or_else(|p| p.into_inner()).entry(id).or_insert((0, String::new())).0 += 1;
+        WatchGuard { watched: self.watched.clone(), id }
+    }
+}
+
+/// Keeps a submission in [`QueueSignals::watched`] while a stream is open.
+#[derive(Debug)]
+pub struct WatchGuard {
+    watched: Arc<Mutex<BTreeMap<i64, (usize, String)>>>,
+    id: i64,
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        let mut w = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = w.get_mut(&self.id) {
+            entry.0 -= 1;
+            if entry.0 == 0 {
+                w.remove(&self.id);
+            }
+        }
+    }
+}
+
+/// Notices status changes made by workers in other processes: one query per
+/// `every` for all the submissions being watched (not one per stream), and a
+/// broadcast for each that changed.
+pub async fn watch_statuses(db: Db, signals: QueueSignals, every: Duration) {
+    let mut stopping = signals.stopping.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stopping.changed() => return,
+        }
+        let ids: Vec<i64> = signals.watched.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect();
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let rows = match sqlx::query(&format!("SELECT id, status FROM submissions WHERE id IN ({list})")).fetch_all(&db.pool).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot poll submission statuses");
+                    break;
+                }
+            };
+            let mut changed = Vec::new();
+            {
+                let mut watched = signals.watched.lock().unwrap_or_else(|p| p.into_inner());
+                for r in &rows {
+                    let (Ok(id), Ok(status)) = (r.try_get::<i64, _>(0), r.try_get::<String, _>(1)) else { continue };
+                    if let Some(entry) = watched.get_mut(&id)
+                        && entry.1 != status
+                    {
+                        entry.1 = status;
+                        changed.push(id);
+                    }
+                }
+            }
+            for id in changed {
+                signals.bump(id);
+            }
+        }
     }
 }
 
@@ -267,7 +346,7 @@ pub async fn run_worker(db: Db, catalogue: Arc<Catalogue>, name: String, config:
             }
             continue;
         };
-        signals.bump();
+        signals.bump(job.id);
         if let Err(e) = process(&db, &catalogue, &name, &config, &signals, &mut shutdown, &faults, job).await {
             tracing::warn!(worker = %name, error = %format!("{e:#}"), "grading job failed; its lease will expire and another worker retries");
         }
@@ -295,7 +374,7 @@ async fn process(
     if job.claims > MAX_CLAIMS {
         db.fail(job.id, name, &format!("grading stopped {MAX_CLAIMS} times without finishing; an administrator has been told (see the server log)")).await?;
         tracing::error!(job = job.id, claims = job.claims, "job abandoned after repeated failed gradings");
-        signals.bump();
+        signals.bump(job.id);
         return Ok(());
     }
     if let Some(d) = faults.delay_after_claim {
@@ -327,7 +406,7 @@ async fn process(
                     // The grader itself failed (a bug of ours): say so now rather than retry blindly.
                     tracing::error!(job = job.id, error = %e, "the grading task panicked");
                     db.fail(job.id, name, "the grader failed on this program; an administrator has been told (see the server log)").await?;
-                    signals.bump();
+                    signals.bump(job.id);
                     return Ok(());
                 }
             },
@@ -357,7 +436,7 @@ async fn process(
             tracing::warn!(job = job.id, %reason, "cannot grade");
         }
     }
-    signals.bump();
+    signals.bump(job.id);
     Ok(())
 }
 

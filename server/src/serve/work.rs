@@ -358,7 +358,6 @@ async fn submit(State(state): State<AppState>, ActiveCaller(caller): ActiveCalle
     tx.commit().await.map_err(db_err)?;
     state.metrics.submissions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.signals.work.notify_one();
-    state.signals.bump();
     // As committed; a worker may already be grading it by now.
     let accepted = json!({
         "id": sid, "assignment_id": a.id, "student_id": caller.user.id, "language": stored_language, "status": "queued",
@@ -404,43 +403,61 @@ async fn get_submission(State(state): State<AppState>, ActiveCaller(caller): Act
 async fn submission_events(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Response, AppError> {
     visible_submission(&state, &caller.user, id).await?;
     let changed = state.signals.changed.subscribe();
-    let stream = futures_util::stream::unfold((state, changed, None::<String>, false), move |(state, mut changed, last, finished)| async move {
-        if finished || *state.signals.stopping.borrow() {
-            return None;
-        }
-        let mut last = last;
-        loop {
-            let row = sqlx::query(&format!("SELECT {SUBMISSION_COLUMNS}, s.program, s.report FROM submissions s WHERE s.id = $1"))
-                .bind(id)
-                .fetch_optional(&state.db.pool)
-                .await;
-            let value = match row {
-                // The program is not repeated in every event; the report comes with the result.
-                Ok(Some(r)) => full_submission_json(&r).ok().map(|mut v| {
-                    if let Some(o) = v.as_object_mut() {
-                        o.remove("program");
-                    }
-                    v
-                }),
-                _ => None,
-            };
-            let Some(value) = value else {
-                // Deleted meanwhile (or the database is gone): end the stream.
+    // While the stream is open, `watch_statuses` also looks out for changes
+    // made by workers in other processes.
+    let guard = std::sync::Arc::new(state.signals.watch(id));
+    let stream = futures_util::stream::unfold((state, changed, None::<String>, false), move |(state, mut changed, last, finished)| {
+        let _guard = guard.clone();
+        async move {
+            if finished || *state.signals.stopping.borrow() {
                 return None;
-            };
-            let status = value["status"].as_str().unwrap_or("").to_string();
-            let text = value.to_string();
-            if last.as_deref() != Some(text.as_str()) {
-                let done = status == "done" || status == "failed";
-                let event = Event::default().event("status").data(text.clone());
-                last = Some(text);
-                return Some((Ok::<_, Infallible>(event), (state, changed, last, done)));
             }
-            // Wait for a local change, or poll for remote workers' results;
-            // end at shutdown (the client's EventSource reconnects elsewhere).
-            let _ = tokio::time::timeout(Duration::from_millis(500), changed.changed()).await;
-            if *state.signals.stopping.borrow() {
-                return None;
+            let mut last = last;
+            loop {
+                let row = sqlx::query(&format!("SELECT {SUBMISSION_COLUMNS}, s.program, s.report FROM submissions s WHERE s.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&state.db.pool)
+                    .await;
+                let value = match row {
+                    // The program is not repeated in every event; the report comes with the result.
+                    Ok(Some(r)) => full_submission_json(&r).ok().map(|mut v| {
+                        if let Some(o) = v.as_object_mut() {
+                            o.remove("program");
+                        }
+                        v
+                    }),
+                    _ => None,
+                };
+                let Some(value) = value else {
+                    // Deleted meanwhile (or the database is gone): end the stream.
+                    return None;
+                };
+                let status = value["status"].as_str().unwrap_or("").to_string();
+                let text = value.to_string();
+                if last.as_deref() != Some(text.as_str()) {
+                    let done = status == "done" || status == "failed";
+                    let event = Event::default().event("status").data(text.clone());
+                    last = Some(text);
+                    return Some((Ok::<_, Infallible>(event), (state, changed, last, done)));
+                }
+                // Sleep until this submission changes (a missed message or a
+                // long quiet spell only costs a re-read); end at shutdown.
+                let mut stopping = state.signals.stopping.subscribe();
+                let wait = async {
+                    loop {
+                        match changed.recv().await {
+                            Ok(changed_id) if changed_id == id => return,
+                            Ok(_) => {}
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = wait => {}
+                    _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+                    _ = stopping.wait_for(|s| *s) => return None,
+                }
             }
         }
     });
