@@ -50,57 +50,47 @@ struct Book {
     cells: BTreeMap<(i64, i64), Cell>,               // (student, assignment)
 }
 
-fn db_err(e: sqlx::Error) -> AppError {
-    AppError::Internal(e.into())
-}
-
 async fn load(state: &AppState, class: &Class) -> Result<Book, AppError> {
     let pool = &state.db.pool;
     let assignments = sqlx::query("SELECT id, lab_id, score_policy FROM assignments WHERE class_id = $1 ORDER BY due_at, id")
         .bind(class.id)
         .fetch_all(pool)
-        .await
-        .map_err(db_err)?
+        .await?
         .iter()
         .map(|r| -> Result<_, sqlx::Error> {
             let lab: String = r.try_get("lab_id")?;
             let title = state.catalogue.lab(&lab).map_or_else(|| lab.clone(), |l| l.title.zh.clone());
             Ok((r.try_get::<i64, _>("id")?, lab, title, r.try_get::<String, _>("score_policy")?))
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db_err)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let students = sqlx::query("SELECT id, display_name, student_number FROM users WHERE class_id = $1 AND role = 'student' ORDER BY student_number, id")
         .bind(class.id)
         .fetch_all(pool)
-        .await
-        .map_err(db_err)?
+        .await?
         .iter()
         .map(|r| -> Result<_, sqlx::Error> { Ok((r.try_get::<i64, _>("id")?, r.try_get::<String, _>("display_name")?, r.try_get::<Option<String>, _>("student_number")?)) })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db_err)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let mut cells: BTreeMap<(i64, i64), Cell> = BTreeMap::new();
     let subs = sqlx::query(
         "SELECT s.student_id, s.assignment_id, s.status, s.score FROM submissions s JOIN assignments a ON a.id = s.assignment_id WHERE a.class_id = $1 AND s.status <> 'failed' ORDER BY s.id",
     )
     .bind(class.id)
     .fetch_all(pool)
-    .await
-    .map_err(db_err)?;
+    .await?;
     for r in &subs {
-        let cell = cells.entry((r.try_get("student_id").map_err(db_err)?, r.try_get("assignment_id").map_err(db_err)?)).or_default();
+        let cell = cells.entry((r.try_get("student_id")?, r.try_get("assignment_id")?)).or_default();
         cell.attempts += 1;
-        if r.try_get::<String, _>("status").map_err(db_err)? == "done" {
-            cell.graded.push(r.try_get::<Option<f64>, _>("score").map_err(db_err)?.unwrap_or(0.0));
+        if r.try_get::<String, _>("status")? == "done" {
+            cell.graded.push(r.try_get::<Option<f64>, _>("score")?.unwrap_or(0.0));
         }
     }
     let overrides = sqlx::query("SELECT o.student_id, o.assignment_id, o.score, o.comment FROM grade_overrides o JOIN assignments a ON a.id = o.assignment_id WHERE a.class_id = $1")
         .bind(class.id)
         .fetch_all(pool)
-        .await
-        .map_err(db_err)?;
+        .await?;
     for r in &overrides {
-        let cell = cells.entry((r.try_get("student_id").map_err(db_err)?, r.try_get("assignment_id").map_err(db_err)?)).or_default();
-        cell.override_ = Some((r.try_get("score").map_err(db_err)?, r.try_get("comment").map_err(db_err)?));
+        let cell = cells.entry((r.try_get("student_id")?, r.try_get("assignment_id")?)).or_default();
+        cell.override_ = Some((r.try_get("score")?, r.try_get("comment")?));
     }
     Ok(Book { assignments, students, cells })
 }
@@ -265,8 +255,8 @@ async fn set_override(
         return Err(AppError::BadRequest("comment must say why (1–500 characters, no control characters)".into()));
     }
     let now = super::now();
-    let mut tx = state.db.pool.begin().await.map_err(db_err)?;
-    sqlx::query("DELETE FROM grade_overrides WHERE assignment_id = $1 AND student_id = $2").bind(aid).bind(sid).execute(&mut *tx).await.map_err(db_err)?;
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("DELETE FROM grade_overrides WHERE assignment_id = $1 AND student_id = $2").bind(aid).bind(sid).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO grade_overrides (assignment_id, student_id, score, comment, by_id, at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(aid)
         .bind(sid)
@@ -275,23 +265,21 @@ async fn set_override(
         .bind(caller.user.id)
         .bind(now)
         .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        .await?;
     sqlx::query("INSERT INTO audit_log (at, actor_id, action, detail) VALUES ($1, $2, $3, $4)")
         .bind(now)
         .bind(caller.user.id)
         .bind("grade_override")
         .bind(format!("assignment_id={aid} student_id={sid} score={}", req.score))
         .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
+        .await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn clear_override(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((assignment, student)): Path<(i64, i64)>) -> Result<StatusCode, AppError> {
     let (aid, sid) = managed_cell(&state, &caller.user, assignment, student).await?;
-    sqlx::query("DELETE FROM grade_overrides WHERE assignment_id = $1 AND student_id = $2").bind(aid).bind(sid).execute(&state.db.pool).await.map_err(db_err)?;
+    sqlx::query("DELETE FROM grade_overrides WHERE assignment_id = $1 AND student_id = $2").bind(aid).bind(sid).execute(&state.db.pool).await?;
     state.db.audit_action(&caller.user, "grade_override_clear", format!("assignment_id={aid} student_id={sid}")).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -99,6 +99,12 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
 impl From<JsonRejection> for AppError {
     fn from(e: JsonRejection) -> Self {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

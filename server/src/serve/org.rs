@@ -153,12 +153,11 @@ async fn list_regions(State(state): State<AppState>, ActiveCaller(caller): Activ
     if !caller.user.is_staff() {
         return Err(forbidden("list regions"));
     }
-    let rows = sqlx::query("SELECT id, name, kind, parent_id FROM regions ORDER BY id").fetch_all(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    let rows = sqlx::query("SELECT id, name, kind, parent_id FROM regions ORDER BY id").fetch_all(&state.db.pool).await?;
     let regions = rows
         .iter()
         .map(|r| Ok(json!({"id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?, "kind": r.try_get::<String, _>("kind")?, "parent_id": r.try_get::<Option<i64>, _>("parent_id")?})))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(anyhow::Error::from)?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Json(json!({ "regions": regions })))
 }
 
@@ -182,10 +181,8 @@ async fn create_region(State(state): State<AppState>, ActiveCaller(caller): Acti
         .bind(req.parent_id)
         .bind(now())
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(anyhow::Error::from)?
-        .try_get(0)
-        .map_err(anyhow::Error::from)?;
+        .await?
+        .try_get(0)?;
     state.db.audit_action(&caller.user, "region_create", format!("region_id={id}")).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "kind": req.kind, "parent_id": req.parent_id}))).into_response())
 }
@@ -205,13 +202,11 @@ async fn list_schools(State(state): State<AppState>, ActiveCaller(caller): Activ
             sqlx::query("SELECT id, name, region_id FROM schools WHERE id = $1").bind(u.school_id.unwrap_or(-1)).fetch_all(&state.db.pool).await
         }
         _ => return Err(forbidden("list schools")),
-    }
-    .map_err(anyhow::Error::from)?;
+    }?;
     let schools = rows
         .iter()
         .map(|r| Ok(json!({"id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?, "region_id": r.try_get::<i64, _>("region_id")?})))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(anyhow::Error::from)?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Json(json!({ "schools": schools })))
 }
 
@@ -229,10 +224,8 @@ async fn create_school(State(state): State<AppState>, ActiveCaller(caller): Acti
         .bind(req.region_id)
         .bind(now())
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(anyhow::Error::from)?
-        .try_get(0)
-        .map_err(anyhow::Error::from)?;
+        .await?
+        .try_get(0)?;
     state.db.audit_action(&caller.user, "school_create", format!("school_id={id}")).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "region_id": req.region_id}))).into_response())
 }
@@ -276,7 +269,7 @@ async fn list_users(State(state): State<AppState>, ActiveCaller(caller): ActiveC
     if let Some(r) = &filter.role {
         q = q.bind(r.clone());
     }
-    let rows = q.fetch_all(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    let rows = q.fetch_all(&state.db.pool).await?;
     let users = rows.iter().map(|r| Db::user_of(r).map(|u| user_json(&u))).collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Json(json!({ "users": users })))
 }
@@ -352,7 +345,7 @@ async fn create_user(State(state): State<AppState>, ActiveCaller(caller): Active
         Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict(format!("username {} is taken", req.username))),
         Err(e) => return Err(e.into()),
     };
-    sqlx::query("UPDATE users SET school_id = $1 WHERE id = $2").bind(school_id).bind(id).execute(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    sqlx::query("UPDATE users SET school_id = $1 WHERE id = $2").bind(school_id).bind(id).execute(&state.db.pool).await?;
     state.db.audit_action(u, "user_create", format!("user_id={id} role={}", req.role)).await?;
     let user = state.db.user(id).await?.ok_or(AppError::NotFound)?;
     let mut out = json!({ "user": user_json(&user) });
@@ -366,10 +359,10 @@ async fn reset_password(State(state): State<AppState>, ActiveCaller(caller): Act
     let (person, _) = managed_person(&state, &caller.user, id).await?;
     let password = auth::generated_password();
     let hash = auth::hash_password(&password)?;
-    let mut tx = state.db.pool.begin().await.map_err(anyhow::Error::from)?;
-    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2").bind(&hash).bind(person.id).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(person.id).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2").bind(&hash).bind(person.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(person.id).execute(&mut *tx).await?;
+    tx.commit().await?;
     state.db.audit_action(&caller.user, "password_reset", format!("user_id={}", person.id)).await?;
     Ok(Json(json!({ "password": password })))
 }
@@ -388,8 +381,7 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
     )
     .bind(person.id)
     .fetch_all(&db.pool)
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await?;
     let submissions = subs
         .iter()
         .map(|r| -> anyhow::Result<Value> {
@@ -407,8 +399,7 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
     let overrides = sqlx::query("SELECT assignment_id, score, comment, at FROM grade_overrides WHERE student_id = $1 ORDER BY assignment_id")
         .bind(person.id)
         .fetch_all(&db.pool)
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .iter()
         .map(|r| -> anyhow::Result<Value> {
             Ok(json!({"assignment_id": r.try_get::<i64, _>("assignment_id")?, "score": r.try_get::<f64, _>("score")?, "comment": r.try_get::<String, _>("comment")?, "at": r.try_get::<i64, _>("at")?}))
@@ -417,26 +408,22 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
     let sessions = sqlx::query("SELECT created_at, expires_at FROM sessions WHERE user_id = $1 ORDER BY created_at")
         .bind(person.id)
         .fetch_all(&db.pool)
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .iter()
         .map(|r| -> anyhow::Result<Value> { Ok(json!({"created_at": r.try_get::<i64, _>(0)?, "expires_at": r.try_get::<i64, _>(1)?})) })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let actions = sqlx::query("SELECT at, action, detail FROM audit_log WHERE actor_id = $1 ORDER BY id")
         .bind(person.id)
         .fetch_all(&db.pool)
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .iter()
         .map(|r| -> anyhow::Result<Value> { Ok(json!({"at": r.try_get::<i64, _>(0)?, "action": r.try_get::<String, _>(1)?, "detail": r.try_get::<String, _>(2)?})) })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let failed_logins: i64 = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1")
         .bind(&person.username)
         .fetch_one(&db.pool)
-        .await
-        .map_err(anyhow::Error::from)?
-        .try_get(0)
-        .map_err(anyhow::Error::from)?;
+        .await?
+        .try_get(0)?;
     db.audit_action(&caller.user, "user_export", format!("user_id={}", person.id)).await?;
     let doc = json!({
         "format": "qiming-personal-data/1", "exported_at": now(), "user": user_json(&person), "class": class,
@@ -460,7 +447,7 @@ async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): Active
     if owns_classes {
         return Err(AppError::Conflict("this person still teaches classes: give the classes to another teacher first".into()));
     }
-    let mut tx = state.db.pool.begin().await.map_err(anyhow::Error::from)?;
+    let mut tx = state.db.pool.begin().await?;
     // Explicit deletes as well as cascades: SQLite enforces cascades only with foreign_keys on.
     for sql in [
         "DELETE FROM replays WHERE submission_id IN (SELECT id FROM submissions WHERE student_id = $1)",
@@ -469,11 +456,11 @@ async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): Active
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM users WHERE id = $1",
     ] {
-        sqlx::query(sql).bind(person.id).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
+        sqlx::query(sql).bind(person.id).execute(&mut *tx).await?;
     }
     // The username carries the student number: failed-login records go too.
-    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(&person.username).execute(&mut *tx).await.map_err(anyhow::Error::from)?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
+    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(&person.username).execute(&mut *tx).await?;
+    tx.commit().await?;
     state.db.audit_action(&caller.user, "user_delete", format!("user_id={} role={}", person.id, person.role)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -504,7 +491,7 @@ async fn list_classes(State(state): State<AppState>, ActiveCaller(caller): Activ
     if let Some(b) = bind {
         q = q.bind(b);
     }
-    let rows = q.fetch_all(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    let rows = q.fetch_all(&state.db.pool).await?;
     let classes = rows.iter().map(class_json).collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Json(json!({ "classes": classes })))
 }
@@ -543,24 +530,21 @@ async fn create_class(State(state): State<AppState>, ActiveCaller(caller): Activ
         .bind(&name)
         .bind(now())
         .fetch_one(&state.db.pool)
-        .await
-        .map_err(anyhow::Error::from)?
-        .try_get(0)
-        .map_err(anyhow::Error::from)?;
+        .await?
+        .try_get(0)?;
     state.db.audit_action(u, "class_create", format!("class_id={id}")).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "school_id": school_id, "teacher_id": teacher.id, "teacher_name": teacher.display_name, "students": 0}))).into_response())
 }
 
 async fn get_class(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let class = visible_class(&state, &caller.user, id).await?;
-    let row = sqlx::query(&format!("{CLASS_SELECT} WHERE c.id = $1")).bind(class.id).fetch_one(&state.db.pool).await.map_err(anyhow::Error::from)?;
+    let row = sqlx::query(&format!("{CLASS_SELECT} WHERE c.id = $1")).bind(class.id).fetch_one(&state.db.pool).await?;
     let mut out = class_json(&row)?;
     if caller.user.manages_class(&class) {
         let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.class_id = $1 ORDER BY u.student_number, u.id"))
             .bind(class.id)
             .fetch_all(&state.db.pool)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         let roster = rows
             .iter()
             .map(|r| Db::user_of(r).map(|s| json!({"id": s.id, "username": s.username, "display_name": s.display_name, "student_number": s.student_number})))
@@ -589,8 +573,7 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
             .bind(class.school_id)
             .bind(&r.student_number)
             .fetch_optional(&state.db.pool)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         if taken.is_some() {
             errors.push(RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number)));
         }
@@ -611,7 +594,7 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
     .await
     .map_err(|e| anyhow::anyhow!("hashing task: {e}"))??;
     let t = now();
-    let mut tx = state.db.pool.begin().await.map_err(anyhow::Error::from)?;
+    let mut tx = state.db.pool.begin().await?;
     let mut created = Vec::new();
     for (r, password, hash) in prepared {
         let username = student_username(class.school_id, &r.student_number);
@@ -633,11 +616,10 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
             true => AppError::InvalidRoster(vec![RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number))]),
             false => AppError::Internal(e.into()),
         })?
-        .try_get(0)
-        .map_err(anyhow::Error::from)?;
+        .try_get(0)?;
         created.push(json!({"id": new_id, "username": username, "display_name": r.display_name, "student_number": r.student_number, "password": password}));
     }
-    tx.commit().await.map_err(anyhow::Error::from)?;
+    tx.commit().await?;
     state.db.audit_action(&caller.user, "roster_import", format!("class_id={} students={}", class.id, created.len())).await?;
     Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created }))).into_response())
 }
@@ -701,8 +683,7 @@ async fn audit_log(State(state): State<AppState>, ActiveCaller(caller): ActiveCa
                 .await
         }
         _ => return Err(forbidden("read the audit log")),
-    }
-    .map_err(anyhow::Error::from)?;
+    }?;
     let entries = rows
         .iter()
         .map(|r| -> anyhow::Result<Value> {

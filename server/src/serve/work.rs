@@ -65,13 +65,9 @@ fn assignment_of(r: &sqlx::any::AnyRow) -> anyhow::Result<Assignment> {
     })
 }
 
-fn db_err(e: sqlx::Error) -> AppError {
-    AppError::Internal(e.into())
-}
-
 /// The assignment and its class, if the caller may see the class.
 pub async fn visible_assignment(state: &AppState, caller: &User, id: i64) -> Result<(Assignment, Class), AppError> {
-    let row = sqlx::query(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments a WHERE a.id = $1")).bind(id).fetch_optional(&state.db.pool).await.map_err(db_err)?;
+    let row = sqlx::query(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments a WHERE a.id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
     let assignment = assignment_of(&row.ok_or(AppError::NotFound)?)?;
     let class = visible_class(state, caller, assignment.class_id).await?;
     Ok((assignment, class))
@@ -98,23 +94,20 @@ pub async fn student_progress(state: &AppState, a: &Assignment, student: i64) ->
         .bind(a.id)
         .bind(student)
         .fetch_all(&state.db.pool)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let mut scores = Vec::new();
     for r in &rows {
-        if r.try_get::<String, _>("status").map_err(db_err)? == "done" {
-            scores.push(r.try_get::<Option<f64>, _>("score").map_err(db_err)?.unwrap_or(0.0));
+        if r.try_get::<String, _>("status")? == "done" {
+            scores.push(r.try_get::<Option<f64>, _>("score")?.unwrap_or(0.0));
         }
     }
     let over: Option<f64> = sqlx::query("SELECT score FROM grade_overrides WHERE assignment_id = $1 AND student_id = $2")
         .bind(a.id)
         .bind(student)
         .fetch_optional(&state.db.pool)
-        .await
-        .map_err(db_err)?
+        .await?
         .map(|r| r.try_get(0))
-        .transpose()
-        .map_err(db_err)?;
+        .transpose()?;
     Ok((rows.len() as i64, over.or_else(|| super::gradebook::policy_score(&a.score_policy, &scores))))
 }
 
@@ -132,12 +125,11 @@ async fn my_assignments(State(state): State<AppState>, ActiveCaller(caller): Act
     ))
     .bind(bind)
     .fetch_all(&state.db.pool)
-    .await
-    .map_err(db_err)?;
+    .await?;
     let mut out = Vec::new();
     for r in &rows {
         let a = assignment_of(r)?;
-        let class = Class { id: a.class_id, school_id: r.try_get("school_id").map_err(db_err)?, teacher_id: r.try_get("teacher_id").map_err(db_err)?, name: r.try_get("name").map_err(db_err)? };
+        let class = Class { id: a.class_id, school_id: r.try_get("school_id")?, teacher_id: r.try_get("teacher_id")?, name: r.try_get("name")? };
         out.push(assignment_json(&state, &a, &class, u).await?);
     }
     Ok(Json(json!({ "assignments": out })))
@@ -148,8 +140,7 @@ async fn class_assignments(State(state): State<AppState>, ActiveCaller(caller): 
     let rows = sqlx::query(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments a WHERE a.class_id = $1 ORDER BY a.due_at, a.id"))
         .bind(class.id)
         .fetch_all(&state.db.pool)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let mut out = Vec::new();
     for r in &rows {
         out.push(assignment_json(&state, &assignment_of(r)?, &class, &caller.user).await?);
@@ -195,10 +186,8 @@ async fn create_assignment(State(state): State<AppState>, ActiveCaller(caller): 
     .bind(caller.user.id)
     .bind(now())
     .fetch_one(&state.db.pool)
-    .await
-    .map_err(db_err)?
-    .try_get(0)
-    .map_err(db_err)?;
+    .await?
+    .try_get(0)?;
     state.db.audit_action(&caller.user, "assignment_create", format!("assignment_id={id} class_id={} lab={}", class.id, lab.id)).await?;
     let a = Assignment { id, class_id: class.id, lab_id: lab.id.clone(), opens_at, due_at: req.due_at, attempt_limit, score_policy: policy };
     Ok((StatusCode::CREATED, Json(assignment_json(&state, &a, &class, &caller.user).await?)).into_response())
@@ -221,16 +210,16 @@ async fn delete_assignment(State(state): State<AppState>, ActiveCaller(caller): 
     if !caller.user.manages_class(&class) {
         return Err(AppError::Forbidden("your role may not delete assignments".into()));
     }
-    let mut tx = state.db.pool.begin().await.map_err(db_err)?;
+    let mut tx = state.db.pool.begin().await?;
     for sql in [
         "DELETE FROM replays WHERE submission_id IN (SELECT id FROM submissions WHERE assignment_id = $1)",
         "DELETE FROM submissions WHERE assignment_id = $1",
         "DELETE FROM grade_overrides WHERE assignment_id = $1",
         "DELETE FROM assignments WHERE id = $1",
     ] {
-        sqlx::query(sql).bind(a.id).execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query(sql).bind(a.id).execute(&mut *tx).await?;
     }
-    tx.commit().await.map_err(db_err)?;
+    tx.commit().await?;
     state.db.audit_action(&caller.user, "assignment_delete", format!("assignment_id={}", a.id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -246,7 +235,7 @@ fn submission_json(r: &sqlx::any::AnyRow) -> Result<Value, AppError> {
             "score": r.try_get::<Option<f64>, _>("score")?, "max_score": r.try_get::<Option<f64>, _>("max_score")?,
         }))
     };
-    get().map_err(db_err)
+    get().map_err(AppError::from)
 }
 
 async fn submissions_of(state: &AppState, assignment: i64, student: Option<i64>) -> Result<Vec<Value>, AppError> {
@@ -262,13 +251,12 @@ async fn submissions_of(state: &AppState, assignment: i64, student: Option<i64>)
         .bind(assignment)
         .fetch_all(&state.db.pool)
         .await,
-    }
-    .map_err(db_err)?;
+    }?;
     rows.iter()
         .map(|r| {
             let mut v = submission_json(r)?;
             if student.is_none() {
-                v["student_name"] = json!(r.try_get::<String, _>("display_name").map_err(db_err)?);
+                v["student_name"] = json!(r.try_get::<String, _>("display_name")?);
             }
             Ok(v)
         })
@@ -325,9 +313,9 @@ async fn submit(State(state): State<AppState>, ActiveCaller(caller): ActiveCalle
     // takes the write lock first, on PostgreSQL the student's row is locked,
     // so simultaneous submissions cannot both slip under the limit. Attempts
     // the grader could not grade (`failed`, our fault) do not count.
-    let mut tx = state.db.pool.begin().await.map_err(db_err)?;
+    let mut tx = state.db.pool.begin().await?;
     if state.db.backend == super::db::Backend::Postgres {
-        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(caller.user.id).execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(caller.user.id).execute(&mut *tx).await?;
     }
     let sid: i64 = sqlx::query(
         "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status) VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id",
@@ -338,24 +326,20 @@ async fn submit(State(state): State<AppState>, ActiveCaller(caller): ActiveCalle
     .bind(&req.program)
     .bind(t)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db_err)?
-    .try_get(0)
-    .map_err(db_err)?;
+    .await?
+    .try_get(0)?;
     let used: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE assignment_id = $1 AND student_id = $2 AND status <> 'failed'")
         .bind(a.id)
         .bind(caller.user.id)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .try_get(0)
-        .map_err(db_err)?;
+        .await?
+        .try_get(0)?;
     if used > a.attempt_limit {
-        tx.rollback().await.map_err(db_err)?;
+        tx.rollback().await?;
         return Err(AppError::Conflict(format!("you have used all {} attempts for this assignment", a.attempt_limit)));
     }
     // Committed (and, on SQLite with synchronous=FULL, on disk) before we answer.
-    tx.commit().await.map_err(db_err)?;
+    tx.commit().await?;
     state.metrics.submissions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.signals.work.notify_one();
     // As committed; a worker may already be grading it by now.
@@ -371,21 +355,20 @@ async fn visible_submission(state: &AppState, caller: &User, id: i64) -> Result<
     let row = sqlx::query(&format!("SELECT {SUBMISSION_COLUMNS}, s.program, s.report FROM submissions s WHERE s.id = $1"))
         .bind(id)
         .fetch_optional(&state.db.pool)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(AppError::NotFound)?;
-    let student: i64 = row.try_get("student_id").map_err(db_err)?;
+    let student: i64 = row.try_get("student_id")?;
     if student == caller.id {
         return Ok(row);
     }
-    let (_, class) = visible_assignment(state, caller, row.try_get("assignment_id").map_err(db_err)?).await?;
+    let (_, class) = visible_assignment(state, caller, row.try_get("assignment_id")?).await?;
     if caller.manages_class(&class) { Ok(row) } else { Err(AppError::NotFound) }
 }
 
 fn full_submission_json(row: &sqlx::any::AnyRow) -> Result<Value, AppError> {
     let mut v = submission_json(row)?;
-    v["program"] = json!(row.try_get::<String, _>("program").map_err(db_err)?);
-    let report: Option<String> = row.try_get("report").map_err(db_err)?;
+    v["program"] = json!(row.try_get::<String, _>("program")?);
+    let report: Option<String> = row.try_get("report")?;
     if let Some(r) = report {
         // The stored report is what the grader published: hidden cases carry
         // only name, pass/fail and score.
@@ -473,10 +456,9 @@ async fn get_replay(State(state): State<AppState>, ActiveCaller(caller): ActiveC
         .bind(id)
         .bind(&case)
         .fetch_optional(&state.db.pool)
-        .await
-        .map_err(db_err)?
+        .await?
         .ok_or(AppError::NotFound)?;
-    let bytes: Vec<u8> = row.try_get(0).map_err(db_err)?;
+    let bytes: Vec<u8> = row.try_get(0)?;
     let replay = Replay::from_bytes(&bytes).map_err(|e| AppError::Internal(anyhow::anyhow!("stored replay: {e}")))?;
     let scenario = Scenario::parse(&replay.header.scenario_source, &replay.header.scenario_name).map_err(|e| AppError::Internal(anyhow::anyhow!("replay scenario: {e}")))?;
     let world = world_json(&scenario.resolve(replay.header.seed), replay.header.robot_radius);
