@@ -7,6 +7,7 @@
 //! `QIMING_WEB_DIR=server/web` makes the server read the files from disk on
 //! every request instead (for working on the UI without rebuilding).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -43,24 +44,27 @@ pub fn routes() -> Router<AppState> {
         .route("/static/{file}", get(static_file))
 }
 
-fn file(name: &str) -> Option<(&'static str, String)> {
+/// A UI file: embedded, or read from `QIMING_WEB_DIR` when that is set.
+fn file(name: &str) -> Option<(&'static str, Cow<'static, str>)> {
     let (_, mime, embedded) = FILES.iter().find(|(n, _, _)| *n == name)?;
     if let Ok(dir) = std::env::var("QIMING_WEB_DIR")
         && let Ok(text) = std::fs::read_to_string(std::path::Path::new(&dir).join(name))
     {
-        return Some((mime, text));
+        return Some((mime, Cow::Owned(text)));
     }
-    Some((mime, (*embedded).to_string()))
+    Some((mime, Cow::Borrowed(*embedded)))
 }
 
 type Dictionary = BTreeMap<String, BTreeMap<String, String>>;
 
-fn dictionary() -> Dictionary {
+/// The translations: parsed once from the embedded file, or afresh from disk
+/// on every request when working on the UI with `QIMING_WEB_DIR`.
+fn dictionary() -> Cow<'static, Dictionary> {
     static EMBEDDED: OnceLock<Dictionary> = OnceLock::new();
     if std::env::var("QIMING_WEB_DIR").is_ok() {
-        return file("i18n.json").and_then(|(_, t)| serde_json::from_str(&t).ok()).unwrap_or_default();
+        return Cow::Owned(file("i18n.json").and_then(|(_, t)| serde_json::from_str(&t).ok()).unwrap_or_default());
     }
-    EMBEDDED.get_or_init(|| serde_json::from_str(include_str!("../../web/i18n.json")).expect("server/web/i18n.json is valid JSON")).clone()
+    Cow::Borrowed(EMBEDDED.get_or_init(|| serde_json::from_str(include_str!("../../web/i18n.json")).expect("server/web/i18n.json is valid JSON")))
 }
 
 /// Fills `{{lang}}` and `{{t.KEY}}`; an unknown key shows as itself, so a
