@@ -128,23 +128,27 @@ fn sigkill_mid_grading_loses_nothing_on_postgres() {
     crash(&url, &dir);
 }
 
+/// A server on a fresh SQLite database with `config` as its config file:
+/// (its database URL, port, log file, process).
+fn sqlite_server(tag: &str, config: &str, extra: &[&str]) -> (String, u16, std::path::PathBuf, crate::process::Proc) {
+    let dir = temp(tag);
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let url = format!("sqlite://{}", data.join("qiming.db").display());
+    let port = free_port();
+    let log = dir.join("server.log");
+    let config_file = dir.join("qiming.toml");
+    std::fs::write(&config_file, config).unwrap();
+    let args = [&["--data-dir", data.to_str().unwrap(), "--config", config_file.to_str().unwrap()][..], extra].concat();
+    let server = serve(port, &args, &[("QIMING_ADMIN_PASSWORD", "crash-test-admin")], &log);
+    (url, port, log, server)
+}
+
 /// SIGTERM: the server stops taking requests, its workers give their jobs
 /// back (queued again, the claim not counted), and it exits cleanly.
 #[test]
 fn sigterm_gives_jobs_back() {
-    let dir = temp("sigterm");
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    let url = format!("sqlite://{}", dir.join("data").join("qiming.db").display());
-    let port = free_port();
-    let log = dir.join("server.log");
-    let config = dir.join("qiming.toml");
-    std::fs::write(&config, "lease_seconds = 30\nworkers = 1\n").unwrap();
-    let mut server = serve(
-        port,
-        &["--data-dir", dir.join("data").to_str().unwrap(), "--config", config.to_str().unwrap(), "--fault-delay-ms", "60000"],
-        &[("QIMING_ADMIN_PASSWORD", "crash-test-admin")],
-        &log,
-    );
+    let (url, port, log, mut server) = sqlite_server("sigterm", "lease_seconds = 30\nworkers = 1\n", &["--fault-delay-ms", "60000"]);
     let (student, aid) = classroom(port);
     let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": "stop();"})), 202);
     let id = sub["id"].as_i64().unwrap();
@@ -167,14 +171,7 @@ fn sigterm_gives_jobs_back() {
 /// status stream that was opened on the server before grading started.
 #[test]
 fn remote_results_reach_open_streams() {
-    let dir = temp("remote");
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    let url = format!("sqlite://{}", dir.join("data").join("qiming.db").display());
-    let port = free_port();
-    let log = dir.join("server.log");
-    let config = dir.join("qiming.toml");
-    std::fs::write(&config, "workers = 0\n").unwrap();
-    let _server = serve(port, &["--data-dir", dir.join("data").to_str().unwrap(), "--config", config.to_str().unwrap()], &[("QIMING_ADMIN_PASSWORD", "crash-test-admin")], &log);
+    let (url, port, log, _server) = sqlite_server("remote", "workers = 0\n", &[]);
     let (student, aid) = classroom(port);
     let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
     let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": reference})), 202);
