@@ -269,12 +269,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &signals, &signals.stopping.subscribe(), &faults);
         tracing::info!(addr = %settings.addr, database = %redact(&settings.database_url), labs, workers = settings.workers, "qiming serve is listening");
         println!("Qiming is serving on http://{} ({labs} labs; {} grading workers; database {})", settings.addr, settings.workers, redact(&settings.database_url));
-        let stopping = signals.clone();
+        let stopping = signals.stopping.clone();
         let on_signal = async move {
             shutdown_signal().await;
             // Workers give their jobs back and live-status streams end now;
             // axum then lets in-flight requests finish.
-            let _ = stopping.stopping.send(true);
+            let _ = stopping.send(true);
         };
         axum::serve(listener, http::app(state)).with_graceful_shutdown(on_signal).await.context("server error")?;
         for w in workers {
