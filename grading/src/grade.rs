@@ -35,6 +35,10 @@ pub struct GradeReport {
     pub max_score: f64,
     pub passed: bool,
     pub cases: Vec<CaseReport>,
+    /// Grading was cancelled before every case ran to its end: the report is
+    /// not a grade and must be thrown away (never part of the JSON).
+    #[serde(skip)]
+    pub cancelled: bool,
 }
 
 /// One case. Hidden cases carry only `name`, `hidden`, `passed`, `score`,
@@ -103,6 +107,39 @@ pub struct GradeOptions {
     pub keep_replays: bool,
     /// Threads to spread cases over (0 = one per core).
     pub threads: usize,
+    /// Stops the runs promptly (server shutdown, the studio's stop button).
+    pub cancel: qiming_runtime::Cancel,
+    /// The server's secret for hidden cases (see [`hidden_seed`]); `None`
+    /// runs hidden cases on the seeds written in the lab.
+    pub hidden_secret: Option<[u8; 32]>,
+}
+
+/// The seed a hidden case really runs on: derived from the server's secret,
+/// the lab and the case, so hidden scenarios differ from the public
+/// repository's and from other servers', yet stay the same on this server
+/// (grading is still deterministic for a given secret).
+pub fn hidden_seed(secret: &[u8; 32], lab: &str, case: &str, seed: u64) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"qiming-hidden-seed-v1\0");
+    h.update(secret);
+    h.update(lab.as_bytes());
+    h.update([0]);
+    h.update(case.as_bytes());
+    h.update([0]);
+    h.update(seed.to_le_bytes());
+    let d = h.finalize();
+    u64::from_le_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// Processor-time budget per run for a lab: a tenth of its longest case's
+/// simulated time, between 2 and 10 seconds. Honest programs use a few
+/// percent of that (the virtual CPU bounds their work); the budget only ends
+/// programs whose operations are cheap in virtual time and dear for the host,
+/// so a hostile submission costs the queue seconds, not minutes.
+pub fn cpu_budget(lab: &Lab) -> std::time::Duration {
+    let longest = lab.cases.iter().map(|c| c.scenario.duration()).fold(0.0, f64::max);
+    std::time::Duration::from_secs_f64((longest * 0.1).clamp(2.0, 10.0))
 }
 
 fn round2(v: f64) -> f64 {
@@ -144,6 +181,7 @@ pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeRepor
     // The total comes from unrounded case scores, so 5 × 33.333… is 100, not 99.99.
     let total = round2(graded.iter().map(|(_, exact)| exact).sum());
     let cases: Vec<CaseReport> = graded.into_iter().map(|(c, _)| c).collect();
+    let cancelled = options.cancel.is_cancelled();
     GradeReport {
         lab: lab.id.clone(),
         lab_version: lab.version,
@@ -154,6 +192,7 @@ pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeRepor
         max_score: 100.0,
         passed: cases.iter().all(|c| c.passed),
         cases,
+        cancelled,
     }
 }
 
@@ -173,6 +212,7 @@ fn limit_zh(limit: LimitKind) -> &'static str {
         LimitKind::ArraySize => "数组太大了",
         LimitKind::MapSize => "对象映射太大了",
         LimitKind::Output => "打印的内容太多了",
+        LimitKind::CpuTime => "程序用掉的计算时间太多了",
         LimitKind::WallClock => "程序运行的真实时间太长了",
     }
 }
@@ -180,6 +220,7 @@ fn limit_zh(limit: LimitKind) -> &'static str {
 fn outcome_text(outcome: &Outcome) -> Option<Text> {
     match outcome {
         Outcome::Finished | Outcome::TimeUp => None,
+        Outcome::Cancelled => Some(Text::new("这次运行被停止了。", "This run was stopped.")),
         Outcome::Limit { limit, message } => Some(Text::new(
             format!("程序被停止了：{}（{}：{message}）", limit_zh(*limit), limit.as_str()),
             format!("Your program was stopped by the {} limit: {message}", limit.as_str()),
@@ -202,15 +243,20 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
     let case = &lab.cases[index];
     let exact_max = 100.0 * case.weight / total_weight;
     let max_score = round2(exact_max);
+    let seed = match (&options.hidden_secret, case.hidden) {
+        (Some(secret), true) => hidden_seed(secret, &lab.id, &case.name, case.seed),
+        _ => case.seed,
+    };
     let run_options = RunOptions {
-        seed: case.seed,
+        seed,
+        cancel: options.cancel.clone(),
         limits: lab_limits(lab, &options.limits),
         replay: (options.replay_dir.is_some() || options.keep_replays) && !case.hidden,
         settle: true,
         end_when: crate::run::end_triggers(&lab.end_when),
     };
     let run = run_program(program, &case.scenario, &run_options);
-    let resolved = case.scenario.resolve(case.seed);
+    let resolved = case.scenario.resolve(seed);
     let arena = Arena::new(&resolved);
     let evidence = Evidence {
         run: &run,
@@ -344,5 +390,6 @@ pub fn lab_limits(lab: &Lab, base: &Limits) -> Limits {
             _ => {}
         }
     }
+    tight.cpu_time = cpu_budget(lab);
     base.tightened(&tight)
 }

@@ -73,6 +73,8 @@ pub struct RunOptions {
     pub settle: bool,
     /// End the run early (after a grace second) when the task is done.
     pub end_when: Vec<EndTrigger>,
+    /// Stops the run promptly from another thread (the outcome is `cancelled`).
+    pub cancel: qiming_runtime::Cancel,
 }
 
 /// How long the world runs on after the program ends, when settling (ticks).
@@ -92,7 +94,7 @@ pub fn run_program(program: &Program, scenario: &Scenario, options: &RunOptions)
     if !options.end_when.is_empty() {
         sim.set_end_triggers(options.end_when.clone());
     }
-    let (report, mut robot) = qiming_runtime::run(program, SimRobot { sim }, &options.limits);
+    let (report, mut robot) = qiming_runtime::run_cancellable(program, SimRobot { sim }, &options.limits, &options.cancel);
     if options.settle && !robot.sim.is_over() {
         robot.sim.set_motors(0.0, 0.0);
         robot.sim.step_n(SETTLE_TICKS);

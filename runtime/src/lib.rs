@@ -30,7 +30,12 @@ mod robot;
 mod wasm_run;
 
 pub use limits::Limits;
-pub use outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport};
+
+/// WebAssembly runs one process can hold at once (the engine's instance
+/// pool is this big). Callers running more grading threads than this must
+/// refuse the configuration: an exhausted pool is our fault, not the student's.
+pub const MAX_PARALLEL_WASM_RUNS: usize = 128;
+pub use outcome::{Cancel, ErrorKind, LimitKind, Outcome, ProgramError, RunReport};
 pub use program::{Language, Program, ProgramLoadError};
 pub use robot::{Flow, Robot};
 
@@ -38,12 +43,20 @@ pub use robot::{Flow, Robot};
 /// limit or fails. Never panics on account of the program; the robot is
 /// handed back so the caller can read the world's final state.
 pub fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
+    run_cancellable(program, robot, limits, &Cancel::new())
+}
+
+/// [`run`], stopping promptly with [`Outcome::Cancelled`] once `cancel` is cancelled.
+pub fn run_cancellable<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits, cancel: &Cancel) -> (RunReport, R) {
     if let Some(outcome) = too_big(program, limits) {
         return (RunReport::new(outcome), robot);
     }
+    if cancel.is_cancelled() {
+        return (RunReport::new(Outcome::Cancelled), robot);
+    }
     match program.language {
-        Language::Rhai => rhai_run::run(program, robot, limits),
-        Language::Wasm => wasm_run::run(program, robot, limits),
+        Language::Rhai => rhai_run::run(program, robot, limits, cancel),
+        Language::Wasm => wasm_run::run(program, robot, limits, cancel),
     }
 }
 

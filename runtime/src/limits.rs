@@ -38,7 +38,13 @@ pub struct Limits {
     pub map_len: usize,
     /// Printed output, in bytes.
     pub output_bytes: usize,
-    /// Wall-clock backstop: a well-behaved run never meets it.
+    /// Processor time of the run's thread: the backstop for programs whose
+    /// operations are cheap in virtual time but expensive for the host (huge
+    /// sorts, string copies). Measured per thread, so it does not depend on
+    /// how busy the machine is; labs get seconds (see `grading::lab_limits`).
+    pub cpu_time: Duration,
+    /// Wall-clock backstop for a run thread that cannot make progress at all;
+    /// a run on a sane machine meets `cpu_time` long before this.
     pub wall_clock: Duration,
 }
 
@@ -60,7 +66,8 @@ impl Default for Limits {
             array_len: 20_000,
             map_len: 5_000,
             output_bytes: 64 << 10,
-            wall_clock: Duration::from_secs(20),
+            cpu_time: Duration::from_secs(10),
+            wall_clock: Duration::from_secs(60),
         }
     }
 }
@@ -86,6 +93,7 @@ impl Limits {
             array_len: self.array_len.min(other.array_len),
             map_len: self.map_len.min(other.map_len),
             output_bytes: self.output_bytes.min(other.output_bytes),
+            cpu_time: self.cpu_time.min(other.cpu_time),
             wall_clock: self.wall_clock.min(other.wall_clock),
         }
     }

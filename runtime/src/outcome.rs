@@ -30,6 +30,8 @@ pub enum LimitKind {
     MapSize,
     /// Too much printed output.
     Output,
+    /// The run used more processor time than its budget.
+    CpuTime,
     /// The wall-clock backstop fired (the host was far too slow).
     WallClock,
 }
@@ -50,6 +52,7 @@ impl LimitKind {
             LimitKind::ArraySize => "array_size",
             LimitKind::MapSize => "map_size",
             LimitKind::Output => "output",
+            LimitKind::CpuTime => "cpu_time",
             LimitKind::WallClock => "wall_clock",
         }
     }
@@ -112,6 +115,28 @@ pub enum Outcome {
     Limit { limit: LimitKind, message: String },
     /// The program failed to compile, link or run.
     Error(ProgramError),
+    /// The host stopped the run through its [`Cancel`] handle (the studio's
+    /// stop button, a server shutting down). Not the program's doing: a
+    /// grader discards such a run rather than score it.
+    Cancelled,
+}
+
+/// A handle that stops a run promptly from another thread: Rhai checks it
+/// every 1,024 operations, WebAssembly at every epoch (10 ms).
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+    /// Asks every run holding this handle to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Outcome {
@@ -122,6 +147,7 @@ impl Outcome {
             Outcome::TimeUp => "time_up",
             Outcome::Limit { .. } => "limit",
             Outcome::Error(_) => "error",
+            Outcome::Cancelled => "cancelled",
         }
     }
 }

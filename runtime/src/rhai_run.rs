@@ -48,8 +48,10 @@ impl EngineKey {
 const STOP_TIME_UP: i64 = 1;
 const STOP_WALL_CLOCK: i64 = 2;
 const STOP_OUTPUT: i64 = 3;
+const STOP_CPU: i64 = 4;
+const STOP_CANCELLED: i64 = 5;
 
-/// How often (in operations) the wall-clock backstop is checked.
+/// How often (in operations) the backstops and the cancel flag are checked.
 const WALL_CHECK_EVERY: u64 = 1 << 10;
 /// Every this many variable reads, the value read is measured all the way down.
 const DEEP_CHECK_EVERY: u64 = 64;
@@ -61,6 +63,10 @@ thread_local! {
     /// Operation count at which simulated time runs out.
     static DEADLINE: Cell<u64> = const { Cell::new(u64::MAX) };
     static WALL_DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The thread's processor time at which the run's CPU budget is spent.
+    static CPU_DEADLINE: Cell<Option<Duration>> = const { Cell::new(None) };
+    /// The current run's cancel handle.
+    static CANCEL: RefCell<Option<crate::Cancel>> = const { RefCell::new(None) };
     static OUTPUT_EXCEEDED: Cell<bool> = const { Cell::new(false) };
     /// Variable reads so far in the current run (paces the deep size checks).
     static VAR_READS: Cell<u64> = const { Cell::new(0) };
@@ -249,8 +255,16 @@ fn build_engine(key: EngineKey) -> Engine {
         if OUTPUT_EXCEEDED.get() {
             return Some(Dynamic::from(STOP_OUTPUT));
         }
-        if ops.is_multiple_of(WALL_CHECK_EVERY) && WALL_DEADLINE.get().is_some_and(|d| Instant::now() >= d) {
-            return Some(Dynamic::from(STOP_WALL_CLOCK));
+        if ops.is_multiple_of(WALL_CHECK_EVERY) {
+            if CANCEL.with_borrow(|c| c.as_ref().is_some_and(crate::Cancel::is_cancelled)) {
+                return Some(Dynamic::from(STOP_CANCELLED));
+            }
+            if CPU_DEADLINE.get().is_some_and(|d| thread_cpu() >= d) {
+                return Some(Dynamic::from(STOP_CPU));
+            }
+            if WALL_DEADLINE.get().is_some_and(|d| Instant::now() >= d) {
+                return Some(Dynamic::from(STOP_WALL_CLOCK));
+            }
         }
         None
     });
@@ -391,6 +405,11 @@ fn engine_for(limits: &Limits) -> Rc<Engine> {
 
 type Compiled = Result<Rc<AST>, Outcome>;
 
+/// Processor time this thread has used.
+pub(crate) fn thread_cpu() -> Duration {
+    cpu_time::ThreadTime::now().as_duration()
+}
+
 fn position(pos: Position) -> (Option<u32>, Option<u32>) {
     (pos.line().map(|l| l as u32), pos.position().map(|c| c as u32))
 }
@@ -474,6 +493,8 @@ fn outcome_of(err: &EvalAltResult) -> Outcome {
         EvalAltResult::ErrorTerminated(token, _) => match token.as_int().unwrap_or(0) {
             STOP_TIME_UP => Outcome::TimeUp,
             STOP_OUTPUT => Outcome::Limit { limit: LimitKind::Output, message: "the program printed more than the output limit".into() },
+            STOP_CPU => Outcome::Limit { limit: LimitKind::CpuTime, message: "the run used more processor time than its budget".into() },
+            STOP_CANCELLED => Outcome::Cancelled,
             _ => Outcome::Limit { limit: LimitKind::WallClock, message: "the run took too long in real time".into() },
         },
         EvalAltResult::ErrorStackOverflow(_) => Outcome::Limit {
@@ -524,12 +545,14 @@ impl Drop for RunGuard {
         OPS.set(0);
         DEADLINE.set(u64::MAX);
         WALL_DEADLINE.set(None);
+        CPU_DEADLINE.set(None);
+        CANCEL.set(None);
         OUTPUT_EXCEEDED.set(false);
         VAR_READS.set(0);
     }
 }
 
-pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
+pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits, cancel: &crate::Cancel) -> (RunReport, R) {
     let (engine, compiled, was_cached) = cached(program, limits);
     let ast = match compiled {
         Ok(ast) => ast,
@@ -546,6 +569,8 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
     OUTPUT_EXCEEDED.set(false);
     VAR_READS.set(0);
     WALL_DEADLINE.set(Some(Instant::now() + limits.wall_clock.max(Duration::from_millis(1))));
+    CPU_DEADLINE.set(Some(thread_cpu() + limits.cpu_time.max(Duration::from_millis(1))));
+    CANCEL.set(Some(cancel.clone()));
     host.set_deadline();
     HOST.set(Some(host));
 

@@ -44,7 +44,7 @@ const MAX_NAME: usize = 256;
 /// Epoch tick length of the wall-clock backstop.
 const EPOCH: Duration = Duration::from_millis(10);
 /// Concurrent instances the pool holds (more than any machine's cores).
-const POOL_SLOTS: u32 = 128;
+const POOL_SLOTS: u32 = crate::MAX_PARALLEL_WASM_RUNS as u32;
 
 /// Memory and table limits, remembering which one a program hit.
 struct Limiter {
@@ -104,6 +104,8 @@ struct RunState {
     output_limit: usize,
     /// An ending decided by the host (time up, output limit, bad argument).
     stop: Option<Outcome>,
+    /// Why the epoch callback interrupted the run (cancelled, CPU or wall budget).
+    interrupted: Option<Outcome>,
     limiter: Limiter,
 }
 
@@ -494,13 +496,16 @@ fn trap_outcome(state: &mut RunState, err: &wasmtime::Error) -> Outcome {
             limit: LimitKind::Stack,
             message: "the program used up its stack — is a recursion missing its base case?".into(),
         },
-        Some(Trap::Interrupt) => Outcome::Limit { limit: LimitKind::WallClock, message: "the run took too long in real time".into() },
+        Some(Trap::Interrupt) => match state.interrupted.take() {
+            Some(outcome) => outcome,
+            None => Outcome::Limit { limit: LimitKind::WallClock, message: "the run took too long in real time".into() },
+        },
         Some(trap) => Outcome::Error(ProgramError::new(ErrorKind::Runtime, format!("the program trapped: {trap}"))),
         None => Outcome::Error(ProgramError::new(ErrorKind::Runtime, format!("{err:#}"))),
     }
 }
 
-pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits) -> (RunReport, R) {
+pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits: &Limits, cancel: &crate::Cancel) -> (RunReport, R) {
     let (compiled, was_cached) = cached(program, limits);
     let compiled = match compiled {
         Ok(c) => c,
@@ -550,12 +555,36 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
         output: String::new(),
         output_limit: limits.output_bytes,
         stop: None,
+        interrupted: None,
         limiter: Limiter { memory_bytes: limits.memory_bytes, table_elements: limits.table_elements, hit: None },
     };
     let mut store = Store::new(&engine, state);
     store.limiter(|s| &mut s.limiter);
     let _ = store.set_fuel(fuel);
-    store.set_epoch_deadline((limits.wall_clock.as_millis() / EPOCH.as_millis()).max(1) as u64 + 1);
+    // At every epoch (10 ms) look at the cancel flag and the budgets: a
+    // cancelled run stops within about one epoch.
+    store.set_epoch_deadline(1);
+    let cancel = cancel.clone();
+    let cpu_deadline = crate::rhai_run::thread_cpu() + limits.cpu_time.max(Duration::from_millis(1));
+    let wall_deadline = std::time::Instant::now() + limits.wall_clock.max(Duration::from_millis(1));
+    store.epoch_deadline_callback(move |mut ctx| {
+        let why = if cancel.is_cancelled() {
+            Some(Outcome::Cancelled)
+        } else if crate::rhai_run::thread_cpu() >= cpu_deadline {
+            Some(Outcome::Limit { limit: LimitKind::CpuTime, message: "the run used more processor time than its budget".into() })
+        } else if std::time::Instant::now() >= wall_deadline {
+            Some(Outcome::Limit { limit: LimitKind::WallClock, message: "the run took too long in real time".into() })
+        } else {
+            None
+        };
+        match why {
+            Some(outcome) => {
+                ctx.data_mut().interrupted = Some(outcome);
+                Err(wasmtime::Error::new(Trap::Interrupt))
+            }
+            None => Ok(wasmtime::UpdateDeadline::Continue(1)),
+        }
+    });
 
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> wasmtime::Result<()> {
         let instance = compiled.pre.instantiate(&mut store)?;

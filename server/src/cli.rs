@@ -28,6 +28,10 @@ pub enum Command {
     Curriculum(crate::curriculum_cmd::CurriculumArgs),
     /// Measure simulation and runtime performance on this machine.
     Bench(crate::bench::BenchArgs),
+    /// Back up a server's SQLite database and data directory (safe while it runs).
+    Backup(crate::serve::backup::BackupArgs),
+    /// Restore a backup into a new, empty data directory.
+    Restore(crate::serve::backup::RestoreArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,5 +61,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Curriculum(args) => crate::curriculum_cmd::run(args),
         Command::Replay(args) => crate::replay_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),
+        Command::Backup(args) => crate::serve::backup::run_backup_cmd(args),
+        Command::Restore(args) => crate::serve::backup::run_restore_cmd(args),
     }
 }

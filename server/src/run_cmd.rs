@@ -97,6 +97,7 @@ fn human_summary(result: &RunResult, scenario: &Scenario, seed: u64) -> String {
     let outcome = match &r.outcome {
         Outcome::Finished => "finished".to_string(),
         Outcome::TimeUp => "time up (the scenario's time ran out while the program was running)".to_string(),
+        Outcome::Cancelled => "cancelled".to_string(),
         Outcome::Limit { limit, message } => format!("stopped by the {} limit: {message}", limit.as_str()),
         Outcome::Error(e) => {
             let at = match (e.line, e.column) {

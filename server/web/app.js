@@ -513,8 +513,11 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
+  // Quotes what needs quoting, and neutralises formula injection: a cell
+  // starting with = + - @ tab or CR is prefixed with ' so a spreadsheet shows it as text.
   const csvCell = (v) => {
-    const s = String(v ?? '');
+    let s = String(v ?? '');
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
 
@@ -542,7 +545,8 @@
           }
           const res = await api('POST', `/api/classes/${cls.id}/roster`, undefined, { raw: data.body, contentType: data.type });
           file.value = '';
-          clear(result, createdAccounts(cls, res.created || []));
+          // A re-import of a lost file re-issues passwords: show those accounts too.
+          clear(result, createdAccounts(cls, [...(res.created || []), ...(res.reissued || [])]));
           refresh().catch(() => {});
         } catch (e) {
           clear(result, rosterErrors(e));

@@ -113,7 +113,17 @@ impl Replay {
     }
 
     /// Decodes a replay file.
+    ///
+    /// The version is read before the body is decoded, so a file from a newer
+    /// Qiming is reported as such ("version 2 is not supported"), not as corrupt.
     pub fn from_bytes(bytes: &[u8]) -> Result<Replay, ReplayError> {
+        // A future format may change the magic's digits: "QMRPLY02".
+        if let Some(digits) = bytes.strip_prefix(b"QMRPLY").and_then(|r| r.get(..2))
+            && digits != &MAGIC[6..]
+            && let Some(v) = std::str::from_utf8(digits).ok().and_then(|d| d.parse::<u32>().ok())
+        {
+            return Err(ReplayError::Version(v));
+        }
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or(ReplayError::BadMagic)?;
         let mut body = Vec::new();
         flate2::read::DeflateDecoder::new(rest)
@@ -122,6 +132,18 @@ impl Replay {
             .map_err(|e| ReplayError::Corrupt(e.to_string()))?;
         if body.len() as u64 > MAX_DECODED {
             return Err(ReplayError::Corrupt("larger than 256 MiB when decoded".into()));
+        }
+        // The header starts with `format` and `version`: read just those first.
+        #[derive(Deserialize)]
+        struct Probe {
+            format: String,
+            version: u32,
+        }
+        if let Ok((probe, _)) = postcard::take_from_bytes::<Probe>(&body)
+            && probe.format == "qiming-replay"
+            && probe.version != REPLAY_VERSION
+        {
+            return Err(ReplayError::Version(probe.version));
         }
         let replay: Replay = postcard::from_bytes(&body).map_err(|e| ReplayError::Corrupt(e.to_string()))?;
         if replay.header.version != REPLAY_VERSION {

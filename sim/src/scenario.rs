@@ -672,6 +672,11 @@ impl Scenario {
     }
 
     /// Samples every seedable number from `seed` and builds the concrete world description.
+    /// Simulated seconds a run lasts (the same for every seed).
+    pub fn duration(&self) -> f64 {
+        *self.file.duration.get_ref()
+    }
+
     pub fn resolve(&self, seed: u64) -> ResolvedScenario {
         let ctx = Ctx { path: &self.path, source: &self.source };
         let f = &self.file;

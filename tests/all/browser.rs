@@ -34,11 +34,11 @@ fn teacher_and_student_in_a_real_browser() {
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let log = dir.join("server.log");
-    let _server = serve(port, &["--data-dir", dir.join("data").to_str().unwrap()], &[("QIMING_ADMIN_PASSWORD", "browser-admin-pass")], &log);
+    let _server = serve(port, &["--data-dir", dir.join("data").to_str().unwrap()], &[("QIMING_ADMIN_PASSWORD", "browser-pw-6620")], &log);
     let out = Command::new("node")
         .arg(browser_dir.join("e2e.mjs"))
         .env("BASE_URL", format!("http://127.0.0.1:{port}"))
-        .env("ADMIN_PASSWORD", "browser-admin-pass")
+        .env("ADMIN_PASSWORD", "browser-pw-6620")
         .env("REFERENCE", repo().join("curriculum/labs/wall-stop/reference.rhai"))
         .env("CHROMIUM", &chromium)
         .output()

@@ -17,7 +17,7 @@ use crate::support::repo;
 /// Starts in-process grading workers; drop the sender to stop them.
 pub fn workers(s: &AppState, n: usize) -> tokio::sync::watch::Sender<bool> {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let config = QueueConfig { lease_seconds: 30, poll: Duration::from_millis(50) };
+    let config = QueueConfig { lease_seconds: 30, poll: Duration::from_millis(50), hidden_secret: None };
     queue::spawn_workers(n, &s.db, &s.catalogue, &config, &s.signals, &shutdown, &Faults::default());
     stop
 }
@@ -123,10 +123,17 @@ async fn classroom(backend: &str) {
     let created = imported["created"].as_array().unwrap();
     assert_eq!(created[0]["username"], format!("s{school_id}-20230101"));
     assert_eq!(created[0]["display_name"], "张小明");
-    // Importing the same students again is refused, row by row.
-    let (st, e, _) = raw(&s, csv_request(&roster_path, &teacher, good.as_bytes(), "text/csv")).await;
+    // Other students under the same numbers are refused, row by row.
+    let clash = "学号,姓名\n20230101,张三\n20230102,李四\n";
+    let (st, e, _) = raw(&s, csv_request(&roster_path, &teacher, clash.as_bytes(), "text/csv")).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["error"]["rows"].as_array().unwrap().len(), 2);
+    // The same file again (its answer was lost) re-issues the one-time passwords.
+    let (st, again, _) = raw(&s, csv_request(&roster_path, &teacher, good.as_bytes(), "text/csv")).await;
+    assert_eq!(st, StatusCode::CREATED, "{again}");
+    assert_eq!(again["reissued"].as_array().unwrap().len(), 2);
+    let imported = json!({"created": again["reissued"].clone()});
+    let created = imported["created"].as_array().unwrap();
 
     // An XLSX roster, numbers typed as numbers.
     let mut wb = rust_xlsxwriter::Workbook::new();
@@ -184,9 +191,9 @@ async fn classroom(backend: &str) {
     let (st, _, _) = call(&s, "GET", "/api/assignments", Some(&first), None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _, _) =
-        call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": created[0]["password"], "new_password": "xiaoming-2023"}))).await;
+        call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": created[0]["password"], "new_password": "blue kite 2023"}))).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    let student = login(&s, &student_name, "xiaoming-2023").await;
+    let student = login(&s, &student_name, "blue kite 2023").await;
     let (_, mine, _) = call(&s, "GET", "/api/assignments", Some(&student), None).await;
     assert_eq!(mine["assignments"][0]["lab_id"], "wall-stop");
     assert_eq!(mine["assignments"][0]["attempts_used"], 0);

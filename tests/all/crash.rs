@@ -40,25 +40,29 @@ fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// Sets up a class with one student and a wall-stop assignment; returns (student token, assignment id).
-fn classroom(port: u16) -> (String, i64) {
-    let admin = expect(port, "POST", "/api/login", None, Some(json!({"username": "admin", "password": "crash-test-admin"})), 200)["token"].as_str().unwrap().to_string();
+/// The platform admin's password in these tests (it must pass the password policy).
+pub const ADMIN_PASSWORD: &str = "crash-test-pw-9172";
+
+/// Sets up a class with one student and a wall-stop assignment allowing
+/// `attempts` submissions; returns (student token, assignment id).
+pub fn classroom(port: u16, attempts: u32) -> (String, i64) {
+    let admin = expect(port, "POST", "/api/login", None, Some(json!({"username": "admin", "password": ADMIN_PASSWORD})), 200)["token"].as_str().unwrap().to_string();
     let a = Some(admin.as_str());
     let region = expect(port, "POST", "/api/regions", a, Some(json!({"name": "市", "kind": "city"})), 201);
     let school = expect(port, "POST", "/api/schools", a, Some(json!({"name": "校", "region_id": region["id"]})), 201);
-    expect(port, "POST", "/api/users", a, Some(json!({"username": "t", "display_name": "T", "role": "teacher", "school_id": school["id"], "password": "teacher-pass"})), 201);
-    let teacher = expect(port, "POST", "/api/login", None, Some(json!({"username": "t", "password": "teacher-pass"})), 200)["token"].as_str().unwrap().to_string();
+    expect(port, "POST", "/api/users", a, Some(json!({"username": "t", "display_name": "T", "role": "teacher", "school_id": school["id"], "password": "teacher-pw-8841"})), 201);
+    let teacher = expect(port, "POST", "/api/login", None, Some(json!({"username": "t", "password": "teacher-pw-8841"})), 200)["token"].as_str().unwrap().to_string();
     let t = Some(teacher.as_str());
     let class = expect(port, "POST", "/api/classes", t, Some(json!({"name": "一班"})), 201);
     let cid = class["id"].as_i64().unwrap();
-    let asg = expect(port, "POST", &format!("/api/classes/{cid}/assignments"), t, Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64})), 201);
+    let asg = expect(port, "POST", &format!("/api/classes/{cid}/assignments"), t, Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": attempts})), 201);
     // The roster goes through the same API as JSON clients use; CSV body via a tiny raw request.
     let csv = "学号,姓名\n1,小明\n";
     let created = raw_csv(port, &format!("/api/classes/{cid}/roster"), &teacher, csv);
     let (user, pass) = (created["created"][0]["username"].as_str().unwrap().to_string(), created["created"][0]["password"].as_str().unwrap().to_string());
     let first = expect(port, "POST", "/api/login", None, Some(json!({"username": user, "password": pass})), 200)["token"].as_str().unwrap().to_string();
-    expect(port, "POST", "/api/password", Some(&first), Some(json!({"current_password": pass, "new_password": "student-pass"})), 204);
-    let student = expect(port, "POST", "/api/login", None, Some(json!({"username": user, "password": "student-pass"})), 200)["token"].as_str().unwrap().to_string();
+    expect(port, "POST", "/api/password", Some(&first), Some(json!({"current_password": pass, "new_password": "student-pw-5512"})), 204);
+    let student = expect(port, "POST", "/api/login", None, Some(json!({"username": user, "password": "student-pw-5512"})), 200)["token"].as_str().unwrap().to_string();
     (student, asg["id"].as_i64().unwrap())
 }
 
@@ -79,11 +83,11 @@ fn crash(database_url: &str, dir: &Path) {
     std::fs::write(&config, "lease_seconds = 2\nworkers = 1\n").unwrap();
     let data = dir.join("data");
     let common = ["--data-dir", data.to_str().unwrap(), "--database-url", database_url, "--config", config.to_str().unwrap()];
-    let env = [("QIMING_ADMIN_PASSWORD", "crash-test-admin")];
+    let env = [("QIMING_ADMIN_PASSWORD", ADMIN_PASSWORD)];
 
     // 1. A server whose worker holds every job it claims for a minute.
     let mut server = serve(port, &[&common[..], &["--fault-delay-ms", "60000"]].concat(), &env, &log);
-    let (student, aid) = classroom(port);
+    let (student, aid) = classroom(port, 10);
     let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
     let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": reference})), 202);
     let id = sub["id"].as_i64().unwrap();
@@ -140,7 +144,7 @@ fn sqlite_server(tag: &str, config: &str, extra: &[&str]) -> (String, u16, std::
     let config_file = dir.join("qiming.toml");
     std::fs::write(&config_file, config).unwrap();
     let args = [&["--data-dir", data.to_str().unwrap(), "--config", config_file.to_str().unwrap()][..], extra].concat();
-    let server = serve(port, &args, &[("QIMING_ADMIN_PASSWORD", "crash-test-admin")], &log);
+    let server = serve(port, &args, &[("QIMING_ADMIN_PASSWORD", ADMIN_PASSWORD)], &log);
     (url, port, log, server)
 }
 
@@ -149,7 +153,7 @@ fn sqlite_server(tag: &str, config: &str, extra: &[&str]) -> (String, u16, std::
 #[test]
 fn sigterm_gives_jobs_back() {
     let (url, port, log, mut server) = sqlite_server("sigterm", "lease_seconds = 30\nworkers = 1\n", &["--fault-delay-ms", "60000"]);
-    let (student, aid) = classroom(port);
+    let (student, aid) = classroom(port, 10);
     let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": "stop();"})), 202);
     let id = sub["id"].as_i64().unwrap();
     wait_for("the worker to claim the job", Duration::from_secs(20), || job_state(&url, id) == ("running".into(), 1));
@@ -172,7 +176,7 @@ fn sigterm_gives_jobs_back() {
 #[test]
 fn remote_results_reach_open_streams() {
     let (url, port, log, _server) = sqlite_server("remote", "workers = 0\n", &[]);
-    let (student, aid) = classroom(port);
+    let (student, aid) = classroom(port, 10);
     let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
     let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": reference})), 202);
     let id = sub["id"].as_i64().unwrap();

@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod determinism;
 mod grading;
+mod hardening;
 mod hostile;
 mod process;
 mod roster;

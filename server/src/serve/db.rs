@@ -47,7 +47,7 @@ fn backend_of(url: &str) -> anyhow::Result<Backend> {
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Backend::Postgres)
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite://PATH or postgres://…")
+        anyhow::bail!("unsupported database URL {:?}: use sqlite://PATH or postgres://…", super::redact(url))
     }
 }
 
@@ -62,7 +62,9 @@ impl Db {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url).with_context(|| format!("bad database URL {url:?}"))?;
+        // The URL may carry a password: only its redacted form goes into errors and logs.
+        let shown = super::redact(&url);
+        let options = AnyConnectOptions::from_str(&url).map_err(|e| anyhow::anyhow!("bad database URL {shown:?}: {}", super::redact(&e.to_string())))?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .after_connect(move |conn, _| {
@@ -77,9 +79,12 @@ impl Db {
             })
             .connect_with(options)
             .await
-            .with_context(|| match backend {
-                Backend::Postgres => format!("cannot connect to PostgreSQL at {url}: is it running and does the database exist?"),
-                Backend::Sqlite => format!("cannot open the SQLite database {url}"),
+            .map_err(|e| {
+                let why = super::redact(&e.to_string());
+                match backend {
+                    Backend::Postgres => anyhow::anyhow!("cannot connect to PostgreSQL at {shown}: is it running and does the database exist? ({why})"),
+                    Backend::Sqlite => anyhow::anyhow!("cannot open the SQLite database {shown} ({why})"),
+                }
             })?;
         match backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await,
@@ -131,9 +136,9 @@ impl Db {
         row.map(|r| Db::user_of(&r)).transpose()
     }
 
-    /// The user and their password hash.
+    /// The user and their password hash (usernames are case-insensitive).
     pub async fn user_by_name(&self, username: &str) -> anyhow::Result<Option<(User, String)>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1"))
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.username) = lower($1)"))
             .bind(username)
             .fetch_optional(&self.pool)
             .await?;
@@ -180,24 +185,6 @@ impl Db {
 
     pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Records a login attempt for throttling, and forgets this account's
-    /// attempts older than a day (the table never grows without bound).
-    pub async fn record_login_failure(&self, username: &str, now: i64) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND at < $2").bind(username).bind(now - 24 * 3600).execute(&self.pool).await?;
-        sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)").bind(username).bind(now).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    pub async fn login_failures_since(&self, username: &str, since: i64) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2").bind(username).bind(since).fetch_one(&self.pool).await?;
-        Ok(row.try_get::<i64, _>(0)?)
-    }
-
-    pub async fn clear_login_failures(&self, username: &str) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(&self.pool).await?;
         Ok(())
     }
 

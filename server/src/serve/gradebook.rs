@@ -162,6 +162,14 @@ fn filename(class: &Class, ext: &str) -> String {
     format!("attachment; filename=\"gradebook-{}.{ext}\"; filename*=UTF-8''gradebook-{encoded}.{ext}", class.id)
 }
 
+/// Neutralises spreadsheet formula injection (OWASP "CSV injection"): a
+/// cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is
+/// prefixed with `'`, so Excel and WPS show it as text instead of running it.
+/// Every text cell we export goes through this; numbers we compute do not need it.
+pub fn csv_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
+}
+
 async fn gradebook_csv(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Response, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
     let book = load(&state, &class).await?;
@@ -170,9 +178,9 @@ async fn gradebook_csv(State(state): State<AppState>, ActiveCaller(caller): Acti
     let mut out = Vec::from("\u{feff}".as_bytes());
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(&header).map_err(|e| AppError::Internal(e.into()))?;
+        w.write_record(header.iter().map(|h| csv_safe(h))).map_err(|e| AppError::Internal(e.into()))?;
         for (t, n) in text.iter().zip(&numbers) {
-            let mut record: Vec<String> = t.iter().map(|c| c.clone().unwrap_or_default()).collect();
+            let mut record: Vec<String> = t.iter().map(|c| csv_safe(c.as_deref().unwrap_or_default())).collect();
             record.extend(n.iter().map(|s| s.map(|v| format!("{v}")).unwrap_or_default()));
             w.write_record(&record).map_err(|e| AppError::Internal(e.into()))?;
         }

@@ -19,11 +19,14 @@ use qiming_curriculum::Catalogue;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{self, COOKIE, Caller, SESSION_SECONDS, THROTTLE_FAILURES, THROTTLE_WINDOW};
+use super::auth::{self, COOKIE, Caller, ClientAddr, DEVICE_COOKIE, SESSION_SECONDS};
+use super::throttle::Attempt;
 use super::db::{Db, User};
 
 /// Largest request body accepted (bytes).
 pub const MAX_BODY: usize = 256 << 10;
+/// What a 503 from a saturated password hasher asks the client to wait (seconds).
+pub const BUSY_RETRY_AFTER: i64 = 2;
 
 /// Request counters for `/metrics`.
 #[derive(Debug, Default)]
@@ -49,6 +52,20 @@ pub struct AppState {
     pub signals: super::queue::QueueSignals,
     /// A font with Chinese glyphs for login slips (None: look in the usual places).
     pub slip_font: Option<std::path::PathBuf>,
+    /// Every password hash and check goes through this bounded pool.
+    pub passwords: auth::Passwords,
+    /// Per-account serialisation of login throttling checks.
+    pub login_locks: Arc<super::throttle::Stripes>,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// `/metrics` answers to loopback, or to `Authorization: Bearer <token>` when set.
+    pub metrics_token: Option<String>,
+    /// Live-status streams open per user, for the per-user cap.
+    pub streams: Arc<std::sync::Mutex<std::collections::BTreeMap<i64, usize>>>,
+    /// Most live-status streams one user may hold open at once.
+    pub max_streams_per_user: usize,
+    /// Deadline for a whole request body to arrive.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -62,6 +79,13 @@ impl AppState {
             secure_cookies: false,
             signals: super::queue::QueueSignals::default(),
             slip_font: None,
+            passwords: auth::Passwords::for_this_machine(),
+            login_locks: Arc::default(),
+            trust_forwarded_for: false,
+            metrics_token: None,
+            streams: Arc::default(),
+            max_streams_per_user: 8,
+            body_timeout: std::time::Duration::from_secs(20),
         }
     }
 }
@@ -74,7 +98,12 @@ pub enum AppError {
     Unauthorized,
     BadCredentials,
     NotFound,
-    TooManyRequests(String),
+    /// Slow down: try again after this many seconds.
+    TooManyRequests { message: String, retry_after: i64 },
+    /// The server is saturated (password hashing): try again shortly.
+    Busy,
+    /// A new password does not meet the policy.
+    WeakPassword(auth::WeakPassword),
     PayloadTooLarge(String),
     PasswordChangeRequired,
     /// The caller's role may not do this.
@@ -105,6 +134,12 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<auth::Busy> for AppError {
+    fn from(_: auth::Busy) -> Self {
+        AppError::Busy
+    }
+}
+
 impl From<JsonRejection> for AppError {
     fn from(e: JsonRejection) -> Self {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -118,12 +153,25 @@ impl From<JsonRejection> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut extra = None;
+        let mut retry = None;
+        let mut reason = None;
         let (status, code, message) = match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "sign in first (a session cookie or an `Authorization: Bearer` token)".into()),
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", "wrong username or password".into()),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
-            AppError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
+            AppError::TooManyRequests { message, retry_after } => {
+                retry = Some(retry_after.max(1));
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+            }
+            AppError::Busy => {
+                retry = Some(BUSY_RETRY_AFTER);
+                (StatusCode::SERVICE_UNAVAILABLE, "busy", "the server is busy checking other passwords; try again in a few seconds".into())
+            }
+            AppError::WeakPassword(w) => {
+                reason = Some(w.code());
+                (StatusCode::BAD_REQUEST, "weak_password", w.message())
+            }
             AppError::PasswordChangeRequired => (
                 StatusCode::FORBIDDEN,
                 "password_change_required",
@@ -157,7 +205,19 @@ impl IntoResponse for AppError {
         if let Some(rows) = extra {
             error["rows"] = rows;
         }
-        (status, Json(json!({ "error": error }))).into_response()
+        if let Some(r) = reason {
+            error["reason"] = json!(r);
+        }
+        if let Some(secs) = retry {
+            error["retry_after"] = json!(secs);
+        }
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if let Some(secs) = retry
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 
@@ -178,12 +238,22 @@ pub fn app(state: AppState) -> Router {
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), count))
+        .layer(middleware::from_fn_with_state(state.body_timeout, |State(deadline): State<std::time::Duration>, request: Request, next: Next| {
+            super::listen::read_body_in_time(deadline, request, next)
+        }))
         .with_state(state)
 }
 
 async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
-    let response = json_rejections(next.run(request).await).await;
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = json_rejections(next.run(request).await).await;
+    // API answers carry personal data: never cache them, never sniff their type.
+    if api {
+        let h = response.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    }
     if response.status().is_client_error() {
         state.metrics.client_errors.fetch_add(1, Ordering::Relaxed);
     } else if response.status().is_server_error() {
@@ -219,7 +289,23 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, AppError>
     Ok(Json(json!({"status": "ok"})))
 }
 
-async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
+/// `/metrics` is for the operator's Prometheus: loopback callers, or a
+/// bearer token when `metrics_token` is configured. Everyone else gets 404.
+fn may_read_metrics(state: &AppState, headers: &HeaderMap, client: &str) -> bool {
+    match &state.metrics_token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| auth::same_secret(t.trim(), token)),
+        None => client.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) || client == "unknown",
+    }
+}
+
+async fn metrics(State(state): State<AppState>, headers: HeaderMap, ClientAddr(client): ClientAddr) -> Result<Response, AppError> {
+    if !may_read_metrics(&state, &headers, &client) {
+        return Err(AppError::NotFound);
+    }
     let m = &state.metrics;
     let users = state.db.user_count().await?;
     let (queued, running) = state.db.queue_depth().await?;
@@ -273,45 +359,100 @@ pub fn user_json(u: &User) -> Value {
     })
 }
 
-async fn login(State(state): State<AppState>, request_headers: HeaderMap, body: Result<Json<LoginRequest>, JsonRejection>) -> Result<Response, AppError> {
+/// The device cookie's hash, if the browser sent one.
+fn device_hash(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(DEVICE_COOKIE).and_then(|r| r.strip_prefix('=')))
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(auth::token_hash)
+}
+
+/// Checks a password under the throttling rules (see `throttle.rs`): refuses
+/// with 429 while this client must wait, records the try, verifies it on the
+/// hasher pool, and forgets this client's failures when it is right.
+pub async fn checked_password(state: &AppState, username: &str, user: Option<(i64, String)>, password: &str, client: &str, device: Option<&str>) -> Result<bool, AppError> {
+    let now = super::now();
+    let trusted = match (device, &user) {
+        (Some(d), Some((id, _))) => state.db.trusted_device(d, *id).await?,
+        _ => false,
+    };
+    let attempt = Attempt {
+        username: username.to_lowercase(),
+        client: device.map_or_else(|| format!("ip:{client}"), |d| format!("d:{d}")),
+        ip: client.to_string(),
+        trusted,
+    };
+    {
+        // Check and record under one lock per account, so a burst of
+        // parallel guesses is counted one by one.
+        let _guard = state.login_locks.lock(&attempt.username).await;
+        let wait = state.db.login_delay(&attempt, now).await?;
+        if wait > 0 {
+            return Err(AppError::TooManyRequests { message: format!("too many wrong passwords from this computer; try again in {wait} seconds"), retry_after: wait });
+        }
+        state.db.record_login_attempt(&attempt, now).await?;
+    }
+    let verified = state.passwords.verify(password, user.map(|(_, h)| h)).await?;
+    if verified {
+        state.db.clear_client_failures(&attempt).await?;
+    } else {
+        state.metrics.failed_logins.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(verified)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    request_headers: HeaderMap,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Response, AppError> {
     let Json(req) = body?;
     if req.username.trim().is_empty() || req.username.len() > 64 || req.password.len() > 256 || req.username.chars().any(char::is_control) {
         return Err(AppError::BadRequest("username must be 1–64 characters without control characters, and password at most 256".into()));
     }
-    let now = super::now();
-    // Count this attempt before checking it, so parallel guesses cannot all
-    // slip under the limit; a successful login clears the record.
-    state.db.record_login_failure(&req.username, now).await?;
-    if state.db.login_failures_since(&req.username, now - THROTTLE_WINDOW).await? > THROTTLE_FAILURES {
-        return Err(AppError::TooManyRequests(format!(
-            "too many failed logins for this account; try again in {} minutes",
-            THROTTLE_WINDOW / 60
-        )));
-    }
-    let found = state.db.user_by_name(&req.username).await?;
-    // argon2 is deliberately slow: verify off the async threads.
-    let hash = found.as_ref().map_or_else(|| auth::dummy_hash().to_string(), |(_, h)| h.clone());
-    let password = req.password.clone();
-    let verified = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash)).await.map_err(|e| anyhow::anyhow!("verify task: {e}"))?;
-    // Unknown users cost the same time, so timing does not reveal which accounts exist.
+    let username = req.username.trim();
+    let device = device_hash(&request_headers);
+    let found = state.db.user_by_name(username).await?;
+    let known = found.as_ref().map(|(u, h)| (u.id, h.clone()));
+    // Unknown users cost the same time (a dummy hash), so timing does not reveal which accounts exist.
+    let verified = checked_password(&state, username, known, &req.password, &client, device.as_deref()).await?;
     let Some((user, _)) = found.filter(|_| verified) else {
-        state.metrics.failed_logins.fetch_add(1, Ordering::Relaxed);
         return Err(AppError::BadCredentials);
     };
-    state.db.clear_login_failures(&req.username).await?;
+    let now = super::now();
     let (token, hash) = auth::new_token();
     let csrf_token = auth::random_hex();
     state.db.create_session(&hash, &csrf_token, user.id, now, now + SESSION_SECONDS).await?;
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(now).bind(user.id).execute(&state.db.pool).await?;
+    // This browser now counts as the account's own: other clients' failures do not slow it.
+    let device_token = match &device {
+        Some(d) => {
+            state.db.trust_device(d, user.id, now).await?;
+            None
+        }
+        None => {
+            let (token, hash) = auth::new_token();
+            state.db.trust_device(&hash, user.id, now).await?;
+            Some(token)
+        }
+    };
     state.db.audit(now, Some(user.id), "login", "").await?;
     state.metrics.logins.fetch_add(1, Ordering::Relaxed);
-    let mut cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}");
     // Secure when configured, or when a TLS-terminating proxy says the browser used https.
     let via_https = request_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    if state.secure_cookies || via_https {
-        cookie.push_str("; Secure");
-    }
+    let secure = if state.secure_cookies || via_https { "; Secure" } else { "" };
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?);
+    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_SECONDS}{secure}");
+    headers.append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?);
+    if let Some(d) = device_token {
+        let cookie = format!("{DEVICE_COOKIE}={d}; Path=/api/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", 365 * 24 * 3600);
+        headers.append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?);
+    }
     Ok((headers, Json(json!({"token": token, "csrf_token": csrf_token, "user": user_json(&user)}))).into_response())
 }
 
@@ -336,20 +477,29 @@ struct PasswordRequest {
     new_password: String,
 }
 
-async fn change_password(State(state): State<AppState>, caller: Caller, body: Result<Json<PasswordRequest>, JsonRejection>) -> Result<StatusCode, AppError> {
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Result<Json<PasswordRequest>, JsonRejection>,
+) -> Result<StatusCode, AppError> {
     let Json(req) = body?;
-    let hash = state.db.password_hash(caller.user.id).await?.ok_or(AppError::Unauthorized)?;
-    if !auth::verify_password(&req.current_password, &hash) {
+    if req.current_password.len() > 256 {
         return Err(AppError::BadRequest("current_password is not right".into()));
     }
-    let n = req.new_password.chars().count();
-    if n < auth::MIN_PASSWORD || req.new_password.len() > 256 {
-        return Err(AppError::BadRequest(format!("new_password must be {} to 256 characters long", auth::MIN_PASSWORD)));
+    let hash = state.db.password_hash(caller.user.id).await?.ok_or(AppError::Unauthorized)?;
+    // A wrong current password counts like a failed login (a stolen session
+    // must not become a free password-guessing oracle).
+    let device = device_hash(&headers);
+    if !checked_password(&state, &caller.user.username, Some((caller.user.id, hash)), &req.current_password, &client, device.as_deref()).await? {
+        return Err(AppError::BadRequest("current_password is not right".into()));
     }
+    auth::check_new_password(&req.new_password, &caller.user.username).map_err(AppError::WeakPassword)?;
     if req.new_password == req.current_password {
         return Err(AppError::BadRequest("new_password must differ from current_password".into()));
     }
-    let new_hash = auth::hash_password(&req.new_password)?;
+    let new_hash = state.passwords.hash(&req.new_password).await??;
     state.db.set_password(caller.user.id, &new_hash, &caller.token_hash).await?;
     state.db.audit(super::now(), Some(caller.user.id), "password_change", "").await?;
     Ok(StatusCode::NO_CONTENT)

@@ -5,14 +5,18 @@
 //! SIGTERM or Ctrl-C (in-flight requests finish).
 
 pub mod auth;
+pub mod backup;
 pub mod db;
 pub mod gradebook;
 pub mod http;
+pub mod listen;
 pub mod openapi;
 pub mod org;
 pub mod queue;
 pub mod roster;
+pub mod secret;
 pub mod slips;
+pub mod throttle;
 pub mod web;
 pub mod work;
 
@@ -66,6 +70,9 @@ pub struct WorkerArgs {
     /// How long a claimed job stays ours without renewal (seconds).
     #[arg(long, default_value_t = 30)]
     pub lease_seconds: i64,
+    /// A competition's hidden-case secret (64 hex digits); default: the one in the database.
+    #[arg(long, env = "QIMING_HIDDEN_SEED_SECRET", hide_env_values = true)]
+    pub hidden_seed_secret: Option<String>,
     /// Fault injection for crash tests: wait this long after claiming a job.
     #[arg(long, hide = true)]
     pub fault_delay_ms: Option<u64>,
@@ -83,6 +90,16 @@ struct ConfigFile {
     workers: Option<usize>,
     lease_seconds: Option<i64>,
     slip_font: Option<PathBuf>,
+    max_connections: Option<usize>,
+    header_timeout_seconds: Option<u64>,
+    body_timeout_seconds: Option<u64>,
+    max_streams_per_user: Option<usize>,
+    trust_forwarded_for: Option<bool>,
+    metrics_token: Option<String>,
+    hidden_seed_secret: Option<String>,
+    backup_dir: Option<PathBuf>,
+    backup_every: Option<String>,
+    backup_keep: Option<usize>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -97,6 +114,44 @@ pub struct Settings {
     pub workers: usize,
     pub lease_seconds: i64,
     pub slip_font: Option<PathBuf>,
+    /// Connection limits and timeouts of the listener.
+    pub limits: listen::Limits,
+    /// Live-status streams one user may hold open.
+    pub max_streams_per_user: usize,
+    /// Take client addresses from `X-Forwarded-For` (only behind your own reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// Bearer token for `/metrics` (without one, only loopback may read it).
+    pub metrics_token: Option<String>,
+    /// A competition's own hidden-case secret (64 hex digits); default: the server's own.
+    pub hidden_seed_secret: Option<String>,
+    /// Scheduled backups: where, how often, how many to keep.
+    pub backup_dir: Option<PathBuf>,
+    pub backup_every: std::time::Duration,
+    pub backup_keep: usize,
+}
+
+/// Parses "90s", "30m", "6h", "1d" or plain seconds.
+fn parse_interval(text: &str) -> anyhow::Result<std::time::Duration> {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = number.parse().map_err(|_| anyhow::anyhow!("backup_every = {text:?}: use a number with s, m, h or d, e.g. \"6h\""))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        other => anyhow::bail!("backup_every = {text:?}: unknown unit {other:?}; use s, m, h or d"),
+    };
+    anyhow::ensure!(secs >= 60, "backup_every = {text:?}: at least one minute");
+    Ok(std::time::Duration::from_secs(secs))
+}
+
+/// Refuses more grading workers than one process can run WebAssembly for at
+/// once (an exhausted instance pool would fail students' runs for our reasons).
+pub fn check_workers(n: usize) -> anyhow::Result<usize> {
+    let max = qiming_runtime::MAX_PARALLEL_WASM_RUNS;
+    anyhow::ensure!(n <= max, "{n} grading workers is more than one process can run ({max}); start several `qiming worker` processes instead");
+    Ok(n)
 }
 
 /// One grading worker per core by default.
@@ -123,9 +178,21 @@ impl Settings {
             addr: args.addr.or(file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             curriculum: env("QIMING_CURRICULUM")?.or(file.curriculum).unwrap_or_else(crate::curriculum_cmd::default_dir),
             secure_cookies: env("QIMING_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
-            workers: env("QIMING_WORKERS")?.or(file.workers).unwrap_or_else(default_workers),
+            workers: check_workers(env("QIMING_WORKERS")?.or(file.workers).unwrap_or_else(default_workers))?,
             lease_seconds: env("QIMING_LEASE_SECONDS")?.or(file.lease_seconds).unwrap_or(30).max(2),
             slip_font: env("QIMING_SLIP_FONT")?.or(file.slip_font),
+            limits: listen::Limits {
+                max_connections: env("QIMING_MAX_CONNECTIONS")?.or(file.max_connections).unwrap_or(listen::Limits::default().max_connections),
+                header_timeout: std::time::Duration::from_secs(env("QIMING_HEADER_TIMEOUT_SECONDS")?.or(file.header_timeout_seconds).unwrap_or(10).max(1)),
+                body_timeout: std::time::Duration::from_secs(env("QIMING_BODY_TIMEOUT_SECONDS")?.or(file.body_timeout_seconds).unwrap_or(20).max(1)),
+            },
+            max_streams_per_user: env("QIMING_MAX_STREAMS_PER_USER")?.or(file.max_streams_per_user).unwrap_or(8).max(1),
+            trust_forwarded_for: env("QIMING_TRUST_FORWARDED_FOR")?.or(file.trust_forwarded_for).unwrap_or(false),
+            metrics_token: env("QIMING_METRICS_TOKEN")?.or(file.metrics_token).filter(|t: &String| !t.is_empty()),
+            hidden_seed_secret: env("QIMING_HIDDEN_SEED_SECRET")?.or(file.hidden_seed_secret).filter(|t: &String| !t.is_empty()),
+            backup_dir: env("QIMING_BACKUP_DIR")?.or(file.backup_dir),
+            backup_every: parse_interval(&env::<String>("QIMING_BACKUP_EVERY")?.or(file.backup_every).unwrap_or_else(|| "1d".into()))?,
+            backup_keep: env("QIMING_BACKUP_KEEP")?.or(file.backup_keep).unwrap_or(7),
             data_dir,
             database_url,
         })
@@ -160,6 +227,10 @@ pub async fn state(settings: &Settings) -> anyhow::Result<AppState> {
     let mut state = AppState::new(db, catalogue);
     state.secure_cookies = settings.secure_cookies;
     state.slip_font = settings.slip_font.clone();
+    state.trust_forwarded_for = settings.trust_forwarded_for;
+    state.metrics_token = settings.metrics_token.clone();
+    state.max_streams_per_user = settings.max_streams_per_user;
+    state.body_timeout = settings.limits.body_timeout;
     Ok(state)
 }
 
@@ -170,7 +241,10 @@ async fn bootstrap_admin(db: &Db) -> anyhow::Result<()> {
         return Ok(());
     }
     let (password, generated) = match std::env::var("QIMING_ADMIN_PASSWORD") {
-        Ok(p) if !p.is_empty() => (p, false),
+        Ok(p) if !p.is_empty() => {
+            auth::check_new_password(&p, "admin").map_err(|w| anyhow::anyhow!("QIMING_ADMIN_PASSWORD is not accepted: {}", w.message()))?;
+            (p, false)
+        }
         _ => (auth::generated_password(), true),
     };
     let hash = auth::hash_password(&password)?;
@@ -195,30 +269,60 @@ pub fn init_logging() {
 }
 
 /// A database URL without its password, for logs.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
+///
+/// Works on any text that contains URLs (an error message quoting one): the
+/// password in `scheme://user:password@host` and any `password=…` parameter
+/// are replaced by `***`.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme) = rest.find("://") {
+        let start = scheme + 3;
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ')')).unwrap_or(tail.len());
+        let token = &tail[..end];
+        match token.rfind('@').map(|at| (&token[..at], &token[at..])) {
+            Some((userinfo, host)) if userinfo.contains(':') => {
+                let user = userinfo.split(':').next().unwrap_or("");
+                out.push_str(&format!("{user}:***{host}"));
             }
+            _ => out.push_str(token),
         }
-        _ => url.to_string(),
+        rest = &tail[end..];
     }
+    out.push_str(rest);
+    redact_parameter(&out)
+}
+
+/// Masks `password=…` (a connection-string parameter) up to `&`, `;` or whitespace.
+fn redact_parameter(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.to_ascii_lowercase().find("password=") {
+        let start = i + "password=".len();
+        out.push_str(&rest[..start]);
+        out.push_str("***");
+        let tail = &rest[start..];
+        let end = tail.find(|c: char| c.is_whitespace() || matches!(c, '&' | ';' | '"' | '\'')).unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `qiming worker`: grading workers on another machine, sharing the server's database.
 pub fn run_worker_cmd(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let curriculum = args.curriculum.clone().unwrap_or_else(crate::curriculum_cmd::default_dir);
-    let count = args.workers.unwrap_or_else(default_workers).max(1);
+    let count = check_workers(args.workers.unwrap_or_else(default_workers).max(1))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let db = Db::connect(&args.database_url).await?;
         let catalogue = Arc::new(crate::curriculum_cmd::load(&curriculum)?);
         let (stop, shutdown) = tokio::sync::watch::channel(false);
-        let config = queue::QueueConfig { lease_seconds: args.lease_seconds.max(2), ..Default::default() };
+        let hidden_secret = secret::load_or_create(&db, None, args.hidden_seed_secret.as_deref()).await?;
+        let config = queue::QueueConfig { lease_seconds: args.lease_seconds.max(2), hidden_secret: Some(hidden_secret), ..Default::default() };
         let faults = queue::Faults { delay_after_claim: args.fault_delay_ms.map(std::time::Duration::from_millis) };
         let workers = queue::spawn_workers(count, &db, &catalogue, &config, &queue::QueueSignals::default(), &shutdown, &faults);
         println!("qiming worker: {count} grading workers on {}", redact(&args.database_url));
@@ -229,6 +333,8 @@ pub fn run_worker_cmd(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         }
         Ok::<_, anyhow::Error>(())
     })?;
+    // Grading threads were cancelled; do not wait on stragglers past systemd's patience.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -262,25 +368,36 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let state = state(&settings).await?;
         let labs = state.catalogue.labs.len();
         let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
-        let config = queue::QueueConfig { lease_seconds: settings.lease_seconds, ..Default::default() };
+        let mut limits = settings.limits.clone();
+        limits.max_connections = listen::connection_ceiling(limits.max_connections);
+        let hidden_secret = secret::load_or_create(&state.db, settings.database_url.starts_with("sqlite:").then_some(settings.data_dir.as_path()), settings.hidden_seed_secret.as_deref()).await?;
+        let config = queue::QueueConfig { lease_seconds: settings.lease_seconds, hidden_secret: Some(hidden_secret), ..Default::default() };
         let faults = queue::Faults { delay_after_claim: args.fault_delay_ms.map(std::time::Duration::from_millis) };
         let signals = state.signals.clone();
         tokio::spawn(queue::watch_statuses(state.db.clone(), signals.clone(), std::time::Duration::from_millis(500)));
+        tokio::spawn(throttle::prune_periodically(state.db.clone(), std::time::Duration::from_secs(3600), signals.stopping.subscribe()));
+        if let Some(dir) = &settings.backup_dir {
+            anyhow::ensure!(state.db.backend == db::Backend::Sqlite, "backup_dir is for SQLite servers; back up PostgreSQL with pg_dump (README, \"Backups\")");
+            tokio::spawn(backup::backup_periodically(state.db.clone(), settings.data_dir.clone(), dir.clone(), settings.backup_every, settings.backup_keep, signals.stopping.subscribe()));
+        }
         let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &signals, &signals.stopping.subscribe(), &faults);
         tracing::info!(addr = %settings.addr, database = %redact(&settings.database_url), labs, workers = settings.workers, "qiming serve is listening");
         println!("Qiming is serving on http://{} ({labs} labs; {} grading workers; database {})", settings.addr, settings.workers, redact(&settings.database_url));
         let stopping = signals.stopping.clone();
-        let on_signal = async move {
+        tokio::spawn(async move {
             shutdown_signal().await;
             // Workers give their jobs back and live-status streams end now;
-            // axum then lets in-flight requests finish.
+            // the listener then lets in-flight requests finish.
             let _ = stopping.send(true);
-        };
-        axum::serve(listener, http::app(state)).with_graceful_shutdown(on_signal).await.context("server error")?;
+        });
+        tracing::info!(max_connections = limits.max_connections, header_timeout_s = limits.header_timeout.as_secs(), body_timeout_s = limits.body_timeout.as_secs(), "connection limits");
+        listen::serve(listener, http::app(state), &limits, signals.stopping.subscribe(), std::time::Duration::from_secs(5)).await.context("server error")?;
         for w in workers {
             let _ = w.await;
         }
         Ok::<_, anyhow::Error>(())
     })?;
+    // Grading threads were cancelled; do not wait on stragglers past systemd's patience.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     Ok(ExitCode::SUCCESS)
 }

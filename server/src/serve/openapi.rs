@@ -99,13 +99,14 @@ pub fn document() -> Value {
                 "requestBody": body(obj(&["username", "password"], json!({"username": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256}}))),
                 "responses": {
                     "200": ok("signed in", json!({"type": "object", "properties": {"token": {"type": "string"}, "csrf_token": {"type": "string"}, "user": reff("User")}})),
-                    "400": err("malformed request"), "401": err("wrong username or password"), "429": err("too many failed logins")
+                    "400": err("malformed request"), "401": err("wrong username or password"),
+                    "429": err("this client must wait (Retry-After) after too many wrong passwords"), "503": err("the server is busy checking passwords; retry after Retry-After seconds")
                 }
             }},
             "/api/logout": {"post": op("End this session", &[], None, &[("204", json!({"description": "signed out"}))])},
             "/api/password": {"post": op("Change the signed-in user's password (required first after a generated one); ends the user's other sessions", &[],
                 Some(body(obj(&["current_password", "new_password"], json!({"current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}})))),
-                &[("204", json!({"description": "changed"}))])},
+                &[("204", json!({"description": "changed"})), ("429", err("too many wrong current passwords from this client (Retry-After)")), ("503", err("busy; retry"))])},
             "/api/me": {"get": op("The signed-in user and the session's CSRF token", &[], None, &[("200", ok("the user", reff("User")))])},
             "/api/labs": {"get": op("The curriculum's labs", &[], None, &[("200", json!({"description": "the catalogue"}))])},
             "/api/regions": {
@@ -123,7 +124,8 @@ pub fn document() -> Value {
                     &[("201", json!({"description": "created"})), ("409", err("username taken"))])
             },
             "/api/users/{id}": {"delete": op("Delete a student and all their work (audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("still teaches classes"))])},
-            "/api/users/{id}/reset-password": {"post": op("Give a person a new generated password (to be changed at next login)", &["id"], None, &[("200", json!({"description": "the new password, shown once"}))])},
+            "/api/users/{id}/reset-password": {"post": op("Give a person a new generated password (to be changed at next login); also lifts login back-off", &["id"], None, &[("200", json!({"description": "the new password, shown once"}))])},
+            "/api/users/{id}/unlock": {"post": op("Lift login back-off on a person's account (whoever may reset their password)", &["id"], None, &[("204", json!({"description": "unlocked"}))])},
             "/api/users/{id}/export": {"get": op("Everything Qiming holds about a person (JSON)", &["id"], None, &[("200", json!({"description": "the person's data"}))])},
             "/api/classes": {
                 "get": op("Classes the caller teaches, administers or belongs to", &[], None, &[("200", ok("classes", list("classes", reff("Class"))))]),

@@ -18,7 +18,8 @@ use sqlx::Row;
 use super::auth::{self, ActiveCaller};
 use super::db::{Db, USER_COLUMNS, User};
 use super::http::{AppError, AppState, body, user_json};
-use super::roster::{self, RowError};
+use super::roster::{self, RosterRow, RowError};
+use std::collections::BTreeMap;
 use super::now;
 
 pub const ROLES: [&str; 5] = ["student", "teacher", "school_admin", "organiser", "platform_admin"];
@@ -77,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/users", get(list_users).post(create_user))
         .route("/api/users/{id}", axum::routing::delete(delete_user))
         .route("/api/users/{id}/reset-password", post(reset_password))
+        .route("/api/users/{id}/unlock", post(unlock_user))
         .route("/api/users/{id}/export", get(export_user))
         .route("/api/classes", get(list_classes).post(create_class))
         .route("/api/classes/{id}", get(get_class))
@@ -332,14 +334,16 @@ async fn create_user(State(state): State<AppState>, ActiveCaller(caller): Active
     check_username(&req.username)?;
     let display_name = check_name("display_name", &req.display_name, 64)?;
     let (password, generated) = match req.password {
-        Some(p) if p.chars().count() >= auth::MIN_PASSWORD && p.len() <= 256 => (p, false),
-        Some(_) => return Err(AppError::BadRequest(format!("password must be {} to 256 characters long", auth::MIN_PASSWORD))),
+        Some(p) => {
+            auth::check_new_password(&p, &req.username).map_err(AppError::WeakPassword)?;
+            (p, false)
+        }
         None => (auth::generated_password(), true),
     };
     if state.db.user_by_name(&req.username).await?.is_some() {
         return Err(AppError::Conflict(format!("username {} is taken", req.username)));
     }
-    let hash = auth::hash_password(&password)?;
+    let hash = state.passwords.hash(&password).await??;
     let id = match state.db.create_user(&req.username, &display_name, &hash, &req.role, generated, now()).await {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict(format!("username {} is taken", req.username))),
@@ -358,13 +362,40 @@ async fn create_user(State(state): State<AppState>, ActiveCaller(caller): Active
 async fn reset_password(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let (person, _) = managed_person(&state, &caller.user, id).await?;
     let password = auth::generated_password();
-    let hash = auth::hash_password(&password)?;
+    let p = password.clone();
+    let hash = state.passwords.run(move || auth::hash_generated_password(&p)).await??;
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2").bind(&hash).bind(person.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(person.id).execute(&mut *tx).await?;
+    // A reset also lifts any login back-off on the account.
+    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(person.username.to_lowercase()).execute(&mut *tx).await?;
+    audit_in(&mut tx, &caller.user, "password_reset", &format!("user_id={}", person.id)).await?;
     tx.commit().await?;
-    state.db.audit_action(&caller.user, "password_reset", format!("user_id={}", person.id)).await?;
     Ok(Json(json!({ "password": password })))
+}
+
+/// Lifts login back-off on an account (whoever may reset its password may
+/// unlock it): the forgetful child gets back in without a new password.
+async fn unlock_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    let (person, _) = managed_person(&state, &caller.user, id).await?;
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(person.username.to_lowercase()).execute(&mut *tx).await?;
+    audit_in(&mut tx, &caller.user, "login_unlock", &format!("user_id={}", person.id)).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Writes an audit row inside the caller's transaction, so the action and
+/// its record commit (or vanish) together.
+pub async fn audit_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, actor: &User, action: &str, detail: &str) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO audit_log (at, actor_id, action, detail) VALUES ($1, $2, $3, $4)")
+        .bind(now())
+        .bind(actor.id)
+        .bind(action)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Everything Qiming holds about one person, for them or for whoever answers for them.
@@ -420,7 +451,7 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
         .map(|r| -> anyhow::Result<Value> { Ok(json!({"at": r.try_get::<i64, _>(0)?, "action": r.try_get::<String, _>(1)?, "detail": r.try_get::<String, _>(2)?})) })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let failed_logins: i64 = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1")
-        .bind(&person.username)
+        .bind(person.username.to_lowercase())
         .fetch_one(&db.pool)
         .await?
         .try_get(0)?;
@@ -454,12 +485,13 @@ async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): Active
         "DELETE FROM submissions WHERE student_id = $1",
         "DELETE FROM grade_overrides WHERE student_id = $1",
         "DELETE FROM sessions WHERE user_id = $1",
+        "DELETE FROM trusted_devices WHERE user_id = $1",
         "DELETE FROM users WHERE id = $1",
     ] {
         sqlx::query(sql).bind(person.id).execute(&mut *tx).await?;
     }
     // The username carries the student number: failed-login records go too.
-    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(&person.username).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(person.username.to_lowercase()).execute(&mut *tx).await?;
     tx.commit().await?;
     state.db.audit_action(&caller.user, "user_delete", format!("user_id={} role={}", person.id, person.role)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -560,43 +592,87 @@ pub fn student_username(school_id: i64, student_number: &str) -> String {
     format!("s{school_id}-{student_number}")
 }
 
+/// A student already on record for a roster row.
+struct Existing {
+    id: i64,
+    class_id: Option<i64>,
+    display_name: String,
+    signed_in: bool,
+}
+
+/// Imports a class roster, all or nothing. A row whose student already has an
+/// account is an error — except when the same class already holds that
+/// student under the same name and they have never signed in: then the file
+/// is being imported again (say, the first answer with the passwords was
+/// lost), and the student gets a fresh one-time password (`reissued`).
 async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, headers: HeaderMap, bytes: axum::body::Bytes) -> Result<Response, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let (rows, mut errors) = roster::parse_all(&bytes, content_type);
-    // Students already in the school (by number or username) are errors too:
-    // nothing is created twice, and every problem is reported in one answer.
-    for r in &rows {
-        let username = student_username(class.school_id, &r.student_number);
-        let taken = sqlx::query("SELECT id FROM users WHERE username = $1 OR (school_id = $2 AND student_number = $3)")
-            .bind(&username)
-            .bind(class.school_id)
-            .bind(&r.student_number)
-            .fetch_optional(&state.db.pool)
-            .await?;
-        if taken.is_some() {
-            errors.push(RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number)));
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    // Parsing (XLSX unzipping especially) is CPU work: off the async threads.
+    let (rows, mut errors) = tokio::task::spawn_blocking(move || roster::parse_all(&bytes, content_type.as_deref())).await.map_err(|e| anyhow::anyhow!("roster parsing task: {e}"))?;
+    if rows.len() > roster::MAX_ROWS {
+        // Refused before any database query.
+        errors.sort_by_key(|e| e.row);
+        return Err(AppError::InvalidRoster(errors));
+    }
+    // One query for the whole school, not one per row.
+    let mut existing: BTreeMap<String, Existing> = BTreeMap::new();
+    for r in sqlx::query("SELECT id, username, student_number, class_id, display_name, last_login_at FROM users WHERE school_id = $1 AND student_number IS NOT NULL")
+        .bind(class.school_id)
+        .fetch_all(&state.db.pool)
+        .await?
+    {
+        let number: String = r.try_get("student_number")?;
+        let e = Existing {
+            id: r.try_get("id")?,
+            class_id: r.try_get("class_id")?,
+            display_name: r.try_get("display_name")?,
+            signed_in: r.try_get::<Option<i64>, _>("last_login_at")?.is_some(),
+        };
+        existing.insert(number, e);
+    }
+    let mut fresh = Vec::new();
+    let mut again = Vec::new();
+    for r in rows {
+        match existing.get(&r.student_number) {
+            None => {
+                let username = student_username(class.school_id, &r.student_number);
+                if state.db.user_by_name(&username).await?.is_some() {
+                    errors.push(RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number)));
+                } else {
+                    fresh.push(r);
+                }
+            }
+            Some(e) if e.class_id == Some(class.id) && e.display_name == r.display_name && !e.signed_in => again.push((r, e.id)),
+            Some(e) if e.class_id == Some(class.id) && e.display_name == r.display_name => errors.push(RowError::new(
+                r.row,
+                "student_number",
+                format!("{} is already in this class and has signed in: reset their password instead of importing again", r.student_number),
+            )),
+            Some(_) => errors.push(RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number))),
         }
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
         return Err(AppError::InvalidRoster(errors));
     }
-    // Hash first (slow, CPU-bound, off the async threads), then write everything in one transaction.
-    let prepared = tokio::task::spawn_blocking(move || {
-        rows.into_iter()
-            .map(|r| {
+    // Hash on the password pool, then write everything — with its audit row — in one transaction.
+    let (fresh, again) = state
+        .passwords
+        .run(move || -> anyhow::Result<_> {
+            let with_password = |r: RosterRow| {
                 let password = auth::generated_password();
-                auth::hash_password(&password).map(|hash| (r, password, hash))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("hashing task: {e}"))??;
+                auth::hash_generated_password(&password).map(|hash| (r, password, hash))
+            };
+            let fresh = fresh.into_iter().map(with_password).collect::<anyhow::Result<Vec<_>>>()?;
+            let again = again.into_iter().map(|(r, id)| with_password(r).map(|x| (x, id))).collect::<anyhow::Result<Vec<_>>>()?;
+            Ok((fresh, again))
+        })
+        .await??;
     let t = now();
     let mut tx = state.db.pool.begin().await?;
     let mut created = Vec::new();
-    for (r, password, hash) in prepared {
+    for (r, password, hash) in fresh {
         let username = student_username(class.school_id, &r.student_number);
         let new_id: i64 = sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, school_id, class_id, student_number) \
@@ -619,9 +695,24 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
         .try_get(0)?;
         created.push(json!({"id": new_id, "username": username, "display_name": r.display_name, "student_number": r.student_number, "password": password}));
     }
+    let mut reissued = Vec::new();
+    for ((r, password, hash), user_id) in again {
+        // Only if they still have not signed in (checked again inside the transaction).
+        let n = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2 AND last_login_at IS NULL")
+            .bind(&hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            return Err(AppError::InvalidRoster(vec![RowError::new(r.row, "student_number", format!("{} signed in meanwhile: reset their password instead", r.student_number))]));
+        }
+        let username = student_username(class.school_id, &r.student_number);
+        reissued.push(json!({"id": user_id, "username": username, "display_name": r.display_name, "student_number": r.student_number, "password": password}));
+    }
+    audit_in(&mut tx, &caller.user, "roster_import", &format!("class_id={} students={} reissued={}", class.id, created.len(), reissued.len())).await?;
     tx.commit().await?;
-    state.db.audit_action(&caller.user, "roster_import", format!("class_id={} students={}", class.id, created.len())).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created }))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created, "reissued": reissued }))).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,16 @@
 //! written only if the worker still holds the lease, so a job taken over by
 //! another worker is written once (and, grading being deterministic, with the
 //! same result either way).
+//!
+//! **Fairness.** Jobs are not taken first-in-first-out: each submission
+//! records, when it arrives, how many unfinished jobs its student already has
+//! (`fair_student`) and its class has (`fair_class`), and workers take the
+//! lowest ranks first, oldest among equals. A student's first job therefore
+//! never waits behind another student's second, third or hundredth — four
+//! hostile submissions once made a classmate wait 206 s — and a small class
+//! is not stuck behind a large one. Each run also has a processor-time budget
+//! of seconds (`grading::grade::cpu_budget`), so one job cannot hold a worker
+//! for long.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,11 +58,13 @@ pub struct QueueConfig {
     pub lease_seconds: i64,
     /// How often an idle worker looks for work it was not told about (remote submissions).
     pub poll: Duration,
+    /// The server's hidden-case secret (see `grading::grade::hidden_seed`).
+    pub hidden_secret: Option<[u8; 32]>,
 }
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        QueueConfig { lease_seconds: 30, poll: Duration::from_millis(500) }
+        QueueConfig { lease_seconds: 30, poll: Duration::from_millis(500), hidden_secret: None }
     }
 }
 
@@ -84,7 +96,7 @@ impl Db {
         let now = self.db_now();
         let sql = format!(
             "UPDATE submissions SET status = 'running', lease_owner = $1, lease_expires_at = {now} + $2, claims = claims + 1 \
-             WHERE id = (SELECT id FROM submissions WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < {now}) ORDER BY id LIMIT 1 {lock}) \
+             WHERE id = (SELECT id FROM submissions WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < {now}) ORDER BY fair_student, fair_class, id LIMIT 1 {lock}) \
              RETURNING id, assignment_id, language, program, claims"
         );
         let Some(row) = sqlx::query(&sql).bind(owner).bind(lease_seconds).fetch_optional(&self.pool).await? else {
@@ -194,16 +206,19 @@ pub fn program_of(language: &str, text: &str) -> Result<Program, String> {
 }
 
 /// Grades a job (blocking; run it off the async threads). The caller checks
-/// that the lab is in the catalogue.
-pub fn grade_job(catalogue: &Catalogue, job: &Job) -> Result<Outcome, String> {
+/// that the lab is in the catalogue. `Ok(None)`: cancelled, nothing to write.
+pub fn grade_job(catalogue: &Catalogue, job: &Job, secret: Option<[u8; 32]>, cancel: &qiming_runtime::Cancel) -> Result<Option<Outcome>, String> {
     let lab = catalogue.lab(&job.lab_id).ok_or_else(|| format!("lab {} is not in this grader's curriculum", job.lab_id))?;
     let program = program_of(&job.language, &job.program)?;
     // One submission per worker thread: workers, not cases, spread over cores.
-    let options = GradeOptions { threads: 1, keep_replays: true, ..GradeOptions::default() };
+    let options = GradeOptions { threads: 1, keep_replays: true, hidden_secret: secret, cancel: cancel.clone(), ..GradeOptions::default() };
     let mut report = grade(lab, &program, &options);
+    if report.cancelled {
+        return Ok(None);
+    }
     let replays = report.cases.iter_mut().filter_map(|c| c.replay_bytes.take().map(|b| (c.name.clone(), b))).collect();
     let report_json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
-    Ok(Outcome { score: report.score, max_score: report.max_score, report_json, replays })
+    Ok(Some(Outcome { score: report.score, max_score: report.max_score, report_json, replays }))
 }
 
 /// Signals shared by the server's handlers and its in-process workers.
@@ -395,7 +410,18 @@ async fn process(
     }
     let cat = catalogue.clone();
     let grading_job = job.clone();
-    let mut task = tokio::task::spawn_blocking(move || grade_job(&cat, &grading_job));
+    let cancel = qiming_runtime::Cancel::new();
+    // Cancels the runs if this future is dropped or shutdown comes first, so
+    // the grading thread ends within milliseconds instead of running on.
+    struct CancelOnDrop(qiming_runtime::Cancel);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.cancel();
+        }
+    }
+    let _cancel_on_drop = CancelOnDrop(cancel.clone());
+    let secret = config.hidden_secret;
+    let mut task = tokio::task::spawn_blocking(move || grade_job(&cat, &grading_job, secret, &cancel));
     let mut renew = tokio::time::interval(Duration::from_secs((config.lease_seconds as u64 / 3).max(1)));
     renew.tick().await;
     let result = loop {
@@ -427,7 +453,12 @@ async fn process(
         }
     };
     match result {
-        Ok(outcome) => {
+        Ok(None) => {
+            // Cancelled under us (shutdown): give the job back.
+            db.release_job(job.id, name).await?;
+            return Ok(());
+        }
+        Ok(Some(outcome)) => {
             let written = db.complete(job.id, name, &outcome).await?;
             tracing::info!(job = job.id, lab = %job.lab_id, score = outcome.score, written, ms = started.elapsed().as_millis() as u64, "graded");
         }

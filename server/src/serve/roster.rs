@@ -88,9 +88,36 @@ fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
 const MAX_XLSX_ROWS: u32 = MAX_ROWS as u32 + 100;
 const MAX_XLSX_COLS: u32 = 50;
 
+/// Largest uncompressed size of any one part of an XLSX file, and of all
+/// parts together. calamine reads the shared-strings table whole when it
+/// opens a workbook: a 246 KB file once unpacked into 103 MB of XML. A real
+/// roster of 2,000 students is well under 1 MB unpacked.
+const MAX_XLSX_PART: u64 = 8 << 20;
+const MAX_XLSX_TOTAL: u64 = 24 << 20;
+
+/// Refuses XLSX files whose parts claim to unpack beyond the bounds, before calamine reads them.
+fn check_xlsx_sizes(bytes: &[u8]) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable XLSX file: {e}"))?;
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let part = zip.by_index_raw(i).map_err(|e| format!("not a readable XLSX file: {e}"))?;
+        let size = part.size();
+        total = total.saturating_add(size);
+        if size > MAX_XLSX_PART || total > MAX_XLSX_TOTAL {
+            return Err(format!(
+                "the file unpacks to more than a roster needs ({} MB in {}); save only the roster sheet with the two columns",
+                size.max(total) >> 20,
+                part.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     use calamine::{DataRef, Reader, Xlsx};
     let fail = |row: usize, m: String| vec![RowError::new(row, "file", m)];
+    check_xlsx_sizes(bytes).map_err(|m| fail(1, m))?;
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| fail(1, format!("not a readable XLSX file: {e}")))?;
     let sheet = book.sheet_names().first().cloned().ok_or_else(|| fail(1, "the workbook has no sheets".into()))?;
     // Cell by cell (not `worksheet_range`, which allocates the whole used rectangle).

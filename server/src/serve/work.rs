@@ -318,13 +318,18 @@ async fn submit(State(state): State<AppState>, ActiveCaller(caller): ActiveCalle
         sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(caller.user.id).execute(&mut *tx).await?;
     }
     let sid: i64 = sqlx::query(
-        "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status) VALUES ($1, $2, $3, $4, $5, 'queued') RETURNING id",
+        // The fair-queue ranks: how many unfinished jobs this student, and
+        // this class, already have (see queue.rs).
+        "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status, fair_student, fair_class) VALUES ($1, $2, $3, $4, $5, 'queued', \
+         (SELECT COUNT(*) FROM submissions WHERE student_id = $2 AND status IN ('queued', 'running')), \
+         (SELECT COUNT(*) FROM submissions s JOIN assignments x ON x.id = s.assignment_id WHERE x.class_id = $6 AND s.status IN ('queued', 'running'))) RETURNING id",
     )
     .bind(a.id)
     .bind(caller.user.id)
     .bind(&stored_language)
     .bind(&req.program)
     .bind(t)
+    .bind(a.class_id)
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
@@ -383,12 +388,49 @@ async fn get_submission(State(state): State<AppState>, ActiveCaller(caller): Act
 }
 
 /// Server-sent events: the submission each time its status changes, until it is graded.
+/// Counts one user's open live-status streams; the count drops with the stream.
+#[derive(Debug)]
+struct StreamSlot {
+    streams: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<i64, usize>>>,
+    user: i64,
+}
+
+impl StreamSlot {
+    /// A slot for `user`, or None when they already hold `max` streams.
+    fn take(state: &AppState, user: i64) -> Option<StreamSlot> {
+        let mut open = state.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(user).or_insert(0);
+        if *n >= state.max_streams_per_user {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot { streams: state.streams.clone(), user })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
 async fn submission_events(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Response, AppError> {
     visible_submission(&state, &caller.user, id).await?;
+    // One browser tab needs one stream; a script opening thousands gets 429.
+    let slot = StreamSlot::take(&state, caller.user.id).ok_or_else(|| AppError::TooManyRequests {
+        message: format!("you already have {} live result streams open; close some tabs", state.max_streams_per_user),
+        retry_after: 5,
+    })?;
     let changed = state.signals.changed.subscribe();
     // While the stream is open, `watch_statuses` also looks out for changes
     // made by workers in other processes.
-    let guard = std::sync::Arc::new(state.signals.watch(id));
+    let guard = std::sync::Arc::new((state.signals.watch(id), slot));
     let stream = futures_util::stream::unfold((state, changed, None::<String>, false), move |(state, mut changed, last, finished)| {
         let _guard = guard.clone();
         async move {
