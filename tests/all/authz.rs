@@ -130,7 +130,7 @@ async fn setup(s: &AppState) -> World {
     let _ = stop.send(true);
     World {
         tokens: vec![None, Some(student_token), Some(student_b), Some(sc.teacher), Some(teacher_b), Some(school_admin), Some(school_admin_b), Some(organiser), Some(admin.clone())],
-        ids: [("A", class_a), ("a", aid), ("s", sid), ("student", student_id), ("student_c", student_c), ("peer_admin", peer_admin), ("school", sc.school_id), ("region", 1)]
+        ids: [("A", class_a), ("B", class_b), ("a", aid), ("s", sid), ("student", student_id), ("student_c", student_c), ("peer_admin", peer_admin), ("school", sc.school_id), ("region", 1)]
             .into_iter()
             .map(|(k, v)| (k, v.to_string()))
             .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string())])
@@ -161,10 +161,75 @@ impl World {
     }
 }
 
+/// The list routes re-state the visibility rules in SQL (`WHERE class_id IN
+/// …`), so their *contents* are checked per role too, not only their status.
+async fn list_visibility(s: &AppState, world: &World) -> Vec<String> {
+    let id = |k: &str| world.ids.iter().find(|(n, _)| *n == k).unwrap().1.parse::<i64>().unwrap();
+    let (class_a, class_b, aid, student) = (id("A"), id("B"), id("a"), id("student"));
+    let school = id("school");
+    let mut failures = Vec::new();
+    let get = |role: &str, path: String| {
+        let token = world.tokens[ROLES.iter().position(|r| *r == role).unwrap()].clone();
+        async move { call(s, "GET", &path, token.as_deref(), None).await.1 }
+    };
+    let ids_of = |v: &Value, list: &str, field: &str| -> Vec<i64> { v[list].as_array().map(|a| a.iter().filter_map(|x| x[field].as_i64()).collect()).unwrap_or_default() };
+    // Classes: (role, must include, must not include).
+    for (role, yes, no) in [
+        ("student", vec![class_a], vec![class_b]),
+        ("student_b", vec![class_b], vec![class_a]),
+        ("teacher", vec![class_a], vec![class_b]),
+        ("teacher_b", vec![class_b], vec![class_a]),
+        ("school_admin", vec![class_a, class_b], vec![]),
+        ("school_admin_b", vec![], vec![class_a, class_b]),
+        ("platform_admin", vec![class_a, class_b], vec![]),
+    ] {
+        let got = ids_of(&get(role, "/api/classes".into()).await, "classes", "id");
+        for c in &yes {
+            if !got.contains(c) {
+                failures.push(format!("GET /api/classes as {role}: class {c} missing from {got:?}"));
+            }
+        }
+        for c in &no {
+            if got.contains(c) {
+                failures.push(format!("GET /api/classes as {role}: class {c} must not be listed ({got:?})"));
+            }
+        }
+    }
+    // Assignments of class A.
+    for (role, visible) in [("student", true), ("student_b", false), ("teacher", true), ("teacher_b", false), ("school_admin", true), ("school_admin_b", false), ("platform_admin", true)] {
+        let got = ids_of(&get(role, "/api/assignments".into()).await, "assignments", "id");
+        if got.contains(&aid) != visible {
+            failures.push(format!("GET /api/assignments as {role}: assignment {aid} listed = {}, expected {visible}", got.contains(&aid)));
+        }
+    }
+    // People: a school admin sees only their own school's.
+    for role in ["school_admin", "school_admin_b"] {
+        let users = get(role, "/api/users".into()).await;
+        let schools: Vec<Option<i64>> = users["users"].as_array().map(|a| a.iter().map(|u| u["school_id"].as_i64()).collect()).unwrap_or_default();
+        let foreign = schools.iter().filter(|s| (**s == Some(school)) == (role == "school_admin_b")).count();
+        if foreign > 0 || schools.is_empty() {
+            failures.push(format!("GET /api/users as {role}: {foreign} people of another school listed ({schools:?})"));
+        }
+    }
+    // Submissions: a student sees only their own.
+    let subs = get("student", format!("/api/assignments/{aid}/submissions")).await;
+    let owners: Vec<i64> = ids_of(&subs, "submissions", "student_id");
+    if owners.is_empty() || owners.iter().any(|o| *o != student) {
+        failures.push(format!("GET /api/assignments/{aid}/submissions as student: owners {owners:?}, expected only {student}"));
+    }
+    // The audit log: the other school's admin sees none of school A's people.
+    let audit = get("school_admin_b", "/api/audit".into()).await;
+    let actors: Vec<String> = audit["entries"].as_array().map(|a| a.iter().filter_map(|e| e["actor"].as_str().map(str::to_string)).collect()).unwrap_or_default();
+    if actors.iter().any(|a| a != "school_admin_b") {
+        failures.push(format!("GET /api/audit as school_admin_b: sees actors {actors:?}"));
+    }
+    failures
+}
+
 async fn matrix(backend: &str) {
     let s = state(backend, "authz").await;
     let mut world = setup(&s).await;
-    let mut failures = Vec::new();
+    let mut failures = list_visibility(&s, &world).await;
     for (method, path, body, expected) in MATRIX {
         let expected: Vec<u16> = expected.split_whitespace().map(|c| c.parse().unwrap()).collect();
         assert_eq!(expected.len(), ROLES.len(), "{method} {path}");

@@ -192,3 +192,33 @@ fn remote_results_reach_open_streams() {
     assert!(text.contains("\"status\":\"queued\""), "{text}");
     assert!(text.contains("\"status\":\"done\"") && text.contains("\"score\":100.0"), "{text}");
 }
+
+/// SIGTERM while a worker is really grading (a program that spends its whole
+/// CPU budget in every case: about 10 s of grading): the run is cancelled,
+/// the job goes back to the queue and the server exits within the 5 s the
+/// issue asks for — not after the grading thread finishes.
+#[test]
+fn sigterm_during_grading_cancels_the_run_and_exits_promptly() {
+    let (url, port, log, mut server) = sqlite_server("sigterm-grading", "workers = 1\n", &[]);
+    let (student, aid) = classroom(port, 10);
+    let hostile = "let a = [];\nfor i in 0..19000 { a.push(`k${(i * 7919) % 19000}`); }\nloop { a.sort(); }\n";
+    let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": hostile})), 202);
+    let id = sub["id"].as_i64().unwrap();
+    wait_for("the worker to start grading", Duration::from_secs(20), || job_state(&url, id).0 == "running");
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.0.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    eprintln!("SIGTERM during grading: exited in {took:?}");
+    assert!(status.success(), "clean exit: {status:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}; the grading run was not cancelled");
+    assert_eq!(job_state(&url, id), ("queued".into(), 0), "the job is back in the queue, its claim not counted");
+}

@@ -596,3 +596,30 @@ fn backup_while_submissions_arrive_and_restore_finds_them() {
         assert!(ids.contains(id), "submission {id} is missing below the newest one in the backup: a torn copy");
     }
 }
+
+/// A student named like a formula is exported as text, not run by Excel or WPS.
+#[tokio::test]
+async fn gradebook_csv_neutralises_formula_injection() {
+    use qiming::serve::gradebook::csv_safe;
+    for (cell, safe) in [("=1+1", "'=1+1"), ("+86", "'+86"), ("-3", "'-3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("张三", "张三")] {
+        assert_eq!(csv_safe(cell), safe);
+    }
+    let s = state("sqlite", "csvinj").await;
+    let sc = school(&s).await;
+    let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "七班"}))).await;
+    let cid = class["id"].as_i64().unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/classes/{cid}/roster"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from("学号,姓名\n901,=HYPERLINK(\"http://x\")\n"))
+        .unwrap();
+    let (st, created, _) = raw(&s, req).await;
+    assert_eq!(st, StatusCode::CREATED, "{created}");
+    let req = Request::builder().uri(format!("/api/classes/{cid}/gradebook.csv")).header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher)).body(Body::empty()).unwrap();
+    let resp = app(s.clone()).oneshot(req).await.unwrap();
+    let text = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(!text.contains(",=HYPERLINK") && !text.contains("\"=HYPERLINK"), "{text}");
+}

@@ -28,12 +28,12 @@ if [ "$backend" = postgres ]; then
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS qiming_bench WITH (FORCE)" -c "CREATE DATABASE qiming_bench"
   args+=(--database-url postgres://postgres@127.0.0.1:5432/qiming_bench)
 fi
-QIMING_ADMIN_PASSWORD=bench-admin-pass RUST_LOG=warn "$bin" serve "${args[@]}" >"$work/server.log" 2>&1 &
+QIMING_ADMIN_PASSWORD=bench-pw-2718 RUST_LOG=warn "$bin" serve "${args[@]}" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 reference=curriculum/labs/wall-stop/reference.rhai
-python3 tools/bench/setup.py "http://127.0.0.1:$port" bench-admin-pass "$work" 100 11 "$reference"
+python3 tools/bench/setup.py "http://127.0.0.1:$port" bench-pw-2718 "$work" 100 11 "$reference"
 sleep 3 # let the setup's submissions be graded
 
 echo "== $backend: status reads (GET /api/submissions/{id}), ${secs}s, 2 threads, 32 connections"

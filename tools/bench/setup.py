@@ -39,8 +39,8 @@ def login(user, password):
 admin = login("admin", admin_password)
 region = call("POST", "/api/regions", admin, {"name": "基准市", "kind": "city"})
 school = call("POST", "/api/schools", admin, {"name": "基准学校", "region_id": region["id"]})
-call("POST", "/api/users", admin, {"username": "bench-teacher", "display_name": "T", "role": "teacher", "school_id": school["id"], "password": "bench-teacher-pass"})
-teacher = login("bench-teacher", "bench-teacher-pass")
+call("POST", "/api/users", admin, {"username": "bench-teacher", "display_name": "T", "role": "teacher", "school_id": school["id"], "password": "bench-teacher-pw-31"})
+teacher = login("bench-teacher", "bench-teacher-pw-31")
 klass = call("POST", "/api/classes", teacher, {"name": "基准班"})
 roster = "学号,姓名\n" + "".join(f"{9000 + i},学生{i}\n" for i in range(students))
 created = call("POST", f"/api/classes/{klass['id']}/roster", teacher, roster, "text/csv")["created"]
@@ -48,8 +48,8 @@ aids = [call("POST", f"/api/classes/{klass['id']}/assignments", teacher, {"lab_i
 tokens = []
 for c in created:
     first = login(c["username"], c["password"])
-    call("POST", "/api/password", first, {"current_password": c["password"], "new_password": "bench-student-pass"})
-    tokens.append(login(c["username"], "bench-student-pass"))
+    call("POST", "/api/password", first, {"current_password": c["password"], "new_password": "bench-student-pw-47"})
+    tokens.append(login(c["username"], "bench-student-pw-47"))
 with open(f"{out}/submit.txt", "w") as f:
     for t in tokens:
         for a in aids[1:]:
