@@ -1,8 +1,10 @@
 // wall-stop in AssemblyScript: drive up to the wall, slowing down as the gap
 // closes, and stop about 12 cm before it. Scores 100 on the `wall-stop` lab.
 //
-// Build (npm package assemblyscript, tested with 0.28.20):
-//   npx asc examples/wasm/wall-stop.ts -O --use abort= -o wall-stop.wasm
+// Build (npm package assemblyscript, tested with 0.28.20), in a folder that
+// holds this file:
+//   npm install assemblyscript@0.28.20
+//   npx asc wall-stop.ts -O --use abort= -o wall-stop.wasm
 // Grade:
 //   qiming grade wall-stop wall-stop.wasm
 //

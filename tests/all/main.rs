@@ -16,3 +16,4 @@ mod server;
 mod sim;
 mod support;
 mod tidy;
+mod toolchains;

@@ -3,7 +3,7 @@
 // "f\0r\0o" instead of "front".
 // Expected: runtime error — unknown distance sensor (the message lists the
 // robot's sensors). Fix: String.UTF8.encode (see examples/wasm/wall-stop.ts).
-//   npx asc examples/wasm/mistakes/as-utf16.ts -O --use abort= -o as-utf16.wasm
+//   npx asc as-utf16.ts -O --use abort= -o as-utf16.wasm
 @external("robot", "distance") declare function distance(name: usize, len: i32): f64;
 @external("robot", "stop") declare function stop(): void;
 
