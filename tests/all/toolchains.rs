@@ -69,15 +69,12 @@ impl Toolchain {
 
     /// Whether the toolchain runs here at all (`--version` or the like succeeds).
     fn available(self) -> bool {
+        if matches!(self, Toolchain::AssemblyScript) && !repo().join("tests/toolchains/node_modules/assemblyscript").is_dir() {
+            return false;
+        }
         let mut c = self.command();
-        c.arg(match self {
-            Toolchain::Zig => "version",
-            _ => "--version",
-        });
-        matches!(self, Toolchain::AssemblyScript)
-            .then(|| repo().join("tests/toolchains/node_modules/assemblyscript").is_dir())
-            .unwrap_or(true)
-            && c.output().is_ok_and(|o| o.status.success())
+        c.arg(if matches!(self, Toolchain::Zig) { "version" } else { "--version" });
+        c.output().is_ok_and(|o| o.status.success())
     }
 
     /// The recipe's arguments for `source` (relative to the repository) and `out`.
