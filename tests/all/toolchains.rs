@@ -1,7 +1,8 @@
 //! Real WebAssembly toolchains build the recipes of docs/wasm-abi.md
 //! (`examples/wasm/`), and `qiming grade` gives each full marks on `wall-stop`;
 //! the typical mistakes of each toolchain (`examples/wasm/mistakes/`) end in an
-//! `error` outcome that names the culprit.
+//! `error` outcome that names the culprit; and the runtime accepts and refuses
+//! the WebAssembly features as that page's table says.
 //!
 //! Toolchains: clang and lld (Debian), Zig (`python3 -m pip install ziglang`),
 //! AssemblyScript (`npm ci` in tests/toolchains) and Emscripten (Debian);
@@ -12,9 +13,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use qiming_runtime::{ErrorKind, Limits, Outcome, Program};
 use serde_json::Value;
 
-use crate::support::repo;
+use crate::support::{repo, run_with, wat};
 
 /// What every recipe prints when it has stopped (UTF-8 text through robot.print).
 const STOPPED: &str = "停在墙前 stopped in front of the wall\n";
@@ -259,4 +261,74 @@ fn typical_mistakes_end_in_errors_that_name_the_culprit() {
         }
         eprintln!("{source}: {kind} error: {message}");
     }
+}
+
+/// The "Qiming" column of the features table in docs/wasm-abi.md: a module
+/// using each feature, and whether Qiming runs it (`finished`) or refuses it
+/// before running (a compile error, or a limit for a fifth table).
+const FEATURES: &[(&str, &str, bool)] = &[
+    ("mutable globals", r#"(global (export "sp") (mut i32) (i32.const 0)) (func (export "run") (global.set 0 (i32.const 1)))"#, true),
+    ("sign extension", r#"(func (export "run") (drop (i32.extend8_s (i32.const 255))))"#, true),
+    ("non-trapping float-to-int", r#"(func (export "run") (drop (i32.trunc_sat_f64_s (f64.const 1e30))))"#, true),
+    (
+        "bulk memory",
+        r#"(memory 1) (data $d "abc") (table $t 2 funcref) (elem $e func $f) (func $f)
+           (func (export "run")
+             (memory.fill (i32.const 0) (i32.const 1) (i32.const 10)) (memory.copy (i32.const 20) (i32.const 0) (i32.const 5))
+             (memory.init $d (i32.const 0) (i32.const 0) (i32.const 3)) (data.drop $d)
+             (table.init $t $e (i32.const 0) (i32.const 0) (i32.const 1)) (elem.drop $e))"#,
+        true,
+    ),
+    ("multi-value", r#"(func $two (result f64 f64) (f64.const 1) (f64.const 2)) (func (export "run") (call $two) (drop) (drop))"#, true),
+    (
+        "funcref tables",
+        r#"(type $v (func)) (table $a 1 funcref) (table $b 1 funcref) (func $f) (elem declare func $f)
+           (func (export "run") (table.set $b (i32.const 0) (ref.func $f)) (drop (table.grow $a (ref.null func) (i32.const 1)))
+             (call_indirect $b (type $v) (i32.const 0)))"#,
+        true,
+    ),
+    ("externref", r#"(table $b 1 externref) (func (export "run") (drop (table.get $b (i32.const 0))))"#, false),
+    ("extended constant expressions", r#"(global i32 (i32.add (i32.const 1) (i32.const 2))) (func (export "run"))"#, true),
+    ("128-bit SIMD", r#"(func (export "run") (drop (i32x4.add (v128.const i32x4 1 2 3 4) (v128.const i32x4 1 2 3 4))))"#, true),
+    (
+        "relaxed SIMD",
+        r#"(func (export "run") (drop (f32x4.relaxed_madd (v128.const f32x4 1 2 3 4) (v128.const f32x4 1 2 3 4) (v128.const f32x4 1 2 3 4))))"#,
+        true,
+    ),
+    ("tail calls", r#"(func $t) (func (export "run") (return_call $t))"#, true),
+    ("start function", r#"(memory 1) (func $s (i32.store (i32.const 0) (i32.const 1))) (start $s) (func (export "run"))"#, true),
+    ("shared memory", r#"(memory 1 1 shared) (func (export "run") (drop (i32.atomic.load (i32.const 0))))"#, false),
+    ("exception handling", r#"(tag $e) (func (export "run") (block $h (try_table (catch_all $h) (throw $e))))"#, false),
+    ("64-bit memory", r#"(memory i64 1) (func (export "run"))"#, false),
+    ("several memories", r#"(memory 1) (memory $m2 1) (func (export "run"))"#, false),
+    ("GC types", r#"(type $s (struct (field i32))) (func (export "run") (drop (struct.new $s (i32.const 1))))"#, false),
+    ("wide arithmetic", r#"(func (export "run") (i64.add128 (i64.const 1) (i64.const 2) (i64.const 3) (i64.const 4)) (drop) (drop))"#, false),
+    ("custom page sizes", r#"(memory 1 (pagesize 1)) (func (export "run"))"#, false),
+];
+
+/// `call_indirect` with its table index in the 5-byte form that Zig emits by
+/// default (LLVM's call-indirect-overlong): `(module (type (func)) (func $f)
+/// (table 1 funcref) (elem (i32.const 0) $f) (func (export "run") (call_indirect (i32.const 0))))`.
+const LONG_CALL_INDIRECT: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x03, 0x02, 0x00, 0x00, 0x04, 0x04, 0x01, 0x70,
+    0x00, 0x01, 0x07, 0x07, 0x01, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x01, 0x09, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x00, 0x0a, 0x10, 0x02,
+    0x02, 0x00, 0x0b, 0x0b, 0x00, 0x41, 0x00, 0x11, 0x00, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b,
+];
+
+#[test]
+fn the_features_table_of_the_wasm_abi_holds() {
+    for (feature, body, accepted) in FEATURES {
+        let outcome = wat(&format!("(module {body})"), "empty").report.outcome;
+        if *accepted {
+            assert_eq!(outcome, Outcome::Finished, "{feature} should be accepted");
+        } else {
+            let refused = matches!(&outcome, Outcome::Error(e) if e.kind == ErrorKind::Compile);
+            assert!(refused, "{feature} should be refused as a compile error: {outcome:?}");
+        }
+    }
+    let long = run_with(Program::wasm(LONG_CALL_INDIRECT.to_vec()), "empty", 0, Limits::default());
+    assert_eq!(long.report.outcome, Outcome::Finished, "the long call_indirect encoding should be accepted");
+    let five_tables = r#"(module (table 1 funcref) (table 1 funcref) (table 1 funcref) (table 1 funcref) (table 1 funcref) (func (export "run")))"#;
+    let outcome = wat(five_tables, "empty").report.outcome;
+    assert!(matches!(outcome, Outcome::Limit { .. }), "a fifth table is over the limit: {outcome:?}");
 }
