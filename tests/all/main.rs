@@ -17,3 +17,4 @@ mod server;
 mod sim;
 mod support;
 mod tidy;
+mod toolchains;
