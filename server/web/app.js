@@ -112,6 +112,8 @@
       this.status = status;
       this.code = error.code || `http_${status}`;
       this.rows = Array.isArray(error.rows) ? error.rows : [];
+      this.reason = error.reason || '';
+      this.retryAfter = Number(error.retry_after) || 0;
     }
   }
 
@@ -156,7 +158,13 @@
   function errText(e) {
     if (!(e instanceof ApiError)) return `${t('err_unknown')} (${e && e.message ? e.message : e})`;
     const key = 'err_' + e.code;
-    const friendly = Object.prototype.hasOwnProperty.call(DICT, key) ? DICT[key] : '';
+    const has = (k) => Object.prototype.hasOwnProperty.call(DICT, k);
+    // Errors the server explains completely by code (and reason): the
+    // user's language only, never the server's English text beside it.
+    if (e.reason && has(`${key}_${e.reason}`)) return DICT[`${key}_${e.reason}`];
+    if (e.retryAfter && has(`${key}_wait`)) return DICT[`${key}_wait`].replace('{s}', String(e.retryAfter));
+    if (['bad_credentials', 'busy', 'request_timeout'].includes(e.code) && has(key)) return DICT[key];
+    const friendly = has(key) ? DICT[key] : '';
     if (friendly && e.message && e.message !== friendly) return `${friendly} — ${e.message}`;
     return friendly || e.message || t('err_unknown');
   }
@@ -469,6 +477,17 @@
         clear(out, errorBox(e));
       }
     };
+    // A child locked out by wrong passwords (theirs or a classmate's) gets
+    // back in with their own password: no new password to hand out.
+    const unlock = async () => {
+      clear(out);
+      try {
+        await api('POST', `/api/users/${s.id}/unlock`);
+        clear(out, h('span', { class: 'ok', testid: 'unlock-done' }, t('unlock_done')));
+      } catch (e) {
+        clear(out, errorBox(e));
+      }
+    };
     const del = async () => {
       if (!confirm(t('delete_confirm', { name: s.display_name }))) return;
       try {
@@ -485,6 +504,7 @@
       h('td', null, h('div', { class: 'row-actions' },
         h('a', { class: 'btn btn-small btn-ghost', href: `#/classes/${cls.id}/students/${s.id}` }, t('student_work')),
         h('button', { class: 'btn btn-small btn-ghost', type: 'button', onclick: reset }, t('reset_password')),
+        h('button', { class: 'btn btn-small btn-ghost', type: 'button', testid: 'unlock', onclick: unlock }, t('unlock')),
         h('button', { class: 'btn btn-small btn-danger', type: 'button', onclick: del }, t('delete')),
         out)));
   }

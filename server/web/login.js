@@ -44,8 +44,13 @@
         const body = await res.json();
         if (body && body.error) err = body.error;
       } catch (_) { /* not JSON */ }
-      const friendly = dict[`err_${err.code}`];
-      showError(friendly && err.message && err.message !== friendly ? `${friendly} — ${err.message}` : friendly || err.message);
+      // Codes the server explains completely are shown in the page's
+      // language only; others add the server's detail.
+      const key = `err_${err.code}`;
+      const waitText = err.retry_after && dict[`${key}_wait`] ? dict[`${key}_wait`].replace('{s}', String(err.retry_after)) : '';
+      const friendly = waitText || dict[key];
+      const complete = waitText || ['bad_credentials', 'busy', 'request_timeout'].includes(err.code);
+      showError(friendly && !complete && err.message && err.message !== friendly ? `${friendly} — ${err.message}` : friendly || err.message);
       password.select();
     } catch (e) {
       showError(dict.err_network || String(e));
