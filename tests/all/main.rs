@@ -8,6 +8,7 @@ mod crash;
 mod determinism;
 mod grading;
 mod hostile;
+mod lessons;
 mod process;
 mod roster;
 mod runtime;
