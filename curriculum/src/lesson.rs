@@ -280,19 +280,19 @@ fn scan_body(body: &str, first_line: usize) -> Result<Scanned, (usize, String)> 
             continue;
         }
         let Some(l) = lang else { continue };
-        if trimmed.starts_with('#') {
-            if let Some(open) = line.rfind("{#") {
-                let Some(id) = line[open + 2..].strip_suffix('}') else {
-                    return Err((line_no, "a heading anchor is written at the end of the heading: `## Title {#id}`".into()));
-                };
-                if !valid_anchor(id) {
-                    return Err((line_no, format!("anchor {id:?} must be lowercase letters, digits and '-'")));
-                }
-                if out.anchors.iter().any(|a| a.lang == l && a.id == id) {
-                    return Err((line_no, format!("anchor {{#{id}}} appears twice in the {l} text")));
-                }
-                out.anchors.push(Anchor { lang: l, id: id.to_string(), line: line_no });
+        if trimmed.starts_with('#')
+            && let Some(open) = line.rfind("{#")
+        {
+            let Some(id) = line[open + 2..].strip_suffix('}') else {
+                return Err((line_no, "a heading anchor is written at the end of the heading: `## Title {#id}`".into()));
+            };
+            if !valid_anchor(id) {
+                return Err((line_no, format!("anchor {id:?} must be lowercase letters, digits and '-'")));
             }
+            if out.anchors.iter().any(|a| a.lang == l && a.id == id) {
+                return Err((line_no, format!("anchor {{#{id}}} appears twice in the {l} text")));
+            }
+            out.anchors.push(Anchor { lang: l, id: id.to_string(), line: line_no });
         }
         let mut rest = line;
         while let Some(at) = rest.find("](") {
