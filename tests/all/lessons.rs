@@ -71,7 +71,7 @@ fn every_rhai_example_in_every_lesson_runs_as_tagged() {
 }
 
 fn travelled(result: &RunResult) -> f64 {
-    result.sim.track.windows(2).map(|w| ((w[1][0] - w[0][0]).powi(2) + (w[1][1] - w[0][1]).powi(2)).sqrt()).sum()
+    result.sim.track.windows(2).map(|w| ((w[1][0] - w[0][0]).powi(2) + (w[1][1] - w[0][1]).powi(2)).sqrt()).fold(0.0, |a, b| a + b)
 }
 
 fn starter_program(language: &str, source: &str) -> Program {
