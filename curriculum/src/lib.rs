@@ -94,14 +94,63 @@ impl Catalogue {
                 }
             }
         }
+        // Links between lessons resolve, to an anchor that exists; a linked
+        // primer lesson is a prerequisite (directly or through other prerequisites).
+        for l in &cat.lessons {
+            let shown = l.path.display().to_string();
+            for link in &l.links {
+                let Some(target) = cat.lessons.iter().find(|o| o.id == link.lesson) else {
+                    errors.push(CurriculumError::new(&shown, link.line, 1, format!("link to {}.md: there is no lesson {:?}", link.lesson, link.lesson)));
+                    continue;
+                };
+                if let Some(anchor) = &link.anchor
+                    && !target.has_anchor(anchor)
+                {
+                    let known: Vec<String> = target.anchors.iter().filter(|a| a.lang == "en").map(|a| format!("#{}", a.id)).collect();
+                    errors.push(CurriculumError::new(
+                        &shown,
+                        link.line,
+                        1,
+                        format!("link to {}.md#{anchor}: lesson {:?} has no anchor {{#{anchor}}} (it has: {})", link.lesson, link.lesson, known.join(" ")),
+                    ));
+                }
+                if target.kind == "primer" && target.id != l.id && !cat.requires(l, &target.id) {
+                    errors.push(CurriculumError::new(&shown, link.line, 1, format!("links the primer lesson {:?}, so `prerequisites` must list it", target.id)));
+                }
+            }
+        }
         for lab in &cat.labs {
-            if let Some(lesson) = &lab.lesson
-                && !cat.lessons.iter().any(|l| &l.id == lesson)
-            {
-                errors.push(CurriculumError::new(&lab.dir.join("lab.toml").display().to_string(), lab.lesson_line, 1, format!("lesson {lesson:?} does not exist")));
+            let Some(lesson) = &lab.lesson else { continue };
+            let toml = lab.dir.join("lab.toml").display().to_string();
+            match cat.lessons.iter().find(|l| &l.id == lesson) {
+                None => errors.push(CurriculumError::new(&toml, lab.lesson_line, 1, format!("lesson {lesson:?} does not exist"))),
+                Some(l) if l.kind != "lab" => {
+                    errors.push(CurriculumError::new(&toml, lab.lesson_line, 1, format!("lesson {lesson:?} is a {} lesson; a lab's lesson has kind = \"lab\"", l.kind)));
+                }
+                Some(_) => {}
             }
         }
         (cat, errors)
+    }
+
+    /// Whether `lesson` lists `id` among its prerequisites, directly or
+    /// through the prerequisites of its prerequisites.
+    pub fn requires(&self, lesson: &Lesson, id: &str) -> bool {
+        let mut todo: Vec<&str> = lesson.prerequisites.iter().map(String::as_str).collect();
+        let mut seen: Vec<&str> = Vec::new();
+        while let Some(p) = todo.pop() {
+            if p == id {
+                return true;
+            }
+            if seen.contains(&p) {
+                continue;
+            }
+            seen.push(p);
+            if let Some(l) = self.lessons.iter().find(|l| l.id == p) {
+                todo.extend(l.prerequisites.iter().map(String::as_str));
+            }
+        }
+        false
     }
 
     pub fn lab(&self, id: &str) -> Option<&Lab> {

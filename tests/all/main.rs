@@ -9,6 +9,7 @@ mod determinism;
 mod grading;
 mod hardening;
 mod hostile;
+mod lessons;
 mod process;
 mod roster;
 mod runtime;
