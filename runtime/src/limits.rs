@@ -38,6 +38,13 @@ pub struct Limits {
     pub map_len: usize,
     /// Printed output, in bytes.
     pub output_bytes: usize,
+    /// Whether printing past `output_bytes` ends the run (outcome `limit
+    /// output`). When false, the output is cut at the limit and the program
+    /// runs on; the outcome is still `limit output`, so the cut is reported,
+    /// but the robot's behaviour does not depend on a debugging `print`.
+    /// A policy of the caller rather than a resource bound: [`Limits::tightened`]
+    /// keeps `self`'s choice.
+    pub output_ends_run: bool,
     /// Wall-clock backstop: a well-behaved run never meets it.
     pub wall_clock: Duration,
 }
@@ -60,6 +67,7 @@ impl Default for Limits {
             array_len: 20_000,
             map_len: 5_000,
             output_bytes: 64 << 10,
+            output_ends_run: true,
             wall_clock: Duration::from_secs(20),
         }
     }
@@ -86,6 +94,7 @@ impl Limits {
             array_len: self.array_len.min(other.array_len),
             map_len: self.map_len.min(other.map_len),
             output_bytes: self.output_bytes.min(other.output_bytes),
+            output_ends_run: self.output_ends_run,
             wall_clock: self.wall_clock.min(other.wall_clock),
         }
     }
