@@ -652,7 +652,10 @@ fn reserved_word(word: &str, pos: (u32, u32)) -> Option<Diagnostic> {
             format!("`{word}` 是 Rhai 保留的词，不能用作变量名或函数名。"),
             format!("`{word}` is a word Rhai keeps for itself: it cannot be the name of a variable or function."),
         )
-        .suggest(format!("{zh}。"), format!("{}{}.", en[..1].to_uppercase(), &en[1..]))
+        .suggest(
+            if zh.ends_with(';') { zh.to_string() } else { format!("{zh}。") },
+            format!("{}{}{}", en[..1].to_uppercase(), &en[1..], if en.ends_with(';') { "" } else { "." }),
+        )
         .at_pos(pos),
     )
 }
@@ -1392,7 +1395,7 @@ pub(crate) fn wasm_unknown_import(name: &str, known: &[&str]) -> Diagnostic {
 pub(crate) fn wasm_signature(what_zh: &str, what_en: &str, found: &str, needed: &str) -> Diagnostic {
     Diagnostic::new(
         "wasm_signature",
-        format!("你的{what_zh}是 {found}，但需要的是 {needed}。"),
+        format!("你的{what_zh} 有 {found}，但需要的是 {needed}。"),
         format!("Your {what_en} has {found}, but {needed} is needed."),
     )
     .suggest("改正参数和结果的类型（见 docs/wasm-abi.md）。", "Fix the types of the parameters and results (see docs/wasm-abi.md).")

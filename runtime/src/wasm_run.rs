@@ -488,7 +488,7 @@ fn compile(we: &WasmEngine, program: &Program, limits: &Limits) -> CacheEntry {
                 return link_error(
                     format!("import \"robot.{}\" has type {found}, but {} is needed", import.name(), strip_names(needed)),
                     diagnose::wasm_signature(
-                        &format!("导入的 robot.{}", import.name()),
+                        &format!("导入函数 robot.{}", import.name()),
                         &format!("import robot.{}", import.name()),
                         &found,
                         &strip_names(needed),
