@@ -265,7 +265,9 @@ fn outcome_text(outcome: &Outcome) -> Option<Text> {
         Outcome::Finished | Outcome::TimeUp => None,
         Outcome::Limit { limit, .. } => {
             let (zh, en) = limit_words(*limit);
-            Some(Text::new(format!("程序被停止了：{zh}。"), format!("Your program was stopped: {en}.")))
+            let zh_end = if zh.ends_with('？') { "" } else { "。" };
+            let en_end = if en.ends_with('?') { "" } else { "." };
+            Some(Text::new(format!("程序被停止了：{zh}{zh_end}"), format!("Your program was stopped: {en}{en_end}")))
         }
         Outcome::Error(e) => Some(match e.kind {
             ErrorKind::Compile | ErrorKind::Link => diagnostic_text(&e.diagnostic, "程序没能运行。", "Your program did not run. "),

@@ -1510,8 +1510,13 @@ pub fn lint(source: &str) -> Vec<Diagnostic> {
                 push(centimetres(&format!("distance(…) {} {v}", cmp.map_or("<", |o| o.text)), v, t.pos()));
             }
         }
+        // wait(1000) as the last statement is the "keep going until time is up"
+        // idiom; with more to do after it, it is milliseconds mistaken for seconds.
+        let more_after = |k: usize| toks.get(k..).is_some_and(|rest| rest.iter().any(|u| !u.is("}") && !u.is(";")));
         if t.is("wait")
             && toks.get(i + 1).is_some_and(|p| p.is("("))
+            && toks.get(i + 3).is_some_and(|p| p.is(")"))
+            && more_after(i + 4)
             && let Some(v) = toks.get(i + 2).and_then(number).filter(|v| *v >= 100.0)
         {
             push(

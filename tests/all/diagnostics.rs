@@ -108,7 +108,7 @@ const TABLE: &[Row] = &[
     row("colour in chinese", Note, "if color(\"floor\") == \"红色\" { stop(); }", "colour_in_chinese", &["\"red\""], &["\"red\""], Some(1)),
     row("centimetres to forward", Note, "forward(50);", "units_centimetres", &["米", "0.5"], &["metres", "0.5"], Some(1)),
     row("centimetres from distance", Note, "loop {\n    if distance(\"front\") < 20 { stop(); break; }\n    motors(0.5, 0.5);\n}", "units_centimetres", &["0.2"], &["0.2"], Some(2)),
-    row("milliseconds to wait", Note, "motors(0.5, 0.5);\nwait(1000);", "units_milliseconds", &["秒", "wait(1)"], &["seconds", "wait(1)"], Some(2)),
+    row("milliseconds to wait", Note, "loop {\n    motors(0.5, 0.5);\n    wait(500);\n    turn(90);\n}", "units_milliseconds", &["秒", "wait(0.5)"], &["seconds", "wait(0.5)"], Some(3)),
     row("motor speed in percent", Note, "motors(50, 50);\nwait(1);", "motor_percent", &["-1 到 1", "0.5"], &["-1 to 1", "0.5"], Some(1)),
     // WebAssembly.
     row("wasm import from env", Wat, r#"(module (import "env" "motors" (func (param f64 f64))) (func (export "run")))"#, "wasm_import_module", &["\"robot\"", "\"env\""], &["\"robot\"", "\"env\""], None),
@@ -237,6 +237,19 @@ fn the_whole_table_matches_its_snapshot() {
     insta::with_settings!({ snapshot_path => repo().join("tests/all/snapshots"), prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("diagnostics-table", out);
     });
+}
+
+#[test]
+fn correct_habits_get_no_notes() {
+    // Waiting until time is up, quoted colours in lower case, metres.
+    for src in [
+        "motors(0.5, 0.5);\nwait(1000);",
+        "if color(\"floor\") == \"red\" { stop(); }",
+        "forward(0.5);\nif distance(\"front\") < 0.2 { stop(); }",
+        "print(\"红色\");",
+    ] {
+        assert_eq!(lint(src), Vec::new(), "{src}");
+    }
 }
 
 #[test]
