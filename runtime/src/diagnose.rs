@@ -441,8 +441,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -675,10 +675,11 @@ fn scan_foreign(toks: &[Tok], decls: &[(String, bool)]) -> Option<Diagnostic> {
                     .at_pos(t.pos()),
             );
         }
-        if t.kind == Kind::Ident && !after_dot {
-            if let Some(d) = reserved_word(t.text, t.pos()) {
-                return Some(d);
-            }
+        if t.kind == Kind::Ident
+            && !after_dot
+            && let Some(d) = reserved_word(t.text, t.pos())
+        {
+            return Some(d);
         }
         if t.kind == Kind::Ident && after_dot {
             continue;
@@ -1290,6 +1291,16 @@ pub(crate) fn needs_name(func: &str, got: &str) -> Diagnostic {
         format!("{func}() needs a sensor's name (text), but here it got {ge}."),
     )
     .suggest(format!("写成 {func}(\"front\") 这样，名字加英文双引号。"), format!("Write it like {func}(\"front\"), with the name in double quotes."))
+}
+
+/// `sleep(1)`: robot programs wait in simulated time.
+pub(crate) fn use_wait(name: &str) -> Diagnostic {
+    Diagnostic::new(
+        "use_wait",
+        format!("Qiming 的程序不能用 {name}：机器人的时间是模拟的。"),
+        format!("Qiming programs cannot use {name}: the robot's time is simulated."),
+    )
+    .suggest("等待用 wait(秒数)，比如 wait(0.5) 等半秒。", "Wait with wait(seconds), like wait(0.5) for half a second.")
 }
 
 pub(crate) fn not_finite(signature: &str) -> Diagnostic {

@@ -91,25 +91,26 @@ pub struct ProgramError {
     pub line: Option<u32>,
     /// 1-based column, when known.
     pub column: Option<u32>,
-    /// What a child is shown: code, explanation and suggestion in zh-CN and en.
-    pub diagnostic: Diagnostic,
+    /// What a child is shown: code, explanation and suggestion in zh-CN and en
+    /// (boxed: outcomes travel by value and most are not errors).
+    pub diagnostic: Box<Diagnostic>,
 }
 
 impl ProgramError {
     /// An error with the generic explanation for its kind (see [`ProgramError::explained`]).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ProgramError { kind, message: message.into(), line: None, column: None, diagnostic: Diagnostic::generic(kind) }
+        ProgramError { kind, message: message.into(), line: None, column: None, diagnostic: Box::new(Diagnostic::generic(kind)) }
     }
     /// Sets the engine's position; the diagnostic takes it unless it already has a better one.
     pub fn at(mut self, line: Option<u32>, column: Option<u32>) -> Self {
-        self.diagnostic = self.diagnostic.or_at(line, column);
+        *self.diagnostic = self.diagnostic.as_ref().clone().or_at(line, column);
         self.line = self.diagnostic.line;
         self.column = self.diagnostic.column;
         self
     }
     /// Replaces the explanation; the diagnostic's position, when it has one, becomes the error's.
     pub fn explained(mut self, diagnostic: Diagnostic) -> Self {
-        self.diagnostic = diagnostic.or_at(self.line, self.column);
+        *self.diagnostic = diagnostic.or_at(self.line, self.column);
         self.line = self.diagnostic.line;
         self.column = self.diagnostic.column;
         self

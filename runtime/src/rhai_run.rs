@@ -234,6 +234,14 @@ fn register_robot_api(engine: &mut Engine) {
             Ok(h.robot.ticks() as f64 / h.robot.tick_hz() as f64)
         })
     });
+    // Rhai's standard `sleep` blocks the host thread in real time, out of
+    // reach of virtual time and the wall-clock backstop. The engine's own
+    // functions are found before the packages', so these replace it.
+    fn no_sleep(ctx: &NativeCallContext) -> Box<EvalAltResult> {
+        runtime_error(ctx, "sleep is not available in Qiming programs; use wait(seconds)".into(), diagnose::use_wait("sleep"))
+    }
+    engine.register_fn("sleep", |ctx: NativeCallContext, _: f64| -> Result<(), Box<EvalAltResult>> { Err(no_sleep(&ctx)) });
+    engine.register_fn("sleep", |ctx: NativeCallContext, _: i64| -> Result<(), Box<EvalAltResult>> { Err(no_sleep(&ctx)) });
     // Wrong-type calls get a clear message instead of "function not found".
     for (name, what) in [("distance", "distance"), ("line", "line"), ("color", "colour"), ("bumper", "bumper")] {
         engine.register_fn(name, move |ctx: NativeCallContext, v: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {

@@ -96,6 +96,7 @@ const TABLE: &[Row] = &[
     row("unknown sensor", Rhai, "let d = distance(\"nose\");", "unknown_sensor", &["\"nose\""], &["\"nose\""], Some(1)),
     row("sensor name in capitals", Rhai, "let d = distance(\"Front\");", "unknown_sensor", &["小写", "distance(\"front\")"], &["lower case", "distance(\"front\")"], Some(1)),
     row("delay instead of wait", Rhai, "motors(0.5, 0.5);\ndelay(1);", "unknown_function", &["wait(秒数)"], &["wait(seconds)"], Some(2)),
+    row("sleep instead of wait", Rhai, "motors(0.5, 0.5);\nsleep(1);", "use_wait", &["wait(秒数)"], &["wait(seconds)"], Some(2)),
     row("negative wait", Rhai, "wait(-1);", "value_out_of_range", &["负数"], &["negative"], Some(1)),
     // Runtime.
     row("division by zero", Rhai, "let n = 0;\nlet x = 10 / n;", "division_by_zero", &["除以了 0"], &["divides by zero"], Some(2)),
@@ -127,7 +128,7 @@ fn diagnostic_of(row: &Row) -> Diagnostic {
     }
     let run = if row.lang == Lang::Wat { wat(row.source, "empty") } else { rhai(row.source, "empty") };
     match run.report.outcome {
-        Outcome::Error(e) => e.diagnostic,
+        Outcome::Error(e) => *e.diagnostic,
         other => panic!("{}: expected an error, got {other:?}", row.name),
     }
 }
