@@ -347,6 +347,11 @@ fn lex(source: &str) -> Vec<Tok<'_>> {
     toks
 }
 
+/// How far ahead a pattern looks from its first token: keeps every scan of
+/// untrusted source linear (a program of 64 KiB of `fn fn fn …` must not make
+/// the explanation quadratic).
+const LOOKAHEAD: usize = 64;
+
 /// Which tokens are inside a function body (`fn name(…) { … }`), by index.
 fn in_fn_body(toks: &[Tok]) -> Vec<bool> {
     let mut inside = vec![false; toks.len()];
@@ -387,7 +392,7 @@ fn declared(toks: &[Tok]) -> Vec<(String, bool)> {
         } else if t.is("fn") {
             // Function name and its parameters.
             let mut j = i + 1;
-            while j < toks.len() && !toks[j].is("{") && !toks[j].is(";") {
+            while j < toks.len().min(i + LOOKAHEAD) && !toks[j].is("{") && !toks[j].is(";") {
                 if toks[j].kind == Kind::Ident {
                     names.push((toks[j].text.to_string(), false));
                 }
@@ -395,7 +400,7 @@ fn declared(toks: &[Tok]) -> Vec<(String, bool)> {
             }
         } else if t.is("for") {
             let mut j = i + 1;
-            while j < toks.len() && !toks[j].is("in") && !toks[j].is("{") {
+            while j < toks.len().min(i + LOOKAHEAD) && !toks[j].is("in") && !toks[j].is("{") {
                 if toks[j].kind == Kind::Ident {
                     names.push((toks[j].text.to_string(), false));
                 }
@@ -746,7 +751,7 @@ fn scan_foreign(toks: &[Tok], decls: &[(String, bool)]) -> Option<Diagnostic> {
                 // for (a, i) in … is Rhai; for (…; …; …) is C or JavaScript.
                 let mut depth = 0;
                 let mut semicolon = false;
-                for u in &toks[i + 1..] {
+                for u in toks[i + 1..].iter().take_while(|u| u.line == t.line) {
                     if u.is("(") {
                         depth += 1;
                     } else if u.is(")") {
@@ -1156,7 +1161,8 @@ fn user_functions<'a>(toks: &'a [Tok<'a>]) -> Vec<(&'a str, Vec<&'a str>)> {
     let mut out = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         if t.is("fn") && toks.get(i + 1).is_some_and(|n| n.kind == Kind::Ident) {
-            let params = toks[i + 2..].iter().skip(1).take_while(|u| !u.is(")")).filter(|u| u.kind == Kind::Ident).map(|u| u.text).collect();
+            let params =
+                toks[i + 2..].iter().take(LOOKAHEAD).skip(1).take_while(|u| !u.is(")")).filter(|u| u.kind == Kind::Ident).map(|u| u.text).collect();
             out.push((toks[i + 1].text, params));
         }
     }
@@ -1515,7 +1521,7 @@ pub fn lint(source: &str) -> Vec<Diagnostic> {
             }
         }
         if t.is("distance") && toks.get(i + 1).is_some_and(|p| p.is("(")) {
-            let close = toks[i..].iter().position(|u| u.is(")")).map(|p| p + i);
+            let close = toks[i..].iter().take(LOOKAHEAD).position(|u| u.is(")")).map(|p| p + i);
             let cmp = close.and_then(|c| toks.get(c + 1)).filter(|o| ["<", ">", "<=", ">="].contains(&o.text));
             if let Some(v) = close.and_then(|c| toks.get(c + 2)).filter(|_| cmp.is_some()).and_then(number).filter(|v| *v > 3.0) {
                 push(centimetres(&format!("distance(…) {} {v}", cmp.map_or("<", |o| o.text)), v, t.pos()));
@@ -1541,7 +1547,7 @@ pub fn lint(source: &str) -> Vec<Diagnostic> {
             );
         }
         if t.is("motors") && toks.get(i + 1).is_some_and(|p| p.is("(")) {
-            let big = toks[i + 2..].iter().take_while(|u| !u.is(")")).filter_map(number).find(|v| *v > 1.0);
+            let big = toks[i + 2..].iter().take(LOOKAHEAD).take_while(|u| !u.is(")")).filter_map(number).find(|v| *v > 1.0);
             if let Some(v) = big {
                 push(
                     Diagnostic::new(
@@ -1608,6 +1614,17 @@ mod tests {
         assert_eq!(toks.last().map(|t| t.pos()), Some((2, 10)));
         let toks = lex("motors（0.5，0.5）；");
         assert_eq!(scan_characters(&toks).map(|d| (d.code, d.column)), Some(("chinese_punctuation", Some(7))));
+    }
+
+    #[test]
+    fn hostile_sources_are_explained_in_linear_time() {
+        let start = std::time::Instant::now();
+        for src in ["fn ".repeat(20_000), "for (".repeat(12_000), "motors(".repeat(9_000), "distance(".repeat(7_000), "{".repeat(60_000)] {
+            let _ = rhai_compile(&src, &rhai::ParseErrorType::UnexpectedEOF, Some(1), Some(1));
+            let _ = lint(&src);
+            let _ = function_not_found(&src, "drive ()");
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
     }
 
     #[test]
