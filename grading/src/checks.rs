@@ -205,6 +205,10 @@ fn no_collision(ev: &Evidence, cap: Option<f64>, per: Option<f64>, max_penalty: 
         _ => None,
     });
     let mut out = match first {
+        // Not touching anything is only an achievement for a robot that moved.
+        None if path_length(ev.track()) < 0.01 => {
+            CheckOutcome::new(true, 1.0, Text::new("机器人没有移动，所以也没有碰到东西。", "Your robot did not move, so it touched nothing."))
+        }
         None => CheckOutcome::new(true, 1.0, Text::new("机器人一次也没有碰到障碍物。", "Your robot never touched anything.")),
         Some((tick, solid)) => {
             let (what_zh, what_en) = if solid.starts_with("obstacle") { ("障碍物", "an obstacle") } else { ("墙", "a wall") };
@@ -238,24 +242,43 @@ fn first_enter(ev: &Evidence, zone: &str) -> Option<u64> {
     })
 }
 
+/// A zone's name in the learner's words: (zh-CN, en). Zone ids in scenario
+/// files are English identifiers; the usual ones have proper names.
+fn zone_words(zone: &str) -> (String, String) {
+    let known = match zone {
+        "finish" | "end" => Some(("终点", "the finish")),
+        "goal" => Some(("目标区", "the goal")),
+        "exit" => Some(("出口", "the exit")),
+        "parking" => Some(("停车位", "the parking space")),
+        "station" => Some(("站点", "the station")),
+        "start" => Some(("起点", "the start")),
+        _ => None,
+    };
+    match known {
+        Some((zh, en)) => (zh.to_string(), en.to_string()),
+        None => (format!("“{zone}”区域"), format!("the {zone} zone")),
+    }
+}
+
 fn reach_zone(ev: &Evidence, zone: &str, within: Option<f64>) -> CheckOutcome {
+    let (zh, en) = zone_words(zone);
     match first_enter(ev, zone) {
         Some(t) if within.is_none_or(|w| secs(t) <= w) => CheckOutcome::new(
             true,
             1.0,
-            Text::new(format!("机器人在第 {:.1} 秒到达了“{zone}”区域。", secs(t)), format!("Your robot reached the {zone} zone at {:.1} s.", secs(t))),
+            Text::new(format!("机器人在第 {:.1} 秒到达了{zh}。", secs(t)), format!("Your robot reached {en} at {:.1} s.", secs(t))),
         )
         .measure("reached_at_s", secs(t)),
         Some(t) => CheckOutcome::new(
             false,
             0.0,
             Text::new(
-                format!("机器人到达“{zone}”区域时已经超时（第 {:.1} 秒）。试着走得更快或路线更短。", secs(t)),
-                format!("Your robot reached the {zone} zone too late ({:.1} s). Try a faster or shorter route.", secs(t)),
+                format!("机器人到达{zh}时已经超时（第 {:.1} 秒）。试着走得更快或路线更短。", secs(t)),
+                format!("Your robot reached {en} too late ({:.1} s). Try a faster or shorter route.", secs(t)),
             ),
         )
         .measure("reached_at_s", secs(t)),
-        None => CheckOutcome::new(false, 0.0, Text::new(format!("机器人没有到达“{zone}”区域。"), format!("Your robot did not reach the {zone} zone."))),
+        None => CheckOutcome::new(false, 0.0, Text::new(format!("机器人没有到达{zh}。"), format!("Your robot did not reach {en}."))),
     }
 }
 
@@ -372,7 +395,15 @@ fn stay_on_line(ev: &Evidence, line: usize, max_offset: f64, min_fraction: f64) 
     let passed = on >= min_fraction && done.is_some();
     // Sitting still on the line is not following it: scale by lap progress.
     let score = if on >= min_fraction { 1.0 } else { 0.5 * on / min_fraction } * fraction;
-    let feedback = if on >= min_fraction {
+    let feedback = if done.is_none() && fraction < 0.05 {
+        // Sitting on the line is not following it: no praise for that.
+        Text::new("机器人几乎没有沿着线前进，还谈不上巡线。", "Your robot hardly moved along the line, so it did not follow it yet.")
+    } else if on >= min_fraction && done.is_none() {
+        Text::new(
+            format!("机器人走了一圈的 {:.0}%，这段路上 {:.0}% 的时间在线上。", fraction * 100.0, on * 100.0),
+            format!("Your robot went {:.0}% of the way round and was on the line {:.0}% of that time.", fraction * 100.0, on * 100.0),
+        )
+    } else if on >= min_fraction {
         Text::new(format!("机器人 {:.0}% 的时间都在线上。", on * 100.0), format!("Your robot stayed on the line {:.0}% of the time.", on * 100.0))
     } else {
         Text::new(
@@ -420,15 +451,65 @@ fn output_matches(ev: &Evidence, expected: &str, mode: &str) -> CheckOutcome {
         }
         _ => out == want,
     };
-    CheckOutcome::new(
-        passed,
-        if passed { 1.0 } else { 0.0 },
-        if passed {
-            Text::new("输出正确。", "The output is right.")
-        } else {
-            Text::new("输出和要求的不一样。仔细看看题目要求打印什么。", "The output is not what the task asks for. Check what it asks you to print.")
-        },
-    )
+    let feedback = if passed {
+        Text::new("输出正确。", "The output is right.")
+    } else {
+        let mut t = Text::new("输出和要求的不一样。", "The output is not what the task asks for.");
+        let (dz, de) = output_difference(out, want, mode);
+        t.zh.push_str(&dz);
+        t.en.push(' ');
+        t.en.push_str(&de);
+        t
+    };
+    CheckOutcome::new(passed, if passed { 1.0 } else { 0.0 }, feedback)
+}
+
+/// How many lines of output a message quotes, and how many characters of each.
+const QUOTED_LINES: usize = 12;
+const QUOTED_CHARS: usize = 60;
+
+fn quote_lines(text: &str) -> (String, String) {
+    let lines: Vec<String> = text.lines().map(|l| l.trim()).take(QUOTED_LINES).map(|l| {
+        let mut q: String = l.chars().take(QUOTED_CHARS).collect();
+        if l.chars().count() > QUOTED_CHARS {
+            q.push('…');
+        }
+        q
+    }).collect();
+    let more = text.lines().count() > QUOTED_LINES;
+    if lines.is_empty() {
+        return ("（什么也没有打印）".into(), "(nothing printed)".into());
+    }
+    let joined = format!("{}{}", lines.join(" / "), if more { " / …" } else { "" });
+    (joined.clone(), joined)
+}
+
+/// The first difference between the printed and the expected output, and both in full (for practice cases).
+fn output_difference(out: &str, want: &str, mode: &str) -> (String, String) {
+    let (wz, we) = quote_lines(want);
+    let (oz, oe) = quote_lines(out);
+    let first = match mode {
+        "contains" => None,
+        "lines" => {
+            let mut lines = out.lines().map(str::trim);
+            want.lines().map(str::trim).find(|w| !lines.any(|l| l == *w)).map(|w| (None, w))
+        }
+        _ => {
+            let got: Vec<&str> = out.lines().map(str::trim).collect();
+            let exp: Vec<&str> = want.lines().map(str::trim).collect();
+            (0..exp.len().max(got.len())).find(|&i| exp.get(i) != got.get(i)).map(|i| (Some((i, got.get(i).copied())), exp.get(i).copied().unwrap_or("")))
+        }
+    };
+    let (fz, fe) = match first {
+        Some((Some((i, Some(g))), w)) if !w.is_empty() => {
+            (format!("第 {} 行应该是“{w}”，你的程序打印的是“{g}”。", i + 1), format!("Line {} should be “{w}”, but your program printed “{g}”.", i + 1))
+        }
+        Some((Some((i, None)), w)) => (format!("第 {} 行应该是“{w}”，但你的程序没有打印这一行。", i + 1), format!("Line {} should be “{w}”, but your program printed no such line.", i + 1)),
+        Some((Some((i, Some(g))), _)) => (format!("你的程序多打印了第 {} 行“{g}”。", i + 1), format!("Your program printed an extra line {}: “{g}”.", i + 1)),
+        Some((None, w)) => (format!("输出里少了一行“{w}”。"), format!("The line “{w}” is missing from the output.")),
+        None => (String::new(), String::new()),
+    };
+    (format!("{fz}要求的输出：{wz}；你的输出：{oz}。"), format!("{fe} Expected: {we}; yours: {oe}.").trim_start().to_string())
 }
 
 /// Maximal runs of ticks `[start, end)` with the robot's centre on `color`.
@@ -476,7 +557,9 @@ fn stop_on_color(ev: &Evidence, color: &str, seconds: f64, max_speed: f64) -> Ch
         .count();
     let n = runs.len();
     let (passed, score) = obeyed_share(ev, color, obeyed, n);
-    let feedback = if passed {
+    let feedback = if n == 0 {
+        never_on(color, passed)
+    } else if passed {
         Text::new(format!("每次遇到{}都停够了 {seconds} 秒。", color_zh(color)), format!("Every time on {color}, your robot stopped for {seconds} s."))
     } else {
         Text::new(
@@ -496,7 +579,9 @@ fn slow_on_color(ev: &Evidence, color: &str, max_speed: f64, grace: f64) -> Chec
     let top = runs.iter().map(fastest).fold(0.0, f64::max);
     let n = runs.len();
     let (passed, score) = obeyed_share(ev, color, obeyed, n);
-    let feedback = if passed {
+    let feedback = if n == 0 {
+        never_on(color, passed)
+    } else if passed {
         Text::new(format!("在{}上机器人都开得很慢。", color_zh(color)), format!("Your robot drove slowly on every {color} card."))
     } else {
         Text::new(
@@ -516,6 +601,15 @@ fn obeyed_share(ev: &Evidence, color: &str, obeyed: usize, visits: usize) -> (bo
     }
     let painted = qiming_sim::PaletteColor::from_name(color).is_some_and(|c| ev.scenario.paint.iter().any(|p| p.color == c));
     if painted { (false, 0.0) } else { (true, 1.0) }
+}
+
+/// A colour rule with nothing to judge: the robot never got onto the colour.
+fn never_on(color: &str, passed: bool) -> Text {
+    if passed {
+        Text::new(format!("场地上没有{}，这一项不用检查。", color_zh(color)), format!("There is no {color} on this floor, so there was nothing to check."))
+    } else {
+        Text::new(format!("机器人没有开到{}上，所以这条规则没有机会遵守。", color_zh(color)), format!("Your robot never reached a {color} card, so it never got to follow this rule."))
+    }
 }
 
 fn color_zh(color: &str) -> String {

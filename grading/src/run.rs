@@ -58,6 +58,16 @@ impl Robot for SimRobot {
     fn output(&mut self, text: &str) {
         self.sim.record_output(text);
     }
+    fn sensor_names(&self, kind: &str) -> Vec<String> {
+        let spec = &self.sim.scenario().robot;
+        match kind {
+            "distance" => spec.distance.iter().map(|s| s.name.clone()).collect(),
+            "line" => spec.line.iter().map(|s| s.name.clone()).collect(),
+            "color" => spec.color.iter().map(|s| s.name.clone()).collect(),
+            "bumper" => spec.bumpers.iter().map(|s| s.name.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// How to run.

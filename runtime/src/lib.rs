@@ -22,6 +22,7 @@
 //! API and `docs/wasm-abi.md` for the WebAssembly ABI.
 
 mod cache;
+mod diagnose;
 mod limits;
 mod outcome;
 mod program;
@@ -29,6 +30,7 @@ mod rhai_run;
 mod robot;
 mod wasm_run;
 
+pub use diagnose::{Diagnostic, Message, lint, never_moved, reserved_words};
 pub use limits::Limits;
 
 /// WebAssembly runs one process can hold at once (the engine's instance

@@ -43,6 +43,13 @@ pub struct Limits {
     /// sorts, string copies). Measured per thread, so it does not depend on
     /// how busy the machine is; labs get seconds (see `grading::lab_limits`).
     pub cpu_time: Duration,
+    /// Whether printing past `output_bytes` ends the run (outcome `limit
+    /// output`). When false, the output is cut at the limit and the program
+    /// runs on; the outcome is still `limit output`, so the cut is reported,
+    /// but the robot's behaviour does not depend on a debugging `print`.
+    /// A policy of the caller rather than a resource bound: [`Limits::tightened`]
+    /// keeps `self`'s choice.
+    pub output_ends_run: bool,
     /// Wall-clock backstop for a run thread that cannot make progress at all;
     /// a run on a sane machine meets `cpu_time` long before this.
     pub wall_clock: Duration,
@@ -67,6 +74,7 @@ impl Default for Limits {
             map_len: 5_000,
             output_bytes: 64 << 10,
             cpu_time: Duration::from_secs(10),
+            output_ends_run: true,
             wall_clock: Duration::from_secs(60),
         }
     }
@@ -94,6 +102,7 @@ impl Limits {
             map_len: self.map_len.min(other.map_len),
             output_bytes: self.output_bytes.min(other.output_bytes),
             cpu_time: self.cpu_time.min(other.cpu_time),
+            output_ends_run: self.output_ends_run,
             wall_clock: self.wall_clock.min(other.wall_clock),
         }
     }

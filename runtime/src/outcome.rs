@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::diagnose::Diagnostic;
+
 /// Which limit stopped a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,20 +87,35 @@ impl ErrorKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProgramError {
     pub kind: ErrorKind,
+    /// The engine's own text (Rhai's, wasmtime's or ours), for teachers and logs.
     pub message: String,
-    /// 1-based line, when known.
+    /// 1-based line the learner should look at, when known (the diagnostic's:
+    /// for a missing `;`, the line that lacks it, not the next one).
     pub line: Option<u32>,
     /// 1-based column, when known.
     pub column: Option<u32>,
+    /// What a child is shown: code, explanation and suggestion in zh-CN and en
+    /// (boxed: outcomes travel by value and most are not errors).
+    pub diagnostic: Box<Diagnostic>,
 }
 
 impl ProgramError {
+    /// An error with the generic explanation for its kind (see [`ProgramError::explained`]).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ProgramError { kind, message: message.into(), line: None, column: None }
+        ProgramError { kind, message: message.into(), line: None, column: None, diagnostic: Box::new(Diagnostic::generic(kind)) }
     }
+    /// Sets the engine's position; the diagnostic takes it unless it already has a better one.
     pub fn at(mut self, line: Option<u32>, column: Option<u32>) -> Self {
-        self.line = line;
-        self.column = column;
+        *self.diagnostic = self.diagnostic.as_ref().clone().or_at(line, column);
+        self.line = self.diagnostic.line;
+        self.column = self.diagnostic.column;
+        self
+    }
+    /// Replaces the explanation; the diagnostic's position, when it has one, becomes the error's.
+    pub fn explained(mut self, diagnostic: Diagnostic) -> Self {
+        *self.diagnostic = diagnostic.or_at(self.line, self.column);
+        self.line = self.diagnostic.line;
+        self.column = self.diagnostic.column;
         self
     }
 }

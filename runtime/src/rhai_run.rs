@@ -15,6 +15,7 @@ use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, EvalAltResult, NativeCallContext, OptimizationLevel, ParseErrorType, Position};
 
 use crate::cache::BoundedCache;
+use crate::diagnose::{self, Diagnostic};
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
 use crate::program::Program;
@@ -70,6 +71,12 @@ thread_local! {
     static OUTPUT_EXCEEDED: Cell<bool> = const { Cell::new(false) };
     /// Variable reads so far in the current run (paces the deep size checks).
     static VAR_READS: Cell<u64> = const { Cell::new(0) };
+    /// The explanation of the last error a robot function raised, with that
+    /// error's message: Rhai carries only the message, so the diagnostic
+    /// travels beside it and is matched up in `outcome_of`.
+    static FAULT: RefCell<Option<(String, Diagnostic)>> = const { RefCell::new(None) };
+    /// Whether reaching the output limit ends the run (see `Limits::output_ends_run`).
+    static OUTPUT_ENDS_RUN: Cell<bool> = const { Cell::new(true) };
 }
 
 struct Host {
@@ -124,20 +131,25 @@ fn with_host<T>(f: impl FnOnce(&mut Host) -> Result<T, Box<EvalAltResult>>) -> R
     })
 }
 
-fn runtime_error(ctx: &NativeCallContext, message: String) -> Box<EvalAltResult> {
+/// An error raised by a robot function: the English message for teachers, the diagnostic for the child.
+fn runtime_error(ctx: &NativeCallContext, message: String, diagnostic: Diagnostic) -> Box<EvalAltResult> {
+    FAULT.set(Some((message.clone(), diagnostic)));
     EvalAltResult::ErrorRuntime(message.into(), ctx.call_position()).into()
 }
 
 fn number(ctx: &NativeCallContext, func: &str, value: &Dynamic) -> Result<f64, Box<EvalAltResult>> {
-    let n = value
-        .as_float()
-        .ok()
-        .or_else(|| value.as_int().ok().map(|i| i as f64))
-        .ok_or_else(|| runtime_error(ctx, format!("{func} needs a number, got {}", value.type_name())))?;
+    let n = value.as_float().ok().or_else(|| value.as_int().ok().map(|i| i as f64)).ok_or_else(|| {
+        runtime_error(ctx, format!("{func} needs a number, got {}", value.type_name()), diagnose::needs_number(func, value.type_name()))
+    })?;
     if !n.is_finite() {
-        return Err(runtime_error(ctx, format!("{func} needs a finite number, got {n}")));
+        return Err(runtime_error(ctx, format!("{func} needs a finite number, got {n}"), diagnose::not_finite(func)));
     }
     Ok(n)
+}
+
+/// A sensor reading, or the error for a name the robot does not have.
+fn sensor<T>(ctx: &NativeCallContext, h: &Host, kind: &str, name: &str, reading: Result<T, String>) -> Result<T, Box<EvalAltResult>> {
+    reading.map_err(|m| runtime_error(ctx, m, diagnose::unknown_sensor(kind, name, &h.robot.sensor_names(kind))))
 }
 
 fn register_robot_api(engine: &mut Engine) {
@@ -160,7 +172,7 @@ fn register_robot_api(engine: &mut Engine) {
     engine.register_fn("wait", |ctx: NativeCallContext, s: Dynamic| -> Result<(), Box<EvalAltResult>> {
         let seconds = number(&ctx, "wait(seconds)", &s)?;
         if seconds < 0.0 {
-            return Err(runtime_error(&ctx, format!("wait(seconds) needs a number of seconds >= 0, got {seconds}")));
+            return Err(runtime_error(&ctx, format!("wait(seconds) needs a number of seconds >= 0, got {seconds}"), diagnose::negative_wait(seconds)));
         }
         with_host(|h| {
             h.sync()?;
@@ -170,7 +182,8 @@ fn register_robot_api(engine: &mut Engine) {
     });
     engine.register_fn("forward", |ctx: NativeCallContext, m: Dynamic| -> Result<(), Box<EvalAltResult>> {
         let metres = number(&ctx, "forward(metres)", &m)?;
-        let metres = check_magnitude("forward(metres)", metres, MAX_FORWARD).map_err(|e| runtime_error(&ctx, e))?;
+        let metres = check_magnitude("forward(metres)", metres, MAX_FORWARD)
+            .map_err(|e| runtime_error(&ctx, e, diagnose::too_large("forward(metres)", MAX_FORWARD, metres)))?;
         with_host(|h| {
             h.sync()?;
             let flow = h.robot.forward(metres);
@@ -179,7 +192,8 @@ fn register_robot_api(engine: &mut Engine) {
     });
     engine.register_fn("turn", |ctx: NativeCallContext, d: Dynamic| -> Result<(), Box<EvalAltResult>> {
         let degrees = number(&ctx, "turn(degrees)", &d)?;
-        let degrees = check_magnitude("turn(degrees)", degrees, MAX_TURN).map_err(|e| runtime_error(&ctx, e))?;
+        let degrees = check_magnitude("turn(degrees)", degrees, MAX_TURN)
+            .map_err(|e| runtime_error(&ctx, e, diagnose::too_large("turn(degrees)", MAX_TURN, degrees)))?;
         with_host(|h| {
             h.sync()?;
             let flow = h.robot.turn(degrees);
@@ -189,25 +203,29 @@ fn register_robot_api(engine: &mut Engine) {
     engine.register_fn("distance", |ctx: NativeCallContext, name: &str| -> Result<f64, Box<EvalAltResult>> {
         with_host(|h| {
             h.sync()?;
-            h.robot.distance(name).map_err(|m| runtime_error(&ctx, m))
+            let reading = h.robot.distance(name);
+            sensor(&ctx, h, "distance", name, reading)
         })
     });
     engine.register_fn("line", |ctx: NativeCallContext, name: &str| -> Result<f64, Box<EvalAltResult>> {
         with_host(|h| {
             h.sync()?;
-            h.robot.line(name).map_err(|m| runtime_error(&ctx, m))
+            let reading = h.robot.line(name);
+            sensor(&ctx, h, "line", name, reading)
         })
     });
     engine.register_fn("color", |ctx: NativeCallContext, name: &str| -> Result<String, Box<EvalAltResult>> {
         with_host(|h| {
             h.sync()?;
-            h.robot.color(name).map(str::to_string).map_err(|m| runtime_error(&ctx, m))
+            let reading = h.robot.color(name).map(str::to_string);
+            sensor(&ctx, h, "color", name, reading)
         })
     });
     engine.register_fn("bumper", |ctx: NativeCallContext, name: &str| -> Result<bool, Box<EvalAltResult>> {
         with_host(|h| {
             h.sync()?;
-            h.robot.bumper(name).map_err(|m| runtime_error(&ctx, m))
+            let reading = h.robot.bumper(name);
+            sensor(&ctx, h, "bumper", name, reading)
         })
     });
     engine.register_fn("heading", || -> Result<f64, Box<EvalAltResult>> {
@@ -222,10 +240,19 @@ fn register_robot_api(engine: &mut Engine) {
             Ok(h.robot.ticks() as f64 / h.robot.tick_hz() as f64)
         })
     });
+    // Rhai's standard `sleep` blocks the host thread in real time, out of
+    // reach of virtual time and the wall-clock backstop. The engine's own
+    // functions are found before the packages', so these replace it.
+    fn no_sleep(ctx: &NativeCallContext) -> Box<EvalAltResult> {
+        runtime_error(ctx, "sleep is not available in Qiming programs; use wait(seconds)".into(), diagnose::use_wait("sleep"))
+    }
+    engine.register_fn("sleep", |ctx: NativeCallContext, _: f64| -> Result<(), Box<EvalAltResult>> { Err(no_sleep(&ctx)) });
+    engine.register_fn("sleep", |ctx: NativeCallContext, _: i64| -> Result<(), Box<EvalAltResult>> { Err(no_sleep(&ctx)) });
     // Wrong-type calls get a clear message instead of "function not found".
     for (name, what) in [("distance", "distance"), ("line", "line"), ("color", "colour"), ("bumper", "bumper")] {
         engine.register_fn(name, move |ctx: NativeCallContext, v: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
-            Err(runtime_error(&ctx, format!("{name}(name) needs the {what} sensor's name as a string, like {name}(\"front\"); got {}", v.type_name())))
+            let message = format!("{name}(name) needs the {what} sensor's name as a string, like {name}(\"front\"); got {}", v.type_name());
+            Err(runtime_error(&ctx, message, diagnose::needs_name(name, v.type_name())))
         });
     }
 }
@@ -252,7 +279,7 @@ fn build_engine(key: EngineKey) -> Engine {
         if ops >= DEADLINE.get() {
             return Some(Dynamic::from(STOP_TIME_UP));
         }
-        if OUTPUT_EXCEEDED.get() {
+        if OUTPUT_EXCEEDED.get() && OUTPUT_ENDS_RUN.get() {
             return Some(Dynamic::from(STOP_OUTPUT));
         }
         if ops.is_multiple_of(WALL_CHECK_EVERY) {
@@ -418,10 +445,10 @@ fn compile(engine: &Engine, program: &Program) -> Compiled {
     let source = match std::str::from_utf8(&program.source) {
         Ok(s) => s,
         Err(e) => {
-            return Err(Outcome::Error(ProgramError::new(
-                ErrorKind::Compile,
-                format!("the program is not valid UTF-8 text (first bad byte at offset {})", e.valid_up_to()),
-            )));
+            return Err(Outcome::Error(
+                ProgramError::new(ErrorKind::Compile, format!("the program is not valid UTF-8 text (first bad byte at offset {})", e.valid_up_to()))
+                    .explained(diagnose::not_utf8()),
+            ));
         }
     };
     engine.compile(source).map(Rc::new).map_err(|e| {
@@ -441,7 +468,11 @@ fn compile(engine: &Engine, program: &Program) -> Compiled {
                 },
                 message: format!("{what} in the program is larger than the limit of {max} (line {})", line.unwrap_or(0)),
             },
-            other => Outcome::Error(ProgramError::new(ErrorKind::Compile, friendly_parse_error(other)).at(line, column)),
+            other => Outcome::Error(
+                ProgramError::new(ErrorKind::Compile, friendly_parse_error(other))
+                    .at(line, column)
+                    .explained(diagnose::rhai_compile(source, other, line, column)),
+            ),
         }
     })
 }
@@ -486,7 +517,7 @@ fn root_error(err: &EvalAltResult) -> (&EvalAltResult, Option<&str>) {
     (e, func)
 }
 
-fn outcome_of(err: &EvalAltResult) -> Outcome {
+fn outcome_of(err: &EvalAltResult, source: &str) -> Outcome {
     let (root, func) = root_error(err);
     let (line, column) = position(root.position());
     match root {
@@ -516,16 +547,21 @@ fn outcome_of(err: &EvalAltResult) -> Outcome {
             limit: LimitKind::Variables,
             message: format!("too many variables at once (line {})", line.unwrap_or(0)),
         },
-        EvalAltResult::ErrorParsing(p, _) => Outcome::Error(ProgramError::new(ErrorKind::Compile, p.to_string()).at(line, column)),
+        EvalAltResult::ErrorParsing(p, _) => Outcome::Error(
+            ProgramError::new(ErrorKind::Compile, p.to_string()).at(line, column).explained(diagnose::rhai_compile(source, p, line, column)),
+        ),
         _ => {
             let mut message = match root {
                 EvalAltResult::ErrorRuntime(msg, _) if msg.is_string() => msg.clone().into_string().unwrap_or_default(),
                 _ => strip_position(&root.to_string()),
             };
+            // A robot function's own explanation, if this is the error it raised.
+            let fault = FAULT.take().filter(|(m, _)| matches!(root, EvalAltResult::ErrorRuntime(..)) && *m == message).map(|(_, d)| d);
+            let diagnostic = fault.unwrap_or_else(|| diagnose::rhai_runtime(source, root, line, column));
             if let Some(f) = func {
                 message = format!("{message} (in function {f})");
             }
-            Outcome::Error(ProgramError::new(ErrorKind::Runtime, message).at(line, column))
+            Outcome::Error(ProgramError::new(ErrorKind::Runtime, message).at(line, column).explained(diagnostic))
         }
     }
 }
@@ -548,7 +584,9 @@ impl Drop for RunGuard {
         CPU_DEADLINE.set(None);
         CANCEL.set(None);
         OUTPUT_EXCEEDED.set(false);
+        OUTPUT_ENDS_RUN.set(true);
         VAR_READS.set(0);
+        FAULT.set(None);
     }
 }
 
@@ -567,7 +605,9 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
     let _guard = RunGuard;
     OPS.set(0);
     OUTPUT_EXCEEDED.set(false);
+    OUTPUT_ENDS_RUN.set(limits.output_ends_run);
     VAR_READS.set(0);
+    FAULT.set(None);
     WALL_DEADLINE.set(Some(Instant::now() + limits.wall_clock.max(Duration::from_millis(1))));
     CPU_DEADLINE.set(Some(thread_cpu() + limits.cpu_time.max(Duration::from_millis(1))));
     CANCEL.set(Some(cancel.clone()));
@@ -580,8 +620,10 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
     let work = OPS.get();
     let mut outcome = match result {
         Ok(Ok(())) => Outcome::Finished,
-        Ok(Err(e)) => outcome_of(&e),
-        Err(_) => Outcome::Error(ProgramError::new(ErrorKind::Runtime, "internal error in the Qiming runtime (reported to the operators)")),
+        Ok(Err(e)) => outcome_of(&e, std::str::from_utf8(&program.source).unwrap_or_default()),
+        Err(_) => Outcome::Error(
+            ProgramError::new(ErrorKind::Runtime, "internal error in the Qiming runtime (reported to the operators)").explained(diagnose::internal_error()),
+        ),
     };
     if OUTPUT_EXCEEDED.get() && matches!(outcome, Outcome::Finished | Outcome::TimeUp) {
         outcome = Outcome::Limit { limit: LimitKind::Output, message: "the program printed more than the output limit".into() };

@@ -46,6 +46,12 @@ pub trait Robot {
     fn heading(&mut self) -> f64;
     /// Text the program printed (already limited), for replays.
     fn output(&mut self, text: &str);
+    /// The names of the robot's sensors of one kind (`distance`, `line`,
+    /// `color`, `bumper`), so a misspelt name can be answered with the nearest
+    /// real one. Robots that do not say get the starter bot's names suggested.
+    fn sensor_names(&self, _kind: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A robot of any concrete type behind a trait object, recoverable as that

@@ -17,6 +17,7 @@ use wasmtime::{
 };
 
 use crate::cache::BoundedCache;
+use crate::diagnose::{self, Diagnostic};
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
 use crate::program::Program;
@@ -39,6 +40,8 @@ pub const ROBOT_IMPORTS: &[(&str, &str)] = &[
     ("print_num", "(f64) -> ()"),
 ];
 
+/// The limit message for too much output.
+const OUTPUT_LIMIT: &str = "the program printed more than the output limit";
 /// Longest sensor name accepted (bytes).
 const MAX_NAME: usize = 256;
 /// Epoch tick length of the wall-clock backstop.
@@ -102,6 +105,10 @@ struct RunState {
     work: u64,
     output: String,
     output_limit: usize,
+    /// See `Limits::output_ends_run`.
+    output_ends_run: bool,
+    /// Output was cut at the limit.
+    output_cut: bool,
     /// An ending decided by the host (time up, output limit, bad argument).
     stop: Option<Outcome>,
     /// Why the epoch callback interrupted the run (cancelled, CPU or wall budget).
@@ -167,8 +174,8 @@ fn start_epoch_ticker(engine: Engine) {
     });
 }
 
-fn host_error(caller: &mut Caller<'_, RunState>, message: String) -> wasmtime::Error {
-    caller.data_mut().stop = Some(Outcome::Error(ProgramError::new(ErrorKind::Runtime, message.clone())));
+fn host_error(caller: &mut Caller<'_, RunState>, message: String, diagnostic: Diagnostic) -> wasmtime::Error {
+    caller.data_mut().stop = Some(Outcome::Error(ProgramError::new(ErrorKind::Runtime, message.clone()).explained(diagnostic)));
     wasmtime::Error::msg(message)
 }
 
@@ -211,17 +218,17 @@ fn after_blocking(caller: &mut Caller<'_, RunState>, flow: Flow) -> wasmtime::Re
 }
 
 fn finite(caller: &mut Caller<'_, RunState>, func: &str, v: f64) -> wasmtime::Result<f64> {
-    if v.is_finite() { Ok(v) } else { Err(host_error(caller, format!("{func} needs a finite number, got {v}"))) }
+    if v.is_finite() { Ok(v) } else { Err(host_error(caller, format!("{func} needs a finite number, got {v}"), diagnose::not_finite(func))) }
 }
 
 /// Reads `len` bytes at `ptr` of the exported memory as UTF-8.
 fn read_str(caller: &mut Caller<'_, RunState>, func: &str, ptr: i32, len: i32, max: usize) -> wasmtime::Result<String> {
     let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
-        return Err(host_error(caller, format!("{func}: the module must export its memory as \"memory\" to pass text")));
+        return Err(host_error(caller, format!("{func}: the module must export its memory as \"memory\" to pass text"), diagnose::wasm_bad_text(func)));
     };
     let (start, len) = (ptr as u32 as usize, len as u32 as usize);
     if len > max {
-        return Err(host_error(caller, format!("{func}: text of {len} bytes is longer than the {max} allowed")));
+        return Err(host_error(caller, format!("{func}: text of {len} bytes is longer than the {max} allowed"), diagnose::wasm_bad_text(func)));
     }
     let data = memory.data(&caller);
     let Some(bytes) = data.get(start..start + len) else {
@@ -229,12 +236,18 @@ fn read_str(caller: &mut Caller<'_, RunState>, func: &str, ptr: i32, len: i32, m
         return Err(host_error(
             caller,
             format!("{func}: (pointer {start}, length {len}) is outside the module's memory of {size} bytes"),
+            diagnose::wasm_bad_text(func),
         ));
     };
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_string()),
-        Err(e) => Err(host_error(caller, format!("{func}: the text is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()))),
+        Err(e) => Err(host_error(caller, format!("{func}: the text is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()), diagnose::wasm_bad_text(func))),
     }
+}
+
+fn sensor_error(caller: &mut Caller<'_, RunState>, message: String, kind: &str, name: &str) -> wasmtime::Error {
+    let names = caller.data().robot.sensor_names(kind);
+    host_error(caller, message, diagnose::unknown_sensor(kind, name, &names))
 }
 
 fn emit(caller: &mut Caller<'_, RunState>, text: &str) -> wasmtime::Result<()> {
@@ -246,8 +259,11 @@ fn emit(caller: &mut Caller<'_, RunState>, text: &str) -> wasmtime::Result<()> {
         st.robot.output(&added);
     }
     if !ok {
-        st.stop = Some(Outcome::Limit { limit: LimitKind::Output, message: "the program printed more than the output limit".into() });
-        return Err(wasmtime::Error::msg("output limit"));
+        st.output_cut = true;
+        if st.output_ends_run {
+            st.stop = Some(Outcome::Limit { limit: LimitKind::Output, message: OUTPUT_LIMIT.into() });
+            return Err(wasmtime::Error::msg("output limit"));
+        }
     }
     Ok(())
 }
@@ -268,7 +284,7 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     linker.func_wrap("robot", "wait", |mut c: Caller<'_, RunState>, s: f64| -> wasmtime::Result<()> {
         let s = finite(&mut c, "wait(seconds)", s)?;
         if s < 0.0 {
-            return Err(host_error(&mut c, format!("wait(seconds) needs a number of seconds >= 0, got {s}")));
+            return Err(host_error(&mut c, format!("wait(seconds) needs a number of seconds >= 0, got {s}"), diagnose::negative_wait(s)));
         }
         sync(&mut c)?;
         let flow = c.data_mut().robot.wait(s);
@@ -276,14 +292,14 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap("robot", "forward", |mut c: Caller<'_, RunState>, m: f64| -> wasmtime::Result<()> {
         let m = finite(&mut c, "forward(metres)", m)?;
-        let m = check_magnitude("forward(metres)", m, MAX_FORWARD).map_err(|e| host_error(&mut c, e))?;
+        let m = check_magnitude("forward(metres)", m, MAX_FORWARD).map_err(|e| host_error(&mut c, e, diagnose::too_large("forward(metres)", MAX_FORWARD, m)))?;
         sync(&mut c)?;
         let flow = c.data_mut().robot.forward(m);
         after_blocking(&mut c, flow)
     })?;
     linker.func_wrap("robot", "turn", |mut c: Caller<'_, RunState>, d: f64| -> wasmtime::Result<()> {
         let d = finite(&mut c, "turn(degrees)", d)?;
-        let d = check_magnitude("turn(degrees)", d, MAX_TURN).map_err(|e| host_error(&mut c, e))?;
+        let d = check_magnitude("turn(degrees)", d, MAX_TURN).map_err(|e| host_error(&mut c, e, diagnose::too_large("turn(degrees)", MAX_TURN, d)))?;
         sync(&mut c)?;
         let flow = c.data_mut().robot.turn(d);
         after_blocking(&mut c, flow)
@@ -292,13 +308,13 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
         let name = read_str(&mut c, "distance(name)", p, n, MAX_NAME)?;
         sync(&mut c)?;
         let r = c.data_mut().robot.distance(&name);
-        r.map_err(|m| host_error(&mut c, m))
+        r.map_err(|m| sensor_error(&mut c, m, "distance", &name))
     })?;
     linker.func_wrap("robot", "line", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<f64> {
         let name = read_str(&mut c, "line(name)", p, n, MAX_NAME)?;
         sync(&mut c)?;
         let r = c.data_mut().robot.line(&name);
-        r.map_err(|m| host_error(&mut c, m))
+        r.map_err(|m| sensor_error(&mut c, m, "line", &name))
     })?;
     linker.func_wrap(
         "robot",
@@ -307,18 +323,18 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
             let name = read_str(&mut c, "color(name)", p, n, MAX_NAME)?;
             sync(&mut c)?;
             let r = c.data_mut().robot.color(&name);
-            let colour = r.map_err(|m| host_error(&mut c, m))?;
+            let colour = r.map_err(|m| sensor_error(&mut c, m, "color", &name))?;
             let bytes = colour.as_bytes();
             if bytes.len() <= cap as u32 as usize {
                 let Some(Extern::Memory(memory)) = c.get_export("memory") else {
-                    return Err(host_error(&mut c, "color: the module must export its memory as \"memory\"".into()));
+                    return Err(host_error(&mut c, "color: the module must export its memory as \"memory\"".into(), diagnose::wasm_bad_text("color")));
                 };
                 let start = out as u32 as usize;
                 let data = memory.data_mut(&mut c);
                 match data.get_mut(start..start + bytes.len()) {
                     Some(dst) => dst.copy_from_slice(bytes),
                     None => {
-                        return Err(host_error(&mut c, format!("color: output buffer at {start} is outside the module's memory")));
+                        return Err(host_error(&mut c, format!("color: output buffer at {start} is outside the module's memory"), diagnose::wasm_bad_text("color")));
                     }
                 }
             }
@@ -329,7 +345,7 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
         let name = read_str(&mut c, "bumper(name)", p, n, MAX_NAME)?;
         sync(&mut c)?;
         let r = c.data_mut().robot.bumper(&name);
-        r.map(i32::from).map_err(|m| host_error(&mut c, m))
+        r.map(i32::from).map_err(|m| sensor_error(&mut c, m, "bumper", &name))
     })?;
     linker.func_wrap("robot", "heading", |mut c: Caller<'_, RunState>| -> wasmtime::Result<f64> {
         sync(&mut c)?;
@@ -366,6 +382,21 @@ type CacheKey = ([u8; 32], usize, usize);
 fn cache() -> &'static BoundedCache<CacheKey, CacheEntry> {
     static CACHE: OnceLock<BoundedCache<CacheKey, CacheEntry>> = OnceLock::new();
     CACHE.get_or_init(|| BoundedCache::new(256))
+}
+
+/// A function type as `(f64, f64) -> ()`, the way `ROBOT_IMPORTS` writes them.
+fn signature(f: &wasmtime::FuncType) -> String {
+    let list = |types: Vec<String>| format!("({})", types.join(", "));
+    format!("{} -> {}", list(f.params().map(|t| t.to_string()).collect()), list(f.results().map(|t| t.to_string()).collect()))
+}
+
+/// `(i32 ptr, i32 len) -> f64` without the parameter names: `(i32, i32) -> (f64)`.
+fn strip_names(sig: &str) -> String {
+    let (params, results) = sig.split_once(" -> ").unwrap_or((sig, "()"));
+    let types = |s: &str| -> Vec<String> {
+        s.trim_matches(|c| c == '(' || c == ')').split(',').map(|p| p.split_whitespace().next().unwrap_or("").to_string()).filter(|p| !p.is_empty()).collect()
+    };
+    format!("({}) -> ({})", types(params).join(", "), types(results).join(", "))
 }
 
 /// Finds "<anon>:LINE:COL" in a text-format parse error.
@@ -414,7 +445,7 @@ fn compile(we: &WasmEngine, program: &Program, limits: &Limits) -> CacheEntry {
     let binary = wat::parse_bytes(&program.source).map_err(|e| {
         let message = e.to_string();
         let (line, column) = wat_position(&message);
-        Outcome::Error(ProgramError::new(ErrorKind::Compile, message).at(line, column))
+        Outcome::Error(ProgramError::new(ErrorKind::Compile, message).at(line, column).explained(diagnose::wat_syntax()))
     })?;
     check_nesting(&binary, limits.wasm_nesting)?;
     let module = Module::from_binary(&we.engine, &binary).map_err(|e| {
@@ -427,35 +458,66 @@ fn compile(we: &WasmEngine, program: &Program, limits: &Limits) -> CacheEntry {
             return Outcome::Limit { limit: LimitKind::Table, message: format!("the module's initial table is over the limit: {message}") };
         }
         let (line, column) = wat_position(&message);
-        Outcome::Error(ProgramError::new(ErrorKind::Compile, message).at(line, column))
+        Outcome::Error(ProgramError::new(ErrorKind::Compile, message).at(line, column).explained(diagnose::wasm_invalid()))
     })?;
     // Name every import we do not provide before the linker does, with advice.
+    let known: Vec<&str> = ROBOT_IMPORTS.iter().map(|(n, _)| *n).collect();
     for import in module.imports() {
+        let link_error = |message: String, diagnostic: Diagnostic| Err(Outcome::Error(ProgramError::new(ErrorKind::Link, message).explained(diagnostic)));
         if import.module() != "robot" {
-            return Err(Outcome::Error(ProgramError::new(
-                ErrorKind::Link,
+            return link_error(
                 format!(
                     "the module imports \"{}\" from module \"{}\", but Qiming programs can only import robot functions from module \"robot\" (no WASI, files, clock or network)",
                     import.name(),
                     import.module()
                 ),
-            )));
+                diagnose::wasm_import_module(import.module(), import.name()),
+            );
         }
-        if !ROBOT_IMPORTS.iter().any(|(n, _)| *n == import.name()) {
-            let known: Vec<&str> = ROBOT_IMPORTS.iter().map(|(n, _)| *n).collect();
-            return Err(Outcome::Error(ProgramError::new(
-                ErrorKind::Link,
+        let Some((_, needed)) = ROBOT_IMPORTS.iter().find(|(n, _)| *n == import.name()) else {
+            return link_error(
                 format!("unknown import \"robot.{}\"; module \"robot\" provides: {}", import.name(), known.join(", ")),
-            )));
+                diagnose::wasm_unknown_import(import.name(), &known),
+            );
+        };
+        match import.ty() {
+            wasmtime::ExternType::Func(f) if signature(&f) == strip_names(needed) => {}
+            other => {
+                let found = match &other {
+                    wasmtime::ExternType::Func(f) => signature(f),
+                    _ => "not a function".to_string(),
+                };
+                return link_error(
+                    format!("import \"robot.{}\" has type {found}, but {} is needed", import.name(), strip_names(needed)),
+                    diagnose::wasm_signature(
+                        &format!("导入函数 robot.{}", import.name()),
+                        &format!("import robot.{}", import.name()),
+                        &found,
+                        &strip_names(needed),
+                    ),
+                );
+            }
         }
     }
     match module.get_export("run") {
         Some(wasmtime::ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
-        _ => {
-            return Err(Outcome::Error(ProgramError::new(
-                ErrorKind::Link,
-                "the module must export a function \"run\" with no parameters and no results",
-            )));
+        Some(other) => {
+            let found = match &other {
+                wasmtime::ExternType::Func(f) => signature(f),
+                _ => "not a function".to_string(),
+            };
+            return Err(Outcome::Error(
+                ProgramError::new(ErrorKind::Link, format!("the module's \"run\" is {found}; it must be a function with no parameters and no results"))
+                    .explained(diagnose::wasm_signature("函数 run", "function run", &found, "() -> ()")),
+            ));
+        }
+        None => {
+            let exports: Vec<String> =
+                module.exports().filter(|e| matches!(e.ty(), wasmtime::ExternType::Func(_))).map(|e| e.name().to_string()).collect();
+            return Err(Outcome::Error(
+                ProgramError::new(ErrorKind::Link, "the module must export a function \"run\" with no parameters and no results")
+                    .explained(diagnose::wasm_missing_run(&exports)),
+            ));
         }
     }
     let pre = we.linker.instantiate_pre(&module).map_err(|e| {
@@ -500,7 +562,7 @@ fn trap_outcome(state: &mut RunState, err: &wasmtime::Error) -> Outcome {
             Some(outcome) => outcome,
             None => Outcome::Limit { limit: LimitKind::WallClock, message: "the run took too long in real time".into() },
         },
-        Some(trap) => Outcome::Error(ProgramError::new(ErrorKind::Runtime, format!("the program trapped: {trap}"))),
+        Some(trap) => Outcome::Error(ProgramError::new(ErrorKind::Runtime, format!("the program trapped: {trap}")).explained(diagnose::wasm_trap(trap))),
         None => Outcome::Error(ProgramError::new(ErrorKind::Runtime, format!("{err:#}"))),
     }
 }
@@ -554,6 +616,8 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
         work: 0,
         output: String::new(),
         output_limit: limits.output_bytes,
+        output_ends_run: limits.output_ends_run,
+        output_cut: false,
         stop: None,
         interrupted: None,
         limiter: Limiter { memory_bytes: limits.memory_bytes, table_elements: limits.table_elements, hit: None },
@@ -593,12 +657,17 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
     }));
 
     let left = store.get_fuel().unwrap_or(0);
-    let outcome = match result {
+    let mut outcome = match result {
         Ok(Ok(())) => Outcome::Finished,
         Ok(Err(e)) => trap_outcome(store.data_mut(), &e),
-        Err(_) => Outcome::Error(ProgramError::new(ErrorKind::Runtime, "internal error in the Qiming runtime (reported to the operators)")),
+        Err(_) => Outcome::Error(
+            ProgramError::new(ErrorKind::Runtime, "internal error in the Qiming runtime (reported to the operators)").explained(diagnose::internal_error()),
+        ),
     };
     let mut state = store.into_data();
+    if state.output_cut && matches!(outcome, Outcome::Finished | Outcome::TimeUp) {
+        outcome = Outcome::Limit { limit: LimitKind::Output, message: OUTPUT_LIMIT.into() };
+    }
     let spent = state.budget.saturating_sub(left);
     state.work += spent;
     match outcome {

@@ -90,8 +90,11 @@ fn correct_programs_pass_and_wrong_ones_do_not() {
     let broken = grade_file("square", repo().join("tests/grading/broken.rhai"));
     assert_eq!(broken.score, 0.0);
     let first = &broken.cases[0];
-    let message = &first.run.as_ref().unwrap().error.as_ref().unwrap().message;
-    assert!(first.feedback[0].en.contains(message.as_str()), "visible cases explain the compile error");
+    // Visible cases explain the compile error in the learner's words; the
+    // engine's own text stays in `error.message` for teachers (issue 12).
+    let error = first.run.as_ref().unwrap().error.as_ref().unwrap();
+    assert!(first.feedback[0].en.contains(error.explanation.en.as_str()), "visible cases explain the compile error");
+    assert!(!first.feedback[0].en.contains(error.message.as_str()), "learners do not get the engine's English");
 }
 
 /// Keys a hidden case may have: nothing that describes the run.

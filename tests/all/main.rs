@@ -6,6 +6,7 @@ mod classroom;
 mod cli;
 mod crash;
 mod determinism;
+mod diagnostics;
 mod grading;
 mod hardening;
 mod hostile;
