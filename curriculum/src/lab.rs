@@ -44,11 +44,7 @@ pub enum CheckKind {
     },
     /// Never touches anything; `cap` limits the case's score when it does, or
     /// `penalty_per_contact` (up to `max_penalty`) subtracts per contact.
-    NoCollision {
-        cap: Option<f64>,
-        penalty_per_contact: Option<f64>,
-        max_penalty: Option<f64>,
-    },
+    NoCollision { cap: Option<f64>, penalty_per_contact: Option<f64>, max_penalty: Option<f64> },
     /// The robot's centre enters a named zone within `within` seconds.
     ReachZone { zone: String, within: Option<f64> },
     /// Progress along the shortest path through a seeded maze to its exit.
@@ -323,7 +319,10 @@ impl Lab {
         for (lang, rel) in file.reference.get_ref() {
             let p = read_program(rel, file.reference.span())?;
             if &p.language != lang || !languages.contains(lang) {
-                return Err(at(file.reference.span(), format!("reference.{lang} = {rel:?}: language and extension must agree and be one of the lab's languages")));
+                return Err(at(
+                    file.reference.span(),
+                    format!("reference.{lang} = {rel:?}: language and extension must agree and be one of the lab's languages"),
+                ));
             }
             reference.push(p);
         }
@@ -418,7 +417,10 @@ impl Lab {
             title: file.title,
             instructions: file.instructions,
             hidden_hint: file.hidden_hint.unwrap_or_else(|| {
-                Text::new("这个隐藏测试没有通过：让你的程序在不同的场地里也能正确工作。", "This hidden test did not pass: make your program work in other arenas too.")
+                Text::new(
+                    "这个隐藏测试没有通过：让你的程序在不同的场地里也能正确工作。",
+                    "This hidden test did not pass: make your program work in other arenas too.",
+                )
             }),
             starter,
             reference,
@@ -449,7 +451,9 @@ fn parse_check(mut table: toml::Table) -> Result<Check, String> {
     let kind: CheckKind = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
     let bad = |m: &str| Err(format!("{}: {m}", kind.code()));
     match &kind {
-        CheckKind::RestNearWall { min, max, max_speed, .. } if !(*min >= 0.0 && max > min && *max_speed > 0.0) => return bad("needs 0 <= min < max and max_speed > 0"),
+        CheckKind::RestNearWall { min, max, max_speed, .. } if !(*min >= 0.0 && max > min && *max_speed > 0.0) => {
+            return bad("needs 0 <= min < max and max_speed > 0");
+        }
         CheckKind::NoCollision { cap, penalty_per_contact, max_penalty }
             if cap.is_some_and(|c| !(0.0..=1.0).contains(&c))
                 || penalty_per_contact.is_some_and(|p| !(0.0..=1.0).contains(&p))

@@ -115,7 +115,12 @@ impl Catalogue {
                     ));
                 }
                 if target.kind == "primer" && target.id != l.id && !cat.requires(l, &target.id) {
-                    errors.push(CurriculumError::new(&shown, link.line, 1, format!("links the primer lesson {:?}, so `prerequisites` must list it", target.id)));
+                    errors.push(CurriculumError::new(
+                        &shown,
+                        link.line,
+                        1,
+                        format!("links the primer lesson {:?}, so `prerequisites` must list it", target.id),
+                    ));
                 }
             }
         }
@@ -125,7 +130,12 @@ impl Catalogue {
             match cat.lessons.iter().find(|l| &l.id == lesson) {
                 None => errors.push(CurriculumError::new(&toml, lab.lesson_line, 1, format!("lesson {lesson:?} does not exist"))),
                 Some(l) if l.kind != "lab" => {
-                    errors.push(CurriculumError::new(&toml, lab.lesson_line, 1, format!("lesson {lesson:?} is a {} lesson; a lab's lesson has kind = \"lab\"", l.kind)));
+                    errors.push(CurriculumError::new(
+                        &toml,
+                        lab.lesson_line,
+                        1,
+                        format!("lesson {lesson:?} is a {} lesson; a lab's lesson has kind = \"lab\"", l.kind),
+                    ));
                 }
                 Some(_) => {}
             }

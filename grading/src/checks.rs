@@ -164,7 +164,13 @@ fn rest_near_wall(ev: &Evidence, min: f64, max: f64, max_speed: f64, within: f64
     let speed = final_speed(ev.track());
     let rest_at = came_to_rest_at(ev.track(), max_speed);
     let at_rest = speed < max_speed && rest_at <= within;
-    let error = if gap < min { min - gap } else if gap > max { gap - max } else { 0.0 };
+    let error = if gap < min {
+        min - gap
+    } else if gap > max {
+        gap - max
+    } else {
+        0.0
+    };
     let (passed, score, feedback) = if at_rest && error == 0.0 {
         (true, 1.0, Text::new(format!("机器人停在离墙 {} 米的地方，正好！", m(gap)), format!("Your robot stopped {} m from the wall — just right!", m(gap))))
     } else if !at_rest {
@@ -469,13 +475,18 @@ const QUOTED_LINES: usize = 12;
 const QUOTED_CHARS: usize = 60;
 
 fn quote_lines(text: &str) -> (String, String) {
-    let lines: Vec<String> = text.lines().map(|l| l.trim()).take(QUOTED_LINES).map(|l| {
-        let mut q: String = l.chars().take(QUOTED_CHARS).collect();
-        if l.chars().count() > QUOTED_CHARS {
-            q.push('…');
-        }
-        q
-    }).collect();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.trim())
+        .take(QUOTED_LINES)
+        .map(|l| {
+            let mut q: String = l.chars().take(QUOTED_CHARS).collect();
+            if l.chars().count() > QUOTED_CHARS {
+                q.push('…');
+            }
+            q
+        })
+        .collect();
     let more = text.lines().count() > QUOTED_LINES;
     if lines.is_empty() {
         return ("（什么也没有打印）".into(), "(nothing printed)".into());
@@ -504,7 +515,10 @@ fn output_difference(out: &str, want: &str, mode: &str) -> (String, String) {
         Some((Some((i, Some(g))), w)) if !w.is_empty() => {
             (format!("第 {} 行应该是“{w}”，你的程序打印的是“{g}”。", i + 1), format!("Line {} should be “{w}”, but your program printed “{g}”.", i + 1))
         }
-        Some((Some((i, None)), w)) => (format!("第 {} 行应该是“{w}”，但你的程序没有打印这一行。", i + 1), format!("Line {} should be “{w}”, but your program printed no such line.", i + 1)),
+        Some((Some((i, None)), w)) => (
+            format!("第 {} 行应该是“{w}”，但你的程序没有打印这一行。", i + 1),
+            format!("Line {} should be “{w}”, but your program printed no such line.", i + 1),
+        ),
         Some((Some((i, Some(g))), _)) => (format!("你的程序多打印了第 {} 行“{g}”。", i + 1), format!("Your program printed an extra line {}: “{g}”.", i + 1)),
         Some((None, w)) => (format!("输出里少了一行“{w}”。"), format!("The line “{w}” is missing from the output.")),
         None => (String::new(), String::new()),
@@ -608,14 +622,27 @@ fn never_on(color: &str, passed: bool) -> Text {
     if passed {
         Text::new(format!("场地上没有{}，这一项不用检查。", color_zh(color)), format!("There is no {color} on this floor, so there was nothing to check."))
     } else {
-        Text::new(format!("机器人没有开到{}上，所以这条规则没有机会遵守。", color_zh(color)), format!("Your robot never reached a {color} card, so it never got to follow this rule."))
+        Text::new(
+            format!("机器人没有开到{}上，所以这条规则没有机会遵守。", color_zh(color)),
+            format!("Your robot never reached a {color} card, so it never got to follow this rule."),
+        )
     }
 }
 
 fn color_zh(color: &str) -> String {
     let zh = match color {
-        "white" => "白色", "black" => "黑色", "red" => "红色", "green" => "绿色", "blue" => "蓝色", "yellow" => "黄色",
-        "orange" => "橙色", "purple" => "紫色", "gray" | "grey" => "灰色", "brown" => "棕色", "cyan" => "青色", "pink" => "粉色",
+        "white" => "白色",
+        "black" => "黑色",
+        "red" => "红色",
+        "green" => "绿色",
+        "blue" => "蓝色",
+        "yellow" => "黄色",
+        "orange" => "橙色",
+        "purple" => "紫色",
+        "gray" | "grey" => "灰色",
+        "brown" => "棕色",
+        "cyan" => "青色",
+        "pink" => "粉色",
         other => other,
     };
     format!("{zh}区域")
@@ -653,6 +680,10 @@ fn output_number(ev: &Evidence, expected: f64, tolerance: f64) -> CheckOutcome {
             Text::new(format!("答案 {v} 不对。再检查一下测量或计算的方法。"), format!("Your answer {v} is not right. Check how you measure or calculate it.")),
         )
         .measure("answer", v),
-        None => CheckOutcome::new(false, 0.0, Text::new("程序没有打印出数字答案。用 print() 打印答案。", "Your program did not print a number. Print your answer with print().")),
+        None => CheckOutcome::new(
+            false,
+            0.0,
+            Text::new("程序没有打印出数字答案。用 print() 打印答案。", "Your program did not print a number. Print your answer with print()."),
+        ),
     }
 }

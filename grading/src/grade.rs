@@ -269,14 +269,19 @@ fn limit_words(limit: LimitKind) -> (&'static str, &'static str) {
         LimitKind::Table => ("程序的函数表太大了", "the program's function table grew too large"),
         LimitKind::Instances => ("程序创建的实例太多了", "the program created too many instances"),
         LimitKind::Stack => ("程序的栈用完了——递归是不是忘了结束条件？", "the program ran out of stack — is a recursion missing its stopping condition?"),
-        LimitKind::CallDepth => ("函数调用的层数太深了——递归是不是忘了结束条件？", "functions called each other too deeply — is a recursion missing its stopping condition?"),
+        LimitKind::CallDepth => {
+            ("函数调用的层数太深了——递归是不是忘了结束条件？", "functions called each other too deeply — is a recursion missing its stopping condition?")
+        }
         LimitKind::Variables => ("同时存在的变量太多了", "too many variables existed at once"),
         LimitKind::ExpressionDepth => ("程序嵌套得太深了", "the program is nested too deeply"),
         LimitKind::StringSize => ("字符串太长了", "a piece of text grew too long"),
         LimitKind::ArraySize => ("数组太大了", "an array grew too large"),
         LimitKind::MapSize => ("对象映射太大了", "a map grew too large"),
         LimitKind::Output => ("打印的内容太多了，超出的部分被截掉了", "it printed too much, and the rest of the output was cut"),
-        LimitKind::CpuTime => ("程序做的计算太多了，用完了这次运行的计算时间——是不是有很费时的操作（比如在循环里反复排序）？", "the program did so much work that it used up the run's processor time — is something expensive (like sorting again and again in a loop) inside a loop?"),
+        LimitKind::CpuTime => (
+            "程序做的计算太多了，用完了这次运行的计算时间——是不是有很费时的操作（比如在循环里反复排序）？",
+            "the program did so much work that it used up the run's processor time — is something expensive (like sorting again and again in a loop) inside a loop?",
+        ),
         LimitKind::WallClock => ("程序运行的真实时间太长了", "the program took too long in real time"),
     }
 }
@@ -423,7 +428,18 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         } else {
             lab.hidden_hint.clone()
         };
-        let report = CaseReport { name: case.name.clone(), hidden: true, passed, score, max_score, feedback: vec![feedback], run: None, checks: Vec::new(), replay: None, replay_bytes: None };
+        let report = CaseReport {
+            name: case.name.clone(),
+            hidden: true,
+            passed,
+            score,
+            max_score,
+            feedback: vec![feedback],
+            run: None,
+            checks: Vec::new(),
+            replay: None,
+            replay_bytes: None,
+        };
         return (report, exact);
     }
 
@@ -439,7 +455,11 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
                 diagnostic_text(&qiming_runtime::never_moved(&program.source, finished), "", "")
             }
         });
-        let (zh, en) = if did_not_run { ("程序没有运行，这一项没有检查。", "Your program did not run, so this was not checked.") } else { ("机器人没有动，这一项没有完成。", "Your robot did not move, so this was not done.") };
+        let (zh, en) = if did_not_run {
+            ("程序没有运行，这一项没有检查。", "Your program did not run, so this was not checked.")
+        } else {
+            ("机器人没有动，这一项没有完成。", "Your robot did not move, so this was not done.")
+        };
         for c in checks.iter_mut().filter(|c| !c.passed || did_not_run) {
             c.feedback = Text::new(zh, en);
             c.hint = None;

@@ -70,19 +70,22 @@ impl Diagnostic {
     /// The generic explanation for an error nobody wrote a better one for.
     pub fn generic(kind: crate::ErrorKind) -> Self {
         match kind {
-            crate::ErrorKind::Compile => Diagnostic::new(
-                "syntax_error",
-                "这里的写法程序看不懂，所以程序没能运行。",
-                "The program could not be understood here, so it did not run.",
-            )
-            .suggest("检查这一行和上一行的括号、引号、分号是否成对、是否都是英文符号。", "Check the brackets, quotes and semicolons on this line and the one before: are they in pairs, and typed in English?"),
+            crate::ErrorKind::Compile => {
+                Diagnostic::new("syntax_error", "这里的写法程序看不懂，所以程序没能运行。", "The program could not be understood here, so it did not run.")
+                    .suggest(
+                        "检查这一行和上一行的括号、引号、分号是否成对、是否都是英文符号。",
+                        "Check the brackets, quotes and semicolons on this line and the one before: are they in pairs, and typed in English?",
+                    )
+            }
             crate::ErrorKind::Link => Diagnostic::new(
                 "link_error",
                 "程序用到了 Qiming 没有提供的东西，所以没能开始运行。",
                 "The program uses something Qiming does not provide, so it could not start.",
             ),
-            crate::ErrorKind::Runtime => Diagnostic::new("runtime_error", "程序运行到这里时出错停下了。", "The program stopped with an error here.")
-                .suggest("看看这一行用到的值是不是你想的那样，可以先用 print() 打印出来。", "Check that the values used on this line are what you expect: print() them first."),
+            crate::ErrorKind::Runtime => Diagnostic::new("runtime_error", "程序运行到这里时出错停下了。", "The program stopped with an error here.").suggest(
+                "看看这一行用到的值是不是你想的那样，可以先用 print() 打印出来。",
+                "Check that the values used on this line are what you expect: print() them first.",
+            ),
         }
     }
 }
@@ -137,7 +140,11 @@ const RESERVED: &[(&str, &str, &str)] = &[
     ("var", "定义变量用 let，比如 let speed = 0.5;", "declare variables with let, like let speed = 0.5;"),
     ("match", "换一个名字，比如 matched；要按值选择分支可以用 switch 或 if", "pick another name, like matched; to choose by value use switch or if"),
     ("case", "换一个名字；Rhai 的 switch 写成 switch x { 1 => …, _ => … }", "pick another name; Rhai's switch is written switch x { 1 => …, _ => … }"),
-    ("default", "换一个名字，比如 default_speed；switch 里的“其他情况”写成 _ => …", "pick another name, like default_speed; in a switch the other cases are _ => …"),
+    (
+        "default",
+        "换一个名字，比如 default_speed；switch 里的“其他情况”写成 _ => …",
+        "pick another name, like default_speed; in a switch the other cases are _ => …",
+    ),
     ("new", "换一个名字，比如 new_speed", "pick another name, like new_speed"),
     ("null", "Rhai 里没有 null；表示“没有值”用 ()", "Rhai has no null; “no value” is written ()"),
     ("nil", "Rhai 里没有 nil；表示“没有值”用 ()", "Rhai has no nil; “no value” is written ()"),
@@ -243,9 +250,8 @@ impl Tok<'_> {
 }
 
 const PUNCT3: &[&str] = &["===", "!==", "..=", "<<=", ">>="];
-const PUNCT2: &[&str] = &[
-    "==", "!=", "<=", ">=", "&&", "||", "++", "--", "+=", "-=", "*=", "/=", "%=", "..", "=>", "->", "::", "**", "<<", ">>", "|=", "&=", "^=", "#{",
-];
+const PUNCT2: &[&str] =
+    &["==", "!=", "<=", ">=", "&&", "||", "++", "--", "+=", "-=", "*=", "/=", "%=", "..", "=>", "->", "::", "**", "<<", ">>", "|=", "&=", "^=", "#{"];
 
 fn lex(source: &str) -> Vec<Tok<'_>> {
     let chars: Vec<(usize, char)> = source.char_indices().collect();
@@ -577,15 +583,22 @@ fn scan_characters(toks: &[Tok]) -> Option<Diagnostic> {
                     format!("这里用了中文标点“{shown}”，请换成英文的 {ascii}"),
                     format!("This is a Chinese (full-width) punctuation mark “{shown}”: type the English {ascii} instead."),
                 )
-                .suggest("写程序时先把输入法切换到英文（按 Shift 键），再输入括号、逗号、分号和引号。", "Switch your input method to English (press Shift) before typing brackets, commas, semicolons and quotes.")
+                .suggest(
+                    "写程序时先把输入法切换到英文（按 Shift 键），再输入括号、逗号、分号和引号。",
+                    "Switch your input method to English (press Shift) before typing brackets, commas, semicolons and quotes.",
+                )
                 .at_pos(t.pos()),
             );
         }
         if c == '\u{3000}' {
             return Some(
-                Diagnostic::new("fullwidth_space", "这里有一个中文全角空格（U+3000），程序看不懂它，请换成普通的英文空格。", "There is a Chinese full-width space (U+3000) here: replace it with an ordinary space.")
-                    .suggest("把输入法切换到英文后重新输入这个空格。", "Switch your input method to English and type the space again.")
-                    .at_pos(t.pos()),
+                Diagnostic::new(
+                    "fullwidth_space",
+                    "这里有一个中文全角空格（U+3000），程序看不懂它，请换成普通的英文空格。",
+                    "There is a Chinese full-width space (U+3000) here: replace it with an ordinary space.",
+                )
+                .suggest("把输入法切换到英文后重新输入这个空格。", "Switch your input method to English and type the space again.")
+                .at_pos(t.pos()),
             );
         }
         if let Some((_, zh, en)) = INVISIBLE.iter().find(|v| v.0 == c) {
@@ -593,7 +606,10 @@ fn scan_characters(toks: &[Tok]) -> Option<Diagnostic> {
                 Diagnostic::new(
                     "invisible_character",
                     format!("这里有一个看不见的字符：[{}，{zh}]。它常常是从网页或聊天软件复制代码时带进来的。", visible(c)),
-                    format!("There is an invisible character here: [{}, {en}]. It often comes along when code is copied from a web page or a chat.", visible(c)),
+                    format!(
+                        "There is an invisible character here: [{}, {en}]. It often comes along when code is copied from a web page or a chat.",
+                        visible(c)
+                    ),
                 )
                 .suggest("把这个位置前后的空格删掉再重新输入。", "Delete the spaces around this spot and type them again.")
                 .at_pos(t.pos()),
@@ -604,7 +620,10 @@ fn scan_characters(toks: &[Tok]) -> Option<Diagnostic> {
             let mut name = String::new();
             let mut j = i;
             let mut end = t.end;
-            while j < toks.len() && (toks[j].kind == Kind::Other && toks[j].text.chars().all(is_cjk) || toks[j].kind == Kind::Ident || toks[j].kind == Kind::Number) && (j == i || toks[j].pos() == end) {
+            while j < toks.len()
+                && (toks[j].kind == Kind::Other && toks[j].text.chars().all(is_cjk) || toks[j].kind == Kind::Ident || toks[j].kind == Kind::Number)
+                && (j == i || toks[j].pos() == end)
+            {
                 name.push_str(toks[j].text);
                 end = toks[j].end;
                 j += 1;
@@ -615,7 +634,10 @@ fn scan_characters(toks: &[Tok]) -> Option<Diagnostic> {
                     format!("“{name}”是中文名字。变量名和函数名只能用英文字母、数字和下划线 _。"),
                     format!("“{name}” is a Chinese name. Names of variables and functions may use only English letters, digits and _."),
                 )
-                .suggest("换成英文或拼音名字，比如 speed 或 sudu；中文可以写在 // 注释里或 \"引号\" 里。", "Use an English or pinyin name, like speed or sudu; Chinese is fine in // comments and inside \"quotes\".")
+                .suggest(
+                    "换成英文或拼音名字，比如 speed 或 sudu；中文可以写在 // 注释里或 \"引号\" 里。",
+                    "Use an English or pinyin name, like speed or sudu; Chinese is fine in // comments and inside \"quotes\".",
+                )
                 .at_pos(t.pos()),
             );
         }
@@ -736,7 +758,10 @@ fn scan_foreign(toks: &[Tok], decls: &[(String, bool)]) -> Option<Diagnostic> {
                         format!("Rhai 定义函数用 fn，不用 {}。", t.text),
                         format!("Rhai defines functions with fn, not {}.", t.text),
                     )
-                    .suggest("写成 fn 名字(参数) { … }，比如 fn drive(speed) { motors(speed, speed); }", "Write fn name(parameters) { … }, like fn drive(speed) { motors(speed, speed); }")
+                    .suggest(
+                        "写成 fn 名字(参数) { … }，比如 fn drive(speed) { motors(speed, speed); }",
+                        "Write fn name(parameters) { … }, like fn drive(speed) { motors(speed, speed); }",
+                    )
                     .at_pos(t.pos()),
                 );
             }
@@ -783,21 +808,21 @@ fn scan_foreign(toks: &[Tok], decls: &[(String, bool)]) -> Option<Diagnostic> {
             && let Some(n) = toks.get(i + 3).filter(|u| u.kind == Kind::Number && toks.get(i + 4).is_some_and(|v| v.is("{")))
         {
             return Some(
-                Diagnostic::new("for_needs_range", "for 后面要给一个范围或数组，不能只给一个数。", "for needs a range or an array to go through, not a single number.")
-                    .suggest(format!("重复 {0} 次写成 for i in 0..{0} {{ … }}", n.text), format!("To repeat {0} times write for i in 0..{0} {{ … }}", n.text))
-                    .at_pos(n.pos()),
+                Diagnostic::new(
+                    "for_needs_range",
+                    "for 后面要给一个范围或数组，不能只给一个数。",
+                    "for needs a range or an array to go through, not a single number.",
+                )
+                .suggest(format!("重复 {0} 次写成 for i in 0..{0} {{ … }}", n.text), format!("To repeat {0} times write for i in 0..{0} {{ … }}", n.text))
+                .at_pos(n.pos()),
             );
         }
         if t.is("++") || t.is("--") {
             let op = &t.text[..1];
             return Some(
-                Diagnostic::new(
-                    "increment_operator",
-                    format!("Rhai 里没有 {} 运算符。", t.text),
-                    format!("Rhai has no {} operator.", t.text),
-                )
-                .suggest(format!("写成 i {op}= 1;"), format!("Write i {op}= 1;"))
-                .at_pos(t.pos()),
+                Diagnostic::new("increment_operator", format!("Rhai 里没有 {} 运算符。", t.text), format!("Rhai has no {} operator.", t.text))
+                    .suggest(format!("写成 i {op}= 1;"), format!("Write i {op}= 1;"))
+                    .at_pos(t.pos()),
             );
         }
         if t.is("===") || t.is("!==") {
@@ -850,11 +875,7 @@ pub(crate) fn rhai_compile(source: &str, error: &rhai::ParseErrorType, line: Opt
         // motors(0.5, 0.5;  — Rhai expects another argument; the bracket is what is missing.
         P::MissingToken(token, _) if token == "," => unclosed(&toks, ")").or_else(|| unclosed(&toks, "]")),
         P::MissingToken(token, _) if token == "{" => Some(missing_braces(&toks, at)),
-        P::MissingToken(token, _) => Some(Diagnostic::new(
-            "missing_symbol",
-            format!("这里少了一个 {token}。"),
-            format!("A {token} is missing here."),
-        )),
+        P::MissingToken(token, _) => Some(Diagnostic::new("missing_symbol", format!("这里少了一个 {token}。"), format!("A {token} is missing here."))),
         P::BadInput(LexError::UnterminatedString) => Some(
             Diagnostic::new("unterminated_string", "这段文字没有结束：少了后面的引号 \"。", "This text never ends: the closing quote \" is missing.")
                 .suggest("文字要放在一对英文双引号之间，比如 \"front\"。", "Text goes between a pair of English double quotes, like \"front\"."),
@@ -864,8 +885,12 @@ pub(crate) fn rhai_compile(source: &str, error: &rhai::ParseErrorType, line: Opt
                 .suggest("小数写成 0.5 这样：只有一个小数点。", "Write decimals like 0.5, with one decimal point."),
         ),
         P::BadInput(LexError::ImproperSymbol(s, _)) if s == "=" => Some(
-            Diagnostic::new("assign_in_condition", "条件里要比较是否相等，用两个等号 ==；一个等号 = 是“赋值”。", "To compare in a condition use two equals signs ==; a single = means “set to”.")
-                .suggest("写成 if x == 5 { … }", "Write if x == 5 { … }"),
+            Diagnostic::new(
+                "assign_in_condition",
+                "条件里要比较是否相等，用两个等号 ==；一个等号 = 是“赋值”。",
+                "To compare in a condition use two equals signs ==; a single = means “set to”.",
+            )
+            .suggest("写成 if x == 5 { … }", "Write if x == 5 { … }"),
         ),
         P::BadInput(LexError::ImproperSymbol(s, _)) | P::BadInput(LexError::UnexpectedInput(s)) => {
             let shown: String = s.chars().map(visible).collect();
@@ -875,47 +900,62 @@ pub(crate) fn rhai_compile(source: &str, error: &rhai::ParseErrorType, line: Opt
             if at.is_some_and(|i| toks[..i].iter().rev().take_while(|t| !t.is(";") && !t.is("{") && !t.is("}")).any(|t| t.is("if") || t.is("while"))) =>
         {
             Some(
-                Diagnostic::new("assign_in_condition", "条件里要比较是否相等，用两个等号 ==；一个等号 = 是“赋值”。", "To compare in a condition use two equals signs ==; a single = means “set to”.")
-                    .suggest("写成 if x == 5 { … }", "Write if x == 5 { … }"),
+                Diagnostic::new(
+                    "assign_in_condition",
+                    "条件里要比较是否相等，用两个等号 ==；一个等号 = 是“赋值”。",
+                    "To compare in a condition use two equals signs ==; a single = means “set to”.",
+                )
+                .suggest("写成 if x == 5 { … }", "Write if x == 5 { … }"),
             )
         }
-        P::AssignmentToConstant(name) => Some(Diagnostic::new(
-            "assign_to_constant",
-            format!("{name} 是用 const 定义的常量，不能再改变它的值。"),
-            format!("{name} was declared with const, so its value cannot change."),
-        ).suggest("要改变的值用 let 定义。", "Declare values that change with let.")),
+        P::AssignmentToConstant(name) => Some(
+            Diagnostic::new(
+                "assign_to_constant",
+                format!("{name} 是用 const 定义的常量，不能再改变它的值。"),
+                format!("{name} was declared with const, so its value cannot change."),
+            )
+            .suggest("要改变的值用 let 定义。", "Declare values that change with let."),
+        ),
         P::AssignmentToInvalidLHS(_) => Some(Diagnostic::new("cannot_assign", "等号 = 左边必须是一个变量名。", "The left side of = must be a variable name.")),
         P::ExprExpected(_) | P::UnexpectedEOF => Some(
-            Diagnostic::new("value_expected", "这里缺少一个值，比如数字、变量或函数调用。", "A value is missing here, like a number, a variable or a function call.")
-                .suggest("看看 = 或运算符后面是不是漏写了东西。", "Check for something left out after = or an operator."),
+            Diagnostic::new(
+                "value_expected",
+                "这里缺少一个值，比如数字、变量或函数调用。",
+                "A value is missing here, like a number, a variable or a function call.",
+            )
+            .suggest("看看 = 或运算符后面是不是漏写了东西。", "Check for something left out after = or an operator."),
         ),
         P::WrongFnDefinition => Some(
-            Diagnostic::new("function_in_block", "函数只能在程序的最外层定义，不能写在 if、loop 或别的函数里面。", "Functions can only be defined at the outermost level of the program, not inside if, loop or another function.")
-                .suggest("把 fn … { … } 移到程序开头。", "Move the fn … { … } to the start of the program."),
+            Diagnostic::new(
+                "function_in_block",
+                "函数只能在程序的最外层定义，不能写在 if、loop 或别的函数里面。",
+                "Functions can only be defined at the outermost level of the program, not inside if, loop or another function.",
+            )
+            .suggest("把 fn … { … } 移到程序开头。", "Move the fn … { … } to the start of the program."),
         ),
-        P::FnDuplicatedDefinition(name, n) => Some(Diagnostic::new(
-            "duplicate_function",
-            format!("函数 {name}（{n} 个参数）定义了两次。"),
-            format!("The function {name} (with {n} parameters) is defined twice."),
-        ).suggest("删掉一个，或者给它们起不同的名字。", "Delete one, or give them different names.")),
+        P::FnDuplicatedDefinition(name, n) => Some(
+            Diagnostic::new(
+                "duplicate_function",
+                format!("函数 {name}（{n} 个参数）定义了两次。"),
+                format!("The function {name} (with {n} parameters) is defined twice."),
+            )
+            .suggest("删掉一个，或者给它们起不同的名字。", "Delete one, or give them different names."),
+        ),
         P::FnMissingName | P::FnMissingParams(_) | P::FnMissingBody(_) => Some(
             Diagnostic::new("bad_function", "函数的写法不完整。", "This function definition is incomplete.")
                 .suggest("写成 fn 名字(参数) { … }", "Write fn name(parameters) { … }"),
         ),
-        P::LoopBreak => Some(Diagnostic::new("break_outside_loop", "break 和 continue 只能用在循环里面。", "break and continue can only be used inside a loop.")),
-        P::DuplicatedVariable(name) => Some(Diagnostic::new(
-            "duplicate_name",
-            format!("{name} 在这里重复了。"),
-            format!("{name} is repeated here."),
-        )),
+        P::LoopBreak => {
+            Some(Diagnostic::new("break_outside_loop", "break 和 continue 只能用在循环里面。", "break and continue can only be used inside a loop."))
+        }
+        P::DuplicatedVariable(name) => Some(Diagnostic::new("duplicate_name", format!("{name} 在这里重复了。"), format!("{name} is repeated here."))),
         P::ForbiddenVariable(name) => reserved_word(name, (1, 1)).map(|d| d.at(None, None)).or_else(|| {
-            Some(Diagnostic::new("reserved_word", format!("`{name}` 不能用作名字。"), format!("`{name}` cannot be used as a name.")).suggest("换一个名字。", "Pick another name."))
+            Some(
+                Diagnostic::new("reserved_word", format!("`{name}` 不能用作名字。"), format!("`{name}` cannot be used as a name."))
+                    .suggest("换一个名字。", "Pick another name."),
+            )
         }),
-        P::VariableExists(name) => Some(Diagnostic::new(
-            "duplicate_name",
-            format!("{name} 已经定义过了。"),
-            format!("{name} is already defined."),
-        )),
+        P::VariableExists(name) => Some(Diagnostic::new("duplicate_name", format!("{name} 已经定义过了。"), format!("{name} is already defined."))),
         P::UnknownOperator(op) => Some(Diagnostic::new("unknown_operator", format!("Rhai 里没有 {op} 这个运算符。"), format!("Rhai has no {op} operator."))),
         _ => None,
     };
@@ -926,13 +966,9 @@ fn missing_semicolon(toks: &[Tok], line: Option<u32>, column: Option<u32>) -> Op
     let before = token_before(toks, line?, column?)?;
     let prev = &toks[before];
     Some(
-        Diagnostic::new(
-            "missing_semicolon",
-            "这一句的末尾少了分号 ;",
-            "This statement is missing a semicolon ; at its end.",
-        )
-        .suggest(format!("在 {} 后面加上 ;", prev.text), format!("Add ; after {}", prev.text))
-        .at_pos(prev.end),
+        Diagnostic::new("missing_semicolon", "这一句的末尾少了分号 ;", "This statement is missing a semicolon ; at its end.")
+            .suggest(format!("在 {} 后面加上 ;", prev.text), format!("Add ; after {}", prev.text))
+            .at_pos(prev.end),
     )
 }
 
@@ -968,7 +1004,13 @@ fn unclosed(toks: &[Tok], closer: &str) -> Option<Diagnostic> {
         "(" => ("括号", "bracket"),
         _ => ("方括号", "square bracket"),
     };
-    let code = if closer == "}" { "missing_close_brace" } else if closer == ")" { "missing_close_paren" } else { "missing_close_bracket" };
+    let code = if closer == "}" {
+        "missing_close_brace"
+    } else if closer == ")" {
+        "missing_close_paren"
+    } else {
+        "missing_close_bracket"
+    };
     Some(
         Diagnostic::new(
             code,
@@ -990,12 +1032,8 @@ fn pair(open: &str) -> &'static str {
 
 fn missing_braces(toks: &[Tok], at: Option<usize>) -> Diagnostic {
     let keyword = at.and_then(|i| toks[..i].iter().rev().find(|t| ["if", "while", "loop", "for", "else", "fn"].contains(&t.text))).map_or("if", |t| t.text);
-    Diagnostic::new(
-        "missing_braces",
-        format!("{keyword} 后面要做的事必须放在大括号 {{ }} 里面。"),
-        format!("What {keyword} does must go inside braces {{ }}."),
-    )
-    .suggest("写成 if d < 0.2 { stop(); }", "Write if d < 0.2 { stop(); }")
+    Diagnostic::new("missing_braces", format!("{keyword} 后面要做的事必须放在大括号 {{ }} 里面。"), format!("What {keyword} does must go inside braces {{ }}."))
+        .suggest("写成 if d < 0.2 { stop(); }", "Write if d < 0.2 { stop(); }")
 }
 
 fn undefined_variable(toks: &[Tok], decls: &[(String, bool)], name: &str, at: Option<usize>) -> Diagnostic {
@@ -1018,7 +1056,10 @@ fn undefined_variable(toks: &[Tok], decls: &[(String, bool)], name: &str, at: Op
                 format!("传感器的名字是文字，要加英文双引号：\"{name}\"。"),
                 format!("A sensor's name is text and needs double quotes: \"{name}\"."),
             )
-            .suggest(format!("写成 {}(\"{name}\")", prev2.filter(|_| sensor_call).map_or("distance", |f| f.text)), format!("Write {}(\"{name}\")", prev2.filter(|_| sensor_call).map_or("distance", |f| f.text))),
+            .suggest(
+                format!("写成 {}(\"{name}\")", prev2.filter(|_| sensor_call).map_or("distance", |f| f.text)),
+                format!("Write {}(\"{name}\")", prev2.filter(|_| sensor_call).map_or("distance", |f| f.text)),
+            ),
         );
     }
     if COLOURS.contains(&name.to_lowercase().as_str()) {
@@ -1070,11 +1111,7 @@ fn undefined_variable(toks: &[Tok], decls: &[(String, bool)], name: &str, at: Op
         );
     }
     let names: Vec<&str> = decls.iter().map(|(n, _)| n.as_str()).chain(API.iter().map(|a| a.0)).collect();
-    let mut d = Diagnostic::new(
-        "undefined_variable",
-        format!("程序里还没有叫 {name} 的变量。"),
-        format!("There is no variable called {name} yet."),
-    );
+    let mut d = Diagnostic::new("undefined_variable", format!("程序里还没有叫 {name} 的变量。"), format!("There is no variable called {name} yet."));
     d = match nearest(name, names.iter().copied()) {
         Some(n) => {
             let (zh, en) = did_you_mean(n);
@@ -1115,40 +1152,45 @@ pub(crate) fn rhai_runtime(source: &str, error: &rhai::EvalAltResult, line: Opti
             format!("The text has only {len} characters, so there is no character {idx}."),
         )),
         E::ErrorFor(_) => Some(
-            Diagnostic::new("for_needs_range", "for 后面要给一个范围或数组，不能只给一个数。", "for needs a range or an array to go through, not a single number.")
-                .suggest("重复 4 次写成 for i in 0..4 { … }", "To repeat 4 times write for i in 0..4 { … }"),
+            Diagnostic::new(
+                "for_needs_range",
+                "for 后面要给一个范围或数组，不能只给一个数。",
+                "for needs a range or an array to go through, not a single number.",
+            )
+            .suggest("重复 4 次写成 for i in 0..4 { … }", "To repeat 4 times write for i in 0..4 { … }"),
         ),
         E::ErrorMismatchDataType(want, _, _) if want == "bool" => Some(
-            Diagnostic::new("not_a_condition", "if 和 while 的条件必须是真假值（true 或 false），比如 d < 0.2。", "The condition of if and while must be true or false, like d < 0.2.")
-                .suggest("用比较写条件：==、!=、<、>、<=、>=", "Write the condition as a comparison: ==, !=, <, >, <=, >="),
+            Diagnostic::new(
+                "not_a_condition",
+                "if 和 while 的条件必须是真假值（true 或 false），比如 d < 0.2。",
+                "The condition of if and while must be true or false, like d < 0.2.",
+            )
+            .suggest("用比较写条件：==、!=、<、>、<=、>=", "Write the condition as a comparison: ==, !=, <, >, <=, >="),
         ),
         E::ErrorMismatchDataType(want, got, _) | E::ErrorMismatchOutputType(want, got, _) => {
             let (wz, we) = type_words(want);
             let (gz, ge) = type_words(got);
-            Some(Diagnostic::new(
-                "wrong_type",
-                format!("这里需要{wz}，但得到的是{gz}。"),
-                format!("This needs {we}, but it got {ge}."),
-            ))
+            Some(Diagnostic::new("wrong_type", format!("这里需要{wz}，但得到的是{gz}。"), format!("This needs {we}, but it got {ge}.")))
         }
         E::ErrorVariableNotFound(name, _) => {
             let toks = lex(source);
             let decls = declared(&toks);
             Some(undefined_variable(&toks, &decls, name, token_at(&toks, line, column)))
         }
-        E::ErrorPropertyNotFound(name, _) => Some(Diagnostic::new("unknown_property", format!("这里没有叫 {name} 的属性。"), format!("There is no property called {name} here."))),
+        E::ErrorPropertyNotFound(name, _) => {
+            Some(Diagnostic::new("unknown_property", format!("这里没有叫 {name} 的属性。"), format!("There is no property called {name} here.")))
+        }
         E::ErrorIndexingType(..) | E::ErrorIndexNotFound(..) => {
             Some(Diagnostic::new("bad_index", "这个值不能这样用方括号 [ ] 取元素。", "This value cannot be indexed with square brackets [ ]."))
         }
         E::ErrorRuntime(value, _) => {
             let text = value.clone().into_string().unwrap_or_else(|_| value.to_string());
             Some(
-                Diagnostic::new(
-                    "thrown",
-                    format!("程序用 throw 停了下来，抛出的是：{text}"),
-                    format!("The program stopped itself with throw: {text}"),
-                )
-                .suggest("如果这不是你想要的，找到写 throw 的地方看看为什么会运行到那里。", "If that is not what you wanted, find the throw and see why it was reached."),
+                Diagnostic::new("thrown", format!("程序用 throw 停了下来，抛出的是：{text}"), format!("The program stopped itself with throw: {text}"))
+                    .suggest(
+                        "如果这不是你想要的，找到写 throw 的地方看看为什么会运行到那里。",
+                        "If that is not what you wanted, find the throw and see why it was reached.",
+                    ),
             )
         }
         _ => None,
@@ -1161,8 +1203,7 @@ fn user_functions<'a>(toks: &'a [Tok<'a>]) -> Vec<(&'a str, Vec<&'a str>)> {
     let mut out = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         if t.is("fn") && toks.get(i + 1).is_some_and(|n| n.kind == Kind::Ident) {
-            let params =
-                toks[i + 2..].iter().take(LOOKAHEAD).skip(1).take_while(|u| !u.is(")")).filter(|u| u.kind == Kind::Ident).map(|u| u.text).collect();
+            let params = toks[i + 2..].iter().take(LOOKAHEAD).skip(1).take_while(|u| !u.is(")")).filter(|u| u.kind == Kind::Ident).map(|u| u.text).collect();
             out.push((toks[i + 1].text, params));
         }
     }
@@ -1180,11 +1221,31 @@ const ALIASES: &[(&str, &str, &str, &str)] = &[
     ("sleep", "unknown_function", "等待用 wait(秒数)，比如 wait(0.5) 等半秒。", "Wait with wait(seconds), like wait(0.5) for half a second."),
     ("delay", "unknown_function", "等待用 wait(秒数)，比如 wait(0.5) 等半秒。", "Wait with wait(seconds), like wait(0.5) for half a second."),
     ("pause", "unknown_function", "等待用 wait(秒数)，比如 wait(0.5) 等半秒。", "Wait with wait(seconds), like wait(0.5) for half a second."),
-    ("move", "unknown_function", "前进用 forward(米数)，或者用 motors(左, 右) 设置轮子速度。", "Drive with forward(metres), or set the wheel speeds with motors(left, right)."),
-    ("drive", "unknown_function", "前进用 forward(米数)，或者用 motors(左, 右) 设置轮子速度。", "Drive with forward(metres), or set the wheel speeds with motors(left, right)."),
+    (
+        "move",
+        "unknown_function",
+        "前进用 forward(米数)，或者用 motors(左, 右) 设置轮子速度。",
+        "Drive with forward(metres), or set the wheel speeds with motors(left, right).",
+    ),
+    (
+        "drive",
+        "unknown_function",
+        "前进用 forward(米数)，或者用 motors(左, 右) 设置轮子速度。",
+        "Drive with forward(metres), or set the wheel speeds with motors(left, right).",
+    ),
     ("speed", "unknown_function", "设置速度用 motors(左轮, 右轮)，比如 motors(0.5, 0.5)。", "Set the speed with motors(left, right), like motors(0.5, 0.5)."),
-    ("set_speed", "unknown_function", "设置速度用 motors(左轮, 右轮)，比如 motors(0.5, 0.5)。", "Set the speed with motors(left, right), like motors(0.5, 0.5)."),
-    ("set_motors", "unknown_function", "设置速度用 motors(左轮, 右轮)，比如 motors(0.5, 0.5)。", "Set the speed with motors(left, right), like motors(0.5, 0.5)."),
+    (
+        "set_speed",
+        "unknown_function",
+        "设置速度用 motors(左轮, 右轮)，比如 motors(0.5, 0.5)。",
+        "Set the speed with motors(left, right), like motors(0.5, 0.5).",
+    ),
+    (
+        "set_motors",
+        "unknown_function",
+        "设置速度用 motors(左轮, 右轮)，比如 motors(0.5, 0.5)。",
+        "Set the speed with motors(left, right), like motors(0.5, 0.5).",
+    ),
     ("backward", "unknown_function", "后退用 forward(负数)，比如 forward(-0.5)。", "Drive backwards with a negative distance, like forward(-0.5)."),
     ("back", "unknown_function", "后退用 forward(负数)，比如 forward(-0.5)。", "Drive backwards with a negative distance, like forward(-0.5)."),
     ("left", "unknown_function", "左转用 turn(90)，右转用 turn(-90)。", "Turn left with turn(90), right with turn(-90)."),
@@ -1193,7 +1254,12 @@ const ALIASES: &[(&str, &str, &str, &str)] = &[
     ("turn_right", "unknown_function", "左转用 turn(90)，右转用 turn(-90)。", "Turn left with turn(90), right with turn(-90)."),
     ("brake", "unknown_function", "停车用 stop()。", "Stop with stop()."),
     ("halt", "unknown_function", "停车用 stop()。", "Stop with stop()."),
-    ("input", "unknown_function", "机器人程序不能从键盘读入；用传感器读数，比如 distance(\"front\")。", "Robot programs cannot read the keyboard; read a sensor instead, like distance(\"front\")."),
+    (
+        "input",
+        "unknown_function",
+        "机器人程序不能从键盘读入；用传感器读数，比如 distance(\"front\")。",
+        "Robot programs cannot read the keyboard; read a sensor instead, like distance(\"front\").",
+    ),
     ("str", "unknown_function", "把数变成文字用 x.to_string()。", "Turn a number into text with x.to_string()."),
     ("int", "unknown_function", "取整用 x.to_int() 或 round(x)。", "Make a whole number with x.to_int() or round(x)."),
     ("float", "unknown_function", "变成小数用 x.to_float()。", "Make a decimal with x.to_float()."),
@@ -1219,7 +1285,10 @@ fn function_not_found(source: &str, sig: &str) -> Diagnostic {
             format!("{} 不能用在{}上。", name, words.join("和")),
             format!("{} cannot be used on {}.", name, words_en.join(" and ")),
         )
-        .suggest("把数字和文字分开算：文字变数字用 x.parse_float()，数字变文字用 x.to_string()。", "Keep numbers and text apart: text to number with x.parse_float(), number to text with x.to_string().");
+        .suggest(
+            "把数字和文字分开算：文字变数字用 x.parse_float()，数字变文字用 x.to_string()。",
+            "Keep numbers and text apart: text to number with x.parse_float(), number to text with x.to_string().",
+        );
     }
     // Right name, wrong number of arguments.
     if let Some(k) = api(name) {
@@ -1280,12 +1349,8 @@ fn function_not_found(source: &str, sig: &str) -> Diagnostic {
 /// A robot function got a value of the wrong kind (Rhai's type name, e.g. `string`, `i64`).
 pub(crate) fn needs_number(signature: &str, got: &str) -> Diagnostic {
     let (gz, ge) = type_words(got);
-    Diagnostic::new(
-        "wrong_argument_type",
-        format!("{signature} 需要数字，但这里给的是{gz}。"),
-        format!("{signature} needs numbers, but here it got {ge}."),
-    )
-    .suggest("数字不加引号：写 0.5，不写 \"0.5\"。", "Numbers have no quotes: write 0.5, not \"0.5\".")
+    Diagnostic::new("wrong_argument_type", format!("{signature} 需要数字，但这里给的是{gz}。"), format!("{signature} needs numbers, but here it got {ge}."))
+        .suggest("数字不加引号：写 0.5，不写 \"0.5\"。", "Numbers have no quotes: write 0.5, not \"0.5\".")
 }
 
 /// A sensor function got something other than a name.
@@ -1371,21 +1436,27 @@ pub(crate) fn unknown_sensor(func: &str, name: &str, available: &[String]) -> Di
 
 /// A text-format (`.wat`) syntax error.
 pub(crate) fn wat_syntax() -> Diagnostic {
-    Diagnostic::new("wat_syntax", "WebAssembly 文本格式（.wat）在这里有语法错误。", "The WebAssembly text (.wat) has a syntax error here.")
-        .suggest("检查括号是否成对、指令名是否拼对（比如 i32.add、f64.const）。", "Check the brackets pair up and the instruction names are spelled right (like i32.add, f64.const).")
+    Diagnostic::new("wat_syntax", "WebAssembly 文本格式（.wat）在这里有语法错误。", "The WebAssembly text (.wat) has a syntax error here.").suggest(
+        "检查括号是否成对、指令名是否拼对（比如 i32.add、f64.const）。",
+        "Check the brackets pair up and the instruction names are spelled right (like i32.add, f64.const).",
+    )
 }
 
 /// A module the compiler refused (invalid binary or types that do not fit).
 pub(crate) fn wasm_invalid() -> Diagnostic {
-    Diagnostic::new("wasm_invalid", "这个 WebAssembly 模块不正确，无法编译。", "This WebAssembly module is not valid and cannot be compiled.")
-        .suggest("用编译器重新生成它；如果是手写的 .wat，检查每条指令用到的值的类型。", "Build it again with your compiler; for hand-written .wat, check the types of the values each instruction uses.")
+    Diagnostic::new("wasm_invalid", "这个 WebAssembly 模块不正确，无法编译。", "This WebAssembly module is not valid and cannot be compiled.").suggest(
+        "用编译器重新生成它；如果是手写的 .wat，检查每条指令用到的值的类型。",
+        "Build it again with your compiler; for hand-written .wat, check the types of the values each instruction uses.",
+    )
 }
 
 pub(crate) fn wasm_import_module(module: &str, name: &str) -> Diagnostic {
     Diagnostic::new(
         "wasm_import_module",
         format!("模块从 \"{module}\" 导入了 {name}，但 Qiming 只提供 \"robot\" 模块里的机器人函数（没有 WASI、文件、时钟或网络）。"),
-        format!("The module imports {name} from \"{module}\", but Qiming only provides the robot functions of module \"robot\" (no WASI, files, clock or network)."),
+        format!(
+            "The module imports {name} from \"{module}\", but Qiming only provides the robot functions of module \"robot\" (no WASI, files, clock or network)."
+        ),
     )
     .suggest(
         format!("从 \"robot\" 导入：(import \"robot\" \"{name}\" …)；C 语言里写 __attribute__((import_module(\"robot\")))。"),
@@ -1394,11 +1465,8 @@ pub(crate) fn wasm_import_module(module: &str, name: &str) -> Diagnostic {
 }
 
 pub(crate) fn wasm_unknown_import(name: &str, known: &[&str]) -> Diagnostic {
-    let d = Diagnostic::new(
-        "wasm_unknown_import",
-        format!("\"robot\" 模块里没有 {name} 这个函数。"),
-        format!("Module \"robot\" has no function called {name}."),
-    );
+    let d =
+        Diagnostic::new("wasm_unknown_import", format!("\"robot\" 模块里没有 {name} 这个函数。"), format!("Module \"robot\" has no function called {name}."));
     match nearest(name, known.iter().copied()) {
         Some(n) => {
             let (zh, en) = did_you_mean(n);
@@ -1419,7 +1487,9 @@ pub(crate) fn wasm_signature(what_zh: &str, what_en: &str, found: &str, needed: 
 }
 
 pub(crate) fn wasm_missing_run(exports: &[String]) -> Diagnostic {
-    let found = if exports.is_empty() { ("模块没有导出任何函数。".to_string(), "The module exports no functions.".to_string()) } else {
+    let found = if exports.is_empty() {
+        ("模块没有导出任何函数。".to_string(), "The module exports no functions.".to_string())
+    } else {
         (format!("模块导出的函数有：{}。", exports.join("、")), format!("The module exports: {}.", exports.join(", ")))
     };
     Diagnostic::new(
@@ -1440,11 +1510,17 @@ pub(crate) fn wasm_trap(trap: &wasmtime::Trap) -> Diagnostic {
         T::IntegerDivisionByZero => Diagnostic::new("division_by_zero", "这里整数除以了 0。", "This divides a whole number by zero.")
             .suggest("除之前先检查除数是不是 0。", "Check the divisor is not 0 before dividing."),
         T::IntegerOverflow => Diagnostic::new("number_too_big", "整数运算的结果太大了。", "The result of a whole-number calculation is too big."),
-        T::UnreachableCodeReached => Diagnostic::new("unreachable", "程序运行到了 unreachable（不该到达的地方），停了下来。", "The program reached unreachable code and stopped.")
-            .suggest("C/Rust 程序里这通常表示出错了（比如 panic 或 abort）。", "In C or Rust this usually means something failed (a panic or abort)."),
+        T::UnreachableCodeReached => {
+            Diagnostic::new("unreachable", "程序运行到了 unreachable（不该到达的地方），停了下来。", "The program reached unreachable code and stopped.")
+                .suggest("C/Rust 程序里这通常表示出错了（比如 panic 或 abort）。", "In C or Rust this usually means something failed (a panic or abort).")
+        }
         T::MemoryOutOfBounds => Diagnostic::new("memory_out_of_bounds", "程序读写了内存范围以外的地方。", "The program read or wrote outside its memory.")
             .suggest("检查数组下标和指针。", "Check array indices and pointers."),
-        T::BadConversionToInteger => Diagnostic::new("number_too_big", "小数变整数时超出了整数的范围（或者不是一个数）。", "A decimal was too big (or not a number) to become a whole number."),
+        T::BadConversionToInteger => Diagnostic::new(
+            "number_too_big",
+            "小数变整数时超出了整数的范围（或者不是一个数）。",
+            "A decimal was too big (or not a number) to become a whole number.",
+        ),
         _ => Diagnostic::generic(crate::ErrorKind::Runtime),
     }
 }
@@ -1465,7 +1541,11 @@ pub(crate) fn not_utf8() -> Diagnostic {
 }
 
 pub(crate) fn internal_error() -> Diagnostic {
-    Diagnostic::new("internal_error", "Qiming 自己出了问题（不是你的错），已经报告给管理员。", "Qiming itself had a problem (not your fault); it has been reported.")
+    Diagnostic::new(
+        "internal_error",
+        "Qiming 自己出了问题（不是你的错），已经报告给管理员。",
+        "Qiming itself had a problem (not your fault); it has been reported.",
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -1555,7 +1635,10 @@ pub fn lint(source: &str) -> Vec<Diagnostic> {
                         format!("motors 的速度在 -1 到 1 之间（1 是最快）；{v} 会被当成 1。"),
                         format!("motors speeds go from -1 to 1 (1 is full speed); {v} counts as 1."),
                     )
-                    .suggest(format!("一半速度写成 motors(0.5, 0.5)；{v}% 写成 {}", v / 100.0), format!("Half speed is motors(0.5, 0.5); {v}% is {}", v / 100.0))
+                    .suggest(
+                        format!("一半速度写成 motors(0.5, 0.5)；{v}% 写成 {}", v / 100.0),
+                        format!("Half speed is motors(0.5, 0.5); {v}% is {}", v / 100.0),
+                    )
                     .at_pos(t.pos()),
                 );
             }
@@ -1587,7 +1670,10 @@ pub fn never_moved(source: &[u8], finished: bool) -> Diagnostic {
             "机器人没有动：程序一结束，马达就会停下。motors() 只是设置速度，程序马上就结束了。",
             "The robot did not move: the motors stop when the program ends, and the program ended right after motors().",
         )
-        .suggest("motors(…) 之后用 wait(秒数) 让机器人开一会儿，或者把它放进 loop { … } 里一直开。", "After motors(…) call wait(seconds) to let the robot drive, or put it in a loop { … }.");
+        .suggest(
+            "motors(…) 之后用 wait(秒数) 让机器人开一会儿，或者把它放进 loop { … } 里一直开。",
+            "After motors(…) call wait(seconds) to let the robot drive, or put it in a loop { … }.",
+        );
     }
     Diagnostic::new("never_moved", "机器人一直没有动。", "The robot never moved.").suggest(
         "用 motors(左轮, 右轮) 加 wait(秒数)，或者 forward(米数) 让它动起来。",

@@ -68,10 +68,8 @@ fn too_big(program: &Program, limits: &Limits) -> Option<Outcome> {
         Language::Rhai => limits.script_bytes,
         Language::Wasm => limits.program_bytes,
     };
-    (program.source.len() > max).then(|| Outcome::Limit {
-        limit: LimitKind::ProgramSize,
-        message: format!("the program is {} bytes; the limit is {max} bytes", program.source.len()),
-    })
+    (program.source.len() > max)
+        .then(|| Outcome::Limit { limit: LimitKind::ProgramSize, message: format!("the program is {} bytes; the limit is {max} bytes", program.source.len()) })
 }
 
 /// Compiles (or fetches from the cache) without running: lets graders and

@@ -138,9 +138,11 @@ fn runtime_error(ctx: &NativeCallContext, message: String, diagnostic: Diagnosti
 }
 
 fn number(ctx: &NativeCallContext, func: &str, value: &Dynamic) -> Result<f64, Box<EvalAltResult>> {
-    let n = value.as_float().ok().or_else(|| value.as_int().ok().map(|i| i as f64)).ok_or_else(|| {
-        runtime_error(ctx, format!("{func} needs a number, got {}", value.type_name()), diagnose::needs_number(func, value.type_name()))
-    })?;
+    let n = value
+        .as_float()
+        .ok()
+        .or_else(|| value.as_int().ok().map(|i| i as f64))
+        .ok_or_else(|| runtime_error(ctx, format!("{func} needs a number, got {}", value.type_name()), diagnose::needs_number(func, value.type_name())))?;
     if !n.is_finite() {
         return Err(runtime_error(ctx, format!("{func} needs a finite number, got {n}"), diagnose::not_finite(func)));
     }
@@ -192,8 +194,8 @@ fn register_robot_api(engine: &mut Engine) {
     });
     engine.register_fn("turn", |ctx: NativeCallContext, d: Dynamic| -> Result<(), Box<EvalAltResult>> {
         let degrees = number(&ctx, "turn(degrees)", &d)?;
-        let degrees = check_magnitude("turn(degrees)", degrees, MAX_TURN)
-            .map_err(|e| runtime_error(&ctx, e, diagnose::too_large("turn(degrees)", MAX_TURN, degrees)))?;
+        let degrees =
+            check_magnitude("turn(degrees)", degrees, MAX_TURN).map_err(|e| runtime_error(&ctx, e, diagnose::too_large("turn(degrees)", MAX_TURN, degrees)))?;
         with_host(|h| {
             h.sync()?;
             let flow = h.robot.turn(degrees);
@@ -543,13 +545,12 @@ fn outcome_of(err: &EvalAltResult, source: &str) -> Outcome {
             let at = line.map_or(String::new(), |l| format!(" (line {l})"));
             Outcome::Limit { limit, message: format!("{what} too large{at}") }
         }
-        EvalAltResult::ErrorTooManyVariables(_) | EvalAltResult::ErrorTooManyModules(_) => Outcome::Limit {
-            limit: LimitKind::Variables,
-            message: format!("too many variables at once (line {})", line.unwrap_or(0)),
-        },
-        EvalAltResult::ErrorParsing(p, _) => Outcome::Error(
-            ProgramError::new(ErrorKind::Compile, p.to_string()).at(line, column).explained(diagnose::rhai_compile(source, p, line, column)),
-        ),
+        EvalAltResult::ErrorTooManyVariables(_) | EvalAltResult::ErrorTooManyModules(_) => {
+            Outcome::Limit { limit: LimitKind::Variables, message: format!("too many variables at once (line {})", line.unwrap_or(0)) }
+        }
+        EvalAltResult::ErrorParsing(p, _) => {
+            Outcome::Error(ProgramError::new(ErrorKind::Compile, p.to_string()).at(line, column).explained(diagnose::rhai_compile(source, p, line, column)))
+        }
         _ => {
             let mut message = match root {
                 EvalAltResult::ErrorRuntime(msg, _) if msg.is_string() => msg.clone().into_string().unwrap_or_default(),

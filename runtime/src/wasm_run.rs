@@ -12,8 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use wasmtime::{
-    Caller, Config, Engine, Extern, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig,
-    ResourceLimiter, Store, Trap,
+    Caller, Config, Engine, Extern, InstanceAllocationStrategy, InstancePre, Linker, Module, PoolingAllocationConfig, ResourceLimiter, Store, Trap,
 };
 
 use crate::cache::BoundedCache;
@@ -73,10 +72,7 @@ impl ResourceLimiter for Limiter {
 
     fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         if desired > self.table_elements {
-            let msg = format!(
-                "the program asked for a table of {desired} elements (it had {current}); the limit is {}",
-                self.table_elements
-            );
+            let msg = format!("the program asked for a table of {desired} elements (it had {current}); the limit is {}", self.table_elements);
             self.hit = Some((LimitKind::Table, msg.clone()));
             return Err(wasmtime::Error::msg(msg));
         }
@@ -241,7 +237,9 @@ fn read_str(caller: &mut Caller<'_, RunState>, func: &str, ptr: i32, len: i32, m
     };
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_string()),
-        Err(e) => Err(host_error(caller, format!("{func}: the text is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()), diagnose::wasm_bad_text(func))),
+        Err(e) => {
+            Err(host_error(caller, format!("{func}: the text is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()), diagnose::wasm_bad_text(func)))
+        }
     }
 }
 
@@ -292,7 +290,8 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap("robot", "forward", |mut c: Caller<'_, RunState>, m: f64| -> wasmtime::Result<()> {
         let m = finite(&mut c, "forward(metres)", m)?;
-        let m = check_magnitude("forward(metres)", m, MAX_FORWARD).map_err(|e| host_error(&mut c, e, diagnose::too_large("forward(metres)", MAX_FORWARD, m)))?;
+        let m =
+            check_magnitude("forward(metres)", m, MAX_FORWARD).map_err(|e| host_error(&mut c, e, diagnose::too_large("forward(metres)", MAX_FORWARD, m)))?;
         sync(&mut c)?;
         let flow = c.data_mut().robot.forward(m);
         after_blocking(&mut c, flow)
@@ -316,31 +315,31 @@ fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
         let r = c.data_mut().robot.line(&name);
         r.map_err(|m| sensor_error(&mut c, m, "line", &name))
     })?;
-    linker.func_wrap(
-        "robot",
-        "color",
-        |mut c: Caller<'_, RunState>, p: i32, n: i32, out: i32, cap: i32| -> wasmtime::Result<i32> {
-            let name = read_str(&mut c, "color(name)", p, n, MAX_NAME)?;
-            sync(&mut c)?;
-            let r = c.data_mut().robot.color(&name);
-            let colour = r.map_err(|m| sensor_error(&mut c, m, "color", &name))?;
-            let bytes = colour.as_bytes();
-            if bytes.len() <= cap as u32 as usize {
-                let Some(Extern::Memory(memory)) = c.get_export("memory") else {
-                    return Err(host_error(&mut c, "color: the module must export its memory as \"memory\"".into(), diagnose::wasm_bad_text("color")));
-                };
-                let start = out as u32 as usize;
-                let data = memory.data_mut(&mut c);
-                match data.get_mut(start..start + bytes.len()) {
-                    Some(dst) => dst.copy_from_slice(bytes),
-                    None => {
-                        return Err(host_error(&mut c, format!("color: output buffer at {start} is outside the module's memory"), diagnose::wasm_bad_text("color")));
-                    }
+    linker.func_wrap("robot", "color", |mut c: Caller<'_, RunState>, p: i32, n: i32, out: i32, cap: i32| -> wasmtime::Result<i32> {
+        let name = read_str(&mut c, "color(name)", p, n, MAX_NAME)?;
+        sync(&mut c)?;
+        let r = c.data_mut().robot.color(&name);
+        let colour = r.map_err(|m| sensor_error(&mut c, m, "color", &name))?;
+        let bytes = colour.as_bytes();
+        if bytes.len() <= cap as u32 as usize {
+            let Some(Extern::Memory(memory)) = c.get_export("memory") else {
+                return Err(host_error(&mut c, "color: the module must export its memory as \"memory\"".into(), diagnose::wasm_bad_text("color")));
+            };
+            let start = out as u32 as usize;
+            let data = memory.data_mut(&mut c);
+            match data.get_mut(start..start + bytes.len()) {
+                Some(dst) => dst.copy_from_slice(bytes),
+                None => {
+                    return Err(host_error(
+                        &mut c,
+                        format!("color: output buffer at {start} is outside the module's memory"),
+                        diagnose::wasm_bad_text("color"),
+                    ));
                 }
             }
-            Ok(bytes.len() as i32)
-        },
-    )?;
+        }
+        Ok(bytes.len() as i32)
+    })?;
     linker.func_wrap("robot", "bumper", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<i32> {
         let name = read_str(&mut c, "bumper(name)", p, n, MAX_NAME)?;
         sync(&mut c)?;
@@ -425,10 +424,7 @@ fn check_nesting(binary: &[u8], max: usize) -> Result<(), Outcome> {
                 | wasmparser::Operator::TryTable { .. } => {
                     depth += 1;
                     if depth > max {
-                        return Err(Outcome::Limit {
-                            limit: LimitKind::ExpressionDepth,
-                            message: format!("the module nests blocks more than {max} deep"),
-                        });
+                        return Err(Outcome::Limit { limit: LimitKind::ExpressionDepth, message: format!("the module nests blocks more than {max} deep") });
                     }
                 }
                 wasmparser::Operator::End => depth = depth.saturating_sub(1),
@@ -512,8 +508,7 @@ fn compile(we: &WasmEngine, program: &Program, limits: &Limits) -> CacheEntry {
             ));
         }
         None => {
-            let exports: Vec<String> =
-                module.exports().filter(|e| matches!(e.ty(), wasmtime::ExternType::Func(_))).map(|e| e.name().to_string()).collect();
+            let exports: Vec<String> = module.exports().filter(|e| matches!(e.ty(), wasmtime::ExternType::Func(_))).map(|e| e.name().to_string()).collect();
             return Err(Outcome::Error(
                 ProgramError::new(ErrorKind::Link, "the module must export a function \"run\" with no parameters and no results")
                     .explained(diagnose::wasm_missing_run(&exports)),
@@ -554,10 +549,9 @@ fn trap_outcome(state: &mut RunState, err: &wasmtime::Error) -> Outcome {
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Outcome::TimeUp,
-        Some(Trap::StackOverflow) => Outcome::Limit {
-            limit: LimitKind::Stack,
-            message: "the program used up its stack — is a recursion missing its base case?".into(),
-        },
+        Some(Trap::StackOverflow) => {
+            Outcome::Limit { limit: LimitKind::Stack, message: "the program used up its stack — is a recursion missing its base case?".into() }
+        }
         Some(Trap::Interrupt) => match state.interrupted.take() {
             Some(outcome) => outcome,
             None => Outcome::Limit { limit: LimitKind::WallClock, message: "the run took too long in real time".into() },
@@ -587,11 +581,7 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
     {
         report.outcome = Outcome::Limit {
             limit: LimitKind::Memory,
-            message: format!(
-                "the module starts with {} KiB of memory; the limit is {} KiB",
-                pages.saturating_mul(64),
-                limits.memory_bytes / 1024
-            ),
+            message: format!("the module starts with {} KiB of memory; the limit is {} KiB", pages.saturating_mul(64), limits.memory_bytes / 1024),
         };
         return (report, robot);
     }

@@ -136,10 +136,7 @@ fn fmt_dur(d: Duration) -> String {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let handle = std::thread::Builder::new()
-        .stack_size(crate::run_cmd::RUN_STACK)
-        .spawn(move || bench(args))
-        .context("spawn bench thread")?;
+    let handle = std::thread::Builder::new().stack_size(crate::run_cmd::RUN_STACK).spawn(move || bench(args)).context("spawn bench thread")?;
     handle.join().map_err(|_| anyhow::anyhow!("bench panicked"))??;
     Ok(ExitCode::SUCCESS)
 }
@@ -204,16 +201,8 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     match python_start(if args.quick { 5 } else { 20 }) {
         Ok(py) => {
             rows.push(("python3: start the same trivial controller as a process".into(), fmt_dur(py), "".into()));
-            rows.push((
-                "ratio: python3 process / cached WebAssembly".into(),
-                format!("{:.0}×", py.as_secs_f64() / wasm_start.as_secs_f64()),
-                "".into(),
-            ));
-            rows.push((
-                "ratio: python3 process / cached Rhai".into(),
-                format!("{:.0}×", py.as_secs_f64() / rhai_start.as_secs_f64()),
-                "".into(),
-            ));
+            rows.push(("ratio: python3 process / cached WebAssembly".into(), format!("{:.0}×", py.as_secs_f64() / wasm_start.as_secs_f64()), "".into()));
+            rows.push(("ratio: python3 process / cached Rhai".into(), format!("{:.0}×", py.as_secs_f64() / rhai_start.as_secs_f64()), "".into()));
         }
         Err(e) => rows.push(("python3: start the same trivial controller as a process".into(), format!("not measured: {e}"), "".into())),
     }
@@ -257,7 +246,11 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     for (what, result, target) in rows {
         println!("| {what} | {result} | {target} |");
     }
-    println!("\n(machine: {} logical CPUs; median of {reps} runs; `qiming bench{}`)", std::thread::available_parallelism().map_or(0, |n| n.get()), if args.quick { " --quick" } else { "" });
+    println!(
+        "\n(machine: {} logical CPUs; median of {reps} runs; `qiming bench{}`)",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if args.quick { " --quick" } else { "" }
+    );
     Ok(())
 }
 
@@ -266,12 +259,7 @@ fn python_start(reps: usize) -> anyhow::Result<Duration> {
     let mut samples = Vec::new();
     for _ in 0..reps {
         let t = Instant::now();
-        let mut child = Command::new("python3")
-            .args(["-c", PY_TRIVIAL])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("python3 not found")?;
+        let mut child = Command::new("python3").args(["-c", PY_TRIVIAL]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().context("python3 not found")?;
         {
             use std::io::Write;
             let mut stdin = child.stdin.take().context("stdin")?;

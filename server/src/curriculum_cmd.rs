@@ -23,9 +23,7 @@ pub enum CurriculumCommand {
         dir: Option<PathBuf>,
     },
     /// Print the catalogue: id, grade band, module, title.
-    List {
-        dir: Option<PathBuf>,
-    },
+    List { dir: Option<PathBuf> },
 }
 
 /// The shipped catalogue: `QIMING_CURRICULUM`, else `./curriculum`, else the
@@ -69,7 +67,8 @@ pub fn check_lab(lab: &Lab) -> Vec<String> {
     for r in &lab.reference {
         let report = grade(lab, &program_of(r), &options);
         if report.score < 100.0 {
-            let failing: Vec<String> = report.cases.iter().filter(|c| c.score < c.max_score).map(|c| format!("{} ({}/{})", c.name, c.score, c.max_score)).collect();
+            let failing: Vec<String> =
+                report.cases.iter().filter(|c| c.score < c.max_score).map(|c| format!("{} ({}/{})", c.name, c.score, c.max_score)).collect();
             problems.push(format!("{toml}: reference solution {} scores {} instead of 100; cases: {}", r.path.display(), report.score, failing.join(", ")));
         }
     }

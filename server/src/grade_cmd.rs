@@ -164,6 +164,10 @@ fn batch(lab: Lab, dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
         return Err(e.context("cannot write results"));
     }
     let secs = elapsed.as_secs_f64();
-    eprintln!("\ngraded {total} submissions in {secs:.1} s ({:.1}/s); mean score {:.1}", total as f64 / secs.max(1e-9), scores.iter().sum::<f64>() / total.max(1) as f64);
+    eprintln!(
+        "\ngraded {total} submissions in {secs:.1} s ({:.1}/s); mean score {:.1}",
+        total as f64 / secs.max(1e-9),
+        scores.iter().sum::<f64>() / total.max(1) as f64
+    );
     Ok(ExitCode::SUCCESS)
 }

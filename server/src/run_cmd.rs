@@ -111,10 +111,7 @@ fn human_summary(result: &RunResult, scenario: &Scenario, seed: u64) -> String {
     out.push_str(&format!("outcome:    {outcome}\n"));
     out.push_str(&format!("scenario:   {} (seed {seed})\n", scenario.name));
     out.push_str(&format!("sim time:   {:.2} s ({} ticks)\n", s.sim_time, s.ticks));
-    out.push_str(&format!(
-        "final pose: x = {:.3} m, y = {:.3} m, heading = {:.1}°\n",
-        s.final_pose.x, s.final_pose.y, s.final_pose.heading
-    ));
+    out.push_str(&format!("final pose: x = {:.3} m, y = {:.3} m, heading = {:.1}°\n", s.final_pose.x, s.final_pose.y, s.final_pose.heading));
     out.push_str(&format!("collisions: {}\n", s.collisions));
     if !r.output.is_empty() {
         out.push_str("output:\n");

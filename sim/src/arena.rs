@@ -231,19 +231,13 @@ impl Arena {
                         SharedShape::new(Cuboid::new(Vector::new(b.half_extents[0], b.half_extents[1]))),
                         Pose::new(Vector::new(b.center[0], b.center[1]), b.angle),
                     ),
-                    SolidShape::Circle { center, radius } => {
-                        (SharedShape::new(Ball::new(*radius)), Pose::translation(center[0], center[1]))
-                    }
+                    SolidShape::Circle { center, radius } => (SharedShape::new(Ball::new(*radius)), Pose::translation(center[0], center[1])),
                 };
                 let bounds = Bounds::of_shape(&*shape, &pose);
                 SolidCollider { shape, pose, bounds, color: s.color, label: s.label.clone() }
             })
             .collect();
-        let zones = scenario
-            .zones
-            .iter()
-            .map(|z| ZoneRegion { name: z.name.clone(), region: Region::from_area(&z.area).0 })
-            .collect();
+        let zones = scenario.zones.iter().map(|z| ZoneRegion { name: z.name.clone(), region: Region::from_area(&z.area).0 }).collect();
         Arena { size: scenario.arena_size, solids, floor: Floor::new(scenario), zones, checkpoints: scenario.checkpoints.clone() }
     }
 
@@ -251,10 +245,7 @@ impl Arena {
     /// distance to the first solid within `max`, and that solid's index.
     pub fn cast_ray(&self, origin: [f64; 2], dir: [f64; 2], max: f64) -> Option<(f64, usize)> {
         let end = [origin[0] + dir[0] * max, origin[1] + dir[1] * max];
-        let ray_bounds = Bounds {
-            min: [origin[0].min(end[0]), origin[1].min(end[1])],
-            max: [origin[0].max(end[0]), origin[1].max(end[1])],
-        };
+        let ray_bounds = Bounds { min: [origin[0].min(end[0]), origin[1].min(end[1])], max: [origin[0].max(end[0]), origin[1].max(end[1])] };
         let ray = Ray::new(Vector::new(origin[0], origin[1]), Vector::new(dir[0], dir[1]));
         let mut best: Option<(f64, usize)> = None;
         for (i, s) in self.solids.iter().enumerate() {

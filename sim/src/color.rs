@@ -34,10 +34,7 @@ impl PaletteColor {
     pub fn from_name(name: &str) -> Option<PaletteColor> {
         let lower = name.trim().to_ascii_lowercase();
         let lower = if lower == "grey" { "gray".to_string() } else { lower };
-        PALETTE
-            .iter()
-            .position(|(n, _)| *n == lower)
-            .map(|i| PaletteColor(i as u8))
+        PALETTE.iter().position(|(n, _)| *n == lower).map(|i| PaletteColor(i as u8))
     }
 
     pub fn name(self) -> &'static str {

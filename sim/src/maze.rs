@@ -39,12 +39,7 @@ impl Maze {
     /// Carves a perfect maze with a randomised depth-first search.
     pub fn generate(spec: MazeSpec, rng: &mut impl RngCore) -> Maze {
         let (cols, rows) = (spec.cols as usize, spec.rows as usize);
-        let mut maze = Maze {
-            east_open: vec![false; (cols - 1) * rows],
-            north_open: vec![false; cols * (rows - 1)],
-            exit: [0, 0],
-            spec,
-        };
+        let mut maze = Maze { east_open: vec![false; (cols - 1) * rows], north_open: vec![false; cols * (rows - 1)], exit: [0, 0], spec };
         let mut visited = vec![false; cols * rows];
         let start = (maze.spec.start[0] as usize, maze.spec.start[1] as usize);
         let mut stack = vec![start];
@@ -148,12 +143,7 @@ impl Maze {
     pub fn walls(&self) -> Vec<([f64; 2], [f64; 2])> {
         let s = &self.spec;
         let at = |c: u32, r: u32| [s.origin[0] + c as f64 * s.cell, s.origin[1] + r as f64 * s.cell];
-        let mut walls = vec![
-            (at(0, 0), at(s.cols, 0)),
-            (at(0, s.rows), at(s.cols, s.rows)),
-            (at(0, 0), at(0, s.rows)),
-            (at(s.cols, 0), at(s.cols, s.rows)),
-        ];
+        let mut walls = vec![(at(0, 0), at(s.cols, 0)), (at(0, s.rows), at(s.cols, s.rows)), (at(0, 0), at(0, s.rows)), (at(s.cols, 0), at(s.cols, s.rows))];
         for r in 0..s.rows {
             for c in 0..s.cols {
                 if c + 1 < s.cols && !self.open(c, r, 1, 0) {

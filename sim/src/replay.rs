@@ -126,10 +126,7 @@ impl Replay {
         }
         let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or(ReplayError::BadMagic)?;
         let mut body = Vec::new();
-        flate2::read::DeflateDecoder::new(rest)
-            .take(MAX_DECODED + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| ReplayError::Corrupt(e.to_string()))?;
+        flate2::read::DeflateDecoder::new(rest).take(MAX_DECODED + 1).read_to_end(&mut body).map_err(|e| ReplayError::Corrupt(e.to_string()))?;
         if body.len() as u64 > MAX_DECODED {
             return Err(ReplayError::Corrupt("larger than 256 MiB when decoded".into()));
         }

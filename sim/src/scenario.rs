@@ -40,12 +40,7 @@ pub enum ScenarioError {
     },
     /// The file was read but is not a valid scenario.
     #[error("{path}:{line}:{column}: {message}")]
-    Invalid {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Invalid { path: String, line: usize, column: usize, message: String },
 }
 
 /// A number that is either fixed or drawn uniformly from `[min, max]` by the seed.
@@ -312,9 +307,16 @@ pub struct Solid {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Area {
     Polygon(Vec<[f64; 2]>),
-    Circle { center: [f64; 2], radius: f64 },
+    Circle {
+        center: [f64; 2],
+        radius: f64,
+    },
     /// A stroke of the given half-width along a segment.
-    Stroke { a: [f64; 2], b: [f64; 2], half_width: f64 },
+    Stroke {
+        a: [f64; 2],
+        b: [f64; 2],
+        half_width: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -374,24 +376,12 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         let (line, column) = line_col(self.source, span.start);
-        ScenarioError::Invalid {
-            path: self.path.to_string(),
-            line,
-            column,
-            message: message.into(),
-        }
+        ScenarioError::Invalid { path: self.path.to_string(), line, column, message: message.into() }
     }
 
     fn color(&self, span: &Range<usize>, what: &str, name: &str) -> Result<PaletteColor, ScenarioError> {
-        PaletteColor::from_name(name).ok_or_else(|| {
-            self.err(
-                span.clone(),
-                format!(
-                    "{what}: unknown colour {name:?}; known colours: {}",
-                    PaletteColor::names().join(", ")
-                ),
-            )
-        })
+        PaletteColor::from_name(name)
+            .ok_or_else(|| self.err(span.clone(), format!("{what}: unknown colour {name:?}; known colours: {}", PaletteColor::names().join(", "))))
     }
 }
 
@@ -413,10 +403,7 @@ impl Scenario {
     pub fn load(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
         let path = path.as_ref();
         let display = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
-            path: display.clone(),
-            source,
-        })?;
+        let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { path: display.clone(), source })?;
         Scenario::parse(&source, &display)
     }
 
@@ -446,10 +433,7 @@ impl Scenario {
         if *f.format_version.get_ref() != FORMAT_VERSION {
             return Err(ctx.err(
                 f.format_version.span(),
-                format!(
-                    "format_version {} is not supported; this Qiming reads format_version {FORMAT_VERSION}",
-                    f.format_version.get_ref()
-                ),
+                format!("format_version {} is not supported; this Qiming reads format_version {FORMAT_VERSION}", f.format_version.get_ref()),
             ));
         }
         let name = f.name.get_ref();
@@ -458,17 +442,11 @@ impl Scenario {
         }
         let d = *f.duration.get_ref();
         if !(finite_positive(d) && d <= MAX_DURATION) {
-            return Err(ctx.err(
-                f.duration.span(),
-                format!("duration must be a number of seconds in (0, {MAX_DURATION}], got {d}"),
-            ));
+            return Err(ctx.err(f.duration.span(), format!("duration must be a number of seconds in (0, {MAX_DURATION}], got {d}")));
         }
         let [w, h] = f.arena.get_ref().size;
         if !(finite_positive(w) && finite_positive(h) && w <= MAX_ARENA_SIDE && h <= MAX_ARENA_SIDE) {
-            return Err(ctx.err(
-                f.arena.span(),
-                format!("arena.size must be two lengths in (0, {MAX_ARENA_SIDE}] metres, got [{w}, {h}]"),
-            ));
+            return Err(ctx.err(f.arena.span(), format!("arena.size must be two lengths in (0, {MAX_ARENA_SIDE}] metres, got [{w}, {h}]")));
         }
         ctx.color(&f.arena.span(), "arena.floor", &f.arena.get_ref().floor)?;
         let nums_ok = |nums: &[Num]| {
@@ -625,14 +603,7 @@ impl Scenario {
         spec.motor_noise = r.motor_noise;
         spec.distance_noise = r.distance_noise;
         if let Some(ds) = &r.distance_sensors {
-            spec.distance = ds
-                .iter()
-                .map(|d| DistanceSensorSpec {
-                    name: d.name.clone(),
-                    angle: d.angle.to_radians(),
-                    range: d.range,
-                })
-                .collect();
+            spec.distance = ds.iter().map(|d| DistanceSensorSpec { name: d.name.clone(), angle: d.angle.to_radians(), range: d.range }).collect();
             if ds.iter().any(|d| !d.angle.is_finite() || !finite_positive(d.range) || d.range > 20.0) {
                 return Err(ctx.err(robot.span(), "robot.distance_sensors: angle must be finite and range in (0, 20] m"));
             }
@@ -647,14 +618,8 @@ impl Scenario {
             if bs.iter().any(|b| !b.angle.is_finite() || !finite_positive(b.width)) {
                 return Err(ctx.err(robot.span(), "robot.bumpers: angle must be finite and width > 0 (degrees)"));
             }
-            spec.bumpers = bs
-                .iter()
-                .map(|b| BumperSpec {
-                    name: b.name.clone(),
-                    angle: b.angle.to_radians(),
-                    half_width: (b.width / 2.0).to_radians(),
-                })
-                .collect();
+            spec.bumpers =
+                bs.iter().map(|b| BumperSpec { name: b.name.clone(), angle: b.angle.to_radians(), half_width: (b.width / 2.0).to_radians() }).collect();
         }
         for (kind, names) in [
             ("distance_sensors", spec.distance.iter().map(|s| s.name.as_str()).collect::<Vec<_>>()),
@@ -731,11 +696,7 @@ impl Scenario {
                 let [sw, sh] = od.size.unwrap_or([0.1, 0.1]);
                 SolidShape::Box(BoxShape { center, half_extents: [sw / 2.0, sh / 2.0], angle: od.angle.to_radians() })
             };
-            solids.push(Solid {
-                shape,
-                color: od.color.as_deref().map_or(PaletteColor::BROWN, color),
-                label: format!("obstacle {}", i + 1),
-            });
+            solids.push(Solid { shape, color: od.color.as_deref().map_or(PaletteColor::BROWN, color), label: format!("obstacle {}", i + 1) });
         }
         let mut paint = Vec::new();
         let mut zones = Vec::new();
@@ -778,15 +739,7 @@ impl Scenario {
             let md = m.get_ref();
             // Its own stream: adding a maze never shifts the rest of the layout.
             let mut maze_rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x3A2E_0000_0000_0003);
-            let spec = MazeSpec {
-                cols: md.cols,
-                rows: md.rows,
-                cell: md.cell,
-                origin: md.origin,
-                thickness: md.thickness,
-                start: md.start,
-                exit: md.exit,
-            };
+            let spec = MazeSpec { cols: md.cols, rows: md.rows, cell: md.cell, origin: md.origin, thickness: md.thickness, start: md.start, exit: md.exit };
             let maze = Maze::generate(spec, &mut maze_rng);
             for (i, (a, b)) in maze.walls().into_iter().enumerate() {
                 let (dx, dy) = (b[0] - a[0], b[1] - a[1]);

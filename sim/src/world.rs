@@ -129,11 +129,27 @@ impl Noise {
 #[derive(Clone, Debug, PartialEq)]
 pub enum SimEvent {
     /// The robot started touching a solid.
-    Contact { tick: u64, solid: String, point: [f64; 2] },
-    ZoneEnter { tick: u64, zone: String },
-    ZoneLeave { tick: u64, zone: String },
-    Checkpoint { tick: u64, name: String },
-    Output { tick: u64, text: String },
+    Contact {
+        tick: u64,
+        solid: String,
+        point: [f64; 2],
+    },
+    ZoneEnter {
+        tick: u64,
+        zone: String,
+    },
+    ZoneLeave {
+        tick: u64,
+        zone: String,
+    },
+    Checkpoint {
+        tick: u64,
+        name: String,
+    },
+    Output {
+        tick: u64,
+        text: String,
+    },
 }
 
 /// What ends a run early: the task is done, so the referee stops the clock.
@@ -227,12 +243,7 @@ fn drive_system(mut noise: ResMut<Noise>, mut robots: Query<(&Robot, &mut Drive,
     }
 }
 
-fn collision_system(
-    arena: Res<Arena>,
-    clock: Res<Clock>,
-    mut log: ResMut<EventLog>,
-    mut robots: Query<(&Robot, &mut RobotPose, &mut Contacts)>,
-) {
+fn collision_system(arena: Res<Arena>, clock: Res<Clock>, mut log: ResMut<EventLog>, mut robots: Query<(&Robot, &mut RobotPose, &mut Contacts)>) {
     for (robot, mut pose, mut contacts) in &mut robots {
         let r = robot.body.radius;
         // Push the body out of every solid it penetrates; a few passes settle corners.
@@ -260,11 +271,8 @@ fn collision_system(
             contacts.touching = vec![false; arena.solids.len()];
         }
         for (i, solid) in arena.solids.iter().enumerate() {
-            let contact = if solid.bounds.overlaps(&reach) {
-                query::contact(&body_pose, &robot.body, &solid.pose, &*solid.shape, TOUCH).ok().flatten()
-            } else {
-                None
-            };
+            let contact =
+                if solid.bounds.overlaps(&reach) { query::contact(&body_pose, &robot.body, &solid.pose, &*solid.shape, TOUCH).ok().flatten() } else { None };
             let touching = contact.is_some();
             if let Some(c) = contact {
                 let point = [c.point1.x, c.point1.y];
@@ -279,11 +287,7 @@ fn collision_system(
     }
 }
 
-fn sensor_system(
-    arena: Res<Arena>,
-    mut noise: ResMut<Noise>,
-    mut robots: Query<(&Robot, &RobotPose, &Contacts, &mut Readings)>,
-) {
+fn sensor_system(arena: Res<Arena>, mut noise: ResMut<Noise>, mut robots: Query<(&Robot, &RobotPose, &Contacts, &mut Readings)>) {
     for (robot, pose, contacts, mut readings) in &mut robots {
         let spec = &robot.spec;
         let (s, c) = (libm::sin(pose.theta), libm::cos(pose.theta));
@@ -309,10 +313,8 @@ fn sensor_system(
             for (k, &(ks, kc)) in SPOT_RING.iter().enumerate() {
                 points[k + 1] = [center[0] + kc * LINE_SENSOR_SPOT, center[1] + ks * LINE_SENSOR_SPOT];
             }
-            let spot = Bounds {
-                min: [center[0] - LINE_SENSOR_SPOT, center[1] - LINE_SENSOR_SPOT],
-                max: [center[0] + LINE_SENSOR_SPOT, center[1] + LINE_SENSOR_SPOT],
-            };
+            let spot =
+                Bounds { min: [center[0] - LINE_SENSOR_SPOT, center[1] - LINE_SENSOR_SPOT], max: [center[0] + LINE_SENSOR_SPOT, center[1] + LINE_SENSOR_SPOT] };
             let colors = arena.floor.colors_within(&spot, &points);
             let mut sum = colors[0].darkness();
             for c in &colors[1..] {
@@ -644,11 +646,7 @@ impl Sim {
     where
         I: Iterator<Item = &'a str>,
     {
-        names().position(|n| n == name).ok_or_else(|| UnknownSensor {
-            kind,
-            name: name.to_string(),
-            available: names().map(str::to_string).collect(),
-        })
+        names().position(|n| n == name).ok_or_else(|| UnknownSensor { kind, name: name.to_string(), available: names().map(str::to_string).collect() })
     }
 
     /// Metres from the body edge to the nearest solid along the sensor's ray.

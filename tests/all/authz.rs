@@ -101,8 +101,14 @@ async fn setup(s: &AppState) -> World {
     let staff = |username: &'static str, role: &'static str, school: Option<i64>| {
         let admin = admin.clone();
         async move {
-            let (st, v, _) =
-                call(s, "POST", "/api/users", Some(&admin), Some(json!({"username": username, "display_name": username, "role": role, "school_id": school, "password": "staff-password"}))).await;
+            let (st, v, _) = call(
+                s,
+                "POST",
+                "/api/users",
+                Some(&admin),
+                Some(json!({"username": username, "display_name": username, "role": role, "school_id": school, "password": "staff-password"})),
+            )
+            .await;
             assert_eq!(st, StatusCode::CREATED, "{v}");
             login(s, username, "staff-password").await
         }
@@ -121,20 +127,48 @@ async fn setup(s: &AppState) -> World {
     let (student_id, student_token) = student(s, &sc.teacher, class_a, "1001").await;
     let (_, student_b) = student(s, &teacher_b, class_b, "2001").await;
     let student_c = import(s, &sc.teacher, class_a, "1002").await["id"].as_i64().unwrap();
-    let (_, asg, _) = call(s, "POST", &format!("/api/classes/{class_a}/assignments"), Some(&sc.teacher), Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": 100}))).await;
+    let (_, asg, _) = call(
+        s,
+        "POST",
+        &format!("/api/classes/{class_a}/assignments"),
+        Some(&sc.teacher),
+        Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": 100})),
+    )
+    .await;
     let aid = asg["id"].as_i64().unwrap();
     let stop = workers(s, 1);
-    let (_, sub, _) = call(s, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student_token), Some(json!({"language": "rhai", "program": "stop();"}))).await;
+    let (_, sub, _) =
+        call(s, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student_token), Some(json!({"language": "rhai", "program": "stop();"}))).await;
     let sid = sub["id"].as_i64().unwrap();
     graded(s, &student_token, sid).await;
     let _ = stop.send(true);
     World {
-        tokens: vec![None, Some(student_token), Some(student_b), Some(sc.teacher), Some(teacher_b), Some(school_admin), Some(school_admin_b), Some(organiser), Some(admin.clone())],
-        ids: [("A", class_a), ("B", class_b), ("a", aid), ("s", sid), ("student", student_id), ("student_c", student_c), ("peer_admin", peer_admin), ("school", sc.school_id), ("region", 1)]
-            .into_iter()
-            .map(|(k, v)| (k, v.to_string()))
-            .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string())])
-            .collect(),
+        tokens: vec![
+            None,
+            Some(student_token),
+            Some(student_b),
+            Some(sc.teacher),
+            Some(teacher_b),
+            Some(school_admin),
+            Some(school_admin_b),
+            Some(organiser),
+            Some(admin.clone()),
+        ],
+        ids: [
+            ("A", class_a),
+            ("B", class_b),
+            ("a", aid),
+            ("s", sid),
+            ("student", student_id),
+            ("student_c", student_c),
+            ("peer_admin", peer_admin),
+            ("school", sc.school_id),
+            ("region", 1),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string())])
+        .collect(),
         admin,
         class_a,
         counter: 0,
@@ -154,7 +188,14 @@ impl World {
             out = out.replace("{fresh_student}", &id.to_string());
         }
         if out.contains("{fresh_assignment}") {
-            let (_, a, _) = call(s, "POST", &format!("/api/classes/{}/assignments", self.class_a), Some(&self.admin), Some(json!({"lab_id": "square", "due_at": 4000000000i64}))).await;
+            let (_, a, _) = call(
+                s,
+                "POST",
+                &format!("/api/classes/{}/assignments", self.class_a),
+                Some(&self.admin),
+                Some(json!({"lab_id": "square", "due_at": 4000000000i64})),
+            )
+            .await;
             out = out.replace("{fresh_assignment}", &a["id"].as_i64().unwrap().to_string());
         }
         out
@@ -172,7 +213,9 @@ async fn list_visibility(s: &AppState, world: &World) -> Vec<String> {
         let token = world.tokens[ROLES.iter().position(|r| *r == role).unwrap()].clone();
         async move { call(s, "GET", &path, token.as_deref(), None).await.1 }
     };
-    let ids_of = |v: &Value, list: &str, field: &str| -> Vec<i64> { v[list].as_array().map(|a| a.iter().filter_map(|x| x[field].as_i64()).collect()).unwrap_or_default() };
+    let ids_of = |v: &Value, list: &str, field: &str| -> Vec<i64> {
+        v[list].as_array().map(|a| a.iter().filter_map(|x| x[field].as_i64()).collect()).unwrap_or_default()
+    };
     // Classes: (role, must include, must not include).
     for (role, yes, no) in [
         ("student", vec![class_a], vec![class_b]),
@@ -196,7 +239,15 @@ async fn list_visibility(s: &AppState, world: &World) -> Vec<String> {
         }
     }
     // Assignments of class A.
-    for (role, visible) in [("student", true), ("student_b", false), ("teacher", true), ("teacher_b", false), ("school_admin", true), ("school_admin_b", false), ("platform_admin", true)] {
+    for (role, visible) in [
+        ("student", true),
+        ("student_b", false),
+        ("teacher", true),
+        ("teacher_b", false),
+        ("school_admin", true),
+        ("school_admin_b", false),
+        ("platform_admin", true),
+    ] {
         let got = ids_of(&get(role, "/api/assignments".into()).await, "assignments", "id");
         if got.contains(&aid) != visible {
             failures.push(format!("GET /api/assignments as {role}: assignment {aid} listed = {}, expected {visible}", got.contains(&aid)));
@@ -219,7 +270,8 @@ async fn list_visibility(s: &AppState, world: &World) -> Vec<String> {
     }
     // The audit log: the other school's admin sees none of school A's people.
     let audit = get("school_admin_b", "/api/audit".into()).await;
-    let actors: Vec<String> = audit["entries"].as_array().map(|a| a.iter().filter_map(|e| e["actor"].as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let actors: Vec<String> =
+        audit["entries"].as_array().map(|a| a.iter().filter_map(|e| e["actor"].as_str().map(str::to_string)).collect()).unwrap_or_default();
     if actors.iter().any(|a| a != "school_admin_b") {
         failures.push(format!("GET /api/audit as school_admin_b: sees actors {actors:?}"));
     }
@@ -251,7 +303,10 @@ async fn matrix(backend: &str) {
             // Without a CJK font, slips answer 409 to everyone who may ask for them.
             let want = if path == "/api/login-slips" && want == 200 && !has_cjk_font() { 409 } else { want };
             if got.as_u16() != want {
-                failures.push(format!("{method} {path} as {role}: expected {want}, got {got}: {}", String::from_utf8_lossy(&bytes).chars().take(200).collect::<String>()));
+                failures.push(format!(
+                    "{method} {path} as {role}: expected {want}, got {got}: {}",
+                    String::from_utf8_lossy(&bytes).chars().take(200).collect::<String>()
+                ));
             }
         }
     }
@@ -327,7 +382,8 @@ fn served_routes() -> Vec<(String, String)> {
             let chain = &rest[end..chain_end];
             for method in ["get", "post", "put", "delete", "patch"] {
                 // `get(` as a word: after a space, `(`, `.` or `::`, not inside another name.
-                let called = chain.match_indices(&format!("{method}(")).any(|(i, _)| i == 0 || !chain[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+                let called =
+                    chain.match_indices(&format!("{method}(")).any(|(i, _)| i == 0 || !chain[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
                 if called {
                     routes.push((method.to_uppercase(), path.clone()));
                 }

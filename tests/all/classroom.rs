@@ -70,7 +70,14 @@ pub async fn school(s: &AppState) -> School {
     let (st, school, _) = call(s, "POST", "/api/schools", Some(&admin), Some(json!({"name": "启明小学", "region_id": district["id"]}))).await;
     assert_eq!(st, StatusCode::CREATED, "{school}");
     let school_id = school["id"].as_i64().unwrap();
-    let (st, t, _) = call(s, "POST", "/api/users", Some(&admin), Some(json!({"username": "li", "display_name": "李老师", "role": "teacher", "school_id": school_id, "password": "teacher-password"}))).await;
+    let (st, t, _) = call(
+        s,
+        "POST",
+        "/api/users",
+        Some(&admin),
+        Some(json!({"username": "li", "display_name": "李老师", "role": "teacher", "school_id": school_id, "password": "teacher-password"})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{t}");
     let teacher = login(s, "li", "teacher-password").await;
     School { admin, school_id, teacher }
@@ -82,7 +89,14 @@ async fn classroom(backend: &str) {
     let School { admin, school_id, teacher, .. } = school(&s).await;
 
     // A school admin account gets a generated password, shown once.
-    let (st, sa, _) = call(&s, "POST", "/api/users", Some(&admin), Some(json!({"username": "zhao", "display_name": "赵校长", "role": "school_admin", "school_id": school_id}))).await;
+    let (st, sa, _) = call(
+        &s,
+        "POST",
+        "/api/users",
+        Some(&admin),
+        Some(json!({"username": "zhao", "display_name": "赵校长", "role": "school_admin", "school_id": school_id})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED);
     assert!(sa["password"].as_str().unwrap().len() >= 12);
     assert_eq!(sa["user"]["must_change_password"], true);
@@ -108,11 +122,9 @@ async fn classroom(backend: &str) {
     let (st, e, _) = raw(&s, csv_request(&roster_path, &teacher, bad.as_bytes(), "text/csv")).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["error"]["code"], "invalid_roster");
-    let rows: Vec<(i64, String)> = e["error"]["rows"].as_array().unwrap().iter().map(|r| (r["row"].as_i64().unwrap(), r["field"].as_str().unwrap().to_string())).collect();
-    assert_eq!(
-        rows,
-        vec![(3, "student_number".into()), (4, "student_number".into()), (5, "student_number".into()), (5, "display_name".into())]
-    );
+    let rows: Vec<(i64, String)> =
+        e["error"]["rows"].as_array().unwrap().iter().map(|r| (r["row"].as_i64().unwrap(), r["field"].as_str().unwrap().to_string())).collect();
+    assert_eq!(rows, vec![(3, "student_number".into()), (4, "student_number".into()), (5, "student_number".into()), (5, "display_name".into())]);
     let (_, c, _) = call(&s, "GET", &format!("/api/classes/{class_id}"), Some(&teacher), None).await;
     assert_eq!(c["roster"].as_array().unwrap().len(), 0, "all-or-nothing");
 
@@ -180,10 +192,18 @@ async fn classroom(backend: &str) {
 
     // Assign wall-stop; the student signs in, must change the password, then sees it.
     let due = qiming::serve::now() + 7 * 24 * 3600;
-    let (st, e, _) = call(&s, "POST", &format!("/api/classes/{class_id}/assignments"), Some(&teacher), Some(json!({"lab_id": "no-such-lab", "due_at": due}))).await;
+    let (st, e, _) =
+        call(&s, "POST", &format!("/api/classes/{class_id}/assignments"), Some(&teacher), Some(json!({"lab_id": "no-such-lab", "due_at": due}))).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(e["error"]["message"].as_str().unwrap().contains("lab_id"));
-    let (st, a, _) = call(&s, "POST", &format!("/api/classes/{class_id}/assignments"), Some(&teacher), Some(json!({"lab_id": "wall-stop", "due_at": due, "attempt_limit": 3}))).await;
+    let (st, a, _) = call(
+        &s,
+        "POST",
+        &format!("/api/classes/{class_id}/assignments"),
+        Some(&teacher),
+        Some(json!({"lab_id": "wall-stop", "due_at": due, "attempt_limit": 3})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{a}");
     let aid = a["id"].as_i64().unwrap();
     let student_name = created[0]["username"].as_str().unwrap().to_string();
@@ -245,7 +265,11 @@ async fn classroom(backend: &str) {
     }
 
     // Live status: the event stream of a graded submission ends with it.
-    let req = Request::builder().uri(format!("/api/submissions/{sub2_id}/events")).header(header::AUTHORIZATION, format!("Bearer {student}")).body(Body::empty()).unwrap();
+    let req = Request::builder()
+        .uri(format!("/api/submissions/{sub2_id}/events"))
+        .header(header::AUTHORIZATION, format!("Bearer {student}"))
+        .body(Body::empty())
+        .unwrap();
     let (st, events, _) = raw_bytes(&s, req).await;
     assert_eq!(st, StatusCode::OK);
     let events = String::from_utf8(events).unwrap();
@@ -272,16 +296,15 @@ async fn classroom(backend: &str) {
     let (st, e, _) = call(&s, "PUT", &format!("/api/assignments/{aid}/overrides/{sid}"), Some(&teacher), Some(json!({"score": 90, "comment": ""}))).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(e["error"]["message"].as_str().unwrap().contains("comment"));
-    let (st, _, _) = call(&s, "PUT", &format!("/api/assignments/{aid}/overrides/{sid}"), Some(&teacher), Some(json!({"score": 95, "comment": "抄袭了同学的代码的一部分"}))).await;
+    let (st, _, _) =
+        call(&s, "PUT", &format!("/api/assignments/{aid}/overrides/{sid}"), Some(&teacher), Some(json!({"score": 95, "comment": "抄袭了同学的代码的一部分"})))
+            .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (_, book, _) = call(&s, "GET", &format!("/api/classes/{class_id}/gradebook"), Some(&teacher), None).await;
     let row = book["students"].as_array().unwrap().iter().find(|r| r["id"] == sid).unwrap().clone();
     assert_eq!((row["grades"][0]["score"].as_f64(), row["grades"][0]["auto_score"].as_f64()), (Some(95.0), Some(100.0)));
-    let audited: i64 = sqlx::Row::try_get(
-        &sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'grade_override'").fetch_one(&s.db.pool).await.unwrap(),
-        0,
-    )
-    .unwrap();
+    let audited: i64 =
+        sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'grade_override'").fetch_one(&s.db.pool).await.unwrap(), 0).unwrap();
     assert_eq!(audited, 1);
     let (st, log, _) = call(&s, "GET", "/api/audit?limit=5", Some(&admin), None).await;
     assert_eq!(st, StatusCode::OK, "{log}");
@@ -290,13 +313,21 @@ async fn classroom(backend: &str) {
     assert!(!log["entries"][0]["detail"].as_str().unwrap().contains("抄袭"), "the comment stays out of the audit log");
 
     // Exports: CSV (UTF-8 with BOM) and XLSX, read back.
-    let req = Request::builder().uri(format!("/api/classes/{class_id}/gradebook.csv")).header(header::AUTHORIZATION, format!("Bearer {teacher}")).body(Body::empty()).unwrap();
+    let req = Request::builder()
+        .uri(format!("/api/classes/{class_id}/gradebook.csv"))
+        .header(header::AUTHORIZATION, format!("Bearer {teacher}"))
+        .body(Body::empty())
+        .unwrap();
     let (st, csv, _) = raw_bytes(&s, req).await;
     assert_eq!(st, StatusCode::OK);
     let csv = String::from_utf8(csv).unwrap();
     assert!(csv.starts_with('\u{feff}'));
     assert!(csv.contains("20230101,张小明,95"), "{csv}");
-    let req = Request::builder().uri(format!("/api/classes/{class_id}/gradebook.xlsx")).header(header::AUTHORIZATION, format!("Bearer {teacher}")).body(Body::empty()).unwrap();
+    let req = Request::builder()
+        .uri(format!("/api/classes/{class_id}/gradebook.xlsx"))
+        .header(header::AUTHORIZATION, format!("Bearer {teacher}"))
+        .body(Body::empty())
+        .unwrap();
     let (st, xlsx, _) = raw_bytes(&s, req).await;
     assert_eq!(st, StatusCode::OK);
     use calamine::Reader;
@@ -318,7 +349,8 @@ async fn classroom(backend: &str) {
     assert_eq!(st, StatusCode::NO_CONTENT);
     assert_eq!(call(&s, "GET", "/api/me", Some(&student), None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&s, "GET", &format!("/api/submissions/{sub2_id}"), Some(&teacher), None).await.0, StatusCode::NOT_FOUND);
-    let left: i64 = sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) FROM submissions WHERE student_id = $1").bind(sid).fetch_one(&s.db.pool).await.unwrap(), 0).unwrap();
+    let left: i64 =
+        sqlx::Row::try_get(&sqlx::query("SELECT COUNT(*) FROM submissions WHERE student_id = $1").bind(sid).fetch_one(&s.db.pool).await.unwrap(), 0).unwrap();
     assert_eq!(left, 0);
 
     // Cookie-authenticated writes need the CSRF token; bearer writes do not.

@@ -46,30 +46,52 @@ pub const ADMIN_PASSWORD: &str = "crash-test-pw-9172";
 /// Sets up a class with one student and a wall-stop assignment allowing
 /// `attempts` submissions; returns (student token, assignment id).
 pub fn classroom(port: u16, attempts: u32) -> (String, i64) {
-    let admin = expect(port, "POST", "/api/login", None, Some(json!({"username": "admin", "password": ADMIN_PASSWORD})), 200)["token"].as_str().unwrap().to_string();
+    let admin =
+        expect(port, "POST", "/api/login", None, Some(json!({"username": "admin", "password": ADMIN_PASSWORD})), 200)["token"].as_str().unwrap().to_string();
     let a = Some(admin.as_str());
     let region = expect(port, "POST", "/api/regions", a, Some(json!({"name": "市", "kind": "city"})), 201);
     let school = expect(port, "POST", "/api/schools", a, Some(json!({"name": "校", "region_id": region["id"]})), 201);
-    expect(port, "POST", "/api/users", a, Some(json!({"username": "t", "display_name": "T", "role": "teacher", "school_id": school["id"], "password": "teacher-pw-8841"})), 201);
-    let teacher = expect(port, "POST", "/api/login", None, Some(json!({"username": "t", "password": "teacher-pw-8841"})), 200)["token"].as_str().unwrap().to_string();
+    expect(
+        port,
+        "POST",
+        "/api/users",
+        a,
+        Some(json!({"username": "t", "display_name": "T", "role": "teacher", "school_id": school["id"], "password": "teacher-pw-8841"})),
+        201,
+    );
+    let teacher =
+        expect(port, "POST", "/api/login", None, Some(json!({"username": "t", "password": "teacher-pw-8841"})), 200)["token"].as_str().unwrap().to_string();
     let t = Some(teacher.as_str());
     let class = expect(port, "POST", "/api/classes", t, Some(json!({"name": "一班"})), 201);
     let cid = class["id"].as_i64().unwrap();
-    let asg = expect(port, "POST", &format!("/api/classes/{cid}/assignments"), t, Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": attempts})), 201);
+    let asg = expect(
+        port,
+        "POST",
+        &format!("/api/classes/{cid}/assignments"),
+        t,
+        Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": attempts})),
+        201,
+    );
     // The roster goes through the same API as JSON clients use; CSV body via a tiny raw request.
     let csv = "学号,姓名\n1,小明\n";
     let created = raw_csv(port, &format!("/api/classes/{cid}/roster"), &teacher, csv);
     let (user, pass) = (created["created"][0]["username"].as_str().unwrap().to_string(), created["created"][0]["password"].as_str().unwrap().to_string());
     let first = expect(port, "POST", "/api/login", None, Some(json!({"username": user, "password": pass})), 200)["token"].as_str().unwrap().to_string();
     expect(port, "POST", "/api/password", Some(&first), Some(json!({"current_password": pass, "new_password": "student-pw-5512"})), 204);
-    let student = expect(port, "POST", "/api/login", None, Some(json!({"username": user, "password": "student-pw-5512"})), 200)["token"].as_str().unwrap().to_string();
+    let student =
+        expect(port, "POST", "/api/login", None, Some(json!({"username": user, "password": "student-pw-5512"})), 200)["token"].as_str().unwrap().to_string();
     (student, asg["id"].as_i64().unwrap())
 }
 
 fn raw_csv(port: u16, path: &str, token: &str, csv: &str) -> Value {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{csv}", csv.len()).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{csv}",
+        csv.len()
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     let body = out.split_once("\r\n\r\n").unwrap().1;
@@ -89,13 +111,28 @@ fn crash(database_url: &str, dir: &Path) {
     let mut server = serve(port, &[&common[..], &["--fault-delay-ms", "60000"]].concat(), &env, &log);
     let (student, aid) = classroom(port, 10);
     let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
-    let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": reference})), 202);
+    let sub =
+        expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": reference})), 202);
     let id = sub["id"].as_i64().unwrap();
     wait_for("the server's worker to claim the job", Duration::from_secs(20), || job_state(database_url, id) == ("running".into(), 1));
     server.kill();
 
     // 2. A separate worker takes the job over when the lease expires, and is killed mid-job too.
-    let mut w = worker(&["--database-url", database_url, "--curriculum", repo().join("curriculum").to_str().unwrap(), "--workers", "1", "--lease-seconds", "2", "--fault-delay-ms", "60000"], &log);
+    let mut w = worker(
+        &[
+            "--database-url",
+            database_url,
+            "--curriculum",
+            repo().join("curriculum").to_str().unwrap(),
+            "--workers",
+            "1",
+            "--lease-seconds",
+            "2",
+            "--fault-delay-ms",
+            "60000",
+        ],
+        &log,
+    );
     wait_for("the worker to take the job over", Duration::from_secs(20), || job_state(database_url, id) == ("running".into(), 2));
     w.kill();
 
@@ -154,7 +191,8 @@ fn sqlite_server(tag: &str, config: &str, extra: &[&str]) -> (String, u16, std::
 fn sigterm_gives_jobs_back() {
     let (url, port, log, mut server) = sqlite_server("sigterm", "lease_seconds = 30\nworkers = 1\n", &["--fault-delay-ms", "60000"]);
     let (student, aid) = classroom(port, 10);
-    let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": "stop();"})), 202);
+    let sub =
+        expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": "stop();"})), 202);
     let id = sub["id"].as_i64().unwrap();
     wait_for("the worker to claim the job", Duration::from_secs(20), || job_state(&url, id) == ("running".into(), 1));
     let pid = server.0.id().to_string();
@@ -178,7 +216,8 @@ fn remote_results_reach_open_streams() {
     let (url, port, log, _server) = sqlite_server("remote", "workers = 0\n", &[]);
     let (student, aid) = classroom(port, 10);
     let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
-    let sub = expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": reference})), 202);
+    let sub =
+        expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": reference})), 202);
     let id = sub["id"].as_i64().unwrap();
     // The stream ends only when the submission is graded.
     let token = student.clone();

@@ -76,7 +76,11 @@ async fn throttling(backend: &str) {
     // 32 s wait cannot run out while the test runs).
     let now = qiming::serve::now();
     for _ in 0..10 {
-        sqlx::query("INSERT INTO login_failures (username, client, ip, at) VALUES ('teacher1', 'ip:10.0.0.77', '10.0.0.77', $1)").bind(now).execute(&s.db.pool).await.unwrap();
+        sqlx::query("INSERT INTO login_failures (username, client, ip, at) VALUES ('teacher1', 'ip:10.0.0.77', '10.0.0.77', $1)")
+            .bind(now)
+            .execute(&s.db.pool)
+            .await
+            .unwrap();
     }
     let refused = login_from(&s, "10.0.0.77", None, "teacher1", "correct horse").await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
@@ -132,7 +136,9 @@ async fn unlock_and_password_change(backend: &str) {
 
     // Weak new passwords are refused with a reason.
     let with_name = format!("my-{username}-pw");
-    for (weak, reason) in [("12345678", "common"), ("password1", "common"), (with_name.as_str(), "contains_username"), ("        ", "invisible"), ("short", "length")] {
+    for (weak, reason) in
+        [("12345678", "common"), ("password1", "common"), (with_name.as_str(), "contains_username"), ("        ", "invisible"), ("short", "length")]
+    {
         let (st, body, _) = call(&s, "POST", "/api/password", Some(&token), Some(json!({"current_password": password, "new_password": weak}))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{weak:?}: {body}");
         assert_eq!(body["error"]["code"], "weak_password", "{weak:?}: {body}");
@@ -141,7 +147,12 @@ async fn unlock_and_password_change(backend: &str) {
     // Wrong current passwords count: back-off at /api/password as at login.
     let mut statuses = Vec::new();
     for _ in 0..7 {
-        statuses.push(call(&s, "POST", "/api/password", Some(&token), Some(json!({"current_password": "not-it", "new_password": "a much better one 42"}))).await.0.as_u16());
+        statuses.push(
+            call(&s, "POST", "/api/password", Some(&token), Some(json!({"current_password": "not-it", "new_password": "a much better one 42"})))
+                .await
+                .0
+                .as_u16(),
+        );
     }
     assert!(statuses.contains(&429), "{statuses:?}");
     // A reset lifts it.
@@ -150,7 +161,8 @@ async fn unlock_and_password_change(backend: &str) {
     let fresh = reset["password"].as_str().unwrap();
     assert_eq!(login_from(&s, "10.1.1.1", None, username, fresh).await.status, StatusCode::OK);
     // Both actions are audited.
-    let actions: Vec<String> = sqlx::query("SELECT action FROM audit_log ORDER BY id").fetch_all(&s.db.pool).await.unwrap().iter().map(|r| r.get::<String, _>(0)).collect();
+    let actions: Vec<String> =
+        sqlx::query("SELECT action FROM audit_log ORDER BY id").fetch_all(&s.db.pool).await.unwrap().iter().map(|r| r.get::<String, _>(0)).collect();
     assert!(actions.contains(&"login_unlock".to_string()) && actions.contains(&"password_reset".to_string()), "{actions:?}");
 }
 
@@ -223,10 +235,20 @@ async fn fair_queue(backend: &str) {
     let mut tokens = Vec::new();
     for kid in created["created"].as_array().unwrap() {
         let first = login(&s, kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap()).await;
-        assert_eq!(call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": kid["password"], "new_password": "purple turtle 42"}))).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(
+            call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": kid["password"], "new_password": "purple turtle 42"}))).await.0,
+            StatusCode::NO_CONTENT
+        );
         tokens.push(login(&s, kid["username"].as_str().unwrap(), "purple turtle 42").await);
     }
-    let (_, asg, _) = call(&s, "POST", &format!("/api/classes/{cid}/assignments"), Some(&sc.teacher), Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": 50}))).await;
+    let (_, asg, _) = call(
+        &s,
+        "POST",
+        &format!("/api/classes/{cid}/assignments"),
+        Some(&sc.teacher),
+        Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": 50})),
+    )
+    .await;
     let path = format!("/api/assignments/{}/submissions", asg["id"]);
     let mut flood = Vec::new();
     for _ in 0..6 {
@@ -282,7 +304,9 @@ async fn roster_reimport(backend: &str) {
     let file = "学号,姓名\n701,赵一\n702,钱二\n";
     let (st, first, _) = import(file).await;
     assert_eq!(st, StatusCode::CREATED, "{first}");
-    let audits = |s: AppState| async move { sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'roster_import'").fetch_one(&s.db.pool).await.unwrap().get::<i64, _>(0) };
+    let audits = |s: AppState| async move {
+        sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'roster_import'").fetch_one(&s.db.pool).await.unwrap().get::<i64, _>(0)
+    };
     assert_eq!(audits(s.clone()).await, 1);
     let (st, again, _) = import(file).await;
     assert_eq!(st, StatusCode::CREATED, "{again}");
@@ -405,7 +429,12 @@ fn idle_and_slow_clients_cannot_hold_the_server() {
     std::fs::write(&config, "workers = 0\nmax_connections = 8\nheader_timeout_seconds = 1\nbody_timeout_seconds = 1\n").unwrap();
     let port = free_port();
     let log = dir.join("server.log");
-    let _server = serve(port, &["--data-dir", dir.join("data").to_str().unwrap(), "--config", config.to_str().unwrap()], &[("QIMING_ADMIN_PASSWORD", "slow-client-test-pw")], &log);
+    let _server = serve(
+        port,
+        &["--data-dir", dir.join("data").to_str().unwrap(), "--config", config.to_str().unwrap()],
+        &[("QIMING_ADMIN_PASSWORD", "slow-client-test-pw")],
+        &log,
+    );
     let idle: Vec<_> = (0..30).map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
     // Each idle socket is closed by the server within the header deadline.
     let mut closed = 0;
@@ -448,8 +477,10 @@ async fn one_user_cannot_open_unbounded_live_streams() {
     let first = login(&s, kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap()).await;
     call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": kid["password"], "new_password": "purple turtle 42"}))).await;
     let token = login(&s, kid["username"].as_str().unwrap(), "purple turtle 42").await;
-    let (_, asg, _) = call(&s, "POST", &format!("/api/classes/{cid}/assignments"), Some(&sc.teacher), Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64}))).await;
-    let (_, sub, _) = call(&s, "POST", &format!("/api/assignments/{}/submissions", asg["id"]), Some(&token), Some(json!({"language": "rhai", "program": "stop();"}))).await;
+    let (_, asg, _) =
+        call(&s, "POST", &format!("/api/classes/{cid}/assignments"), Some(&sc.teacher), Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64}))).await;
+    let (_, sub, _) =
+        call(&s, "POST", &format!("/api/assignments/{}/submissions", asg["id"]), Some(&token), Some(json!({"language": "rhai", "program": "stop();"}))).await;
     let path = format!("/api/submissions/{}/events", sub["id"]);
     let open = |s: &AppState| {
         let req = Request::builder().uri(&path).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap();
@@ -548,7 +579,8 @@ fn backup_while_submissions_arrive_and_restore_finds_them() {
     let data = dir.join("data");
     let port = free_port();
     let log = dir.join("server.log");
-    let _server = serve(port, &["--data-dir", data.to_str().unwrap()], &[("QIMING_ADMIN_PASSWORD", crate::crash::ADMIN_PASSWORD), ("QIMING_WORKERS", "1")], &log);
+    let _server =
+        serve(port, &["--data-dir", data.to_str().unwrap()], &[("QIMING_ADMIN_PASSWORD", crate::crash::ADMIN_PASSWORD), ("QIMING_WORKERS", "1")], &log);
     let (student, aid) = crate::crash::classroom(port, 100);
     let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -568,7 +600,10 @@ fn backup_while_submissions_arrive_and_restore_finds_them() {
     }
     let before_backup = acknowledged.lock().unwrap().clone();
     let archive = dir.join("backup.tar.gz");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qiming")).args(["backup", "--out", archive.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qiming"))
+        .args(["backup", "--out", archive.to_str().unwrap(), "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let during = acknowledged.lock().unwrap().len();
     stop.store(true, Ordering::Relaxed);
@@ -576,11 +611,17 @@ fn backup_while_submissions_arrive_and_restore_finds_them() {
     let all = acknowledged.lock().unwrap().clone();
     assert!(during > before_backup.len(), "submissions kept arriving while the backup ran");
     // Restore refuses the live directory, and works into a new one.
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_qiming")).args(["restore", archive.to_str().unwrap(), "--data-dir", data.to_str().unwrap()]).output().unwrap();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_qiming"))
+        .args(["restore", archive.to_str().unwrap(), "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("already holds"), "{}", String::from_utf8_lossy(&refused.stderr));
     let restored = dir.join("restored");
-    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_qiming")).args(["restore", archive.to_str().unwrap(), "--data-dir", restored.to_str().unwrap()]).output().unwrap();
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_qiming"))
+        .args(["restore", archive.to_str().unwrap(), "--data-dir", restored.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert!(restored.join("hidden-seed.key").is_file(), "the data directory's secret comes along");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -617,7 +658,11 @@ async fn gradebook_csv_neutralises_formula_injection() {
         .unwrap();
     let (st, created, _) = raw(&s, req).await;
     assert_eq!(st, StatusCode::CREATED, "{created}");
-    let req = Request::builder().uri(format!("/api/classes/{cid}/gradebook.csv")).header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher)).body(Body::empty()).unwrap();
+    let req = Request::builder()
+        .uri(format!("/api/classes/{cid}/gradebook.csv"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
+        .body(Body::empty())
+        .unwrap();
     let resp = app(s.clone()).oneshot(req).await.unwrap();
     let text = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
     assert!(text.contains("'=HYPERLINK"), "{text}");

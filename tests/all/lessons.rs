@@ -143,8 +143,33 @@ fn lab_lessons_link_the_primer_in_both_languages() {
 /// as names. Our own programs must not use them as names (they would not
 /// compile), and lessons must not suggest them as names.
 const RESERVED: &[&str] = &[
-    "go", "goto", "match", "case", "default", "new", "null", "nil", "var", "use", "with", "is", "this", "static", "public", "protected", "package",
-    "super", "spawn", "thread", "async", "await", "yield", "sync", "shared", "module", "void",
+    "go",
+    "goto",
+    "match",
+    "case",
+    "default",
+    "new",
+    "null",
+    "nil",
+    "var",
+    "use",
+    "with",
+    "is",
+    "this",
+    "static",
+    "public",
+    "protected",
+    "package",
+    "super",
+    "spawn",
+    "thread",
+    "async",
+    "await",
+    "yield",
+    "sync",
+    "shared",
+    "module",
+    "void",
 ];
 
 /// The identifiers of a piece of Rhai outside strings and comments.
@@ -281,10 +306,8 @@ fn lesson_format_errors_name_file_and_line() {
     let primer = format!("{}<!-- zh-CN -->\n## 变量 {{#let}}\n正文\n<!-- en -->\n## Variables {{#let}}\nText\n", front("p1", "kind = \"primer\""));
     std::fs::write(lessons.join("p1.md"), primer).unwrap();
     // Links to a missing anchor (line 14) and to a primer lesson not listed as a prerequisite (lines 14, 16).
-    let linking = format!(
-        "{}<!-- zh-CN -->\n## 需要的知识\n见 [变量](p1.md#lets)。\n<!-- en -->\nSee [variables](p1.md#let).\n",
-        front("l1", "prerequisites = []")
-    );
+    let linking =
+        format!("{}<!-- zh-CN -->\n## 需要的知识\n见 [变量](p1.md#lets)。\n<!-- en -->\nSee [variables](p1.md#let).\n", front("l1", "prerequisites = []"));
     std::fs::write(lessons.join("l1.md"), linking).unwrap();
     // An anchor in one language only (line 13), and an unknown code tag.
     let one_sided = format!("{}<!-- zh-CN -->\n## 只有中文 {{#only-zh}}\n<!-- en -->\nEnglish\n", front("l2", ""));

@@ -29,9 +29,8 @@ pub async fn fresh_postgres(tag: &str) -> String {
     let base = std::env::var("QIMING_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let name = format!("qiming_t_{}_{}", std::process::id(), tag.replace('-', "_"));
     sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&format!("{base}/postgres"))
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL must be reachable at {base} for these tests: {e}"));
+    let admin =
+        sqlx::AnyPool::connect(&format!("{base}/postgres")).await.unwrap_or_else(|e| panic!("PostgreSQL must be reachable at {base} for these tests: {e}"));
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.unwrap();
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
     format!("{base}/{name}")
@@ -166,14 +165,14 @@ async fn scenario(backend: &str) {
     assert_eq!(body["user"]["must_change_password"], true);
     let (status, body, _) = call(&s, "GET", "/api/labs", Some(&student), None).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("password_change_required")));
-    let (status, body, _) =
-        call(&s, "POST", "/api/password", Some(&student), Some(json!({"current_password": "wrong", "new_password": "long enough"}))).await;
+    let (status, body, _) = call(&s, "POST", "/api/password", Some(&student), Some(json!({"current_password": "wrong", "new_password": "long enough"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"]["message"].as_str().unwrap().contains("current_password"));
     let (status, body, _) = call(&s, "POST", "/api/password", Some(&student), Some(json!({"current_password": "generated1", "new_password": "short"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!((body["error"]["code"].as_str(), body["error"]["reason"].as_str()), (Some("weak_password"), Some("length")), "{body}");
-    let (status, _, _) = call(&s, "POST", "/api/password", Some(&student), Some(json!({"current_password": "generated1", "new_password": "我的新密码真的很长"}))).await;
+    let (status, _, _) =
+        call(&s, "POST", "/api/password", Some(&student), Some(json!({"current_password": "generated1", "new_password": "我的新密码真的很长"}))).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(call(&s, "GET", "/api/labs", Some(&student), None).await.0, StatusCode::OK);
     assert_eq!(call(&s, "POST", "/api/login", None, Some(json!({"username": "student1", "password": "generated1"}))).await.0, StatusCode::UNAUTHORIZED);

@@ -84,9 +84,9 @@ impl Toolchain {
         let src = repo().join(source).into_os_string();
         let mut args: Vec<OsString> = match self {
             Toolchain::Clang => ["--target=wasm32", "-O2", "-nostdlib", "-Wl,--no-entry", "-Wl,--export=run"].map(Into::into).to_vec(),
-            Toolchain::ClangXx => ["--target=wasm32", "-O2", "-nostdlib", "-fno-exceptions", "-fno-rtti", "-Wl,--no-entry", "-Wl,--export=run"]
-                .map(Into::into)
-                .to_vec(),
+            Toolchain::ClangXx => {
+                ["--target=wasm32", "-O2", "-nostdlib", "-fno-exceptions", "-fno-rtti", "-Wl,--no-entry", "-Wl,--export=run"].map(Into::into).to_vec()
+            }
             Toolchain::Zig => {
                 let mut emit = OsString::from("-femit-bin=");
                 emit.push(out);
@@ -105,9 +105,7 @@ impl Toolchain {
             Toolchain::AssemblyScript => {
                 return vec![src, "-O".into(), "--use".into(), "abort=".into(), "-o".into(), out.into()];
             }
-            Toolchain::Emscripten => {
-                ["-O2", "--no-entry", "-sERROR_ON_UNDEFINED_SYMBOLS=0", "-sWARN_ON_UNDEFINED_SYMBOLS=0"].map(Into::into).to_vec()
-            }
+            Toolchain::Emscripten => ["-O2", "--no-entry", "-sERROR_ON_UNDEFINED_SYMBOLS=0", "-sWARN_ON_UNDEFINED_SYMBOLS=0"].map(Into::into).to_vec(),
         };
         args.extend(["-o".into(), out.into(), src]);
         args
@@ -310,9 +308,9 @@ const FEATURES: &[(&str, &str, bool)] = &[
 /// default (LLVM's call-indirect-overlong): `(module (type (func)) (func $f)
 /// (table 1 funcref) (elem (i32.const 0) $f) (func (export "run") (call_indirect (i32.const 0))))`.
 const LONG_CALL_INDIRECT: &[u8] = &[
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x03, 0x02, 0x00, 0x00, 0x04, 0x04, 0x01, 0x70,
-    0x00, 0x01, 0x07, 0x07, 0x01, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x01, 0x09, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x00, 0x0a, 0x10, 0x02,
-    0x02, 0x00, 0x0b, 0x0b, 0x00, 0x41, 0x00, 0x11, 0x00, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b,
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x03, 0x02, 0x00, 0x00, 0x04, 0x04, 0x01, 0x70, 0x00, 0x01, 0x07,
+    0x07, 0x01, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x01, 0x09, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x00, 0x0a, 0x10, 0x02, 0x02, 0x00, 0x0b, 0x0b, 0x00, 0x41,
+    0x00, 0x11, 0x00, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b,
 ];
 
 #[test]

@@ -257,8 +257,7 @@ impl FromRequestParts<AppState> for ClientAddr {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .last()
+                .rfind(|v| !v.is_empty())
         {
             return Ok(ClientAddr(last.to_string()));
         }
@@ -350,7 +349,9 @@ impl WeakPassword {
             WeakPassword::Length => format!("choose a password of {MIN_PASSWORD} to 256 characters"),
             WeakPassword::Invisible => "a password cannot be only spaces or invisible characters, nor start or end with them".into(),
             WeakPassword::ContainsUsername => "a password must not contain the username".into(),
-            WeakPassword::Common => "this password is too easy to guess (it is on the lists of common passwords): add a word or a few characters of your own".into(),
+            WeakPassword::Common => {
+                "this password is too easy to guess (it is on the lists of common passwords): add a word or a few characters of your own".into()
+            }
         }
     }
 }

@@ -46,7 +46,11 @@ pub async fn backup(db: &Db, data_dir: &Path, out: &Path) -> anyhow::Result<u64>
     anyhow::ensure!(db.backend == Backend::Sqlite, "qiming backup copies SQLite databases; for PostgreSQL use pg_dump (see README, \"Backups\")");
     let snapshot = data_dir.join(format!(".qiming-backup-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&snapshot);
-    sqlx::query("VACUUM INTO $1").bind(snapshot.to_string_lossy().into_owned()).execute(&db.pool).await.context("cannot snapshot the database (VACUUM INTO)")?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(snapshot.to_string_lossy().into_owned())
+        .execute(&db.pool)
+        .await
+        .context("cannot snapshot the database (VACUUM INTO)")?;
     let data_dir = data_dir.to_path_buf();
     let out = out.to_path_buf();
     let written = tokio::task::spawn_blocking(move || {
@@ -118,7 +122,14 @@ pub fn scheduled_name(at: i64) -> String {
 }
 
 /// Makes a backup every `every` into `dir`, keeping the newest `keep`.
-pub async fn backup_periodically(db: Db, data_dir: PathBuf, dir: PathBuf, every: std::time::Duration, keep: usize, mut stopping: tokio::sync::watch::Receiver<bool>) {
+pub async fn backup_periodically(
+    db: Db,
+    data_dir: PathBuf,
+    dir: PathBuf,
+    every: std::time::Duration,
+    keep: usize,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -143,8 +154,11 @@ pub async fn backup_periodically(db: Db, data_dir: PathBuf, dir: PathBuf, every:
 /// Deletes all but the newest `keep` scheduled backups in `dir`.
 pub fn prune_backups(dir: &Path, keep: usize) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut names: Vec<String> =
-        entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with("qiming-backup-") && n.ends_with(".tar.gz")).collect();
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("qiming-backup-") && n.ends_with(".tar.gz"))
+        .collect();
     names.sort();
     let excess = names.len().saturating_sub(keep.max(1));
     for name in &names[..excess] {

@@ -68,7 +68,9 @@ async fn load(state: &AppState, class: &Class) -> Result<Book, AppError> {
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| -> Result<_, sqlx::Error> { Ok((r.try_get::<i64, _>("id")?, r.try_get::<String, _>("display_name")?, r.try_get::<Option<String>, _>("student_number")?)) })
+        .map(|r| -> Result<_, sqlx::Error> {
+            Ok((r.try_get::<i64, _>("id")?, r.try_get::<String, _>("display_name")?, r.try_get::<Option<String>, _>("student_number")?))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut cells: BTreeMap<(i64, i64), Cell> = BTreeMap::new();
     let subs = sqlx::query(
@@ -84,10 +86,12 @@ async fn load(state: &AppState, class: &Class) -> Result<Book, AppError> {
             cell.graded.push(r.try_get::<Option<f64>, _>("score")?.unwrap_or(0.0));
         }
     }
-    let overrides = sqlx::query("SELECT o.student_id, o.assignment_id, o.score, o.comment FROM grade_overrides o JOIN assignments a ON a.id = o.assignment_id WHERE a.class_id = $1")
-        .bind(class.id)
-        .fetch_all(pool)
-        .await?;
+    let overrides = sqlx::query(
+        "SELECT o.student_id, o.assignment_id, o.score, o.comment FROM grade_overrides o JOIN assignments a ON a.id = o.assignment_id WHERE a.class_id = $1",
+    )
+    .bind(class.id)
+    .fetch_all(pool)
+    .await?;
     for r in &overrides {
         let cell = cells.entry((r.try_get("student_id")?, r.try_get("assignment_id")?)).or_default();
         cell.override_ = Some((r.try_get("score")?, r.try_get("comment")?));
@@ -220,11 +224,7 @@ async fn gradebook_xlsx(State(state): State<AppState>, ActiveCaller(caller): Act
     })()
     .map_err(|e| AppError::Internal(e.into()))?;
     state.db.audit_action(&caller.user, "gradebook_export", format!("class_id={} format=xlsx", class.id)).await?;
-    Ok((
-        [(header::CONTENT_TYPE, super::roster::XLSX_TYPE.to_string()), (header::CONTENT_DISPOSITION, filename(&class, "xlsx"))],
-        bytes,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, super::roster::XLSX_TYPE.to_string()), (header::CONTENT_DISPOSITION, filename(&class, "xlsx"))], bytes).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,7 +285,11 @@ async fn set_override(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn clear_override(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((assignment, student)): Path<(i64, i64)>) -> Result<StatusCode, AppError> {
+async fn clear_override(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path((assignment, student)): Path<(i64, i64)>,
+) -> Result<StatusCode, AppError> {
     let (aid, sid) = managed_cell(&state, &caller.user, assignment, student).await?;
     sqlx::query("DELETE FROM grade_overrides WHERE assignment_id = $1 AND student_id = $2").bind(aid).bind(sid).execute(&state.db.pool).await?;
     state.db.audit_action(&caller.user, "grade_override_clear", format!("assignment_id={aid} student_id={sid}")).await?;

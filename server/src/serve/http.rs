@@ -20,8 +20,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{self, COOKIE, Caller, ClientAddr, DEVICE_COOKIE, SESSION_SECONDS};
-use super::throttle::Attempt;
 use super::db::{Db, User};
+use super::throttle::Attempt;
 
 /// Largest request body accepted (bytes).
 pub const MAX_BODY: usize = 256 << 10;
@@ -99,7 +99,10 @@ pub enum AppError {
     BadCredentials,
     NotFound,
     /// Slow down: try again after this many seconds.
-    TooManyRequests { message: String, retry_after: i64 },
+    TooManyRequests {
+        message: String,
+        retry_after: i64,
+    },
     /// The server is saturated (password hashing): try again shortly.
     Busy,
     /// A new password does not meet the policy.
@@ -172,18 +175,12 @@ impl IntoResponse for AppError {
                 reason = Some(w.code());
                 (StatusCode::BAD_REQUEST, "weak_password", w.message())
             }
-            AppError::PasswordChangeRequired => (
-                StatusCode::FORBIDDEN,
-                "password_change_required",
-                "set your own password first: POST /api/password".into(),
-            ),
+            AppError::PasswordChangeRequired => (StatusCode::FORBIDDEN, "password_change_required", "set your own password first: POST /api/password".into()),
             AppError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
-            AppError::Csrf => (
-                StatusCode::FORBIDDEN,
-                "csrf",
-                format!("a cookie-authenticated write must carry the session's CSRF token in the {} header", auth::CSRF_HEADER),
-            ),
+            AppError::Csrf => {
+                (StatusCode::FORBIDDEN, "csrf", format!("a cookie-authenticated write must carry the session's CSRF token in the {} header", auth::CSRF_HEADER))
+            }
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             AppError::InvalidRoster(rows) => {
                 let message = format!(
@@ -374,7 +371,14 @@ fn device_hash(headers: &HeaderMap) -> Option<String> {
 /// Checks a password under the throttling rules (see `throttle.rs`): refuses
 /// with 429 while this client must wait, records the try, verifies it on the
 /// hasher pool, and forgets this client's failures when it is right.
-pub async fn checked_password(state: &AppState, username: &str, user: Option<(i64, String)>, password: &str, client: &str, device: Option<&str>) -> Result<bool, AppError> {
+pub async fn checked_password(
+    state: &AppState,
+    username: &str,
+    user: Option<(i64, String)>,
+    password: &str,
+    client: &str,
+    device: Option<&str>,
+) -> Result<bool, AppError> {
     let now = super::now();
     let trusted = match (device, &user) {
         (Some(d), Some((id, _))) => state.db.trusted_device(d, *id).await?,
@@ -392,7 +396,10 @@ pub async fn checked_password(state: &AppState, username: &str, user: Option<(i6
         let _guard = state.login_locks.lock(&attempt.username).await;
         let wait = state.db.login_delay(&attempt, now).await?;
         if wait > 0 {
-            return Err(AppError::TooManyRequests { message: format!("too many wrong passwords from this computer; try again in {wait} seconds"), retry_after: wait });
+            return Err(AppError::TooManyRequests {
+                message: format!("too many wrong passwords from this computer; try again in {wait} seconds"),
+                retry_after: wait,
+            });
         }
         state.db.record_login_attempt(&attempt, now).await?;
     }

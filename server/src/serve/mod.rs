@@ -169,11 +169,7 @@ impl Settings {
             None => ConfigFile::default(),
         };
         let data_dir = args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("qiming-data"));
-        let database_url = args
-            .database_url
-            .clone()
-            .or(file.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qiming.db").display()));
+        let database_url = args.database_url.clone().or(file.database_url).unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qiming.db").display()));
         Ok(Settings {
             addr: args.addr.or(file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             curriculum: env("QIMING_CURRICULUM")?.or(file.curriculum).unwrap_or_else(crate::curriculum_cmd::default_dir),
@@ -370,7 +366,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| format!("cannot listen on {}", settings.addr))?;
         let mut limits = settings.limits.clone();
         limits.max_connections = listen::connection_ceiling(limits.max_connections);
-        let hidden_secret = secret::load_or_create(&state.db, settings.database_url.starts_with("sqlite:").then_some(settings.data_dir.as_path()), settings.hidden_seed_secret.as_deref()).await?;
+        let hidden_secret = secret::load_or_create(
+            &state.db,
+            settings.database_url.starts_with("sqlite:").then_some(settings.data_dir.as_path()),
+            settings.hidden_seed_secret.as_deref(),
+        )
+        .await?;
         let config = queue::QueueConfig { lease_seconds: settings.lease_seconds, hidden_secret: Some(hidden_secret), ..Default::default() };
         let faults = queue::Faults { delay_after_claim: args.fault_delay_ms.map(std::time::Duration::from_millis) };
         let signals = state.signals.clone();
@@ -378,11 +379,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(throttle::prune_periodically(state.db.clone(), std::time::Duration::from_secs(3600), signals.stopping.subscribe()));
         if let Some(dir) = &settings.backup_dir {
             anyhow::ensure!(state.db.backend == db::Backend::Sqlite, "backup_dir is for SQLite servers; back up PostgreSQL with pg_dump (README, \"Backups\")");
-            tokio::spawn(backup::backup_periodically(state.db.clone(), settings.data_dir.clone(), dir.clone(), settings.backup_every, settings.backup_keep, signals.stopping.subscribe()));
+            tokio::spawn(backup::backup_periodically(
+                state.db.clone(),
+                settings.data_dir.clone(),
+                dir.clone(),
+                settings.backup_every,
+                settings.backup_keep,
+                signals.stopping.subscribe(),
+            ));
         }
         let workers = queue::spawn_workers(settings.workers, &state.db, &state.catalogue, &config, &signals, &signals.stopping.subscribe(), &faults);
         tracing::info!(addr = %settings.addr, database = %redact(&settings.database_url), labs, workers = settings.workers, "qiming serve is listening");
-        println!("Qiming is serving on http://{} ({labs} labs; {} grading workers; database {})", settings.addr, settings.workers, redact(&settings.database_url));
+        println!(
+            "Qiming is serving on http://{} ({labs} labs; {} grading workers; database {})",
+            settings.addr,
+            settings.workers,
+            redact(&settings.database_url)
+        );
         let stopping = signals.stopping.clone();
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -390,7 +403,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             // the listener then lets in-flight requests finish.
             let _ = stopping.send(true);
         });
-        tracing::info!(max_connections = limits.max_connections, header_timeout_s = limits.header_timeout.as_secs(), body_timeout_s = limits.body_timeout.as_secs(), "connection limits");
+        tracing::info!(
+            max_connections = limits.max_connections,
+            header_timeout_s = limits.header_timeout.as_secs(),
+            body_timeout_s = limits.body_timeout.as_secs(),
+            "connection limits"
+        );
         listen::serve(listener, http::app(state), &limits, signals.stopping.subscribe(), std::time::Duration::from_secs(5)).await.context("server error")?;
         for w in workers {
             let _ = w.await;

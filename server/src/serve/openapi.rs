@@ -35,12 +35,22 @@ fn op(summary: &str, params: &[&str], request: Option<Value>, answers: &[(&str, 
     for (code, v) in answers {
         responses.insert(code.to_string(), v.clone());
     }
-    for (code, text) in [("400", "malformed request (the message names the field)"), ("401", "not signed in"), ("403", "your role may not, CSRF token missing, or password change required"), ("404", "no such resource, or not yours to see")] {
+    for (code, text) in [
+        ("400", "malformed request (the message names the field)"),
+        ("401", "not signed in"),
+        ("403", "your role may not, CSRF token missing, or password change required"),
+        ("404", "no such resource, or not yours to see"),
+    ] {
         responses.entry(code).or_insert_with(|| err(text));
     }
     let mut o = json!({"summary": summary, "responses": responses});
     if !params.is_empty() {
-        o["parameters"] = json!(params.iter().map(|p| if *p == "case" { json!({"name": "case", "in": "path", "required": true, "schema": {"type": "string"}}) } else { id_param(p) }).collect::<Vec<_>>());
+        o["parameters"] = json!(
+            params
+                .iter()
+                .map(|p| if *p == "case" { json!({"name": "case", "in": "path", "required": true, "schema": {"type": "string"}}) } else { id_param(p) })
+                .collect::<Vec<_>>()
+        );
     }
     if let Some(r) = request {
         o["requestBody"] = r;
@@ -76,7 +86,10 @@ pub fn document() -> Value {
         "code": {"type": "string"}, "message": {"type": "string"}, "rows": {"type": "array", "items": reff("RosterError")}}}}});
     let list = |key: &str, item: Value| json!({"type": "object", "properties": {key: {"type": "array", "items": item}}});
     let file = |mime: &str, d: &str| json!({"description": d, "content": {mime: {"schema": {"type": "string", "format": "binary"}}}});
-    let override_body = obj(&["score", "comment"], json!({"score": {"type": "number", "minimum": 0, "maximum": 100}, "comment": {"type": "string", "minLength": 1, "maxLength": 500}}));
+    let override_body = obj(
+        &["score", "comment"],
+        json!({"score": {"type": "number", "minimum": 0, "maximum": 100}, "comment": {"type": "string", "minLength": 1, "maxLength": 500}}),
+    );
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Qiming (启明) API", "version": env!("CARGO_PKG_VERSION"),

@@ -18,9 +18,9 @@ use sqlx::Row;
 use super::auth::{self, ActiveCaller};
 use super::db::{Db, USER_COLUMNS, User};
 use super::http::{AppError, AppState, body, user_json};
+use super::now;
 use super::roster::{self, RosterRow, RowError};
 use std::collections::BTreeMap;
-use super::now;
 
 pub const ROLES: [&str; 5] = ["student", "teacher", "school_admin", "organiser", "platform_admin"];
 
@@ -163,7 +163,11 @@ async fn list_regions(State(state): State<AppState>, ActiveCaller(caller): Activ
     Ok(Json(json!({ "regions": regions })))
 }
 
-async fn create_region(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewRegion>, JsonRejection>) -> Result<Response, AppError> {
+async fn create_region(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    req: Result<Json<NewRegion>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     if !caller.user.is_platform_admin() {
         return Err(forbidden("create regions"));
@@ -212,7 +216,11 @@ async fn list_schools(State(state): State<AppState>, ActiveCaller(caller): Activ
     Ok(Json(json!({ "schools": schools })))
 }
 
-async fn create_school(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewSchool>, JsonRejection>) -> Result<Response, AppError> {
+async fn create_school(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    req: Result<Json<NewSchool>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     if !caller.user.is_platform_admin() {
         return Err(forbidden("create schools"));
@@ -292,7 +300,8 @@ fn check_username(name: &str) -> Result<(), AppError> {
     }
     // `s<school>-<number>` is how roster students are named; staff names must
     // not collide with them (nor reveal which student numbers exist).
-    let student_like = name.strip_prefix('s').and_then(|r| r.split_once('-')).is_some_and(|(school, _)| !school.is_empty() && school.bytes().all(|b| b.is_ascii_digit()));
+    let student_like =
+        name.strip_prefix('s').and_then(|r| r.split_once('-')).is_some_and(|(school, _)| !school.is_empty() && school.bytes().all(|b| b.is_ascii_digit()));
     if student_like {
         return Err(AppError::BadRequest("username: names like s<number>-… are reserved for students".into()));
     }
@@ -304,7 +313,11 @@ fn is_unique_violation(e: &anyhow::Error) -> bool {
     e.downcast_ref::<sqlx::Error>().and_then(|e| e.as_database_error()).is_some_and(|d| d.is_unique_violation())
 }
 
-async fn create_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewUser>, JsonRejection>) -> Result<Response, AppError> {
+async fn create_user(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    req: Result<Json<NewUser>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let u = &caller.user;
     if !ROLES.contains(&req.role.as_str()) {
@@ -448,13 +461,12 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
         .fetch_all(&db.pool)
         .await?
         .iter()
-        .map(|r| -> anyhow::Result<Value> { Ok(json!({"at": r.try_get::<i64, _>(0)?, "action": r.try_get::<String, _>(1)?, "detail": r.try_get::<String, _>(2)?})) })
+        .map(|r| -> anyhow::Result<Value> {
+            Ok(json!({"at": r.try_get::<i64, _>(0)?, "action": r.try_get::<String, _>(1)?, "detail": r.try_get::<String, _>(2)?}))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let failed_logins: i64 = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1")
-        .bind(person.username.to_lowercase())
-        .fetch_one(&db.pool)
-        .await?
-        .try_get(0)?;
+    let failed_logins: i64 =
+        sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1").bind(person.username.to_lowercase()).fetch_one(&db.pool).await?.try_get(0)?;
     db.audit_action(&caller.user, "user_export", format!("user_id={}", person.id)).await?;
     let doc = json!({
         "format": "qiming-personal-data/1", "exported_at": now(), "user": user_json(&person), "class": class,
@@ -462,7 +474,10 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
         "recent_failed_logins": failed_logins,
     });
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_DISPOSITION, format!("attachment; filename=\"qiming-user-{}.json\"", person.id).parse().map_err(|e: axum::http::header::InvalidHeaderValue| anyhow::anyhow!(e))?);
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"qiming-user-{}.json\"", person.id).parse().map_err(|e: axum::http::header::InvalidHeaderValue| anyhow::anyhow!(e))?,
+    );
     Ok((headers, Json(doc)).into_response())
 }
 
@@ -535,7 +550,11 @@ struct NewClass {
     teacher_id: Option<i64>,
 }
 
-async fn create_class(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewClass>, JsonRejection>) -> Result<Response, AppError> {
+async fn create_class(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    req: Result<Json<NewClass>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let u = &caller.user;
     let name = check_name("name", &req.name, 64)?;
@@ -565,7 +584,11 @@ async fn create_class(State(state): State<AppState>, ActiveCaller(caller): Activ
         .await?
         .try_get(0)?;
     state.db.audit_action(u, "class_create", format!("class_id={id}")).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "school_id": school_id, "teacher_id": teacher.id, "teacher_name": teacher.display_name, "students": 0}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "name": name, "school_id": school_id, "teacher_id": teacher.id, "teacher_name": teacher.display_name, "students": 0})),
+    )
+        .into_response())
 }
 
 async fn get_class(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
@@ -605,11 +628,19 @@ struct Existing {
 /// student under the same name and they have never signed in: then the file
 /// is being imported again (say, the first answer with the passwords was
 /// lost), and the student gets a fresh one-time password (`reissued`).
-async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, headers: HeaderMap, bytes: axum::body::Bytes) -> Result<Response, AppError> {
+async fn import_roster(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     // Parsing (XLSX unzipping especially) is CPU work: off the async threads.
-    let (rows, mut errors) = tokio::task::spawn_blocking(move || roster::parse_all(&bytes, content_type.as_deref())).await.map_err(|e| anyhow::anyhow!("roster parsing task: {e}"))?;
+    let (rows, mut errors) = tokio::task::spawn_blocking(move || roster::parse_all(&bytes, content_type.as_deref()))
+        .await
+        .map_err(|e| anyhow::anyhow!("roster parsing task: {e}"))?;
     if rows.len() > roster::MAX_ROWS {
         // Refused before any database query.
         errors.sort_by_key(|e| e.row);
@@ -617,10 +648,11 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
     }
     // One query for the whole school, not one per row.
     let mut existing: BTreeMap<String, Existing> = BTreeMap::new();
-    for r in sqlx::query("SELECT id, username, student_number, class_id, display_name, last_login_at FROM users WHERE school_id = $1 AND student_number IS NOT NULL")
-        .bind(class.school_id)
-        .fetch_all(&state.db.pool)
-        .await?
+    for r in
+        sqlx::query("SELECT id, username, student_number, class_id, display_name, last_login_at FROM users WHERE school_id = $1 AND student_number IS NOT NULL")
+            .bind(class.school_id)
+            .fetch_all(&state.db.pool)
+            .await?
     {
         let number: String = r.try_get("student_number")?;
         let e = Existing {
@@ -689,7 +721,9 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
         .await
         .map_err(|e| match e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
             // Another import created the same student meanwhile.
-            true => AppError::InvalidRoster(vec![RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number))]),
+            true => {
+                AppError::InvalidRoster(vec![RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number))])
+            }
             false => AppError::Internal(e.into()),
         })?
         .try_get(0)?;
@@ -705,7 +739,11 @@ async fn import_roster(State(state): State<AppState>, ActiveCaller(caller): Acti
             .await?
             .rows_affected();
         if n != 1 {
-            return Err(AppError::InvalidRoster(vec![RowError::new(r.row, "student_number", format!("{} signed in meanwhile: reset their password instead", r.student_number))]));
+            return Err(AppError::InvalidRoster(vec![RowError::new(
+                r.row,
+                "student_number",
+                format!("{} signed in meanwhile: reset their password instead", r.student_number),
+            )]));
         }
         let username = student_username(class.school_id, &r.student_number);
         reissued.push(json!({"id": user_id, "username": username, "display_name": r.display_name, "student_number": r.student_number, "password": password}));
@@ -722,7 +760,11 @@ pub struct SlipRequest {
     pub students: Vec<super::slips::Slip>,
 }
 
-async fn login_slips(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<SlipRequest>, JsonRejection>) -> Result<Response, AppError> {
+async fn login_slips(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    req: Result<Json<SlipRequest>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     if !caller.user.is_staff() {
         return Err(forbidden("print login slips"));

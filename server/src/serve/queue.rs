@@ -109,12 +109,13 @@ impl Db {
 
     /// Extends a lease; false when the worker no longer holds it.
     pub async fn renew(&self, job: i64, owner: &str, lease_seconds: i64) -> anyhow::Result<bool> {
-        let r = sqlx::query(&format!("UPDATE submissions SET lease_expires_at = {} + $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'", self.db_now()))
-            .bind(lease_seconds)
-            .bind(job)
-            .bind(owner)
-            .execute(&self.pool)
-            .await?;
+        let r =
+            sqlx::query(&format!("UPDATE submissions SET lease_expires_at = {} + $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'", self.db_now()))
+                .bind(lease_seconds)
+                .bind(job)
+                .bind(owner)
+                .execute(&self.pool)
+                .await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -140,7 +141,12 @@ impl Db {
         }
         sqlx::query("DELETE FROM replays WHERE submission_id = $1").bind(job).execute(&mut *tx).await?;
         for (case, bytes) in &outcome.replays {
-            sqlx::query("INSERT INTO replays (submission_id, case_name, data) VALUES ($1, $2, $3)").bind(job).bind(case).bind(bytes.clone()).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO replays (submission_id, case_name, data) VALUES ($1, $2, $3)")
+                .bind(job)
+                .bind(case)
+                .bind(bytes.clone())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -186,11 +192,9 @@ impl Db {
 
     /// Jobs waiting or being graded (for `/metrics`).
     pub async fn queue_depth(&self) -> anyhow::Result<(i64, i64)> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM submissions WHERE status = 'queued'), (SELECT COUNT(*) FROM submissions WHERE status = 'running')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT (SELECT COUNT(*) FROM submissions WHERE status = 'queued'), (SELECT COUNT(*) FROM submissions WHERE status = 'running')")
+            .fetch_one(&self.pool)
+            .await?;
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
 }
@@ -200,7 +204,9 @@ pub fn program_of(language: &str, text: &str) -> Result<Program, String> {
     match language {
         "rhai" => Ok(Program::rhai(text)),
         "wasm" => Ok(Program::wasm(text.as_bytes().to_vec())),
-        "wasm-base64" => base64::engine::general_purpose::STANDARD.decode(text.trim()).map(Program::wasm).map_err(|e| format!("program is not valid base64: {e}")),
+        "wasm-base64" => {
+            base64::engine::general_purpose::STANDARD.decode(text.trim()).map(Program::wasm).map_err(|e| format!("program is not valid base64: {e}"))
+        }
         other => Err(format!("unknown language {other:?}")),
     }
 }
@@ -240,12 +246,7 @@ pub struct QueueSignals {
 
 impl Default for QueueSignals {
     fn default() -> Self {
-        QueueSignals {
-            work: Arc::new(Notify::new()),
-            changed: broadcast::channel(1024).0,
-            watched: Arc::default(),
-            stopping: watch::channel(false).0,
-        }
+        QueueSignals { work: Arc::new(Notify::new()), changed: broadcast::channel(1024).0, watched: Arc::default(), stopping: watch::channel(false).0 }
     }
 }
 
@@ -336,7 +337,15 @@ pub struct Faults {
 
 /// One worker: claims, grades, writes, until `shutdown` turns true; then
 /// gives back whatever it holds.
-pub async fn run_worker(db: Db, catalogue: Arc<Catalogue>, name: String, config: QueueConfig, signals: QueueSignals, mut shutdown: watch::Receiver<bool>, faults: Faults) {
+pub async fn run_worker(
+    db: Db,
+    catalogue: Arc<Catalogue>,
+    name: String,
+    config: QueueConfig,
+    signals: QueueSignals,
+    mut shutdown: watch::Receiver<bool>,
+    faults: Faults,
+) {
     tracing::info!(worker = %name, "grading worker started");
     loop {
         if *shutdown.borrow() {

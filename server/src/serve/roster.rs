@@ -126,7 +126,10 @@ fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     while let Some(cell) = reader.next_cell().map_err(|e| fail(rows.len().max(1), format!("cannot read the first sheet: {e}")))? {
         let (r, c) = cell.get_position();
         if r >= MAX_XLSX_ROWS || c >= MAX_XLSX_COLS {
-            return Err(fail(r as usize + 1, format!("the sheet has a value in row {} column {}: a roster has at most {MAX_ROWS} students and two columns", r + 1, c + 1)));
+            return Err(fail(
+                r as usize + 1,
+                format!("the sheet has a value in row {} column {}: a roster has at most {MAX_ROWS} students and two columns", r + 1, c + 1),
+            ));
         }
         let text = match cell.get_value() {
             DataRef::Empty => continue,
@@ -169,7 +172,10 @@ fn check(cells: Vec<Vec<String>>) -> (Vec<RosterRow>, Vec<RowError>) {
     let mut errors = Vec::new();
     // The header is the first non-empty row.
     let Some(header_at) = cells.iter().position(|r| r.iter().any(|c| !c.is_empty())) else {
-        return (Vec::new(), vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")]);
+        return (
+            Vec::new(),
+            vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")],
+        );
     };
     let header_row = header_at + 1;
     let mut columns: Vec<Option<Column>> = Vec::new();

@@ -149,7 +149,11 @@ impl Db {
 
     /// Whether this browser has signed in to the account before.
     pub async fn trusted_device(&self, device_hash: &str, user_id: i64) -> anyhow::Result<bool> {
-        let row = sqlx::query("SELECT 1 FROM trusted_devices WHERE device_hash = $1 AND user_id = $2").bind(device_hash).bind(user_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT 1 FROM trusted_devices WHERE device_hash = $1 AND user_id = $2")
+            .bind(device_hash)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.is_some())
     }
 

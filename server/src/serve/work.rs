@@ -158,10 +158,18 @@ struct NewAssignment {
     score_policy: Option<String>,
 }
 
-async fn create_assignment(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, req: Result<Json<NewAssignment>, JsonRejection>) -> Result<Response, AppError> {
+async fn create_assignment(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<NewAssignment>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let class = managed_class(&state, &caller.user, id).await?;
-    let lab = state.catalogue.lab(&req.lab_id).ok_or_else(|| AppError::BadRequest(format!("lab_id {:?} is not a lab of the curriculum (GET /api/labs)", req.lab_id)))?;
+    let lab = state
+        .catalogue
+        .lab(&req.lab_id)
+        .ok_or_else(|| AppError::BadRequest(format!("lab_id {:?} is not a lab of the curriculum (GET /api/labs)", req.lab_id)))?;
     let opens_at = req.opens_at.unwrap_or_else(now);
     if req.due_at <= opens_at {
         return Err(AppError::BadRequest("due_at must be later than opens_at".into()));
@@ -240,11 +248,13 @@ fn submission_json(r: &sqlx::any::AnyRow) -> Result<Value, AppError> {
 
 async fn submissions_of(state: &AppState, assignment: i64, student: Option<i64>) -> Result<Vec<Value>, AppError> {
     let rows = match student {
-        Some(s) => sqlx::query(&format!("SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.assignment_id = $1 AND s.student_id = $2 ORDER BY s.id DESC"))
-            .bind(assignment)
-            .bind(s)
-            .fetch_all(&state.db.pool)
-            .await,
+        Some(s) => {
+            sqlx::query(&format!("SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.assignment_id = $1 AND s.student_id = $2 ORDER BY s.id DESC"))
+                .bind(assignment)
+                .bind(s)
+                .fetch_all(&state.db.pool)
+                .await
+        }
         None => sqlx::query(&format!(
             "SELECT {SUBMISSION_COLUMNS}, u.display_name FROM submissions s JOIN users u ON u.id = s.student_id WHERE s.assignment_id = $1 ORDER BY s.id DESC"
         ))
@@ -278,7 +288,12 @@ struct NewSubmission {
     encoding: Option<String>,
 }
 
-async fn submit(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, req: Result<Json<NewSubmission>, JsonRejection>) -> Result<Response, AppError> {
+async fn submit(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<NewSubmission>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
     if caller.user.role != "student" {
@@ -502,7 +517,8 @@ async fn get_replay(State(state): State<AppState>, ActiveCaller(caller): ActiveC
         .ok_or(AppError::NotFound)?;
     let bytes: Vec<u8> = row.try_get(0)?;
     let replay = Replay::from_bytes(&bytes).map_err(|e| AppError::Internal(anyhow::anyhow!("stored replay: {e}")))?;
-    let scenario = Scenario::parse(&replay.header.scenario_source, &replay.header.scenario_name).map_err(|e| AppError::Internal(anyhow::anyhow!("replay scenario: {e}")))?;
+    let scenario = Scenario::parse(&replay.header.scenario_source, &replay.header.scenario_name)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("replay scenario: {e}")))?;
     let world = world_json(&scenario.resolve(replay.header.seed), replay.header.robot_radius);
     Ok(Json(json!({"world": world, "replay": crate::replay_cmd::replay_json(&replay)})))
 }
@@ -521,7 +537,9 @@ pub fn world_json(w: &ResolvedScenario, robot_radius: f32) -> Value {
         .solids
         .iter()
         .map(|s| match &s.shape {
-            SolidShape::Box(b) => json!({"kind": "box", "center": b.center, "half_extents": b.half_extents, "angle": b.angle, "color": s.color.name(), "label": s.label}),
+            SolidShape::Box(b) => {
+                json!({"kind": "box", "center": b.center, "half_extents": b.half_extents, "angle": b.angle, "color": s.color.name(), "label": s.label})
+            }
             SolidShape::Circle { center, radius } => json!({"kind": "circle", "center": center, "radius": radius, "color": s.color.name(), "label": s.label}),
         })
         .collect();
