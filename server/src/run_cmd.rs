@@ -68,7 +68,12 @@ pub fn run_json(result: &RunResult, scenario: &Scenario, seed: u64) -> Value {
         _ => (Value::Null, Value::Null),
     };
     let error = match &r.outcome {
-        Outcome::Error(e) => json!({"kind": e.kind, "message": e.message, "line": e.line, "column": e.column}),
+        // `message` is the engine's own text (for teachers); `code`,
+        // `explanation` and `suggestion` are what a student is shown.
+        Outcome::Error(e) => json!({
+            "kind": e.kind, "message": e.message, "line": e.line, "column": e.column,
+            "code": e.diagnostic.code, "explanation": e.diagnostic.explanation, "suggestion": e.diagnostic.suggestion,
+        }),
         _ => Value::Null,
     };
     json!({
@@ -105,7 +110,11 @@ fn human_summary(result: &RunResult, scenario: &Scenario, seed: u64) -> String {
                 (Some(l), None) => format!(" at line {l}"),
                 _ => String::new(),
             };
-            format!("{} error{at}: {}", e.kind.as_str(), e.message)
+            let mut text = format!("{} error{at}: {}", e.kind.as_str(), e.diagnostic.explanation.en);
+            if let Some(s) = &e.diagnostic.suggestion {
+                text.push_str(&format!(" {}", s.en));
+            }
+            format!("{text}\n            (engine: {})", e.message)
         }
     };
     out.push_str(&format!("outcome:    {outcome}\n"));

@@ -45,6 +45,10 @@ fn outcomes_that_are_not_finished_still_exit_zero() {
     assert_eq!(v["error"]["line"], 2);
     assert!(v["error"]["column"].is_number());
     assert!(v["error"]["message"].as_str().unwrap().len() > 5);
+    // What a student is shown: a code and an explanation in both languages.
+    assert!(v["error"]["code"].as_str().is_some_and(|c| !c.is_empty()), "{v}");
+    assert!(v["error"]["explanation"]["zh-CN"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+    assert!(v["error"]["explanation"]["en"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
 
     let flood = dir.join("flood.rhai");
     std::fs::write(&flood, "loop { print(\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"); }").unwrap();

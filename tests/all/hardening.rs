@@ -668,3 +668,32 @@ async fn gradebook_csv_neutralises_formula_injection() {
     assert!(text.contains("'=HYPERLINK"), "{text}");
     assert!(!text.contains(",=HYPERLINK") && !text.contains("\"=HYPERLINK"), "{text}");
 }
+
+/// Forty children behind one school router sign in at the same moment: all
+/// get in — tries still being checked do not count as a password spray.
+async fn class_at_once(backend: &str) {
+    let s = state(backend, "classatonce").await;
+    let hash = qiming::serve::auth::hash_generated_password("sunny-day-2024").unwrap();
+    for i in 0..40 {
+        s.db.create_user(&format!("kid{i}"), "学生", &hash, "student", false, 0).await.unwrap();
+    }
+    let logins: Vec<_> = (0..40)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move { login_from(&s, "10.9.9.9", None, &format!("kid{i}"), "sunny-day-2024").await.status })
+        })
+        .collect();
+    for l in logins {
+        assert_eq!(l.await.unwrap(), StatusCode::OK);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_class_signing_in_at_once_from_one_router_gets_in_on_sqlite() {
+    class_at_once("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_class_signing_in_at_once_from_one_router_gets_in_on_postgres() {
+    class_at_once("postgres").await;
+}

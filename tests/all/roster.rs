@@ -24,3 +24,40 @@ fn reads_gb18030_csv() {
     let rows = parse(&bytes, Some("text/csv")).unwrap();
     assert_eq!(rows[0].display_name, "王芳");
 }
+
+/// A small XLSX whose shared-strings table unpacks to megabytes is refused
+/// before calamine reads it (a 246 KB file once expanded to 103 MB of XML).
+#[test]
+fn refuses_an_xlsx_whose_parts_unpack_too_far() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.write_string(0, 0, "学号").unwrap();
+    sheet.write_string(0, 1, "姓名").unwrap();
+    // 300 distinct 32,000-character strings: ~9.6 MB of shared strings, a few hundred KB zipped.
+    for i in 0..300u32 {
+        sheet.write_string(i + 1, 2, format!("{i:05}{}", "x".repeat(32_000))).unwrap();
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    assert!(bytes.len() < 2 << 20, "the bomb is small: {} bytes", bytes.len());
+    let errors = parse(&bytes, Some(qiming::serve::roster::XLSX_TYPE)).unwrap_err();
+    assert!(errors[0].message.contains("unpacks"), "{errors:?}");
+}
+
+/// Old login records and expired sessions are pruned; recent ones stay.
+#[tokio::test]
+async fn pruning_removes_old_login_records_and_expired_sessions() {
+    let s = crate::server::state("sqlite", "prune").await;
+    let now = qiming::serve::now();
+    for (at, who) in [(now - 3 * 24 * 3600, "old"), (now - 60, "recent")] {
+        sqlx::query("INSERT INTO login_failures (username, client, ip, at) VALUES ($1, 'ip:1', '1', $2)").bind(who).bind(at).execute(&s.db.pool).await.unwrap();
+    }
+    s.db.create_session("expired-hash", "csrf", 1, now - 100, now - 10).await.unwrap();
+    s.db.create_session("live-hash", "csrf", 1, now, now + 3600).await.unwrap();
+    let removed = s.db.prune(now).await.unwrap();
+    assert_eq!(removed, 2);
+    use sqlx::Row;
+    let left: Vec<String> = sqlx::query("SELECT username FROM login_failures").fetch_all(&s.db.pool).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(left, vec!["recent".to_string()]);
+    let sessions: Vec<String> = sqlx::query("SELECT token_hash FROM sessions").fetch_all(&s.db.pool).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(sessions, vec!["live-hash".to_string()]);
+}

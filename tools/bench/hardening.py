@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Hardening benchmarks against a running `qiming serve` (see hardening.sh).
 
-  hardening.py logins BASE_URL SERVER_PID USER PASSWORD N
-      N concurrent logins at once, while a probe reads /healthz every 20 ms:
-      the server's peak RSS (VmHWM), login outcomes, and the probe's p50/p99.
+  hardening.py logins BASE_URL SERVER_PID ACCOUNTS_FILE N
+      N students (from ACCOUNTS_FILE, "<username> <password>" lines) sign in
+      at the same moment from one address (a school behind one router),
+      while a probe reads /healthz every 20 ms: the server's peak RSS
+      (VmHWM), login outcomes, and the probe's p50/p99.
   hardening.py idle BASE_URL N SECONDS
       N idle sockets that never send a request, held for SECONDS, while the
       probe reads /healthz: how many the server closed, and the probe's p99.
@@ -71,14 +73,16 @@ def rss_kib(pid, field):
     return 0
 
 
-def logins(base, pid, user, password, n):
+def logins(base, pid, accounts_file, n):
     n = int(n)
+    accounts = [line.split() for line in open(accounts_file) if line.strip()][:n]
+    n = len(accounts)
     before = rss_kib(pid, "VmRSS")
     probe = Probe(base)
     probe.start()
     outcomes, lock = {}, threading.Lock()
     barrier = threading.Barrier(n)
-    def one():
+    def one(user, password):
         barrier.wait()
         try:
             status, _ = request(base, "POST", "/api/login", body={"username": user, "password": password})
@@ -87,7 +91,7 @@ def logins(base, pid, user, password, n):
         with lock:
             outcomes[status] = outcomes.get(status, 0) + 1
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=one) for _ in range(n)]
+    threads = [threading.Thread(target=one, args=(u, p)) for u, p in accounts]
     for t in threads:
         t.start()
     peak_during = 0

@@ -5,8 +5,9 @@
 #   tools/bench/hardening.sh
 #
 # Builds the release binary and starts `qiming serve` (SQLite, 2 grading
-# workers) with a class of 100 students (tools/bench/setup.py), then:
-#   1. 200 concurrent logins while /healthz is probed: peak RSS, outcomes, probe p99;
+# workers) with 200 students (tools/bench/setup.py), then:
+#   1. 200 students sign in at the same moment from one address while
+#      /healthz is probed: peak RSS, outcomes, probe p99;
 #   2. 2,000 idle sockets held for 15 s while /healthz is probed;
 #   3. one student submits 4 programs that burn their CPU budget in every
 #      case; a classmate then submits the reference: the classmate's wait.
@@ -21,11 +22,11 @@ QIMING_ADMIN_PASSWORD=bench-pw-2718 QIMING_WORKERS=2 RUST_LOG=warn "$bin" serve 
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-python3 tools/bench/setup.py "http://127.0.0.1:$port" bench-pw-2718 "$work" 100 2 curriculum/labs/wall-stop/reference.rhai
+python3 tools/bench/setup.py "http://127.0.0.1:$port" bench-pw-2718 "$work" 200 2 curriculum/labs/wall-stop/reference.rhai
 sleep 3
 base="http://127.0.0.1:$port"
 echo "== 200 concurrent logins (one class and more at once)"
-python3 tools/bench/hardening.py logins "$base" "$server" bench-teacher bench-teacher-pw-31 200
+python3 tools/bench/hardening.py logins "$base" "$server" "$work/accounts.txt" 200
 echo "== 2,000 idle sockets for 15 s"
 python3 tools/bench/hardening.py idle "$base" 2000 15
 echo "== a flooding student and a classmate"

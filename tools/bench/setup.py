@@ -6,6 +6,7 @@ own passwords) and A assignments of wall-stop with 100 attempts each, then
 writes, one per line:
   submit.txt  "<token> <assignment id>"  pairs for the submission load
   read.txt    "<token> <submission id>"  pairs for the status-read load
+  accounts.txt "<username> <password>" of every student
 Usage: setup.py BASE_URL ADMIN_PASSWORD OUT_DIR [STUDENTS] [ASSIGNMENTS]
 """
 import json
@@ -39,17 +40,20 @@ def login(user, password):
 admin = login("admin", admin_password)
 region = call("POST", "/api/regions", admin, {"name": "基准市", "kind": "city"})
 school = call("POST", "/api/schools", admin, {"name": "基准学校", "region_id": region["id"]})
-call("POST", "/api/users", admin, {"username": "bench-teacher", "display_name": "T", "role": "teacher", "school_id": school["id"], "password": "bench-teacher-pw-31"})
-teacher = login("bench-teacher", "bench-teacher-pw-31")
+call("POST", "/api/users", admin, {"username": "bench-teacher", "display_name": "T", "role": "teacher", "school_id": school["id"], "password": "ocean-lamp-31"})
+teacher = login("bench-teacher", "ocean-lamp-31")
 klass = call("POST", "/api/classes", teacher, {"name": "基准班"})
 roster = "学号,姓名\n" + "".join(f"{9000 + i},学生{i}\n" for i in range(students))
 created = call("POST", f"/api/classes/{klass['id']}/roster", teacher, roster, "text/csv")["created"]
 aids = [call("POST", f"/api/classes/{klass['id']}/assignments", teacher, {"lab_id": "wall-stop", "due_at": 4_000_000_000, "attempt_limit": 100})["id"] for _ in range(assignments)]
 tokens = []
+with open(f"{out}/accounts.txt", "w") as f:
+    for c in created:
+        f.write(f"{c['username']} river-kite-47\n")
 for c in created:
     first = login(c["username"], c["password"])
-    call("POST", "/api/password", first, {"current_password": c["password"], "new_password": "bench-student-pw-47"})
-    tokens.append(login(c["username"], "bench-student-pw-47"))
+    call("POST", "/api/password", first, {"current_password": c["password"], "new_password": "river-kite-47"})
+    tokens.append(login(c["username"], "river-kite-47"))
 with open(f"{out}/submit.txt", "w") as f:
     for t in tokens:
         for a in aids[1:]:

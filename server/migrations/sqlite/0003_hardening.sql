@@ -4,6 +4,11 @@
 -- and from which address, so back-off applies to the guesser, not the owner.
 ALTER TABLE login_failures ADD COLUMN client TEXT NOT NULL DEFAULT '';
 ALTER TABLE login_failures ADD COLUMN ip TEXT NOT NULL DEFAULT '';
+-- A try is recorded before its password is checked (so a burst of parallel
+-- guesses is counted), as `pending` with its own `attempt` id; a wrong
+-- password settles it, a right one deletes it.
+ALTER TABLE login_failures ADD COLUMN attempt TEXT NOT NULL DEFAULT '';
+ALTER TABLE login_failures ADD COLUMN pending BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX login_failures_pair ON login_failures(username, client, at);
 CREATE INDEX login_failures_ip ON login_failures(ip, at);
 CREATE INDEX login_failures_at ON login_failures(at);

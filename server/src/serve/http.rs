@@ -390,7 +390,7 @@ pub async fn checked_password(
         ip: client.to_string(),
         trusted,
     };
-    {
+    let recorded = {
         // Check and record under one lock per account, so a burst of
         // parallel guesses is counted one by one.
         let _guard = state.login_locks.lock(&attempt.username).await;
@@ -401,12 +401,20 @@ pub async fn checked_password(
                 retry_after: wait,
             });
         }
-        state.db.record_login_attempt(&attempt, now).await?;
-    }
-    let verified = state.passwords.verify(password, user.map(|(_, h)| h)).await?;
+        state.db.record_login_attempt(&attempt, now).await?
+    };
+    let verified = match state.passwords.verify(password, user.map(|(_, h)| h)).await {
+        Ok(v) => v,
+        Err(busy) => {
+            // Not checked at all: the try does not count against anyone.
+            sqlx::query("DELETE FROM login_failures WHERE attempt = $1").bind(&recorded).execute(&state.db.pool).await?;
+            return Err(busy.into());
+        }
+    };
     if verified {
         state.db.clear_client_failures(&attempt).await?;
     } else {
+        state.db.settle_login_failure(&recorded).await?;
         state.metrics.failed_logins.fetch_add(1, Ordering::Relaxed);
     }
     Ok(verified)

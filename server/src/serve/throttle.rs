@@ -91,14 +91,18 @@ impl Db {
     /// Seconds this attempt must wait (0: go ahead), from the failures on record.
     pub async fn login_delay(&self, a: &Attempt, now: i64) -> anyhow::Result<i64> {
         let since = now - WINDOW;
+        // The pair rule counts tries still being checked too (a burst of
+        // parallel guesses on one account); the address and account rules
+        // count only settled failures, so forty children behind one school
+        // router signing in at the same moment are not mistaken for a spray.
         let row = sqlx::query(
             "SELECT \
                (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND client = $2 AND at > $4), \
                (SELECT COALESCE(MAX(at), 0) FROM login_failures WHERE username = $1 AND client = $2 AND at > $4), \
-               (SELECT COUNT(*) FROM login_failures WHERE ip = $3 AND at > $4), \
-               (SELECT COALESCE(MAX(at), 0) FROM login_failures WHERE ip = $3 AND at > $4), \
-               (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $4), \
-               (SELECT COALESCE(MAX(at), 0) FROM login_failures WHERE username = $1 AND at > $4)",
+               (SELECT COUNT(*) FROM login_failures WHERE ip = $3 AND at > $4 AND pending = 0), \
+               (SELECT COALESCE(MAX(at), 0) FROM login_failures WHERE ip = $3 AND at > $4 AND pending = 0), \
+               (SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $4 AND pending = 0), \
+               (SELECT COALESCE(MAX(at), 0) FROM login_failures WHERE username = $1 AND at > $4 AND pending = 0)",
         )
         .bind(&a.username)
         .bind(&a.client)
@@ -122,15 +126,23 @@ impl Db {
         Ok(if rule_applies { (until - now).max(0) } else { 0 })
     }
 
-    /// Records a try before its password is checked (cleared again on success).
-    pub async fn record_login_attempt(&self, a: &Attempt, now: i64) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO login_failures (username, client, ip, at) VALUES ($1, $2, $3, $4)")
+    /// Records a try, as pending, before its password is checked; returns its id.
+    pub async fn record_login_attempt(&self, a: &Attempt, now: i64) -> anyhow::Result<String> {
+        let id = super::auth::random_hex();
+        sqlx::query("INSERT INTO login_failures (username, client, ip, at, attempt, pending) VALUES ($1, $2, $3, $4, $5, 1)")
             .bind(&a.username)
             .bind(&a.client)
             .bind(&a.ip)
             .bind(now)
+            .bind(&id)
             .execute(&self.pool)
             .await?;
+        Ok(id)
+    }
+
+    /// The password was wrong: the pending try becomes a settled failure.
+    pub async fn settle_login_failure(&self, attempt: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE login_failures SET pending = 0 WHERE attempt = $1").bind(attempt).execute(&self.pool).await?;
         Ok(())
     }
 
