@@ -987,14 +987,27 @@
       try { return localStorage.getItem(draftKey(l)); } catch (_) { return null; }
     };
     const langSel = h('select', { testid: 'language' }, langs.map((l) => h('option', { value: l }, langLabel(l))));
-    let lang = langs[0];
-    const editor = codeEditor(readDraft(lang) ?? starterFor(lang), (value) => {
+    // The last submitted program comes from the server, so it follows the
+    // student to any computer; a local draft (newer typing) wins over it.
+    const last = a.last_program && a.last_program.encoding === 'text' ? a.last_program : null;
+    let lang = last && langs.includes(last.language) ? last.language : langs[0];
+    langSel.value = lang;
+    const lastFor = (l) => (last && last.language === l ? last.program : null);
+    const editor = codeEditor(readDraft(lang) ?? lastFor(lang) ?? starterFor(lang), (value) => {
       try { localStorage.setItem(draftKey(lang), value); } catch (_) { /* private mode */ }
     });
     langSel.addEventListener('change', () => {
       lang = langSel.value;
-      editor.setValue(readDraft(lang) ?? starterFor(lang));
+      editor.setValue(readDraft(lang) ?? lastFor(lang) ?? starterFor(lang));
     });
+    const loadLastBtn = last ? h('button', {
+      class: 'btn btn-ghost', type: 'button', testid: 'load-last',
+      onclick: () => {
+        lang = last.language;
+        langSel.value = lang;
+        editor.setValue(last.program);
+      },
+    }, t('load_last_submitted')) : null;
     const resetBtn = h('button', {
       class: 'btn btn-ghost', type: 'button', testid: 'reset-starter',
       onclick: () => {
@@ -1004,6 +1017,7 @@
       },
     }, t('reset_starter'));
     const submitBtn = h('button', { class: 'btn btn-primary btn-big', type: 'button', testid: 'submit' }, t('submit'));
+    const testBtn = h('button', { class: 'btn btn-big', type: 'button', testid: 'test-run', title: t('test_run_help') }, t('test_run'));
     const result = h('div', { class: 'result', testid: 'result', 'aria-live': 'polite' });
     const facts = h('div', null, assignmentFacts(a));
     const history = h('div', null, submissionsTable(a.submissions || [], 'my-submissions'));
@@ -1083,6 +1097,25 @@
       };
     };
 
+    // Test before submitting: the visible cases, graded now, no attempt spent.
+    testBtn.addEventListener('click', async () => {
+      const program = editor.value();
+      clear(result);
+      if (!program.trim()) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_empty')));
+      testBtn.disabled = true;
+      clear(result, h('div', { class: 'live', testid: 'test-running' }, t('test_running')));
+      try {
+        const report = await api('POST', `/api/assignments/${a.id}/test`, { language: lang, program });
+        if (!alive()) return;
+        clear(result, h('div', { class: 'alert alert-info', testid: 'test-result' }, t('test_result_note', { n: String(report.hidden_cases || 0) })),
+          renderReport(report, null));
+      } catch (e) {
+        clear(result, errorBox(e, 'test-error'));
+      } finally {
+        testBtn.disabled = false;
+      }
+    });
+
     submitBtn.addEventListener('click', async () => {
       const program = editor.value();
       clear(result);
@@ -1110,10 +1143,10 @@
         h('div', { class: 'work-instructions' }, card(t('instructions'), instructions(loc(lab.instructions)))),
         h('div', { class: 'work-editor' },
           card(t('my_program'),
-            h('div', { class: 'editor-bar' }, field(t('language'), langSel), resetBtn),
+            h('div', { class: 'editor-bar' }, field(t('language'), langSel), resetBtn, loadLastBtn),
             editor.el,
             h('p', { class: 'field-help' }, t('editor_help')),
-            h('div', { class: 'actions' }, submitBtn))),
+            h('div', { class: 'actions' }, testBtn, submitBtn))),
         h('div', { class: 'work-result' }, card(t('result'), result))),
       card(t('my_submissions'), history));
 

@@ -52,6 +52,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("DELETE", "/api/assignments/{fresh_assignment}", "", "401 403 404 204 404 204 404 404 204"),
     ("POST", "/api/assignments/{a}/submissions", r#"{"language": "rhai", "program": "stop();"}"#, "401 202 404 403 404 403 404 404 403"),
     ("GET", "/api/assignments/{a}/submissions", "", "401 200 404 200 404 200 404 404 200"),
+    ("POST", "/api/assignments/{a}/test", r#"{"language": "rhai", "program": "stop();"}"#, "401 200 404 200 404 200 404 404 200"),
     ("GET", "/api/submissions/{s}", "", "401 200 404 200 404 200 404 404 200"),
     ("GET", "/api/submissions/{s}/events", "", "401 200 404 200 404 200 404 404 200"),
     ("GET", "/api/submissions/{s}/replays/{case}", "", "401 200 404 200 404 200 404 404 200"),

@@ -697,3 +697,71 @@ async fn a_class_signing_in_at_once_from_one_router_gets_in_on_sqlite() {
 async fn a_class_signing_in_at_once_from_one_router_gets_in_on_postgres() {
     class_at_once("postgres").await;
 }
+
+/// "Test before submitting": the visible cases graded at once, no attempt
+/// spent, nothing stored; the last submitted program comes back with the
+/// assignment, for any computer.
+async fn test_before_submitting(backend: &str) {
+    let s = state(backend, "testrun").await;
+    let sc = school(&s).await;
+    let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "八班"}))).await;
+    let cid = class["id"].as_i64().unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/classes/{cid}/roster"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from("学号,姓名\n1101,周五\n"))
+        .unwrap();
+    let (_, created, _) = raw(&s, req).await;
+    let kid = &created["created"][0];
+    let first = login(&s, kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap()).await;
+    call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": kid["password"], "new_password": "purple turtle 42"}))).await;
+    let token = login(&s, kid["username"].as_str().unwrap(), "purple turtle 42").await;
+    let (_, asg, _) = call(
+        &s,
+        "POST",
+        &format!("/api/classes/{cid}/assignments"),
+        Some(&sc.teacher),
+        Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64, "attempt_limit": 1})),
+    )
+    .await;
+    let aid = asg["id"].as_i64().unwrap();
+    let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
+    for _ in 0..3 {
+        let (st, report, _) =
+            call(&s, "POST", &format!("/api/assignments/{aid}/test"), Some(&token), Some(json!({"language": "rhai", "program": reference}))).await;
+        assert_eq!(st, StatusCode::OK, "{report}");
+        assert_eq!(report["attempt_spent"], false);
+        assert!(report["cases"].as_array().unwrap().iter().all(|c| c["hidden"] == false), "only visible cases: {report}");
+        assert!(report["hidden_cases"].as_u64().unwrap() > 0);
+        assert!(report["cases"].as_array().unwrap().iter().all(|c| c["passed"] == true), "{report}");
+    }
+    // A broken program is tested too, with the learner's explanation.
+    let (st, broken, _) =
+        call(&s, "POST", &format!("/api/assignments/{aid}/test"), Some(&token), Some(json!({"language": "rhai", "program": "motors(0.5, 0.5)\nwait(1);"})))
+            .await;
+    assert_eq!(st, StatusCode::OK, "{broken}");
+    assert_eq!(broken["cases"][0]["run"]["outcome"], "error", "{broken}");
+    // No attempt was spent: the one real submission is still available, and nothing was stored.
+    let (_, a, _) = call(&s, "GET", &format!("/api/assignments/{aid}"), Some(&token), None).await;
+    assert_eq!(a["attempts_used"], 0, "{a}");
+    assert!(a["submissions"].as_array().unwrap().is_empty());
+    assert!(a.get("last_program").is_none());
+    let (st, _, _) =
+        call(&s, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&token), Some(json!({"language": "rhai", "program": reference}))).await;
+    assert_eq!(st, StatusCode::ACCEPTED);
+    let (_, a, _) = call(&s, "GET", &format!("/api/assignments/{aid}"), Some(&token), None).await;
+    assert_eq!(a["last_program"]["program"], reference.as_str());
+    assert_eq!(a["last_program"]["language"], "rhai");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_before_submitting_spends_no_attempt_on_sqlite() {
+    test_before_submitting("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_before_submitting_spends_no_attempt_on_postgres() {
+    test_before_submitting("postgres").await;
+}

@@ -184,6 +184,17 @@ async function main() {
     const starter = await sp.getByTestId('code-editor').inputValue();
     check(starter.includes('motors'), `the editor does not hold the starter code: ${JSON.stringify(starter.slice(0, 80))}`);
     await sp.getByTestId('code-editor').fill(reference);
+    // Test before submitting: the practice cases graded at once, no attempt used.
+    const attemptsBefore = (await sp.getByTestId('attempts-used').textContent()).trim();
+    await sp.getByTestId('test-run').click();
+    const tested = await sp.waitForFunction(() => {
+      const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+      if (q('test-error')) return { error: q('test-error').textContent };
+      return q('test-result') ? { ok: true } : false;
+    }, null, { timeout: GRADING_TIMEOUT_MS, polling: 200 }).then((h) => h.jsonValue());
+    check(!tested.error, `the test run failed: ${tested.error}`);
+    check((await sp.getByTestId('attempts-used').textContent()).trim() === attemptsBefore, 'a test run used an attempt');
+    log(`test run shown; attempts still ${attemptsBefore}`);
     await sp.evaluate(() => { window.__qimingNoReload = 'still-here'; });
     let navigations = 0;
     sp.on('framenavigated', (f) => { if (f === sp.mainFrame()) navigations += 1; });

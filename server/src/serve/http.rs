@@ -66,6 +66,10 @@ pub struct AppState {
     pub max_streams_per_user: usize,
     /// Deadline for a whole request body to arrive.
     pub body_timeout: std::time::Duration,
+    /// Turns for "test before submitting" runs (one per core).
+    pub test_runs: Arc<tokio::sync::Semaphore>,
+    /// People with a test run going (one each).
+    pub test_users: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
 }
 
 impl AppState {
@@ -86,6 +90,8 @@ impl AppState {
             streams: Arc::default(),
             max_streams_per_user: 8,
             body_timeout: std::time::Duration::from_secs(20),
+            test_runs: Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))),
+            test_users: Arc::default(),
         }
     }
 }

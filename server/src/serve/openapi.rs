@@ -176,6 +176,9 @@ pub fn document() -> Value {
                     Some(body(obj(&["language", "program"], json!({"language": {"type": "string", "enum": ["rhai", "wasm"]}, "program": {"type": "string", "maxLength": 65536}, "encoding": {"type": "string", "enum": ["text", "base64"]}})))),
                     &[("202", ok("accepted and queued", reff("Submission"))), ("409", err("not open, past due, or no attempts left")), ("413", err("program too large"))])
             },
+            "/api/assignments/{id}/test": {"post": op("Test a program on the lab's visible cases: the report at once, no attempt spent, nothing stored (one run per person at a time)", &["id"],
+                Some(body(obj(&["language", "program"], json!({"language": {"type": "string", "enum": ["rhai", "wasm"]}, "program": {"type": "string", "maxLength": 65536}, "encoding": {"type": "string", "enum": ["text", "base64"]}})))),
+                &[("200", json!({"description": "the grade report of the visible cases, with attempt_spent: false"})), ("413", err("program too large")), ("429", err("a test run of yours is still going")), ("503", err("busy; retry"))])},
             "/api/submissions/{id}": {"get": op("A submission with its program and grade report", &["id"], None, &[("200", ok("the submission", reff("Submission")))])},
             "/api/submissions/{id}/events": {"get": op("Live status: server-sent `status` events until graded", &["id"], None, &[("200", json!({"description": "text/event-stream"}))])},
             "/api/submissions/{id}/replays/{case}": {"get": op("A visible case's replay and world, for drawing", &["id", "case"], None, &[("200", json!({"description": "{world, replay}"}))])},

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/classes/{id}/assignments", get(class_assignments).post(create_assignment))
         .route("/api/assignments/{id}", get(get_assignment).delete(delete_assignment))
         .route("/api/assignments/{id}/submissions", get(list_submissions).post(submit))
+        .route("/api/assignments/{id}/test", axum::routing::post(test_run))
         .route("/api/submissions/{id}", get(get_submission))
         .route("/api/submissions/{id}/events", get(submission_events))
         .route("/api/submissions/{id}/replays/{case}", get(get_replay))
@@ -209,6 +210,17 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
     }
     if caller.user.role == "student" {
         v["submissions"] = json!(submissions_of(&state, a.id, Some(caller.user.id)).await?);
+        // The program last submitted, so the editor reloads it on any computer.
+        let last = sqlx::query("SELECT language, program FROM submissions WHERE assignment_id = $1 AND student_id = $2 ORDER BY id DESC LIMIT 1")
+            .bind(a.id)
+            .bind(caller.user.id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        if let Some(r) = last {
+            let stored: String = r.try_get(0)?;
+            let (language, encoding) = if stored == "wasm-base64" { ("wasm", "base64") } else { (stored.as_str(), "text") };
+            v["last_program"] = json!({"language": language, "encoding": encoding, "program": r.try_get::<String, _>(1)?});
+        }
     }
     Ok(Json(v))
 }
@@ -288,17 +300,9 @@ struct NewSubmission {
     encoding: Option<String>,
 }
 
-async fn submit(
-    State(state): State<AppState>,
-    ActiveCaller(caller): ActiveCaller,
-    Path(id): Path<i64>,
-    req: Result<Json<NewSubmission>, JsonRejection>,
-) -> Result<Response, AppError> {
-    let req = body(req)?;
-    let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
-    if caller.user.role != "student" {
-        return Err(AppError::Forbidden("only the class's students submit; try programs with `qiming grade`".into()));
-    }
+/// Checks a program sent for an assignment (size, characters, the lab's
+/// languages, encoding); returns the language as stored.
+fn checked_program(state: &AppState, a: &Assignment, req: &NewSubmission) -> Result<String, AppError> {
     if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(AppError::BadRequest("program contains control characters (only newlines and tabs are allowed)".into()));
     }
@@ -317,6 +321,88 @@ async fn submit(
     if let Err(e) = super::queue::program_of(&stored_language, &req.program) {
         return Err(AppError::BadRequest(format!("program: {e}")));
     }
+    Ok(stored_language)
+}
+
+/// Runs a program on the lab's *visible* cases and answers with the report
+/// at once: no attempt is spent, nothing is stored. For "test before you
+/// submit". Bounded: one test run per person at a time (429), and at most one
+/// per core across the server, waiting up to 10 s for a turn (503).
+async fn test_run(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<NewSubmission>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    let req = body(req)?;
+    let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
+    let stored_language = checked_program(&state, &a, &req)?;
+    let program = super::queue::program_of(&stored_language, &req.program).map_err(AppError::BadRequest)?;
+    let lab = state.catalogue.lab(&a.lab_id).ok_or(AppError::NotFound)?;
+    let mut visible = lab.clone();
+    visible.cases.retain(|c| !c.hidden);
+    let _mine = TestSlot::take(&state, caller.user.id)
+        .ok_or_else(|| AppError::TooManyRequests { message: "your previous test run is still going; wait for its result".into(), retry_after: 2 })?;
+    let _turn = match tokio::time::timeout(Duration::from_secs(10), state.test_runs.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => permit,
+        _ => return Err(AppError::Busy),
+    };
+    let cancel = qiming_runtime::Cancel::new();
+    // A client that goes away (or a server shutting down) stops the run.
+    let _stop = CancelOnDrop(cancel.clone());
+    let options = qiming_grading::grade::GradeOptions { threads: 1, cancel, ..Default::default() };
+    let report =
+        tokio::task::spawn_blocking(move || qiming_grading::grade::grade(&visible, &program, &options)).await.map_err(|e| anyhow::anyhow!("test run: {e}"))?;
+    if report.cancelled {
+        return Err(AppError::Busy);
+    }
+    let mut v = serde_json::to_value(&report).map_err(|e| anyhow::anyhow!(e))?;
+    v["attempt_spent"] = json!(false);
+    v["hidden_cases"] = json!(lab.cases.iter().filter(|c| c.hidden).count());
+    Ok(Json(v))
+}
+
+/// Cancels a run when the request that started it ends early.
+struct CancelOnDrop(qiming_runtime::Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// One test run per person at a time.
+#[derive(Debug)]
+struct TestSlot {
+    running: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
+    user: i64,
+}
+
+impl TestSlot {
+    fn take(state: &AppState, user: i64) -> Option<TestSlot> {
+        let mut running = state.test_users.lock().unwrap_or_else(|p| p.into_inner());
+        running.insert(user).then(|| TestSlot { running: state.test_users.clone(), user })
+    }
+}
+
+impl Drop for TestSlot {
+    fn drop(&mut self) {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.user);
+    }
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<NewSubmission>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let req = body(req)?;
+    let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
+    if caller.user.role != "student" {
+        return Err(AppError::Forbidden("only the class's students submit; try programs with `qiming grade`".into()));
+    }
+    let stored_language = checked_program(&state, &a, &req)?;
     let t = now();
     if t < a.opens_at {
         return Err(AppError::Conflict("this assignment is not open yet".into()));
