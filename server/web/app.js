@@ -566,7 +566,10 @@
           const res = await api('POST', `/api/classes/${cls.id}/roster`, undefined, { raw: data.body, contentType: data.type });
           file.value = '';
           // A re-import of a lost file re-issues passwords: show those accounts too.
-          clear(result, createdAccounts(cls, [...(res.created || []), ...(res.reissued || [])]));
+          const ignored = (res.ignored_columns || []).length
+            ? h('div', { class: 'alert alert-info', testid: 'ignored-columns' }, t('roster_ignored_columns', { cols: res.ignored_columns.join('、') }))
+            : null;
+          clear(result, ignored, createdAccounts(cls, [...(res.created || []), ...(res.reissued || [])]));
           refresh().catch(() => {});
         } catch (e) {
           clear(result, rosterErrors(e));

@@ -12,10 +12,19 @@ fn reads_chinese_headers_and_reports_every_bad_row() {
     assert_eq!(rows, vec![(3, "student_number"), (4, "student_number"), (5, "student_number"), (5, "display_name")]);
 }
 
+/// A school-system export: a title row, extra columns (序号, 性别, even an ID
+/// number) — the students are read, the other columns are named back and
+/// never read into a row.
 #[test]
-fn refuses_extra_personal_data() {
-    let bad = parse("学号,姓名,身份证号\n1,张三,110101200001011234\n".as_bytes(), None).unwrap_err();
-    assert_eq!(bad[0].field, "身份证号");
+fn reads_school_system_exports_and_ignores_extra_columns() {
+    let export = "2024级五(2)班学生名单,,,,\n序号,学号,姓名,性别,身份证号\n1,20240201,张三,男,110101200001011234\n2,20240202,李四,女,110101200001021234\n";
+    let parsed = qiming::serve::roster::parse_all(export.as_bytes(), Some("text/csv"));
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    assert_eq!(parsed.ignored_columns, vec!["序号", "性别", "身份证号"]);
+    assert_eq!(parsed.rows.len(), 2);
+    assert_eq!((parsed.rows[0].row, parsed.rows[0].student_number.as_str(), parsed.rows[0].display_name.as_str()), (3, "20240201", "张三"));
+    // Nothing of the ID number survives in what is kept.
+    assert!(!format!("{:?}", parsed.rows).contains("1101012000"));
 }
 
 #[test]

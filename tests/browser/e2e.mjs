@@ -138,11 +138,14 @@ async function main() {
     check(badRows.some((r) => r.startsWith('3')), `the bad roster row should be row 3, the page shows: ${JSON.stringify(badRows)}`);
     log(`bad roster refused, rows shown: ${JSON.stringify(badRows)}`);
 
-    // The real roster (the GBK-or-UTF-8 handling is in the page; this one is UTF-8 with a BOM, as Excel writes it).
-    const csv = `\uFEFF学号,姓名\r\n2024001,${STUDENT_NAME}\r\n2024002,李华\r\n`;
+    // The real roster, as a school system exports it: UTF-8 with a BOM (as Excel writes it), a title
+    // row above the header, and extra columns (序号, 性别) that are skipped and never stored.
+    const csv = `\uFEFF五(2)班学生名单,,,\r\n序号,学号,姓名,性别\r\n1,2024001,${STUDENT_NAME},男\r\n2,2024002,李华,女\r\n`;
     await tp.getByTestId('roster-file').setInputFiles({ name: 'roster.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
     await tp.getByTestId('roster-import').click();
     await tp.getByTestId('roster-created').waitFor();
+    const ignoredNote = await tp.getByTestId('ignored-columns').textContent();
+    check(ignoredNote.includes('序号') && ignoredNote.includes('性别'), `the skipped columns are not named: ${ignoredNote}`);
     const created = tp.getByTestId('created-row');
     check(await created.count() === 2, `expected 2 created accounts, the page shows ${await created.count()}`);
     const row = created.filter({ hasText: STUDENT_NAME });

@@ -638,7 +638,7 @@ async fn import_roster(
     let class = managed_class(&state, &caller.user, id).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     // Parsing (XLSX unzipping especially) is CPU work: off the async threads.
-    let (rows, mut errors) = tokio::task::spawn_blocking(move || roster::parse_all(&bytes, content_type.as_deref()))
+    let roster::Parsed { rows, mut errors, ignored_columns } = tokio::task::spawn_blocking(move || roster::parse_all(&bytes, content_type.as_deref()))
         .await
         .map_err(|e| anyhow::anyhow!("roster parsing task: {e}"))?;
     if rows.len() > roster::MAX_ROWS {
@@ -750,7 +750,8 @@ async fn import_roster(
     }
     audit_in(&mut tx, &caller.user, "roster_import", &format!("class_id={} students={} reissued={}", class.id, created.len(), reissued.len())).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created, "reissued": reissued }))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created, "reissued": reissued, "ignored_columns": ignored_columns })))
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]

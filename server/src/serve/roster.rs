@@ -1,10 +1,13 @@
 //! Class rosters from CSV or XLSX: parsed and checked in full before anything is stored.
 //!
 //! A roster has a header row naming its columns — `student_number` (学号) and
-//! `display_name` (姓名), in any order — and one row per student. Any other
-//! column is refused: we keep no more about a child than teaching needs. Every
-//! bad row is reported at once, with the row number a spreadsheet shows (the
-//! header is row 1), so a teacher fixes the file in one pass.
+//! `display_name` (姓名), in any order — and one row per student. Exports
+//! from school systems carry more (序号, 性别, 班级, even ID numbers) and often
+//! a title row above the header: the header is the first row that names one
+//! of our two columns, and every other column is ignored — never read into
+//! memory beyond the parser, never stored — and named back to the teacher
+//! (`ignored_columns`). Every bad row is reported at once, with the row
+//! number a spreadsheet shows, so a teacher fixes the file in one pass.
 
 use std::collections::BTreeMap;
 
@@ -47,19 +50,32 @@ pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.sprea
 /// signature; anything else is read as CSV (UTF-8, with or without a BOM, or
 /// GB18030 as Excel saves CSV on Chinese Windows).
 pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<Vec<RosterRow>, Vec<RowError>> {
-    let (rows, errors) = parse_all(bytes, content_type);
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    let parsed = parse_all(bytes, content_type);
+    if parsed.errors.is_empty() { Ok(parsed.rows) } else { Err(parsed.errors) }
 }
 
-/// Like [`parse`], but also returns the rows that were readable when others
-/// were not, so the caller can check them too and report everything at once.
-pub fn parse_all(bytes: &[u8], content_type: Option<&str>) -> (Vec<RosterRow>, Vec<RowError>) {
+/// A roster file, read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// The students that were readable (even when other rows were not, so
+    /// the caller can check them too and report everything at once).
+    pub rows: Vec<RosterRow>,
+    pub errors: Vec<RowError>,
+    /// Header names of the columns that were ignored (and not stored).
+    pub ignored_columns: Vec<String>,
+}
+
+/// Like [`parse`], with everything the caller reports back.
+pub fn parse_all(bytes: &[u8], content_type: Option<&str>) -> Parsed {
     let is_xlsx = content_type.is_some_and(|t| t.starts_with(XLSX_TYPE)) || bytes.starts_with(b"PK\x03\x04");
     match if is_xlsx { xlsx_cells(bytes) } else { csv_cells(bytes) } {
         Ok(cells) => check(cells),
-        Err(errors) => (Vec::new(), errors),
+        Err(errors) => Parsed { errors, ..Parsed::default() },
     }
 }
+
+/// How many rows above the header (a title, a date, a blank line) we look past.
+const MAX_TITLE_ROWS: usize = 10;
 
 fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     let text = match std::str::from_utf8(bytes) {
@@ -168,15 +184,19 @@ fn column_of(header: &str) -> Option<Column> {
     }
 }
 
-fn check(cells: Vec<Vec<String>>) -> (Vec<RosterRow>, Vec<RowError>) {
+fn check(cells: Vec<Vec<String>>) -> Parsed {
     let mut errors = Vec::new();
-    // The header is the first non-empty row.
-    let Some(header_at) = cells.iter().position(|r| r.iter().any(|c| !c.is_empty())) else {
-        return (
-            Vec::new(),
-            vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")],
-        );
+    let mut ignored_columns = Vec::new();
+    let Some(first) = cells.iter().position(|r| r.iter().any(|c| !c.is_empty())) else {
+        return Parsed {
+            errors: vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")],
+            ..Parsed::default()
+        };
     };
+    // The header is the first row naming one of our columns; rows above it
+    // (a title such as “2024级五(2)班名单”) are skipped. Without one, the
+    // first non-empty row is taken as the header, so the errors name it.
+    let header_at = cells.iter().enumerate().skip(first).take(MAX_TITLE_ROWS).find(|(_, r)| r.iter().any(|c| column_of(c).is_some())).map_or(first, |(i, _)| i);
     let header_row = header_at + 1;
     let mut columns: Vec<Option<Column>> = Vec::new();
     let (mut number_col, mut name_col) = (None, None);
@@ -187,11 +207,8 @@ fn check(cells: Vec<Vec<String>>) -> (Vec<RosterRow>, Vec<RowError>) {
             Some(Column::Name) if name_col.is_none() => name_col = Some(i),
             Some(_) => errors.push(RowError::new(header_row, h, "this column appears twice")),
             None if h.is_empty() => {}
-            None => errors.push(RowError::new(
-                header_row,
-                h,
-                "unknown column: a roster has only student_number (学号) and display_name (姓名); Qiming keeps no other personal data",
-            )),
+            // Another column of a school-system export: not read, not stored.
+            None => ignored_columns.push(h.clone()),
         }
         columns.push(col);
     }
@@ -202,7 +219,7 @@ fn check(cells: Vec<Vec<String>>) -> (Vec<RosterRow>, Vec<RowError>) {
         errors.push(RowError::new(header_row, "display_name", "the header row has no display_name (姓名) column"));
     }
     let (Some(number_col), Some(name_col)) = (number_col, name_col) else {
-        return (Vec::new(), errors);
+        return Parsed { errors, ignored_columns, ..Parsed::default() };
     };
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
@@ -215,7 +232,7 @@ fn check(cells: Vec<Vec<String>>) -> (Vec<RosterRow>, Vec<RowError>) {
         let number = get(number_col);
         let name = get(name_col);
         for (c, value) in row.iter().enumerate() {
-            // Values under a refused header are covered by the header's error.
+            // A value with no header at all means the columns are misaligned.
             let headerless = cells[header_at].get(c).is_none_or(|h| h.is_empty());
             if !value.is_empty() && headerless && columns.get(c).copied().flatten().is_none() {
                 errors.push(RowError::new(row_no, "file", format!("a value in column {} has no header", c + 1)));
@@ -248,5 +265,5 @@ fn check(cells: Vec<Vec<String>>) -> (Vec<RosterRow>, Vec<RowError>) {
     if out.len() > MAX_ROWS {
         errors.push(RowError::new(header_row, "file", format!("at most {MAX_ROWS} students per import")));
     }
-    (out, errors)
+    Parsed { rows: out, errors, ignored_columns }
 }
