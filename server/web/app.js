@@ -460,7 +460,22 @@
       if (alive()) showRoster(c.roster || []);
     };
     showRoster(cls.roster || []);
-    clear(body, card(t('roster_title'), rosterBox), importCard(cls, refresh));
+    // Everyone at once: new one-time passwords and their slips (the
+    // "half the class forgot" lesson).
+    const resetAllOut = h('div');
+    const resetAll = h('button', {
+      class: 'btn btn-ghost', type: 'button', testid: 'reset-all',
+      onclick: async () => {
+        if (!confirm(t('reset_all_confirm'))) return;
+        try {
+          const res = await api('POST', `/api/classes/${cls.id}/reset-passwords`);
+          clear(resetAllOut, createdAccounts(cls, res.reset || []));
+        } catch (e) {
+          clear(resetAllOut, errorBox(e));
+        }
+      },
+    }, t('reset_all'));
+    clear(body, card(t('roster_title'), rosterBox, h('div', { class: 'actions' }, resetAll), resetAllOut), importCard(cls, refresh));
   }
 
   function rosterRow(cls, s, refresh) {

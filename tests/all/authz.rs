@@ -43,6 +43,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/classes", r#"{"name": "C{n}"}"#, "401 403 403 201 201 400 400 403 400"),
     ("GET", "/api/classes/{A}", "", "401 200 404 200 404 200 404 404 200"),
     ("POST", "/api/classes/{A}/roster", "csv", "401 403 404 201 404 201 404 404 201"),
+    ("POST", "/api/classes/{B0}/reset-passwords", "", "401 404 404 404 200 200 404 404 200"),
     ("GET", "/api/audit", "", "401 403 403 403 403 200 200 403 200"),
     ("POST", "/api/login-slips", r#"{"students": [{"display_name": "张三", "username": "u", "password": "p"}]}"#, "401 403 403 200 200 200 200 200 200"),
     ("GET", "/api/classes/{A}/assignments", "", "401 200 404 200 404 200 404 404 200"),
@@ -125,6 +126,10 @@ async fn setup(s: &AppState) -> World {
     let (_, a, _) = call(s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "A"}))).await;
     let (_, b, _) = call(s, "POST", "/api/classes", Some(&teacher_b), Some(json!({"name": "B"}))).await;
     let (class_a, class_b) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+    // A class of B's teacher with no students of the matrix in it (resetting
+    // its passwords must not end the sessions the matrix still uses).
+    let (_, b0, _) = call(s, "POST", "/api/classes", Some(&teacher_b), Some(json!({"name": "B0"}))).await;
+    let class_b0 = b0["id"].as_i64().unwrap();
     let (student_id, student_token) = student(s, &sc.teacher, class_a, "1001").await;
     let (_, student_b) = student(s, &teacher_b, class_b, "2001").await;
     let student_c = import(s, &sc.teacher, class_a, "1002").await["id"].as_i64().unwrap();
@@ -158,6 +163,7 @@ async fn setup(s: &AppState) -> World {
         ids: [
             ("A", class_a),
             ("B", class_b),
+            ("B0", class_b0),
             ("a", aid),
             ("s", sid),
             ("student", student_id),

@@ -765,3 +765,36 @@ async fn test_before_submitting_spends_no_attempt_on_sqlite() {
 async fn test_before_submitting_spends_no_attempt_on_postgres() {
     test_before_submitting("postgres").await;
 }
+
+/// A whole class gets new one-time passwords at once (slips to reprint).
+#[tokio::test]
+async fn a_teacher_resets_a_whole_class_at_once() {
+    let s = state("sqlite", "classreset").await;
+    let sc = school(&s).await;
+    let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "九班"}))).await;
+    let cid = class["id"].as_i64().unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/classes/{cid}/roster"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from("学号,姓名\n1201,甲\n1202,乙\n1203,丙\n"))
+        .unwrap();
+    let (_, created, _) = raw(&s, req).await;
+    let old = created["created"].as_array().unwrap().clone();
+    let session = login(&s, old[0]["username"].as_str().unwrap(), old[0]["password"].as_str().unwrap()).await;
+    let (st, reset, _) = call(&s, "POST", &format!("/api/classes/{cid}/reset-passwords"), Some(&sc.teacher), None).await;
+    assert_eq!(st, StatusCode::OK, "{reset}");
+    let fresh = reset["reset"].as_array().unwrap();
+    assert_eq!(fresh.len(), 3);
+    for (o, n) in old.iter().zip(fresh) {
+        assert_eq!(o["username"], n["username"]);
+        assert_ne!(o["password"], n["password"]);
+        assert_eq!(call(&s, "POST", "/api/login", None, Some(json!({"username": o["username"], "password": o["password"]}))).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (_, me, _) = call(&s, "POST", "/api/login", None, Some(json!({"username": fresh[0]["username"], "password": fresh[0]["password"]}))).await;
+    assert_eq!(me["user"]["must_change_password"], true);
+    assert_eq!(call(&s, "GET", "/api/me", Some(&session), None).await.0, StatusCode::UNAUTHORIZED, "old sessions end");
+    let audited: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'class_password_reset'").fetch_one(&s.db.pool).await.unwrap().get(0);
+    assert_eq!(audited, 1);
+}

@@ -151,6 +151,7 @@ pub fn document() -> Value {
                 "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, super::roster::XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": {"201": json!({"description": "the created accounts with their first passwords (shown once)"}), "401": err("not signed in"), "403": err("not your class"), "404": err("no such class"), "422": err("invalid roster: error.rows lists every bad row")}
             }},
+            "/api/classes/{id}/reset-passwords": {"post": op("New one-time passwords for every student of the class (to be changed at next sign-in); ends their sessions, lifts login back-off; audited", &["id"], None, &[("200", json!({"description": "{class_id, reset: [{id, username, display_name, student_number, password}]}"}))])},
             "/api/audit": {"get": {
                 "summary": "The audit log, newest first (platform admin: all; school admin: their school's people)",
                 "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}, {"name": "before", "in": "query", "schema": {"type": "integer"}}],

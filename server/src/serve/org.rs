@@ -83,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/classes", get(list_classes).post(create_class))
         .route("/api/classes/{id}", get(get_class))
         .route("/api/classes/{id}/roster", post(import_roster))
+        .route("/api/classes/{id}/reset-passwords", post(reset_class_passwords))
         .route("/api/login-slips", post(login_slips))
         .route("/api/audit", get(audit_log))
 }
@@ -385,6 +386,44 @@ async fn reset_password(State(state): State<AppState>, ActiveCaller(caller): Act
     audit_in(&mut tx, &caller.user, "password_reset", &format!("user_id={}", person.id)).await?;
     tx.commit().await?;
     Ok(Json(json!({ "password": password })))
+}
+
+/// New one-time passwords for every student of a class at once (the lesson
+/// where half the class forgot theirs, or slips to reprint): each must be
+/// changed at the next sign-in; sessions end and login back-off is lifted.
+/// One transaction with its audit row; the answer lists the accounts like a
+/// roster import, ready for login slips.
+async fn reset_class_passwords(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let class = managed_class(&state, &caller.user, id).await?;
+    let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.class_id = $1 AND u.role = 'student' ORDER BY u.student_number, u.id"))
+        .bind(class.id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let students = rows.iter().map(Db::user_of).collect::<anyhow::Result<Vec<_>>>()?;
+    let count = students.len();
+    let hashed = state
+        .passwords
+        .run(move || -> anyhow::Result<Vec<(User, String, String)>> {
+            students
+                .into_iter()
+                .map(|s| {
+                    let password = auth::generated_password();
+                    auth::hash_generated_password(&password).map(|hash| (s, password, hash))
+                })
+                .collect()
+        })
+        .await??;
+    let mut tx = state.db.pool.begin().await?;
+    let mut accounts = Vec::new();
+    for (s, password, hash) in hashed {
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2").bind(&hash).bind(s.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(s.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(s.username.to_lowercase()).execute(&mut *tx).await?;
+        accounts.push(json!({"id": s.id, "username": s.username, "display_name": s.display_name, "student_number": s.student_number, "password": password}));
+    }
+    audit_in(&mut tx, &caller.user, "class_password_reset", &format!("class_id={} students={count}", class.id)).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"class_id": class.id, "reset": accounts})))
 }
 
 /// Lifts login back-off on an account (whoever may reset its password may
