@@ -185,6 +185,22 @@ fn sqlite_server(tag: &str, config: &str, extra: &[&str]) -> (String, u16, std::
     (url, port, log, server)
 }
 
+/// Sends SIGTERM and waits (at most a minute) for a clean exit; returns how long it took.
+fn sigterm_and_wait(server: &mut crate::process::Proc, log: &Path) -> Duration {
+    let pid = server.0.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "clean exit: {status:?}\n{}", std::fs::read_to_string(log).unwrap_or_default());
+    started.elapsed()
+}
+
 /// SIGTERM: the server stops taking requests, its workers give their jobs
 /// back (queued again, the claim not counted), and it exits cleanly.
 #[test]
@@ -195,17 +211,8 @@ fn sigterm_gives_jobs_back() {
         expect(port, "POST", &format!("/api/assignments/{aid}/submissions"), Some(&student), Some(json!({"language": "rhai", "program": "stop();"})), 202);
     let id = sub["id"].as_i64().unwrap();
     wait_for("the worker to claim the job", Duration::from_secs(20), || job_state(&url, id) == ("running".into(), 1));
-    let pid = server.0.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "the server did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "clean exit: {status:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+    let took = sigterm_and_wait(&mut server, &log);
+    assert!(took < Duration::from_secs(20), "the server did not stop on SIGTERM");
     assert_eq!(job_state(&url, id), ("queued".into(), 0), "the job is back in the queue, its claim not counted");
 }
 
@@ -245,19 +252,8 @@ fn sigterm_during_grading_cancels_the_run_and_exits_promptly() {
     let id = sub["id"].as_i64().unwrap();
     wait_for("the worker to start grading", Duration::from_secs(20), || job_state(&url, id).0 == "running");
     std::thread::sleep(Duration::from_millis(300));
-    let pid = server.0.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "the server did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let took = started.elapsed();
+    let took = sigterm_and_wait(&mut server, &log);
     eprintln!("SIGTERM during grading: exited in {took:?}");
-    assert!(status.success(), "clean exit: {status:?}\n{}", std::fs::read_to_string(&log).unwrap_or_default());
     assert!(took < Duration::from_secs(5), "shutdown took {took:?}; the grading run was not cancelled");
     assert_eq!(job_state(&url, id), ("queued".into(), 0), "the job is back in the queue, its claim not counted");
 }

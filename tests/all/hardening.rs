@@ -46,6 +46,29 @@ fn device_of(a: &Answer) -> String {
     c["qiming_device=".len()..].split(';').next().unwrap().to_string()
 }
 
+/// Imports a roster CSV into a class as `teacher`: (status, answer).
+async fn import_roster(s: &AppState, teacher: &str, class: i64, csv: &'static str) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/classes/{class}/roster"))
+        .header(header::AUTHORIZATION, format!("Bearer {teacher}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let (status, value, _) = raw(s, req).await;
+    (status, value)
+}
+
+/// Signs in a freshly imported student (`kid`, as the import listed them),
+/// sets their own password and returns a session for it.
+async fn signed_in(s: &AppState, kid: &Value) -> String {
+    let (username, password) = (kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap());
+    let first = login(s, username, password).await;
+    let (st, _, _) = call(s, "POST", "/api/password", Some(&first), Some(json!({"current_password": password, "new_password": "purple turtle 42"}))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    login(s, username, "purple turtle 42").await
+}
+
 async fn throttling(backend: &str) {
     let s = state(backend, "throttle").await;
     // The owner signs in once from their own browser: it becomes a trusted device.
@@ -114,14 +137,7 @@ async fn unlock_and_password_change(backend: &str) {
     let sc = school(&s).await;
     let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "三班"}))).await;
     let cid = class["id"].as_i64().unwrap();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{cid}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from("学号,姓名\n501,小红\n"))
-        .unwrap();
-    let (st, created, _) = raw(&s, req).await;
+    let (st, created) = import_roster(&s, &sc.teacher, cid, "学号,姓名\n501,小红\n").await;
     assert_eq!(st, StatusCode::CREATED, "{created}");
     let kid = &created["created"][0];
     let (id, username, password) = (kid["id"].as_i64().unwrap(), kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap());
@@ -224,22 +240,10 @@ async fn fair_queue(backend: &str) {
     let sc = school(&s).await;
     let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "四班"}))).await;
     let cid = class["id"].as_i64().unwrap();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{cid}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from("学号,姓名\n601,甲\n602,乙\n"))
-        .unwrap();
-    let (_, created, _) = raw(&s, req).await;
+    let (_, created) = import_roster(&s, &sc.teacher, cid, "学号,姓名\n601,甲\n602,乙\n").await;
     let mut tokens = Vec::new();
     for kid in created["created"].as_array().unwrap() {
-        let first = login(&s, kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap()).await;
-        assert_eq!(
-            call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": kid["password"], "new_password": "purple turtle 42"}))).await.0,
-            StatusCode::NO_CONTENT
-        );
-        tokens.push(login(&s, kid["username"].as_str().unwrap(), "purple turtle 42").await);
+        tokens.push(signed_in(&s, kid).await);
     }
     let (_, asg, _) = call(
         &s,
@@ -287,28 +291,14 @@ async fn roster_reimport(backend: &str) {
     let sc = school(&s).await;
     let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "五班"}))).await;
     let cid = class["id"].as_i64().unwrap();
-    let import = |csv: &'static str| {
-        let s = s.clone();
-        let teacher = sc.teacher.clone();
-        async move {
-            let req = Request::builder()
-                .method("POST")
-                .uri(format!("/api/classes/{cid}/roster"))
-                .header(header::AUTHORIZATION, format!("Bearer {teacher}"))
-                .header(header::CONTENT_TYPE, "text/csv")
-                .body(Body::from(csv))
-                .unwrap();
-            raw(&s, req).await
-        }
-    };
     let file = "学号,姓名\n701,赵一\n702,钱二\n";
-    let (st, first, _) = import(file).await;
+    let (st, first) = import_roster(&s, &sc.teacher, cid, file).await;
     assert_eq!(st, StatusCode::CREATED, "{first}");
     let audits = |s: AppState| async move {
         sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'roster_import'").fetch_one(&s.db.pool).await.unwrap().get::<i64, _>(0)
     };
     assert_eq!(audits(s.clone()).await, 1);
-    let (st, again, _) = import(file).await;
+    let (st, again) = import_roster(&s, &sc.teacher, cid, file).await;
     assert_eq!(st, StatusCode::CREATED, "{again}");
     assert_eq!(again["created"].as_array().unwrap().len(), 0);
     let reissued = again["reissued"].as_array().unwrap();
@@ -319,7 +309,7 @@ async fn roster_reimport(backend: &str) {
     assert_eq!(call(&s, "POST", "/api/login", None, Some(json!({"username": kid["username"], "password": old["password"]}))).await.0, StatusCode::UNAUTHORIZED);
     login(&s, kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap()).await;
     // Now that one has signed in, importing again is refused for that row only.
-    let (st, refused, _) = import(file).await;
+    let (st, refused) = import_roster(&s, &sc.teacher, cid, file).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     let rows = refused["error"]["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{refused}");
@@ -465,18 +455,9 @@ async fn one_user_cannot_open_unbounded_live_streams() {
     let sc = school(&s).await;
     let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "六班"}))).await;
     let cid = class["id"].as_i64().unwrap();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{cid}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from("学号,姓名\n801,孙三\n"))
-        .unwrap();
-    let (_, created, _) = raw(&s, req).await;
+    let (_, created) = import_roster(&s, &sc.teacher, cid, "学号,姓名\n801,孙三\n").await;
     let kid = &created["created"][0];
-    let first = login(&s, kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap()).await;
-    call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": kid["password"], "new_password": "purple turtle 42"}))).await;
-    let token = login(&s, kid["username"].as_str().unwrap(), "purple turtle 42").await;
+    let token = signed_in(&s, kid).await;
     let (_, asg, _) =
         call(&s, "POST", &format!("/api/classes/{cid}/assignments"), Some(&sc.teacher), Some(json!({"lab_id": "wall-stop", "due_at": 4000000000i64}))).await;
     let (_, sub, _) =
@@ -649,14 +630,7 @@ async fn gradebook_csv_neutralises_formula_injection() {
     let sc = school(&s).await;
     let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "七班"}))).await;
     let cid = class["id"].as_i64().unwrap();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{cid}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from("学号,姓名\n901,=HYPERLINK(\"http://x\")\n"))
-        .unwrap();
-    let (st, created, _) = raw(&s, req).await;
+    let (st, created) = import_roster(&s, &sc.teacher, cid, "学号,姓名\n901,=HYPERLINK(\"http://x\")\n").await;
     assert_eq!(st, StatusCode::CREATED, "{created}");
     let req = Request::builder()
         .uri(format!("/api/classes/{cid}/gradebook.csv"))
@@ -706,18 +680,9 @@ async fn test_before_submitting(backend: &str) {
     let sc = school(&s).await;
     let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "八班"}))).await;
     let cid = class["id"].as_i64().unwrap();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{cid}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from("学号,姓名\n1101,周五\n"))
-        .unwrap();
-    let (_, created, _) = raw(&s, req).await;
+    let (_, created) = import_roster(&s, &sc.teacher, cid, "学号,姓名\n1101,周五\n").await;
     let kid = &created["created"][0];
-    let first = login(&s, kid["username"].as_str().unwrap(), kid["password"].as_str().unwrap()).await;
-    call(&s, "POST", "/api/password", Some(&first), Some(json!({"current_password": kid["password"], "new_password": "purple turtle 42"}))).await;
-    let token = login(&s, kid["username"].as_str().unwrap(), "purple turtle 42").await;
+    let token = signed_in(&s, kid).await;
     let (_, asg, _) = call(
         &s,
         "POST",
@@ -773,14 +738,7 @@ async fn a_teacher_resets_a_whole_class_at_once() {
     let sc = school(&s).await;
     let (_, class, _) = call(&s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "九班"}))).await;
     let cid = class["id"].as_i64().unwrap();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{cid}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {}", sc.teacher))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from("学号,姓名\n1201,甲\n1202,乙\n1203,丙\n"))
-        .unwrap();
-    let (_, created, _) = raw(&s, req).await;
+    let (_, created) = import_roster(&s, &sc.teacher, cid, "学号,姓名\n1201,甲\n1202,乙\n1203,丙\n").await;
     let old = created["created"].as_array().unwrap().clone();
     let session = login(&s, old[0]["username"].as_str().unwrap(), old[0]["password"].as_str().unwrap()).await;
     let (st, reset, _) = call(&s, "POST", &format!("/api/classes/{cid}/reset-passwords"), Some(&sc.teacher), None).await;

@@ -61,7 +61,7 @@ pub struct AppState {
     /// `/metrics` answers to loopback, or to `Authorization: Bearer <token>` when set.
     pub metrics_token: Option<String>,
     /// Live-status streams open per user, for the per-user cap.
-    pub streams: Arc<std::sync::Mutex<std::collections::BTreeMap<i64, usize>>>,
+    pub streams: super::work::PerUser,
     /// Most live-status streams one user may hold open at once.
     pub max_streams_per_user: usize,
     /// Deadline for a whole request body to arrive.
@@ -69,7 +69,7 @@ pub struct AppState {
     /// Turns for "test before submitting" runs (one per core).
     pub test_runs: Arc<tokio::sync::Semaphore>,
     /// People with a test run going (one each).
-    pub test_users: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
+    pub test_users: super::work::PerUser,
 }
 
 impl AppState {
@@ -87,11 +87,11 @@ impl AppState {
             login_locks: Arc::default(),
             trust_forwarded_for: false,
             metrics_token: None,
-            streams: Arc::default(),
+            streams: Default::default(),
             max_streams_per_user: 8,
             body_timeout: std::time::Duration::from_secs(20),
             test_runs: Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))),
-            test_users: Arc::default(),
+            test_users: Default::default(),
         }
     }
 }

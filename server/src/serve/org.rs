@@ -702,13 +702,24 @@ async fn import_roster(
         };
         existing.insert(number, e);
     }
+    // Accounts that already hold a username of this school's form (student
+    // numbers can be gone from `users` while the name is not, e.g. after a
+    // number was corrected): one query, not one per row.
+    let prefix = student_username(class.school_id, "");
+    let taken: std::collections::BTreeSet<String> = sqlx::query("SELECT lower(username) FROM users WHERE lower(username) LIKE $1")
+        .bind(format!("{}%", prefix.to_lowercase()))
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<Result<_, _>>()?;
     let mut fresh = Vec::new();
     let mut again = Vec::new();
     for r in rows {
         match existing.get(&r.student_number) {
             None => {
                 let username = student_username(class.school_id, &r.student_number);
-                if state.db.user_by_name(&username).await?.is_some() {
+                if taken.contains(&username.to_lowercase()) {
                     errors.push(RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number)));
                 } else {
                     fresh.push(r);

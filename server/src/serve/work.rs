@@ -341,7 +341,9 @@ async fn test_run(
     let lab = state.catalogue.lab(&a.lab_id).ok_or(AppError::NotFound)?;
     let mut visible = lab.clone();
     visible.cases.retain(|c| !c.hidden);
-    let _mine = TestSlot::take(&state, caller.user.id)
+    let _mine = state
+        .test_users
+        .take(caller.user.id, 1)
         .ok_or_else(|| AppError::TooManyRequests { message: "your previous test run is still going; wait for its result".into(), retry_after: 2 })?;
     let _turn = match tokio::time::timeout(Duration::from_secs(10), state.test_runs.clone().acquire_owned()).await {
         Ok(Ok(permit)) => permit,
@@ -368,26 +370,6 @@ struct CancelOnDrop(qiming_runtime::Cancel);
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         self.0.cancel();
-    }
-}
-
-/// One test run per person at a time.
-#[derive(Debug)]
-struct TestSlot {
-    running: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
-    user: i64,
-}
-
-impl TestSlot {
-    fn take(state: &AppState, user: i64) -> Option<TestSlot> {
-        let mut running = state.test_users.lock().unwrap_or_else(|p| p.into_inner());
-        running.insert(user).then(|| TestSlot { running: state.test_users.clone(), user })
-    }
-}
-
-impl Drop for TestSlot {
-    fn drop(&mut self) {
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.user);
     }
 }
 
@@ -489,33 +471,40 @@ async fn get_submission(State(state): State<AppState>, ActiveCaller(caller): Act
 }
 
 /// Server-sent events: the submission each time its status changes, until it is graded.
-/// Counts one user's open live-status streams; the count drops with the stream.
-#[derive(Debug)]
-struct StreamSlot {
-    streams: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<i64, usize>>>,
-    user: i64,
+/// How many of something (live streams, test runs) each user holds at
+/// once; a slot is given back when its guard is dropped.
+#[derive(Clone, Debug, Default)]
+pub struct PerUser {
+    held: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<i64, usize>>>,
 }
 
-impl StreamSlot {
-    /// A slot for `user`, or None when they already hold `max` streams.
-    fn take(state: &AppState, user: i64) -> Option<StreamSlot> {
-        let mut open = state.streams.lock().unwrap_or_else(|p| p.into_inner());
-        let n = open.entry(user).or_insert(0);
-        if *n >= state.max_streams_per_user {
+impl PerUser {
+    /// A slot for `user`, or None when they already hold `max`.
+    pub fn take(&self, user: i64, max: usize) -> Option<UserSlot> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let n = held.entry(user).or_insert(0);
+        if *n >= max {
             return None;
         }
         *n += 1;
-        Some(StreamSlot { streams: state.streams.clone(), user })
+        Some(UserSlot { held: self.held.clone(), user })
     }
 }
 
-impl Drop for StreamSlot {
+/// One slot of a [`PerUser`] count.
+#[derive(Debug)]
+pub struct UserSlot {
+    held: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<i64, usize>>>,
+    user: i64,
+}
+
+impl Drop for UserSlot {
     fn drop(&mut self) {
-        let mut open = self.streams.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.user) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = held.get_mut(&self.user) {
             *n -= 1;
             if *n == 0 {
-                open.remove(&self.user);
+                held.remove(&self.user);
             }
         }
     }
@@ -524,7 +513,7 @@ impl Drop for StreamSlot {
 async fn submission_events(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Response, AppError> {
     visible_submission(&state, &caller.user, id).await?;
     // One browser tab needs one stream; a script opening thousands gets 429.
-    let slot = StreamSlot::take(&state, caller.user.id).ok_or_else(|| AppError::TooManyRequests {
+    let slot = state.streams.take(caller.user.id, state.max_streams_per_user).ok_or_else(|| AppError::TooManyRequests {
         message: format!("you already have {} live result streams open; close some tabs", state.max_streams_per_user),
         retry_after: 5,
     })?;
