@@ -14,69 +14,17 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import { BASE, GRADING_TIMEOUT_MS, api, check, consoleLines, current, localInput, log, pageErrors, signIn, watch } from './lib.mjs';
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BASE = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || '';
 const REFERENCE = process.env.REFERENCE || '';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TOTAL_TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S || 240);
-const GRADING_TIMEOUT_MS = 60_000;
 const STUDENT_NAME = '张小明';
+/** Flows in flows/NAME.mjs, each `export async function run(ctx)`; they may create their own classes and accounts. */
+const FLOWS = [];
 const STUDENT_PASSWORD = 'Xiaoming-new-2024';
-const started = Date.now();
-
-function log(msg) {
-  console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
-}
-
-function check(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-/** The JSON API with a bearer token (no cookie, so no CSRF header needed). */
-async function api(method, urlPath, token, body) {
-  const headers = { Accept: 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(BASE + urlPath, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch (_) { /* not JSON */ }
-  if (!res.ok) throw new Error(`${method} ${urlPath} -> ${res.status} ${text.slice(0, 500)}`);
-  return json;
-}
-
-/** A Unix time as an <input type=datetime-local> value in local time (the browser runs on this machine). */
-function localInput(ms) {
-  const d = new Date(ms);
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-}
-
-const pageErrors = [];
-const consoleLines = [];
-let currentPage = null;
-
-function watch(page, who) {
-  page.on('pageerror', (e) => pageErrors.push(`${who}: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`${who} console.${m.type()}: ${m.text()}`);
-  });
-  currentPage = page;
-  return page;
-}
-
-async function signIn(page, username, password) {
-  await page.goto(`${BASE}/login`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.waitForURL(/\/app(\?|#|$)/);
-  await page.getByTestId('whoami').waitFor();
-}
-
 async function main() {
   check(BASE, 'BASE_URL is not set (e.g. BASE_URL=http://127.0.0.1:8080)');
   check(ADMIN_PASSWORD, 'ADMIN_PASSWORD is not set');
@@ -222,7 +170,7 @@ async function main() {
     const score = outcome.score;
 
     // 5. The teacher: gradebook, override, submission view with the replay.
-    currentPage = tp;
+    current.page = tp;
     await tp.goto(`${BASE}/app#/classes/${classId}/gradebook`);
     await tp.reload();
     const gradeRow = tp.getByTestId('gradebook-row').filter({ hasText: STUDENT_NAME });
@@ -268,15 +216,24 @@ async function main() {
     await tp.waitForFunction(() => document.documentElement.lang === 'zh-CN');
     log('language switch works');
 
+    // Further flows, each in its own module under flows/ (run in this order).
+    const ctx = { browser, viewport, api, adminToken: token, stamp, regionId, schoolId, teacherUser, teacherPassword, classId, studentUser, studentPassword: STUDENT_PASSWORD, tp, sp };
+    for (const name of FLOWS) {
+      log(`flow ${name}`);
+      const flow = await import(`./flows/${name}.mjs`);
+      await flow.run(ctx);
+    }
+
+    current.page = tp;
     await tp.getByTestId('logout').click();
     await tp.waitForURL(/\/login/);
     log('teacher signed out');
 
     check(pageErrors.length === 0, `uncaught errors in the pages:\n  ${pageErrors.join('\n  ')}`);
   } catch (e) {
-    if (currentPage) {
+    if (current.page) {
       const shot = path.join(HERE, 'failure.png');
-      await currentPage.screenshot({ path: shot, fullPage: true }).then(() => console.error(`screenshot: ${shot} (${currentPage.url()})`)).catch(() => {});
+      await current.page.screenshot({ path: shot, fullPage: true }).then(() => console.error(`screenshot: ${shot} (${current.page.url()})`)).catch(() => {});
     }
     throw e;
   } finally {
@@ -286,9 +243,9 @@ async function main() {
 
 const timer = setTimeout(async () => {
   console.error(`FAIL: the test did not finish within ${TOTAL_TIMEOUT_S} s`);
-  if (currentPage) {
+  if (current.page) {
     await Promise.race([
-      currentPage.screenshot({ path: path.join(HERE, 'failure.png'), fullPage: true }).catch(() => {}),
+      current.page.screenshot({ path: path.join(HERE, 'failure.png'), fullPage: true }).catch(() => {}),
       new Promise((r) => setTimeout(r, 5000)),
     ]);
   }

@@ -3,7 +3,7 @@
 //!
 //! Pages are templates from `server/web/`: the server fills `{{lang}}` and
 //! every `{{t.KEY}}` from `i18n.json` before sending, so the page arrives in
-//! the reader's language; `app.js` then fetches data from the JSON API.
+//! the reader's language; `app.js` (an ES module that imports one module per area: classes, assignments, gradebook, admin…) then fetches data from the JSON API.
 //! `QIMING_WEB_DIR=server/web` makes the server read the files from disk on
 //! every request instead (for working on the UI without rebuilding).
 
@@ -28,6 +28,16 @@ const FILES: &[(&str, &str, &str)] = &[
     ("app.html", "text/html; charset=utf-8", include_str!("../../web/app.html")),
     ("i18n.json", "application/json", include_str!("../../web/i18n.json")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../web/app.js")),
+    ("core.js", "text/javascript; charset=utf-8", include_str!("../../web/core.js")),
+    ("password.js", "text/javascript; charset=utf-8", include_str!("../../web/password.js")),
+    ("classes.js", "text/javascript; charset=utf-8", include_str!("../../web/classes.js")),
+    ("assign.js", "text/javascript; charset=utf-8", include_str!("../../web/assign.js")),
+    ("gradebook.js", "text/javascript; charset=utf-8", include_str!("../../web/gradebook.js")),
+    ("assignments.js", "text/javascript; charset=utf-8", include_str!("../../web/assignments.js")),
+    ("editor.js", "text/javascript; charset=utf-8", include_str!("../../web/editor.js")),
+    ("submissions.js", "text/javascript; charset=utf-8", include_str!("../../web/submissions.js")),
+    ("replay.js", "text/javascript; charset=utf-8", include_str!("../../web/replay.js")),
+    ("admin.js", "text/javascript; charset=utf-8", include_str!("../../web/admin.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../web/login.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
 ];

@@ -1,0 +1,320 @@
+// Assignments as students see them: the list, the lesson and lab, test runs and submitting.
+
+import { api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, h, langLabel, loading, loc, MAX_PROGRAM_BYTES, now, onCleanup, setPage, state, statusBadge, t } from './core.js';
+import { codeEditor } from './editor.js';
+import { submissionsTable } from './gradebook.js';
+import { renderReport, scoreHeader } from './submissions.js';
+
+// ---------------------------------------------------------------- assignments
+
+export async function myAssignmentsPage(alive) {
+  setPage(t('nav_my_assignments'), loading());
+  const { assignments } = await api('GET', '/api/assignments');
+  if (!alive()) return;
+  const open = assignments.filter((a) => a.due_at >= now()).sort((a, b) => a.due_at - b.due_at);
+  const closed = assignments.filter((a) => a.due_at < now()).sort((a, b) => b.due_at - a.due_at);
+  const item = (a) => h('li', { class: 'assignment-card', testid: 'assignment-item' },
+    h('a', { href: `#/assignments/${a.id}`, testid: 'assignment-link', 'data-lab': a.lab_id }, h('span', { class: 'title' }, loc(a.title) || a.lab_id)),
+    h('div', { class: 'meta' },
+      h('span', null, `${t('due_at')}: ${fmtTime(a.due_at)}`),
+      a.due_at < now() ? badge(t('closed'), 'wait') : a.opens_at && a.opens_at > now() ? badge(t('not_open_yet'), 'wait') : null,
+      h('span', { testid: 'assignment-attempts' }, `${t('attempts')}: ${a.attempts_used ?? 0} / ${a.attempt_limit}`),
+      h('span', { class: 'score-pill', testid: 'assignment-score' }, `${t('score')}: ${fmtScore(a.score)}`)));
+  setPage(t('nav_my_assignments'),
+    h('h1', null, t('nav_my_assignments')),
+    assignments.length ? null : card(null, empty(t('my_assignments_empty'), 'my-assignments-empty')),
+    open.length ? card(t('assignments_open'), h('ul', { class: 'assignment-list', testid: 'open-assignments' }, open.map(item))) : null,
+    closed.length ? card(t('assignments_closed'), h('ul', { class: 'assignment-list', testid: 'closed-assignments' }, closed.map(item))) : null);
+}
+
+export async function assignmentPage(alive, id) {
+  setPage(t('assignment'), loading());
+  const a = await api('GET', `/api/assignments/${id}`);
+  if (!alive()) return;
+  if (state.me.role === 'student') return studentAssignment(alive, a);
+  return staffAssignment(alive, a);
+}
+
+/** Lab instructions (Markdown-ish): paragraphs, headings, lists, ``` blocks, `code` and **bold**, built as DOM. */
+function instructions(text) {
+  const box = h('div', { class: 'instructions', testid: 'instructions' });
+  const cjk = /[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]/;
+  const inline = (s) => s.split(/(`[^`]+`|\*\*[^*]+\*\*)/).map((part) => {
+    if (part.length > 2 && part.startsWith('`') && part.endsWith('`')) return h('code', null, part.slice(1, -1));
+    if (part.length > 4 && part.startsWith('**') && part.endsWith('**')) return h('strong', null, part.slice(2, -2));
+    return part;
+  });
+  // Hard-wrapped lines join with a space, except between Chinese characters.
+  const joinLines = (lines) => lines.map((l) => l.trim()).reduce((acc, l) => {
+    if (!acc) return l;
+    return cjk.test(acc.slice(-1)) || cjk.test(l[0] || '') ? acc + l : `${acc} ${l}`;
+  }, '');
+  let para = [];
+  let list = null;
+  let listType = 'ul';
+  let fence = null;
+  const flushPara = () => {
+    if (para.length) box.appendChild(h('p', null, inline(joinLines(para))));
+    para = [];
+  };
+  const flushList = () => {
+    if (list) box.appendChild(h(listType, null, list.map((li) => h('li', null, inline(li)))));
+    list = null;
+  };
+  for (const line of String(text || '').replace(/\r\n?/g, '\n').split('\n')) {
+    if (fence) {
+      if (line.trim().startsWith('```')) {
+        box.appendChild(h('pre', { class: 'code-block' }, fence.join('\n')));
+        fence = null;
+      } else {
+        fence.push(line);
+      }
+      continue;
+    }
+    if (line.trim().startsWith('```')) {
+      flushPara();
+      flushList();
+      fence = [];
+      continue;
+    }
+    if (!line.trim()) {
+      flushPara();
+      flushList();
+      continue;
+    }
+    const heading = line.match(/^(#{1,4})\s+(.*)$/);
+    if (heading) {
+      flushPara();
+      flushList();
+      box.appendChild(h(`h${Math.min(heading[1].length + 2, 6)}`, null, inline(heading[2])));
+      continue;
+    }
+    const item = line.match(/^\s*(?:([-*•])|\d+[.)、])\s+(.*)$/);
+    if (item) {
+      flushPara();
+      const type = item[1] ? 'ul' : 'ol';
+      if (list && listType !== type) flushList();
+      if (!list) {
+        list = [];
+        listType = type;
+      }
+      list.push(item[2]);
+      continue;
+    }
+    if (list && /^\s{2,}\S/.test(line)) {
+      list[list.length - 1] = joinLines([list[list.length - 1], line]);
+      continue;
+    }
+    flushList();
+    para.push(line);
+  }
+  if (fence) box.appendChild(h('pre', { class: 'code-block' }, fence.join('\n')));
+  flushPara();
+  flushList();
+  return box;
+}
+
+function assignmentFacts(a) {
+  return h('dl', { class: 'facts', testid: 'assignment-facts' },
+    h('div', null, h('dt', null, t('class')), h('dd', null, a.class_name || '—')),
+    h('div', null, h('dt', null, t('due_at')), h('dd', null, fmtTime(a.due_at), a.due_at < now() ? [' ', badge(t('closed'), 'wait')] : null)),
+    a.attempts_used !== undefined ? h('div', null, h('dt', null, t('attempts')), h('dd', { testid: 'attempts-used' }, `${a.attempts_used} / ${a.attempt_limit}`))
+      : h('div', null, h('dt', null, t('attempt_limit')), h('dd', null, String(a.attempt_limit))),
+    h('div', null, h('dt', null, t('score_policy')), h('dd', null, t('policy_' + a.score_policy))),
+    a.score !== undefined ? h('div', null, h('dt', null, t('score')), h('dd', { testid: 'assignment-best-score' }, fmtScore(a.score))) : null);
+}
+
+async function staffAssignment(alive, a) {
+  const [{ submissions }, cls] = await Promise.all([
+    api('GET', `/api/assignments/${a.id}/submissions`),
+    api('GET', `/api/classes/${a.class_id}`).catch(() => ({ roster: [] })),
+  ]);
+  if (!alive()) return;
+  const names = new Map((cls.roster || []).map((s) => [String(s.id), s.display_name]));
+  const lab = a.lab || {};
+  setPage(loc(a.title) || a.lab_id,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › ', h('a', { href: `#/classes/${a.class_id}/assignments` }, a.class_name || cls.name || ''), ' › '),
+    h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id),
+    assignmentFacts(a),
+    card(t('all_submissions'), submissionsTable(submissions, 'assignment-submissions', names)),
+    h('details', { class: 'card' }, h('summary', null, h('strong', null, t('instructions'))), instructions(loc(lab.instructions))));
+}
+
+function studentAssignment(alive, a) {
+  const lab = a.lab || {};
+  const langs = (lab.languages && lab.languages.length ? lab.languages : ['rhai']);
+  const starter = lab.starter || {};
+  const starterFor = (l) => starter[l] ?? '';
+  const draftKey = (l) => `qiming.draft.${state.me.id}.${a.id}.${l}`;
+  const readDraft = (l) => {
+    try { return localStorage.getItem(draftKey(l)); } catch (_) { return null; }
+  };
+  const langSel = h('select', { testid: 'language' }, langs.map((l) => h('option', { value: l }, langLabel(l))));
+  // The last submitted program comes from the server, so it follows the
+  // student to any computer; a local draft (newer typing) wins over it.
+  const last = a.last_program && a.last_program.encoding === 'text' ? a.last_program : null;
+  let lang = last && langs.includes(last.language) ? last.language : langs[0];
+  langSel.value = lang;
+  const lastFor = (l) => (last && last.language === l ? last.program : null);
+  const editor = codeEditor(readDraft(lang) ?? lastFor(lang) ?? starterFor(lang), (value) => {
+    try { localStorage.setItem(draftKey(lang), value); } catch (_) { /* private mode */ }
+  });
+  langSel.addEventListener('change', () => {
+    lang = langSel.value;
+    editor.setValue(readDraft(lang) ?? lastFor(lang) ?? starterFor(lang));
+  });
+  const loadLastBtn = last ? h('button', {
+    class: 'btn btn-ghost', type: 'button', testid: 'load-last',
+    onclick: () => {
+      lang = last.language;
+      langSel.value = lang;
+      editor.setValue(last.program);
+    },
+  }, t('load_last_submitted')) : null;
+  const resetBtn = h('button', {
+    class: 'btn btn-ghost', type: 'button', testid: 'reset-starter',
+    onclick: () => {
+      if (!confirm(t('reset_starter_confirm'))) return;
+      editor.setValue(starterFor(lang));
+      try { localStorage.removeItem(draftKey(lang)); } catch (_) { /* ignore */ }
+    },
+  }, t('reset_starter'));
+  const submitBtn = h('button', { class: 'btn btn-primary btn-big', type: 'button', testid: 'submit' }, t('submit'));
+  const testBtn = h('button', { class: 'btn btn-big', type: 'button', testid: 'test-run', title: t('test_run_help') }, t('test_run'));
+  const result = h('div', { class: 'result', testid: 'result', 'aria-live': 'polite' });
+  const facts = h('div', null, assignmentFacts(a));
+  const history = h('div', null, submissionsTable(a.submissions || [], 'my-submissions'));
+  let es = null;
+  onCleanup(() => es && es.close());
+
+  const refresh = async () => {
+    try {
+      const fresh = await api('GET', `/api/assignments/${a.id}`);
+      if (!alive()) return;
+      Object.assign(a, fresh);
+      clear(facts, assignmentFacts(a));
+      clear(history, submissionsTable(a.submissions || [], 'my-submissions'));
+      updateSubmit();
+    } catch (_) { /* keep what we show */ }
+  };
+  const updateSubmit = () => {
+    const used = a.attempts_used ?? 0;
+    const over = used >= a.attempt_limit;
+    const closed = a.due_at < now() || (a.opens_at && a.opens_at > now());
+    submitBtn.disabled = Boolean(over || closed || es);
+    submitBtn.title = over ? t('no_attempts_left') : closed ? t('not_open') : '';
+  };
+
+  const showLive = (sub) => {
+    clear(result, h('div', { class: 'live', testid: 'live-status', 'data-status': sub.status },
+      statusBadge(sub.status), ' ', sub.status === 'queued' ? t('live_queued') : sub.status === 'running' ? t('live_running') : ''));
+  };
+
+  const finish = async (sub) => {
+    if (es) {
+      es.close();
+      es = null;
+    }
+    if (sub.status === 'failed') {
+      clear(result, h('div', { class: 'alert alert-error', role: 'alert', testid: 'result-failed' }, t('live_failed')),
+        h('p', null, h('a', { href: `#/submissions/${sub.id}` }, t('view_details'))));
+    } else {
+      let full = sub;
+      try {
+        full = await api('GET', `/api/submissions/${sub.id}`);
+      } catch (_) { /* show what we have */ }
+      if (!alive()) return;
+      clear(result, scoreHeader(full, 'result-score'),
+        full.report ? renderReport(full.report, null) : null,
+        h('p', null, h('a', { href: `#/submissions/${full.id}`, class: 'btn btn-ghost', testid: 'view-submission' }, t('view_details_replay'))));
+    }
+    await refresh();
+  };
+
+  const follow = (sub) => {
+    showLive(sub);
+    if (sub.status === 'done' || sub.status === 'failed') return finish(sub);
+    let finished = false;
+    es = new EventSource(`/api/submissions/${sub.id}/events`);
+    es.addEventListener('status', (ev) => {
+      let s;
+      try { s = JSON.parse(ev.data); } catch (_) { return; }
+      if (finished || !alive()) return;
+      if (s.status === 'done' || s.status === 'failed') {
+        finished = true;
+        finish(s);
+      } else {
+        showLive(s);
+      }
+    });
+    es.onerror = async () => {
+      // The stream ends after done/failed; if it broke earlier, ask once.
+      if (finished || !es) return;
+      try {
+        const s = await api('GET', `/api/submissions/${sub.id}`);
+        if (!finished && (s.status === 'done' || s.status === 'failed')) {
+          finished = true;
+          finish(s);
+        }
+      } catch (_) { /* EventSource retries by itself */ }
+    };
+  };
+
+  // Test before submitting: the visible cases, graded now, no attempt spent.
+  testBtn.addEventListener('click', async () => {
+    const program = editor.value();
+    clear(result);
+    if (!program.trim()) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_empty')));
+    testBtn.disabled = true;
+    clear(result, h('div', { class: 'live', testid: 'test-running' }, t('test_running')));
+    try {
+      const report = await api('POST', `/api/assignments/${a.id}/test`, { language: lang, program });
+      if (!alive()) return;
+      clear(result, h('div', { class: 'alert alert-info', testid: 'test-result' }, t('test_result_note', { n: String(report.hidden_cases || 0) })),
+        renderReport(report, null));
+    } catch (e) {
+      clear(result, errorBox(e, 'test-error'));
+    } finally {
+      testBtn.disabled = false;
+    }
+  });
+
+  submitBtn.addEventListener('click', async () => {
+    const program = editor.value();
+    clear(result);
+    if (!program.trim()) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_empty')));
+    if (new TextEncoder().encode(program).length > MAX_PROGRAM_BYTES) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_too_big')));
+    submitBtn.disabled = true;
+    try {
+      const sub = await api('POST', `/api/assignments/${a.id}/submissions`, { language: lang, program });
+      follow(sub);
+      result.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      refresh();
+    } catch (e) {
+      clear(result, errorBox(e, 'submit-error'));
+    } finally {
+      updateSubmit();
+    }
+  });
+  updateSubmit();
+
+  setPage(loc(a.title) || a.lab_id,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/assignments' }, t('nav_my_assignments')), ' › '),
+    h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id),
+    facts,
+    h('div', { class: 'work' },
+      h('div', { class: 'work-instructions' }, card(t('instructions'), instructions(loc(lab.instructions)))),
+      h('div', { class: 'work-editor' },
+        card(t('my_program'),
+          h('div', { class: 'editor-bar' }, field(t('language'), langSel), resetBtn, loadLastBtn),
+          editor.el,
+          h('p', { class: 'field-help' }, t('editor_help')),
+          h('div', { class: 'actions' }, testBtn, submitBtn))),
+      h('div', { class: 'work-result' }, card(t('result'), result))),
+    card(t('my_submissions'), history));
+
+  const pending = (a.submissions || []).find((s) => s.status === 'queued' || s.status === 'running');
+  if (pending) follow(pending);
+}
+
+/** A textarea with a line-number gutter; Tab inserts four spaces, Enter keeps the indent. */
