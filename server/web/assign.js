@@ -1,6 +1,6 @@
 // A class's assignments as its teacher sees them: assigning labs, editing, extending, closing and deleting assignments, and the class's progress.
 
-import { ApiError, api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, fromLocalInput, h, LANG, langLabel, loc, now, okBox, rerender, state, t, table, toLocalInput, wide } from './core.js';
+import { ApiError, api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, fromLocalInput, h, hasText, LANG, langLabel, loc, now, okBox, rerender, state, t, table, toLocalInput, wide } from './core.js';
 
 // ---- assignments of a class (teacher)
 
@@ -162,9 +162,12 @@ function editCard(a, progress) {
   const langBoxes = all.map((l) => h('input', { type: 'checkbox', value: l, checked: (a.languages || []).includes(l), testid: `edit-lang-${l}` }));
   const inputs = { title, opens_at: opens, due_at: due, attempt_limit: attempts, score_policy: policy };
   const fail = (e) => {
-    clear(msg, errorBox(e, 'edit-error'));
-    // Point at the field the server named.
-    const input = e instanceof ApiError && inputs[e.details.field];
+    // A refused value: say which field in the teacher's language (not the server's English), and point at it.
+    const fieldName = e instanceof ApiError && e.code === 'bad_request' ? e.details.field : '';
+    clear(msg, fieldName && hasText(`invalid_${fieldName}`)
+      ? h('div', { class: 'alert alert-error', role: 'alert', testid: 'edit-error', 'data-field': fieldName }, t(`invalid_${fieldName}`))
+      : errorBox(e, 'edit-error'));
+    const input = inputs[fieldName];
     if (input) input.focus();
   };
   const patch = async (body, done) => {

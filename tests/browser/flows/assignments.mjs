@@ -4,7 +4,7 @@
 // opened cannot be submitted yet, and the lesson beside the editor with a
 // picture of the arena (stacked on a narrow screen). Own class and students.
 
-import { BASE, GRADING_TIMEOUT_MS, api, check, current, log, signIn, watch } from '../lib.mjs';
+import { BASE, GRADING_TIMEOUT_MS, api, check, current, localInput, log, signIn, watch } from '../lib.mjs';
 
 const PASSWORD = 'Square-kite-2024';
 
@@ -57,6 +57,13 @@ export async function run(ctx) {
   check(bins[0][2].includes('0–59'), `the bars carry their labels as text: ${JSON.stringify(bins)}`);
   log(`progress shown: ${await text(tp, 'progress-submitted')}, histogram ${bins.map((b) => b[1]).join('/')}`);
 
+  // A due time in the past is refused, in the teacher's language, naming the field.
+  await tp.getByTestId('edit-due').fill(localInput(Date.now() - 3600 * 1000));
+  await tp.getByTestId('edit-save').click();
+  await tp.getByTestId('edit-error').waitFor();
+  check(await tp.getByTestId('edit-error').getAttribute('data-field') === 'due_at', `the refused field is ${await tp.getByTestId('edit-error').getAttribute('data-field')}`);
+  check(/截止时间/.test(await text(tp, 'edit-error')) && !/[a-z]{4,}/.test(await text(tp, 'edit-error')), `the error is not in Chinese only: ${await text(tp, 'edit-error')}`);
+  await tp.getByTestId('edit-due').fill(localInput(square.due_at * 1000));
   // Edit: a title of the teacher's own and fewer attempts.
   await tp.getByTestId('edit-title').fill('正方形练习');
   await tp.getByTestId('edit-attempts').fill('3');
