@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use qiming_api::LoginRequest;
 use qiming_curriculum::Catalogue;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -380,13 +381,6 @@ async fn fallback(State(state): State<AppState>, request: Request) -> AppError {
 
 use axum::extract::FromRequestParts;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoginRequest {
-    username: String,
-    password: String,
-}
-
 pub fn user_json(u: &User) -> Value {
     json!({
         "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
@@ -559,25 +553,8 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn labs(State(state): State<AppState>, _caller: super::auth::ActiveCaller) -> Json<Value> {
-    let labs: Vec<Value> = state
-        .catalogue
-        .labs
-        .iter()
-        .map(|l| {
-            json!({
-                "id": l.id,
-                "version": l.version,
-                "title": l.title,
-                "grade_band": l.grade_band,
-                "module": l.module,
-                "literacies": l.literacies,
-                "languages": l.languages,
-                "lesson": l.lesson,
-            })
-        })
-        .collect();
-    Json(json!({"labs": labs}))
+async fn labs(State(state): State<AppState>, _caller: super::auth::ActiveCaller) -> Json<qiming_api::LabList> {
+    Json(qiming_api::LabList { labs: state.catalogue.labs.iter().map(qiming_api::LabSummary::from).collect() })
 }
 
 async fn openapi() -> Json<Value> {

@@ -173,7 +173,7 @@ impl Settings {
         let database_url = args.database_url.clone().or(file.database_url).unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qiming.db").display()));
         Ok(Settings {
             addr: args.addr.or(file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            curriculum: env("QIMING_CURRICULUM")?.or(file.curriculum).unwrap_or_else(crate::curriculum_cmd::default_dir),
+            curriculum: env("QIMING_CURRICULUM")?.or(file.curriculum).unwrap_or_else(qiming_curriculum::find_dir),
             secure_cookies: env("QIMING_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
             workers: check_workers(env("QIMING_WORKERS")?.or(file.workers).unwrap_or_else(default_workers))?,
             lease_seconds: env("QIMING_LEASE_SECONDS")?.or(file.lease_seconds).unwrap_or(30).max(2),
@@ -219,7 +219,7 @@ pub async fn state(settings: &Settings) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
     }
     let db = Db::connect(&settings.database_url).await?;
-    let catalogue = crate::curriculum_cmd::load(&settings.curriculum)?;
+    let catalogue = qiming_curriculum::Catalogue::open(&settings.curriculum)?;
     bootstrap_admin(&db).await?;
     let mut state = AppState::new(db, catalogue);
     state.secure_cookies = settings.secure_cookies;
@@ -311,12 +311,12 @@ fn redact_parameter(text: &str) -> String {
 /// `qiming worker`: grading workers on another machine, sharing the server's database.
 pub fn run_worker_cmd(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let curriculum = args.curriculum.clone().unwrap_or_else(crate::curriculum_cmd::default_dir);
+    let curriculum = args.curriculum.clone().unwrap_or_else(qiming_curriculum::find_dir);
     let count = check_workers(args.workers.unwrap_or_else(default_workers).max(1))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let db = Db::connect(&args.database_url).await?;
-        let catalogue = Arc::new(crate::curriculum_cmd::load(&curriculum)?);
+        let catalogue = Arc::new(qiming_curriculum::Catalogue::open(&curriculum)?);
         let (stop, shutdown) = tokio::sync::watch::channel(false);
         let hidden_secret = secret::load_or_create(&db, None, args.hidden_seed_secret.as_deref()).await?;
         let config = queue::QueueConfig { lease_seconds: args.lease_seconds.max(2), hidden_secret: Some(hidden_secret), ..Default::default() };
