@@ -845,7 +845,7 @@ async fn reset_password(State(state): State<AppState>, ActiveCaller(caller): Act
 /// where half the class forgot theirs, or slips to reprint): each must be
 /// changed at the next sign-in; sessions end and login back-off is lifted.
 /// One transaction with its audit row; the answer lists the accounts like a
-/// roster import, ready for login slips.
+/// roster import, ready for 账号卡.
 async fn reset_class_passwords(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
     let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.class_id = $1 AND u.role = 'student' ORDER BY u.student_number, u.id"))
