@@ -92,8 +92,8 @@ function editDelete(path, name, kind) {
 }
 
 /** A search box and page buttons around a list the server pages: `load(q, page)` answers `{rows, total}`. */
-function pagedList(testid, perPage, load) {
-  const search = h('input', { type: 'search', maxlength: 64, placeholder: t('search_placeholder'), testid: `${testid}-search` });
+function pagedList(testid, perPage, load, placeholder) {
+  const search = h('input', { type: 'text', role: 'searchbox', maxlength: 64, placeholder, 'aria-label': t('search'), testid: `${testid}-search` });
   const listBox = h('div', null, loading());
   const info = h('span', { class: 'muted', testid: `${testid}-total` });
   let page = 1;
@@ -140,7 +140,7 @@ function schoolsCard(alive, regions, regionName, platform) {
       total,
       rows: schools.length ? table([t('name'), t('region'), t('classes_count'), t('people_count'), platform ? t('actions') : null].filter(Boolean), rows, { testid: 'schools-table' }) : empty(t('schools_empty')),
     };
-  });
+  }, t('school_search_placeholder'));
   list.reload();
   return card(t('schools'), h('div', { class: 'filters' }, field(t('search'), list.search)), list.listBox, list.pager,
     platform ? schoolForm(regions) : null);
@@ -208,7 +208,7 @@ async function usersCard(alive, schools) {
       rows: users.length ? table([t('username'), t('display_name'), t('role'), t('school'), t('state'), t('actions')],
         users.map((u) => userRow(u, schoolName, schools, () => list.reload())), { testid: 'users-table' }) : empty(t('users_empty'), 'users-empty'),
     };
-  });
+  }, t('search_placeholder'));
   roleFilter.addEventListener('change', list.first);
   if (schoolFilter) schoolFilter.addEventListener('change', list.first);
   await list.reload();

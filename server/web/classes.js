@@ -108,7 +108,7 @@ async function rosterTab(alive, cls, body, setCount) {
   // New one-time passwords (import, add, reset) show at the top, where they cannot be missed.
   const accountsBox = h('div', { testid: 'accounts-box', 'aria-live': 'polite' });
   const showAccounts = (accounts) => {
-    clear(accountsBox, accounts.length ? createdAccounts(cls, accounts) : null);
+    clear(accountsBox, accounts.length ? card(t('new_accounts_title'), createdAccounts(cls, accounts)) : null);
     if (accounts.length) accountsBox.scrollIntoView({ block: 'start', behavior: 'smooth' });
   };
   const showRoster = (roster) => {
