@@ -1,13 +1,12 @@
 // Administration: regions, schools, staff accounts and the audit log.
 
-import { ADMINS, api, ApiError, append, badge, card, clear, hasText, empty, errorBox, field, fmtTime, h, loading, rerender, roleName, setPage, state, t, table } from './core.js';
+import { api, ApiError, append, badge, card, clear, hasText, empty, errorBox, field, fmtTime, h, loading, rerender, roleName, setPage, state, t, table } from './core.js';
 
 // ---------------------------------------------------------------- admin
 
 export async function adminPage(alive) {
   setPage(t('nav_admin'), loading());
-  const role = state.me.role;
-  const platform = role === 'platform_admin';
+  const platform = state.me.can.manage_schools;
   const [regions, schools] = await Promise.all([
     api('GET', '/api/regions').then((r) => r.regions).catch(() => null),
     api('GET', '/api/schools').then((r) => r.schools).catch(() => null),
@@ -29,8 +28,8 @@ export async function adminPage(alive) {
       schools.length ? table([t('name'), t('region')], rows, { testid: 'schools-table' }) : empty(t('schools_empty')),
       platform ? schoolForm(regions || []) : null));
   }
-  if (ADMINS.includes(role)) sections.push(await usersCard(alive, schools || []));
-  if (ADMINS.includes(role)) sections.push(await auditCard(alive));
+  if (state.me.can.manage_users) sections.push(await usersCard(alive, schools || []));
+  if (state.me.can.view_audit) sections.push(await auditCard(alive));
   if (!alive()) return;
   setPage(t('nav_admin'), h('h1', null, t('nav_admin')), sections);
 }

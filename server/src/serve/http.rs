@@ -488,6 +488,8 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Respons
 async fn me(caller: Caller) -> Json<Value> {
     let mut me = user_json(&caller.user);
     me["csrf_token"] = json!(caller.csrf_token);
+    // The role rules, so the web UI does not keep a copy of them.
+    me["can"] = json!(caller.user.can());
     Json(me)
 }
 
@@ -541,6 +543,7 @@ async fn labs(State(state): State<AppState>, _caller: super::auth::ActiveCaller)
                 "literacies": l.literacies,
                 "languages": l.languages,
                 "lesson": l.lesson,
+                "limits": super::work::lab_limits_json(l),
             })
         })
         .collect();

@@ -206,7 +206,10 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
     let (a, class) = visible_assignment(&state, &caller.user, id).await?;
     let mut v = assignment_json(&state, &a, &class, &caller.user).await?;
     if let Some(lab) = state.catalogue.lab(&a.lab_id) {
-        v["lab"] = json!({"id": lab.id, "version": lab.version, "title": lab.title, "instructions": lab.instructions, "languages": lab.languages, "starter": lab.starter});
+        v["lab"] = json!({
+            "id": lab.id, "version": lab.version, "title": lab.title, "instructions": lab.instructions, "languages": lab.languages, "starter": lab.starter,
+            "limits": lab_limits_json(lab),
+        });
     }
     if caller.user.role == "student" {
         v["submissions"] = json!(submissions_of(&state, a.id, Some(caller.user.id)).await?);
@@ -306,10 +309,12 @@ fn checked_program(state: &AppState, a: &Assignment, req: &NewSubmission) -> Res
     if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(AppError::BadRequest("program contains control characters (only newlines and tabs are allowed)".into()));
     }
-    if req.program.len() > MAX_PROGRAM {
-        return Err(AppError::PayloadTooLarge(format!("program is {} bytes; the most is {MAX_PROGRAM} (64 KiB)", req.program.len())));
-    }
     let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::Conflict(format!("lab {} is no longer in the curriculum", a.lab_id)))?;
+    // The limit the lab payload announces, so editors can check it first.
+    let max = max_program_bytes(lab);
+    if req.program.len() > max {
+        return Err(AppError::PayloadTooLarge(format!("program is {} bytes; the most is {max}", req.program.len())));
+    }
     if !lab.languages.contains(&req.language) {
         return Err(AppError::BadRequest(format!("language must be one of: {}", lab.languages.join(", "))));
     }
@@ -606,7 +611,34 @@ fn area_json(area: &Area) -> Value {
     }
 }
 
-/// The world of a replay as shapes to draw (metres, y up).
+/// The limits a program for this lab is held to, for editors that check
+/// before sending: the server's cap on a submission and the lab's own.
+pub fn lab_limits_json(lab: &qiming_curriculum::Lab) -> Value {
+    let limits = qiming_grading::grade::lab_limits(lab, &qiming_runtime::Limits::default());
+    json!({
+        "max_program_bytes": max_program_bytes(lab),
+        "max_output_bytes": limits.output_bytes,
+        "cpu_seconds": limits.cpu_time.as_secs_f64(),
+    })
+}
+
+/// The most bytes a program for this lab may hold: the server's cap, or the lab's `program_size`.
+fn max_program_bytes(lab: &qiming_curriculum::Lab) -> usize {
+    let limits = qiming_grading::grade::lab_limits(lab, &qiming_runtime::Limits::default());
+    MAX_PROGRAM.min(limits.script_bytes).min(limits.program_bytes)
+}
+
+/// The palette as CSS colours by name, so players draw what the colour sensor reads.
+fn palette_json() -> Value {
+    qiming_sim::color::PALETTE
+        .iter()
+        .map(|(name, [r, g, b])| ((*name).to_string(), json!(format!("#{r:02x}{g:02x}{b:02x}"))))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The world of a replay as shapes to draw (metres, y up), with the engine's
+/// palette and tick rate (`dt` = seconds per tick, one replay frame).
 pub fn world_json(w: &ResolvedScenario, robot_radius: f32) -> Value {
     let solids: Vec<Value> = w
         .solids
@@ -646,5 +678,8 @@ pub fn world_json(w: &ResolvedScenario, robot_radius: f32) -> Value {
         "checkpoints": w.checkpoints.iter().map(|c| json!({"name": c.name, "center": c.center, "radius": c.radius})).collect::<Vec<_>>(),
         "robot_radius": robot_radius,
         "start": w.start,
+        "palette": palette_json(),
+        "tick_rate": qiming_sim::TICK_HZ,
+        "dt": qiming_sim::TICK,
     })
 }
