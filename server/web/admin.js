@@ -1,6 +1,6 @@
 // Administration: regions, schools, staff accounts and the audit log.
 
-import { ADMINS, api, ApiError, append, badge, card, clear, hasText, empty, errorBox, field, fmtTime, h, loading, rerender, roleName, setPage, state, t, table } from './core.js';
+import { api, ApiError, append, badge, card, clear, hasText, empty, errorBox, field, fmtTime, h, loading, rerender, roleName, setPage, state, t, table } from './core.js';
 
 // ---------------------------------------------------------------- admin
 
@@ -17,8 +17,7 @@ async function audited(action) {
 export async function adminPage(alive) {
   setPage(t('nav_admin'), loading());
   refreshAudit = () => {};
-  const role = state.me.role;
-  const platform = role === 'platform_admin';
+  const platform = state.me.can.manage_schools;
   const [regions, schools] = await Promise.all([
     api('GET', '/api/regions').then((r) => r.regions).catch(() => null),
     api('GET', '/api/schools?per_page=500').then((r) => r.schools).catch(() => null),
@@ -35,8 +34,8 @@ export async function adminPage(alive) {
       platform ? regionForm(regions) : null));
   }
   if (schools) sections.push(schoolsCard(alive, regions || [], regionName, platform));
-  if (ADMINS.includes(role)) sections.push(await usersCard(alive, schools || []));
-  if (ADMINS.includes(role)) sections.push(await auditCard(alive));
+  if (state.me.can.manage_users) sections.push(await usersCard(alive, schools || []));
+  if (state.me.can.view_audit) sections.push(await auditCard(alive));
   if (!alive()) return;
   setPage(t('nav_admin'), h('h1', null, t('nav_admin')), sections);
 }

@@ -3,23 +3,23 @@
 import { adminPage } from './admin.js';
 import { assignmentPage, myAssignmentsPage } from './assignments.js';
 import { classPage, classesPage } from './classes.js';
-import { ApiError, LANG, MANAGERS, api, errorBox, h, renderHeader, onRerender, setDictionary, setPage, state, t } from './core.js';
+import { ApiError, LANG, api, errorBox, h, renderHeader, onRerender, setDictionary, setPage, state, t } from './core.js';
 import { studentWorkPage } from './gradebook.js';
 import { passwordPage } from './password.js';
 import { submissionPage } from './submissions.js';
 
 // ---------------------------------------------------------------- router
 
-// [path, page, roles that may open it (all when absent)]
+// [path, page, what the user must be able to do (state.me.can, from the server) to open it]
 const routes = [
   [/^\/?$/, homePage],
-  [/^\/classes$/, classesPage, MANAGERS],
-  [/^\/classes\/(\d+)(?:\/(roster|assignments|gradebook))?$/, classPage, MANAGERS],
-  [/^\/classes\/(\d+)\/students\/(\d+)$/, studentWorkPage, MANAGERS],
+  [/^\/classes$/, classesPage, 'manage_classes'],
+  [/^\/classes\/(\d+)(?:\/(roster|assignments|gradebook))?$/, classPage, 'manage_classes'],
+  [/^\/classes\/(\d+)\/students\/(\d+)$/, studentWorkPage, 'manage_classes'],
   [/^\/assignments$/, myAssignmentsPage],
   [/^\/assignments\/(\d+)$/, assignmentPage],
   [/^\/submissions\/(\d+)$/, submissionPage],
-  [/^\/admin$/, adminPage, ['platform_admin', 'organiser', 'school_admin']],
+  [/^\/admin$/, adminPage, 'admin'],
   [/^\/password$/, passwordPage],
 ];
 
@@ -35,10 +35,10 @@ function route() {
     run = () => passwordPage(alive, true);
   } else {
     const path = location.hash.replace(/^#/, '');
-    for (const [re, fn, roles] of routes) {
+    for (const [re, fn, need] of routes) {
       const m = path.match(re);
       if (m) {
-        run = roles && !roles.includes(state.me.role) ? homePage : () => fn(alive, ...m.slice(1));
+        run = need && !state.me.can[need] ? homePage : () => fn(alive, ...m.slice(1));
         break;
       }
     }
@@ -56,7 +56,7 @@ function route() {
 
 function homePage() {
   const role = state.me.role;
-  const target = role === 'student' ? '#/assignments' : MANAGERS.includes(role) && role !== 'platform_admin' ? '#/classes' : '#/admin';
+  const target = state.me.can.submit ? '#/assignments' : state.me.can.manage_classes && role !== 'platform_admin' ? '#/classes' : '#/admin';
   location.replace(target);
 }
 

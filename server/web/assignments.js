@@ -1,11 +1,11 @@
 // Assignments as students see them: the list, the lesson and lab, test runs and submitting.
 
-import { ApiError, LANG, api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, h, langLabel, loading, loc, MAX_PROGRAM_BYTES, now, onCleanup, setPage, state, statusBadge, t } from './core.js';
+import { ApiError, LANG, api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, h, langLabel, loading, loc, now, onCleanup, setPage, state, statusBadge, t } from './core.js';
 import { assignmentTools, phaseBadge } from './assign.js';
-import { codeEditor } from './editor.js';
+import { codeEditor, maxKb, tooBig } from './editor.js';
 import { submissionsTable } from './gradebook.js';
 import { arenaPicture } from './replay.js';
-import { renderReport, scoreHeader } from './submissions.js';
+import { renderReport, scoreHeader, showDiagnostics } from './submissions.js';
 
 // ---------------------------------------------------------------- assignments
 
@@ -54,7 +54,7 @@ export async function assignmentPage(alive, id) {
   setPage(t('assignment'), loading());
   const a = await api('GET', `/api/assignments/${id}`);
   if (!alive()) return;
-  if (state.me.role === 'student') return studentAssignment(alive, a);
+  if (state.me.can.submit) return studentAssignment(alive, a);
   return staffAssignment(alive, a);
 }
 
@@ -327,6 +327,7 @@ function studentAssignment(alive, a) {
       clear(result, scoreHeader(full, 'result-score'),
         full.report ? renderReport(full.report, null) : null,
         h('p', null, h('a', { href: `#/submissions/${full.id}`, class: 'btn btn-ghost', testid: 'view-submission' }, t('view_details_replay'))));
+      if (full.report) showDiagnostics(editor, full.report);
     }
     await refresh();
   };
@@ -372,6 +373,7 @@ function studentAssignment(alive, a) {
       if (!alive()) return;
       clear(result, h('div', { class: 'alert alert-info', testid: 'test-result' }, t('test_result_note', { n: String(report.hidden_cases || 0) })),
         renderReport(report, null));
+      showDiagnostics(editor, report);
     } catch (e) {
       clear(result, errorBox(e, 'test-error'));
     } finally {
@@ -383,7 +385,7 @@ function studentAssignment(alive, a) {
     const program = editor.value();
     clear(result);
     if (!program.trim()) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_empty')));
-    if (new TextEncoder().encode(program).length > MAX_PROGRAM_BYTES) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_too_big')));
+    if (tooBig(program, lab)) return clear(result, h('div', { class: 'alert alert-error', role: 'alert', testid: 'program-too-big' }, t('program_too_big', { kb: maxKb(lab) })));
     submitBtn.disabled = true;
     try {
       const sub = await api('POST', `/api/assignments/${a.id}/submissions`, { language: lang, program });

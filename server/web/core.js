@@ -3,10 +3,6 @@
 
 export const LANG = document.documentElement.lang === 'en' ? 'en' : 'zh-CN';
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-export const MAX_PROGRAM_BYTES = 64 * 1024;
-export const STAFF = ['platform_admin', 'organiser', 'school_admin', 'teacher'];
-export const MANAGERS = ['platform_admin', 'school_admin', 'teacher'];
-export const ADMINS = ['platform_admin', 'school_admin'];
 
 let DICT = {};
 
@@ -256,9 +252,9 @@ export function renderHeader() {
   const user = document.getElementById('user');
   const items = [];
   if (me && !me.must_change_password) {
-    if (me.role === 'student') items.push(['#/assignments', t('nav_my_assignments'), 'nav-assignments']);
-    if (MANAGERS.includes(me.role)) items.push(['#/classes', me.role === 'teacher' ? t('nav_my_classes') : t('nav_classes'), 'nav-classes']);
-    if (me.role !== 'student' && me.role !== 'teacher') items.push(['#/admin', t('nav_admin'), 'nav-admin']);
+    if (me.can.submit) items.push(['#/assignments', t('nav_my_assignments'), 'nav-assignments']);
+    if (me.can.manage_classes) items.push(['#/classes', me.role === 'teacher' ? t('nav_my_classes') : t('nav_classes'), 'nav-classes']);
+    if (me.can.admin) items.push(['#/admin', t('nav_admin'), 'nav-admin']);
     items.push(['#/password', t('nav_password'), 'nav-password']);
   }
   const here = location.hash || '#/';

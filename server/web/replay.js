@@ -4,10 +4,8 @@ import { api, clear, errText, h, onCleanup, t } from './core.js';
 
 // ---------------------------------------------------------------- replay player
 
-const PALETTE = {
-  white: '#ffffff', black: '#141414', red: '#dc2828', green: '#28aa46', blue: '#285adc', yellow: '#f5d228',
-  orange: '#f58c1e', purple: '#8c3cb4', gray: '#808080', grey: '#808080', brown: '#8c5a32', cyan: '#28c8dc', pink: '#f596be',
-};
+// The colours and the tick rate come with the payload (the engine's own), so
+// the arena looks as the colour sensor reads it and a second is a second.
 
 export function replaySlot(submissionId, caseName) {
   const slot = h('div', { class: 'replay', testid: 'replay', 'data-case': caseName }, h('p', { class: 'muted' }, t('replay_loading')));
@@ -27,7 +25,10 @@ export function arenaPicture(world) {
 
 function replayPlayer(world, replay) {
   const frames = replay.frames || [];
-  const hz = replay.tick_hz || 60;
+  // One frame per tick: the replay's recorded rate, else the engine's.
+  const hz = Number(replay.tick_hz) || Number(world.tick_rate) || 1 / Number(world.dt);
+  const palette = world.palette || {};
+  const colour = (name, fallback) => palette[name] || fallback;
   const [aw, ah] = world.arena_size || [2, 2];
   const robotR = world.robot_radius || replay.robot_radius || 0.08;
   const events = replay.events || [];
@@ -38,7 +39,7 @@ function replayPlayer(world, replay) {
   const cssH = Math.round(ah * scale);
   const canvas = h('canvas', {
     class: 'replay-canvas', testid: 'replay-canvas', width: Math.round(cssW * dpr), height: Math.round(cssH * dpr),
-    'data-frames': frames.length, role: 'img', 'aria-label': t('replay'),
+    'data-frames': frames.length, 'data-tick-rate': hz, 'data-frame-ms': 1000 / hz, role: 'img', 'aria-label': t('replay'),
   });
   const ctx = canvas.getContext('2d');
   let frame = 0;
@@ -104,7 +105,8 @@ function replayPlayer(world, replay) {
 
   function draw() {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = world.floor && world.floor !== 'white' ? PALETTE[world.floor] || '#fbfaf6' : '#fbfaf6';
+    // A white floor is drawn as paper, softer on screen than pure white.
+    ctx.fillStyle = world.floor && world.floor !== 'white' ? colour(world.floor, '#fbfaf6') : '#fbfaf6';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     // world coordinates: metres, y up
     ctx.setTransform(scale * dpr, 0, 0, -scale * dpr, 0, cssH * dpr);
@@ -114,7 +116,7 @@ function replayPlayer(world, replay) {
     for (let x = 0; x <= aw + 1e-9; x += 0.5) { ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, ah); ctx.stroke(); }
     for (let y = 0; y <= ah + 1e-9; y += 0.5) { ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(aw, y); ctx.stroke(); }
     for (const p of world.paint || []) {
-      const color = PALETTE[p.color] || p.color || '#999';
+      const color = colour(p.color, '#999');
       if (p.kind === 'stroke') strokeSeg(p, color, 1);
       else {
         shapePath(p);
@@ -128,7 +130,7 @@ function replayPlayer(world, replay) {
       ctx.beginPath();
       pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
       if (l.closed) ctx.closePath();
-      ctx.strokeStyle = '#141414';
+      ctx.strokeStyle = colour(l.color || 'black', '#141414');
       ctx.lineWidth = l.width || 0.02;
       ctx.lineJoin = 'round';
       ctx.lineCap = 'round';
@@ -160,7 +162,8 @@ function replayPlayer(world, replay) {
     }
     for (const s of world.solids || []) {
       shapePath(s);
-      ctx.fillStyle = s.color && s.color !== 'gray' && s.color !== 'grey' ? PALETTE[s.color] || '#4a5568' : '#4a5568';
+      // Plain gray walls get the UI's slate; coloured ones the engine's colour.
+      ctx.fillStyle = s.color && s.color !== 'gray' ? colour(s.color, '#4a5568') : '#4a5568';
       ctx.fill();
     }
     ctx.strokeStyle = '#2d3748';

@@ -5,11 +5,14 @@
 //! shapes in metres with y up. One definition, so the server's JSON and the
 //! studio's player cannot drift apart.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::replay::{Frame, ReplayEvent, ReplayHeader};
 use crate::scenario::{Area, SolidShape};
-use crate::{PaletteColor, Replay, ResolvedScenario};
+use crate::color::PALETTE;
+use crate::{PaletteColor, Replay, ResolvedScenario, TICK, TICK_HZ};
 
 /// A scenario's world as shapes to draw.
 #[derive(Clone, Debug, Serialize)]
@@ -24,6 +27,12 @@ pub struct WorldView<'a> {
     pub robot_radius: f32,
     /// Start pose: x, y (m), heading (radians).
     pub start: [f64; 3],
+    /// The palette as CSS colours by name, so players draw what the colour sensor reads.
+    pub palette: BTreeMap<&'static str, String>,
+    /// The engine's tick rate: one replay frame per tick.
+    pub tick_rate: u32,
+    /// Seconds per tick.
+    pub dt: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -103,6 +112,9 @@ impl<'a> WorldView<'a> {
             checkpoints: scenario.checkpoints.iter().map(|c| CheckpointView { name: &c.name, center: c.center, radius: c.radius }).collect(),
             robot_radius,
             start: scenario.start,
+            palette: PALETTE.iter().map(|(name, [r, g, b])| (*name, format!("#{r:02x}{g:02x}{b:02x}"))).collect(),
+            tick_rate: TICK_HZ,
+            dt: TICK,
         }
     }
 }

@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 use crate::classroom::{graded, has_cjk_font, school, workers};
 use crate::server::{call, login, raw, raw_bytes, state};
 
-const ROLES: [&str; 9] = ["anonymous", "student", "student_b", "teacher", "teacher_b", "school_admin", "school_admin_b", "organiser", "platform_admin"];
+pub const ROLES: [&str; 9] = ["anonymous", "student", "student_b", "teacher", "teacher_b", "school_admin", "school_admin_b", "organiser", "platform_admin"];
 
 /// (method, path, body, expected status per role).
-const MATRIX: &[(&str, &str, &str, &str)] = &[
+pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/healthz", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/metrics", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/api/openapi.json", "", "200 200 200 200 200 200 200 200 200"),
@@ -77,9 +77,9 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/logout", "", "401 204 204 204 204 204 204 204 204"),
 ];
 
-struct World {
-    tokens: Vec<Option<String>>,
-    ids: Vec<(&'static str, String)>,
+pub struct World {
+    pub tokens: Vec<Option<String>>,
+    pub ids: Vec<(&'static str, String)>,
     admin: String,
     class_a: i64,
     counter: i64,
@@ -107,7 +107,7 @@ async fn student(s: &AppState, token: &str, class: i64, number: &str) -> (i64, S
     (c["id"].as_i64().unwrap(), login(s, c["username"].as_str().unwrap(), "student-pass").await)
 }
 
-async fn setup(s: &AppState) -> World {
+pub async fn setup(s: &AppState) -> World {
     let sc = school(s).await;
     let admin = sc.admin.clone();
     let staff = |username: &'static str, role: &'static str, school: Option<i64>| {

@@ -8,6 +8,7 @@ mod cli;
 mod crash;
 mod determinism;
 mod diagnostics;
+mod facts;
 mod grading;
 mod hardening;
 mod hostile;

@@ -26,6 +26,7 @@ const STUDENT_NAME = '张小明';
 const FLOWS = [
   'assignments',
   'roster',
+  'editor',
 ];
 const STUDENT_PASSWORD = 'Xiaoming-new-2024';
 async function main() {

@@ -51,6 +51,17 @@ pub struct ErrorDetail {
     pub retry_after: Option<u64>,
 }
 
+/// The limits a lab's programs are held to, so editors can check before sending.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgramLimits {
+    /// The largest program the server accepts for this lab.
+    pub max_program_bytes: usize,
+    /// Printed output beyond this is cut (and the report says so).
+    pub max_output_bytes: u64,
+    /// CPU time one case may use.
+    pub cpu_seconds: f64,
+}
+
 /// A lab as the catalogue lists it (`GET /api/labs`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabSummary {
@@ -63,6 +74,7 @@ pub struct LabSummary {
     pub languages: Vec<String>,
     /// The lesson that teaches this lab, by id.
     pub lesson: Option<String>,
+    pub limits: ProgramLimits,
 }
 
 /// `GET /api/labs`.
@@ -71,8 +83,9 @@ pub struct LabList {
     pub labs: Vec<LabSummary>,
 }
 
-impl From<&Lab> for LabSummary {
-    fn from(l: &Lab) -> Self {
+impl LabSummary {
+    /// `limits` come from the grader (the lab's own, within the server's caps).
+    pub fn new(l: &Lab, limits: ProgramLimits) -> Self {
         LabSummary {
             id: l.id.clone(),
             version: l.version,
@@ -82,6 +95,7 @@ impl From<&Lab> for LabSummary {
             literacies: l.literacies.clone(),
             languages: l.languages.clone(),
             lesson: l.lesson.clone(),
+            limits,
         }
     }
 }
@@ -102,8 +116,7 @@ pub struct LabView {
     pub instructions: Text,
     /// Starter program per language.
     pub starter: BTreeMap<String, String>,
-    /// Limits the lab tightens (names as in docs/programs.md).
-    pub limits: BTreeMap<String, u64>,
+    pub limits: ProgramLimits,
     /// The practice cases, which a student may run and replay.
     pub visible_cases: Vec<VisibleCase>,
     /// How many hidden cases grading adds; only their number is public.
@@ -118,8 +131,9 @@ pub struct VisibleCase {
     pub weight: f64,
 }
 
-impl From<&Lab> for LabView {
-    fn from(l: &Lab) -> Self {
+impl LabView {
+    /// `limits` come from the grader (the lab's own, within the server's caps).
+    pub fn new(l: &Lab, limits: ProgramLimits) -> Self {
         LabView {
             id: l.id.clone(),
             version: l.version,
@@ -131,7 +145,7 @@ impl From<&Lab> for LabView {
             lesson: l.lesson.clone(),
             instructions: l.instructions.clone(),
             starter: l.starter.clone(),
-            limits: l.limits.clone(),
+            limits,
             visible_cases: l.cases.iter().filter(|c| !c.hidden).map(|c| VisibleCase { name: c.name.clone(), seed: c.seed, weight: c.weight }).collect(),
             hidden_cases: l.cases.iter().filter(|c| c.hidden).count(),
         }

@@ -556,6 +556,8 @@ async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>
     me["csrf_token"] = json!(caller.csrf_token);
     me["may_assign_roles"] = json!(caller.user.may_assign_roles());
     me["current_password_required"] = json!(!fresh_generated(&state, &caller).await?);
+    // The role rules, so the web UI does not keep a copy of them.
+    me["can"] = json!(caller.user.can());
     Ok(Json(me))
 }
 
@@ -620,7 +622,7 @@ async fn change_password(
 }
 
 async fn labs(State(state): State<AppState>, _caller: super::auth::ActiveCaller) -> Json<qiming_api::LabList> {
-    Json(qiming_api::LabList { labs: state.catalogue.labs.iter().map(qiming_api::LabSummary::from).collect() })
+    Json(qiming_api::LabList { labs: state.catalogue.labs.iter().map(|l| qiming_api::LabSummary::new(l, super::work::lab_limits(l))).collect() })
 }
 
 async fn openapi() -> Json<Value> {

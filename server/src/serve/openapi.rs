@@ -69,6 +69,12 @@ pub fn document() -> Value {
         "role": {"type": "string", "enum": ["student", "teacher", "school_admin", "organiser", "platform_admin"]},
         "must_change_password": {"type": "boolean"}, "school_id": {"type": ["integer", "null"]}, "class_id": {"type": ["integer", "null"]},
         "student_number": {"type": ["string", "null"]}}});
+    let flag = json!({"type": "boolean"});
+    let can = json!({"type": "object", "description": "what the role may do in general (the server's role rules); ownership is still checked per resource",
+        "required": ["staff", "manage_classes", "manage_users", "view_audit", "manage_schools", "admin", "submit"],
+        "properties": {"staff": flag, "manage_classes": flag, "manage_users": flag, "view_audit": flag, "manage_schools": flag, "admin": flag, "submit": flag}});
+    let me =
+        json!({"allOf": [reff("User"), {"type": "object", "required": ["csrf_token", "can"], "properties": {"csrf_token": {"type": "string"}, "can": can}}]});
     let class = json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "school_id": {"type": "integer"},
         "teacher_id": {"type": "integer"}, "teacher_name": {"type": "string"}, "students": {"type": "integer"},
         "roster": {"type": "array", "items": {"type": "object"}}}});
@@ -126,8 +132,8 @@ pub fn document() -> Value {
             "/api/password": {"post": op("Change the signed-in user's password (required first after a generated one); ends the user's other sessions", &[],
                 Some(body(obj(&["new_password"], json!({"current_password": {"type": "string", "description": "required unless /api/me says current_password_required: false (a session that signed in with the generated password and must change it)"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}})))),
                 &[("204", json!({"description": "changed"})), ("429", err("too many wrong current passwords from this client (Retry-After)")), ("503", err("busy; retry"))])},
-            "/api/me": {"get": op("The signed-in user, the session's CSRF token, the roles they may assign (may_assign_roles) and whether a password change needs the current password (current_password_required)", &[], None, &[("200", ok("the user", reff("User")))])},
-            "/api/labs": {"get": op("The curriculum's labs", &[], None, &[("200", json!({"description": "the catalogue"}))])},
+            "/api/me": {"get": op("The signed-in user, the session's CSRF token, the roles they may assign (may_assign_roles) whether a password change needs the current password (current_password_required) and what the role may do (can)", &[], None, &[("200", ok("the user", reff("User")))])},
+            "/api/labs": {"get": op("The curriculum's labs, each with the limits its programs are held to", &[], None, &[("200", json!({"description": "the catalogue"}))])},
             "/api/regions": {
                 "get": op("Regions (staff)", &[], None, &[("200", ok("regions", list("regions", json!({"type": "object"}))))]),
                 "post": op("Create a region (platform admin)", &[], Some(body(obj(&["name", "kind"], json!({"name": {"type": "string"}, "kind": {"type": "string", "enum": ["province", "city", "district"]}, "parent_id": {"type": ["integer", "null"]}})))), &[("201", json!({"description": "created"}))])

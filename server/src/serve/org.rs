@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -33,9 +33,47 @@ pub struct Class {
     pub name: String,
 }
 
+/// What a role may do in general, as `/api/me` tells the web UI (which
+/// shows menus and pages from it instead of keeping its own copy of the
+/// rules). Which class, school or person is still checked per resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Can {
+    /// Sees staff views: regions, schools, other people's names (everyone but students).
+    pub staff: bool,
+    /// Creates classes and manages their rosters, assignments and gradebooks.
+    pub manage_classes: bool,
+    /// Lists and creates staff accounts.
+    pub manage_users: bool,
+    /// Reads the audit log.
+    pub view_audit: bool,
+    /// Creates regions and schools.
+    pub manage_schools: bool,
+    /// Opens the administration pages: everyone whose work is above a single
+    /// class (organisers read regions and schools; admins also manage
+    /// accounts and read the audit log).
+    pub admin: bool,
+    /// Submits work for assignments.
+    pub submit: bool,
+}
+
 impl User {
     pub fn is_platform_admin(&self) -> bool {
         self.role == "platform_admin"
+    }
+
+    /// The role rules in one place (see [`Can`]).
+    pub fn can(&self) -> Can {
+        let role = self.role.as_str();
+        let admins = matches!(role, "platform_admin" | "school_admin");
+        Can {
+            staff: role != "student",
+            manage_classes: admins || role == "teacher",
+            manage_users: admins,
+            view_audit: admins,
+            manage_schools: role == "platform_admin",
+            admin: admins || role == "organiser",
+            submit: role == "student",
+        }
     }
 
     /// May change the class: its roster, assignments and gradebook.
@@ -67,7 +105,7 @@ impl User {
     }
 
     fn is_staff(&self) -> bool {
-        self.role != "student"
+        self.can().staff
     }
 
     /// The roles this person may give an account, creating it or changing
@@ -186,7 +224,7 @@ async fn create_region(
     req: Result<Json<NewRegion>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let req = body(req)?;
-    if !caller.user.is_platform_admin() {
+    if !caller.user.can().manage_schools {
         return Err(forbidden("create regions"));
     }
     let name = check_name("name", &req.name, 64)?;
@@ -263,7 +301,7 @@ async fn create_school(
     req: Result<Json<NewSchool>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let req = body(req)?;
-    if !caller.user.is_platform_admin() {
+    if !caller.user.can().manage_schools {
         return Err(forbidden("create schools"));
     }
     let name = check_name("name", &req.name, 64)?;

@@ -11,7 +11,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use qiming_api::{LabView, SubmissionRequest};
+use qiming_api::{LabView, ProgramLimits, SubmissionRequest};
 use qiming_runtime::Program;
 use qiming_sim::view::{ReplayView, WorldView};
 use qiming_sim::{Replay, Scenario};
@@ -323,7 +323,7 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
         let allowed = a.allowed_languages(lab);
         // The redacted view (no hidden scenarios, seeds or solutions), with the
         // languages this assignment allows in `languages` and the lab's own in `all_languages`.
-        let mut view = LabView::from(lab);
+        let mut view = LabView::new(lab, lab_limits(lab));
         view.languages = allowed.clone();
         v["lab"] = json!(view);
         v["lab"]["all_languages"] = json!(lab.languages);
@@ -647,10 +647,12 @@ fn checked_program(state: &AppState, a: &Assignment, req: &SubmissionRequest) ->
     if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(AppError::BadRequest("program contains control characters (only newlines and tabs are allowed)".into()));
     }
-    if req.program.len() > MAX_PROGRAM {
-        return Err(AppError::PayloadTooLarge(format!("program is {} bytes; the most is {MAX_PROGRAM} (64 KiB)", req.program.len())));
-    }
     let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::Conflict(format!("lab {} is no longer in the curriculum", a.lab_id)))?;
+    // The limit the lab payload announces, so editors can check it first.
+    let max = max_program_bytes(lab);
+    if req.program.len() > max {
+        return Err(AppError::PayloadTooLarge(format!("program is {} bytes; the most is {max}", req.program.len())));
+    }
     let allowed = a.allowed_languages(lab);
     if !allowed.contains(&req.language) {
         return Err(AppError::invalid("language", format!("language must be one of: {}", allowed.join(", "))));
@@ -938,4 +940,17 @@ async fn get_replay(State(state): State<AppState>, ActiveCaller(caller): ActiveC
         .map_err(|e| AppError::Internal(anyhow::anyhow!("replay scenario: {e}")))?;
     let world = scenario.resolve(replay.header.seed);
     Ok(Json(json!({"world": WorldView::of(&world, replay.header.robot_radius), "replay": ReplayView::of(&replay)})))
+}
+
+/// The limits a program for this lab is held to, for editors that check
+/// before sending: the server's cap on a submission and the lab's own.
+pub fn lab_limits(lab: &qiming_curriculum::Lab) -> ProgramLimits {
+    let limits = qiming_grading::grade::lab_limits(lab, &qiming_runtime::Limits::default());
+    ProgramLimits { max_program_bytes: max_program_bytes(lab), max_output_bytes: limits.output_bytes as u64, cpu_seconds: limits.cpu_time.as_secs_f64() }
+}
+
+/// The most bytes a program for this lab may hold: the server's cap, or the lab's `program_size`.
+fn max_program_bytes(lab: &qiming_curriculum::Lab) -> usize {
+    let limits = qiming_grading::grade::lab_limits(lab, &qiming_runtime::Limits::default());
+    MAX_PROGRAM.min(limits.script_bytes).min(limits.program_bytes)
 }
