@@ -240,7 +240,8 @@ async fn api_types_read_the_served_json_and_lab_views_are_redacted() {
     assert_eq!(list.labs.len(), s.catalogue.labs.len());
 
     for lab in &s.catalogue.labs {
-        let view = qiming_api::LabView::from(lab);
+        let limits = qiming_api::ProgramLimits { max_program_bytes: 65536, max_output_bytes: 65536, cpu_seconds: 5.0 };
+        let view = qiming_api::LabView::new(lab, limits);
         let text = serde_json::to_string(&view).unwrap();
         assert_eq!(view.hidden_cases, lab.cases.iter().filter(|c| c.hidden).count(), "{}", lab.id);
         assert!(view.hidden_cases > 0, "{}: every lab keeps cases hidden", lab.id);

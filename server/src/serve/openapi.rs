@@ -74,7 +74,7 @@ pub fn document() -> Value {
         "required": ["staff", "manage_classes", "manage_users", "view_audit", "manage_schools", "admin", "submit"],
         "properties": {"staff": flag, "manage_classes": flag, "manage_users": flag, "view_audit": flag, "manage_schools": flag, "admin": flag, "submit": flag}});
     let me =
-        json!({"allOf": [reff("User"), {"type": "object", "required": ["csrf_token", "can"], "properties": {"csrf_token": {"type": "string"}, "can": can}}]});
+        json!({"allOf": [reff("User"), {"type": "object", "required": ["csrf_token", "can", "may_assign_roles", "current_password_required"], "properties": {"csrf_token": {"type": "string"}, "can": can, "may_assign_roles": {"type": "array", "items": {"type": "string"}}, "current_password_required": {"type": "boolean"}}}]});
     let class = json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "school_id": {"type": "integer"},
         "teacher_id": {"type": "integer"}, "teacher_name": {"type": "string"}, "students": {"type": "integer"},
         "roster": {"type": "array", "items": {"type": "object"}}}});
@@ -132,7 +132,7 @@ pub fn document() -> Value {
             "/api/password": {"post": op("Change the signed-in user's password (required first after a generated one); ends the user's other sessions", &[],
                 Some(body(obj(&["new_password"], json!({"current_password": {"type": "string", "description": "required unless /api/me says current_password_required: false (a session that signed in with the generated password and must change it)"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}})))),
                 &[("204", json!({"description": "changed"})), ("429", err("too many wrong current passwords from this client (Retry-After)")), ("503", err("busy; retry"))])},
-            "/api/me": {"get": op("The signed-in user, the session's CSRF token, the roles they may assign (may_assign_roles) whether a password change needs the current password (current_password_required) and what the role may do (can)", &[], None, &[("200", ok("the user", reff("User")))])},
+            "/api/me": {"get": op("The signed-in user, the session's CSRF token, the roles they may assign (may_assign_roles), whether a password change needs the current password (current_password_required) and what the role may do (can)", &[], None, &[("200", ok("the user", me))])},
             "/api/labs": {"get": op("The curriculum's labs, each with the limits its programs are held to", &[], None, &[("200", json!({"description": "the catalogue"}))])},
             "/api/regions": {
                 "get": op("Regions (staff)", &[], None, &[("200", ok("regions", list("regions", json!({"type": "object"}))))]),
