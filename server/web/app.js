@@ -81,3 +81,5 @@ async function boot() {
   onRerender(route);
   route();
 }
+
+boot();

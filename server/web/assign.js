@@ -1,6 +1,6 @@
 // A class's assignments as its teacher sees them: assigning labs, editing and closing assignments.
 
-import { api, badge, card, clear, empty, errorBox, field, fmtTime, fromLocalInput, h, LANG, langLabel, loc, now, rerender, state, t, table, toLocalInput, wide } from './core.js';
+import { api, badge, card, clear, empty, errorBox, field, fmtTime, fromLocalInput, h, hasText, LANG, langLabel, loc, now, rerender, state, t, table, toLocalInput, wide } from './core.js';
 
 // ---- assignments of a class (teacher)
 
@@ -42,7 +42,7 @@ function assignCard(alive, cls, labs) {
   const labInfo = h('span', { testid: 'assign-lab-info' });
   labSel.addEventListener('change', () => {
     const lab = labs.find((l) => l.id === labSel.value);
-    clear(labInfo, lab ? `${t('grade_band', { band: lab.grade_band })} · ${t('module')}: ${lab.module} · ${(lab.languages || []).map(langLabel).join(', ')}` : '');
+    clear(labInfo, lab ? `${t('grade_band', { band: lab.grade_band })} · ${t('module')}: ${hasText(`module_${lab.module}`) ? t(`module_${lab.module}`) : lab.module} · ${(lab.languages || []).map(langLabel).join(', ')}` : '');
   });
   const inWeek = new Date();
   inWeek.setDate(inWeek.getDate() + 7);

@@ -1,6 +1,6 @@
 // One submission: its score, grading report per case and the program.
 
-import { api, badge, card, clear, fmtScore, fmtTime, h, langLabel, loading, loc, onCleanup, setPage, STAFF, state, statusBadge, t } from './core.js';
+import { api, badge, card, caseName, clear, codeSpans, fmtScore, fmtTime, h, langLabel, limitName, loadLabs, loading, loc, onCleanup, setPage, STAFF, state, statusBadge, t } from './core.js';
 import { replaySlot } from './replay.js';
 
 // ---------------------------------------------------------------- submissions
@@ -28,23 +28,26 @@ export function renderReport(report, submissionId) {
     return h('article', { class: `case ${c.passed ? 'passed' : 'failed'}`, testid: 'case', 'data-case': c.name, 'data-passed': String(Boolean(c.passed)) },
       h('header', null,
         h('span', { class: 'icon', 'aria-hidden': 'true' }, c.passed ? '✓' : '✗'),
-        h('strong', { class: 'case-name' }, c.name),
+        h('strong', { class: 'case-name' }, caseName(c.name, report.lab)),
         c.hidden ? badge(t('hidden_case'), 'wait') : null,
         h('span', { class: 'sr-only' }, c.passed ? t('passed') : t('not_passed')),
         h('span', { class: 'case-score', testid: 'case-score' }, `${fmtScore(c.score)} / ${fmtScore(c.max_score)}`)),
       c === firstHidden ? h('p', { class: 'muted small' }, t('hidden_case_help')) : null,
-      (c.feedback || []).length ? h('ul', { class: 'feedback' }, c.feedback.map((f) => h('li', { testid: 'feedback' }, loc(f)))) : null,
+      (c.feedback || []).length ? h('ul', { class: 'feedback' }, c.feedback.map((f) => h('li', { testid: 'feedback' }, codeSpans(loc(f))))) : null,
       checks.length ? h('details', { class: 'check-details' }, h('summary', null, t('check_details', { n: checks.filter((k) => k.passed).length, total: checks.length })),
         h('ul', { class: 'checks' }, checks.map((k) => h('li', { class: k.passed ? 'ok' : 'bad' },
           h('span', { class: 'icon', 'aria-hidden': 'true' }, k.passed ? '✓' : '✗'), ' ',
-          loc(k.feedback),
+          codeSpans(loc(k.feedback)),
           k.max_score ? h('span', { class: 'muted small' }, ` (${fmtScore(k.score)} / ${fmtScore(k.max_score)})`) : null,
-          k.hint && !k.passed ? h('div', { class: 'hint', testid: 'hint' }, `${t('hint')}: `, loc(k.hint)) : null)))) : null,
+          k.hint && !k.passed ? h('div', { class: 'hint', testid: 'hint' }, `${t('hint')}: `, codeSpans(loc(k.hint))) : null)))) : null,
       err ? h('div', { class: 'alert alert-error run-error' },
         h('strong', null, t('program_error')), ' ',
         err.line ? `${t('line_n', { n: err.line })}${err.column ? `:${err.column}` : ''} ` : '',
-        h('code', null, err.message || err.kind)) : null,
-      run && run.limit ? h('p', { class: 'muted' }, `${t('limit_hit')}: ${run.limit}`) : null,
+        // The diagnostic in the reader's language; the engine's own text only for staff.
+        loc(err.explanation) ? codeSpans(loc(err.explanation)) : t('error_kind_' + err.kind),
+        err.suggestion ? h('p', null, codeSpans(loc(err.suggestion))) : null,
+        STAFF.includes(state.me.role) && err.message ? h('details', null, h('summary', null, t('engine_message')), h('code', null, err.message)) : null) : null,
+      run && run.limit ? h('p', { class: 'muted' }, `${t('limit_hit')}: ${limitName(run.limit)}`) : null,
       run && run.output ? h('details', null, h('summary', null, t('program_output')), h('pre', { class: 'output' }, run.output)) : null,
       submissionId && !c.hidden ? replaySlot(submissionId, c.name) : null);
   }));
@@ -65,16 +68,17 @@ export async function submissionPage(alive, id) {
       if (s) studentName = `${s.display_name} (${s.student_number ?? s.username})`;
     } catch (_) { /* name is optional */ }
   }
+  await loadLabs(); // case titles
   if (!alive()) return;
   const title = a ? loc(a.title) || a.lab_id : t('submission');
   const back = state.me.role === 'student'
     ? h('a', { href: `#/assignments/${sub.assignment_id}` }, title)
-    : a ? h('a', { href: `#/classes/${a.class_id}/students/${sub.student_id}` }, studentName || t('student_work')) : null;
+    : a ? h('a', { href: `#/classes/${a.class_id}/students/${sub.student_id}`, 'data-user': '' }, studentName || t('student_work')) : null;
   const body = h('div');
   const render = (s) => {
     clear(body,
       h('dl', { class: 'facts' },
-        studentName ? h('div', null, h('dt', null, t('student')), h('dd', { testid: 'submission-student' }, studentName)) : null,
+        studentName ? h('div', null, h('dt', null, t('student')), h('dd', { testid: 'submission-student', 'data-user': '' }, studentName)) : null,
         h('div', null, h('dt', null, t('status')), h('dd', { testid: 'submission-status', 'data-status': s.status }, statusBadge(s.status))),
         h('div', null, h('dt', null, t('submitted_at')), h('dd', null, fmtTime(s.submitted_at))),
         h('div', null, h('dt', null, t('graded_at')), h('dd', null, fmtTime(s.graded_at))),
@@ -114,5 +118,5 @@ function programView(text) {
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   return h('div', { class: 'program', testid: 'program' },
     h('pre', { class: 'gutter', 'aria-hidden': 'true' }, lines.map((_, i) => i + 1).join('\n')),
-    h('pre', { class: 'program-text' }, lines.join('\n')));
+    h('pre', { class: 'program-text', 'data-user': '' }, lines.join('\n')));
 }

@@ -10,6 +10,7 @@ mod diagnostics;
 mod grading;
 mod hardening;
 mod hostile;
+mod language;
 mod lessons;
 mod process;
 mod roster;

@@ -29,17 +29,20 @@ pub struct RosterRow {
     pub display_name: String,
 }
 
-/// What is wrong with one row (or, with row 1, with the header).
+/// What is wrong with one row (or, with row 1, with the header). The UI
+/// shows `field` and `reason` in the reader's language (`field_<field>`,
+/// `err_row_<reason>` in i18n.json); `message` is for developers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RowError {
     pub row: usize,
     pub field: String,
+    pub reason: &'static str,
     pub message: String,
 }
 
 impl RowError {
-    pub fn new(row: usize, field: &str, message: impl Into<String>) -> RowError {
-        RowError { row, field: field.to_string(), message: message.into() }
+    pub fn new(row: usize, field: &'static str, reason: &'static str, message: impl Into<String>) -> RowError {
+        RowError { row, field: field.to_string(), reason, message: message.into() }
     }
 }
 
@@ -83,7 +86,7 @@ fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
         Err(_) => {
             let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
             if had_errors {
-                return Err(vec![RowError::new(1, "file", "the file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or XLSX")]);
+                return Err(vec![RowError::new(1, "file", "encoding", "the file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or XLSX")]);
             }
             decoded
         }
@@ -93,7 +96,7 @@ fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     for (i, record) in reader.records().enumerate() {
         match record {
             Ok(r) => rows.push(r.iter().map(|c| c.trim().to_string()).collect()),
-            Err(e) => return Err(vec![RowError::new(i + 1, "file", format!("not valid CSV: {e}"))]),
+            Err(e) => return Err(vec![RowError::new(i + 1, "file", "csv_syntax", format!("not valid CSV: {e}"))]),
         }
     }
     Ok(rows)
@@ -132,8 +135,8 @@ fn check_xlsx_sizes(bytes: &[u8]) -> Result<(), String> {
 
 fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     use calamine::{DataRef, Reader, Xlsx};
-    let fail = |row: usize, m: String| vec![RowError::new(row, "file", m)];
-    check_xlsx_sizes(bytes).map_err(|m| fail(1, m))?;
+    let fail = |row: usize, m: String| vec![RowError::new(row, "file", "xlsx_unreadable", m)];
+    check_xlsx_sizes(bytes).map_err(|m| vec![RowError::new(1, "file", "xlsx_too_large", m)])?;
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| fail(1, format!("not a readable XLSX file: {e}")))?;
     let sheet = book.sheet_names().first().cloned().ok_or_else(|| fail(1, "the workbook has no sheets".into()))?;
     // Cell by cell (not `worksheet_range`, which allocates the whole used rectangle).
@@ -142,10 +145,12 @@ fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     while let Some(cell) = reader.next_cell().map_err(|e| fail(rows.len().max(1), format!("cannot read the first sheet: {e}")))? {
         let (r, c) = cell.get_position();
         if r >= MAX_XLSX_ROWS || c >= MAX_XLSX_COLS {
-            return Err(fail(
+            return Err(vec![RowError::new(
                 r as usize + 1,
+                "file",
+                "xlsx_too_large",
                 format!("the sheet has a value in row {} column {}: a roster has at most {MAX_ROWS} students and two columns", r + 1, c + 1),
-            ));
+            )]);
         }
         let text = match cell.get_value() {
             DataRef::Empty => continue,
@@ -189,7 +194,12 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
     let mut ignored_columns = Vec::new();
     let Some(first) = cells.iter().position(|r| r.iter().any(|c| !c.is_empty())) else {
         return Parsed {
-            errors: vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")],
+            errors: vec![RowError::new(
+                1,
+                "file",
+                "empty",
+                "the roster is empty: it needs a header row (student_number, display_name) and one row per student",
+            )],
             ..Parsed::default()
         };
     };
@@ -205,7 +215,10 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
         match col {
             Some(Column::Number) if number_col.is_none() => number_col = Some(i),
             Some(Column::Name) if name_col.is_none() => name_col = Some(i),
-            Some(_) => errors.push(RowError::new(header_row, h, "this column appears twice")),
+            Some(c) => {
+                let field = if matches!(c, Column::Number) { "student_number" } else { "display_name" };
+                errors.push(RowError::new(header_row, field, "duplicate_column", format!("the column {h:?} appears twice")));
+            }
             None if h.is_empty() => {}
             // Another column of a school-system export: not read, not stored.
             None => ignored_columns.push(h.clone()),
@@ -213,10 +226,10 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
         columns.push(col);
     }
     if number_col.is_none() {
-        errors.push(RowError::new(header_row, "student_number", "the header row has no student_number (学号) column"));
+        errors.push(RowError::new(header_row, "student_number", "missing_column", "the header row has no student_number (学号) column"));
     }
     if name_col.is_none() {
-        errors.push(RowError::new(header_row, "display_name", "the header row has no display_name (姓名) column"));
+        errors.push(RowError::new(header_row, "display_name", "missing_column", "the header row has no display_name (姓名) column"));
     }
     let (Some(number_col), Some(name_col)) = (number_col, name_col) else {
         return Parsed { errors, ignored_columns, ..Parsed::default() };
@@ -235,35 +248,39 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
             // A value with no header at all means the columns are misaligned.
             let headerless = cells[header_at].get(c).is_none_or(|h| h.is_empty());
             if !value.is_empty() && headerless && columns.get(c).copied().flatten().is_none() {
-                errors.push(RowError::new(row_no, "file", format!("a value in column {} has no header", c + 1)));
+                errors.push(RowError::new(row_no, "file", "no_header", format!("a value in column {} has no header", c + 1)));
                 break;
             }
         }
         let number_error = if number.is_empty() {
-            Some("the student number is empty".to_string())
+            Some(RowError::new(row_no, "student_number", "empty", "the student number is empty"))
         } else if number.chars().count() > MAX_NUMBER || !number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            Some(format!("{number:?} is not a student number: use up to {MAX_NUMBER} letters, digits, '-' or '_'"))
+            Some(RowError::new(
+                row_no,
+                "student_number",
+                "number_format",
+                format!("{number:?} is not a student number: use up to {MAX_NUMBER} letters, digits, '-' or '_'"),
+            ))
         } else {
-            seen.insert(number.to_string(), row_no).map(|first| format!("{number} appears twice (also in row {first})"))
+            seen.insert(number.to_string(), row_no)
+                .map(|first| RowError::new(row_no, "student_number", "duplicate", format!("{number} appears twice (also in row {first})")))
         };
         let number_ok = number_error.is_none();
-        if let Some(m) = number_error {
-            errors.push(RowError::new(row_no, "student_number", m));
-        }
+        errors.extend(number_error);
         if name.is_empty() {
-            errors.push(RowError::new(row_no, "display_name", "the name is empty"));
+            errors.push(RowError::new(row_no, "display_name", "empty", "the name is empty"));
         } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-            errors.push(RowError::new(row_no, "display_name", format!("the name must be 1–{MAX_NAME} characters without control characters")));
+            errors.push(RowError::new(row_no, "display_name", "length", format!("the name must be 1–{MAX_NAME} characters without control characters")));
         }
         if number_ok {
             out.push(RosterRow { row: row_no, student_number: number.to_string(), display_name: name.to_string() });
         }
     }
     if out.is_empty() && errors.is_empty() {
-        errors.push(RowError::new(header_row + 1, "file", "the roster has a header but no students"));
+        errors.push(RowError::new(header_row + 1, "file", "no_students", "the roster has a header but no students"));
     }
     if out.len() > MAX_ROWS {
-        errors.push(RowError::new(header_row, "file", format!("at most {MAX_ROWS} students per import")));
+        errors.push(RowError::new(header_row, "file", "too_many_rows", format!("at most {MAX_ROWS} students per import")));
     }
     Parsed { rows: out, errors, ignored_columns }
 }

@@ -170,18 +170,18 @@ async fn create_assignment(
     let lab = state
         .catalogue
         .lab(&req.lab_id)
-        .ok_or_else(|| AppError::BadRequest(format!("lab_id {:?} is not a lab of the curriculum (GET /api/labs)", req.lab_id)))?;
+        .ok_or_else(|| AppError::invalid("lab_id", "unknown", format!("lab_id {:?} is not a lab of the curriculum (GET /api/labs)", req.lab_id)))?;
     let opens_at = req.opens_at.unwrap_or_else(now);
     if req.due_at <= opens_at {
-        return Err(AppError::BadRequest("due_at must be later than opens_at".into()));
+        return Err(AppError::invalid("due_at", "before_open", "due_at must be later than opens_at"));
     }
     let attempt_limit = req.attempt_limit.unwrap_or(10);
     if !(1..=MAX_ATTEMPTS).contains(&attempt_limit) {
-        return Err(AppError::BadRequest(format!("attempt_limit must be 1–{MAX_ATTEMPTS}")));
+        return Err(AppError::invalid("attempt_limit", "range", format!("attempt_limit must be 1–{MAX_ATTEMPTS}")).max(MAX_ATTEMPTS));
     }
     let policy = req.score_policy.unwrap_or_else(|| "best".into());
     if policy != "best" && policy != "last" {
-        return Err(AppError::BadRequest("score_policy must be \"best\" or \"last\"".into()));
+        return Err(AppError::invalid("score_policy", "choice", "score_policy must be \"best\" or \"last\""));
     }
     let id: i64 = sqlx::query(
         "INSERT INTO assignments (class_id, lab_id, opens_at, due_at, attempt_limit, score_policy, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -304,22 +304,22 @@ struct NewSubmission {
 /// languages, encoding); returns the language as stored.
 fn checked_program(state: &AppState, a: &Assignment, req: &NewSubmission) -> Result<String, AppError> {
     if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(AppError::BadRequest("program contains control characters (only newlines and tabs are allowed)".into()));
+        return Err(AppError::invalid("program", "control_characters", "program contains control characters (only newlines and tabs are allowed)"));
     }
     if req.program.len() > MAX_PROGRAM {
         return Err(AppError::PayloadTooLarge(format!("program is {} bytes; the most is {MAX_PROGRAM} (64 KiB)", req.program.len())));
     }
-    let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::Conflict(format!("lab {} is no longer in the curriculum", a.lab_id)))?;
+    let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::conflict("lab_gone", format!("lab {} is no longer in the curriculum", a.lab_id)))?;
     if !lab.languages.contains(&req.language) {
-        return Err(AppError::BadRequest(format!("language must be one of: {}", lab.languages.join(", "))));
+        return Err(AppError::invalid("language", "choice", format!("language must be one of: {}", lab.languages.join(", "))));
     }
     let stored_language = match (req.language.as_str(), req.encoding.as_deref().unwrap_or("text")) {
         (_, "text") => req.language.clone(),
         ("wasm", "base64") => "wasm-base64".to_string(),
-        _ => return Err(AppError::BadRequest("encoding must be \"text\", or \"base64\" for a binary wasm module".into())),
+        _ => return Err(AppError::invalid("encoding", "choice", "encoding must be \"text\", or \"base64\" for a binary wasm module")),
     };
     if let Err(e) = super::queue::program_of(&stored_language, &req.program) {
-        return Err(AppError::BadRequest(format!("program: {e}")));
+        return Err(AppError::invalid("program", "encoding", format!("program: {e}")));
     }
     Ok(stored_language)
 }
@@ -337,14 +337,15 @@ async fn test_run(
     let req = body(req)?;
     let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
     let stored_language = checked_program(&state, &a, &req)?;
-    let program = super::queue::program_of(&stored_language, &req.program).map_err(AppError::BadRequest)?;
+    let program = super::queue::program_of(&stored_language, &req.program).map_err(|e| AppError::invalid("program", "encoding", e))?;
     let lab = state.catalogue.lab(&a.lab_id).ok_or(AppError::NotFound)?;
     let mut visible = lab.clone();
     visible.cases.retain(|c| !c.hidden);
-    let _mine = state
-        .test_users
-        .take(caller.user.id, 1)
-        .ok_or_else(|| AppError::TooManyRequests { message: "your previous test run is still going; wait for its result".into(), retry_after: 2 })?;
+    let _mine = state.test_users.take(caller.user.id, 1).ok_or_else(|| AppError::TooManyRequests {
+        reason: "test_running",
+        message: "your previous test run is still going; wait for its result".into(),
+        retry_after: 2,
+    })?;
     let _turn = match tokio::time::timeout(Duration::from_secs(10), state.test_runs.clone().acquire_owned()).await {
         Ok(Ok(permit)) => permit,
         _ => return Err(AppError::Busy),
@@ -387,10 +388,10 @@ async fn submit(
     let stored_language = checked_program(&state, &a, &req)?;
     let t = now();
     if t < a.opens_at {
-        return Err(AppError::Conflict("this assignment is not open yet".into()));
+        return Err(AppError::conflict("not_open", "this assignment is not open yet"));
     }
     if t > a.due_at {
-        return Err(AppError::Conflict("this assignment is past its due date".into()));
+        return Err(AppError::conflict("past_due", "this assignment is past its due date"));
     }
     // Insert, then count within the same transaction: on SQLite the insert
     // takes the write lock first, on PostgreSQL the student's row is locked,
@@ -424,7 +425,7 @@ async fn submit(
         .try_get(0)?;
     if used > a.attempt_limit {
         tx.rollback().await?;
-        return Err(AppError::Conflict(format!("you have used all {} attempts for this assignment", a.attempt_limit)));
+        return Err(AppError::conflict("no_attempts_left", format!("you have used all {} attempts for this assignment", a.attempt_limit)));
     }
     // Committed (and, on SQLite with synchronous=FULL, on disk) before we answer.
     tx.commit().await?;
@@ -514,6 +515,7 @@ async fn submission_events(State(state): State<AppState>, ActiveCaller(caller): 
     visible_submission(&state, &caller.user, id).await?;
     // One browser tab needs one stream; a script opening thousands gets 429.
     let slot = state.streams.take(caller.user.id, state.max_streams_per_user).ok_or_else(|| AppError::TooManyRequests {
+        reason: "streams",
         message: format!("you already have {} live result streams open; close some tabs", state.max_streams_per_user),
         retry_after: 5,
     })?;
