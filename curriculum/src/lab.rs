@@ -154,6 +154,10 @@ pub struct Check {
 #[derive(Clone, Debug)]
 pub struct Case {
     pub name: String,
+    /// What students read for a case that is not `practice-N`/`hidden-N`
+    /// (the UI words those itself): required for such names, so no page
+    /// shows an English identifier to a Chinese reader.
+    pub title: Option<Text>,
     pub scenario: Arc<Scenario>,
     pub scenario_path: PathBuf,
     pub seed: u64,
@@ -228,6 +232,7 @@ pub const TIGHTENABLE_LIMITS: &[&str] =
 #[serde(deny_unknown_fields)]
 struct CaseDef {
     name: String,
+    title: Option<Text>,
     scenario: String,
     #[serde(default)]
     seed: u64,
@@ -390,8 +395,13 @@ impl Lab {
                     _ => {}
                 }
             }
+            let generic = cd.name.split_once('-').is_some_and(|(kind, n)| matches!(kind, "practice" | "hidden") && n.parse::<u32>().is_ok());
+            if !generic && cd.title.as_ref().is_none_or(|t| t.zh.trim().is_empty() || t.en.trim().is_empty()) {
+                return Err(at(c.span(), format!("cases[{i}] ({}): a case not named practice-N or hidden-N needs a title with zh-CN and en", cd.name)));
+            }
             cases.push(Case {
                 name: cd.name.clone(),
+                title: cd.title.clone(),
                 scenario_path: dir.join(&cd.scenario),
                 scenario,
                 seed: cd.seed,

@@ -27,7 +27,7 @@ export async function adminPage(alive) {
   const regionName = new Map((regions || []).map((r) => [r.id, r.name]));
   if (regions) {
     const rows = regions.map((r) => h('tr', { testid: 'region-row' },
-      h('td', null, r.name), h('td', null, t('kind_' + r.kind)), h('td', null, r.parent_id ? regionName.get(r.parent_id) || `#${r.parent_id}` : '—'),
+      h('td', { 'data-user': '' }, r.name), h('td', null, t('kind_' + r.kind)), h('td', { 'data-user': '' }, r.parent_id ? regionName.get(r.parent_id) || `#${r.parent_id}` : '—'),
       platform ? h('td', null, editDelete(`/api/regions/${r.id}`, r.name, 'region')) : null));
     sections.push(card(t('regions'),
       regions.length ? table([t('name'), t('region_kind'), t('parent_region'), platform ? t('actions') : null].filter(Boolean), rows, { testid: 'regions-table' }) : empty(t('regions_empty')),
@@ -170,7 +170,7 @@ function simpleForm(testid, fields, submitLabel, onSubmit) {
 function regionForm(regions) {
   const name = h('input', { type: 'text', required: true, testid: 'region-name' });
   const kind = h('select', { testid: 'region-kind' }, ['province', 'city', 'district'].map((k) => h('option', { value: k }, t('kind_' + k))));
-  const parent = h('select', { testid: 'region-parent' }, h('option', { value: '' }, t('none')), regions.map((r) => h('option', { value: r.id }, r.name)));
+  const parent = h('select', { testid: 'region-parent' }, h('option', { value: '' }, t('none')), regions.map((r) => h('option', { value: r.id, 'data-user': '' }, r.name)));
   return h('details', { class: 'create' }, h('summary', null, t('region_create')),
     simpleForm('region-form', [field(t('name'), name), field(t('region_kind'), kind), field(t('parent_region'), parent)], t('create'), async () => {
       const body = { name: name.value.trim(), kind: kind.value };
@@ -182,7 +182,7 @@ function regionForm(regions) {
 
 function schoolForm(regions) {
   const name = h('input', { type: 'text', required: true, testid: 'school-name' });
-  const region = h('select', { required: true, testid: 'school-region' }, h('option', { value: '' }, t('choose')), regions.map((r) => h('option', { value: r.id }, r.name)));
+  const region = h('select', { required: true, testid: 'school-region' }, h('option', { value: '' }, t('choose')), regions.map((r) => h('option', { value: r.id, 'data-user': '' }, r.name)));
   return h('details', { class: 'create' }, h('summary', null, t('school_create')),
     simpleForm('school-form', [field(t('name'), name), field(t('region'), region)], t('create'), async () => {
       await audited(() => api('POST', '/api/schools', { name: name.value.trim(), region_id: Number(region.value) }));
@@ -195,7 +195,7 @@ async function usersCard(alive, schools) {
   const schoolName = new Map(schools.map((s) => [s.id, s.name]));
   const roleFilter = h('select', { testid: 'users-role' }, h('option', { value: '' }, t('all_roles')),
     ['platform_admin', 'organiser', 'school_admin', 'teacher', 'student'].map((r) => h('option', { value: r }, roleName(r))));
-  const schoolFilter = platform ? h('select', { testid: 'users-school' }, h('option', { value: '' }, t('all_schools')), schools.map((s) => h('option', { value: s.id }, s.name))) : null;
+  const schoolFilter = platform ? h('select', { testid: 'users-school' }, h('option', { value: '' }, t('all_schools')), schools.map((s) => h('option', { value: s.id, 'data-user': '' }, s.name))) : null;
   const list = pagedList('users', 20, async (q, page, perPage) => {
     const p = new URLSearchParams({ page, per_page: perPage });
     if (q) p.set('q', q);
@@ -217,7 +217,7 @@ async function usersCard(alive, schools) {
   // Only the roles the server lets this admin give (it refuses the others too).
   const roles = state.me.may_assign_roles || [];
   const role = h('select', { testid: 'user-role' }, roles.map((r) => h('option', { value: r }, roleName(r))));
-  const school = platform ? h('select', { testid: 'user-school' }, h('option', { value: '' }, t('none')), schools.map((s) => h('option', { value: s.id }, s.name))) : null;
+  const school = platform ? h('select', { testid: 'user-school' }, h('option', { value: '' }, t('none')), schools.map((s) => h('option', { value: s.id, 'data-user': '' }, s.name))) : null;
   const form = simpleForm('user-form', [field(t('username'), username, t('username_help')), field(t('display_name'), displayName), field(t('role'), role), school ? field(t('school'), school) : null],
     t('user_create'), async () => {
       const body = { username: username.value.trim(), display_name: displayName.value.trim(), role: role.value };
@@ -266,9 +266,9 @@ function userRow(u, schoolName, schools, reload) {
   const stateBadge = u.deactivated ? badge(t('deactivated'), 'bad') : u.must_change_password ? badge(t('must_change'), 'wait') : badge(t('active'), 'ok');
   return h('tr', { testid: 'user-row', class: u.deactivated ? 'inactive' : null },
     h('td', null, h('code', null, u.username)),
-    h('td', { testid: 'user-name' }, u.display_name),
+    h('td', { testid: 'user-name', 'data-user': '' }, u.display_name),
     h('td', null, roleName(u.role)),
-    h('td', null, u.school_id ? schoolName.get(u.school_id) || `#${u.school_id}` : '—'),
+    h('td', { 'data-user': '' }, u.school_id ? schoolName.get(u.school_id) || `#${u.school_id}` : '—'),
     h('td', { testid: 'user-state' }, stateBadge),
     h('td', null, self ? null : h('div', { class: 'row-actions' },
       h('button', { class: 'btn btn-small btn-ghost', type: 'button', testid: 'user-edit', onclick: edit }, t('edit')),

@@ -50,7 +50,7 @@ function assignCard(alive, cls, labs, assignments) {
   const dupNote = h('div', { 'aria-live': 'polite' });
   labSel.addEventListener('change', () => {
     const lab = labs.find((l) => l.id === labSel.value);
-    clear(labInfo, lab ? `${t('grade_band', { band: lab.grade_band })} · ${t('module')}: ${lab.module} · ${(lab.languages || []).map(langLabel).join(', ')}` : '');
+    clear(labInfo, lab ? `${t('grade_band', { band: lab.grade_band })} · ${t('module')}: ${hasText(`module_${lab.module}`) ? t(`module_${lab.module}`) : lab.module} · ${(lab.languages || []).map(langLabel).join(', ')}` : '');
     // Said before the click, not only after it: the class has this lab already.
     const same = assignments.find((a) => a.lab_id === labSel.value);
     clear(dupNote, same ? h('div', { class: 'alert alert-warn', testid: 'assign-lab-taken' },

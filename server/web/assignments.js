@@ -1,6 +1,6 @@
 // Assignments as students see them: the list, the lesson and lab, test runs and submitting.
 
-import { ApiError, LANG, api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, h, langLabel, loading, loc, now, onCleanup, setPage, state, statusBadge, t } from './core.js';
+import { ApiError, LANG, api, badge, card, clear, codeSpans, empty, errorBox, field, fmtScore, fmtTime, h, langLabel, loadLabs, loading, loc, now, onCleanup, setPage, state, statusBadge, t } from './core.js';
 import { assignmentTools, phaseBadge } from './assign.js';
 import { codeEditor, maxKb, tooBig } from './editor.js';
 import { submissionsTable } from './gradebook.js';
@@ -52,7 +52,7 @@ function reasonBox(a) {
 
 export async function assignmentPage(alive, id) {
   setPage(t('assignment'), loading());
-  const a = await api('GET', `/api/assignments/${id}`);
+  const [a] = await Promise.all([api('GET', `/api/assignments/${id}`), loadLabs()]);
   if (!alive()) return;
   if (state.me.can.submit) return studentAssignment(alive, a);
   return staffAssignment(alive, a);
@@ -69,6 +69,11 @@ const inline = (s) => String(s).split(/(`[^`]+`|\*\*[^*]+\*\*)/).map((part) => {
 function instructions(text, testid = 'instructions') {
   const box = h('div', { class: 'instructions', testid });
   const cjk = /[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]/;
+  const inline = (s) => s.split(/(`[^`]+`|\*\*[^*]+\*\*)/).map((part) => {
+    if (part.length > 2 && part.startsWith('`') && part.endsWith('`')) return h('code', null, part.slice(1, -1));
+    if (part.length > 4 && part.startsWith('**') && part.endsWith('**')) return h('strong', null, codeSpans(part.slice(2, -2)));
+    return codeSpans(part);
+  });
   // Hard-wrapped lines join with a space, except between Chinese characters.
   const joinLines = (lines) => lines.map((l) => l.trim()).reduce((acc, l) => {
     if (!acc) return l;
@@ -141,7 +146,7 @@ function instructions(text, testid = 'instructions') {
 
 function assignmentFacts(a) {
   return h('dl', { class: 'facts', testid: 'assignment-facts' },
-    h('div', null, h('dt', null, t('class')), h('dd', null, a.class_name || '—')),
+    h('div', null, h('dt', null, t('class')), h('dd', { 'data-user': '' }, a.class_name || '—')),
     h('div', null, h('dt', null, t('due_at')), h('dd', null, fmtTime(a.due_at), a.due_at < now() ? [' ', badge(t('closed'), 'wait')] : null)),
     a.attempts_used !== undefined ? h('div', null, h('dt', null, t('attempts')), h('dd', { testid: 'attempts-used' }, `${a.attempts_used} / ${a.attempt_limit}`))
       : h('div', null, h('dt', null, t('attempt_limit')), h('dd', null, String(a.attempt_limit))),
@@ -160,7 +165,7 @@ async function staffAssignment(alive, a) {
   const tools = await assignmentTools(alive, a);
   if (!alive()) return;
   setPage(loc(a.title) || a.lab_id,
-    h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › ', h('a', { href: `#/classes/${a.class_id}/assignments` }, a.class_name || cls.name || ''), ' › '),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › ', h('a', { href: `#/classes/${a.class_id}/assignments`, 'data-user': '' }, a.class_name || cls.name || ''), ' › '),
     h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id, ' ', phaseBadge(a)),
     assignmentFacts(a),
     ...tools,

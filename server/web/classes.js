@@ -1,7 +1,7 @@
 // Classes and their rosters: creating classes, importing students, resetting passwords, printing 账号卡.
 
 import { classAssignmentsTab } from './assign.js';
-import { ApiError, XLSX_TYPE, api, append, card, clear, empty, errorBox, field, h, hasText, loading, okBox, setPage, state, t, table } from './core.js';
+import { ApiError, XLSX_TYPE, api, append, card, clear, empty, errorBox, field, h, hasText, loading, okBox, setPage, state, t, table, tabList, tabPanel } from './core.js';
 import { gradebookTab } from './gradebook.js';
 
 // ---------------------------------------------------------------- classes
@@ -11,8 +11,8 @@ export async function classesPage(alive) {
   const { classes } = await api('GET', '/api/classes');
   if (!alive()) return;
   const rows = classes.map((c) => h('tr', { testid: 'class-row' },
-    h('td', null, h('a', { href: `#/classes/${c.id}`, testid: 'class-link' }, c.name)),
-    h('td', null, c.teacher_name || '—'),
+    h('td', null, h('a', { href: `#/classes/${c.id}`, testid: 'class-link', 'data-user': '' }, c.name)),
+    h('td', { 'data-user': '' }, c.teacher_name || '—'),
     h('td', { class: 'num' }, String(c.students ?? '—'))));
   setPage(t('nav_classes'),
     h('h1', null, state.me.role === 'teacher' ? t('nav_my_classes') : t('nav_classes')),
@@ -36,7 +36,7 @@ async function createClassCard() {
       try {
         const { users } = await api('GET', `/api/users?role=teacher${q}`);
         clear(teacherSel, h('option', { value: '' }, t('choose')),
-          users.map((u) => h('option', { value: u.id }, `${u.display_name} (${u.username})`)));
+          users.map((u) => h('option', { value: u.id, 'data-user': '' }, `${u.display_name} (${u.username})`)));
       } catch (e) {
         clear(teacherSel, h('option', { value: '' }, t('choose')));
       }
@@ -45,7 +45,7 @@ async function createClassCard() {
       schoolSel = h('select', { testid: 'class-school', onchange: loadTeachers });
       try {
         const { schools } = await api('GET', '/api/schools');
-        append(schoolSel, [h('option', { value: '' }, t('choose')), schools.map((s) => h('option', { value: s.id }, s.name))]);
+        append(schoolSel, [h('option', { value: '' }, t('choose')), schools.map((s) => h('option', { value: s.id, 'data-user': '' }, s.name))]);
       } catch (_) { /* keep empty */ }
       extra.push(field(t('school'), schoolSel));
     }
@@ -87,14 +87,13 @@ export async function classPage(alive, id, tab) {
     clear(tabCount, ` (${n})`);
   };
   setCount(cls.roster ? cls.roster.length : cls.students || 0);
-  const tabs = h('nav', { class: 'tabs', role: 'tablist' },
-    [['roster', t('tab_roster'), tabCount], ['assignments', t('tab_assignments')], ['gradebook', t('tab_gradebook')]].map(([k, label, extra]) =>
-      h('a', { href: `#/classes/${id}/${k}`, role: 'tab', testid: `tab-${k}`, class: k === tab ? 'active' : null, 'aria-selected': k === tab ? 'true' : 'false' }, label, extra)));
-  const body = h('div', { class: 'tab-body' }, loading());
+  const tabs = tabList(t('class_tabs'), [['roster', [t('tab_roster'), tabCount]], ['assignments', t('tab_assignments')], ['gradebook', t('tab_gradebook')]]
+    .map(([k, label]) => [k, label, `#/classes/${id}/${k}`]), tab);
+  const body = tabPanel(tab, loading());
   setPage(cls.name,
     h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › '),
-    h('h1', { testid: 'class-title' }, cls.name),
-    h('p', { class: 'muted' }, `${t('teacher')}: ${cls.teacher_name || '—'} · `, headCount),
+    h('h1', { testid: 'class-title', 'data-user': '' }, cls.name),
+    h('p', { class: 'muted' }, `${t('teacher')}: `, h('span', { 'data-user': '' }, cls.teacher_name || '—'), ' · ', headCount),
     tabs, body);
   if (tab === 'roster') await rosterTab(alive, cls, body, setCount);
   else if (tab === 'assignments') await classAssignmentsTab(alive, cls, body);
@@ -211,7 +210,7 @@ function rosterRow(cls, s, refresh, showAccounts) {
   };
   return h('tr', { testid: 'roster-row' },
     h('td', null, s.student_number ?? ''),
-    h('td', { testid: 'roster-name' }, s.display_name),
+    h('td', { testid: 'roster-name', 'data-user': '' }, s.display_name),
     h('td', null, h('code', null, s.username)),
     h('td', null, h('div', { class: 'row-actions' },
       h('a', { class: 'btn btn-small btn-ghost', href: `#/classes/${cls.id}/students/${s.id}` }, t('student_work')),
@@ -326,7 +325,7 @@ function createdAccounts(cls, created) {
     okBox(t('roster_created', { n: created.length })),
     table([t('student_number'), t('display_name'), t('username'), t('initial_password')], created.map((s) => h('tr', { testid: 'created-row' },
       h('td', { testid: 'created-number' }, s.student_number ?? ''),
-      h('td', { testid: 'created-name' }, s.display_name),
+      h('td', { testid: 'created-name', 'data-user': '' }, s.display_name),
       h('td', null, h('code', { testid: 'created-username' }, s.username)),
       h('td', null, h('code', { testid: 'created-password' }, s.password)))), { testid: 'created-table' }),
     h('div', { class: 'actions' },

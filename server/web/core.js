@@ -119,6 +119,8 @@ export class ApiError extends Error {
     this.code = error.code || `http_${status}`;
     this.rows = Array.isArray(error.rows) ? error.rows : [];
     this.reason = error.reason || '';
+    this.field = error.field || '';
+    this.max = error.max ?? null;
     this.retryAfter = Number(error.retry_after) || 0;
     /** The whole `error` object: `field`, `existing`, `submissions`, `opens_at`… */
     this.details = error;
@@ -163,18 +165,31 @@ export async function api(method, path, body, opts = {}) {
   return type.includes('json') ? res.json() : res.text();
 }
 
+/**
+ * An error in the page's language only. The server's `message` is English
+ * for developers and never shown: every code has an `err_CODE` text, field
+ * errors (`invalid`) say which field and why, and an unknown code gets a
+ * generic text with the code to quote to the helpdesk.
+ */
 export function errText(e) {
-  if (!(e instanceof ApiError)) return `${t('err_unknown')} (${e && e.message ? e.message : e})`;
-  const key = 'err_' + e.code;
+  if (!(e instanceof ApiError)) {
+    console.error(e);
+    return t('err_unknown');
+  }
+  return errorText(e);
+}
+
+/** The text for an error object `{code, reason, field, max, retry_after}` (also used for roster rows). */
+export function errorText({ code, reason, field, max, retryAfter }) {
   const has = (k) => Object.prototype.hasOwnProperty.call(DICT, k);
-  // Errors the server explains completely by code (and reason): the
-  // user's language only, never the server's English text beside it.
-  if (e.reason && has(`${key}_${e.reason}`)) return DICT[`${key}_${e.reason}`];
-  if (e.retryAfter && has(`${key}_wait`)) return DICT[`${key}_wait`].replace('{s}', String(e.retryAfter));
-  if (['bad_credentials', 'busy', 'request_timeout', 'account_deactivated'].includes(e.code) && has(key)) return DICT[key];
-  const friendly = has(key) ? DICT[key] : '';
-  if (friendly && e.message && e.message !== friendly) return `${friendly} — ${e.message}`;
-  return friendly || e.message || t('err_unknown');
+  const vars = { field: field && has(`field_${field}`) ? t(`field_${field}`) : t('field_unknown'), max: max ?? '', s: retryAfter ?? '' };
+  if (code === 'invalid') return has(`err_invalid_${reason}`) ? t(`err_invalid_${reason}`, vars) : t('err_invalid', vars);
+  const key = `err_${code}`;
+  if (reason && retryAfter && has(`${key}_${reason}_wait`)) return t(`${key}_${reason}_wait`, vars);
+  if (reason && has(`${key}_${reason}`)) return t(`${key}_${reason}`, vars);
+  if (retryAfter && has(`${key}_wait`)) return t(`${key}_wait`, vars);
+  if (has(key)) return t(key, vars);
+  return t('err_unknown_code', { code });
 }
 
 export function errorBox(e, testid = 'error') {
@@ -224,10 +239,25 @@ export function field(label, control, help) {
 }
 
 export function table(headers, rows, opts = {}) {
-  return h('div', { class: 'table-wrap' },
+  // Every column has a label for screen readers, even a column of buttons;
+  // the wrapper scrolls a wide table inside itself, never the page.
+  return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': opts.label || t('table') },
     h('table', { class: opts.class || 'data', testid: opts.testid },
-      h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col' }, x)))),
+      h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col' }, x === '' || x === null || x === undefined ? h('span', { class: 'sr-only' }, t('col_actions')) : x)))),
       h('tbody', null, rows)));
+}
+
+/** The curriculum's labs (titles, languages, case titles), loaded once. */
+export async function loadLabs() {
+  if (!state.labs) {
+    try {
+      const res = await api('GET', '/api/labs');
+      state.labs = Array.isArray(res) ? res : res.labs || [];
+    } catch (_) {
+      return []; // titles then fall back to generic names
+    }
+  }
+  return state.labs;
 }
 
 export const wide = (el) => {
@@ -246,7 +276,111 @@ export function statusBadge(status) {
   return badge(statusName(status), kind);
 }
 
+/**
+ * A tab bar as a proper tablist: links (each tab is a page of its own) with
+ * role=tab and aria-selected; only the selected tab is in the Tab order and
+ * the arrow keys, Home and End move between tabs (and open them).
+ * `items`: [[key, label, href]].
+ */
+let tabKeyed = false;
+
+export function tabList(label, items, current, testidPrefix = 'tab-') {
+  if (tabKeyed) {
+    // Opened from the keyboard: the redrawn page keeps the focus on the tab.
+    tabKeyed = false;
+    setTimeout(() => bar.querySelector('[aria-selected=true]')?.focus(), 0);
+  }
+  const bar = h('nav', { class: 'tabs', role: 'tablist', 'aria-label': label },
+    items.map(([key, text, href]) => h('a', {
+      href, role: 'tab', id: `tab-${key}`, testid: `${testidPrefix}${key}`,
+      class: key === current ? 'active' : null,
+      'aria-selected': key === current ? 'true' : 'false',
+      tabindex: key === current ? '0' : '-1',
+    }, text)));
+  bar.addEventListener('keydown', (ev) => {
+    const tabs = [...bar.querySelectorAll('[role=tab]')];
+    const i = tabs.indexOf(document.activeElement);
+    if (i < 0) return;
+    const next = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: tabs.length - 1 }[ev.key];
+    if (next === undefined) return;
+    ev.preventDefault();
+    const to = tabs[(next + tabs.length) % tabs.length];
+    to.focus();
+    tabKeyed = true;
+    to.click();
+  });
+  return bar;
+}
+
+/** The panel of a tablist: labelled by its selected tab. */
+export function tabPanel(current, ...children) {
+  return h('div', { class: 'tab-body', role: 'tabpanel', 'aria-labelledby': `tab-${current}` }, ...children);
+}
+
+/**
+ * Text with the program's words set as code: `backticks`, calls such as
+ * distance("front") and quoted names such as "left" become <code>, so they
+ * read as the words a student types (in any page language), not as English.
+ */
+export function codeSpans(text) {
+  const out = [];
+  const re = /`([^`]+)`|\b[A-Za-z_][A-Za-z0-9_]*\((?:[^()]|\([^()]*\))*\)|"[A-Za-z_][A-Za-z0-9_ ]*"/g;
+  let last = 0;
+  for (const m of String(text ?? '').matchAll(re)) {
+    if (m.index > last) out.push(m.input.slice(last, m.index));
+    out.push(h('code', null, m[1] ?? m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < String(text ?? '').length) out.push(String(text).slice(last));
+  return out;
+}
+
+/** Case names as students read them: practice-N / hidden-N, else the lab's title for the case. */
+export function caseName(name, labId) {
+  const m = /^(practice|hidden)-(\d+)$/.exec(name || '');
+  if (m) return t(`case_${m[1]}`, { n: m[2] });
+  const lab = (state.labs || []).find((l) => l.id === labId);
+  const c = lab && (lab.cases || []).find((x) => x.name === name);
+  return c && c.title ? loc(c.title) : placeName(name);
+}
+
+/** Zone and checkpoint names (finish, card-3, stripe2…) in the page's language. */
+export function placeName(name) {
+  const m = /^([a-z]+(?:-[a-z]+)*?)-?(\d*)$/.exec(name || '');
+  if (!m || !hasText(`place_${m[1]}`)) return name || '';
+  return m[2] ? t('place_numbered', { place: t(`place_${m[1]}`), n: m[2] }) : t(`place_${m[1]}`);
+}
+
+/** A limit name (cpu_time, fuel, output…) in the page's language. */
+export function limitName(limit) {
+  return hasText(`limit_${limit}`) ? t(`limit_${limit}`) : t('limit_other');
+}
+
+/** The top bar's menu button (phones): opens and closes the menu. */
+function wireMenu() {
+  const button = document.getElementById('menu-toggle');
+  if (!button || button.dataset.wired) return;
+  button.dataset.wired = '1';
+  button.addEventListener('click', () => {
+    const open = button.closest('.topbar').classList.toggle('open');
+    button.setAttribute('aria-expanded', String(open));
+  });
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && button.getAttribute('aria-expanded') === 'true') {
+      button.click();
+      button.focus();
+    }
+  });
+}
+
 export function renderHeader() {
+  wireMenu();
+  const menu = document.getElementById('menu-toggle');
+  if (menu) {
+    // A new page closes the menu.
+    menu.closest('.topbar').classList.remove('open');
+    menu.setAttribute('aria-expanded', 'false');
+  }
   const me = state.me;
   const nav = document.getElementById('nav');
   const user = document.getElementById('user');
@@ -269,7 +403,7 @@ export function renderHeader() {
   };
   clear(user,
     h('span', { class: 'who', testid: 'whoami' },
-      h('strong', null, me.display_name || me.username), ' ', badge(roleName(me.role), 'role')),
+      h('strong', { 'data-user': '' }, me.display_name || me.username), ' ', badge(roleName(me.role), 'role')),
     h('span', { class: 'lang-switch' }, langLink('zh-CN', t('lang_zh')), langLink('en', t('lang_en'))),
     h('button', { class: 'btn btn-ghost', type: 'button', testid: 'logout', onclick: logout }, t('logout')));
 }

@@ -22,7 +22,7 @@ export async function gradebookTab(alive, cls, body) {
     const byA = new Map((s.grades || []).map((g) => [g.assignment_id, g]));
     return h('tr', { testid: 'gradebook-row', 'data-student': s.id },
       h('td', null, s.student_number ?? ''),
-      h('th', { scope: 'row' }, h('a', { href: `#/classes/${cls.id}/students/${s.id}`, testid: 'gradebook-student-link' }, s.display_name)),
+      h('th', { scope: 'row', 'data-user': '' }, h('a', { href: `#/classes/${cls.id}/students/${s.id}`, testid: 'gradebook-student-link' }, s.display_name)),
       assignments.map((a) => {
         const g = byA.get(aid(a)) || { assignment_id: aid(a), score: null, attempts: 0, override: null };
         const ov = overrideOf(g);
@@ -88,7 +88,7 @@ function openOverride(cls, a, s, g, editor, reload) {
       }
     },
   },
-  h('h3', null, `${s.display_name} · ${loc(a.title) || a.lab_id}`),
+  h('h3', null, h('span', { 'data-user': '' }, s.display_name), ` · ${loc(a.title) || a.lab_id}`),
   h('p', { class: 'muted' }, `${t('auto_score')}: ${fmtScore(g.auto_score)} · ${t('attempts')}: ${g.attempts ?? 0}`),
   h('div', { class: 'grid-form' }, field(t('override_score'), score), field(t('comment'), comment)),
   h('div', { class: 'actions' }, save, remove,
@@ -111,8 +111,8 @@ export async function studentWorkPage(alive, classId, studentId) {
   if (!alive()) return;
   const name = student ? student.display_name : `#${studentId}`;
   setPage(name,
-    h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › ', h('a', { href: `#/classes/${classId}/gradebook` }, cls.name), ' › '),
-    h('h1', { testid: 'student-title' }, name, student ? h('span', { class: 'muted small' }, ` ${student.student_number ?? ''} · ${student.username}`) : null),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › ', h('a', { href: `#/classes/${classId}/gradebook`, 'data-user': '' }, cls.name), ' › '),
+    h('h1', { testid: 'student-title', 'data-user': '' }, name, student ? h('span', { class: 'muted small' }, ` ${student.student_number ?? ''} · ${student.username}`) : null),
     assignments.length ? assignments.map((a, i) => card(loc(a.title) || a.lab_id, submissionsTable(lists[i], 'student-submissions')))
       : card(null, empty(t('assignments_empty'))));
 }
@@ -122,7 +122,7 @@ export function submissionsTable(subs, testid, names) {
   const sorted = [...subs].sort((a, b) => b.submitted_at - a.submitted_at || b.id - a.id);
   const headers = [...(names ? [t('display_name')] : []), t('submitted_at'), t('language'), t('status'), t('score'), ''];
   return table(headers, sorted.map((s) => h('tr', { testid: 'submission-row', 'data-id': s.id },
-    names ? h('td', null, names.get(String(s.student_id)) || s.student_name || `#${s.student_id}`) : null,
+    names ? h('td', { 'data-user': '' }, names.get(String(s.student_id)) || s.student_name || `#${s.student_id}`) : null,
     h('td', null, fmtTime(s.submitted_at)),
     h('td', null, langLabel(s.language)),
     h('td', null, statusBadge(s.status)),

@@ -24,7 +24,7 @@
     ev.preventDefault();
     error.hidden = true;
     if (!username.value.trim() || !password.value) {
-      showError(dict.login_missing || 'Please enter your username and password.');
+      showError(dict.login_missing || '');
       return;
     }
     button.disabled = true;
@@ -44,16 +44,19 @@
         const body = await res.json();
         if (body && body.error) err = body.error;
       } catch (_) { /* not JSON */ }
-      // Codes the server explains completely are shown in the page's
-      // language only; others add the server's detail.
+      // The page's language only: the server's English `message` is for developers.
+      const has = (k) => Object.prototype.hasOwnProperty.call(dict, k);
+      const fill = (text) => text.replace('{s}', String(err.retry_after || '')).replace('{code}', String(err.code));
       const key = `err_${err.code}`;
-      const waitText = err.retry_after && dict[`${key}_wait`] ? dict[`${key}_wait`].replace('{s}', String(err.retry_after)) : '';
-      const friendly = waitText || dict[key];
-      const complete = waitText || ['bad_credentials', 'busy', 'request_timeout', 'account_deactivated'].includes(err.code);
-      showError(friendly && !complete && err.message && err.message !== friendly ? `${friendly} — ${err.message}` : friendly || err.message);
+      let text = '';
+      if (err.code === 'invalid') text = dict[`err_invalid_${err.reason}`] || dict.err_invalid || '';
+      else if (err.retry_after && has(`${key}_wait`)) text = dict[`${key}_wait`];
+      else if (has(key)) text = dict[key];
+      else text = dict.err_unknown_code || '';
+      showError(fill(text).replace('{field}', dict[`field_${err.field}`] || '').replace('{max}', String(err.max ?? '')));
       password.select();
     } catch (e) {
-      showError(dict.err_network || String(e));
+      showError(dict.err_network || '');
     } finally {
       button.disabled = false;
     }

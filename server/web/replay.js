@@ -1,6 +1,6 @@
 // The replay player: draws a graded run of the robot in its arena, tick by tick.
 
-import { api, clear, errText, h, onCleanup, t } from './core.js';
+import { api, clear, errText, h, onCleanup, placeName, t } from './core.js';
 
 // ---------------------------------------------------------------- replay player
 
@@ -218,8 +218,8 @@ function replayPlayer(world, replay) {
       ctx.lineWidth = 3 * px;
       ctx.stroke();
     }
-    for (const z of world.zones || []) if (z.name) label(z.name, centerOf(z), '#1f6f66');
-    for (const c of world.checkpoints || []) if (c.name) label(c.name, c.center, '#b35a00');
+    for (const z of world.zones || []) if (z.name) label(placeName(z.name), centerOf(z), '#1f6f66');
+    for (const c of world.checkpoints || []) if (c.name) label(placeName(c.name), c.center, '#b35a00');
     slider.value = String(frame);
     timeLabel.textContent = `${(frame / hz).toFixed(2)} s / ${(last / hz).toFixed(2)} s`;
     playBtn.textContent = playing ? `■ ${t('pause')}` : `▶ ${t('play')}`;

@@ -1,6 +1,6 @@
 // One submission: its score, grading report per case and the program.
 
-import { api, badge, card, clear, fmtScore, fmtTime, h, langLabel, loading, loc, onCleanup, setPage, state, statusBadge, t } from './core.js';
+import { api, badge, card, caseName, clear, codeSpans, fmtScore, fmtTime, h, langLabel, limitName, loadLabs, loading, loc, onCleanup, setPage, state, statusBadge, t } from './core.js';
 import { tokenize } from './editor.js';
 import { replaySlot } from './replay.js';
 
@@ -32,7 +32,7 @@ export function renderReport(report, submissionId) {
     return h('article', { class: `case ${c.passed ? 'passed' : 'failed'}`, testid: 'case', 'data-case': c.name, 'data-passed': String(Boolean(c.passed)) },
       h('header', null,
         h('span', { class: 'icon', 'aria-hidden': 'true' }, c.passed ? '✓' : '✗'),
-        h('strong', { class: 'case-name' }, c.name),
+        h('strong', { class: 'case-name' }, caseName(c.name, report.lab)),
         c.hidden ? badge(t('hidden_case'), 'wait') : null,
         h('span', { class: 'sr-only' }, c.passed ? t('passed') : t('not_passed')),
         h('span', { class: 'case-score', testid: 'case-score' }, `${fmtScore(c.score)} / ${fmtScore(c.max_score)}`)),
@@ -41,10 +41,11 @@ export function renderReport(report, submissionId) {
       checks.length ? h('details', { class: 'check-details' }, h('summary', null, t('check_details', { n: checks.filter((k) => k.passed).length, total: checks.length })),
         h('ul', { class: 'checks' }, checks.map((k) => h('li', { class: k.passed ? 'ok' : 'bad' },
           h('span', { class: 'icon', 'aria-hidden': 'true' }, k.passed ? '✓' : '✗'), ' ',
-          loc(k.feedback),
+          codeSpans(loc(k.feedback)),
           k.max_score ? h('span', { class: 'muted small' }, ` (${fmtScore(k.score)} / ${fmtScore(k.max_score)})`) : null,
           k.hint && !k.passed ? h('div', { class: 'hint', testid: 'hint' }, `${t('hint')}: `, loc(k.hint)) : null)))) : null,
       err ? errorView(err) : null,
+      run && run.limit ? h('p', { class: 'muted', testid: 'limit-hit' }, `${t('limit_hit')}: ${limitName(run.limit)}`) : null,
       run && run.limit ? engineText(`${run.limit}: ${run.limit_message || ''}`) : null,
       run && (run.output || run.output_truncated) ? h('details', null, h('summary', null, t('program_output')),
         h('pre', { class: 'output' }, run.output || ''),
@@ -121,16 +122,17 @@ export async function submissionPage(alive, id) {
       if (s) studentName = `${s.display_name} (${s.student_number ?? s.username})`;
     } catch (_) { /* name is optional */ }
   }
+  await loadLabs(); // case titles
   if (!alive()) return;
   const title = a ? loc(a.title) || a.lab_id : t('submission');
   const back = state.me.can.submit
     ? h('a', { href: `#/assignments/${sub.assignment_id}` }, title)
-    : a ? h('a', { href: `#/classes/${a.class_id}/students/${sub.student_id}` }, studentName || t('student_work')) : null;
+    : a ? h('a', { href: `#/classes/${a.class_id}/students/${sub.student_id}`, 'data-user': '' }, studentName || t('student_work')) : null;
   const body = h('div');
   const render = (s) => {
     clear(body,
       h('dl', { class: 'facts' },
-        studentName ? h('div', null, h('dt', null, t('student')), h('dd', { testid: 'submission-student' }, studentName)) : null,
+        studentName ? h('div', null, h('dt', null, t('student')), h('dd', { testid: 'submission-student', 'data-user': '' }, studentName)) : null,
         h('div', null, h('dt', null, t('status')), h('dd', { testid: 'submission-status', 'data-status': s.status }, statusBadge(s.status))),
         h('div', null, h('dt', null, t('submitted_at')), h('dd', null, fmtTime(s.submitted_at))),
         h('div', null, h('dt', null, t('graded_at')), h('dd', null, fmtTime(s.graded_at))),
@@ -172,5 +174,5 @@ function programView(text, language, errorLine) {
   const lang = { rhai: 'rhai', wasm: 'wat', wat: 'wat' }[language];
   return h('div', { class: 'program', testid: 'program' },
     h('pre', { class: 'gutter', 'aria-hidden': 'true' }, lines.map((_, i) => h('span', { class: i + 1 === errorLine ? 'gl gl-error' : 'gl' }, String(i + 1)))),
-    h('pre', { class: 'program-text' }, lang ? tokenize(body, lang).map(([cls, part]) => (cls ? h('span', { class: cls }, part) : part)) : body));
+    h('pre', { class: 'program-text', 'data-user': '' }, lang ? tokenize(body, lang).map(([cls, part]) => (cls ? h('span', { class: cls }, part) : part)) : body));
 }

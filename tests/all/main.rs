@@ -12,6 +12,7 @@ mod facts;
 mod grading;
 mod hardening;
 mod hostile;
+mod language;
 mod lessons;
 mod process;
 mod roster;

@@ -4,7 +4,7 @@
 //   BASE_URL=http://127.0.0.1:PORT ADMIN_PASSWORD=... REFERENCE=/abs/wall-stop/reference.rhai \
 //     node tests/browser/e2e.mjs
 //
-// Optional: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_S (default 240).
+// Optional: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_S (default 360: the language flow visits every page four times).
 // Exit code 0 = pass; otherwise a message on stderr, a screenshot in
 // tests/browser/failure.png and exit code 1.
 
@@ -20,13 +20,14 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || '';
 const REFERENCE = process.env.REFERENCE || '';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const TOTAL_TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S || 240);
+const TOTAL_TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S || 360);
 const STUDENT_NAME = '张小明';
 /** Flows in flows/NAME.mjs, each `export async function run(ctx)`; they may create their own classes and accounts. */
 const FLOWS = [
   'assignments',
   'roster',
   'editor',
+  'language',
 ];
 const STUDENT_PASSWORD = 'Xiaoming-new-2024';
 async function main() {

@@ -75,6 +75,9 @@ pub struct LabSummary {
     /// The lesson that teaches this lab, by id.
     pub lesson: Option<String>,
     pub limits: ProgramLimits,
+    /// The practice cases and what students read for their names (`practice-N`
+    /// and `hidden-N` have no title: clients word those themselves).
+    pub cases: Vec<VisibleCase>,
 }
 
 /// `GET /api/labs`.
@@ -96,8 +99,13 @@ impl LabSummary {
             languages: l.languages.clone(),
             lesson: l.lesson.clone(),
             limits,
+            cases: visible_cases(l),
         }
     }
+}
+
+fn visible_cases(l: &Lab) -> Vec<VisibleCase> {
+    l.cases.iter().filter(|c| !c.hidden).map(|c| VisibleCase { name: c.name.clone(), title: c.title.clone(), seed: c.seed, weight: c.weight }).collect()
 }
 
 /// A lab as a client may see it: what a student needs to work on it, and
@@ -127,6 +135,8 @@ pub struct LabView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VisibleCase {
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
     pub seed: u64,
     pub weight: f64,
 }
@@ -146,7 +156,7 @@ impl LabView {
             instructions: l.instructions.clone(),
             starter: l.starter.clone(),
             limits,
-            visible_cases: l.cases.iter().filter(|c| !c.hidden).map(|c| VisibleCase { name: c.name.clone(), seed: c.seed, weight: c.weight }).collect(),
+            visible_cases: visible_cases(l),
             hidden_cases: l.cases.iter().filter(|c| c.hidden).count(),
         }
     }

@@ -214,7 +214,7 @@ pub fn request_token(parts: &Parts) -> Result<Option<(String, TokenSource)>, App
     }
     let mut found = cookies(&parts.headers, COOKIE);
     match (found.next(), found.next()) {
-        (Some(_), Some(_)) => Err(AppError::BadRequest("the request carries two session cookies: sign out and sign in again".into())),
+        (Some(_), Some(_)) => Err(AppError::invalid("session", "two_sessions", "the request carries two session cookies: sign out and sign in again")),
         (Some(t), None) => Ok(Some((t, TokenSource::Cookie))),
         _ => Ok(None),
     }

@@ -256,11 +256,11 @@ async fn set_override(
     let req = body(req)?;
     let (aid, sid) = managed_cell(&state, &caller.user, assignment, student).await?;
     if !(0.0..=100.0).contains(&req.score) || !req.score.is_finite() {
-        return Err(AppError::BadRequest("score must be between 0 and 100".into()));
+        return Err(AppError::invalid("score", "range", "score must be between 0 and 100").max(100));
     }
     let comment = req.comment.trim();
     if comment.is_empty() || comment.chars().count() > 500 || comment.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(AppError::BadRequest("comment must say why (1–500 characters, no control characters)".into()));
+        return Err(AppError::invalid("comment", "length", "comment must say why (1–500 characters, no control characters)").max(500));
     }
     let now = super::now();
     let mut tx = state.db.pool.begin().await?;

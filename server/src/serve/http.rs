@@ -105,12 +105,24 @@ impl AppState {
 /// to fix. Internal errors are logged and never sent to the client.
 #[derive(Debug)]
 pub enum AppError {
+    /// A request the server cannot read (malformed JSON, path or query).
     BadRequest(String),
+    /// One field's value is not acceptable. The body carries `field` and
+    /// `reason` (and `max` where a limit applies), so the UI can say which
+    /// field and why in the reader's language; `message` is for developers.
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+        max: Option<i64>,
+        message: String,
+    },
     Unauthorized,
     BadCredentials,
     NotFound,
-    /// Slow down: try again after this many seconds.
+    /// Slow down: try again after this many seconds. `reason` says what
+    /// to wait for (`login`, `test_running`, `streams`).
     TooManyRequests {
+        reason: &'static str,
         message: String,
         retry_after: i64,
     },
@@ -124,8 +136,12 @@ pub enum AppError {
     Forbidden(String),
     /// A cookie-authenticated write without the session's CSRF token.
     Csrf,
-    /// The request is well-formed but clashes with the current state.
-    Conflict(String),
+    /// The request is well-formed but clashes with the current state; the
+    /// code names the clash (`username_taken`, `not_open`…).
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
     /// A roster that cannot be imported: every bad row at once.
     InvalidRoster(Vec<super::roster::RowError>),
     /// A refusal with its own code and the fields a client acts on (the
@@ -157,9 +173,23 @@ impl AppError {
         AppError::Typed { status, code, message: message.into(), fields }
     }
 
-    /// 400 `bad_request` naming the field at fault (`error.field`), so a form can point at it.
-    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::typed(StatusCode::BAD_REQUEST, "bad_request", message, json!({ "field": field }))
+    /// A field's value is refused for `reason` (every pair has an
+    /// `err_invalid_<reason>` and a `field_<field>` text in i18n.json).
+    pub fn invalid(field: &'static str, reason: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Invalid { field, reason, max: None, message: message.into() }
+    }
+
+    /// Adds the limit the value broke (a length, a count, a score), for the UI's text.
+    pub fn max(mut self, limit: i64) -> AppError {
+        if let AppError::Invalid { max, .. } = &mut self {
+            *max = Some(limit);
+        }
+        self
+    }
+
+    /// A clash with the current state, with its own error code.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Conflict { code, message: message.into() }
     }
 }
 
@@ -203,13 +233,20 @@ impl IntoResponse for AppError {
         let mut reason = None;
         let mut fields = serde_json::Map::new();
         let mut extra_contents = None;
+        let mut detail = None;
         let (status, code, message) = match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            AppError::Invalid { field, reason: why, max, message } => {
+                reason = Some(why);
+                detail = Some((field, max));
+                (StatusCode::BAD_REQUEST, "invalid", message)
+            }
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "sign in first (a session cookie or an `Authorization: Bearer` token)".into()),
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials", "wrong username or password".into()),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource".into()),
-            AppError::TooManyRequests { message, retry_after } => {
+            AppError::TooManyRequests { reason: why, message, retry_after } => {
                 retry = Some(retry_after.max(1));
+                reason = Some(why);
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
             }
             AppError::Busy => {
@@ -226,7 +263,7 @@ impl IntoResponse for AppError {
             AppError::Csrf => {
                 (StatusCode::FORBIDDEN, "csrf", format!("a cookie-authenticated write must carry the session's CSRF token in the {} header", auth::CSRF_HEADER))
             }
-            AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            AppError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
             AppError::NotEmpty { message, contents } => {
                 extra_contents = Some(contents);
                 (StatusCode::CONFLICT, "not_empty", message)
@@ -264,6 +301,12 @@ impl IntoResponse for AppError {
         }
         if let Some(c) = extra_contents {
             error["contents"] = c;
+        }
+        if let Some((field, max)) = detail {
+            error["field"] = json!(field);
+            if let Some(max) = max {
+                error["max"] = json!(max);
+            }
         }
         if let Some(secs) = retry {
             error["retry_after"] = json!(secs);
@@ -450,6 +493,7 @@ pub async fn checked_password(
         let wait = state.db.login_delay(&attempt, now).await?;
         if wait > 0 {
             return Err(AppError::TooManyRequests {
+                reason: "login",
                 message: format!("too many wrong passwords from this computer; try again in {wait} seconds"),
                 retry_after: wait,
             });
@@ -481,7 +525,12 @@ async fn login(
 ) -> Result<Response, AppError> {
     let Json(req) = body?;
     if req.username.trim().is_empty() || req.username.len() > 64 || req.password.len() > 256 || req.username.chars().any(char::is_control) {
-        return Err(AppError::BadRequest("username must be 1–64 characters without control characters, and password at most 256".into()));
+        let message = "username must be 1–64 characters without control characters, and password at most 256";
+        return Err(if req.password.len() > 256 {
+            AppError::invalid("password", "length", message).max(256)
+        } else {
+            AppError::invalid("username", "length", message).max(64)
+        });
     }
     let username = req.username.trim();
     let device = device_hash(&request_headers);
@@ -587,28 +636,28 @@ async fn change_password(
     let without_current = match &req.current_password {
         Some(current) => {
             if current.len() > 256 {
-                return Err(AppError::BadRequest("current_password is not right".into()));
+                return Err(AppError::invalid("current_password", "wrong", "current_password is not right"));
             }
             // A wrong current password counts like a failed login (a stolen session
             // must not become a free password-guessing oracle).
             let device = device_hash(&headers);
             if !checked_password(&state, &caller.user.username, Some((caller.user.id, hash)), current, &client, device.as_deref()).await? {
-                return Err(AppError::BadRequest("current_password is not right".into()));
+                return Err(AppError::invalid("current_password", "wrong", "current_password is not right"));
             }
             auth::check_new_password(&req.new_password, &caller.user.username).map_err(AppError::WeakPassword)?;
             if req.new_password == *current {
-                return Err(AppError::BadRequest("new_password must differ from current_password".into()));
+                return Err(AppError::invalid("new_password", "unchanged", "new_password must differ from current_password"));
             }
             false
         }
         None if fresh_generated(&state, &caller).await? => {
             auth::check_new_password(&req.new_password, &caller.user.username).map_err(AppError::WeakPassword)?;
             if state.passwords.verify(&req.new_password, Some(hash)).await? {
-                return Err(AppError::BadRequest("new_password must differ from the password you signed in with".into()));
+                return Err(AppError::invalid("new_password", "unchanged", "new_password must differ from the password you signed in with"));
             }
             true
         }
-        None => return Err(AppError::BadRequest("current_password is required".into())),
+        None => return Err(AppError::invalid("current_password", "required", "current_password is required")),
     };
     let new_hash = state.passwords.hash(&req.new_password).await??;
     // The password, the end of the other sessions and the audit row commit together.

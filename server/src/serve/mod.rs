@@ -261,7 +261,8 @@ async fn bootstrap_admin(db: &Db) -> anyhow::Result<()> {
         _ => (auth::generated_password(), true),
     };
     let hash = auth::hash_password(&password)?;
-    let id = db.create_user("admin", "Platform admin", &hash, "platform_admin", generated, now()).await?;
+    // No display name: the UI shows the username and the role in the reader's language.
+    let id = db.create_user("admin", "", &hash, "platform_admin", generated, now()).await?;
     db.audit(now(), None, "bootstrap_admin", &format!("user_id={id}")).await?;
     if generated {
         println!("created the platform admin: username `admin`, password `{password}` (shown once; change it at first login)");

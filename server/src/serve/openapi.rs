@@ -92,10 +92,11 @@ pub fn document() -> Value {
         "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]}, "submitted_at": {"type": "integer"},
         "graded_at": {"type": ["integer", "null"]}, "score": {"type": ["number", "null"]}, "max_score": {"type": ["number", "null"]},
         "program": {"type": "string"}, "report": {"type": "object", "description": "the grade report; hidden cases carry only name, hidden, passed, score, max_score, feedback"}}});
-    let roster_error = json!({"type": "object", "properties": {"row": {"type": "integer"}, "field": {"type": "string"}, "message": {"type": "string"}}});
+    let roster_error = json!({"type": "object", "properties": {"row": {"type": "integer"}, "field": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"}}});
     let error = json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"}, "rows": {"type": "array", "items": reff("RosterError")},
-        "field": {"type": "string", "description": "the request field at fault (bad_request)"}, "reason": {"type": "string"}}}}});
+        "code": {"type": "string"}, "message": {"type": "string", "description": "English, for developers; a UI shows its own text for code/reason/field"},
+        "field": {"type": "string"}, "reason": {"type": "string"}, "max": {"type": "integer"}, "retry_after": {"type": "integer"},
+        "rows": {"type": "array", "items": reff("RosterError")}}}}});
     let list = |key: &str, item: Value| json!({"type": "object", "properties": {key: {"type": "array", "items": item}}});
     let file = |mime: &str, d: &str| json!({"description": d, "content": {mime: {"schema": {"type": "string", "format": "binary"}}}});
     let override_body = obj(

@@ -146,10 +146,10 @@ fn forbidden(what: &str) -> AppError {
     AppError::Forbidden(format!("your role may not {what}"))
 }
 
-fn check_name(field: &str, value: &str, max: usize) -> Result<String, AppError> {
+fn check_name(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(AppError::BadRequest(format!("{field} must be 1–{max} characters without control characters")));
+        return Err(AppError::invalid(field, "length", format!("{field} must be 1–{max} characters without control characters")).max(max as i64));
     }
     Ok(v.to_string())
 }
@@ -229,12 +229,12 @@ async fn create_region(
     }
     let name = check_name("name", &req.name, 64)?;
     if !["province", "city", "district"].contains(&req.kind.as_str()) {
-        return Err(AppError::BadRequest("kind must be province, city or district".into()));
+        return Err(AppError::invalid("kind", "choice", "kind must be province, city or district"));
     }
     if let Some(p) = req.parent_id
         && !state.db.exists("SELECT id FROM regions WHERE id = $1", p).await?
     {
-        return Err(AppError::BadRequest(format!("parent_id {p} is not a region")));
+        return Err(AppError::invalid("parent_id", "unknown", format!("parent_id {p} is not a region")));
     }
     let id: i64 = sqlx::query("INSERT INTO regions (name, kind, parent_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(&name)
@@ -306,7 +306,7 @@ async fn create_school(
     }
     let name = check_name("name", &req.name, 64)?;
     if !state.db.exists("SELECT id FROM regions WHERE id = $1", req.region_id).await? {
-        return Err(AppError::BadRequest(format!("region_id {} is not a region", req.region_id)));
+        return Err(AppError::invalid("region_id", "unknown", format!("region_id {} is not a region", req.region_id)));
     }
     let id: i64 = sqlx::query("INSERT INTO schools (name, region_id, created_at) VALUES ($1, $2, $3) RETURNING id")
         .bind(&name)
@@ -634,7 +634,7 @@ async fn list_users(State(state): State<AppState>, ActiveCaller(caller): ActiveC
     if let Some(r) = &filter.role
         && !ROLES.contains(&r.as_str())
     {
-        return Err(AppError::BadRequest(format!("role must be one of {}", ROLES.join(", "))));
+        return Err(AppError::invalid("role", "choice", format!("role must be one of {}", ROLES.join(", "))));
     }
     let page = Page::of(filter.page, filter.per_page)?;
     let mut wh = Filter::default();
@@ -674,14 +674,14 @@ struct NewUser {
 
 fn check_username(name: &str) -> Result<(), AppError> {
     if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-        return Err(AppError::BadRequest("username must be 1–64 letters, digits, '-', '_' or '.'".into()));
+        return Err(AppError::invalid("username", "username_format", "username must be 1–64 letters, digits, '-', '_' or '.'").max(64));
     }
     // `s<school>-<number>` is how roster students are named; staff names must
     // not collide with them (nor reveal which student numbers exist).
     let student_like =
         name.strip_prefix('s').and_then(|r| r.split_once('-')).is_some_and(|(school, _)| !school.is_empty() && school.bytes().all(|b| b.is_ascii_digit()));
     if student_like {
-        return Err(AppError::BadRequest("username: names like s<number>-… are reserved for students".into()));
+        return Err(AppError::invalid("username", "reserved", "username: names like s<number>-… are reserved for students"));
     }
     Ok(())
 }
@@ -699,10 +699,10 @@ async fn create_user(
     let req = body(req)?;
     let u = &caller.user;
     if !ROLES.contains(&req.role.as_str()) {
-        return Err(AppError::BadRequest(format!("role must be one of {}", ROLES.join(", "))));
+        return Err(AppError::invalid("role", "choice", format!("role must be one of {}", ROLES.join(", "))));
     }
     if req.role == "student" {
-        return Err(AppError::BadRequest("role: students are created by importing a class roster (POST /api/classes/{id}/roster)".into()));
+        return Err(AppError::invalid("role", "student_by_roster", "role: students are created by importing a class roster (POST /api/classes/{id}/roster)"));
     }
     if !u.may_assign_roles().contains(&req.role.as_str()) {
         return Err(forbidden("create this kind of account"));
@@ -717,12 +717,12 @@ async fn create_user(
         }
     };
     if matches!(req.role.as_str(), "teacher" | "school_admin") && school_id.is_none() {
-        return Err(AppError::BadRequest("school_id is required for teachers and school admins".into()));
+        return Err(AppError::invalid("school_id", "required", "school_id is required for teachers and school admins"));
     }
     if let Some(s) = school_id
         && !state.db.exists("SELECT id FROM schools WHERE id = $1", s).await?
     {
-        return Err(AppError::BadRequest(format!("school_id {s} is not a school")));
+        return Err(AppError::invalid("school_id", "unknown", format!("school_id {s} is not a school")));
     }
     check_username(&req.username)?;
     let display_name = check_name("display_name", &req.display_name, 64)?;
@@ -734,12 +734,12 @@ async fn create_user(
         None => (auth::generated_password(), true),
     };
     if state.db.user_by_name(&req.username).await?.is_some() {
-        return Err(AppError::Conflict(format!("username {} is taken", req.username)));
+        return Err(AppError::conflict("username_taken", format!("username {} is taken", req.username)));
     }
     let hash = state.passwords.hash(&password).await??;
     let id = match state.db.create_user(&req.username, &display_name, &hash, &req.role, generated, now()).await {
         Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict(format!("username {} is taken", req.username))),
+        Err(e) if is_unique_violation(&e) => return Err(AppError::conflict("username_taken", format!("username {} is taken", req.username))),
         Err(e) => return Err(e.into()),
     };
     sqlx::query("UPDATE users SET school_id = $1 WHERE id = $2").bind(school_id).bind(id).execute(&state.db.pool).await?;
@@ -1022,7 +1022,7 @@ async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): Active
     }
     let owns_classes = state.db.exists("SELECT id FROM classes WHERE teacher_id = $1", person.id).await?;
     if owns_classes {
-        return Err(AppError::Conflict("this person still teaches classes: give the classes to another teacher first".into()));
+        return Err(AppError::conflict("still_teaching", "this person still teaches classes: give the classes to another teacher first"));
     }
     let mut tx = state.db.pool.begin().await?;
     // Explicit deletes as well as cascades: SQLite enforces cascades only with foreign_keys on.
@@ -1095,17 +1095,17 @@ async fn create_class(
         ("teacher", Some(_)) => return Err(forbidden("create classes for another teacher")),
         ("school_admin" | "platform_admin", Some(t)) => {
             // One answer for "no such account", "not a teacher" and "another school's": ids cannot be probed.
-            let wrong = || AppError::BadRequest("teacher_id must name a teacher of your school".into());
+            let wrong = || AppError::invalid("teacher_id", "unknown", "teacher_id must name a teacher of your school");
             let t = state.db.user(t).await?.ok_or_else(wrong)?;
             if (t.role != "teacher" && t.role != "school_admin") || (u.role == "school_admin" && t.school_id != u.school_id) {
                 return Err(wrong());
             }
             t
         }
-        ("school_admin" | "platform_admin", None) => return Err(AppError::BadRequest("teacher_id is required".into())),
+        ("school_admin" | "platform_admin", None) => return Err(AppError::invalid("teacher_id", "required", "teacher_id is required")),
         _ => return Err(forbidden("create classes")),
     };
-    let school_id = teacher.school_id.ok_or_else(|| AppError::BadRequest("the teacher belongs to no school".into()))?;
+    let school_id = teacher.school_id.ok_or_else(|| AppError::invalid("teacher_id", "no_school", "the teacher belongs to no school"))?;
     let id: i64 = sqlx::query("INSERT INTO classes (school_id, teacher_id, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(school_id)
         .bind(teacher.id)
@@ -1407,7 +1407,7 @@ async fn login_slips(
         return Err(forbidden("print account cards"));
     }
     if req.students.is_empty() || req.students.len() > roster::MAX_ROWS {
-        return Err(AppError::BadRequest(format!("students must list 1–{} students", roster::MAX_ROWS)));
+        return Err(AppError::invalid("students", "count", format!("students must list 1–{} students", roster::MAX_ROWS)).max(roster::MAX_ROWS as i64));
     }
     let too_long = |v: &str, max: usize| v.chars().count() > max || v.chars().any(char::is_control);
     for (i, s) in req.students.iter().enumerate() {
@@ -1428,7 +1428,7 @@ async fn login_slips(
     let rendered = tokio::task::spawn_blocking(move || super::slips::render(&title, &req.students, font.as_deref(), address.as_deref()))
         .await
         .map_err(|e| anyhow::anyhow!("account card task: {e}"))?
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
+        .map_err(|e| AppError::conflict("slips_unavailable", e.to_string()))?;
     let missing: Vec<String> = rendered.missing.iter().map(|c| format!("U+{:04X}", *c as u32)).collect();
     let mut response =
         ([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"account-cards.pdf\"")], rendered.pdf).into_response();
@@ -1455,7 +1455,7 @@ async fn audit_log(State(state): State<AppState>, ActiveCaller(caller): ActiveCa
     let u = &caller.user;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(AppError::BadRequest("limit must be 1–500".into()));
+        return Err(AppError::invalid("limit", "range", "limit must be 1–500").max(500));
     }
     let before = q.before.unwrap_or(i64::MAX);
     let rows = match u.role.as_str() {

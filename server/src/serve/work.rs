@@ -255,10 +255,10 @@ async fn create_assignment(
     let lab = state
         .catalogue
         .lab(&req.lab_id)
-        .ok_or_else(|| AppError::BadRequest(format!("lab_id {:?} is not a lab of the curriculum (GET /api/labs)", req.lab_id)))?;
+        .ok_or_else(|| AppError::invalid("lab_id", "unknown", format!("lab_id {:?} is not a lab of the curriculum (GET /api/labs)", req.lab_id)))?;
     let opens_at = req.opens_at.unwrap_or_else(now);
     if req.due_at <= opens_at {
-        return Err(AppError::invalid("due_at", "due_at must be later than opens_at"));
+        return Err(AppError::invalid("due_at", "before_open", "due_at must be later than opens_at"));
     }
     let attempt_limit = req.attempt_limit.unwrap_or(10);
     check_attempt_limit(attempt_limit)?;
@@ -645,9 +645,9 @@ async fn list_submissions(State(state): State<AppState>, ActiveCaller(caller): A
 /// languages, encoding); returns the language as stored.
 fn checked_program(state: &AppState, a: &Assignment, req: &SubmissionRequest) -> Result<String, AppError> {
     if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(AppError::BadRequest("program contains control characters (only newlines and tabs are allowed)".into()));
+        return Err(AppError::invalid("program", "control_characters", "program contains control characters (only newlines and tabs are allowed)"));
     }
-    let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::Conflict(format!("lab {} is no longer in the curriculum", a.lab_id)))?;
+    let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::conflict("lab_gone", format!("lab {} is no longer in the curriculum", a.lab_id)))?;
     // The limit the lab payload announces, so editors can check it first.
     let max = max_program_bytes(lab);
     if req.program.len() > max {
@@ -655,15 +655,15 @@ fn checked_program(state: &AppState, a: &Assignment, req: &SubmissionRequest) ->
     }
     let allowed = a.allowed_languages(lab);
     if !allowed.contains(&req.language) {
-        return Err(AppError::invalid("language", format!("language must be one of: {}", allowed.join(", "))));
+        return Err(AppError::invalid("language", "choice", format!("language must be one of: {}", allowed.join(", "))));
     }
     let stored_language = match (req.language.as_str(), req.encoding.as_deref().unwrap_or("text")) {
         (_, "text") => req.language.clone(),
         ("wasm", "base64") => "wasm-base64".to_string(),
-        _ => return Err(AppError::BadRequest("encoding must be \"text\", or \"base64\" for a binary wasm module".into())),
+        _ => return Err(AppError::invalid("encoding", "choice", "encoding must be \"text\", or \"base64\" for a binary wasm module")),
     };
     if let Err(e) = Program::from_stored(&stored_language, &req.program) {
-        return Err(AppError::BadRequest(format!("program: {e}")));
+        return Err(AppError::invalid("program", "encoding", format!("program: {e}")));
     }
     Ok(stored_language)
 }
@@ -681,14 +681,15 @@ async fn test_run(
     let req = body(req)?;
     let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
     let stored_language = checked_program(&state, &a, &req)?;
-    let program = Program::from_stored(&stored_language, &req.program).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let program = Program::from_stored(&stored_language, &req.program).map_err(|e| AppError::invalid("program", "encoding", e.to_string()))?;
     let lab = state.catalogue.lab(&a.lab_id).ok_or(AppError::NotFound)?;
     let mut visible = lab.clone();
     visible.cases.retain(|c| !c.hidden);
-    let _mine = state
-        .test_users
-        .take(caller.user.id, 1)
-        .ok_or_else(|| AppError::TooManyRequests { message: "your previous test run is still going; wait for its result".into(), retry_after: 2 })?;
+    let _mine = state.test_users.take(caller.user.id, 1).ok_or_else(|| AppError::TooManyRequests {
+        reason: "test_running",
+        message: "your previous test run is still going; wait for its result".into(),
+        retry_after: 2,
+    })?;
     let _turn = match tokio::time::timeout(Duration::from_secs(10), state.test_runs.clone().acquire_owned()).await {
         Ok(Ok(permit)) => permit,
         _ => return Err(AppError::Busy),
@@ -858,6 +859,7 @@ async fn submission_events(State(state): State<AppState>, ActiveCaller(caller): 
     visible_submission(&state, &caller.user, id).await?;
     // One browser tab needs one stream; a script opening thousands gets 429.
     let slot = state.streams.take(caller.user.id, state.max_streams_per_user).ok_or_else(|| AppError::TooManyRequests {
+        reason: "streams",
         message: format!("you already have {} live result streams open; close some tabs", state.max_streams_per_user),
         retry_after: 5,
     })?;
