@@ -163,7 +163,7 @@ function editCard(a, progress) {
   const inputs = { title, opens_at: opens, due_at: due, attempt_limit: attempts, score_policy: policy };
   const fail = (e) => {
     // A refused value: say which field in the teacher's language (not the server's English), and point at it.
-    const fieldName = e instanceof ApiError && e.code === 'bad_request' ? e.details.field : '';
+    const fieldName = e instanceof ApiError && e.code === 'invalid' ? e.details.field : '';
     clear(msg, fieldName && hasText(`invalid_${fieldName}`)
       ? h('div', { class: 'alert alert-error', role: 'alert', testid: 'edit-error', 'data-field': fieldName }, t(`invalid_${fieldName}`))
       : errorBox(e, 'edit-error'));

@@ -98,6 +98,9 @@ fn keys_the_server_needs() -> BTreeMap<String, String> {
         for (i, _) in src.match_indices("StatusCode::") {
             let rest = &src[i + "StatusCode::".len()..];
             let after = rest.trim_start_matches(|c: char| c.is_ascii_uppercase() || c == '_');
+            // `(StatusCode::X, "code"`, also with the code on the next line (`AppError::typed`).
+            let after_comma = after.strip_prefix(',').map(|r| format!(", {}", r.trim_start()));
+            let after = after_comma.as_deref().unwrap_or(after);
             for sep in [", \"", " => \""] {
                 if let Some(code) = after.strip_prefix(sep).and_then(|r| r.split('"').next())
                     && literal(&format!("\"{code}\"")).is_some()
@@ -131,8 +134,8 @@ fn keys_the_server_needs() -> BTreeMap<String, String> {
             if args.len() < 4 {
                 continue; // the definition itself
             }
-            let reason = literal(&args[2]).unwrap_or_else(|| panic!("{file}: RowError::new needs a literal reason, got {:?}", args[2]));
-            add(format!("err_row_{reason}"), &file);
+            let reason = literal(&args[2]).unwrap_or_else(|| panic!("{file}: RowError::new needs a literal code, got {:?}", args[2]));
+            add(format!("roster_err_{reason}"), &file);
             if let Some(field) = literal(&args[1]) {
                 add(format!("field_{field}"), &file);
             }
@@ -140,12 +143,20 @@ fn keys_the_server_needs() -> BTreeMap<String, String> {
         for reason in literals_after(&src, "TooManyRequests { reason: \"").into_iter().chain(literals_after(&src, "reason: \"")) {
             add(format!("err_too_many_requests_{reason}"), &file);
         }
-        // The weak-password reasons: the arms of `WeakPassword::code`.
-        if let Some(start) = src.find("pub fn code(self) -> &'static str") {
+        // Reasons that are the arms of a `code` function: `WeakPassword::code`
+        // (auth.rs, for `weak_password`) and `Refusal::code` (work.rs, for `cannot_submit`).
+        let reason_prefix = match file.as_str() {
+            "auth.rs" => Some("err_weak_password"),
+            "work.rs" => Some("err_cannot_submit"),
+            _ => None,
+        };
+        if let Some(prefix) = reason_prefix
+            && let Some(start) = src.find("pub fn code(self) -> &'static str")
+        {
             let body = &src[start..];
             let body = &body[..body[1..].find("pub fn ").map_or(body.len(), |e| e + 1)];
             for code in literals_after(body, " => \"") {
-                add(format!("err_weak_password_{code}"), &file);
+                add(format!("{prefix}_{code}"), &file);
             }
         }
         // A 400 in English only: every refused value must name its field and reason.
@@ -170,11 +181,12 @@ fn every_error_code_the_server_sends_is_translated() {
         "err_bad_request",
         "err_request_timeout",
         "err_username_taken",
-        "err_no_attempts_left",
+        "err_cannot_submit_attempts_used_up",
+        "err_already_assigned",
         "err_invalid_length",
         "field_display_name",
         "field_attempt_limit",
-        "err_row_missing_column",
+        "roster_err_no_number_column",
         "err_too_many_requests_login",
         "err_weak_password_common",
         "err_method_not_allowed",

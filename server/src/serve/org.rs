@@ -356,7 +356,7 @@ async fn update_region(
     };
     let kind = req.kind.clone().map_or_else(|| row.try_get::<String, _>("kind"), Ok)?;
     if !["province", "city", "district"].contains(&kind.as_str()) {
-        return Err(AppError::BadRequest("kind must be province, city or district".into()));
+        return Err(AppError::invalid("kind", "choice", "kind must be province, city or district"));
     }
     let parent_id = match req.parent_id {
         Some(p) => p,
@@ -367,17 +367,17 @@ async fn update_region(
     let mut steps = 0;
     while let Some(p) = up {
         if p == id {
-            return Err(AppError::BadRequest("parent_id: a region cannot be inside itself".into()));
+            return Err(AppError::invalid("parent_id", "cycle", "parent_id: a region cannot be inside itself"));
         }
         up = sqlx::query("SELECT parent_id FROM regions WHERE id = $1")
             .bind(p)
             .fetch_optional(&state.db.pool)
             .await?
-            .ok_or_else(|| AppError::BadRequest(format!("parent_id {p} is not a region")))?
+            .ok_or_else(|| AppError::invalid("parent_id", "unknown", format!("parent_id {p} is not a region")))?
             .try_get("parent_id")?;
         steps += 1;
         if steps > 64 {
-            return Err(AppError::BadRequest("parent_id: the regions above it are nested too deeply".into()));
+            return Err(AppError::invalid("parent_id", "too_deep", "parent_id: the regions above it are nested too deeply"));
         }
     }
     let mut tx = state.db.pool.begin().await?;
@@ -459,7 +459,7 @@ async fn update_school(
     };
     let region_id = match req.region_id {
         Some(r) if !state.db.exists("SELECT id FROM regions WHERE id = $1", r).await? => {
-            return Err(AppError::BadRequest(format!("region_id {r} is not a region")));
+            return Err(AppError::invalid("region_id", "unknown", format!("region_id {r} is not a region")));
         }
         Some(r) => r,
         None => row.try_get("region_id")?,
@@ -524,11 +524,11 @@ impl Page {
     fn of(page: Option<i64>, per_page: Option<i64>) -> Result<Page, AppError> {
         let per_page = per_page.unwrap_or(100);
         if !(1..=Page::MAX).contains(&per_page) {
-            return Err(AppError::BadRequest(format!("per_page must be 1–{}", Page::MAX)));
+            return Err(AppError::invalid("per_page", "count", format!("per_page must be 1–{}", Page::MAX)).max(Page::MAX as i64));
         }
         let page = page.unwrap_or(1);
         if !(1..=1_000_000).contains(&page) {
-            return Err(AppError::BadRequest("page must be 1 or more".into()));
+            return Err(AppError::invalid("page", "range", "page must be 1 or more"));
         }
         Ok(Page { page, per_page })
     }
@@ -544,7 +544,7 @@ impl Page {
 fn search_pattern(q: Option<&str>) -> Result<Option<String>, AppError> {
     let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(None) };
     if q.chars().count() > 64 || q.chars().any(char::is_control) {
-        return Err(AppError::BadRequest("q must be at most 64 characters without control characters".into()));
+        return Err(AppError::invalid("q", "length", "q must be at most 64 characters without control characters").max(64));
     }
     let mut pattern = String::from("%");
     for c in q.to_lowercase().chars() {
@@ -788,10 +788,10 @@ async fn update_user(
     let role = match &req.role {
         Some(r) if *r != person.role => {
             if !ROLES.contains(&r.as_str()) {
-                return Err(AppError::BadRequest(format!("role must be one of {}", ROLES.join(", "))));
+                return Err(AppError::invalid("role", "choice", format!("role must be one of {}", ROLES.join(", "))));
             }
             if person.role == "student" || r == "student" {
-                return Err(AppError::BadRequest("role: students come from class rosters and stay students".into()));
+                return Err(AppError::invalid("role", "student_by_roster", "role: students come from class rosters and stay students"));
             }
             if !u.may_assign_roles().contains(&r.as_str()) {
                 return Err(forbidden("give this role"));
@@ -807,12 +807,12 @@ async fn update_user(
                 return Err(forbidden("move people to another school"));
             }
             if person.role == "student" {
-                return Err(AppError::BadRequest("school_id: a student belongs to their class's school".into()));
+                return Err(AppError::invalid("school_id", "student_by_roster", "school_id: a student belongs to their class's school"));
             }
             if let Some(s) = s
                 && !state.db.exists("SELECT id FROM schools WHERE id = $1", s).await?
             {
-                return Err(AppError::BadRequest(format!("school_id {s} is not a school")));
+                return Err(AppError::invalid("school_id", "unknown", format!("school_id {s} is not a school")));
             }
             changed.push("school_id");
             s
@@ -820,11 +820,11 @@ async fn update_user(
         _ => person.school_id,
     };
     if matches!(role.as_str(), "teacher" | "school_admin") && school_id.is_none() {
-        return Err(AppError::BadRequest("school_id is required for teachers and school admins".into()));
+        return Err(AppError::invalid("school_id", "required", "school_id is required for teachers and school admins"));
     }
     let keeps_teaching = matches!(role.as_str(), "teacher" | "school_admin") && school_id == person.school_id;
     if !keeps_teaching && state.db.exists("SELECT id FROM classes WHERE teacher_id = $1", person.id).await? {
-        return Err(AppError::Conflict("this person still teaches classes: give the classes to another teacher first".into()));
+        return Err(AppError::conflict("still_teaching", "this person still teaches classes: give the classes to another teacher first"));
     }
     if !changed.is_empty() {
         let mut tx = state.db.pool.begin().await?;
@@ -1207,7 +1207,7 @@ async fn add_student(
         let standard = student_username(class.school_id, req.student_number.trim());
         // The school's own form for this number is fine; other `s<n>-…` names are reserved.
         if !name.eq_ignore_ascii_case(&standard)
-            && let Err(AppError::BadRequest(m)) = check_username(name)
+            && let Err(AppError::Invalid { message: m, .. }) = check_username(name)
         {
             errors.push(RowError::new(1, "username", "username_invalid", m));
         }
@@ -1416,12 +1416,12 @@ async fn login_slips(
             || too_long(&s.password, 64)
             || s.student_number.as_deref().is_some_and(|n| too_long(n, 32))
         {
-            return Err(AppError::BadRequest(format!("students[{i}]: names, usernames and passwords are at most 64 characters, student numbers 32")));
+            return Err(AppError::invalid("students", "length", format!("students[{i}]: names, usernames and passwords are at most 64 characters, student numbers 32")).max(64));
         }
     }
     let title = req.title.unwrap_or_default();
     if too_long(&title, 100) {
-        return Err(AppError::BadRequest("title must be at most 100 characters".into()));
+        return Err(AppError::invalid("title", "length", "title must be at most 100 characters").max(100));
     }
     let font = state.slip_font.clone();
     let address = sign_in_address(&state, &headers);

@@ -349,14 +349,14 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
 
 fn check_attempt_limit(n: i64) -> Result<(), AppError> {
     if !(1..=MAX_ATTEMPTS).contains(&n) {
-        return Err(AppError::invalid("attempt_limit", format!("attempt_limit must be 1–{MAX_ATTEMPTS}")));
+        return Err(AppError::invalid("attempt_limit", "range", format!("attempt_limit must be 1–{MAX_ATTEMPTS}")).max(MAX_ATTEMPTS));
     }
     Ok(())
 }
 
 fn check_policy(p: &str) -> Result<(), AppError> {
     if p != "best" && p != "last" {
-        return Err(AppError::invalid("score_policy", "score_policy must be \"best\" or \"last\""));
+        return Err(AppError::invalid("score_policy", "choice", "score_policy must be \"best\" or \"last\""));
     }
     Ok(())
 }
@@ -399,6 +399,7 @@ async fn update_assignment(
         if title.chars().count() > MAX_TITLE || title.chars().any(char::is_control) {
             return Err(AppError::invalid(
                 "title",
+                "length",
                 format!("title must be at most {MAX_TITLE} characters without control characters (empty: the lab's title)"),
             ));
         }
@@ -410,7 +411,7 @@ async fn update_assignment(
         changed.push("opens_at");
     }
     match (req.close, req.due_at) {
-        (Some(true), Some(_)) => return Err(AppError::invalid("close", "send either close or due_at, not both")),
+        (Some(true), Some(_)) => return Err(AppError::invalid("close", "choice", "send either close or due_at, not both")),
         (Some(true), None) => {
             a.due_at = t;
             // Closing one that has not opened yet: it opened and closed at once.
@@ -420,7 +421,7 @@ async fn update_assignment(
         (_, Some(due)) => {
             // A date in the past would close it silently (a slip in a date field).
             if due <= t {
-                return Err(AppError::invalid("due_at", "due_at is in the past; to close the assignment now, send \"close\": true"));
+                return Err(AppError::invalid("due_at", "past", "due_at is in the past; to close the assignment now, send \"close\": true"));
             }
             a.due_at = due;
             changed.push("due_at");
@@ -428,8 +429,11 @@ async fn update_assignment(
         _ => {}
     }
     if a.due_at <= a.opens_at {
-        let field = if req.opens_at.is_some() { "opens_at" } else { "due_at" };
-        return Err(AppError::invalid(field, "opens_at must be earlier than due_at"));
+        return Err(if req.opens_at.is_some() {
+            AppError::invalid("opens_at", "before_due", "opens_at must be earlier than due_at")
+        } else {
+            AppError::invalid("due_at", "before_open", "opens_at must be earlier than due_at")
+        });
     }
     if let Some(n) = req.attempt_limit {
         check_attempt_limit(n)?;
@@ -442,9 +446,9 @@ async fn update_assignment(
         changed.push("score_policy");
     }
     if let Some(langs) = &req.languages {
-        let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::Conflict(format!("lab {} is no longer in the curriculum", a.lab_id)))?;
+        let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::conflict("lab_gone", format!("lab {} is no longer in the curriculum", a.lab_id)))?;
         if langs.is_empty() || langs.iter().any(|l| !lab.languages.contains(l)) {
-            return Err(AppError::invalid("languages", format!("languages must be one or more of the lab's: {}", lab.languages.join(", "))));
+            return Err(AppError::invalid("languages", "choice", format!("languages must be one or more of the lab's: {}", lab.languages.join(", "))));
         }
         // All of the lab's languages is the default: stored as none chosen.
         let chosen: Vec<String> = lab.languages.iter().filter(|l| langs.contains(l)).cloned().collect();
@@ -452,7 +456,7 @@ async fn update_assignment(
         changed.push("languages");
     }
     if changed.is_empty() {
-        return Err(AppError::BadRequest("nothing to change: send title, opens_at, due_at, close, attempt_limit, score_policy or languages".into()));
+        return Err(AppError::invalid("body", "required", "nothing to change: send title, opens_at, due_at, close, attempt_limit, score_policy or languages"));
     }
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE assignments SET title = $1, opens_at = $2, due_at = $3, attempt_limit = $4, score_policy = $5, languages = $6 WHERE id = $7")
