@@ -302,6 +302,7 @@ function studentAssignment(alive, a) {
     h('p', { class: 'crumbs' }, h('a', { href: '#/assignments' }, t('nav_my_assignments')), ' › '),
     h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id),
     facts,
+    teacherOverride(a),
     h('div', { class: 'work' },
       h('div', { class: 'work-instructions' }, card(t('instructions'), instructions(loc(lab.instructions)))),
       h('div', { class: 'work-editor' },
@@ -315,6 +316,15 @@ function studentAssignment(alive, a) {
 
   const pending = (a.submissions || []).find((s) => s.status === 'queued' || s.status === 'running');
   if (pending) follow(pending);
+}
+
+/** The score the teacher set and their comment, when they adjusted this student's score. */
+function teacherOverride(a) {
+  const o = a.override;
+  if (!o) return null;
+  return h('div', { class: 'alert alert-info teacher-override', role: 'note', testid: 'teacher-override' },
+    h('p', { testid: 'teacher-final-score' }, h('strong', null, t('gb_final_score', { score: fmtScore(o.score), time: fmtTime(o.at) }))),
+    o.comment ? h('p', null, t('gb_teacher_comment'), h('span', { class: 'teacher-comment', testid: 'teacher-comment', 'data-user': '' }, o.comment)) : null);
 }
 
 /** A textarea with a line-number gutter; Tab inserts four spaces, Enter keeps the indent. */

@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod determinism;
 mod diagnostics;
+mod gradebook;
 mod grading;
 mod hardening;
 mod hostile;

@@ -119,6 +119,11 @@ pub enum AppError {
     Forbidden(String),
     /// A cookie-authenticated write without the session's CSRF token.
     Csrf,
+    /// Bad input with a stable code of its own, which the UI translates as `err_<code>`.
+    Invalid {
+        code: &'static str,
+        message: String,
+    },
     /// The request is well-formed but clashes with the current state.
     Conflict(String),
     /// A roster that cannot be imported: every bad row at once.
@@ -188,6 +193,7 @@ impl IntoResponse for AppError {
                 (StatusCode::FORBIDDEN, "csrf", format!("a cookie-authenticated write must carry the session's CSRF token in the {} header", auth::CSRF_HEADER))
             }
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            AppError::Invalid { code, message } => (StatusCode::BAD_REQUEST, code, message),
             AppError::InvalidRoster(rows) => {
                 let message = format!(
                     "the roster was not imported: {} bad row(s); first: row {} ({}): {}",

@@ -85,6 +85,7 @@ async fn assignment_json(state: &AppState, a: &Assignment, class: &Class, caller
         let (attempts, score) = student_progress(state, a, caller.id).await?;
         v["attempts_used"] = json!(attempts);
         v["score"] = json!(score);
+        v["override"] = super::gradebook::student_override(state, a.id, caller.id).await?;
     }
     Ok(v)
 }
