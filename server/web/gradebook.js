@@ -107,7 +107,9 @@ export async function gradebookTab(alive, cls, body, after) {
       'data-overridden': ov ? 'true' : 'false',
       title: ov && ov.comment ? `${t('override')}: ${ov.comment}` : t('edit_grade'),
       onclick: () => openOverride(cls, a, s, g, editor, btn, reload),
-    }, h('span', { class: 'gb-line' }, content), h('span', { class: 'attempts' }, t('attempts_n', { n: g.attempts ?? 0 })));
+    }, h('span', { class: 'gb-line' }, content),
+    // "0 attempts" under every 未交 would only be noise.
+    g.attempts ? h('span', { class: 'attempts' }, t('attempts_n', { n: g.attempts })) : null);
     return btn;
   };
 
