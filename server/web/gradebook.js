@@ -87,7 +87,7 @@ export async function gradebookTab(alive, cls, body, after) {
       assignments.map((a) => h('td', { class: 'num', 'data-assignment': a.id, testid: 'gb-completion' },
         t('gb_submitted_n', { n: stat(a).submitted ?? 0, total: stat(a).students ?? everyone.length }))), h('td')));
   const tableEl = h('table', { class: 'data gradebook', testid: 'gradebook' },
-    h('caption', { class: 'gb-caption' }, `${t('tab_gradebook')} · ${cls.name}`),
+    h('caption', { class: 'gb-caption' }, t('tab_gradebook'), ' · ', h('span', { 'data-user': '' }, cls.name)),
     h('thead', null, h('tr', null, headCells)), tbody, tfoot);
 
   const cellButton = (s, a) => {

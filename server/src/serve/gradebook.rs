@@ -343,7 +343,9 @@ const PER_ASSIGNMENT: usize = 4;
 
 /// Header and rows of the export (shared by CSV and XLSX).
 fn table(book: &Book, lang: &str) -> Table {
-    let word = |key: &str| super::web::word(lang, key);
+    let words = super::web::words(lang);
+    // An unknown key shows as itself, so a missing translation is visible rather than blank.
+    let word = |key: &str| words.get(key).cloned().unwrap_or_else(|| key.to_string());
     let fill = |key: &str, vars: &[(&str, String)]| vars.iter().fold(word(key), |s, (k, v)| s.replace(&format!("{{{k}}}"), v));
     let mut header = vec![word("gb_col_number"), word("gb_col_name")];
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -480,10 +482,11 @@ async fn gradebook_xlsx(
     let lang = super::web::choose_lang(&parts, q.lang.as_deref()).0;
     let book = load(&state, &class).await?;
     let Table { header, rows, text_columns } = table(&book, lang);
+    let sheet_name = super::web::words(lang).remove("gb_sheet").unwrap_or_else(|| "Gradebook".into());
     let bytes = (|| -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = rust_xlsxwriter::Workbook::new();
         let sheet = wb.add_worksheet();
-        sheet.set_name(super::web::word(lang, "gb_sheet"))?;
+        sheet.set_name(&sheet_name)?;
         let bold = rust_xlsxwriter::Format::new().set_bold().set_text_wrap();
         for (c, h) in header.iter().enumerate() {
             sheet.write_string_with_format(0, c as u16, h, &bold)?;

@@ -106,10 +106,11 @@ pub fn render(template: &str, lang: &str, dict: &Dictionary) -> String {
     out
 }
 
-/// The text of `key` in `lang` from i18n.json (for words the server writes
-/// itself, such as export headers); an unknown key shows as itself.
-pub fn word(lang: &str, key: &str) -> String {
-    dictionary().get(lang).and_then(|w| w.get(key)).cloned().unwrap_or_else(|| key.to_string())
+/// The texts of `lang` from i18n.json, for words the server writes itself
+/// (such as export headers). Taken once per use: with `QIMING_WEB_DIR` set,
+/// every call reads the file again.
+pub fn words(lang: &str) -> BTreeMap<String, String> {
+    dictionary().get(lang).cloned().unwrap_or_default()
 }
 
 fn escape_html(s: &str) -> String {
