@@ -1,8 +1,10 @@
 // Assignments as students see them: the list, the lesson and lab, test runs and submitting.
 
-import { api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, h, langLabel, loading, loc, MAX_PROGRAM_BYTES, now, onCleanup, setPage, state, statusBadge, t } from './core.js';
+import { ApiError, LANG, api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, h, langLabel, loading, loc, MAX_PROGRAM_BYTES, now, onCleanup, setPage, state, statusBadge, t } from './core.js';
+import { assignmentTools, phaseBadge } from './assign.js';
 import { codeEditor } from './editor.js';
 import { submissionsTable } from './gradebook.js';
+import { arenaPicture } from './replay.js';
 import { renderReport, scoreHeader } from './submissions.js';
 
 // ---------------------------------------------------------------- assignments
@@ -17,7 +19,7 @@ export async function myAssignmentsPage(alive) {
     h('a', { href: `#/assignments/${a.id}`, testid: 'assignment-link', 'data-lab': a.lab_id }, h('span', { class: 'title' }, loc(a.title) || a.lab_id)),
     h('div', { class: 'meta' },
       h('span', null, `${t('due_at')}: ${fmtTime(a.due_at)}`),
-      a.due_at < now() ? badge(t('closed'), 'wait') : a.opens_at && a.opens_at > now() ? badge(t('not_open_yet'), 'wait') : null,
+      studentStatus(a),
       h('span', { testid: 'assignment-attempts' }, `${t('attempts')}: ${a.attempts_used ?? 0} / ${a.attempt_limit}`),
       h('span', { class: 'score-pill', testid: 'assignment-score' }, `${t('score')}: ${fmtScore(a.score)}`)));
   setPage(t('nav_my_assignments'),
@@ -25,6 +27,27 @@ export async function myAssignmentsPage(alive) {
     assignments.length ? null : card(null, empty(t('my_assignments_empty'), 'my-assignments-empty')),
     open.length ? card(t('assignments_open'), h('ul', { class: 'assignment-list', testid: 'open-assignments' }, open.map(item))) : null,
     closed.length ? card(t('assignments_closed'), h('ul', { class: 'assignment-list', testid: 'closed-assignments' }, closed.map(item))) : null);
+}
+
+/** Where the student stands on an assignment, as the server says (`status`): a badge, and when it opens. */
+function studentStatus(a) {
+  const status = a.status || 'open';
+  const kind = { open: 'ok', submitted: 'ok', not_open: 'wait', attempts_used_up: 'bad', closed: 'wait' }[status] || 'wait';
+  // The score has its own place beside the status; when it opens is said here.
+  const detail = status === 'not_open' ? t('opens_at_time', { time: fmtTime(a.opens_at) }) : null;
+  return h('span', { class: 'assignment-status', testid: 'assignment-status', 'data-status': status },
+    badge(t('astatus_' + status), kind), detail ? [' ', h('span', { class: 'muted' }, detail)] : null);
+}
+
+/** Why the student cannot submit, and what to do about it (from the server's `reason`). */
+function reasonBox(a) {
+  if (a.can_submit !== false || !a.reason) return null;
+  const text = {
+    not_open: t('reason_not_open', { time: fmtTime(a.opens_at) }),
+    attempts_used_up: t('reason_attempts_used_up', { n: String(a.attempt_limit) }),
+    closed: t('reason_closed', { time: fmtTime(a.due_at) }),
+  }[a.reason] || t('reason_other');
+  return h('div', { class: 'alert alert-warn', role: 'status', testid: 'submit-reason', 'data-reason': a.reason }, text);
 }
 
 export async function assignmentPage(alive, id) {
@@ -35,15 +58,17 @@ export async function assignmentPage(alive, id) {
   return staffAssignment(alive, a);
 }
 
+/** Inline Markdown: `code` and **bold**, built as DOM. */
+const inline = (s) => String(s).split(/(`[^`]+`|\*\*[^*]+\*\*)/).map((part) => {
+  if (part.length > 2 && part.startsWith('`') && part.endsWith('`')) return h('code', null, part.slice(1, -1));
+  if (part.length > 4 && part.startsWith('**') && part.endsWith('**')) return h('strong', null, part.slice(2, -2));
+  return part;
+});
+
 /** Lab instructions (Markdown-ish): paragraphs, headings, lists, ``` blocks, `code` and **bold**, built as DOM. */
-function instructions(text) {
-  const box = h('div', { class: 'instructions', testid: 'instructions' });
+function instructions(text, testid = 'instructions') {
+  const box = h('div', { class: 'instructions', testid });
   const cjk = /[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]/;
-  const inline = (s) => s.split(/(`[^`]+`|\*\*[^*]+\*\*)/).map((part) => {
-    if (part.length > 2 && part.startsWith('`') && part.endsWith('`')) return h('code', null, part.slice(1, -1));
-    if (part.length > 4 && part.startsWith('**') && part.endsWith('**')) return h('strong', null, part.slice(2, -2));
-    return part;
-  });
   // Hard-wrapped lines join with a space, except between Chinese characters.
   const joinLines = (lines) => lines.map((l) => l.trim()).reduce((acc, l) => {
     if (!acc) return l;
@@ -132,29 +157,82 @@ async function staffAssignment(alive, a) {
   if (!alive()) return;
   const names = new Map((cls.roster || []).map((s) => [String(s.id), s.display_name]));
   const lab = a.lab || {};
+  const tools = await assignmentTools(alive, a);
+  if (!alive()) return;
   setPage(loc(a.title) || a.lab_id,
     h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › ', h('a', { href: `#/classes/${a.class_id}/assignments` }, a.class_name || cls.name || ''), ' › '),
-    h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id),
+    h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id, ' ', phaseBadge(a)),
     assignmentFacts(a),
+    ...tools,
     card(t('all_submissions'), submissionsTable(submissions, 'assignment-submissions', names)),
     h('details', { class: 'card' }, h('summary', null, h('strong', null, t('instructions'))), instructions(loc(lab.instructions))));
 }
 
+/** A robot function's argument or result: its range and unit, or the names it takes. */
+function quantity(q) {
+  if (!q) return '—';
+  if (q.values) return q.unit === 'sensor' ? q.values.map((v) => `"${v}"`).join(' ') : q.values.join(', ');
+  const num = (n) => (Math.abs(n) >= 1000 ? Number(n).toLocaleString(LANG) : String(n));
+  const unit = t('unit_' + q.unit);
+  if (q.min !== null && q.min !== undefined && q.max !== null && q.max !== undefined) return `${num(q.min)} … ${num(q.max)} ${unit}`;
+  if (q.min !== null && q.min !== undefined) return `≥ ${num(q.min)} ${unit}`;
+  return unit;
+}
+
+function robotFunctions(fns) {
+  return h('dl', { class: 'robot-functions', testid: 'robot-functions' }, fns.map((f) => h('div', { class: 'robot-function', testid: 'robot-function', 'data-name': f.name },
+    h('dt', null, h('code', null, f.call)),
+    h('dd', null, loc(f.what)),
+    f.args.length ? h('dd', { class: 'muted' }, `${t('robot_input')}: `, f.args.map((q, i) => [i ? '; ' : '', h('code', null, q.name), ' ', quantity(q)])) : null,
+    f.returns ? h('dd', { class: 'muted' }, `${t('robot_output')}: ${quantity(f.returns)}`) : null)));
+}
+
+/** The lesson beside the editor: the task, the arena, goals, steps, the robot functions, and the rest of the lesson folded. */
+function lessonPanel(a) {
+  const lab = a.lab || {};
+  const panel = a.panel || {};
+  const lesson = panel.lesson;
+  const outline = lesson ? loc(lesson.outline) : null;
+  const fns = (panel.robot && panel.robot.functions) || [];
+  const list = (tag, items, testid) => h(tag, { testid }, items.map((i) => h('li', null, inline(i))));
+  return h('section', { class: 'card lesson-panel', testid: 'lesson-panel' },
+    h('h2', null, t('lesson')),
+    lesson ? h('p', { class: 'muted', testid: 'lesson-title' }, loc(lesson.title), ' · ', t('minutes_n', { n: String(lesson.minutes) })) : null,
+    panel.arena ? h('figure', { class: 'arena', testid: 'arena' }, arenaPicture(panel.arena), h('figcaption', { class: 'muted' }, t('arena_caption'))) : null,
+    h('h3', null, t('instructions')), instructions(loc(lab.instructions)),
+    outline && outline.goals.length ? [h('h3', null, t('lesson_goals')), list('ul', outline.goals, 'lesson-goals')] : null,
+    outline && outline.steps.length ? [h('h3', null, t('lesson_steps')), list('ol', outline.steps, 'lesson-steps')] : null,
+    fns.length ? [h('h3', null, t('robot_functions')), robotFunctions(fns)] : null,
+    outline ? outline.sections.map((sec) => h('details', { class: 'lesson-more', testid: 'lesson-section' }, h('summary', null, sec.heading), instructions(sec.text, 'lesson-section-text'))) : null);
+}
+
 function studentAssignment(alive, a) {
   const lab = a.lab || {};
-  const langs = (lab.languages && lab.languages.length ? lab.languages : ['rhai']);
+  const allowed = (lab.languages && lab.languages.length ? lab.languages : ['rhai']);
+  // The languages suited to the class's grade band first; the others behind "advanced".
+  const offered = (a.panel && a.panel.offered_languages) || { default: allowed, advanced: [] };
+  let basic = (offered.default || []).filter((l) => allowed.includes(l));
+  if (!basic.length) basic = allowed;
+  const advanced = (offered.advanced || []).filter((l) => allowed.includes(l) && !basic.includes(l));
+  let showAdvanced = false;
+  const langs = () => [...basic, ...(showAdvanced ? advanced : [])];
   const starter = lab.starter || {};
   const starterFor = (l) => starter[l] ?? '';
   const draftKey = (l) => `qiming.draft.${state.me.id}.${a.id}.${l}`;
   const readDraft = (l) => {
     try { return localStorage.getItem(draftKey(l)); } catch (_) { return null; }
   };
-  const langSel = h('select', { testid: 'language' }, langs.map((l) => h('option', { value: l }, langLabel(l))));
   // The last submitted program comes from the server, so it follows the
   // student to any computer; a local draft (newer typing) wins over it.
   const last = a.last_program && a.last_program.encoding === 'text' ? a.last_program : null;
-  let lang = last && langs.includes(last.language) ? last.language : langs[0];
-  langSel.value = lang;
+  showAdvanced = Boolean(last && advanced.includes(last.language));
+  let lang = last && langs().includes(last.language) ? last.language : langs()[0];
+  const langSel = h('select', { testid: 'language' });
+  const fillLangs = () => {
+    clear(langSel, langs().map((l) => h('option', { value: l }, langLabel(l))));
+    langSel.value = lang;
+  };
+  fillLangs();
   const lastFor = (l) => (last && last.language === l ? last.program : null);
   const editor = codeEditor(readDraft(lang) ?? lastFor(lang) ?? starterFor(lang), (value) => {
     try { localStorage.setItem(draftKey(lang), value); } catch (_) { /* private mode */ }
@@ -163,11 +241,25 @@ function studentAssignment(alive, a) {
     lang = langSel.value;
     editor.setValue(readDraft(lang) ?? lastFor(lang) ?? starterFor(lang));
   });
+  const advancedBox = h('input', { type: 'checkbox', testid: 'advanced-languages', checked: showAdvanced });
+  advancedBox.addEventListener('change', () => {
+    showAdvanced = advancedBox.checked;
+    if (!langs().includes(lang)) {
+      lang = langs()[0];
+      editor.setValue(readDraft(lang) ?? lastFor(lang) ?? starterFor(lang));
+    }
+    fillLangs();
+  });
+  const advancedToggle = advanced.length ? h('label', { class: 'check', title: t('advanced_languages_help') }, advancedBox, ' ', t('advanced_languages')) : null;
   const loadLastBtn = last ? h('button', {
     class: 'btn btn-ghost', type: 'button', testid: 'load-last',
     onclick: () => {
       lang = last.language;
-      langSel.value = lang;
+      if (!langs().includes(lang)) {
+        showAdvanced = true;
+        advancedBox.checked = true;
+      }
+      fillLangs();
       editor.setValue(last.program);
     },
   }, t('load_last_submitted')) : null;
@@ -183,6 +275,8 @@ function studentAssignment(alive, a) {
   const testBtn = h('button', { class: 'btn btn-big', type: 'button', testid: 'test-run', title: t('test_run_help') }, t('test_run'));
   const result = h('div', { class: 'result', testid: 'result', 'aria-live': 'polite' });
   const facts = h('div', null, assignmentFacts(a));
+  const reasonSlot = h('div', { 'aria-live': 'polite' });
+  const statusSlot = h('span');
   const history = h('div', null, submissionsTable(a.submissions || [], 'my-submissions'));
   let es = null;
   onCleanup(() => es && es.close());
@@ -197,13 +291,19 @@ function studentAssignment(alive, a) {
       updateSubmit();
     } catch (_) { /* keep what we show */ }
   };
+  // Whether the student may submit is the server's word (`can_submit`, `reason`), not this computer's clock.
   const updateSubmit = () => {
-    const used = a.attempts_used ?? 0;
-    const over = used >= a.attempt_limit;
-    const closed = a.due_at < now() || (a.opens_at && a.opens_at > now());
-    submitBtn.disabled = Boolean(over || closed || es);
-    submitBtn.title = over ? t('no_attempts_left') : closed ? t('not_open') : '';
+    const blocked = a.can_submit === false;
+    submitBtn.disabled = Boolean(blocked || es);
+    submitBtn.title = blocked ? t('reason_short_' + a.reason) : '';
+    clear(reasonSlot, reasonBox(a));
+    clear(statusSlot, studentStatus(a));
   };
+  // An assignment that opens within the hour: ask again when it does.
+  if (a.reason === 'not_open' && a.opens_at - now() < 3600) {
+    const timer = setTimeout(refresh, Math.max(1, a.opens_at - now() + 1) * 1000);
+    onCleanup(() => clearTimeout(timer));
+  }
 
   const showLive = (sub) => {
     clear(result, h('div', { class: 'live', testid: 'live-status', 'data-status': sub.status },
@@ -292,6 +392,8 @@ function studentAssignment(alive, a) {
       refresh();
     } catch (e) {
       clear(result, errorBox(e, 'submit-error'));
+      // Refused for a reason the page did not know yet (closed meanwhile): show it.
+      if (e instanceof ApiError && e.code === 'cannot_submit') refresh();
     } finally {
       updateSubmit();
     }
@@ -300,14 +402,15 @@ function studentAssignment(alive, a) {
 
   setPage(loc(a.title) || a.lab_id,
     h('p', { class: 'crumbs' }, h('a', { href: '#/assignments' }, t('nav_my_assignments')), ' › '),
-    h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id),
+    h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id, ' ', statusSlot),
     facts,
+    reasonSlot,
     teacherOverride(a),
-    h('div', { class: 'work' },
-      h('div', { class: 'work-instructions' }, card(t('instructions'), instructions(loc(lab.instructions)))),
+    h('div', { class: 'work lab-page' },
+      h('div', { class: 'work-instructions' }, lessonPanel(a)),
       h('div', { class: 'work-editor' },
         card(t('my_program'),
-          h('div', { class: 'editor-bar' }, field(t('language'), langSel), resetBtn, loadLastBtn),
+          h('div', { class: 'editor-bar' }, field(t('language'), langSel), advancedToggle, resetBtn, loadLastBtn),
           editor.el,
           h('p', { class: 'field-help' }, t('editor_help')),
           h('div', { class: 'actions' }, testBtn, submitBtn))),

@@ -124,6 +124,8 @@ export class ApiError extends Error {
     this.rows = Array.isArray(error.rows) ? error.rows : [];
     this.reason = error.reason || '';
     this.retryAfter = Number(error.retry_after) || 0;
+    /** The whole `error` object: `field`, `existing`, `submissions`, `opens_at`… */
+    this.details = error;
   }
 }
 

@@ -17,6 +17,14 @@ export function replaySlot(submissionId, caseName) {
   return slot;
 }
 
+/** A still picture of an arena, the robot at its start (the lab page's lesson panel). */
+export function arenaPicture(world) {
+  const canvas = replayPlayer(world, { frames: [{ pose: world.start || [0, 0, 0] }], tick_hz: 1 }).querySelector('canvas');
+  canvas.dataset.testid = 'arena-canvas';
+  canvas.setAttribute('aria-label', t('arena_picture'));
+  return canvas;
+}
+
 function replayPlayer(world, replay) {
   const frames = replay.frames || [];
   const hz = replay.tick_hz || 60;

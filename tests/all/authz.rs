@@ -47,9 +47,11 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/audit", "", "401 403 403 403 403 200 200 403 200"),
     ("POST", "/api/login-slips", r#"{"students": [{"display_name": "张三", "username": "u", "password": "p"}]}"#, "401 403 403 200 200 200 200 200 200"),
     ("GET", "/api/classes/{A}/assignments", "", "401 200 404 200 404 200 404 404 200"),
-    ("POST", "/api/classes/{A}/assignments", r#"{"lab_id": "square", "due_at": 4000000000}"#, "401 403 404 201 404 201 404 404 201"),
+    ("POST", "/api/classes/{A}/assignments", r#"{"lab_id": "square", "due_at": 4000000000, "allow_duplicate": true}"#, "401 403 404 201 404 201 404 404 201"),
     ("GET", "/api/assignments", "", "401 200 200 200 200 200 200 403 200"),
     ("GET", "/api/assignments/{a}", "", "401 200 404 200 404 200 404 404 200"),
+    ("PATCH", "/api/assignments/{a}", r#"{"attempt_limit": 100}"#, "401 403 404 200 404 200 404 404 200"),
+    ("GET", "/api/assignments/{a}/progress", "", "401 403 404 200 404 200 404 404 200"),
     ("DELETE", "/api/assignments/{fresh_assignment}", "", "401 403 404 204 404 204 404 404 204"),
     ("POST", "/api/assignments/{a}/submissions", r#"{"language": "rhai", "program": "stop();"}"#, "401 202 404 403 404 403 404 404 403"),
     ("GET", "/api/assignments/{a}/submissions", "", "401 200 404 200 404 200 404 404 200"),
@@ -200,7 +202,7 @@ impl World {
                 "POST",
                 &format!("/api/classes/{}/assignments", self.class_a),
                 Some(&self.admin),
-                Some(json!({"lab_id": "square", "due_at": 4000000000i64})),
+                Some(json!({"lab_id": "square", "due_at": 4000000000i64, "allow_duplicate": true})),
             )
             .await;
             out = out.replace("{fresh_assignment}", &a["id"].as_i64().unwrap().to_string());

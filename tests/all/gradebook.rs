@@ -97,6 +97,9 @@ async fn gradebook(backend: &str) {
     let square = assign(&s, &teacher, class_id, json!({"lab_id": "square", "due_at": now + week, "score_policy": "last"})).await;
     let wall = assign(&s, &teacher, class_id, json!({"lab_id": "wall-stop", "due_at": now + 2 * week})).await;
     let later = assign(&s, &teacher, class_id, json!({"lab_id": "line-follow", "opens_at": now + week, "due_at": now + 3 * week})).await;
+    // A title of the teacher's own names its column, in both languages.
+    let (st, e, _) = call(&s, "PATCH", &format!("/api/assignments/{later}"), Some(&teacher), Some(json!({"title": "期末练习：巡线"}))).await;
+    assert_eq!(st, StatusCode::OK, "{e}");
 
     // 张小明: two graded attempts at wall-stop (best counts), one at square.
     submission(&s, wall, ming, "done", Some(80.0)).await;
@@ -163,6 +166,8 @@ async fn gradebook(backend: &str) {
     assert_eq!((row(&book, fang)["average"].as_f64(), row(&book, fang)["missing"].as_i64()), (Some(80.0), Some(0)), "an override is not missing work");
     assert_eq!(row(&book, sisi)["missing"], 2, "the assignment not open yet is nobody's missing work");
     assert_eq!(book["average"], 76.25);
+    let later_title = &book["assignments"].as_array().unwrap().iter().find(|x| x["id"] == later).unwrap()["title"];
+    assert_eq!(later_title, &json!({"zh-CN": "期末练习：巡线", "en": "期末练习：巡线"}));
 
     // The student sees the teacher's score, comment and when it was set…
     let ming_token = sign_in(&s, &created[0]).await;

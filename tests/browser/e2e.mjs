@@ -23,7 +23,10 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TOTAL_TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S || 240);
 const STUDENT_NAME = '张小明';
 /** Flows in flows/NAME.mjs, each `export async function run(ctx)`; they may create their own classes and accounts. */
-const FLOWS = ['gradebook'];
+const FLOWS = [
+  'assignments',
+  'gradebook',
+];
 const STUDENT_PASSWORD = 'Xiaoming-new-2024';
 async function main() {
   check(BASE, 'BASE_URL is not set (e.g. BASE_URL=http://127.0.0.1:8080)');

@@ -165,25 +165,30 @@ fn median(values: &[f64]) -> Option<f64> {
 
 async fn load(state: &AppState, class: &Class) -> Result<Book, AppError> {
     let pool = &state.db.pool;
-    let assignments = sqlx::query("SELECT id, lab_id, score_policy, opens_at, due_at, attempt_limit FROM assignments WHERE class_id = $1 ORDER BY due_at, id")
-        .bind(class.id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| -> Result<_, sqlx::Error> {
-            let lab: String = r.try_get("lab_id")?;
-            let title = state.catalogue.lab(&lab).map_or_else(|| Text::new(lab.clone(), lab.clone()), |l| l.title.clone());
-            Ok(Column {
-                id: r.try_get("id")?,
-                lab,
-                title,
-                policy: r.try_get("score_policy")?,
-                opens_at: r.try_get("opens_at")?,
-                due_at: r.try_get("due_at")?,
-                attempt_limit: r.try_get("attempt_limit")?,
+    let assignments =
+        sqlx::query("SELECT id, lab_id, score_policy, opens_at, due_at, attempt_limit, title FROM assignments WHERE class_id = $1 ORDER BY due_at, id")
+            .bind(class.id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| -> Result<_, sqlx::Error> {
+                let lab: String = r.try_get("lab_id")?;
+                // The teacher's own title (one text for both languages), else the lab's.
+                let title = match r.try_get::<Option<String>, _>("title")? {
+                    Some(t) => Text::new(t.clone(), t),
+                    None => state.catalogue.lab(&lab).map_or_else(|| Text::new(lab.clone(), lab.clone()), |l| l.title.clone()),
+                };
+                Ok(Column {
+                    id: r.try_get("id")?,
+                    lab,
+                    title,
+                    policy: r.try_get("score_policy")?,
+                    opens_at: r.try_get("opens_at")?,
+                    due_at: r.try_get("due_at")?,
+                    attempt_limit: r.try_get("attempt_limit")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
     let students = sqlx::query("SELECT id, display_name, student_number FROM users WHERE class_id = $1 AND role = 'student' ORDER BY student_number, id")
         .bind(class.id)
         .fetch_all(pool)

@@ -128,7 +128,32 @@ pub enum AppError {
     Conflict(String),
     /// A roster that cannot be imported: every bad row at once.
     InvalidRoster(Vec<super::roster::RowError>),
+    /// A refusal with its own code and the fields a client acts on (the
+    /// field at fault, an existing record, a reason): they are added to the
+    /// `error` object beside `code` and `message`.
+    Typed {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        fields: serde_json::Map<String, Value>,
+    },
     Internal(anyhow::Error),
+}
+
+impl AppError {
+    /// An [`AppError::Typed`]; `fields` is a JSON object (anything else adds nothing).
+    pub fn typed(status: StatusCode, code: &'static str, message: impl Into<String>, fields: Value) -> AppError {
+        let fields = match fields {
+            Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        AppError::Typed { status, code, message: message.into(), fields }
+    }
+
+    /// 400 `bad_request` naming the field at fault (`error.field`), so a form can point at it.
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::typed(StatusCode::BAD_REQUEST, "bad_request", message, json!({ "field": field }))
+    }
 }
 
 /// Unwraps a JSON body, turning extractor rejections into [`AppError`]s.
@@ -169,6 +194,7 @@ impl IntoResponse for AppError {
         let mut extra = None;
         let mut retry = None;
         let mut reason = None;
+        let mut fields = serde_json::Map::new();
         let (status, code, message) = match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "sign in first (a session cookie or an `Authorization: Bearer` token)".into()),
@@ -205,12 +231,19 @@ impl IntoResponse for AppError {
                 extra = Some(json!(rows));
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_roster", message)
             }
+            AppError::Typed { status, code, message, fields: f } => {
+                fields = f;
+                (status, code, message)
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; it has been logged".into())
             }
         };
         let mut error = json!({"code": code, "message": message});
+        for (k, v) in fields {
+            error[k.as_str()] = v;
+        }
         if let Some(rows) = extra {
             error["rows"] = rows;
         }

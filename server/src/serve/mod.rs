@@ -9,6 +9,7 @@ pub mod backup;
 pub mod db;
 pub mod gradebook;
 pub mod http;
+pub mod lesson;
 pub mod listen;
 pub mod openapi;
 pub mod org;

@@ -76,7 +76,12 @@ pub fn document() -> Value {
         "lab_id": {"type": "string"}, "title": reff("Text"), "opens_at": {"type": "integer"}, "due_at": {"type": "integer"},
         "attempt_limit": {"type": "integer"}, "score_policy": {"type": "string", "enum": ["best", "last"]},
         "attempts_used": {"type": "integer"}, "score": {"type": ["number", "null"]},
-        "override": {"type": ["object", "null"], "description": "for the student themselves: the teacher's override", "properties": {"score": {"type": "number"}, "comment": {"type": "string"}, "at": {"type": "integer"}}}, "lab": {"type": "object"}, "submissions": {"type": "array", "items": reff("Submission")}}});
+        "override": {"type": ["object", "null"], "description": "for the student themselves: the teacher's override", "properties": {"score": {"type": "number"}, "comment": {"type": "string"}, "at": {"type": "integer"}}}, "lab": {"type": "object"}, "submissions": {"type": "array", "items": reff("Submission")},
+        "lab_title": reff("Text"), "custom_title": {"type": ["string", "null"]}, "languages": {"type": "array", "items": {"type": "string"}},
+        "status": {"type": "string", "enum": ["not_open", "open", "submitted", "attempts_used_up", "closed"], "description": "students only"},
+        "can_submit": {"type": "boolean", "description": "students only"},
+        "reason": {"type": ["string", "null"], "enum": ["not_open", "attempts_used_up", "closed", null], "description": "students only: why they cannot submit"},
+        "panel": {"type": "object", "description": "GET /api/assignments/{id} only: lesson outline, robot functions with units and ranges, arena, offered languages"}}});
     let submission = json!({"type": "object", "required": ["id", "assignment_id", "student_id", "language", "status", "submitted_at"], "properties": {
         "id": {"type": "integer"}, "assignment_id": {"type": "integer"}, "student_id": {"type": "integer"}, "language": {"type": "string"},
         "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]}, "submitted_at": {"type": "integer"},
@@ -84,7 +89,8 @@ pub fn document() -> Value {
         "program": {"type": "string"}, "report": {"type": "object", "description": "the grade report; hidden cases carry only name, hidden, passed, score, max_score, feedback"}}});
     let roster_error = json!({"type": "object", "properties": {"row": {"type": "integer"}, "field": {"type": "string"}, "message": {"type": "string"}}});
     let error = json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"}, "rows": {"type": "array", "items": reff("RosterError")}}}}});
+        "code": {"type": "string"}, "message": {"type": "string"}, "rows": {"type": "array", "items": reff("RosterError")},
+        "field": {"type": "string", "description": "the request field at fault (bad_request)"}, "reason": {"type": "string"}}}}});
     let list = |key: &str, item: Value| json!({"type": "object", "properties": {key: {"type": "array", "items": item}}});
     let file = |mime: &str, d: &str| json!({"description": d, "content": {mime: {"schema": {"type": "string", "format": "binary"}}}});
     // Exports take the language of their headers as ?lang= (else the cookie, else Accept-Language).
@@ -173,18 +179,30 @@ pub fn document() -> Value {
             }},
             "/api/classes/{id}/assignments": {
                 "get": op("A class's assignments", &["id"], None, &[("200", ok("assignments", list("assignments", reff("Assignment"))))]),
-                "post": op("Assign a lab to the class", &["id"], Some(body(obj(&["lab_id", "due_at"], json!({"lab_id": {"type": "string"}, "opens_at": {"type": "integer"}, "due_at": {"type": "integer"}, "attempt_limit": {"type": "integer", "minimum": 1, "maximum": 100}, "score_policy": {"type": "string", "enum": ["best", "last"]}})))), &[("201", ok("the assignment", reff("Assignment")))])
+                "post": op("Assign a lab to the class (409 already_assigned when the class has it, unless allow_duplicate)", &["id"], Some(body(obj(&["lab_id", "due_at"], json!({"lab_id": {"type": "string"}, "opens_at": {"type": "integer"}, "due_at": {"type": "integer"}, "attempt_limit": {"type": "integer", "minimum": 1, "maximum": 100}, "score_policy": {"type": "string", "enum": ["best", "last"]}, "allow_duplicate": {"type": "boolean"}})))), &[("201", ok("the assignment", reff("Assignment"))), ("409", err("already_assigned: error.existing is the class's assignment of this lab"))])
             },
             "/api/assignments": {"get": op("All the caller's assignments (a student: with attempts used and score)", &[], None, &[("200", ok("assignments", list("assignments", reff("Assignment"))))])},
             "/api/assignments/{id}": {
-                "get": op("An assignment with its lab's instructions and starter code", &["id"], None, &[("200", ok("the assignment", reff("Assignment")))]),
-                "delete": op("Delete an assignment and its submissions", &["id"], None, &[("204", json!({"description": "deleted"}))])
+                "get": op("An assignment with its lab's instructions and starter code, and the lesson panel", &["id"], None, &[("200", ok("the assignment", reff("Assignment")))]),
+                "patch": op("Change an assignment: title, opens, due (extend), close now, attempts, scoring, languages (the class's managers; audited)", &["id"],
+                    Some(body(obj(&[], json!({"title": {"type": "string", "maxLength": 100}, "opens_at": {"type": "integer"}, "due_at": {"type": "integer"}, "close": {"type": "boolean"},
+                        "attempt_limit": {"type": "integer", "minimum": 1, "maximum": 100}, "score_policy": {"type": "string", "enum": ["best", "last"]},
+                        "languages": {"type": "array", "items": {"type": "string"}, "minItems": 1}})))),
+                    &[("200", ok("the changed assignment", reff("Assignment")))]),
+                "delete": {
+                    "summary": "Delete an assignment; one with submissions only with ?force=true (its submissions go too; audited)",
+                    "parameters": [id_param("id"), {"name": "force", "in": "query", "schema": {"type": "boolean"}}],
+                    "responses": {"204": json!({"description": "deleted"}), "401": err("not signed in"), "403": err("not a manager of the class"), "404": err("no such assignment, or not yours to see"),
+                        "409": err("has_submissions: error.submissions and error.students say what would be lost")}
+                }
             },
+            "/api/assignments/{id}/progress": {"get": op("Progress of the class on an assignment: submitted / not yet (with names), average, best, histogram (managers)", &["id"], None,
+                &[("200", json!({"description": "{assignment_id, students, submitted, not_submitted: [{id, display_name, student_number}], scored, average, best, histogram: [{label, min, count}], submissions}"}))])},
             "/api/assignments/{id}/submissions": {
                 "get": op("Submissions (managers: everyone's; a student: their own)", &["id"], None, &[("200", ok("submissions", list("submissions", reff("Submission"))))]),
                 "post": op("Submit a program (at most 64 KiB); it is stored before the answer and graded by the queue", &["id"],
                     Some(body(obj(&["language", "program"], json!({"language": {"type": "string", "enum": ["rhai", "wasm"]}, "program": {"type": "string", "maxLength": 65536}, "encoding": {"type": "string", "enum": ["text", "base64"]}})))),
-                    &[("202", ok("accepted and queued", reff("Submission"))), ("409", err("not open, past due, or no attempts left")), ("413", err("program too large"))])
+                    &[("202", ok("accepted and queued", reff("Submission"))), ("409", err("cannot_submit: error.reason is not_open (see error.opens_at), attempts_used_up or closed")), ("413", err("program too large"))])
             },
             "/api/assignments/{id}/test": {"post": op("Test a program on the lab's visible cases: the report at once, no attempt spent, nothing stored (one run per person at a time)", &["id"],
                 Some(body(obj(&["language", "program"], json!({"language": {"type": "string", "enum": ["rhai", "wasm"]}, "program": {"type": "string", "maxLength": 65536}, "encoding": {"type": "string", "enum": ["text", "base64"]}})))),

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ use super::auth::ActiveCaller;
 use super::db::User;
 use super::http::{AppError, AppState, body};
 use super::now;
-use super::org::{Class, managed_class, visible_class};
+use super::org::{Class, audit_in, managed_class, visible_class};
 
 /// Largest program a student may submit (bytes).
 pub const MAX_PROGRAM: usize = 64 << 10;
@@ -32,7 +32,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/assignments", get(my_assignments))
         .route("/api/classes/{id}/assignments", get(class_assignments).post(create_assignment))
-        .route("/api/assignments/{id}", get(get_assignment).delete(delete_assignment))
+        .route("/api/assignments/{id}", get(get_assignment).patch(update_assignment).delete(delete_assignment))
+        .route("/api/assignments/{id}/progress", get(assignment_progress))
         .route("/api/assignments/{id}/submissions", get(list_submissions).post(submit))
         .route("/api/assignments/{id}/test", axum::routing::post(test_run))
         .route("/api/submissions/{id}", get(get_submission))
@@ -50,9 +51,73 @@ pub struct Assignment {
     pub due_at: i64,
     pub attempt_limit: i64,
     pub score_policy: String,
+    /// The teacher's own title (None: the lab's).
+    pub title: Option<String>,
+    /// The languages the teacher allows, a subset of the lab's (None: all of the lab's).
+    pub languages: Option<Vec<String>>,
 }
 
-const ASSIGNMENT_COLUMNS: &str = "a.id, a.class_id, a.lab_id, a.opens_at, a.due_at, a.attempt_limit, a.score_policy";
+impl Assignment {
+    /// The languages a program for this assignment may be written in.
+    pub fn allowed_languages(&self, lab: &qiming_curriculum::Lab) -> Vec<String> {
+        match &self.languages {
+            Some(chosen) => lab.languages.iter().filter(|l| chosen.contains(l)).cloned().collect(),
+            None => lab.languages.clone(),
+        }
+    }
+}
+
+const ASSIGNMENT_COLUMNS: &str = "a.id, a.class_id, a.lab_id, a.opens_at, a.due_at, a.attempt_limit, a.score_policy, a.title, a.languages";
+
+/// Why a student cannot submit now; the UI says so, and what to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Before `opens_at`.
+    NotOpen,
+    /// Every attempt used (ask the teacher for more).
+    AttemptsUsedUp,
+    /// After `due_at` (or closed by the teacher).
+    Closed,
+}
+
+impl Refusal {
+    /// The reason code in answers (`reason`), translated by the UI.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::NotOpen => "not_open",
+            Refusal::AttemptsUsedUp => "attempts_used_up",
+            Refusal::Closed => "closed",
+        }
+    }
+
+    /// Whether a student with `attempts` used may submit at `t`, and if not, why.
+    pub fn of(a: &Assignment, attempts: i64, t: i64) -> Option<Refusal> {
+        if t < a.opens_at {
+            Some(Refusal::NotOpen)
+        } else if t > a.due_at {
+            Some(Refusal::Closed)
+        } else if attempts >= a.attempt_limit {
+            Some(Refusal::AttemptsUsedUp)
+        } else {
+            None
+        }
+    }
+
+    /// 409 `cannot_submit` with the reason and the times the UI shows.
+    fn error(self, a: &Assignment) -> AppError {
+        let message = match self {
+            Refusal::NotOpen => "this assignment is not open yet (see opens_at)".to_string(),
+            Refusal::AttemptsUsedUp => format!("you have used all {} attempts for this assignment", a.attempt_limit),
+            Refusal::Closed => "this assignment is closed (past its due date)".to_string(),
+        };
+        AppError::typed(
+            StatusCode::CONFLICT,
+            "cannot_submit",
+            message,
+            json!({"reason": self.code(), "opens_at": a.opens_at, "due_at": a.due_at, "attempt_limit": a.attempt_limit}),
+        )
+    }
+}
 
 fn assignment_of(r: &sqlx::any::AnyRow) -> anyhow::Result<Assignment> {
     Ok(Assignment {
@@ -63,6 +128,8 @@ fn assignment_of(r: &sqlx::any::AnyRow) -> anyhow::Result<Assignment> {
         due_at: r.try_get("due_at")?,
         attempt_limit: r.try_get("attempt_limit")?,
         score_policy: r.try_get("score_policy")?,
+        title: r.try_get("title")?,
+        languages: r.try_get::<Option<String>, _>("languages")?.map(|l| l.split(',').map(str::to_string).collect()),
     })
 }
 
@@ -76,15 +143,28 @@ pub async fn visible_assignment(state: &AppState, caller: &User, id: i64) -> Res
 
 /// The assignment as JSON, with the student's own progress when the caller is one.
 async fn assignment_json(state: &AppState, a: &Assignment, class: &Class, caller: &User) -> Result<Value, AppError> {
-    let title = state.catalogue.lab(&a.lab_id).map(|l| json!(l.title)).unwrap_or_else(|| json!({"zh-CN": a.lab_id, "en": a.lab_id}));
+    let lab = state.catalogue.lab(&a.lab_id);
+    let lab_title = lab.map(|l| json!(l.title)).unwrap_or_else(|| json!({"zh-CN": a.lab_id, "en": a.lab_id}));
+    // The teacher's title is one text, shown as written in either language.
+    let title = a.title.as_ref().map(|t| json!({"zh-CN": t, "en": t})).unwrap_or_else(|| lab_title.clone());
     let mut v = json!({
-        "id": a.id, "class_id": a.class_id, "class_name": class.name, "lab_id": a.lab_id, "title": title,
-        "opens_at": a.opens_at, "due_at": a.due_at, "attempt_limit": a.attempt_limit, "score_policy": a.score_policy,
+        "id": a.id, "class_id": a.class_id, "class_name": class.name, "lab_id": a.lab_id, "title": title, "lab_title": lab_title,
+        "custom_title": a.title, "opens_at": a.opens_at, "due_at": a.due_at, "attempt_limit": a.attempt_limit, "score_policy": a.score_policy,
+        "languages": lab.map(|l| a.allowed_languages(l)).unwrap_or_default(),
     });
     if caller.role == "student" {
         let (attempts, score) = student_progress(state, a, caller.id).await?;
+        let refusal = Refusal::of(a, attempts, now());
+        let status = match refusal {
+            Some(r) => r.code(),
+            None if attempts > 0 => "submitted",
+            None => "open",
+        };
         v["attempts_used"] = json!(attempts);
         v["score"] = json!(score);
+        v["status"] = json!(status);
+        v["can_submit"] = json!(refusal.is_none());
+        v["reason"] = json!(refusal.map(Refusal::code));
         v["override"] = super::gradebook::student_override(state, a.id, caller.id).await?;
     }
     Ok(v)
@@ -158,6 +238,9 @@ struct NewAssignment {
     due_at: i64,
     attempt_limit: Option<i64>,
     score_policy: Option<String>,
+    /// Assign the lab although the class already has it (otherwise 409 `already_assigned`).
+    #[serde(default)]
+    allow_duplicate: bool,
 }
 
 async fn create_assignment(
@@ -174,16 +257,34 @@ async fn create_assignment(
         .ok_or_else(|| AppError::BadRequest(format!("lab_id {:?} is not a lab of the curriculum (GET /api/labs)", req.lab_id)))?;
     let opens_at = req.opens_at.unwrap_or_else(now);
     if req.due_at <= opens_at {
-        return Err(AppError::BadRequest("due_at must be later than opens_at".into()));
+        return Err(AppError::invalid("due_at", "due_at must be later than opens_at"));
     }
     let attempt_limit = req.attempt_limit.unwrap_or(10);
-    if !(1..=MAX_ATTEMPTS).contains(&attempt_limit) {
-        return Err(AppError::BadRequest(format!("attempt_limit must be 1–{MAX_ATTEMPTS}")));
-    }
+    check_attempt_limit(attempt_limit)?;
     let policy = req.score_policy.unwrap_or_else(|| "best".into());
-    if policy != "best" && policy != "last" {
-        return Err(AppError::BadRequest("score_policy must be \"best\" or \"last\"".into()));
+    check_policy(&policy)?;
+    // The same lab twice in one class is usually a slip (a double click, a
+    // colleague's assignment overlooked): say which one exists, and let the
+    // teacher confirm.
+    if !req.allow_duplicate {
+        let existing =
+            sqlx::query(&format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments a WHERE a.class_id = $1 AND a.lab_id = $2 ORDER BY a.id DESC LIMIT 1"))
+                .bind(class.id)
+                .bind(&lab.id)
+                .fetch_optional(&state.db.pool)
+                .await?;
+        if let Some(row) = existing {
+            let e = assignment_of(&row)?;
+            let title = e.title.as_ref().map(|t| json!({"zh-CN": t, "en": t})).unwrap_or_else(|| json!(lab.title));
+            return Err(AppError::typed(
+                StatusCode::CONFLICT,
+                "already_assigned",
+                format!("this class already has lab {} (assignment {}); send \"allow_duplicate\": true to assign it again", lab.id, e.id),
+                json!({"existing": {"id": e.id, "title": title, "opens_at": e.opens_at, "due_at": e.due_at}}),
+            ));
+        }
     }
+    let mut tx = state.db.pool.begin().await?;
     let id: i64 = sqlx::query(
         "INSERT INTO assignments (class_id, lab_id, opens_at, due_at, attempt_limit, score_policy, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -195,11 +296,22 @@ async fn create_assignment(
     .bind(&policy)
     .bind(caller.user.id)
     .bind(now())
-    .fetch_one(&state.db.pool)
+    .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
-    state.db.audit_action(&caller.user, "assignment_create", format!("assignment_id={id} class_id={} lab={}", class.id, lab.id)).await?;
-    let a = Assignment { id, class_id: class.id, lab_id: lab.id.clone(), opens_at, due_at: req.due_at, attempt_limit, score_policy: policy };
+    audit_in(&mut tx, &caller.user, "assignment_create", &format!("assignment_id={id} class_id={} lab={}", class.id, lab.id)).await?;
+    tx.commit().await?;
+    let a = Assignment {
+        id,
+        class_id: class.id,
+        lab_id: lab.id.clone(),
+        opens_at,
+        due_at: req.due_at,
+        attempt_limit,
+        score_policy: policy,
+        title: None,
+        languages: None,
+    };
     Ok((StatusCode::CREATED, Json(assignment_json(&state, &a, &class, &caller.user).await?)).into_response())
 }
 
@@ -207,7 +319,11 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
     let (a, class) = visible_assignment(&state, &caller.user, id).await?;
     let mut v = assignment_json(&state, &a, &class, &caller.user).await?;
     if let Some(lab) = state.catalogue.lab(&a.lab_id) {
-        v["lab"] = json!({"id": lab.id, "version": lab.version, "title": lab.title, "instructions": lab.instructions, "languages": lab.languages, "starter": lab.starter});
+        let allowed = a.allowed_languages(lab);
+        v["lab"] = json!({"id": lab.id, "version": lab.version, "title": lab.title, "instructions": lab.instructions, "languages": allowed,
+            "all_languages": lab.languages, "grade_band": lab.grade_band, "starter": lab.starter});
+        // The lesson beside the editor: goals, steps, robot functions, arena, languages for the class.
+        v["panel"] = super::lesson::panel(&state.catalogue, lab, &class, &allowed, a.languages.is_some());
     }
     if caller.user.role == "student" {
         v["submissions"] = json!(submissions_of(&state, a.id, Some(caller.user.id)).await?);
@@ -226,12 +342,171 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
     Ok(Json(v))
 }
 
-async fn delete_assignment(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+fn check_attempt_limit(n: i64) -> Result<(), AppError> {
+    if !(1..=MAX_ATTEMPTS).contains(&n) {
+        return Err(AppError::invalid("attempt_limit", format!("attempt_limit must be 1–{MAX_ATTEMPTS}")));
+    }
+    Ok(())
+}
+
+fn check_policy(p: &str) -> Result<(), AppError> {
+    if p != "best" && p != "last" {
+        return Err(AppError::invalid("score_policy", "score_policy must be \"best\" or \"last\""));
+    }
+    Ok(())
+}
+
+/// Longest title a teacher may give an assignment (characters).
+pub const MAX_TITLE: usize = 100;
+
+/// A change to an assignment; absent fields stay as they are.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignmentChange {
+    /// The teacher's own title; empty: the lab's title again.
+    title: Option<String>,
+    opens_at: Option<i64>,
+    /// Later than now ("extend"); to close now, send `close`.
+    due_at: Option<i64>,
+    /// `true`: close now (the due time becomes the server's now).
+    close: Option<bool>,
+    attempt_limit: Option<i64>,
+    score_policy: Option<String>,
+    /// A non-empty subset of the lab's languages.
+    languages: Option<Vec<String>>,
+}
+
+async fn update_assignment(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<AssignmentChange>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    let req = body(req)?;
+    let (mut a, class) = visible_assignment(&state, &caller.user, id).await?;
+    if !caller.user.manages_class(&class) {
+        return Err(AppError::Forbidden("your role may not change assignments".into()));
+    }
+    let t = now();
+    let mut changed: Vec<&str> = Vec::new();
+    if let Some(title) = &req.title {
+        let title = title.trim();
+        if title.chars().count() > MAX_TITLE || title.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "title",
+                format!("title must be at most {MAX_TITLE} characters without control characters (empty: the lab's title)"),
+            ));
+        }
+        a.title = (!title.is_empty()).then(|| title.to_string());
+        changed.push("title");
+    }
+    if let Some(opens) = req.opens_at {
+        a.opens_at = opens;
+        changed.push("opens_at");
+    }
+    match (req.close, req.due_at) {
+        (Some(true), Some(_)) => return Err(AppError::invalid("close", "send either close or due_at, not both")),
+        (Some(true), None) => {
+            a.due_at = t;
+            // Closing one that has not opened yet: it opened and closed at once.
+            a.opens_at = a.opens_at.min(t - 1);
+            changed.push("close");
+        }
+        (_, Some(due)) => {
+            // A date in the past would close it silently (a slip in a date field).
+            if due <= t {
+                return Err(AppError::invalid("due_at", "due_at is in the past; to close the assignment now, send \"close\": true"));
+            }
+            a.due_at = due;
+            changed.push("due_at");
+        }
+        _ => {}
+    }
+    if a.due_at <= a.opens_at {
+        let field = if req.opens_at.is_some() { "opens_at" } else { "due_at" };
+        return Err(AppError::invalid(field, "opens_at must be earlier than due_at"));
+    }
+    if let Some(n) = req.attempt_limit {
+        check_attempt_limit(n)?;
+        a.attempt_limit = n;
+        changed.push("attempt_limit");
+    }
+    if let Some(p) = &req.score_policy {
+        check_policy(p)?;
+        a.score_policy = p.clone();
+        changed.push("score_policy");
+    }
+    if let Some(langs) = &req.languages {
+        let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::Conflict(format!("lab {} is no longer in the curriculum", a.lab_id)))?;
+        if langs.is_empty() || langs.iter().any(|l| !lab.languages.contains(l)) {
+            return Err(AppError::invalid("languages", format!("languages must be one or more of the lab's: {}", lab.languages.join(", "))));
+        }
+        // All of the lab's languages is the default: stored as none chosen.
+        let chosen: Vec<String> = lab.languages.iter().filter(|l| langs.contains(l)).cloned().collect();
+        a.languages = (chosen.len() < lab.languages.len()).then_some(chosen);
+        changed.push("languages");
+    }
+    if changed.is_empty() {
+        return Err(AppError::BadRequest("nothing to change: send title, opens_at, due_at, close, attempt_limit, score_policy or languages".into()));
+    }
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE assignments SET title = $1, opens_at = $2, due_at = $3, attempt_limit = $4, score_policy = $5, languages = $6 WHERE id = $7")
+        .bind(&a.title)
+        .bind(a.opens_at)
+        .bind(a.due_at)
+        .bind(a.attempt_limit)
+        .bind(&a.score_policy)
+        .bind(a.languages.as_ref().map(|l| l.join(",")))
+        .bind(a.id)
+        .execute(&mut *tx)
+        .await?;
+    // Ids, times and numbers only: a title is free text and stays out of the log.
+    let detail = format!(
+        "assignment_id={} class_id={} changed={} opens_at={} due_at={} attempt_limit={} score_policy={}",
+        a.id,
+        class.id,
+        changed.join(","),
+        a.opens_at,
+        a.due_at,
+        a.attempt_limit,
+        a.score_policy
+    );
+    audit_in(&mut tx, &caller.user, "assignment_update", &detail).await?;
+    tx.commit().await?;
+    Ok(Json(assignment_json(&state, &a, &class, &caller.user).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteOptions {
+    /// Delete although students have submitted (their work goes too).
+    #[serde(default)]
+    force: bool,
+}
+
+/// Deletes an assignment. One with submissions needs `?force=true`, so a
+/// misclick cannot lose children's work; the answer says how many would go.
+async fn delete_assignment(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    Query(options): Query<DeleteOptions>,
+) -> Result<StatusCode, AppError> {
     let (a, class) = visible_assignment(&state, &caller.user, id).await?;
     if !caller.user.manages_class(&class) {
         return Err(AppError::Forbidden("your role may not delete assignments".into()));
     }
     let mut tx = state.db.pool.begin().await?;
+    let row = sqlx::query("SELECT COUNT(*), COUNT(DISTINCT student_id) FROM submissions WHERE assignment_id = $1").bind(a.id).fetch_one(&mut *tx).await?;
+    let (submissions, students): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    if submissions > 0 && !options.force {
+        return Err(AppError::typed(
+            StatusCode::CONFLICT,
+            "has_submissions",
+            format!("{students} student(s) have submitted {submissions} program(s) for this assignment; deleting it deletes them too: send ?force=true"),
+            json!({"submissions": submissions, "students": students}),
+        ));
+    }
     for sql in [
         "DELETE FROM replays WHERE submission_id IN (SELECT id FROM submissions WHERE assignment_id = $1)",
         "DELETE FROM submissions WHERE assignment_id = $1",
@@ -240,9 +515,78 @@ async fn delete_assignment(State(state): State<AppState>, ActiveCaller(caller): 
     ] {
         sqlx::query(sql).bind(a.id).execute(&mut *tx).await?;
     }
+    audit_in(&mut tx, &caller.user, "assignment_delete", &format!("assignment_id={} class_id={} submissions={submissions}", a.id, class.id)).await?;
     tx.commit().await?;
-    state.db.audit_action(&caller.user, "assignment_delete", format!("assignment_id={}", a.id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Score bins of the progress histogram: (label, lowest score in the bin).
+pub const SCORE_BINS: [(&str, f64); 5] = [("0–59", 0.0), ("60–69", 60.0), ("70–79", 70.0), ("80–89", 80.0), ("90–100", 90.0)];
+
+/// How the class is doing on one assignment (its managers): who has
+/// submitted and who not yet, the average and best of the scores that count
+/// (policy and overrides applied) and how they spread.
+async fn assignment_progress(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let (a, class) = visible_assignment(&state, &caller.user, id).await?;
+    if !caller.user.manages_class(&class) {
+        return Err(AppError::Forbidden("only the class's teacher and admins see its progress".into()));
+    }
+    let roster = sqlx::query("SELECT id, display_name, student_number FROM users WHERE class_id = $1 AND role = 'student' ORDER BY student_number, id")
+        .bind(class.id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    // Attempts that count (not `failed`, our fault), oldest first for the "last" policy.
+    let subs = sqlx::query("SELECT student_id, status, score FROM submissions WHERE assignment_id = $1 AND status <> 'failed' ORDER BY id")
+        .bind(a.id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let overrides = sqlx::query("SELECT student_id, score FROM grade_overrides WHERE assignment_id = $1").bind(a.id).fetch_all(&state.db.pool).await?;
+    let total: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE assignment_id = $1").bind(a.id).fetch_one(&state.db.pool).await?.try_get(0)?;
+    let mut attempts: std::collections::BTreeMap<i64, (i64, Vec<f64>)> = std::collections::BTreeMap::new();
+    for r in &subs {
+        let e = attempts.entry(r.try_get("student_id")?).or_default();
+        e.0 += 1;
+        if r.try_get::<String, _>("status")? == "done" {
+            e.1.push(r.try_get::<Option<f64>, _>("score")?.unwrap_or(0.0));
+        }
+    }
+    let mut overridden = std::collections::BTreeMap::new();
+    for r in &overrides {
+        overridden.insert(r.try_get::<i64, _>("student_id")?, r.try_get::<f64, _>("score")?);
+    }
+    let (mut submitted, mut not_yet, mut scores) = (0, Vec::new(), Vec::new());
+    for r in &roster {
+        let sid: i64 = r.try_get("id")?;
+        let (n, graded) = attempts.get(&sid).cloned().unwrap_or_default();
+        if n > 0 {
+            submitted += 1;
+        } else {
+            not_yet.push(json!({"id": sid, "display_name": r.try_get::<String, _>("display_name")?, "student_number": r.try_get::<Option<String>, _>("student_number")?}));
+        }
+        if let Some(score) = overridden.get(&sid).copied().or_else(|| super::gradebook::policy_score(&a.score_policy, &graded)) {
+            scores.push(score);
+        }
+    }
+    let histogram: Vec<Value> = SCORE_BINS
+        .iter()
+        .enumerate()
+        .map(|(i, (label, low))| {
+            let high = SCORE_BINS.get(i + 1).map_or(f64::INFINITY, |b| b.1);
+            json!({"label": label, "min": low, "count": scores.iter().filter(|s| **s >= *low && **s < high).count()})
+        })
+        .collect();
+    let average = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+    Ok(Json(json!({
+        "assignment_id": a.id,
+        "students": roster.len(),
+        "submitted": submitted,
+        "not_submitted": not_yet,
+        "scored": scores.len(),
+        "average": average,
+        "best": scores.iter().copied().reduce(f64::max),
+        "histogram": histogram,
+        "submissions": total,
+    })))
 }
 
 const SUBMISSION_COLUMNS: &str = "s.id, s.assignment_id, s.student_id, s.language, s.status, s.submitted_at, s.graded_at, s.score, s.max_score";
@@ -311,8 +655,9 @@ fn checked_program(state: &AppState, a: &Assignment, req: &NewSubmission) -> Res
         return Err(AppError::PayloadTooLarge(format!("program is {} bytes; the most is {MAX_PROGRAM} (64 KiB)", req.program.len())));
     }
     let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::Conflict(format!("lab {} is no longer in the curriculum", a.lab_id)))?;
-    if !lab.languages.contains(&req.language) {
-        return Err(AppError::BadRequest(format!("language must be one of: {}", lab.languages.join(", "))));
+    let allowed = a.allowed_languages(lab);
+    if !allowed.contains(&req.language) {
+        return Err(AppError::invalid("language", format!("language must be one of: {}", allowed.join(", "))));
     }
     let stored_language = match (req.language.as_str(), req.encoding.as_deref().unwrap_or("text")) {
         (_, "text") => req.language.clone(),
@@ -385,14 +730,14 @@ async fn submit(
     if caller.user.role != "student" {
         return Err(AppError::Forbidden("only the class's students submit; try programs with `qiming grade`".into()));
     }
-    let stored_language = checked_program(&state, &a, &req)?;
+    // Why not, first: a student who may not submit at all learns that
+    // before anything about the program.
     let t = now();
-    if t < a.opens_at {
-        return Err(AppError::Conflict("this assignment is not open yet".into()));
+    let (used, _) = student_progress(&state, &a, caller.user.id).await?;
+    if let Some(refusal) = Refusal::of(&a, used, t) {
+        return Err(refusal.error(&a));
     }
-    if t > a.due_at {
-        return Err(AppError::Conflict("this assignment is past its due date".into()));
-    }
+    let stored_language = checked_program(&state, &a, &req)?;
     // Insert, then count within the same transaction: on SQLite the insert
     // takes the write lock first, on PostgreSQL the student's row is locked,
     // so simultaneous submissions cannot both slip under the limit. Attempts
@@ -425,7 +770,7 @@ async fn submit(
         .try_get(0)?;
     if used > a.attempt_limit {
         tx.rollback().await?;
-        return Err(AppError::Conflict(format!("you have used all {} attempts for this assignment", a.attempt_limit)));
+        return Err(Refusal::AttemptsUsedUp.error(&a));
     }
     // Committed (and, on SQLite with synchronous=FULL, on disk) before we answer.
     tx.commit().await?;
