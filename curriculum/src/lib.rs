@@ -47,6 +47,32 @@ pub fn default_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The catalogue a program uses when none is named: `QIMING_CURRICULUM`, else
+/// `./curriculum` (a checkout or an unpacked release), else the source tree
+/// this binary was built from.
+pub fn find_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("QIMING_CURRICULUM") {
+        return PathBuf::from(dir);
+    }
+    let local = Path::new("curriculum");
+    if local.join("labs").is_dir() {
+        return local.to_path_buf();
+    }
+    default_dir()
+}
+
+/// Every problem of a catalogue that did not load, for one error message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the curriculum in {} has {} problem(s):\n{}", .dir.display(), .errors.len(), list(.errors))]
+pub struct CatalogueErrors {
+    pub dir: PathBuf,
+    pub errors: Vec<CurriculumError>,
+}
+
+fn list(errors: &[CurriculumError]) -> String {
+    errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+}
+
 /// All lessons and labs of a folder.
 #[derive(Clone, Debug, Default)]
 pub struct Catalogue {
@@ -60,6 +86,12 @@ impl Catalogue {
     pub fn load(dir: &Path) -> Result<Catalogue, Vec<CurriculumError>> {
         let (cat, errors) = Catalogue::load_all(dir);
         if errors.is_empty() { Ok(cat) } else { Err(errors) }
+    }
+
+    /// Loads a catalogue for use (the server, the studio): all of it or an
+    /// error that lists every problem.
+    pub fn open(dir: &Path) -> Result<Catalogue, CatalogueErrors> {
+        Catalogue::load(dir).map_err(|errors| CatalogueErrors { dir: dir.to_path_buf(), errors })
     }
 
     /// Loads every valid lesson and lab, and lists the problems of the rest,

@@ -5,9 +5,13 @@
 //! submission against a lab: every case, every check, one stable report.
 //! This crate is the only place that knows both the runtime and the world.
 
+pub mod check;
 pub mod checks;
 pub mod grade;
+pub mod pool;
 pub mod run;
 
+pub use check::check_lab;
 pub use grade::{GradeOptions, GradeReport, grade};
+pub use pool::{RunThreadError, grade_many, on_run_thread};
 pub use run::{RunOptions, RunResult, SimRobot, run_program};

@@ -38,7 +38,7 @@ pub use limits::Limits;
 /// refuse the configuration: an exhausted pool is our fault, not the student's.
 pub const MAX_PARALLEL_WASM_RUNS: usize = 128;
 pub use outcome::{Cancel, ErrorKind, LimitKind, Outcome, ProgramError, RunReport};
-pub use program::{Language, Program, ProgramLoadError};
+pub use program::{Language, Program, ProgramLoadError, StoredProgramError};
 pub use robot::{Flow, Robot};
 
 /// Runs `program` against `robot` until it finishes, its time is up, it hits a

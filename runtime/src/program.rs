@@ -23,6 +23,15 @@ impl Language {
         }
     }
 
+    /// The language a name stands for: `rhai` or `wasm` (as in lab files).
+    pub fn from_name(name: &str) -> Option<Language> {
+        match name {
+            "rhai" => Some(Language::Rhai),
+            "wasm" => Some(Language::Wasm),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::Rhai => "rhai",
@@ -36,6 +45,18 @@ impl Language {
 pub struct Program {
     pub language: Language,
     pub source: Vec<u8>,
+}
+
+/// A program kept as text (in a database row, a JSON request) that cannot be turned back into one.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoredProgramError {
+    /// `wasm-base64` text that is not base64.
+    #[error("program is not valid base64: {0}")]
+    NotBase64(String),
+    /// A language name Qiming does not run.
+    #[error("unknown language {0:?}")]
+    UnknownLanguage(String),
 }
 
 /// A program file that cannot be loaded (our error, not the student's).
@@ -75,6 +96,29 @@ impl Program {
             .ok_or_else(|| ProgramLoadError::UnknownLanguage { path: display.clone() })?;
         let source = std::fs::read(path).map_err(|source| ProgramLoadError::Io { path: display, source })?;
         Ok(Program { language, source })
+    }
+
+    /// A program as stored and sent over the API: `rhai` (source), `wasm`
+    /// (the text format, or bytes that are UTF-8) or `wasm-base64` (a binary
+    /// module, base64-encoded).
+    pub fn from_stored(language: &str, text: &str) -> Result<Program, StoredProgramError> {
+        use base64::Engine as _;
+        match language {
+            "rhai" => Ok(Program::rhai(text)),
+            "wasm" => Ok(Program::wasm(text.as_bytes().to_vec())),
+            "wasm-base64" => {
+                base64::engine::general_purpose::STANDARD.decode(text.trim()).map(Program::wasm).map_err(|e| StoredProgramError::NotBase64(e.to_string()))
+            }
+            other => Err(StoredProgramError::UnknownLanguage(other.to_string())),
+        }
+    }
+
+    /// A program that does nothing at all: every lab must score it below half.
+    pub fn do_nothing(language: Language) -> Program {
+        match language {
+            Language::Wasm => Program::wasm(b"(module (func (export \"run\")))".to_vec()),
+            Language::Rhai => Program::rhai(""),
+        }
     }
 
     /// SHA-256 of the language and bytes: the compile-cache key and the id in replays.

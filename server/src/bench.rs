@@ -136,7 +136,7 @@ fn fmt_dur(d: Duration) -> String {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let handle = std::thread::Builder::new().stack_size(crate::run_cmd::RUN_STACK).spawn(move || bench(args)).context("spawn bench thread")?;
+    let handle = std::thread::Builder::new().stack_size(qiming_grading::grade::RUN_STACK).spawn(move || bench(args)).context("spawn bench thread")?;
     handle.join().map_err(|_| anyhow::anyhow!("bench panicked"))??;
     Ok(ExitCode::SUCCESS)
 }
@@ -210,7 +210,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     // 4. Grading throughput: whole submissions (every case of the lab), one
     // submission per core at a time, as a batch `qiming grade` does.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let labs_dir = crate::curriculum_cmd::default_dir().join("labs");
+    let labs_dir = qiming_curriculum::find_dir().join("labs");
     let load_lab = |id: &str| qiming_curriculum::Lab::load(&labs_dir.join(id)).ok();
     let (line_lab, maze_lab) = (load_lab("line-follow"), load_lab("maze"));
     let line_ref = line_lab.as_ref().and_then(|l| l.reference.iter().find(|r| r.language == "rhai")).map(|r| r.source.clone());
@@ -225,9 +225,11 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let lab = if lab_id == "maze" { maze_lab.as_ref() } else { line_lab.as_ref() };
         let (Some(lab), Some(source)) = (lab, source) else { continue };
         let program = Program::rhai(String::from_utf8_lossy(&source).into_owned());
-        let elapsed = crate::grade_cmd::grade_many(lab, &vec![program; count], cores, |_, r| {
+        let started = std::time::Instant::now();
+        qiming_grading::grade_many(lab, &vec![program; count], cores, |_, r| {
             black_box(r);
         });
+        let elapsed = started.elapsed();
         let per_sec = count as f64 / elapsed.as_secs_f64();
         rows.push((
             format!("grading: {lab_id}, {what}, {} cases per submission, {cores} cores", lab.cases.len()),

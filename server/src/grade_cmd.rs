@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use qiming_curriculum::Lab;
+use qiming_curriculum::{Catalogue, Lab};
 use qiming_grading::grade::{GradeOptions, GradeReport, grade};
+use qiming_grading::{grade_many, on_run_thread};
 use qiming_runtime::{Language, Program};
 
 #[derive(Debug, clap::Args)]
@@ -32,14 +33,14 @@ pub fn resolve_lab(spec: &str, curriculum: Option<PathBuf>) -> anyhow::Result<La
     if as_path.join("lab.toml").is_file() {
         return Lab::load(as_path).map_err(|e| anyhow::anyhow!("{e}"));
     }
-    let dir = curriculum.unwrap_or_else(crate::curriculum_cmd::default_dir);
+    let dir = curriculum.unwrap_or_else(qiming_curriculum::find_dir);
     // A lab of the catalogue loads on its own, so one broken lab elsewhere
     // does not stop grading.
     let own = dir.join("labs").join(spec);
     if !spec.contains(['/', '\\']) && own.join("lab.toml").is_file() {
         return Lab::load(&own).map_err(|e| anyhow::anyhow!("{e}"));
     }
-    let cat = crate::curriculum_cmd::load(&dir)?;
+    let cat = Catalogue::open(&dir)?;
     cat.lab(spec).cloned().ok_or_else(|| {
         let ids: Vec<&str> = cat.labs.iter().map(|l| l.id.as_str()).collect();
         anyhow::anyhow!("no lab {spec:?} in {} (and no lab folder at that path); labs: {}", dir.display(), ids.join(", "))
@@ -78,53 +79,13 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
         return batch(lab, &args.program, args.json);
     }
     let program = Program::load(&args.program)?;
-    let report = crate::run_cmd::on_run_thread(move || grade(&lab, &program, &options))?;
+    let report = on_run_thread(move || grade(&lab, &program, &options))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", human(&report));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Grades `programs` on `workers` threads, one submission per thread at a
-/// time (its cases run one after another), calling `done` in submission order
-/// as results arrive in order. Returns the wall time taken.
-pub fn grade_many(lab: &Lab, programs: &[Program], workers: usize, mut done: impl FnMut(usize, GradeReport)) -> std::time::Duration {
-    let started = Instant::now();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, GradeReport)>();
-    std::thread::scope(|scope| {
-        for _ in 0..workers.max(1) {
-            let tx = tx.clone();
-            let next = &next;
-            std::thread::Builder::new()
-                .stack_size(crate::run_cmd::RUN_STACK)
-                .spawn_scoped(scope, move || {
-                    let options = GradeOptions { threads: 1, ..GradeOptions::default() };
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(program) = programs.get(i) else { break };
-                        if tx.send((i, grade(lab, program, &options))).is_err() {
-                            break;
-                        }
-                    }
-                })
-                .expect("spawn grading worker");
-        }
-        drop(tx);
-        // Hand results out in submission order, whatever order they finish in.
-        let mut pending = std::collections::BTreeMap::new();
-        let mut expected = 0;
-        for (i, report) in rx {
-            pending.insert(i, report);
-            while let Some(r) = pending.remove(&expected) {
-                done(expected, r);
-                expected += 1;
-            }
-        }
-    });
-    started.elapsed()
 }
 
 /// Grades every program in a folder: submissions spread over all cores, one
@@ -139,7 +100,7 @@ fn batch(lab: Lab, dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let mut scores = Vec::with_capacity(total);
     let mut failure: Option<anyhow::Error> = None;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let elapsed = grade_many(&lab, &programs, workers, |i, report| {
+    grade_many(&lab, &programs, workers, |i, report| {
         scores.push(report.score);
         let name = files[i].file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let line = if json {
@@ -163,7 +124,7 @@ fn batch(lab: Lab, dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     if let Some(e) = failure {
         return Err(e.context("cannot write results"));
     }
-    let secs = elapsed.as_secs_f64();
+    let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "\ngraded {total} submissions in {secs:.1} s ({:.1}/s); mean score {:.1}",
         total as f64 / secs.max(1e-9),

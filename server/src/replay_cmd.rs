@@ -4,9 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use qiming_sim::replay::ReplayEvent;
-use qiming_sim::{PaletteColor, Replay};
-use serde_json::{Value, json};
+use qiming_sim::Replay;
+use qiming_sim::view::{EventView, ReplayView};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -17,48 +16,11 @@ pub struct ReplayArgs {
     pub json: bool,
 }
 
-fn event_json(e: &ReplayEvent) -> Value {
-    match e {
-        ReplayEvent::Contact { tick, solid, x, y } => json!({"type": "contact", "tick": tick, "solid": solid, "x": x, "y": y}),
-        ReplayEvent::ZoneEnter { tick, zone } => json!({"type": "zone_enter", "tick": tick, "zone": zone}),
-        ReplayEvent::ZoneLeave { tick, zone } => json!({"type": "zone_leave", "tick": tick, "zone": zone}),
-        ReplayEvent::Checkpoint { tick, name } => json!({"type": "checkpoint", "tick": tick, "name": name}),
-        ReplayEvent::Output { tick, text } => json!({"type": "output", "tick": tick, "text": text}),
-    }
-}
-
-/// The replay as JSON: the same content as the binary file, for tools that
-/// cannot decode postcard.
-pub fn replay_json(r: &Replay) -> Value {
-    let h = &r.header;
-    json!({
-        "format": h.format,
-        "version": h.version,
-        "scenario_name": h.scenario_name,
-        "scenario_source": h.scenario_source,
-        "seed": h.seed,
-        "tick_hz": h.tick_hz,
-        "program_sha256": h.program_sha256,
-        "robot_radius": h.robot_radius,
-        "sensors": {"distance": h.distance_sensors, "line": h.line_sensors, "color": h.color_sensors, "bumpers": h.bumpers},
-        "frames": r.frames.iter().map(|f| json!({
-            "pose": f.pose,
-            "motors": f.motors,
-            "distance": f.distance,
-            "line": f.line,
-            "color": f.color.iter().map(|&c| PaletteColor(c).name()).collect::<Vec<_>>(),
-            "bumpers": f.bumpers,
-        })).collect::<Vec<_>>(),
-        "events": r.events.iter().map(event_json).collect::<Vec<_>>(),
-        "state_digest": r.state_digest,
-    })
-}
-
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let replay = Replay::from_bytes(&bytes).with_context(|| format!("{}", args.file.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string(&replay_json(&replay))?);
+        println!("{}", serde_json::to_string(&serde_json::to_value(ReplayView::of(&replay))?)?);
         return Ok(ExitCode::SUCCESS);
     }
     let h = &replay.header;
@@ -72,7 +34,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     println!("events:     {}", replay.events.len());
     for e in replay.events.iter().take(30) {
-        println!("  {}", event_json(e));
+        println!("  {}", serde_json::to_value(EventView::of(e))?);
     }
     println!("digest:     {}", replay.state_digest);
     Ok(ExitCode::SUCCESS)

@@ -3,26 +3,12 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use qiming_grading::{RunOptions, RunResult, run_program};
+use qiming_grading::{RunOptions, RunResult, on_run_thread, run_program};
 use qiming_runtime::{Outcome, Program};
 use qiming_sim::{Scenario, SimEvent};
 use serde_json::{Value, json};
 
 use crate::cli::RunArgs;
-
-/// Stack for threads that run student code (defined by the grader, which spawns them too).
-pub use qiming_grading::grade::RUN_STACK;
-
-/// Runs `f` on a fresh thread with [`RUN_STACK`] of stack.
-pub fn on_run_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-    std::thread::Builder::new()
-        .name("qiming-run".into())
-        .stack_size(RUN_STACK)
-        .spawn(f)
-        .context("cannot start the run thread")?
-        .join()
-        .map_err(|_| anyhow::anyhow!("the run thread panicked"))
-}
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let program = Program::load(&args.program)?;

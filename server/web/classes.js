@@ -1,7 +1,7 @@
 // Classes and their rosters: creating classes, importing students, resetting passwords, printing 账号卡.
 
 import { classAssignmentsTab } from './assign.js';
-import { ApiError, XLSX_TYPE, api, append, card, clear, empty, errorBox, field, h, loading, okBox, setPage, state, t, table } from './core.js';
+import { ApiError, XLSX_TYPE, api, append, card, clear, empty, errorBox, field, h, hasText, loading, okBox, setPage, state, t, table } from './core.js';
 import { gradebookTab } from './gradebook.js';
 
 // ---------------------------------------------------------------- classes
@@ -79,63 +79,112 @@ export async function classPage(alive, id, tab) {
   setPage(t('nav_classes'), loading());
   const cls = await api('GET', `/api/classes/${id}`);
   if (!alive()) return;
+  // The head count shows in the header and on the roster tab, and follows every add, import and delete.
+  const headCount = h('span', { testid: 'class-student-count' });
+  const tabCount = h('span', { class: 'tab-count', testid: 'tab-roster-count' });
+  const setCount = (n) => {
+    clear(headCount, t('students_n', { n }));
+    clear(tabCount, ` (${n})`);
+  };
+  setCount(cls.roster ? cls.roster.length : cls.students || 0);
   const tabs = h('nav', { class: 'tabs', role: 'tablist' },
-    [['roster', t('tab_roster')], ['assignments', t('tab_assignments')], ['gradebook', t('tab_gradebook')]].map(([k, label]) =>
-      h('a', { href: `#/classes/${id}/${k}`, role: 'tab', testid: `tab-${k}`, class: k === tab ? 'active' : null, 'aria-selected': k === tab ? 'true' : 'false' }, label)));
+    [['roster', t('tab_roster'), tabCount], ['assignments', t('tab_assignments')], ['gradebook', t('tab_gradebook')]].map(([k, label, extra]) =>
+      h('a', { href: `#/classes/${id}/${k}`, role: 'tab', testid: `tab-${k}`, class: k === tab ? 'active' : null, 'aria-selected': k === tab ? 'true' : 'false' }, label, extra)));
   const body = h('div', { class: 'tab-body' }, loading());
   setPage(cls.name,
     h('p', { class: 'crumbs' }, h('a', { href: '#/classes' }, t('nav_classes')), ' › '),
     h('h1', { testid: 'class-title' }, cls.name),
-    h('p', { class: 'muted' }, `${t('teacher')}: ${cls.teacher_name || '—'} · ${t('students_count')}: ${(cls.roster || []).length || cls.students || 0}`),
+    h('p', { class: 'muted' }, `${t('teacher')}: ${cls.teacher_name || '—'} · `, headCount),
     tabs, body);
-  if (tab === 'roster') await rosterTab(alive, cls, body);
+  if (tab === 'roster') await rosterTab(alive, cls, body, setCount);
   else if (tab === 'assignments') await classAssignmentsTab(alive, cls, body);
   else await gradebookTab(alive, cls, body);
 }
 
 // ---- roster
 
-async function rosterTab(alive, cls, body) {
+async function rosterTab(alive, cls, body, setCount) {
   const rosterBox = h('div');
+  // New one-time passwords (import, add, reset) show at the top, where they cannot be missed.
+  const accountsBox = h('div', { testid: 'accounts-box', 'aria-live': 'polite' });
+  const showAccounts = (accounts) => {
+    clear(accountsBox, accounts.length ? card(t('new_accounts_title'), createdAccounts(cls, accounts)) : null);
+    if (accounts.length) accountsBox.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  };
   const showRoster = (roster) => {
+    setCount(roster.length);
     if (!roster.length) return clear(rosterBox, empty(t('roster_empty'), 'roster-empty'));
     const sorted = [...roster].sort((a, b) => String(a.student_number).localeCompare(String(b.student_number), undefined, { numeric: true }));
     clear(rosterBox, table([t('student_number'), t('display_name'), t('username'), t('actions')],
-      sorted.map((s) => rosterRow(cls, s, refresh)), { testid: 'roster-table' }));
+      sorted.map((s) => rosterRow(cls, s, refresh, showAccounts)), { testid: 'roster-table' }));
   };
   const refresh = async () => {
     const c = await api('GET', `/api/classes/${cls.id}`);
     if (alive()) showRoster(c.roster || []);
   };
   showRoster(cls.roster || []);
-  // Everyone at once: new one-time passwords and their slips (the
+  // Everyone at once: new one-time passwords and their 账号卡 (the
   // "half the class forgot" lesson).
   const resetAllOut = h('div');
   const resetAll = h('button', {
     class: 'btn btn-ghost', type: 'button', testid: 'reset-all',
     onclick: async () => {
       if (!confirm(t('reset_all_confirm'))) return;
+      clear(resetAllOut);
       try {
         const res = await api('POST', `/api/classes/${cls.id}/reset-passwords`);
-        clear(resetAllOut, createdAccounts(cls, res.reset || []));
+        showAccounts(res.reset || []);
       } catch (e) {
         clear(resetAllOut, errorBox(e));
       }
     },
   }, t('reset_all'));
-  clear(body, card(t('roster_title'), rosterBox, h('div', { class: 'actions' }, resetAll), resetAllOut), importCard(cls, refresh));
+  clear(body, accountsBox, card(t('roster_title'), rosterBox, h('div', { class: 'actions' }, resetAll), resetAllOut),
+    addStudentCard(cls, refresh, showAccounts), importCard(cls, refresh, showAccounts));
 }
 
-function rosterRow(cls, s, refresh) {
+/** One student typed in by hand: the import's rules, the same one-time password box. */
+function addStudentCard(cls, refresh, showAccounts) {
+  const number = h('input', { type: 'text', required: true, maxlength: 32, autocomplete: 'off', testid: 'add-number' });
+  const name = h('input', { type: 'text', required: true, maxlength: 32, autocomplete: 'off', testid: 'add-name' });
+  const username = h('input', { type: 'text', maxlength: 64, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', testid: 'add-username' });
+  const msg = h('div', { 'aria-live': 'polite' });
+  const btn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'add-submit' }, t('add_student'));
+  const form = h('form', {
+    class: 'form inline-form', testid: 'add-student',
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      clear(msg);
+      btn.disabled = true;
+      const body = { student_number: number.value.trim(), display_name: name.value.trim() };
+      if (username.value.trim()) body.username = username.value.trim();
+      try {
+        const res = await api('POST', `/api/classes/${cls.id}/students`, body);
+        form.reset();
+        showAccounts([...(res.created || []), ...(res.reissued || [])]);
+        await refresh();
+      } catch (e) {
+        clear(msg, rosterErrors(e, false));
+      } finally {
+        btn.disabled = false;
+      }
+    },
+  },
+  field(t('student_number'), number),
+  field(t('display_name'), name),
+  field(t('username_optional'), username, t('username_optional_help')),
+  h('div', { class: 'actions' }, btn));
+  return card(t('add_student_title'), form, msg);
+}
+
+function rosterRow(cls, s, refresh, showAccounts) {
   const out = h('div', { class: 'row-result' });
   const reset = async () => {
     if (!confirm(t('reset_confirm', { name: s.display_name }))) return;
     clear(out);
     try {
       const { password } = await api('POST', `/api/users/${s.id}/reset-password`);
-      const acct = { display_name: s.display_name, username: s.username, password, student_number: s.student_number };
-      clear(out, h('span', { class: 'secret', testid: 'reset-password' }, `${t('new_password')}: `, h('code', null, password)), ' ',
-        h('button', { class: 'btn btn-small', type: 'button', onclick: (ev) => printSlips(ev.currentTarget.parentElement, `${cls.name} ${t('slips')}`, [acct]) }, t('print_slip')));
+      showAccounts([{ id: s.id, display_name: s.display_name, username: s.username, password, student_number: s.student_number }]);
     } catch (e) {
       clear(out, errorBox(e));
     }
@@ -166,9 +215,9 @@ function rosterRow(cls, s, refresh) {
     h('td', null, h('code', null, s.username)),
     h('td', null, h('div', { class: 'row-actions' },
       h('a', { class: 'btn btn-small btn-ghost', href: `#/classes/${cls.id}/students/${s.id}` }, t('student_work')),
-      h('button', { class: 'btn btn-small btn-ghost', type: 'button', onclick: reset }, t('reset_password')),
+      h('button', { class: 'btn btn-small btn-ghost', type: 'button', testid: 'reset-one', onclick: reset }, t('reset_password')),
       h('button', { class: 'btn btn-small btn-ghost', type: 'button', testid: 'unlock', onclick: unlock }, t('unlock')),
-      h('button', { class: 'btn btn-small btn-danger', type: 'button', onclick: del }, t('delete')),
+      h('button', { class: 'btn btn-small btn-danger', type: 'button', testid: 'roster-delete', onclick: del }, t('delete')),
       out)));
 }
 
@@ -204,7 +253,7 @@ const csvCell = (v) => {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-function importCard(cls, refresh) {
+function importCard(cls, refresh, showAccounts) {
   const file = h('input', { type: 'file', accept: `.csv,.xlsx,text/csv,${XLSX_TYPE}`, testid: 'roster-file' });
   const result = h('div', { testid: 'roster-result', 'aria-live': 'polite' });
   const btn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'roster-import' }, t('roster_import'));
@@ -228,14 +277,14 @@ function importCard(cls, refresh) {
         }
         const res = await api('POST', `/api/classes/${cls.id}/roster`, undefined, { raw: data.body, contentType: data.type });
         file.value = '';
-        // A re-import of a lost file re-issues passwords: show those accounts too.
-        const ignored = (res.ignored_columns || []).length
+        clear(result, (res.ignored_columns || []).length
           ? h('div', { class: 'alert alert-info', testid: 'ignored-columns' }, t('roster_ignored_columns', { cols: res.ignored_columns.join('、') }))
-          : null;
-        clear(result, ignored, createdAccounts(cls, [...(res.created || []), ...(res.reissued || [])]));
+          : null);
+        // A re-import of a lost file re-issues passwords: show those accounts too.
+        showAccounts([...(res.created || []), ...(res.reissued || [])]);
         refresh().catch(() => {});
       } catch (e) {
-        clear(result, rosterErrors(e));
+        clear(result, rosterErrors(e, true));
       } finally {
         btn.disabled = false;
       }
@@ -248,28 +297,40 @@ function importCard(cls, refresh) {
   return card(t('roster_import_title'), form, result);
 }
 
-function rosterErrors(e) {
+/** A bad row in the teacher's language: by its code (`roster_err_<code>`), else the server's text. */
+function rowMessage(r) {
+  const key = `roster_err_${r.code}`;
+  return r.code && hasText(key) ? t(key, { ...(r.params || {}), row: r.row }) : r.message ?? '';
+}
+
+function fieldName(f) {
+  const key = { student_number: 'student_number', display_name: 'display_name', username: 'username', file: 'roster_file' }[f];
+  return key ? t(key) : f ?? '';
+}
+
+function rosterErrors(e, withRows) {
   if (!(e instanceof ApiError) || !e.rows.length) return errorBox(e, 'roster-error');
+  const headers = withRows ? [t('row'), t('column'), t('problem')] : [t('column'), t('problem')];
   return h('div', { class: 'alert alert-error', role: 'alert', testid: 'roster-error' },
-    h('p', null, h('strong', null, t('roster_invalid', { n: e.rows.length }))),
-    table([t('row'), t('column'), t('problem')], e.rows.map((r) => h('tr', { testid: 'roster-error-row' },
-      h('td', { class: 'num' }, String(r.row)), h('td', null, r.field ?? ''), h('td', null, r.message ?? ''))), { class: 'data compact' }));
+    h('p', null, h('strong', null, withRows ? t('roster_invalid', { n: e.rows.length }) : t('add_student_invalid'))),
+    table(headers, e.rows.map((r) => h('tr', { testid: 'roster-error-row' },
+      withRows ? h('td', { class: 'num' }, String(r.row)) : null, h('td', null, fieldName(r.field)), h('td', { testid: 'roster-error-text' }, rowMessage(r)))), { class: 'data compact' }));
 }
 
 function createdAccounts(cls, created) {
-  const title = `${cls.name} ${t('slips')}`;
   const slipBox = h('div', { class: 'slip-box' });
   const students = created.map((s) => ({ display_name: s.display_name, username: s.username, password: s.password, student_number: s.student_number }));
   return h('div', { class: 'created', testid: 'roster-created' },
+    h('div', { class: 'alert alert-warn created-once', role: 'alert', testid: 'passwords-once' },
+      h('strong', null, t('passwords_once_title')), ' ', t('roster_passwords_once')),
     okBox(t('roster_created', { n: created.length })),
-    h('p', { class: 'warn' }, t('roster_passwords_once')),
     table([t('student_number'), t('display_name'), t('username'), t('initial_password')], created.map((s) => h('tr', { testid: 'created-row' },
       h('td', { testid: 'created-number' }, s.student_number ?? ''),
       h('td', { testid: 'created-name' }, s.display_name),
       h('td', null, h('code', { testid: 'created-username' }, s.username)),
       h('td', null, h('code', { testid: 'created-password' }, s.password)))), { testid: 'created-table' }),
     h('div', { class: 'actions' },
-      h('button', { class: 'btn btn-primary', type: 'button', testid: 'print-slips', onclick: () => printSlips(slipBox, title, students) }, t('print_slips')),
+      h('button', { class: 'btn btn-primary', type: 'button', testid: 'print-slips', onclick: () => printSlips(slipBox, cls.name, students) }, t('print_slips')),
       h('button', {
         class: 'btn btn-ghost', type: 'button', testid: 'download-accounts',
         onclick: () => downloadText(`${cls.name}-accounts.csv`,
@@ -280,15 +341,35 @@ function createdAccounts(cls, created) {
     slipBox);
 }
 
-/** Asks the server for the login-slip PDF and opens it (must run inside a click). */
+/**
+ * Asks the server for the 账号卡 PDF and opens it (must run inside a click).
+ * Fetched directly, not through api(): the answer names, in a header, the
+ * characters no font could print, and the teacher is told which.
+ */
 async function printSlips(box, title, students) {
   const win = window.open('', '_blank');
   clear(box, h('span', { class: 'muted' }, t('slips_making')));
   try {
-    const blob = await api('POST', '/api/login-slips', { title, students }, { blob: true });
-    const url = URL.createObjectURL(blob.type === 'application/pdf' ? blob : new Blob([blob], { type: 'application/pdf' }));
+    const res = await fetch('/api/login-slips', {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: '*/*', 'X-CSRF-Token': state.csrf },
+      body: JSON.stringify({ title, students }),
+    });
+    if (!res.ok) {
+      let err = { code: `http_${res.status}`, message: res.statusText };
+      try {
+        const j = await res.json();
+        if (j && j.error) err = j.error;
+      } catch (_) { /* not JSON */ }
+      throw new ApiError(res.status, err);
+    }
+    const missing = (res.headers.get('x-qiming-missing-glyphs') || '').split(',').filter(Boolean)
+      .map((u) => String.fromCodePoint(parseInt(u.replace(/^U\+/, ''), 16)));
+    const url = URL.createObjectURL(new Blob([await res.blob()], { type: 'application/pdf' }));
     if (win) win.location.href = url;
-    clear(box, h('a', { href: url, target: '_blank', rel: 'noopener', download: 'login-slips.pdf', testid: 'slips-link', class: 'btn btn-ghost' }, t('slips_open')));
+    clear(box,
+      h('a', { href: url, target: '_blank', rel: 'noopener', download: 'account-cards.pdf', testid: 'slips-link', class: 'btn btn-ghost' }, t('slips_open')),
+      missing.length ? h('div', { class: 'alert alert-warn', role: 'alert', testid: 'slips-missing' }, t('slips_missing', { chars: missing.join(' ') })) : null);
   } catch (e) {
     if (win) win.close();
     clear(box, errorBox(e, 'slips-error'));

@@ -175,7 +175,7 @@ export function errText(e) {
   // user's language only, never the server's English text beside it.
   if (e.reason && has(`${key}_${e.reason}`)) return DICT[`${key}_${e.reason}`];
   if (e.retryAfter && has(`${key}_wait`)) return DICT[`${key}_wait`].replace('{s}', String(e.retryAfter));
-  if (['bad_credentials', 'busy', 'request_timeout'].includes(e.code) && has(key)) return DICT[key];
+  if (['bad_credentials', 'busy', 'request_timeout', 'account_deactivated'].includes(e.code) && has(key)) return DICT[key];
   const friendly = has(key) ? DICT[key] : '';
   if (friendly && e.message && e.message !== friendly) return `${friendly} — ${e.message}`;
   return friendly || e.message || t('err_unknown');

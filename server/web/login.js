@@ -49,7 +49,7 @@
       const key = `err_${err.code}`;
       const waitText = err.retry_after && dict[`${key}_wait`] ? dict[`${key}_wait`].replace('{s}', String(err.retry_after)) : '';
       const friendly = waitText || dict[key];
-      const complete = waitText || ['bad_credentials', 'busy', 'request_timeout'].includes(err.code);
+      const complete = waitText || ['bad_credentials', 'busy', 'request_timeout', 'account_deactivated'].includes(err.code);
       showError(friendly && !complete && err.message && err.message !== friendly ? `${friendly} — ${err.message}` : friendly || err.message);
       password.select();
     } catch (e) {

@@ -5,7 +5,10 @@ import { api, card, clear, errorBox, field, h, okBox, rerender, setPage, state, 
 // ---------------------------------------------------------------- password
 
 export async function passwordPage(alive, forced) {
-  const cur = h('input', { type: 'password', autocomplete: 'current-password', required: true, testid: 'pw-current' });
+  // Right after signing in with the generated password, a child is not made
+  // to type those 14 characters again: the server knows this session used it.
+  const askCurrent = !(forced && state.me && state.me.current_password_required === false);
+  const cur = askCurrent ? h('input', { type: 'password', autocomplete: 'current-password', required: true, testid: 'pw-current' }) : null;
   const next = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 8, testid: 'pw-new' });
   const again = h('input', { type: 'password', autocomplete: 'new-password', required: true, testid: 'pw-confirm' });
   const msg = h('div', { 'aria-live': 'polite' });
@@ -16,10 +19,10 @@ export async function passwordPage(alive, forced) {
       ev.preventDefault();
       clear(msg);
       if (next.value !== again.value) return clear(msg, h('div', { class: 'alert alert-error', role: 'alert', testid: 'error' }, t('pw_mismatch')));
-      if (next.value === cur.value) return clear(msg, h('div', { class: 'alert alert-error', role: 'alert', testid: 'error' }, t('pw_same')));
+      if (cur && next.value === cur.value) return clear(msg, h('div', { class: 'alert alert-error', role: 'alert', testid: 'error' }, t('pw_same')));
       btn.disabled = true;
       try {
-        await api('POST', '/api/password', { current_password: cur.value, new_password: next.value });
+        await api('POST', '/api/password', cur ? { current_password: cur.value, new_password: next.value } : { new_password: next.value });
         const me = await api('GET', '/api/me');
         state.me = me;
         state.csrf = me.csrf_token;
@@ -37,13 +40,13 @@ export async function passwordPage(alive, forced) {
       }
     },
   },
-  field(t('pw_current'), cur),
+  cur ? field(t('pw_current'), cur) : null,
   field(t('pw_new'), next, t('pw_new_help')),
   field(t('pw_confirm'), again),
   msg, h('div', { class: 'actions' }, btn));
   setPage(t('pw_title'),
     h('h1', null, t('pw_title')),
-    forced ? h('div', { class: 'alert alert-info', testid: 'must-change' }, t('pw_forced')) : null,
+    forced ? h('div', { class: 'alert alert-info', testid: 'must-change' }, t(cur ? 'pw_forced' : 'pw_forced_fresh')) : null,
     card(null, form));
-  cur.focus();
+  (cur || next).focus();
 }

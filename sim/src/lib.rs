@@ -13,6 +13,7 @@ pub mod maze;
 pub mod replay;
 pub mod robot;
 pub mod scenario;
+pub mod view;
 pub mod world;
 
 pub use color::PaletteColor;

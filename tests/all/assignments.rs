@@ -311,7 +311,7 @@ fn class_names_state_their_grade() {
 /// in both languages, robot functions with units, and an arena to draw.
 #[test]
 fn every_lab_has_a_lesson_panel() {
-    let catalogue = qiming::curriculum_cmd::load(&repo().join("curriculum")).unwrap();
+    let catalogue = qiming_curriculum::Catalogue::open(&repo().join("curriculum")).unwrap();
     let class = Class { id: 1, school_id: 1, teacher_id: 1, name: "机器人社团".into() };
     for lab in &catalogue.labs {
         let panel = lesson::panel(&catalogue, lab, &class, &lab.languages, false);

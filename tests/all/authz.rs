@@ -32,17 +32,25 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/regions", r#"{"name": "R{n}", "kind": "city"}"#, "401 403 403 403 403 403 403 403 201"),
     ("GET", "/api/schools", "", "401 403 403 200 200 200 200 200 200"),
     ("POST", "/api/schools", r#"{"name": "S{n}", "region_id": {region}}"#, "401 403 403 403 403 403 403 403 201"),
+    ("PATCH", "/api/regions/{region}", r#"{"name": "R{n}"}"#, "401 403 403 403 403 403 403 403 200"),
+    ("DELETE", "/api/regions/{fresh_region}", "", "401 403 403 403 403 403 403 403 204"),
+    ("PATCH", "/api/schools/{school}", r#"{"name": "S{n}"}"#, "401 404 404 403 403 403 404 403 200"),
+    ("DELETE", "/api/schools/{fresh_school}", "", "401 404 404 404 404 404 404 403 204"),
     ("GET", "/api/users", "", "401 403 403 403 403 200 200 403 200"),
     ("POST", "/api/users", r#"{"username": "staff{n}", "display_name": "T", "role": "teacher", "school_id": {school}}"#, "401 403 403 403 403 201 403 403 201"),
     ("POST", "/api/users/{student_c}/reset-password", "", "401 404 404 200 404 200 404 404 200"),
     ("POST", "/api/users/{peer_admin}/reset-password", "", "401 404 404 404 404 404 404 404 200"),
     ("POST", "/api/users/{student_c}/unlock", "", "401 404 404 204 404 204 404 404 204"),
+    ("PATCH", "/api/users/{student_c}", r#"{"display_name": "学生{n}"}"#, "401 404 404 200 404 200 404 404 200"),
+    ("POST", "/api/users/{student_c}/deactivate", "", "401 404 404 204 404 204 404 404 204"),
+    ("POST", "/api/users/{student_c}/reactivate", "", "401 404 404 204 404 204 404 404 204"),
     ("GET", "/api/users/{student}/export", "", "401 200 404 200 404 200 404 404 200"),
     ("DELETE", "/api/users/{fresh_student}", "", "401 404 404 204 404 204 404 404 204"),
     ("GET", "/api/classes", "", "401 200 200 200 200 200 200 403 200"),
     ("POST", "/api/classes", r#"{"name": "C{n}"}"#, "401 403 403 201 201 400 400 403 400"),
     ("GET", "/api/classes/{A}", "", "401 200 404 200 404 200 404 404 200"),
     ("POST", "/api/classes/{A}/roster", "csv", "401 403 404 201 404 201 404 404 201"),
+    ("POST", "/api/classes/{A}/students", r#"{"student_number": "7{n}", "display_name": "学生{n}"}"#, "401 403 404 201 404 201 404 404 201"),
     ("POST", "/api/classes/{B0}/reset-passwords", "", "401 404 404 404 200 200 404 404 200"),
     ("GET", "/api/audit", "", "401 403 403 403 403 200 200 403 200"),
     ("POST", "/api/login-slips", r#"{"students": [{"display_name": "张三", "username": "u", "password": "p"}]}"#, "401 403 403 200 200 200 200 200 200"),
@@ -195,6 +203,14 @@ impl World {
         if out.contains("{fresh_student}") {
             let id = import(s, &self.admin, self.class_a, &format!("9{}", self.counter)).await["id"].as_i64().unwrap();
             out = out.replace("{fresh_student}", &id.to_string());
+        }
+        if out.contains("{fresh_region}") {
+            let (_, r, _) = call(s, "POST", "/api/regions", Some(&self.admin), Some(json!({"name": format!("空{}", self.counter), "kind": "city"}))).await;
+            out = out.replace("{fresh_region}", &r["id"].as_i64().unwrap().to_string());
+        }
+        if out.contains("{fresh_school}") {
+            let (_, r, _) = call(s, "POST", "/api/schools", Some(&self.admin), Some(json!({"name": format!("空{}", self.counter), "region_id": 1}))).await;
+            out = out.replace("{fresh_school}", &r["id"].as_i64().unwrap().to_string());
         }
         if out.contains("{fresh_assignment}") {
             let (_, a, _) = call(

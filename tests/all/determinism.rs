@@ -49,7 +49,7 @@ fn replay_hashes(program: Program, runs: usize, threads: usize) -> BTreeSet<Stri
         .map(|t| {
             let (scenario, program) = (scenario.clone(), program.clone());
             std::thread::Builder::new()
-                .stack_size(qiming::run_cmd::RUN_STACK)
+                .stack_size(qiming_grading::grade::RUN_STACK)
                 .spawn(move || {
                     (t..runs)
                         .step_by(threads)

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use qiming::curriculum_cmd::{check_lab, load};
-use qiming_curriculum::Lab;
+use qiming_curriculum::{Catalogue, Lab};
+use qiming_grading::check_lab;
 use qiming_grading::grade::{GradeOptions, GradeReport, grade};
 use qiming_runtime::Program;
 use serde_json::Value;
@@ -28,7 +28,7 @@ fn grade_source(lab_id: &str, program: Program) -> GradeReport {
 
 #[test]
 fn the_shipped_curriculum_checks_out() {
-    let cat = load(&repo().join("curriculum")).expect("catalogue loads");
+    let cat = Catalogue::open(&repo().join("curriculum")).expect("catalogue loads");
     assert!(cat.labs.len() >= 4);
     for id in ["wall-stop", "square", "line-follow", "maze"] {
         assert!(cat.lab(id).is_some(), "canonical lab {id} is missing");

@@ -104,7 +104,7 @@ fn run_suite() {
         let (tx, rx) = mpsc::channel();
         let started = Instant::now();
         std::thread::Builder::new()
-            .stack_size(qiming::run_cmd::RUN_STACK)
+            .stack_size(qiming_grading::grade::RUN_STACK)
             .spawn(move || {
                 let r = run_program(&program, &sc, &RunOptions::default());
                 let _ = tx.send(r);

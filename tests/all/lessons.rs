@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use qiming::curriculum_cmd::load;
 use qiming_curriculum::{Catalogue, Lesson};
 use qiming_grading::grade::lab_limits;
 use qiming_grading::{RunOptions, RunResult, run_program};
@@ -16,7 +15,7 @@ use qiming_sim::Scenario;
 use crate::support::{on_run_thread, repo};
 
 fn catalogue() -> Catalogue {
-    load(&repo().join("curriculum")).expect("the shipped catalogue loads")
+    Catalogue::open(&repo().join("curriculum")).expect("the shipped catalogue loads")
 }
 
 fn run(program: Program, scenario: Arc<Scenario>, seed: u64, limits: Limits) -> RunResult {

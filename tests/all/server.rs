@@ -40,7 +40,7 @@ pub async fn state(backend: &str, tag: &str) -> AppState {
     let db = fresh_db(backend, tag).await;
     let hash = qiming::serve::auth::hash_password("correct horse").unwrap();
     db.create_user("teacher1", "王老师", &hash, "teacher", false, 0).await.unwrap();
-    let catalogue = qiming::curriculum_cmd::load(&repo().join("curriculum")).unwrap();
+    let catalogue = qiming_curriculum::Catalogue::open(&repo().join("curriculum")).unwrap();
     AppState::new(db, catalogue)
 }
 
@@ -222,4 +222,35 @@ fn serve_creates_its_data_dir_and_the_first_admin() {
         assert_eq!(again.db.user_count().await.unwrap(), 1);
     });
     assert!(dir.join("qiming.db").is_file());
+}
+
+/// The shared API types (qiming-api) read what the server sends, and the
+/// redacted lab view gives nothing away about hidden cases or solutions.
+#[tokio::test]
+async fn api_types_read_the_served_json_and_lab_views_are_redacted() {
+    let s = state("sqlite", "api-types").await;
+    let (_, body, _) = call(&s, "GET", "/api/labs", None, None).await;
+    let error: qiming_api::ErrorBody = serde_json::from_value(body).expect("an error body");
+    assert_eq!(error.error.code, "unauthorized");
+
+    let token = login(&s, "teacher1", "correct horse").await;
+    let (status, body, _) = call(&s, "GET", "/api/labs", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let list: qiming_api::LabList = serde_json::from_value(body).expect("a lab list");
+    assert_eq!(list.labs.len(), s.catalogue.labs.len());
+
+    for lab in &s.catalogue.labs {
+        let view = qiming_api::LabView::from(lab);
+        let text = serde_json::to_string(&view).unwrap();
+        assert_eq!(view.hidden_cases, lab.cases.iter().filter(|c| c.hidden).count(), "{}", lab.id);
+        assert!(view.hidden_cases > 0, "{}: every lab keeps cases hidden", lab.id);
+        for case in lab.cases.iter().filter(|c| c.hidden) {
+            assert!(!view.visible_cases.iter().any(|v| v.name == case.name), "{}: hidden case {} listed", lab.id, case.name);
+        }
+        for solution in lab.reference.iter().chain(&lab.wrong) {
+            let source = String::from_utf8_lossy(&solution.source);
+            let escaped = serde_json::to_string(source.trim()).unwrap();
+            assert!(!text.contains(escaped.trim_matches('"')), "{}: {} leaks into the lab view", lab.id, solution.path.display());
+        }
+    }
 }

@@ -214,3 +214,15 @@ fn end_triggers_stop_the_world_a_second_after_the_task_is_done() {
     });
     assert_eq!(s.tick(), entered.expect("entered the exit") + qiming_sim::world::END_GRACE_TICKS);
 }
+
+/// The world as clients draw it (the web player, the studio): its JSON shape is
+/// an API, so a change to it shows up here.
+#[test]
+fn world_view_json_keeps_its_shape() {
+    let sc = Scenario::load(crate::support::repo().join("curriculum/labs/checkpoint-tour/scenarios/tour-a.toml")).unwrap();
+    let world = sc.resolve(0);
+    let view = serde_json::to_value(qiming_sim::view::WorldView::of(&world, 0.09)).unwrap();
+    insta::with_settings!({ snapshot_path => crate::support::repo().join("tests/all/snapshots"), prepend_module_to_snapshot => false }, {
+        insta::assert_json_snapshot!("world-view-tour-a", view);
+    });
+}

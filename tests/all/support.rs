@@ -16,7 +16,7 @@ pub fn scenario(stem: &str) -> Scenario {
 
 /// Runs on a thread with the same stack the CLI and graders give student code.
 pub fn on_run_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new().stack_size(qiming::run_cmd::RUN_STACK).spawn(f).expect("spawn").join().expect("run thread must not panic")
+    std::thread::Builder::new().stack_size(qiming_grading::grade::RUN_STACK).spawn(f).expect("spawn").join().expect("run thread must not panic")
 }
 
 pub fn run_with(program: Program, stem: &str, seed: u64, limits: Limits) -> RunResult {

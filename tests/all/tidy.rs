@@ -58,3 +58,44 @@ fn only_runtime_links_the_interpreters() {
     let runtime = std::fs::read_to_string(repo().join("runtime/Cargo.toml")).unwrap();
     assert!(!runtime.contains("qiming-sim"), "runtime knows the robot interface, not the world");
 }
+
+#[test]
+fn server_modules_never_import_cli_command_modules() {
+    // The engine pieces the CLI, the server and the studio share live in the
+    // engine crates; the server's modules reach them there, not through `qiming run`'s code.
+    for f in files_of("server/src/serve") {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for banned in ["run_cmd", "grade_cmd", "curriculum_cmd", "replay_cmd", "crate::bench", "crate::cli"] {
+            assert!(!text.contains(banned), "{} uses {banned}: server modules must not import CLI command modules", f.display());
+        }
+    }
+}
+
+/// Dependency names of a Cargo.toml's `[dependencies]` table.
+fn dependencies(manifest: &str) -> Vec<String> {
+    let mut deps = Vec::new();
+    let mut in_deps = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+        } else if in_deps && !line.is_empty() && !line.starts_with('#') {
+            let name = line.split(['=', '.', ' ']).next().unwrap_or("").trim().to_string();
+            deps.push(name);
+        }
+    }
+    deps
+}
+
+#[test]
+fn clients_never_link_the_server() {
+    // The studio talks to a server over HTTP only, through the API types crate:
+    // neither may pull in the web framework, the database or the server package.
+    for krate in ["studio", "server/api"] {
+        let Ok(manifest) = std::fs::read_to_string(repo().join(krate).join("Cargo.toml")) else { continue };
+        let deps = dependencies(&manifest);
+        assert!(!deps.is_empty() || krate == "studio", "{krate}/Cargo.toml: no [dependencies] found");
+        for banned in ["axum", "sqlx", "hyper", "qiming", "krilla"] {
+            assert!(!deps.iter().any(|d| d == banned), "{krate} must not depend on {banned}");
+        }
+    }
+}

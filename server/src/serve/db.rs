@@ -160,7 +160,8 @@ impl Db {
     /// The session's user and its CSRF token.
     pub async fn session_user(&self, token_hash: &str, now: i64) -> anyhow::Result<Option<(User, String)>> {
         let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+            "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deactivated_at IS NULL"
         ))
         .bind(token_hash)
         .bind(now)

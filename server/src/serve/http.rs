@@ -15,9 +15,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use qiming_api::LoginRequest;
 use qiming_curriculum::Catalogue;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sqlx::Row;
 
 use super::auth::{self, COOKIE, Caller, ClientAddr, DEVICE_COOKIE, SESSION_SECONDS};
 use super::db::{Db, User};
@@ -50,8 +52,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Wakes workers and live-status streams.
     pub signals: super::queue::QueueSignals,
-    /// A font with Chinese glyphs for login slips (None: look in the usual places).
+    /// A font with Chinese glyphs for 账号卡 (None: look in the usual places).
     pub slip_font: Option<std::path::PathBuf>,
+    /// The address students use (`public_url`), printed on 账号卡; None: the request's `Host`.
+    pub public_url: Option<String>,
     /// Every password hash and check goes through this bounded pool.
     pub passwords: auth::Passwords,
     /// Per-account serialisation of login throttling checks.
@@ -83,6 +87,7 @@ impl AppState {
             secure_cookies: false,
             signals: super::queue::QueueSignals::default(),
             slip_font: None,
+            public_url: None,
             passwords: auth::Passwords::for_this_machine(),
             login_locks: Arc::default(),
             trust_forwarded_for: false,
@@ -137,6 +142,13 @@ pub enum AppError {
         message: String,
         fields: serde_json::Map<String, Value>,
     },
+    /// Something still holds other records and cannot be deleted; `contents` says what.
+    NotEmpty {
+        message: String,
+        contents: Value,
+    },
+    /// The account is deactivated: the right password, but no sign-in.
+    Deactivated,
     Internal(anyhow::Error),
 }
 
@@ -195,6 +207,7 @@ impl IntoResponse for AppError {
         let mut retry = None;
         let mut reason = None;
         let mut fields = serde_json::Map::new();
+        let mut extra_contents = None;
         let (status, code, message) = match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "sign in first (a session cookie or an `Authorization: Bearer` token)".into()),
@@ -220,6 +233,11 @@ impl IntoResponse for AppError {
             }
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             AppError::Invalid { code, message } => (StatusCode::BAD_REQUEST, code, message),
+            AppError::NotEmpty { message, contents } => {
+                extra_contents = Some(contents);
+                (StatusCode::CONFLICT, "not_empty", message)
+            }
+            AppError::Deactivated => (StatusCode::FORBIDDEN, "account_deactivated", "this account is deactivated: ask your teacher or school admin".into()),
             AppError::InvalidRoster(rows) => {
                 let message = format!(
                     "the roster was not imported: {} bad row(s); first: row {} ({}): {}",
@@ -249,6 +267,9 @@ impl IntoResponse for AppError {
         }
         if let Some(r) = reason {
             error["reason"] = json!(r);
+        }
+        if let Some(c) = extra_contents {
+            error["contents"] = c;
         }
         if let Some(secs) = retry {
             error["retry_after"] = json!(secs);
@@ -386,13 +407,6 @@ async fn fallback(State(state): State<AppState>, request: Request) -> AppError {
 
 use axum::extract::FromRequestParts;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoginRequest {
-    username: String,
-    password: String,
-}
-
 pub fn user_json(u: &User) -> Value {
     json!({
         "id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
@@ -484,10 +498,19 @@ async fn login(
     let Some((user, _)) = found.filter(|_| verified) else {
         return Err(AppError::BadCredentials);
     };
+    let deactivated: Option<i64> = sqlx::query("SELECT deactivated_at FROM users WHERE id = $1").bind(user.id).fetch_one(&state.db.pool).await?.try_get(0)?;
+    if deactivated.is_some() {
+        return Err(AppError::Deactivated);
+    }
     let now = super::now();
     let (token, hash) = auth::new_token();
     let csrf_token = auth::random_hex();
     state.db.create_session(&hash, &csrf_token, user.id, now, now + SESSION_SECONDS).await?;
+    if user.must_change_password {
+        // Signed in with the generated password just now: this session may
+        // set the new one without the child retyping it (see change_password).
+        sqlx::query("UPDATE sessions SET fresh_generated = 1 WHERE token_hash = $1").bind(&hash).execute(&state.db.pool).await?;
+    }
     sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(now).bind(user.id).execute(&state.db.pool).await?;
     // This browser now counts as the account's own: other clients' failures do not slow it.
     let device_token = match &device {
@@ -524,19 +547,38 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Respons
     Ok((StatusCode::NO_CONTENT, headers).into_response())
 }
 
-async fn me(caller: Caller) -> Json<Value> {
+/// Whether this session signed in with the generated password of an
+/// account that must still change it.
+async fn fresh_generated(state: &AppState, caller: &Caller) -> Result<bool, AppError> {
+    if !caller.user.must_change_password {
+        return Ok(false);
+    }
+    let row = sqlx::query("SELECT fresh_generated FROM sessions WHERE token_hash = $1").bind(&caller.token_hash).fetch_optional(&state.db.pool).await?;
+    Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0) != 0)
+}
+
+async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, AppError> {
     let mut me = user_json(&caller.user);
     me["csrf_token"] = json!(caller.csrf_token);
-    Json(me)
+    me["may_assign_roles"] = json!(caller.user.may_assign_roles());
+    me["current_password_required"] = json!(!fresh_generated(&state, &caller).await?);
+    Ok(Json(me))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PasswordRequest {
-    current_password: String,
+    /// Required, except from a session that signed in with the generated
+    /// password of an account that must change it (`/api/me` says which).
+    current_password: Option<String>,
     new_password: String,
 }
 
+/// Sets the caller's own password. A child who has just typed their
+/// 14-character generated password to sign in is not made to type it again
+/// for the forced change: the session remembers it signed in with it
+/// (`sessions.fresh_generated`), and only such a session, only while the
+/// change is still required, may leave `current_password` out.
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -545,45 +587,46 @@ async fn change_password(
     body: Result<Json<PasswordRequest>, JsonRejection>,
 ) -> Result<StatusCode, AppError> {
     let Json(req) = body?;
-    if req.current_password.len() > 256 {
-        return Err(AppError::BadRequest("current_password is not right".into()));
-    }
     let hash = state.db.password_hash(caller.user.id).await?.ok_or(AppError::Unauthorized)?;
-    // A wrong current password counts like a failed login (a stolen session
-    // must not become a free password-guessing oracle).
-    let device = device_hash(&headers);
-    if !checked_password(&state, &caller.user.username, Some((caller.user.id, hash)), &req.current_password, &client, device.as_deref()).await? {
-        return Err(AppError::BadRequest("current_password is not right".into()));
-    }
-    auth::check_new_password(&req.new_password, &caller.user.username).map_err(AppError::WeakPassword)?;
-    if req.new_password == req.current_password {
-        return Err(AppError::BadRequest("new_password must differ from current_password".into()));
-    }
+    let without_current = match &req.current_password {
+        Some(current) => {
+            if current.len() > 256 {
+                return Err(AppError::BadRequest("current_password is not right".into()));
+            }
+            // A wrong current password counts like a failed login (a stolen session
+            // must not become a free password-guessing oracle).
+            let device = device_hash(&headers);
+            if !checked_password(&state, &caller.user.username, Some((caller.user.id, hash)), current, &client, device.as_deref()).await? {
+                return Err(AppError::BadRequest("current_password is not right".into()));
+            }
+            auth::check_new_password(&req.new_password, &caller.user.username).map_err(AppError::WeakPassword)?;
+            if req.new_password == *current {
+                return Err(AppError::BadRequest("new_password must differ from current_password".into()));
+            }
+            false
+        }
+        None if fresh_generated(&state, &caller).await? => {
+            auth::check_new_password(&req.new_password, &caller.user.username).map_err(AppError::WeakPassword)?;
+            if state.passwords.verify(&req.new_password, Some(hash)).await? {
+                return Err(AppError::BadRequest("new_password must differ from the password you signed in with".into()));
+            }
+            true
+        }
+        None => return Err(AppError::BadRequest("current_password is required".into())),
+    };
     let new_hash = state.passwords.hash(&req.new_password).await??;
-    state.db.set_password(caller.user.id, &new_hash, &caller.token_hash).await?;
-    state.db.audit(super::now(), Some(caller.user.id), "password_change", "").await?;
+    // The password, the end of the other sessions and the audit row commit together.
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2").bind(&new_hash).bind(caller.user.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(caller.user.id).bind(&caller.token_hash).execute(&mut *tx).await?;
+    sqlx::query("UPDATE sessions SET fresh_generated = 0 WHERE user_id = $1").bind(caller.user.id).execute(&mut *tx).await?;
+    super::org::audit_in(&mut tx, &caller.user, "password_change", if without_current { "first_change=signed_in_with_generated" } else { "" }).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn labs(State(state): State<AppState>, _caller: super::auth::ActiveCaller) -> Json<Value> {
-    let labs: Vec<Value> = state
-        .catalogue
-        .labs
-        .iter()
-        .map(|l| {
-            json!({
-                "id": l.id,
-                "version": l.version,
-                "title": l.title,
-                "grade_band": l.grade_band,
-                "module": l.module,
-                "literacies": l.literacies,
-                "languages": l.languages,
-                "lesson": l.lesson,
-            })
-        })
-        .collect();
-    Json(json!({"labs": labs}))
+async fn labs(State(state): State<AppState>, _caller: super::auth::ActiveCaller) -> Json<qiming_api::LabList> {
+    Json(qiming_api::LabList { labs: state.catalogue.labs.iter().map(qiming_api::LabSummary::from).collect() })
 }
 
 async fn openapi() -> Json<Value> {

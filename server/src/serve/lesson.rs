@@ -377,7 +377,8 @@ pub fn functions_for(lab: &Lab, lesson: Option<&Lesson>, robot: &RobotSpec) -> V
 /// its first visible case, and the languages offered for the class.
 pub fn panel(catalogue: &qiming_curriculum::Catalogue, lab: &Lab, class: &Class, allowed: &[String], teacher_chose: bool) -> Value {
     let lesson = lab.lesson.as_deref().and_then(|id| catalogue.lessons.iter().find(|l| l.id == id));
-    let case = lab.cases.iter().find(|c| !c.hidden).or(lab.cases.first());
+    // Only a practice case's arena: a hidden case's layout is not shown.
+    let case = lab.cases.iter().find(|c| !c.hidden);
     let world = case.map(|c| c.scenario.resolve(c.seed));
     let robot = world.as_ref().map_or_else(RobotSpec::starter, |w| w.robot.clone());
     let (band, source) = band_of(class, lab);
@@ -385,7 +386,7 @@ pub fn panel(catalogue: &qiming_curriculum::Catalogue, lab: &Lab, class: &Class,
     json!({
         "lesson": lesson.map(outline),
         "robot": {"model": robot.model, "radius": robot.radius, "top_speed": robot.top_speed, "functions": functions_for(lab, lesson, &robot)},
-        "arena": world.as_ref().map(|w| super::work::world_json(w, robot.radius as f32)),
+        "arena": world.as_ref().map(|w| qiming_sim::view::WorldView::of(w, robot.radius as f32)),
         "grade_band": band.name(),
         "grade_band_from": source,
         "offered_languages": {"default": default, "advanced": advanced},

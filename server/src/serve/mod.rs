@@ -49,7 +49,7 @@ pub struct ServeArgs {
     #[arg(long, env = "QIMING_DATABASE_URL")]
     pub database_url: Option<String>,
     /// A TOML file with any of: data_dir, addr, database_url, curriculum,
-    /// secure_cookies, workers, lease_seconds, slip_font.
+    /// secure_cookies, workers, lease_seconds, slip_font, public_url.
     #[arg(long, env = "QIMING_CONFIG")]
     pub config: Option<PathBuf>,
     /// Fault injection for crash tests: in-process workers wait this long after claiming a job.
@@ -91,6 +91,7 @@ struct ConfigFile {
     workers: Option<usize>,
     lease_seconds: Option<i64>,
     slip_font: Option<PathBuf>,
+    public_url: Option<String>,
     max_connections: Option<usize>,
     header_timeout_seconds: Option<u64>,
     body_timeout_seconds: Option<u64>,
@@ -115,6 +116,8 @@ pub struct Settings {
     pub workers: usize,
     pub lease_seconds: i64,
     pub slip_font: Option<PathBuf>,
+    /// The address students use to reach the server (printed on 账号卡 with a QR code).
+    pub public_url: Option<String>,
     /// Connection limits and timeouts of the listener.
     pub limits: listen::Limits,
     /// Live-status streams one user may hold open.
@@ -147,6 +150,17 @@ fn parse_interval(text: &str) -> anyhow::Result<std::time::Duration> {
     Ok(std::time::Duration::from_secs(secs))
 }
 
+/// `public_url` must be an http(s) address (the one students type, e.g. `http://192.168.1.10:8080`).
+fn check_public_url(url: Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(url) = url.map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty()) else { return Ok(None) };
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    anyhow::ensure!(
+        rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace)) && url.len() <= 200,
+        "public_url = {url:?}: use the address students type, e.g. \"http://192.168.1.10:8080\""
+    );
+    Ok(Some(url))
+}
+
 /// Refuses more grading workers than one process can run WebAssembly for at
 /// once (an exhausted instance pool would fail students' runs for our reasons).
 pub fn check_workers(n: usize) -> anyhow::Result<usize> {
@@ -173,11 +187,12 @@ impl Settings {
         let database_url = args.database_url.clone().or(file.database_url).unwrap_or_else(|| format!("sqlite://{}", data_dir.join("qiming.db").display()));
         Ok(Settings {
             addr: args.addr.or(file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            curriculum: env("QIMING_CURRICULUM")?.or(file.curriculum).unwrap_or_else(crate::curriculum_cmd::default_dir),
+            curriculum: env("QIMING_CURRICULUM")?.or(file.curriculum).unwrap_or_else(qiming_curriculum::find_dir),
             secure_cookies: env("QIMING_SECURE_COOKIES")?.or(file.secure_cookies).unwrap_or(false),
             workers: check_workers(env("QIMING_WORKERS")?.or(file.workers).unwrap_or_else(default_workers))?,
             lease_seconds: env("QIMING_LEASE_SECONDS")?.or(file.lease_seconds).unwrap_or(30).max(2),
             slip_font: env("QIMING_SLIP_FONT")?.or(file.slip_font),
+            public_url: check_public_url(env("QIMING_PUBLIC_URL")?.or(file.public_url))?,
             limits: listen::Limits {
                 max_connections: env("QIMING_MAX_CONNECTIONS")?.or(file.max_connections).unwrap_or(listen::Limits::default().max_connections),
                 header_timeout: std::time::Duration::from_secs(env("QIMING_HEADER_TIMEOUT_SECONDS")?.or(file.header_timeout_seconds).unwrap_or(10).max(1)),
@@ -219,11 +234,12 @@ pub async fn state(settings: &Settings) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
     }
     let db = Db::connect(&settings.database_url).await?;
-    let catalogue = crate::curriculum_cmd::load(&settings.curriculum)?;
+    let catalogue = qiming_curriculum::Catalogue::open(&settings.curriculum)?;
     bootstrap_admin(&db).await?;
     let mut state = AppState::new(db, catalogue);
     state.secure_cookies = settings.secure_cookies;
     state.slip_font = settings.slip_font.clone();
+    state.public_url = settings.public_url.clone();
     state.trust_forwarded_for = settings.trust_forwarded_for;
     state.metrics_token = settings.metrics_token.clone();
     state.max_streams_per_user = settings.max_streams_per_user;
@@ -311,12 +327,12 @@ fn redact_parameter(text: &str) -> String {
 /// `qiming worker`: grading workers on another machine, sharing the server's database.
 pub fn run_worker_cmd(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let curriculum = args.curriculum.clone().unwrap_or_else(crate::curriculum_cmd::default_dir);
+    let curriculum = args.curriculum.clone().unwrap_or_else(qiming_curriculum::find_dir);
     let count = check_workers(args.workers.unwrap_or_else(default_workers).max(1))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let db = Db::connect(&args.database_url).await?;
-        let catalogue = Arc::new(crate::curriculum_cmd::load(&curriculum)?);
+        let catalogue = Arc::new(qiming_curriculum::Catalogue::open(&curriculum)?);
         let (stop, shutdown) = tokio::sync::watch::channel(false);
         let hidden_secret = secret::load_or_create(&db, None, args.hidden_seed_secret.as_deref()).await?;
         let config = queue::QueueConfig { lease_seconds: args.lease_seconds.max(2), hidden_secret: Some(hidden_secret), ..Default::default() };

@@ -133,25 +133,46 @@ pub fn document() -> Value {
             }},
             "/api/logout": {"post": op("End this session", &[], None, &[("204", json!({"description": "signed out"}))])},
             "/api/password": {"post": op("Change the signed-in user's password (required first after a generated one); ends the user's other sessions", &[],
-                Some(body(obj(&["current_password", "new_password"], json!({"current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}})))),
+                Some(body(obj(&["new_password"], json!({"current_password": {"type": "string", "description": "required unless /api/me says current_password_required: false (a session that signed in with the generated password and must change it)"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}})))),
                 &[("204", json!({"description": "changed"})), ("429", err("too many wrong current passwords from this client (Retry-After)")), ("503", err("busy; retry"))])},
-            "/api/me": {"get": op("The signed-in user and the session's CSRF token", &[], None, &[("200", ok("the user", reff("User")))])},
+            "/api/me": {"get": op("The signed-in user, the session's CSRF token, the roles they may assign (may_assign_roles) and whether a password change needs the current password (current_password_required)", &[], None, &[("200", ok("the user", reff("User")))])},
             "/api/labs": {"get": op("The curriculum's labs", &[], None, &[("200", json!({"description": "the catalogue"}))])},
             "/api/regions": {
                 "get": op("Regions (staff)", &[], None, &[("200", ok("regions", list("regions", json!({"type": "object"}))))]),
                 "post": op("Create a region (platform admin)", &[], Some(body(obj(&["name", "kind"], json!({"name": {"type": "string"}, "kind": {"type": "string", "enum": ["province", "city", "district"]}, "parent_id": {"type": ["integer", "null"]}})))), &[("201", json!({"description": "created"}))])
             },
+            "/api/regions/{id}": {
+                "patch": op("Rename a region, change its kind or parent (platform admin; audited)", &["id"], Some(body(obj(&[], json!({"name": {"type": "string"}, "kind": {"type": "string", "enum": ["province", "city", "district"]}, "parent_id": {"type": ["integer", "null"]}})))), &[("200", json!({"description": "the region"}))]),
+                "delete": op("Delete an empty region (platform admin; audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("not_empty: error.contents lists the regions and schools inside"))])
+            },
+            "/api/schools/{id}": {
+                "patch": op("Rename a school or move it to another region (platform admin; audited)", &["id"], Some(body(obj(&[], json!({"name": {"type": "string"}, "region_id": {"type": "integer"}})))), &[("200", json!({"description": "the school"}))]),
+                "delete": op("Delete an empty school (platform admin; audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("not_empty: error.contents lists its classes and people by role"))])
+            },
+            "/api/users/{id}/deactivate": {"post": op("Deactivate an account: no sign-in, sessions end, nothing deleted (audited)", &["id"], None, &[("204", json!({"description": "deactivated"}))])},
+            "/api/users/{id}/reactivate": {"post": op("Let a deactivated account sign in again (audited)", &["id"], None, &[("204", json!({"description": "reactivated"}))])},
+            "/api/classes/{id}/students": {"post": op("Add one student by hand (the roster import's rules; username optional); the answer has the import's shape with the one-time password", &["id"],
+                Some(body(obj(&["student_number", "display_name"], json!({"student_number": {"type": "string"}, "display_name": {"type": "string"}, "username": {"type": "string"}})))),
+                &[("201", json!({"description": "{class_id, created: [{id, username, display_name, student_number, password}], reissued: […]}"})), ("422", err("invalid_roster: error.rows says which field is wrong"))])},
             "/api/schools": {
-                "get": op("Schools the caller may see", &[], None, &[("200", ok("schools", list("schools", json!({"type": "object"}))))]),
+                "get": {"summary": "Schools the caller may see, a page at a time: {schools: [{id, name, region_id, classes, people}], total, page, per_page}",
+                    "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}, {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+                    "responses": {"200": ok("schools", list("schools", json!({"type": "object"}))), "400": err("bad page"), "401": err("not signed in"), "403": err("students may not")}},
                 "post": op("Create a school (platform admin)", &[], Some(body(obj(&["name", "region_id"], json!({"name": {"type": "string"}, "region_id": {"type": "integer"}})))), &[("201", json!({"description": "created"}))])
             },
             "/api/users": {
-                "get": op("Accounts (admins; a school admin sees their school)", &[], None, &[("200", ok("accounts", list("users", reff("User"))))]),
+                "get": {"summary": "Accounts (admins; a school admin sees their school), a page at a time: {users: [User + deactivated, last_login_at], total, page, per_page}",
+                    "parameters": [{"name": "q", "in": "query", "description": "part of a username or display name", "schema": {"type": "string"}}, {"name": "school_id", "in": "query", "schema": {"type": "integer"}}, {"name": "role", "in": "query", "schema": {"type": "string"}}, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}, {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+                    "responses": {"200": ok("accounts", list("users", reff("User"))), "400": err("bad filter or page"), "401": err("not signed in"), "403": err("not an admin")}},
                 "post": op("Create a staff account; without a password one is generated and returned once", &[],
                     Some(body(obj(&["username", "display_name", "role"], json!({"username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"}, "school_id": {"type": ["integer", "null"]}, "password": {"type": "string"}})))),
                     &[("201", json!({"description": "created"})), ("409", err("username taken"))])
             },
-            "/api/users/{id}": {"delete": op("Delete a student and all their work (audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("still teaches classes"))])},
+            "/api/users/{id}": {
+                "patch": op("Edit a person: display name; for staff, role (only one in /api/me may_assign_roles) and school (platform admin); audited", &["id"],
+                    Some(body(obj(&[], json!({"display_name": {"type": "string"}, "role": {"type": "string"}, "school_id": {"type": ["integer", "null"]}})))), &[("200", json!({"description": "{user}"})), ("409", err("still teaches classes"))]),
+                "delete": op("Delete an account and all its work (teachers: their students; admins: also staff they manage; audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("still teaches classes"))])
+            },
             "/api/users/{id}/reset-password": {"post": op("Give a person a new generated password (to be changed at next login); also lifts login back-off", &["id"], None, &[("200", json!({"description": "the new password, shown once"}))])},
             "/api/users/{id}/unlock": {"post": op("Lift login back-off on a person's account (whoever may reset their password)", &["id"], None, &[("204", json!({"description": "unlocked"}))])},
             "/api/users/{id}/export": {"get": op("Everything Qiming holds about a person (JSON)", &["id"], None, &[("200", json!({"description": "the person's data"}))])},
@@ -173,9 +194,9 @@ pub fn document() -> Value {
                 "responses": {"200": json!({"description": "{entries: [{id, at, actor_id, actor, action, detail}]}"}), "400": err("bad limit"), "401": err("not signed in"), "403": err("not an admin")}
             }},
             "/api/login-slips": {"post": {
-                "summary": "Printable login slips (PDF) for the given accounts; nothing is stored",
+                "summary": "Printable 账号卡 (account cards, PDF) for the given accounts, with the sign-in address as text and QR code; nothing is stored. Characters no font has print as □ and are named in the x-qiming-missing-glyphs header",
                 "requestBody": body(obj(&["students"], json!({"title": {"type": "string"}, "students": {"type": "array", "items": obj(&["display_name", "username", "password"], json!({"display_name": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}, "student_number": {"type": ["string", "null"]}}))}}))),
-                "responses": {"200": file("application/pdf", "the slips"), "400": err("malformed request"), "401": err("not signed in"), "403": err("students may not"), "409": err("no CJK font on the server")}
+                "responses": {"200": file("application/pdf", "the cards"), "400": err("malformed request"), "401": err("not signed in"), "403": err("students may not"), "409": err("no CJK font on the server")}
             }},
             "/api/classes/{id}/assignments": {
                 "get": op("A class's assignments", &["id"], None, &[("200", ok("assignments", list("assignments", reff("Assignment"))))]),

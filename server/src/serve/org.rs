@@ -9,7 +9,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -69,20 +69,36 @@ impl User {
     fn is_staff(&self) -> bool {
         self.role != "student"
     }
+
+    /// The roles this person may give an account, creating it or changing
+    /// it: the one rule the server enforces, and what `/api/me` tells the
+    /// UI so a role picker offers nothing the server would refuse.
+    pub fn may_assign_roles(&self) -> &'static [&'static str] {
+        match self.role.as_str() {
+            "platform_admin" => &["teacher", "school_admin", "organiser", "platform_admin"],
+            "school_admin" => &["teacher", "school_admin"],
+            _ => &[],
+        }
+    }
 }
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/regions", get(list_regions).post(create_region))
+        .route("/api/regions/{id}", patch(update_region).delete(delete_region))
         .route("/api/schools", get(list_schools).post(create_school))
+        .route("/api/schools/{id}", patch(update_school).delete(delete_school))
         .route("/api/users", get(list_users).post(create_user))
-        .route("/api/users/{id}", axum::routing::delete(delete_user))
+        .route("/api/users/{id}", patch(update_user).delete(delete_user))
+        .route("/api/users/{id}/deactivate", post(deactivate_user))
+        .route("/api/users/{id}/reactivate", post(reactivate_user))
         .route("/api/users/{id}/reset-password", post(reset_password))
         .route("/api/users/{id}/unlock", post(unlock_user))
         .route("/api/users/{id}/export", get(export_user))
         .route("/api/classes", get(list_classes).post(create_class))
         .route("/api/classes/{id}", get(get_class))
         .route("/api/classes/{id}/roster", post(import_roster))
+        .route("/api/classes/{id}/students", post(add_student))
         .route("/api/classes/{id}/reset-passwords", post(reset_class_passwords))
         .route("/api/login-slips", post(login_slips))
         .route("/api/audit", get(audit_log))
@@ -201,20 +217,44 @@ struct NewSchool {
     region_id: i64,
 }
 
-async fn list_schools(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller) -> Result<Json<Value>, AppError> {
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchoolFilter {
+    q: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+/// Schools the caller may see, a page at a time (`total` counts them all),
+/// optionally only those whose name contains `q`.
+async fn list_schools(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Query(f): Query<SchoolFilter>) -> Result<Json<Value>, AppError> {
     let u = &caller.user;
-    let rows = match u.role.as_str() {
-        "platform_admin" | "organiser" => sqlx::query("SELECT id, name, region_id FROM schools ORDER BY id").fetch_all(&state.db.pool).await,
-        "school_admin" | "teacher" => {
-            sqlx::query("SELECT id, name, region_id FROM schools WHERE id = $1").bind(u.school_id.unwrap_or(-1)).fetch_all(&state.db.pool).await
-        }
+    let page = Page::of(f.page, f.per_page)?;
+    let mut filter = Filter::default();
+    match u.role.as_str() {
+        "platform_admin" | "organiser" => {}
+        "school_admin" | "teacher" => filter.int("s.id = {}", u.school_id.unwrap_or(-1)),
         _ => return Err(forbidden("list schools")),
-    }?;
+    }
+    if let Some(q) = search_pattern(f.q.as_deref())? {
+        filter.text("lower(s.name) LIKE {} ESCAPE '\\'", q);
+    }
+    let total: i64 = filter.bind(sqlx::query(&format!("SELECT COUNT(*) FROM schools s{}", filter.sql))).fetch_one(&state.db.pool).await?.try_get(0)?;
+    let sql = format!(
+        "SELECT s.id, s.name, s.region_id, (SELECT COUNT(*) FROM classes c WHERE c.school_id = s.id) AS classes, \
+         (SELECT COUNT(*) FROM users p WHERE p.school_id = s.id) AS people FROM schools s{} ORDER BY s.id {}",
+        filter.sql,
+        page.sql()
+    );
+    let rows = filter.bind(sqlx::query(&sql)).fetch_all(&state.db.pool).await?;
     let schools = rows
         .iter()
-        .map(|r| Ok(json!({"id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?, "region_id": r.try_get::<i64, _>("region_id")?})))
+        .map(|r| {
+            Ok(json!({"id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?, "region_id": r.try_get::<i64, _>("region_id")?,
+                "classes": r.try_get::<i64, _>("classes")?, "people": r.try_get::<i64, _>("people")?}))
+        })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Json(json!({ "schools": schools })))
+    Ok(Json(json!({ "schools": schools, "total": total, "page": page.page, "per_page": page.per_page })))
 }
 
 async fn create_school(
@@ -241,6 +281,292 @@ async fn create_school(
     Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "region_id": req.region_id}))).into_response())
 }
 
+/// `Some(None)` for an explicit `null`, `None` when the field is absent:
+/// "no parent" and "leave the parent as it is" are different edits.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionUpdate {
+    name: Option<String>,
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    parent_id: Option<Option<i64>>,
+}
+
+/// Renames a region, changes its kind or moves it under another region (never under itself).
+async fn update_region(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<RegionUpdate>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    let req = body(req)?;
+    if !caller.user.is_staff() {
+        return Err(forbidden("change regions"));
+    }
+    let row =
+        sqlx::query("SELECT name, kind, parent_id FROM regions WHERE id = $1").bind(id).fetch_optional(&state.db.pool).await?.ok_or(AppError::NotFound)?;
+    if !caller.user.is_platform_admin() {
+        return Err(forbidden("change regions"));
+    }
+    let name = match &req.name {
+        Some(n) => check_name("name", n, 64)?,
+        None => row.try_get("name")?,
+    };
+    let kind = req.kind.clone().map_or_else(|| row.try_get::<String, _>("kind"), Ok)?;
+    if !["province", "city", "district"].contains(&kind.as_str()) {
+        return Err(AppError::BadRequest("kind must be province, city or district".into()));
+    }
+    let parent_id = match req.parent_id {
+        Some(p) => p,
+        None => row.try_get("parent_id")?,
+    };
+    // Walk up from the new parent: meeting this region would make a loop.
+    let mut up = parent_id;
+    let mut steps = 0;
+    while let Some(p) = up {
+        if p == id {
+            return Err(AppError::BadRequest("parent_id: a region cannot be inside itself".into()));
+        }
+        up = sqlx::query("SELECT parent_id FROM regions WHERE id = $1")
+            .bind(p)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .ok_or_else(|| AppError::BadRequest(format!("parent_id {p} is not a region")))?
+            .try_get("parent_id")?;
+        steps += 1;
+        if steps > 64 {
+            return Err(AppError::BadRequest("parent_id: the regions above it are nested too deeply".into()));
+        }
+    }
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE regions SET name = $1, kind = $2, parent_id = $3 WHERE id = $4")
+        .bind(&name)
+        .bind(&kind)
+        .bind(parent_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit_in(&mut tx, &caller.user, "region_update", &format!("region_id={id}")).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"id": id, "name": name, "kind": kind, "parent_id": parent_id})))
+}
+
+/// Names (at most this many) listed when refusing to delete something that is not empty.
+const LISTED: i64 = 20;
+
+async fn names(state: &AppState, sql: &str, id: i64) -> Result<(i64, Vec<String>), AppError> {
+    let count: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM ({sql}) AS x")).bind(id).fetch_one(&state.db.pool).await?.try_get(0)?;
+    let names = sqlx::query(&format!("{sql} ORDER BY 1 LIMIT {LISTED}"))
+        .bind(id)
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((count, names))
+}
+
+/// Deletes an empty region; one that still holds regions or schools is refused with what it holds.
+async fn delete_region(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    if !caller.user.is_staff() {
+        return Err(forbidden("delete regions"));
+    }
+    if !state.db.exists("SELECT id FROM regions WHERE id = $1", id).await? {
+        return Err(AppError::NotFound);
+    }
+    if !caller.user.is_platform_admin() {
+        return Err(forbidden("delete regions"));
+    }
+    let (regions, region_names) = names(&state, "SELECT name FROM regions WHERE parent_id = $1", id).await?;
+    let (schools, school_names) = names(&state, "SELECT name FROM schools WHERE region_id = $1", id).await?;
+    if regions + schools > 0 {
+        return Err(AppError::NotEmpty {
+            message: format!("the region still holds {regions} region(s) and {schools} school(s): move or delete them first"),
+            contents: json!({"regions": {"count": regions, "names": region_names}, "schools": {"count": schools, "names": school_names}}),
+        });
+    }
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("DELETE FROM regions WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    audit_in(&mut tx, &caller.user, "region_delete", &format!("region_id={id}")).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchoolUpdate {
+    name: Option<String>,
+    region_id: Option<i64>,
+}
+
+/// Renames a school or moves it to another region (platform admin).
+async fn update_school(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<SchoolUpdate>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    let req = body(req)?;
+    let row = visible_school(&state, &caller.user, id).await?;
+    if !caller.user.is_platform_admin() {
+        return Err(forbidden("change schools"));
+    }
+    let name = match &req.name {
+        Some(n) => check_name("name", n, 64)?,
+        None => row.try_get("name")?,
+    };
+    let region_id = match req.region_id {
+        Some(r) if !state.db.exists("SELECT id FROM regions WHERE id = $1", r).await? => {
+            return Err(AppError::BadRequest(format!("region_id {r} is not a region")));
+        }
+        Some(r) => r,
+        None => row.try_get("region_id")?,
+    };
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE schools SET name = $1, region_id = $2 WHERE id = $3").bind(&name).bind(region_id).bind(id).execute(&mut *tx).await?;
+    audit_in(&mut tx, &caller.user, "school_update", &format!("school_id={id}")).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"id": id, "name": name, "region_id": region_id})))
+}
+
+/// The school's row (name, region_id) if the caller may see it, or 404.
+async fn visible_school(state: &AppState, caller: &User, id: i64) -> Result<sqlx::any::AnyRow, AppError> {
+    let sees = match caller.role.as_str() {
+        "platform_admin" | "organiser" => true,
+        "school_admin" | "teacher" => caller.school_id == Some(id),
+        _ => false,
+    };
+    let row = sqlx::query("SELECT name, region_id FROM schools WHERE id = $1").bind(id).fetch_optional(&state.db.pool).await?;
+    row.filter(|_| sees).ok_or(AppError::NotFound)
+}
+
+/// Deletes an empty school; one that still has classes or people is refused with what it holds.
+async fn delete_school(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    visible_school(&state, &caller.user, id).await?;
+    if !caller.user.is_platform_admin() {
+        return Err(forbidden("delete schools"));
+    }
+    let (classes, class_names) = names(&state, "SELECT name FROM classes WHERE school_id = $1", id).await?;
+    let mut people = serde_json::Map::new();
+    let mut total_people = 0;
+    for r in sqlx::query("SELECT role, COUNT(*) AS n FROM users WHERE school_id = $1 GROUP BY role ORDER BY role").bind(id).fetch_all(&state.db.pool).await? {
+        let n: i64 = r.try_get("n")?;
+        total_people += n;
+        people.insert(r.try_get("role")?, json!(n));
+    }
+    if classes + total_people > 0 {
+        return Err(AppError::NotEmpty {
+            message: format!("the school still has {classes} class(es) and {total_people} account(s): move or delete them first"),
+            contents: json!({"classes": {"count": classes, "names": class_names}, "people": people}),
+        });
+    }
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("DELETE FROM schools WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    audit_in(&mut tx, &caller.user, "school_delete", &format!("school_id={id}")).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- search and pages
+
+/// A page of a list: `page` from 1, `per_page` 1–500 (default 100).
+#[derive(Clone, Copy, Debug)]
+struct Page {
+    page: i64,
+    per_page: i64,
+}
+
+impl Page {
+    const MAX: i64 = 500;
+
+    fn of(page: Option<i64>, per_page: Option<i64>) -> Result<Page, AppError> {
+        let per_page = per_page.unwrap_or(100);
+        if !(1..=Page::MAX).contains(&per_page) {
+            return Err(AppError::BadRequest(format!("per_page must be 1–{}", Page::MAX)));
+        }
+        let page = page.unwrap_or(1);
+        if !(1..=1_000_000).contains(&page) {
+            return Err(AppError::BadRequest("page must be 1 or more".into()));
+        }
+        Ok(Page { page, per_page })
+    }
+
+    /// `LIMIT … OFFSET …` (numbers, checked above: nothing from the caller is pasted in).
+    fn sql(&self) -> String {
+        format!("LIMIT {} OFFSET {}", self.per_page, (self.page - 1) * self.per_page)
+    }
+}
+
+/// The `LIKE` pattern for a search box's text: case-insensitive, `%` and
+/// `_` taken literally (escaped with `\`). None for an empty search.
+fn search_pattern(q: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(None) };
+    if q.chars().count() > 64 || q.chars().any(char::is_control) {
+        return Err(AppError::BadRequest("q must be at most 64 characters without control characters".into()));
+    }
+    let mut pattern = String::from("%");
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Ok(Some(pattern))
+}
+
+/// A `WHERE` clause built from optional conditions, with its values bound
+/// in order as `$1`, `$2`… (each `{}` in a condition is one value).
+#[derive(Default)]
+struct Filter {
+    sql: String,
+    values: Vec<FilterValue>,
+}
+
+enum FilterValue {
+    Int(i64),
+    Text(String),
+}
+
+impl Filter {
+    /// A condition with one `{}`, for a number.
+    fn int(&mut self, condition: &str, v: i64) {
+        self.values.push(FilterValue::Int(v));
+        let c = condition.replacen("{}", &format!("${}", self.values.len()), 1);
+        self.sql.push_str(if self.sql.is_empty() { " WHERE " } else { " AND " });
+        self.sql.push_str(&c);
+    }
+
+    /// A condition whose every `{}` takes the same text (bound once per use).
+    fn text(&mut self, condition: &str, v: String) {
+        let uses = condition.matches("{}").count();
+        let mut c = condition.to_string();
+        for _ in 0..uses {
+            self.values.push(FilterValue::Text(v.clone()));
+            c = c.replacen("{}", &format!("${}", self.values.len()), 1);
+        }
+        self.sql.push_str(if self.sql.is_empty() { " WHERE " } else { " AND " });
+        self.sql.push_str(&c);
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for v in &self.values {
+            q = match v {
+                FilterValue::Int(i) => q.bind(*i),
+                FilterValue::Text(t) => q.bind(t.as_str()),
+            };
+        }
+        q
+    }
+}
+
 // ---------------------------------------------------------------- users
 
 #[derive(Debug, Deserialize)]
@@ -248,8 +574,15 @@ async fn create_school(
 struct UserFilter {
     school_id: Option<i64>,
     role: Option<String>,
+    /// Part of a username or display name.
+    q: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
 }
 
+/// Accounts, a page at a time (`total` counts every match): all of them
+/// for the platform admin, their school's for a school admin; filtered by
+/// school, role and a search in usernames and names.
 async fn list_users(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Query(filter): Query<UserFilter>) -> Result<Json<Value>, AppError> {
     let u = &caller.user;
     let school = match u.role.as_str() {
@@ -265,24 +598,30 @@ async fn list_users(State(state): State<AppState>, ActiveCaller(caller): ActiveC
     {
         return Err(AppError::BadRequest(format!("role must be one of {}", ROLES.join(", "))));
     }
-    let mut sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE 1 = 1");
-    if school.is_some() {
-        sql.push_str(" AND u.school_id = $1");
-    }
-    if filter.role.is_some() {
-        sql.push_str(if school.is_some() { " AND u.role = $2" } else { " AND u.role = $1" });
-    }
-    sql.push_str(" ORDER BY u.id");
-    let mut q = sqlx::query(&sql);
+    let page = Page::of(filter.page, filter.per_page)?;
+    let mut wh = Filter::default();
     if let Some(s) = school {
-        q = q.bind(s);
+        wh.int("u.school_id = {}", s);
     }
     if let Some(r) = &filter.role {
-        q = q.bind(r.clone());
+        wh.text("u.role = {}", r.clone());
     }
-    let rows = q.fetch_all(&state.db.pool).await?;
-    let users = rows.iter().map(|r| Db::user_of(r).map(|u| user_json(&u))).collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Json(json!({ "users": users })))
+    if let Some(q) = search_pattern(filter.q.as_deref())? {
+        wh.text("(lower(u.username) LIKE {} ESCAPE '\\' OR lower(u.display_name) LIKE {} ESCAPE '\\')", q);
+    }
+    let total: i64 = wh.bind(sqlx::query(&format!("SELECT COUNT(*) FROM users u{}", wh.sql))).fetch_one(&state.db.pool).await?.try_get(0)?;
+    let sql = format!("SELECT {USER_COLUMNS}, u.deactivated_at, u.last_login_at FROM users u{} ORDER BY u.id {}", wh.sql, page.sql());
+    let rows = wh.bind(sqlx::query(&sql)).fetch_all(&state.db.pool).await?;
+    let users = rows
+        .iter()
+        .map(|r| -> anyhow::Result<Value> {
+            let mut v = user_json(&Db::user_of(r)?);
+            v["deactivated"] = json!(r.try_get::<Option<i64>, _>("deactivated_at")?.is_some());
+            v["last_login_at"] = json!(r.try_get::<Option<i64>, _>("last_login_at")?);
+            Ok(v)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Json(json!({ "users": users, "total": total, "page": page.page, "per_page": page.per_page })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -327,15 +666,17 @@ async fn create_user(
     if req.role == "student" {
         return Err(AppError::BadRequest("role: students are created by importing a class roster (POST /api/classes/{id}/roster)".into()));
     }
+    if !u.may_assign_roles().contains(&req.role.as_str()) {
+        return Err(forbidden("create this kind of account"));
+    }
     let school_id = match u.role.as_str() {
         "platform_admin" => req.school_id,
-        "school_admin" if matches!(req.role.as_str(), "teacher" | "school_admin") => {
+        _ => {
             if req.school_id.is_some_and(|s| Some(s) != u.school_id) {
                 return Err(forbidden("create accounts in another school"));
             }
             u.school_id
         }
-        _ => return Err(forbidden("create this kind of account")),
     };
     if matches!(req.role.as_str(), "teacher" | "school_admin") && school_id.is_none() {
         return Err(AppError::BadRequest("school_id is required for teachers and school admins".into()));
@@ -373,6 +714,118 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserUpdate {
+    display_name: Option<String>,
+    role: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    school_id: Option<Option<i64>>,
+}
+
+/// Edits a person the caller manages: their name (a student's too, to fix a
+/// typo from the roster), and — for staff — their role (only to a role the
+/// caller may assign) and school (platform admin). Audited with the fields
+/// changed, never their values.
+async fn update_user(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<UserUpdate>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    let req = body(req)?;
+    let u = &caller.user;
+    let (person, _) = managed_person(&state, u, id).await?;
+    let mut changed = Vec::new();
+    let display_name = match &req.display_name {
+        Some(n) => {
+            let n = check_name("display_name", n, if person.role == "student" { roster::MAX_NAME } else { 64 })?;
+            if n != person.display_name {
+                changed.push("display_name");
+            }
+            n
+        }
+        None => person.display_name.clone(),
+    };
+    let role = match &req.role {
+        Some(r) if *r != person.role => {
+            if !ROLES.contains(&r.as_str()) {
+                return Err(AppError::BadRequest(format!("role must be one of {}", ROLES.join(", "))));
+            }
+            if person.role == "student" || r == "student" {
+                return Err(AppError::BadRequest("role: students come from class rosters and stay students".into()));
+            }
+            if !u.may_assign_roles().contains(&r.as_str()) {
+                return Err(forbidden("give this role"));
+            }
+            changed.push("role");
+            r.clone()
+        }
+        _ => person.role.clone(),
+    };
+    let school_id = match req.school_id {
+        Some(s) if s != person.school_id => {
+            if !u.is_platform_admin() {
+                return Err(forbidden("move people to another school"));
+            }
+            if person.role == "student" {
+                return Err(AppError::BadRequest("school_id: a student belongs to their class's school".into()));
+            }
+            if let Some(s) = s
+                && !state.db.exists("SELECT id FROM schools WHERE id = $1", s).await?
+            {
+                return Err(AppError::BadRequest(format!("school_id {s} is not a school")));
+            }
+            changed.push("school_id");
+            s
+        }
+        _ => person.school_id,
+    };
+    if matches!(role.as_str(), "teacher" | "school_admin") && school_id.is_none() {
+        return Err(AppError::BadRequest("school_id is required for teachers and school admins".into()));
+    }
+    let keeps_teaching = matches!(role.as_str(), "teacher" | "school_admin") && school_id == person.school_id;
+    if !keeps_teaching && state.db.exists("SELECT id FROM classes WHERE teacher_id = $1", person.id).await? {
+        return Err(AppError::Conflict("this person still teaches classes: give the classes to another teacher first".into()));
+    }
+    if !changed.is_empty() {
+        let mut tx = state.db.pool.begin().await?;
+        sqlx::query("UPDATE users SET display_name = $1, role = $2, school_id = $3 WHERE id = $4")
+            .bind(&display_name)
+            .bind(&role)
+            .bind(school_id)
+            .bind(person.id)
+            .execute(&mut *tx)
+            .await?;
+        audit_in(&mut tx, u, "user_update", &format!("user_id={} fields={}", person.id, changed.join(","))).await?;
+        tx.commit().await?;
+    }
+    let user = state.db.user(person.id).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(json!({ "user": user_json(&user) })))
+}
+
+/// Deactivates an account: it can no longer sign in, its sessions end now,
+/// and everything it holds stays (reactivate to undo). Audited.
+async fn deactivate_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    let (person, _) = managed_person(&state, &caller.user, id).await?;
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL").bind(now()).bind(person.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(person.id).execute(&mut *tx).await?;
+    audit_in(&mut tx, &caller.user, "user_deactivate", &format!("user_id={}", person.id)).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lets a deactivated account sign in again, with the password it had. Audited.
+async fn reactivate_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+    let (person, _) = managed_person(&state, &caller.user, id).await?;
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE users SET deactivated_at = NULL WHERE id = $1").bind(person.id).execute(&mut *tx).await?;
+    audit_in(&mut tx, &caller.user, "user_reactivate", &format!("user_id={}", person.id)).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn reset_password(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let (person, _) = managed_person(&state, &caller.user, id).await?;
     let password = auth::generated_password();
@@ -392,7 +845,7 @@ async fn reset_password(State(state): State<AppState>, ActiveCaller(caller): Act
 /// where half the class forgot theirs, or slips to reprint): each must be
 /// changed at the next sign-in; sessions end and login back-off is lifted.
 /// One transaction with its audit row; the answer lists the accounts like a
-/// roster import, ready for login slips.
+/// roster import, ready for 账号卡.
 async fn reset_class_passwords(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
     let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.class_id = $1 AND u.role = 'student' ORDER BY u.student_number, u.id"))
@@ -520,12 +973,13 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
     Ok((headers, Json(doc)).into_response())
 }
 
-/// Deletes a student and all their work: sessions, submissions, replays and
-/// overrides go with the account (foreign keys cascade). The audit log keeps
-/// only the id.
+/// Deletes an account and all its work: sessions, submissions, replays and
+/// overrides go with it (foreign keys cascade). Teachers delete their
+/// students; admins also the staff they manage — but not someone who still
+/// teaches classes. The audit log keeps only the id.
 async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
     let (person, _) = managed_person(&state, &caller.user, id).await?;
-    if person.role != "student" && !caller.user.is_platform_admin() {
+    if person.role != "student" && !matches!(caller.user.role.as_str(), "platform_admin" | "school_admin") {
         return Err(forbidden("delete staff accounts"));
     }
     let owns_classes = state.db.exists("SELECT id FROM classes WHERE teacher_id = $1", person.id).await?;
@@ -546,8 +1000,8 @@ async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): Active
     }
     // The username carries the student number: failed-login records go too.
     sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(person.username.to_lowercase()).execute(&mut *tx).await?;
+    audit_in(&mut tx, &caller.user, "user_delete", &format!("user_id={} role={}", person.id, person.role)).await?;
     tx.commit().await?;
-    state.db.audit_action(&caller.user, "user_delete", format!("user_id={} role={}", person.id, person.role)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -657,16 +1111,13 @@ pub fn student_username(school_id: i64, student_number: &str) -> String {
 /// A student already on record for a roster row.
 struct Existing {
     id: i64,
+    username: String,
     class_id: Option<i64>,
     display_name: String,
     signed_in: bool,
 }
 
-/// Imports a class roster, all or nothing. A row whose student already has an
-/// account is an error — except when the same class already holds that
-/// student under the same name and they have never signed in: then the file
-/// is being imported again (say, the first answer with the passwords was
-/// lost), and the student gets a fresh one-time password (`reissued`).
+/// Imports a class roster, all or nothing (see [`enroll`]).
 async fn import_roster(
     State(state): State<AppState>,
     ActiveCaller(caller): ActiveCaller,
@@ -685,6 +1136,67 @@ async fn import_roster(
         errors.sort_by_key(|e| e.row);
         return Err(AppError::InvalidRoster(errors));
     }
+    let (created, reissued) = enroll(&state, &caller.user, &class, rows, errors, None, "roster_import").await?;
+    Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created, "reissued": reissued, "ignored_columns": ignored_columns })))
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewStudent {
+    student_number: String,
+    display_name: String,
+    /// Instead of `s<school>-<number>` (letters, digits, '-', '_', '.').
+    username: Option<String>,
+}
+
+/// Adds one student by hand (the child who joined mid-term): the import's
+/// rules and answer, for a single row typed on the roster tab.
+async fn add_student(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<NewStudent>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let req = body(req)?;
+    let class = managed_class(&state, &caller.user, id).await?;
+    let (row, mut errors) = match roster::one_student(&req.student_number, &req.display_name) {
+        Ok(row) => (Some(row), Vec::new()),
+        Err(errors) => (None, errors),
+    };
+    let username = req.username.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_string);
+    if let Some(name) = &username {
+        let standard = student_username(class.school_id, req.student_number.trim());
+        // The school's own form for this number is fine; other `s<n>-…` names are reserved.
+        if !name.eq_ignore_ascii_case(&standard)
+            && let Err(AppError::BadRequest(m)) = check_username(name)
+        {
+            errors.push(RowError::new(1, "username", "username_invalid", m));
+        }
+    }
+    let Some(row) = row.filter(|_| errors.is_empty()) else {
+        return Err(AppError::InvalidRoster(errors));
+    };
+    let (created, reissued) = enroll(&state, &caller.user, &class, vec![row], Vec::new(), username, "student_add").await?;
+    Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created, "reissued": reissued }))).into_response())
+}
+
+/// Creates the accounts of checked roster rows, all or nothing, and returns
+/// them (created, reissued) with their one-time passwords. A row whose
+/// student already has an account is an error — except when the same class
+/// already holds that student under the same name and they have never
+/// signed in: then the file is being imported again (say, the first answer
+/// with the passwords was lost), and the student gets a fresh one-time
+/// password (`reissued`). `errors` are the parser's, reported with ours.
+async fn enroll(
+    state: &AppState,
+    actor: &User,
+    class: &Class,
+    rows: Vec<RosterRow>,
+    mut errors: Vec<RowError>,
+    username: Option<String>,
+    action: &str,
+) -> Result<(Vec<Value>, Vec<Value>), AppError> {
     // One query for the whole school, not one per row.
     let mut existing: BTreeMap<String, Existing> = BTreeMap::new();
     for r in
@@ -696,6 +1208,7 @@ async fn import_roster(
         let number: String = r.try_get("student_number")?;
         let e = Existing {
             id: r.try_get("id")?,
+            username: r.try_get("username")?,
             class_id: r.try_get("class_id")?,
             display_name: r.try_get("display_name")?,
             signed_in: r.try_get::<Option<i64>, _>("last_login_at")?.is_some(),
@@ -706,32 +1219,48 @@ async fn import_roster(
     // numbers can be gone from `users` while the name is not, e.g. after a
     // number was corrected): one query, not one per row.
     let prefix = student_username(class.school_id, "");
-    let taken: std::collections::BTreeSet<String> = sqlx::query("SELECT lower(username) FROM users WHERE lower(username) LIKE $1")
+    let mut taken: std::collections::BTreeSet<String> = sqlx::query("SELECT lower(username) FROM users WHERE lower(username) LIKE $1")
         .bind(format!("{}%", prefix.to_lowercase()))
         .fetch_all(&state.db.pool)
         .await?
         .iter()
         .map(|r| r.try_get::<String, _>(0))
         .collect::<Result<_, _>>()?;
+    if let Some(u) = &username
+        && state.db.user_by_name(u).await?.is_some()
+    {
+        taken.insert(u.to_lowercase());
+    }
+    let name_of = |r: &RosterRow| username.clone().unwrap_or_else(|| student_username(class.school_id, &r.student_number));
+    let taken_error = |r: &RosterRow| {
+        RowError::new(r.row, "student_number", "number_taken", format!("{} already has an account in this school", r.student_number))
+            .with("value", &r.student_number)
+    };
     let mut fresh = Vec::new();
     let mut again = Vec::new();
     for r in rows {
         match existing.get(&r.student_number) {
             None => {
-                let username = student_username(class.school_id, &r.student_number);
-                if taken.contains(&username.to_lowercase()) {
-                    errors.push(RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number)));
-                } else {
+                let name = name_of(&r);
+                if !taken.contains(&name.to_lowercase()) {
                     fresh.push(r);
+                } else if username.is_some() {
+                    errors.push(RowError::new(r.row, "username", "username_taken", format!("username {name} is taken")).with("value", &name));
+                } else {
+                    errors.push(taken_error(&r));
                 }
             }
-            Some(e) if e.class_id == Some(class.id) && e.display_name == r.display_name && !e.signed_in => again.push((r, e.id)),
-            Some(e) if e.class_id == Some(class.id) && e.display_name == r.display_name => errors.push(RowError::new(
-                r.row,
-                "student_number",
-                format!("{} is already in this class and has signed in: reset their password instead of importing again", r.student_number),
-            )),
-            Some(_) => errors.push(RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number))),
+            Some(e) if e.class_id == Some(class.id) && e.display_name == r.display_name && !e.signed_in => again.push((r, e.id, e.username.clone())),
+            Some(e) if e.class_id == Some(class.id) && e.display_name == r.display_name => errors.push(
+                RowError::new(
+                    r.row,
+                    "student_number",
+                    "signed_in",
+                    format!("{} is already in this class and has signed in: reset their password instead of importing again", r.student_number),
+                )
+                .with("value", &r.student_number),
+            ),
+            Some(_) => errors.push(taken_error(&r)),
         }
     }
     if !errors.is_empty() {
@@ -747,7 +1276,7 @@ async fn import_roster(
                 auth::hash_generated_password(&password).map(|hash| (r, password, hash))
             };
             let fresh = fresh.into_iter().map(with_password).collect::<anyhow::Result<Vec<_>>>()?;
-            let again = again.into_iter().map(|(r, id)| with_password(r).map(|x| (x, id))).collect::<anyhow::Result<Vec<_>>>()?;
+            let again = again.into_iter().map(|(r, id, name)| with_password(r).map(|x| (x, id, name))).collect::<anyhow::Result<Vec<_>>>()?;
             Ok((fresh, again))
         })
         .await??;
@@ -755,7 +1284,7 @@ async fn import_roster(
     let mut tx = state.db.pool.begin().await?;
     let mut created = Vec::new();
     for (r, password, hash) in fresh {
-        let username = student_username(class.school_id, &r.student_number);
+        let username = name_of(&r);
         let new_id: i64 = sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, school_id, class_id, student_number) \
              VALUES ($1, $2, $3, 'student', 1, $4, $5, $6, $7) RETURNING id",
@@ -770,17 +1299,15 @@ async fn import_roster(
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
-            // Another import created the same student meanwhile.
-            true => {
-                AppError::InvalidRoster(vec![RowError::new(r.row, "student_number", format!("{} already has an account in this school", r.student_number))])
-            }
+            // Another import created the same student (or took the name) meanwhile.
+            true => AppError::InvalidRoster(vec![taken_error(&r)]),
             false => AppError::Internal(e.into()),
         })?
         .try_get(0)?;
         created.push(json!({"id": new_id, "username": username, "display_name": r.display_name, "student_number": r.student_number, "password": password}));
     }
     let mut reissued = Vec::new();
-    for ((r, password, hash), user_id) in again {
+    for ((r, password, hash), user_id, username) in again {
         // Only if they still have not signed in (checked again inside the transaction).
         let n = sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 1 WHERE id = $2 AND last_login_at IS NULL")
             .bind(&hash)
@@ -789,19 +1316,21 @@ async fn import_roster(
             .await?
             .rows_affected();
         if n != 1 {
-            return Err(AppError::InvalidRoster(vec![RowError::new(
-                r.row,
-                "student_number",
-                format!("{} signed in meanwhile: reset their password instead", r.student_number),
-            )]));
+            return Err(AppError::InvalidRoster(vec![
+                RowError::new(r.row, "student_number", "signed_in", format!("{} signed in meanwhile: reset their password instead", r.student_number))
+                    .with("value", &r.student_number),
+            ]));
         }
-        let username = student_username(class.school_id, &r.student_number);
         reissued.push(json!({"id": user_id, "username": username, "display_name": r.display_name, "student_number": r.student_number, "password": password}));
     }
-    audit_in(&mut tx, &caller.user, "roster_import", &format!("class_id={} students={} reissued={}", class.id, created.len(), reissued.len())).await?;
+    let ids: Vec<String> = created.iter().chain(&reissued).filter_map(|v| v["id"].as_i64()).map(|i| i.to_string()).collect();
+    let detail = match action {
+        "student_add" => format!("class_id={} user_id={}", class.id, ids.join(",")),
+        _ => format!("class_id={} students={} reissued={}", class.id, created.len(), reissued.len()),
+    };
+    audit_in(&mut tx, actor, action, &detail).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({ "class_id": class.id, "created": created, "reissued": reissued, "ignored_columns": ignored_columns })))
-        .into_response())
+    Ok((created, reissued))
 }
 
 #[derive(Debug, Deserialize)]
@@ -811,25 +1340,66 @@ pub struct SlipRequest {
     pub students: Vec<super::slips::Slip>,
 }
 
+/// The address students type to sign in, for 账号卡: the configured
+/// `public_url`, else the address the teacher's browser used (its `Host`,
+/// with https when the request came over it). None when neither is known.
+fn sign_in_address(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    if let Some(url) = &state.public_url {
+        return Some(format!("{}/login", url.trim_end_matches('/')));
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).filter(|h| !h.is_empty() && h.len() <= 255 && !h.contains(['/', ' ', '@']))?;
+    let https = state.secure_cookies || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    Some(format!("{}://{host}/login", if https { "https" } else { "http" }))
+}
+
+/// The header naming the characters a card could not draw (`U+4DAE,U+20000`).
+pub const MISSING_GLYPHS_HEADER: &str = "x-qiming-missing-glyphs";
+
+/// 账号卡 (account cards) as a PDF, for accounts the caller was just shown;
+/// nothing is stored. Characters no font has are printed as □ and named in
+/// the `x-qiming-missing-glyphs` header, so the UI can warn the teacher.
 async fn login_slips(
     State(state): State<AppState>,
     ActiveCaller(caller): ActiveCaller,
+    headers: HeaderMap,
     req: Result<Json<SlipRequest>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let req = body(req)?;
     if !caller.user.is_staff() {
-        return Err(forbidden("print login slips"));
+        return Err(forbidden("print account cards"));
     }
     if req.students.is_empty() || req.students.len() > roster::MAX_ROWS {
         return Err(AppError::BadRequest(format!("students must list 1–{} students", roster::MAX_ROWS)));
     }
-    let font = state.slip_font.clone();
+    let too_long = |v: &str, max: usize| v.chars().count() > max || v.chars().any(char::is_control);
+    for (i, s) in req.students.iter().enumerate() {
+        if too_long(&s.display_name, 64)
+            || too_long(&s.username, 64)
+            || too_long(&s.password, 64)
+            || s.student_number.as_deref().is_some_and(|n| too_long(n, 32))
+        {
+            return Err(AppError::BadRequest(format!("students[{i}]: names, usernames and passwords are at most 64 characters, student numbers 32")));
+        }
+    }
     let title = req.title.unwrap_or_default();
-    let pdf = tokio::task::spawn_blocking(move || super::slips::render(&title, &req.students, font.as_deref()))
+    if too_long(&title, 100) {
+        return Err(AppError::BadRequest("title must be at most 100 characters".into()));
+    }
+    let font = state.slip_font.clone();
+    let address = sign_in_address(&state, &headers);
+    let rendered = tokio::task::spawn_blocking(move || super::slips::render(&title, &req.students, font.as_deref(), address.as_deref()))
         .await
-        .map_err(|e| anyhow::anyhow!("slip task: {e}"))?
+        .map_err(|e| anyhow::anyhow!("account card task: {e}"))?
         .map_err(|e| AppError::Conflict(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"login-slips.pdf\"")], pdf).into_response())
+    let missing: Vec<String> = rendered.missing.iter().map(|c| format!("U+{:04X}", *c as u32)).collect();
+    let mut response =
+        ([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"account-cards.pdf\"")], rendered.pdf).into_response();
+    if !missing.is_empty()
+        && let Ok(v) = missing.join(",").parse()
+    {
+        response.headers_mut().insert(MISSING_GLYPHS_HEADER, v);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

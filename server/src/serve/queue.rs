@@ -24,7 +24,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 use qiming_curriculum::Catalogue;
 use qiming_grading::grade::{GradeOptions, grade};
 use qiming_runtime::Program;
@@ -199,23 +198,11 @@ impl Db {
     }
 }
 
-/// The program a job carries, as the runtime takes it.
-pub fn program_of(language: &str, text: &str) -> Result<Program, String> {
-    match language {
-        "rhai" => Ok(Program::rhai(text)),
-        "wasm" => Ok(Program::wasm(text.as_bytes().to_vec())),
-        "wasm-base64" => {
-            base64::engine::general_purpose::STANDARD.decode(text.trim()).map(Program::wasm).map_err(|e| format!("program is not valid base64: {e}"))
-        }
-        other => Err(format!("unknown language {other:?}")),
-    }
-}
-
 /// Grades a job (blocking; run it off the async threads). The caller checks
 /// that the lab is in the catalogue. `Ok(None)`: cancelled, nothing to write.
 pub fn grade_job(catalogue: &Catalogue, job: &Job, secret: Option<[u8; 32]>, cancel: &qiming_runtime::Cancel) -> Result<Option<Outcome>, String> {
     let lab = catalogue.lab(&job.lab_id).ok_or_else(|| format!("lab {} is not in this grader's curriculum", job.lab_id))?;
-    let program = program_of(&job.language, &job.program)?;
+    let program = Program::from_stored(&job.language, &job.program).map_err(|e| e.to_string())?;
     // One submission per worker thread: workers, not cases, spread over cores.
     let options = GradeOptions { threads: 1, keep_replays: true, hidden_secret: secret, cancel: cancel.clone(), ..GradeOptions::default() };
     let mut report = grade(lab, &program, &options);

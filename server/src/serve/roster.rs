@@ -30,16 +30,29 @@ pub struct RosterRow {
 }
 
 /// What is wrong with one row (or, with row 1, with the header).
+///
+/// `code` is stable and `params` carries its values (`value`, `first`,
+/// `max`, `column`), so the web UI says it in the teacher's language
+/// (`roster_err_<code>` in i18n.json); `message` is the English text for API
+/// clients and logs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RowError {
     pub row: usize,
     pub field: String,
+    pub code: &'static str,
+    pub params: BTreeMap<&'static str, String>,
     pub message: String,
 }
 
 impl RowError {
-    pub fn new(row: usize, field: &str, message: impl Into<String>) -> RowError {
-        RowError { row, field: field.to_string(), message: message.into() }
+    pub fn new(row: usize, field: &str, code: &'static str, message: impl Into<String>) -> RowError {
+        RowError { row, field: field.to_string(), code, params: BTreeMap::new(), message: message.into() }
+    }
+
+    /// Adds a value the translated message names.
+    pub fn with(mut self, key: &'static str, value: impl ToString) -> RowError {
+        self.params.insert(key, value.to_string());
+        self
     }
 }
 
@@ -83,7 +96,7 @@ fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
         Err(_) => {
             let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
             if had_errors {
-                return Err(vec![RowError::new(1, "file", "the file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or XLSX")]);
+                return Err(vec![RowError::new(1, "file", "file_encoding", "the file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or XLSX")]);
             }
             decoded
         }
@@ -93,7 +106,7 @@ fn csv_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     for (i, record) in reader.records().enumerate() {
         match record {
             Ok(r) => rows.push(r.iter().map(|c| c.trim().to_string()).collect()),
-            Err(e) => return Err(vec![RowError::new(i + 1, "file", format!("not valid CSV: {e}"))]),
+            Err(e) => return Err(vec![RowError::new(i + 1, "file", "file_csv", format!("not valid CSV: {e}"))]),
         }
     }
     Ok(rows)
@@ -112,19 +125,23 @@ const MAX_XLSX_PART: u64 = 8 << 20;
 const MAX_XLSX_TOTAL: u64 = 24 << 20;
 
 /// Refuses XLSX files whose parts claim to unpack beyond the bounds, before calamine reads them.
-fn check_xlsx_sizes(bytes: &[u8]) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable XLSX file: {e}"))?;
+fn check_xlsx_sizes(bytes: &[u8]) -> Result<(), RowError> {
+    let unreadable = |e: zip::result::ZipError| RowError::new(1, "file", "file_unreadable", format!("not a readable XLSX file: {e}"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(unreadable)?;
     let mut total: u64 = 0;
     for i in 0..zip.len() {
-        let part = zip.by_index_raw(i).map_err(|e| format!("not a readable XLSX file: {e}"))?;
+        let part = zip.by_index_raw(i).map_err(unreadable)?;
         let size = part.size();
         total = total.saturating_add(size);
         if size > MAX_XLSX_PART || total > MAX_XLSX_TOTAL {
-            return Err(format!(
-                "the file unpacks to more than a roster needs ({} MB in {}); save only the roster sheet with the two columns",
-                size.max(total) >> 20,
-                part.name()
-            ));
+            let mb = size.max(total) >> 20;
+            return Err(RowError::new(
+                1,
+                "file",
+                "file_too_big",
+                format!("the file unpacks to more than a roster needs ({mb} MB in {}); save only the roster sheet with the two columns", part.name()),
+            )
+            .with("max", mb));
         }
     }
     Ok(())
@@ -132,8 +149,8 @@ fn check_xlsx_sizes(bytes: &[u8]) -> Result<(), String> {
 
 fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     use calamine::{DataRef, Reader, Xlsx};
-    let fail = |row: usize, m: String| vec![RowError::new(row, "file", m)];
-    check_xlsx_sizes(bytes).map_err(|m| fail(1, m))?;
+    let fail = |row: usize, m: String| vec![RowError::new(row, "file", "file_unreadable", m)];
+    check_xlsx_sizes(bytes).map_err(|e| vec![e])?;
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| fail(1, format!("not a readable XLSX file: {e}")))?;
     let sheet = book.sheet_names().first().cloned().ok_or_else(|| fail(1, "the workbook has no sheets".into()))?;
     // Cell by cell (not `worksheet_range`, which allocates the whole used rectangle).
@@ -142,10 +159,16 @@ fn xlsx_cells(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<RowError>> {
     while let Some(cell) = reader.next_cell().map_err(|e| fail(rows.len().max(1), format!("cannot read the first sheet: {e}")))? {
         let (r, c) = cell.get_position();
         if r >= MAX_XLSX_ROWS || c >= MAX_XLSX_COLS {
-            return Err(fail(
-                r as usize + 1,
-                format!("the sheet has a value in row {} column {}: a roster has at most {MAX_ROWS} students and two columns", r + 1, c + 1),
-            ));
+            return Err(vec![
+                RowError::new(
+                    r as usize + 1,
+                    "file",
+                    "cell_out_of_range",
+                    format!("the sheet has a value in row {} column {}: a roster has at most {MAX_ROWS} students and two columns", r + 1, c + 1),
+                )
+                .with("column", c + 1)
+                .with("max", MAX_ROWS),
+            ]);
         }
         let text = match cell.get_value() {
             DataRef::Empty => continue,
@@ -189,7 +212,12 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
     let mut ignored_columns = Vec::new();
     let Some(first) = cells.iter().position(|r| r.iter().any(|c| !c.is_empty())) else {
         return Parsed {
-            errors: vec![RowError::new(1, "file", "the roster is empty: it needs a header row (student_number, display_name) and one row per student")],
+            errors: vec![RowError::new(
+                1,
+                "file",
+                "empty_file",
+                "the roster is empty: it needs a header row (student_number, display_name) and one row per student",
+            )],
             ..Parsed::default()
         };
     };
@@ -205,7 +233,7 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
         match col {
             Some(Column::Number) if number_col.is_none() => number_col = Some(i),
             Some(Column::Name) if name_col.is_none() => name_col = Some(i),
-            Some(_) => errors.push(RowError::new(header_row, h, "this column appears twice")),
+            Some(_) => errors.push(RowError::new(header_row, h, "column_twice", "this column appears twice").with("column", h)),
             None if h.is_empty() => {}
             // Another column of a school-system export: not read, not stored.
             None => ignored_columns.push(h.clone()),
@@ -213,10 +241,10 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
         columns.push(col);
     }
     if number_col.is_none() {
-        errors.push(RowError::new(header_row, "student_number", "the header row has no student_number (学号) column"));
+        errors.push(RowError::new(header_row, "student_number", "no_number_column", "the header row has no student_number (学号) column"));
     }
     if name_col.is_none() {
-        errors.push(RowError::new(header_row, "display_name", "the header row has no display_name (姓名) column"));
+        errors.push(RowError::new(header_row, "display_name", "no_name_column", "the header row has no display_name (姓名) column"));
     }
     let (Some(number_col), Some(name_col)) = (number_col, name_col) else {
         return Parsed { errors, ignored_columns, ..Parsed::default() };
@@ -235,35 +263,68 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
             // A value with no header at all means the columns are misaligned.
             let headerless = cells[header_at].get(c).is_none_or(|h| h.is_empty());
             if !value.is_empty() && headerless && columns.get(c).copied().flatten().is_none() {
-                errors.push(RowError::new(row_no, "file", format!("a value in column {} has no header", c + 1)));
+                errors.push(RowError::new(row_no, "file", "headerless_value", format!("a value in column {} has no header", c + 1)).with("column", c + 1));
                 break;
             }
         }
-        let number_error = if number.is_empty() {
-            Some("the student number is empty".to_string())
-        } else if number.chars().count() > MAX_NUMBER || !number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            Some(format!("{number:?} is not a student number: use up to {MAX_NUMBER} letters, digits, '-' or '_'"))
-        } else {
-            seen.insert(number.to_string(), row_no).map(|first| format!("{number} appears twice (also in row {first})"))
-        };
-        let number_ok = number_error.is_none();
-        if let Some(m) = number_error {
-            errors.push(RowError::new(row_no, "student_number", m));
-        }
-        if name.is_empty() {
-            errors.push(RowError::new(row_no, "display_name", "the name is empty"));
-        } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-            errors.push(RowError::new(row_no, "display_name", format!("the name must be 1–{MAX_NAME} characters without control characters")));
-        }
-        if number_ok {
-            out.push(RosterRow { row: row_no, student_number: number.to_string(), display_name: name.to_string() });
-        }
+        let (row, row_errors) = check_student(row_no, number, name, &mut seen);
+        errors.extend(row_errors);
+        out.extend(row);
     }
     if out.is_empty() && errors.is_empty() {
-        errors.push(RowError::new(header_row + 1, "file", "the roster has a header but no students"));
+        errors.push(RowError::new(header_row + 1, "file", "no_students", "the roster has a header but no students"));
     }
     if out.len() > MAX_ROWS {
-        errors.push(RowError::new(header_row, "file", format!("at most {MAX_ROWS} students per import")));
+        errors.push(RowError::new(header_row, "file", "too_many", format!("at most {MAX_ROWS} students per import")).with("max", MAX_ROWS));
     }
     Parsed { rows: out, errors, ignored_columns }
+}
+
+/// Checks one student's number and name: the rules of a roster file's rows,
+/// also used for a student added by hand. `seen` catches a number given
+/// twice. The row comes back whenever its number is usable — even with a bad
+/// name — so the caller can check it against the database as well and report
+/// everything at once.
+pub fn check_student(row: usize, number: &str, name: &str, seen: &mut BTreeMap<String, usize>) -> (Option<RosterRow>, Vec<RowError>) {
+    let mut errors = Vec::new();
+    let number_error = if number.is_empty() {
+        Some(RowError::new(row, "student_number", "number_empty", "the student number is empty"))
+    } else if number.chars().count() > MAX_NUMBER || !number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        Some(
+            RowError::new(
+                row,
+                "student_number",
+                "number_invalid",
+                format!("{number:?} is not a student number: use up to {MAX_NUMBER} letters, digits, '-' or '_'"),
+            )
+            .with("value", number)
+            .with("max", MAX_NUMBER),
+        )
+    } else {
+        seen.insert(number.to_string(), row).map(|first| {
+            RowError::new(row, "student_number", "number_twice", format!("{number} appears twice (also in row {first})"))
+                .with("value", number)
+                .with("first", first)
+        })
+    };
+    let number_ok = number_error.is_none();
+    errors.extend(number_error);
+    if name.is_empty() {
+        errors.push(RowError::new(row, "display_name", "name_empty", "the name is empty"));
+    } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        errors.push(
+            RowError::new(row, "display_name", "name_invalid", format!("the name must be 1–{MAX_NAME} characters without control characters"))
+                .with("max", MAX_NAME),
+        );
+    }
+    let out = number_ok.then(|| RosterRow { row, student_number: number.to_string(), display_name: name.to_string() });
+    (out, errors)
+}
+
+/// One student typed in by hand (trimmed like a file's cells), checked by the import's rules.
+pub fn one_student(number: &str, name: &str) -> Result<RosterRow, Vec<RowError>> {
+    match check_student(1, number.trim(), name.trim(), &mut BTreeMap::new()) {
+        (Some(row), errors) if errors.is_empty() => Ok(row),
+        (_, errors) => Err(errors),
+    }
 }

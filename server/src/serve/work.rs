@@ -11,8 +11,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use qiming_sim::scenario::{Area, SolidShape};
-use qiming_sim::{Replay, ResolvedScenario, Scenario};
+use qiming_api::{LabView, SubmissionRequest};
+use qiming_runtime::Program;
+use qiming_sim::view::{ReplayView, WorldView};
+use qiming_sim::{Replay, Scenario};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -320,8 +322,12 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
     let mut v = assignment_json(&state, &a, &class, &caller.user).await?;
     if let Some(lab) = state.catalogue.lab(&a.lab_id) {
         let allowed = a.allowed_languages(lab);
-        v["lab"] = json!({"id": lab.id, "version": lab.version, "title": lab.title, "instructions": lab.instructions, "languages": allowed,
-            "all_languages": lab.languages, "grade_band": lab.grade_band, "starter": lab.starter});
+        // The redacted view (no hidden scenarios, seeds or solutions), with the
+        // languages this assignment allows in `languages` and the lab's own in `all_languages`.
+        let mut view = LabView::from(lab);
+        view.languages = allowed.clone();
+        v["lab"] = json!(view);
+        v["lab"]["all_languages"] = json!(lab.languages);
         // The lesson beside the editor: goals, steps, robot functions, arena, languages for the class.
         v["panel"] = super::lesson::panel(&state.catalogue, lab, &class, &allowed, a.languages.is_some());
     }
@@ -636,18 +642,9 @@ async fn list_submissions(State(state): State<AppState>, ActiveCaller(caller): A
     Ok(Json(json!({ "submissions": submissions_of(&state, a.id, student).await? })))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewSubmission {
-    language: String,
-    program: String,
-    /// `text` (default) or `base64` (a binary WebAssembly module).
-    encoding: Option<String>,
-}
-
 /// Checks a program sent for an assignment (size, characters, the lab's
 /// languages, encoding); returns the language as stored.
-fn checked_program(state: &AppState, a: &Assignment, req: &NewSubmission) -> Result<String, AppError> {
+fn checked_program(state: &AppState, a: &Assignment, req: &SubmissionRequest) -> Result<String, AppError> {
     if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(AppError::BadRequest("program contains control characters (only newlines and tabs are allowed)".into()));
     }
@@ -664,7 +661,7 @@ fn checked_program(state: &AppState, a: &Assignment, req: &NewSubmission) -> Res
         ("wasm", "base64") => "wasm-base64".to_string(),
         _ => return Err(AppError::BadRequest("encoding must be \"text\", or \"base64\" for a binary wasm module".into())),
     };
-    if let Err(e) = super::queue::program_of(&stored_language, &req.program) {
+    if let Err(e) = Program::from_stored(&stored_language, &req.program) {
         return Err(AppError::BadRequest(format!("program: {e}")));
     }
     Ok(stored_language)
@@ -678,12 +675,12 @@ async fn test_run(
     State(state): State<AppState>,
     ActiveCaller(caller): ActiveCaller,
     Path(id): Path<i64>,
-    req: Result<Json<NewSubmission>, JsonRejection>,
+    req: Result<Json<SubmissionRequest>, JsonRejection>,
 ) -> Result<Json<Value>, AppError> {
     let req = body(req)?;
     let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
     let stored_language = checked_program(&state, &a, &req)?;
-    let program = super::queue::program_of(&stored_language, &req.program).map_err(AppError::BadRequest)?;
+    let program = Program::from_stored(&stored_language, &req.program).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let lab = state.catalogue.lab(&a.lab_id).ok_or(AppError::NotFound)?;
     let mut visible = lab.clone();
     visible.cases.retain(|c| !c.hidden);
@@ -723,7 +720,7 @@ async fn submit(
     State(state): State<AppState>,
     ActiveCaller(caller): ActiveCaller,
     Path(id): Path<i64>,
-    req: Result<Json<NewSubmission>, JsonRejection>,
+    req: Result<Json<SubmissionRequest>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let req = body(req)?;
     let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
@@ -940,57 +937,6 @@ async fn get_replay(State(state): State<AppState>, ActiveCaller(caller): ActiveC
     let replay = Replay::from_bytes(&bytes).map_err(|e| AppError::Internal(anyhow::anyhow!("stored replay: {e}")))?;
     let scenario = Scenario::parse(&replay.header.scenario_source, &replay.header.scenario_name)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("replay scenario: {e}")))?;
-    let world = world_json(&scenario.resolve(replay.header.seed), replay.header.robot_radius);
-    Ok(Json(json!({"world": world, "replay": crate::replay_cmd::replay_json(&replay)})))
-}
-
-fn area_json(area: &Area) -> Value {
-    match area {
-        Area::Polygon(points) => json!({"kind": "polygon", "points": points}),
-        Area::Circle { center, radius } => json!({"kind": "circle", "center": center, "radius": radius}),
-        Area::Stroke { a, b, half_width } => json!({"kind": "stroke", "a": a, "b": b, "half_width": half_width}),
-    }
-}
-
-/// The world of a replay as shapes to draw (metres, y up).
-pub fn world_json(w: &ResolvedScenario, robot_radius: f32) -> Value {
-    let solids: Vec<Value> = w
-        .solids
-        .iter()
-        .map(|s| match &s.shape {
-            SolidShape::Box(b) => {
-                json!({"kind": "box", "center": b.center, "half_extents": b.half_extents, "angle": b.angle, "color": s.color.name(), "label": s.label})
-            }
-            SolidShape::Circle { center, radius } => json!({"kind": "circle", "center": center, "radius": radius, "color": s.color.name(), "label": s.label}),
-        })
-        .collect();
-    let paint: Vec<Value> = w
-        .paint
-        .iter()
-        .map(|p| {
-            let mut v = area_json(&p.area);
-            v["color"] = json!(p.color.name());
-            v
-        })
-        .collect();
-    let zones: Vec<Value> = w
-        .zones
-        .iter()
-        .map(|z| {
-            let mut v = area_json(&z.area);
-            v["name"] = json!(z.name);
-            v
-        })
-        .collect();
-    json!({
-        "arena_size": w.arena_size,
-        "floor": w.floor.name(),
-        "solids": solids,
-        "paint": paint,
-        "lines": w.lines.iter().map(|l| json!({"points": l.points, "closed": l.closed, "width": l.width, "color": l.color.name()})).collect::<Vec<_>>(),
-        "zones": zones,
-        "checkpoints": w.checkpoints.iter().map(|c| json!({"name": c.name, "center": c.center, "radius": c.radius})).collect::<Vec<_>>(),
-        "robot_radius": robot_radius,
-        "start": w.start,
-    })
+    let world = scenario.resolve(replay.header.seed);
+    Ok(Json(json!({"world": WorldView::of(&world, replay.header.robot_radius), "replay": ReplayView::of(&replay)})))
 }
