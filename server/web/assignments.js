@@ -412,6 +412,7 @@ function studentAssignment(alive, a) {
     h('h1', { testid: 'assignment-title' }, loc(a.title) || a.lab_id, ' ', statusSlot),
     facts,
     reasonSlot,
+    teacherOverride(a),
     h('div', { class: 'work lab-page' },
       h('div', { class: 'work-instructions' }, lessonPanel(a)),
       h('div', { class: 'work-editor' },
@@ -425,6 +426,15 @@ function studentAssignment(alive, a) {
 
   const pending = (a.submissions || []).find((s) => s.status === 'queued' || s.status === 'running');
   if (pending) follow(pending);
+}
+
+/** The score the teacher set and their comment, when they adjusted this student's score. */
+function teacherOverride(a) {
+  const o = a.override;
+  if (!o) return null;
+  return h('div', { class: 'alert alert-info teacher-override', role: 'note', testid: 'teacher-override' },
+    h('p', { testid: 'teacher-final-score' }, h('strong', null, t('gb_final_score', { score: fmtScore(o.score), time: fmtTime(o.at) }))),
+    o.comment ? h('p', null, t('gb_teacher_comment'), h('span', { class: 'teacher-comment', testid: 'teacher-comment', 'data-user': '' }, o.comment)) : null);
 }
 
 /** A textarea with a line-number gutter; Tab inserts four spaces, Enter keeps the indent. */

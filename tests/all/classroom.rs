@@ -322,7 +322,7 @@ async fn classroom(backend: &str) {
     assert_eq!(st, StatusCode::OK);
     let csv = String::from_utf8(csv).unwrap();
     assert!(csv.starts_with('\u{feff}'));
-    assert!(csv.contains("20230101,张小明,95"), "{csv}");
+    assert!(csv.contains("20230101,张小明,95,3,是,抄袭了同学的代码的一部分,95,0"), "score, attempts, override, comment, average, missing: {csv}");
     let req = Request::builder()
         .uri(format!("/api/classes/{class_id}/gradebook.xlsx"))
         .header(header::AUTHORIZATION, format!("Bearer {teacher}"))
@@ -334,7 +334,7 @@ async fn classroom(backend: &str) {
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
     let range = wb.worksheet_range_at(0).unwrap().unwrap();
     let cells: Vec<String> = range.rows().nth(1).unwrap().iter().map(|c| c.to_string()).collect();
-    assert_eq!(cells, vec!["20230101", "张小明", "95"]);
+    assert_eq!(cells, vec!["20230101", "张小明", "95", "3", "是", "抄袭了同学的代码的一部分", "95", "0"]);
 
     // A student cannot see the gradebook.
     assert_eq!(call(&s, "GET", &format!("/api/classes/{class_id}/gradebook"), Some(&student), None).await.0, StatusCode::FORBIDDEN);

@@ -9,6 +9,7 @@ mod crash;
 mod determinism;
 mod diagnostics;
 mod facts;
+mod gradebook;
 mod grading;
 mod hardening;
 mod hostile;

@@ -28,6 +28,7 @@ const FLOWS = [
   'roster',
   'editor',
   'language',
+  'gradebook',
 ];
 const STUDENT_PASSWORD = 'Xiaoming-new-2024';
 async function main() {

@@ -81,7 +81,8 @@ pub fn document() -> Value {
     let assignment = json!({"type": "object", "properties": {"id": {"type": "integer"}, "class_id": {"type": "integer"}, "class_name": {"type": "string"},
         "lab_id": {"type": "string"}, "title": reff("Text"), "opens_at": {"type": "integer"}, "due_at": {"type": "integer"},
         "attempt_limit": {"type": "integer"}, "score_policy": {"type": "string", "enum": ["best", "last"]},
-        "attempts_used": {"type": "integer"}, "score": {"type": ["number", "null"]}, "lab": {"type": "object"}, "submissions": {"type": "array", "items": reff("Submission")},
+        "attempts_used": {"type": "integer"}, "score": {"type": ["number", "null"]},
+        "override": {"type": ["object", "null"], "description": "for the student themselves: the teacher's override", "properties": {"score": {"type": "number"}, "comment": {"type": "string"}, "at": {"type": "integer"}}}, "lab": {"type": "object"}, "submissions": {"type": "array", "items": reff("Submission")},
         "lab_title": reff("Text"), "custom_title": {"type": ["string", "null"]}, "languages": {"type": "array", "items": {"type": "string"}},
         "status": {"type": "string", "enum": ["not_open", "open", "submitted", "attempts_used_up", "closed"], "description": "students only"},
         "can_submit": {"type": "boolean", "description": "students only"},
@@ -99,6 +100,14 @@ pub fn document() -> Value {
         "rows": {"type": "array", "items": reff("RosterError")}}}}});
     let list = |key: &str, item: Value| json!({"type": "object", "properties": {key: {"type": "array", "items": item}}});
     let file = |mime: &str, d: &str| json!({"description": d, "content": {mime: {"schema": {"type": "string", "format": "binary"}}}});
+    // Exports take the language of their headers as ?lang= (else the cookie, else Accept-Language).
+    let export_op = |summary: &str, answers: &[(&str, Value)]| {
+        let mut o = op(summary, &["id"], None, answers);
+        if let Some(p) = o["parameters"].as_array_mut() {
+            p.push(json!({"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["zh-CN", "en"]}}));
+        }
+        o
+    };
     let override_body = obj(
         &["score", "comment"],
         json!({"score": {"type": "number", "minimum": 0, "maximum": 100}, "comment": {"type": "string", "minLength": 1, "maxLength": 500}}),
@@ -229,12 +238,12 @@ pub fn document() -> Value {
             "/api/submissions/{id}": {"get": op("A submission with its program and grade report", &["id"], None, &[("200", ok("the submission", reff("Submission")))])},
             "/api/submissions/{id}/events": {"get": op("Live status: server-sent `status` events until graded", &["id"], None, &[("200", json!({"description": "text/event-stream"}))])},
             "/api/submissions/{id}/replays/{case}": {"get": op("A visible case's replay and world, for drawing", &["id", "case"], None, &[("200", json!({"description": "{world, replay}"}))])},
-            "/api/classes/{id}/gradebook": {"get": op("The class's gradebook (policy and overrides applied)", &["id"], None, &[("200", json!({"description": "the gradebook"}))])},
-            "/api/classes/{id}/gradebook.csv": {"get": op("The gradebook as CSV (UTF-8 with BOM)", &["id"], None, &[("200", file("text/csv", "CSV"))])},
-            "/api/classes/{id}/gradebook.xlsx": {"get": op("The gradebook as XLSX", &["id"], None, &[("200", file(super::roster::XLSX_TYPE, "XLSX"))])},
+            "/api/classes/{id}/gradebook": {"get": op("The class's gradebook: per cell the score that counts, the computed score, attempts, state (graded, grading, failed, missing, not_open) and override; per assignment average, median and completion; per student average and missing work", &["id"], None, &[("200", json!({"description": "the gradebook"}))])},
+            "/api/classes/{id}/gradebook.csv": {"get": export_op("The gradebook as CSV (UTF-8 with BOM): per assignment score, attempts, override flag and comment; averages, medians and completion", &[("200", file("text/csv", "CSV"))])},
+            "/api/classes/{id}/gradebook.xlsx": {"get": export_op("The gradebook as XLSX, the same columns and rows as the CSV", &[("200", file(super::roster::XLSX_TYPE, "XLSX"))])},
             "/api/assignments/{id}/overrides/{student}": {
-                "put": op("Override a student's score, with a reason (audited)", &["id", "student"], Some(body(override_body)), &[("204", json!({"description": "set"}))]),
-                "delete": op("Remove an override (audited)", &["id", "student"], None, &[("204", json!({"description": "removed"}))])
+                "put": op("Override a student's score, with a reason the student sees (audited)", &["id", "student"], Some(body(override_body)), &[("204", json!({"description": "set"})), ("400", err("invalid: field score (range, 0–100) or comment (length: 1–500 characters)"))]),
+                "delete": op("Remove an override, so the computed score counts again (audited; 204 also when there was none)", &["id", "student"], None, &[("204", json!({"description": "removed"}))])
             }
         }
     })

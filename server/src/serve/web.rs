@@ -106,6 +106,13 @@ pub fn render(template: &str, lang: &str, dict: &Dictionary) -> String {
     out
 }
 
+/// The texts of `lang` from i18n.json, for words the server writes itself
+/// (such as export headers). Taken once per use: with `QIMING_WEB_DIR` set,
+/// every call reads the file again.
+pub fn words(lang: &str) -> BTreeMap<String, String> {
+    dictionary().get(lang).cloned().unwrap_or_default()
+}
+
 fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -117,7 +124,8 @@ struct LangQuery {
 
 /// The page language: `?lang=`, then the `qiming_lang` cookie, then the
 /// browser's Accept-Language; Chinese unless English is asked for.
-fn choose_lang(parts: &Parts, asked: Option<&str>) -> (&'static str, bool) {
+/// Returns the language and whether it was asked for by `?lang=`.
+pub fn choose_lang(parts: &Parts, asked: Option<&str>) -> (&'static str, bool) {
     if let Some(l) = asked.and_then(|a| LANGUAGES.iter().find(|l| l.eq_ignore_ascii_case(a))) {
         return (l, true);
     }

@@ -167,6 +167,7 @@ async fn assignment_json(state: &AppState, a: &Assignment, class: &Class, caller
         v["status"] = json!(status);
         v["can_submit"] = json!(refusal.is_none());
         v["reason"] = json!(refusal.map(Refusal::code));
+        v["override"] = super::gradebook::student_override(state, a.id, caller.id).await?;
     }
     Ok(v)
 }
