@@ -132,7 +132,7 @@ function schoolsCard(alive, regions, regionName, platform) {
     if (q) p.set('q', q);
     const { schools, total } = await api('GET', `/api/schools?${p}`);
     const rows = schools.map((s) => h('tr', { testid: 'school-row' },
-      h('td', null, s.name), h('td', null, regionName.get(s.region_id) || (s.region_id ? `#${s.region_id}` : '—')),
+      h('td', { 'data-user': '' }, s.name), h('td', { 'data-user': '' }, regionName.get(s.region_id) || (s.region_id ? `#${s.region_id}` : '—')),
       h('td', { class: 'num' }, String(s.classes ?? '—')), h('td', { class: 'num' }, String(s.people ?? '—')),
       platform ? h('td', null, editDelete(`/api/schools/${s.id}`, s.name, 'school')) : null));
     return {

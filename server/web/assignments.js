@@ -187,9 +187,9 @@ function quantity(q) {
 function robotFunctions(fns) {
   return h('dl', { class: 'robot-functions', testid: 'robot-functions' }, fns.map((f) => h('div', { class: 'robot-function', testid: 'robot-function', 'data-name': f.name },
     h('dt', null, h('code', null, f.call)),
-    h('dd', null, loc(f.what)),
-    f.args.length ? h('dd', { class: 'muted' }, `${t('robot_input')}: `, f.args.map((q, i) => [i ? '; ' : '', h('code', null, q.name), ' ', quantity(q)])) : null,
-    f.returns ? h('dd', { class: 'muted' }, `${t('robot_output')}: ${quantity(f.returns)}`) : null)));
+    h('dd', null, codeSpans(loc(f.what))),
+    f.args.length ? h('dd', { class: 'muted' }, `${t('robot_input')}: `, f.args.map((q, i) => [i ? '; ' : '', h('code', null, q.name), ' ', codeSpans(quantity(q))])) : null,
+    f.returns ? h('dd', { class: 'muted' }, `${t('robot_output')}: `, codeSpans(quantity(f.returns))) : null)));
 }
 
 /** The lesson beside the editor: the task, the arena, goals, steps, the robot functions, and the rest of the lesson folded. */

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::color::PALETTE;
 use crate::replay::{Frame, ReplayEvent, ReplayHeader};
 use crate::scenario::{Area, SolidShape};
-use crate::color::PALETTE;
 use crate::{PaletteColor, Replay, ResolvedScenario, TICK, TICK_HZ};
 
 /// A scenario's world as shapes to draw.

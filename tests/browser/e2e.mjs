@@ -29,6 +29,7 @@ const FLOWS = [
   'editor',
   'language',
   'gradebook',
+  'lockout',
 ];
 const STUDENT_PASSWORD = 'Xiaoming-new-2024';
 async function main() {

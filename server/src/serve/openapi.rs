@@ -73,8 +73,7 @@ pub fn document() -> Value {
     let can = json!({"type": "object", "description": "what the role may do in general (the server's role rules); ownership is still checked per resource",
         "required": ["staff", "manage_classes", "manage_users", "view_audit", "manage_schools", "admin", "submit"],
         "properties": {"staff": flag, "manage_classes": flag, "manage_users": flag, "view_audit": flag, "manage_schools": flag, "admin": flag, "submit": flag}});
-    let me =
-        json!({"allOf": [reff("User"), {"type": "object", "required": ["csrf_token", "can", "may_assign_roles", "current_password_required"], "properties": {"csrf_token": {"type": "string"}, "can": can, "may_assign_roles": {"type": "array", "items": {"type": "string"}}, "current_password_required": {"type": "boolean"}}}]});
+    let me = json!({"allOf": [reff("User"), {"type": "object", "required": ["csrf_token", "can", "may_assign_roles", "current_password_required"], "properties": {"csrf_token": {"type": "string"}, "can": can, "may_assign_roles": {"type": "array", "items": {"type": "string"}}, "current_password_required": {"type": "boolean"}}}]});
     let class = json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "school_id": {"type": "integer"},
         "teacher_id": {"type": "integer"}, "teacher_name": {"type": "string"}, "students": {"type": "integer"},
         "roster": {"type": "array", "items": {"type": "object"}}}});

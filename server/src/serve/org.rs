@@ -1416,7 +1416,12 @@ async fn login_slips(
             || too_long(&s.password, 64)
             || s.student_number.as_deref().is_some_and(|n| too_long(n, 32))
         {
-            return Err(AppError::invalid("students", "length", format!("students[{i}]: names, usernames and passwords are at most 64 characters, student numbers 32")).max(64));
+            return Err(AppError::invalid(
+                "students",
+                "length",
+                format!("students[{i}]: names, usernames and passwords are at most 64 characters, student numbers 32"),
+            )
+            .max(64));
         }
     }
     let title = req.title.unwrap_or_default();
