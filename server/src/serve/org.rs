@@ -524,7 +524,7 @@ impl Page {
     fn of(page: Option<i64>, per_page: Option<i64>) -> Result<Page, AppError> {
         let per_page = per_page.unwrap_or(100);
         if !(1..=Page::MAX).contains(&per_page) {
-            return Err(AppError::invalid("per_page", "count", format!("per_page must be 1–{}", Page::MAX)).max(Page::MAX as i64));
+            return Err(AppError::invalid("per_page", "count", format!("per_page must be 1–{}", Page::MAX)).max(Page::MAX));
         }
         let page = page.unwrap_or(1);
         if !(1..=1_000_000).contains(&page) {
