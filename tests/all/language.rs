@@ -418,3 +418,86 @@ fn colours_meet_wcag_contrast() {
     assert!(checked.len() > 25, "the contrast check looked at only {} pairs: {checked:?}", checked.len());
     assert!(bad.is_empty(), "text/background pairs below WCAG AA (4.5:1):\n  {}", bad.join("\n  "));
 }
+
+/// What a page shows as code (the web UI's `codeSpans`): `backticks`,
+/// calls like `distance("front")` and quoted names — removed before the check.
+fn without_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(['`', '"']) {
+        out.push_str(&rest[..start]);
+        let quote = rest[start..].chars().next().unwrap();
+        match rest[start + 1..].find(quote) {
+            Some(end) => rest = &rest[start + 1 + end + 1..],
+            None => {
+                rest = &rest[start + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    // Calls: an identifier directly followed by `(…)`.
+    let mut plain = String::new();
+    let chars: Vec<char> = out.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_alphabetic() || chars[i] == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            if i < chars.len() && chars[i] == '(' {
+                let mut depth = 0;
+                while i < chars.len() {
+                    match chars[i] {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            } else {
+                plain.extend(&chars[start..i]);
+            }
+        } else {
+            plain.push(chars[i]);
+            i += 1;
+        }
+    }
+    plain
+}
+
+/// Every lab's texts a student reads (titles, instructions, hints, case
+/// titles) speak one language, outside code and the shared allow-list — the
+/// browser flow visits only a few labs, this covers all of them.
+#[test]
+fn lab_texts_speak_the_readers_language() {
+    let catalogue = qiming_curriculum::Catalogue::open(&repo().join("curriculum")).unwrap();
+    let (allow_zh, allow_en) = allow_list();
+    let mut bad = Vec::new();
+    for lab in &catalogue.labs {
+        let mut texts: Vec<(String, &qiming_curriculum::Text)> =
+            vec![("title".into(), &lab.title), ("instructions".into(), &lab.instructions), ("hidden_hint".into(), &lab.hidden_hint)];
+        texts.extend(lab.checks.iter().enumerate().filter_map(|(i, c)| c.hint.as_ref().map(|h| (format!("checks[{i}].hint"), h))));
+        texts.extend(lab.cases.iter().filter_map(|c| c.title.as_ref().map(|t| (format!("case {} title", c.name), t))));
+        for (what, text) in texts {
+            let words = latin_words(&without_code(&text.zh), &allow_zh);
+            if !words.is_empty() {
+                bad.push(format!("{} {what} (zh-CN): {words:?}", lab.id));
+            }
+            let mut en = without_code(&text.en);
+            for w in &allow_en {
+                en = en.replace(w.as_str(), "");
+            }
+            if en.chars().any(is_han) {
+                bad.push(format!("{} {what} (en): Chinese in {:?}", lab.id, text.en));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "lab texts in the other language (mark code with backticks, translate the rest):\n  {}", bad.join("\n  "));
+}
