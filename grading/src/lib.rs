@@ -10,6 +10,7 @@ pub mod checks;
 pub mod grade;
 pub mod pool;
 pub mod run;
+pub mod similarity;
 
 pub use check::check_lab;
 pub use grade::{GradeOptions, GradeReport, grade};

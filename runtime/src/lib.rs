@@ -28,6 +28,7 @@ mod outcome;
 mod program;
 mod rhai_run;
 mod robot;
+pub mod tokens;
 mod wasm_run;
 
 pub use diagnose::{Diagnostic, Message, lint, never_moved, reserved_words};

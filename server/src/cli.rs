@@ -26,6 +26,8 @@ pub enum Command {
     Replay(crate::replay_cmd::ReplayArgs),
     /// Check or list the curriculum catalogue.
     Curriculum(crate::curriculum_cmd::CurriculumArgs),
+    /// Find programs in a folder that look copied from each other (for judges; never an automatic penalty).
+    Similarity(crate::similarity_cmd::SimilarityArgs),
     /// Measure simulation and runtime performance on this machine.
     Bench(crate::bench::BenchArgs),
     /// Back up a server's SQLite database and data directory (safe while it runs).
@@ -60,6 +62,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Grade(args) => crate::grade_cmd::run(args),
         Command::Curriculum(args) => crate::curriculum_cmd::run(args),
         Command::Replay(args) => crate::replay_cmd::run(args),
+        Command::Similarity(args) => crate::similarity_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),
         Command::Backup(args) => crate::serve::backup::run_backup_cmd(args),
         Command::Restore(args) => crate::serve::backup::run_restore_cmd(args),

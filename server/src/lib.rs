@@ -8,3 +8,4 @@ pub mod grade_cmd;
 pub mod replay_cmd;
 pub mod run_cmd;
 pub mod serve;
+pub mod similarity_cmd;

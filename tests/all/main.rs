@@ -21,6 +21,7 @@ mod runtime;
 mod scenarios;
 mod server;
 mod sim;
+mod similarity;
 mod support;
 mod tidy;
 mod toolchains;
