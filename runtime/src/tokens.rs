@@ -27,6 +27,28 @@ const RHAI_KEPT: &[&str] = &[
     "pose", "heading", "random", "abs", "min", "max", "sqrt", "floor", "round", "len", "push", "pad", "to_int", "to_float",
 ];
 
+/// Where a string starting with the quote at `start` ends (after its closing quote, or at the end of the text).
+fn quoted_end(chars: &[char], start: usize) -> usize {
+    let quote = chars[start];
+    let mut i = start + 1;
+    while i < chars.len() && chars[i] != quote {
+        if chars[i] == '\\' {
+            i += 1;
+        }
+        i += 1;
+    }
+    (i + 1).min(chars.len())
+}
+
+/// Where a block comment opened at `start` (two characters) ends: after `close1 close2`, or at the end.
+fn block_end(chars: &[char], start: usize, close1: char, close2: char) -> usize {
+    let mut i = start + 2;
+    while i < chars.len() && !(chars[i] == close1 && chars.get(i + 1) == Some(&close2)) {
+        i += 1;
+    }
+    (i + 2).min(chars.len())
+}
+
 /// Splits Rhai (or any C-like text) into lexemes, dropping comments and whitespace.
 fn lex_c_like(src: &str) -> Vec<(Kind, String)> {
     let chars: Vec<char> = src.chars().collect();
@@ -41,22 +63,11 @@ fn lex_c_like(src: &str) -> Vec<(Kind, String)> {
                 i += 1;
             }
         } else if c == '/' && chars.get(i + 1) == Some(&'*') {
-            i += 2;
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                i += 1;
-            }
-            i += 2;
+            i = block_end(&chars, i, '*', '/');
         } else if c == '"' || c == '`' || c == '\'' {
-            let start = i;
-            i += 1;
-            while i < chars.len() && chars[i] != c {
-                if chars[i] == '\\' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            i = (i + 1).min(chars.len());
-            out.push((Kind::Str, chars[start..i].iter().collect()));
+            let end = quoted_end(&chars, i);
+            out.push((Kind::Str, chars[i..end].iter().collect()));
+            i = end;
         } else if c.is_ascii_digit() {
             let start = i;
             while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
@@ -98,25 +109,14 @@ fn lex_wat(src: &str) -> Vec<(Kind, String)> {
                 i += 1;
             }
         } else if c == '(' && chars.get(i + 1) == Some(&';') {
-            i += 2;
-            while i < chars.len() && !(chars[i] == ';' && chars.get(i + 1) == Some(&')')) {
-                i += 1;
-            }
-            i += 2;
+            i = block_end(&chars, i, ';', ')');
         } else if c == '(' || c == ')' {
             out.push((Kind::Punct, c.to_string()));
             i += 1;
         } else if c == '"' {
-            let start = i;
-            i += 1;
-            while i < chars.len() && chars[i] != '"' {
-                if chars[i] == '\\' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            i = (i + 1).min(chars.len());
-            out.push((Kind::Str, chars[start..i].iter().collect()));
+            let end = quoted_end(&chars, i);
+            out.push((Kind::Str, chars[i..end].iter().collect()));
+            i = end;
         } else {
             let start = i;
             while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '(' && chars[i] != ')' {

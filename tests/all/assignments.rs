@@ -4,28 +4,20 @@
 //! children have submitted, the class's progress, the reasons a student
 //! cannot submit — and the lab page's lesson panel, read from the curriculum.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use qiming::serve::http::AppState;
 use qiming::serve::lesson::{self, Band, grade_in_class_name};
 use qiming::serve::org::Class;
 use serde_json::{Value, json};
 
 use crate::classroom::{School, graded, school, workers};
-use crate::server::{call, login, raw, state};
+use crate::server::{call, import_roster, login, state};
 use crate::support::repo;
 
 /// Imports students into a class and signs each in with a password of their own; returns their tokens.
 async fn students(s: &AppState, teacher: &str, class: i64, rows: &[(&str, &str)]) -> Vec<(i64, String)> {
     let csv: String = std::iter::once("学号,姓名\n".to_string()).chain(rows.iter().map(|(n, name)| format!("{n},{name}\n"))).collect();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{class}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {teacher}"))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(csv))
-        .unwrap();
-    let (st, v, _) = raw(s, req).await;
+    let (st, v) = import_roster(s, teacher, class, csv).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let mut out = Vec::new();
     for c in v["created"].as_array().unwrap() {

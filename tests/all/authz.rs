@@ -12,7 +12,7 @@ use qiming::serve::http::AppState;
 use serde_json::{Value, json};
 
 use crate::classroom::{graded, has_cjk_font, school, workers};
-use crate::server::{call, login, raw, raw_bytes, state};
+use crate::server::{call, import_roster, login, raw_bytes, state};
 
 pub const ROLES: [&str; 9] = ["anonymous", "student", "student_b", "teacher", "teacher_b", "school_admin", "school_admin_b", "organiser", "platform_admin"];
 
@@ -86,14 +86,7 @@ pub struct World {
 }
 
 async fn import(s: &AppState, token: &str, class: i64, number: &str) -> Value {
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{class}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(format!("学号,姓名\n{number},学生{number}\n")))
-        .unwrap();
-    let (st, v, _) = raw(s, req).await;
+    let (st, v) = import_roster(s, token, class, format!("学号,姓名\n{number},学生{number}\n")).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     v["created"][0].clone()
 }

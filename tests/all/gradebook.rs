@@ -9,19 +9,12 @@ use qiming::serve::http::AppState;
 use serde_json::{Value, json};
 
 use crate::classroom::school;
-use crate::server::{call, login, raw, raw_bytes, state};
+use crate::server::{call, import_roster, login, raw_bytes, state};
 use crate::support::repo;
 
 /// Imports a roster into the class; returns the created accounts.
 async fn roster(s: &AppState, token: &str, class: i64, csv: &str) -> Vec<Value> {
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{class}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(csv.to_string()))
-        .unwrap();
-    let (st, v, _) = raw(s, req).await;
+    let (st, v) = import_roster(s, token, class, csv).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     v["created"].as_array().unwrap().clone()
 }

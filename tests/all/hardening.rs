@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 use crate::classroom::school;
 use crate::process::{free_port, http, serve};
-use crate::server::{call, login, raw, state};
+use crate::server::{call, import_roster, login, raw, state};
 use crate::support::repo;
 
 /// What a login attempt from a given address (and device cookie) got.
@@ -44,19 +44,6 @@ async fn login_from(s: &AppState, ip: &str, device: Option<&str>, username: &str
 fn device_of(a: &Answer) -> String {
     let c = a.cookies.iter().find(|c| c.starts_with("qiming_device=")).expect("a device cookie on the first login");
     c["qiming_device=".len()..].split(';').next().unwrap().to_string()
-}
-
-/// Imports a roster CSV into a class as `teacher`: (status, answer).
-async fn import_roster(s: &AppState, teacher: &str, class: i64, csv: &'static str) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("/api/classes/{class}/roster"))
-        .header(header::AUTHORIZATION, format!("Bearer {teacher}"))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(csv))
-        .unwrap();
-    let (status, value, _) = raw(s, req).await;
-    (status, value)
 }
 
 /// Signs in a freshly imported student (`kid`, as the import listed them),

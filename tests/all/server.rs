@@ -71,6 +71,19 @@ pub async fn raw_bytes(state: &AppState, req: Request<Body>) -> (StatusCode, Vec
 }
 
 /// Signs in and returns the bearer token.
+/// Imports a roster CSV into a class with `token`: (status, answer).
+pub async fn import_roster(state: &AppState, token: &str, class: i64, csv: impl Into<String>) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/classes/{class}/roster"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(csv.into()))
+        .unwrap();
+    let (status, value, _) = raw(state, req).await;
+    (status, value)
+}
+
 pub async fn login(state: &AppState, username: &str, password: &str) -> String {
     let (status, body, _) = call(state, "POST", "/api/login", None, Some(json!({"username": username, "password": password}))).await;
     assert_eq!(status, StatusCode::OK, "login {username}: {body}");
@@ -246,7 +259,7 @@ async fn api_types_read_the_served_json_and_lab_views_are_redacted() {
         assert_eq!(view.hidden_cases, lab.cases.iter().filter(|c| c.hidden).count(), "{}", lab.id);
         assert!(view.hidden_cases > 0, "{}: every lab keeps cases hidden", lab.id);
         for case in lab.cases.iter().filter(|c| c.hidden) {
-            assert!(!view.visible_cases.iter().any(|v| v.name == case.name), "{}: hidden case {} listed", lab.id, case.name);
+            assert!(!view.summary.cases.iter().any(|v| v.name == case.name), "{}: hidden case {} listed", lab.id, case.name);
         }
         for solution in lab.reference.iter().chain(&lab.wrong) {
             let source = String::from_utf8_lossy(&solution.source);

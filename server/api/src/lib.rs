@@ -99,13 +99,14 @@ impl LabSummary {
             languages: l.languages.clone(),
             lesson: l.lesson.clone(),
             limits,
-            cases: visible_cases(l),
+            cases: l
+                .cases
+                .iter()
+                .filter(|c| !c.hidden)
+                .map(|c| VisibleCase { name: c.name.clone(), title: c.title.clone(), seed: c.seed, weight: c.weight })
+                .collect(),
         }
     }
-}
-
-fn visible_cases(l: &Lab) -> Vec<VisibleCase> {
-    l.cases.iter().filter(|c| !c.hidden).map(|c| VisibleCase { name: c.name.clone(), title: c.title.clone(), seed: c.seed, weight: c.weight }).collect()
 }
 
 /// A lab as a client may see it: what a student needs to work on it, and
@@ -113,20 +114,12 @@ fn visible_cases(l: &Lab) -> Vec<VisibleCase> {
 /// hidden scenarios or seeds, no reference or known-wrong solutions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabView {
-    pub id: String,
-    pub version: u32,
-    pub title: Text,
-    pub grade_band: String,
-    pub module: String,
-    pub literacies: Vec<String>,
-    pub languages: Vec<String>,
-    pub lesson: Option<String>,
+    /// What the catalogue lists, its practice cases among it (`cases`).
+    #[serde(flatten)]
+    pub summary: LabSummary,
     pub instructions: Text,
     /// Starter program per language.
     pub starter: BTreeMap<String, String>,
-    pub limits: ProgramLimits,
-    /// The practice cases, which a student may run and replay.
-    pub visible_cases: Vec<VisibleCase>,
     /// How many hidden cases grading adds; only their number is public.
     pub hidden_cases: usize,
 }
@@ -145,18 +138,9 @@ impl LabView {
     /// `limits` come from the grader (the lab's own, within the server's caps).
     pub fn new(l: &Lab, limits: ProgramLimits) -> Self {
         LabView {
-            id: l.id.clone(),
-            version: l.version,
-            title: l.title.clone(),
-            grade_band: l.grade_band.clone(),
-            module: l.module.clone(),
-            literacies: l.literacies.clone(),
-            languages: l.languages.clone(),
-            lesson: l.lesson.clone(),
+            summary: LabSummary::new(l, limits),
             instructions: l.instructions.clone(),
             starter: l.starter.clone(),
-            limits,
-            visible_cases: visible_cases(l),
             hidden_cases: l.cases.iter().filter(|c| c.hidden).count(),
         }
     }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use super::auth::ActiveCaller;
+use super::auth::{ActiveCaller, Caller};
 use super::http::{AppError, AppState, body};
 use super::org::{Class, audit_in, managed_class};
 use super::work::visible_assignment;
@@ -447,6 +447,14 @@ fn csv_text(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, csv::Err
     Ok(out)
 }
 
+/// The class a manager exports, the language the reader asked for, and its gradebook.
+async fn export_book(state: &AppState, caller: &Caller, id: i64, q: &ExportQuery, parts: &Parts) -> Result<(Class, &'static str, Book), AppError> {
+    let class = managed_class(state, &caller.user, id).await?;
+    let lang = super::web::choose_lang(parts, q.lang.as_deref()).0;
+    let book = load(state, &class).await?;
+    Ok((class, lang, book))
+}
+
 async fn gradebook_csv(
     State(state): State<AppState>,
     ActiveCaller(caller): ActiveCaller,
@@ -454,9 +462,7 @@ async fn gradebook_csv(
     Query(q): Query<ExportQuery>,
     parts: Parts,
 ) -> Result<Response, AppError> {
-    let class = managed_class(&state, &caller.user, id).await?;
-    let lang = super::web::choose_lang(&parts, q.lang.as_deref()).0;
-    let book = load(&state, &class).await?;
+    let (class, lang, book) = export_book(&state, &caller, id, &q, &parts).await?;
     let Table { header, rows, .. } = table(&book, lang);
     let header: Vec<String> = header.iter().map(|h| csv_safe(h)).collect();
     let rows: Vec<Vec<String>> = rows
@@ -483,9 +489,7 @@ async fn gradebook_xlsx(
     Query(q): Query<ExportQuery>,
     parts: Parts,
 ) -> Result<Response, AppError> {
-    let class = managed_class(&state, &caller.user, id).await?;
-    let lang = super::web::choose_lang(&parts, q.lang.as_deref()).0;
-    let book = load(&state, &class).await?;
+    let (class, lang, book) = export_book(&state, &caller, id, &q, &parts).await?;
     let Table { header, rows, text_columns } = table(&book, lang);
     let sheet_name = super::web::words(lang).remove("gb_sheet").unwrap_or_else(|| "Gradebook".into());
     let bytes = (|| -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

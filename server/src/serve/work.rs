@@ -325,7 +325,7 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
         // The redacted view (no hidden scenarios, seeds or solutions), with the
         // languages this assignment allows in `languages` and the lab's own in `all_languages`.
         let mut view = LabView::new(lab, lab_limits(lab));
-        view.languages = allowed.clone();
+        view.summary.languages = allowed.clone();
         v["lab"] = json!(view);
         v["lab"]["all_languages"] = json!(lab.languages);
         // The lesson beside the editor: goals, steps, robot functions, arena, languages for the class.
