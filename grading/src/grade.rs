@@ -339,6 +339,14 @@ fn travelled(track: &[[f64; 3]]) -> f64 {
 /// Below this, the robot did not move at all (noise and settling aside).
 const NOT_MOVED_M: f64 = 0.01;
 
+/// How a program runs in a case of `lab`: the lab's limits tightening `base`,
+/// the robot settling after the program ends, the lab's end triggers. The
+/// studio's Run button uses the same options, so what a student watches is the
+/// run that gets graded.
+pub fn lab_run_options(lab: &Lab, base: &Limits, seed: u64, cancel: qiming_runtime::Cancel) -> RunOptions {
+    RunOptions { seed, cancel, limits: lab_limits(lab, base), replay: false, settle: true, end_when: crate::run::end_triggers(&lab.end_when) }
+}
+
 /// Grades one case: its report, and its unrounded score (for the total).
 fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions, total_weight: f64) -> (CaseReport, f64) {
     let case = &lab.cases[index];
@@ -348,16 +356,9 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         (Some(secret), true) => hidden_seed(secret, &lab.id, &case.name, case.seed),
         _ => case.seed,
     };
-    let case_limits = lab_limits(lab, &options.limits);
-    let output_limit = case_limits.output_bytes;
-    let run_options = RunOptions {
-        seed,
-        cancel: options.cancel.clone(),
-        limits: case_limits,
-        replay: (options.replay_dir.is_some() || options.keep_replays) && !case.hidden,
-        settle: true,
-        end_when: crate::run::end_triggers(&lab.end_when),
-    };
+    let mut run_options = lab_run_options(lab, &options.limits, seed, options.cancel.clone());
+    run_options.replay = (options.replay_dir.is_some() || options.keep_replays) && !case.hidden;
+    let output_limit = run_options.limits.output_bytes;
     let run = run_program(program, &case.scenario, &run_options);
     let resolved = case.scenario.resolve(seed);
     let arena = Arena::new(&resolved);

@@ -22,6 +22,7 @@ mod scenarios;
 mod server;
 mod sim;
 mod similarity;
+mod studio;
 mod support;
 mod tidy;
 mod toolchains;

@@ -1,0 +1,177 @@
+//! `qiming-studio`: opens the studio window, or renders one screenshot with `--screenshot`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use qiming_studio::{Lang, Options, Screen, Studio};
+
+/// Qiming Studio (启明工作室): lessons, editor, live simulation, check my work.
+#[derive(Debug, Parser)]
+#[command(name = "qiming-studio", version)]
+struct Args {
+    /// Open this lab (an id from the catalogue).
+    #[arg(long)]
+    lab: Option<String>,
+    /// Load this program (.rhai, .wat or .wasm) into the editor.
+    #[arg(long)]
+    program: Option<PathBuf>,
+    /// zh-CN or en.
+    #[arg(long)]
+    lang: Option<String>,
+    /// The catalogue folder (default: the shipped curriculum).
+    #[arg(long)]
+    curriculum: Option<PathBuf>,
+    /// A Qiming server for connected mode (assignments, submissions).
+    #[arg(long)]
+    server: Option<String>,
+    /// Open a replay file (.qreplay).
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// Open a scenario file in the playground.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Start on this screen: lessons, lab, check, playground, replay.
+    #[arg(long)]
+    screen: Option<String>,
+    /// Where programs and settings are kept (default: the user's data folder).
+    #[arg(long, env = "QIMING_STUDIO_DATA")]
+    data_dir: Option<PathBuf>,
+    /// Render the window once to this PNG and exit (docs and tests).
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
+    /// With --screenshot: run the program for this much simulated time first (seconds).
+    #[arg(long, default_value_t = 3.0)]
+    run_for: f64,
+    /// Window size for --screenshot, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1366x768")]
+    size: String,
+}
+
+/// What `--screenshot` does, frame by frame.
+struct Shot {
+    out: PathBuf,
+    run_for: f64,
+    check: bool,
+    frames: u32,
+    requested: bool,
+    /// Where the screenshot callback leaves the rendered image.
+    image: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<egui::ColorImage>>>>,
+}
+
+struct App {
+    studio: Studio,
+    shot: Option<Shot>,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.studio.ui(ui);
+        let ctx = ui.ctx().clone();
+        let Some(shot) = &mut self.shot else { return };
+        shot.frames += 1;
+        if shot.frames == 1 {
+            if let Some(bench) = self.studio.bench.as_mut().filter(|_| self.studio.screen == Screen::Lab) {
+                bench.seek_on_finish = Some(shot.run_for);
+                bench.run();
+                bench.wait_for_run();
+                if shot.check {
+                    bench.start_check();
+                    bench.wait_for_check();
+                } else {
+                    bench.tab = qiming_studio::bench::BottomTab::Plots;
+                }
+            }
+            if let Some(p) = &mut self.studio.replay.player {
+                p.seek_seconds(shot.run_for);
+                p.playing = false;
+            }
+        }
+        // A few frames for layout to settle (panels size themselves from the previous frame).
+        if shot.frames >= 6 && !shot.requested {
+            shot.requested = true;
+            let slot = shot.image.clone();
+            let waker = ctx.clone();
+            ctx.request_screenshot(move |image| {
+                *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(image);
+                waker.request_repaint();
+            });
+        }
+        let image = shot.image.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(image) = image {
+            if let Err(e) = write_png(&shot.out, &image) {
+                eprintln!("cannot write {}: {e}", shot.out.display());
+                self.failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                eprintln!("wrote {} ({}×{})", shot.out.display(), image.size[0], image.size[1]);
+            }
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        ctx.request_repaint();
+    }
+}
+
+fn write_png(path: &std::path::Path, image: &egui::ColorImage) -> anyhow::Result<()> {
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut encoder = png::Encoder::new(file, image.size[0] as u32, image.size[1] as u32);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    writer.write_image_data(&bytes)?;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    let lang = match args.lang.as_deref() {
+        None => None,
+        Some(tag) => Some(Lang::from_tag(tag).ok_or_else(|| anyhow::anyhow!("--lang {tag}: use zh-CN or en"))?),
+    };
+    let screen = match args.screen.as_deref() {
+        None => None,
+        Some(name) => Some(Screen::from_name(name).ok_or_else(|| anyhow::anyhow!("--screen {name}: use lessons, lab, check, playground or replay"))?),
+    };
+    let (w, h) = args.size.split_once('x').and_then(|(w, h)| Some((w.parse::<f32>().ok()?, h.parse::<f32>().ok()?))).unwrap_or((1366.0, 768.0));
+    let options = Options {
+        lab: args.lab.clone(),
+        program: args.program.clone(),
+        lang,
+        curriculum: args.curriculum.clone(),
+        data_dir: args.data_dir.clone(),
+        replay: args.replay.clone(),
+        scenario: args.scenario.clone(),
+        screen,
+    };
+    let _ = &args.server;
+    let shot = args.screenshot.clone().map(|out| Shot {
+        out,
+        run_for: args.run_for,
+        check: args.screen.as_deref() == Some("check"),
+        frames: 0,
+        requested: false,
+        image: Default::default(),
+    });
+    let screenshot = shot.is_some();
+    let mut viewport = egui::ViewportBuilder::default().with_title("启明工作室 Qiming Studio").with_inner_size([w, h]).with_min_inner_size([800.0, 560.0]);
+    if screenshot {
+        viewport = viewport.with_resizable(false);
+    }
+    let native = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        // A screenshot must not depend on a window size remembered from an earlier session.
+        persist_window: !screenshot,
+        ..Default::default()
+    };
+    let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let failed_in_app = failed.clone();
+    eframe::run_native(
+        "qiming-studio",
+        native,
+        Box::new(move |cc| Ok(Box::new(App { studio: Studio::new(&cc.egui_ctx, options), shot, failed: failed_in_app }))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the studio window: {e}"))?;
+    Ok(if failed.load(std::sync::atomic::Ordering::Relaxed) { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

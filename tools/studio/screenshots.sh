@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Renders the studio's main screens in both languages to docs/studio/*.png,
+# with the real app (`qiming-studio --screenshot`) under Xvfb and Mesa's
+# software OpenGL — the same way CI checks that the studio runs.
+#
+#   tools/studio/screenshots.sh            # release build, writes docs/studio/
+#   OUT=/tmp/shots tools/studio/screenshots.sh
+#
+# Needs: xvfb (xvfb-run), Mesa (libgl1-mesa-dri). `.ci/run` installs both.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT="${OUT:-docs/studio}"
+PROFILE="${PROFILE:-release}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+export LIBGL_ALWAYS_SOFTWARE=1
+cargo build --locked --profile "$PROFILE" -p qiming-studio -p qiming
+dir="$CARGO_TARGET_DIR/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
+studio="$dir/qiming-studio"
+mkdir -p "$OUT"
+data="$(mktemp -d)"
+trap 'rm -rf "$data"' EXIT
+# A replay to open: the wall-stop reference on its first practice arena.
+"$dir/qiming" run curriculum/labs/wall-stop/reference.rhai \
+  --scenario curriculum/labs/wall-stop/scenarios/wall-stop.toml --replay "$data/wall-stop.qreplay" >/dev/null 2>&1 || true
+
+shot() { # name lang args...
+  local name="$1" lang="$2"; shift 2
+  xvfb-run -a -s "-screen 0 1366x768x24" \
+    "$studio" --lang "$lang" --data-dir "$data/$lang" --screenshot "$OUT/$name-$lang.png" "$@"
+}
+for lang in zh-CN en; do
+  shot lesson "$lang" --screen lessons --lab wall-stop
+  shot editor-run "$lang" --lab wall-stop --program curriculum/labs/wall-stop/reference.rhai --run-for 3
+  shot check "$lang" --lab wall-stop --program curriculum/labs/wall-stop/reference.rhai --screen check
+  shot error "$lang" --lab wall-stop --program tests/studio/syntax-error.rhai
+  [ -f "$data/wall-stop.qreplay" ] && shot replay "$lang" --replay "$data/wall-stop.qreplay" --run-for 2
+done
+ls -la "$OUT"
