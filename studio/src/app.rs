@@ -21,6 +21,7 @@ pub enum Screen {
     Lab,
     Playground,
     Replay,
+    World,
 }
 
 impl Screen {
@@ -30,6 +31,7 @@ impl Screen {
             "lab" | "editor" | "check" => Some(Screen::Lab),
             "playground" => Some(Screen::Playground),
             "replay" => Some(Screen::Replay),
+            "world" => Some(Screen::World),
             _ => None,
         }
     }
@@ -82,6 +84,8 @@ pub struct Options {
     pub replay: Option<PathBuf>,
     pub scenario: Option<PathBuf>,
     pub screen: Option<Screen>,
+    /// A scenario file to open in the world editor.
+    pub world: Option<PathBuf>,
 }
 
 /// What a path prompt is for.
@@ -91,6 +95,8 @@ enum PathPurpose {
     SaveProgram,
     OpenReplay,
     OpenScenario,
+    OpenWorld,
+    SaveWorld,
 }
 
 struct PathPrompt {
@@ -118,6 +124,7 @@ pub struct Studio {
     pub bench: Option<Workbench>,
     pub playground: Option<Workbench>,
     pub replay: ReplayScreen,
+    pub world: crate::world::WorldEditor,
     prompt: Option<PathPrompt>,
     /// A message about the last file operation (errors in the user's language).
     pub notice: Option<String>,
@@ -145,6 +152,7 @@ impl Studio {
             bench: None,
             playground: None,
             replay: ReplayScreen::default(),
+            world: crate::world::WorldEditor::new(),
             prompt: None,
             notice: None,
             applied_style: None,
@@ -168,6 +176,9 @@ impl Studio {
         }
         if let Some(path) = &options.replay {
             studio.open_replay(path);
+        }
+        if let Some(path) = &options.world {
+            studio.open_world(path);
         }
         if let Some(screen) = options.screen {
             studio.screen = screen;
@@ -371,6 +382,13 @@ impl Studio {
             Screen::Lab => self.lab_screen(ui),
             Screen::Playground => self.playground_screen(ui),
             Screen::Replay => self.replay_screen(ui),
+            Screen::World => {
+                if let Some(save) = self.world.show(ui, lang) {
+                    let purpose = if save { PathPurpose::SaveWorld } else { PathPurpose::OpenWorld };
+                    let path = self.world.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                    self.prompt = Some(PathPrompt { purpose, path });
+                }
+            }
         }
         self.path_prompt(&ctx);
     }
@@ -381,7 +399,7 @@ impl Studio {
             ui.label(RichText::new(t(lang, "app_title")).heading().strong());
             ui.separator();
             for (screen, key) in
-                [(Screen::Lessons, "nav_lessons"), (Screen::Lab, "nav_lab"), (Screen::Playground, "nav_playground"), (Screen::Replay, "nav_replay")]
+                [(Screen::Lessons, "nav_lessons"), (Screen::Lab, "nav_lab"), (Screen::Playground, "nav_playground"), (Screen::Replay, "nav_replay"), (Screen::World, "nav_world_editor")]
             {
                 ui.selectable_value(&mut self.screen, screen, t(lang, key));
             }
@@ -661,11 +679,13 @@ impl Studio {
             PathPurpose::SaveProgram => t(lang, "save_file"),
             PathPurpose::OpenReplay => t(lang, "replay_open"),
             PathPurpose::OpenScenario => t(lang, "playground_scenario"),
+            PathPurpose::OpenWorld => t(lang, "open_file"),
+            PathPurpose::SaveWorld => t(lang, "save_file"),
         };
         let mut done = None;
         egui::Window::new(title).collapsible(false).resizable(false).anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO).show(ctx, |ui| {
-            ui.label(t(lang, "file_path"));
-            let edit = ui.add(egui::TextEdit::singleline(&mut prompt.path).desired_width(420.0));
+            let label = ui.label(t(lang, "file_path"));
+            let edit = ui.add(egui::TextEdit::singleline(&mut prompt.path).desired_width(420.0)).labelled_by(label.id);
             edit.request_focus();
             ui.horizontal(|ui| {
                 if ui.button(t(lang, "ok")).clicked() || (edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
@@ -685,11 +705,30 @@ impl Studio {
                     PathPurpose::SaveProgram => self.save_program_as(&path),
                     PathPurpose::OpenReplay => self.open_replay(&path),
                     PathPurpose::OpenScenario => self.open_scenario(&path),
+                    PathPurpose::OpenWorld => self.open_world(&path),
+                    PathPurpose::SaveWorld => self.save_world(&path),
                 }
             }
             Some(false) => self.prompt = None,
             None => {}
         }
+    }
+
+    /// Opens a scenario file in the world editor.
+    pub fn open_world(&mut self, path: &Path) {
+        self.screen = Screen::World;
+        match crate::world::WorldEditor::open(path, self.lang()) {
+            Ok(editor) => {
+                self.world = editor;
+                self.notice = None;
+            }
+            Err(message) => self.notice = Some(message),
+        }
+    }
+
+    /// Saves the world editor's scenario; refused (with the engine's reason) when invalid.
+    pub fn save_world(&mut self, path: &Path) {
+        self.notice = self.world.save(path, self.lang()).err();
     }
 
     /// Saves the current bench's program to a file the student names.

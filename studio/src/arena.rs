@@ -10,11 +10,13 @@ pub struct Camera {
     pub zoom: f32,
     /// Offset of the arena's centre from the view's centre, in points.
     pub pan: Vec2,
+    /// The primary button belongs to editing tools (no panning with it).
+    pub tools: bool,
 }
 
 impl Default for Camera {
     fn default() -> Self {
-        Camera { zoom: 1.0, pan: Vec2::ZERO }
+        Camera { zoom: 1.0, pan: Vec2::ZERO, tools: false }
     }
 }
 
@@ -22,12 +24,26 @@ fn palette(name: &str) -> Color32 {
     qiming_sim::color::PALETTE.iter().find(|(n, _)| *n == name).map_or(Color32::GRAY, |(_, [r, g, b])| Color32::from_rgb(*r, *g, *b))
 }
 
-struct Map {
+/// Where the arena is on screen: converts metres (y up) to points (y down) and back.
+#[derive(Clone, Copy, Debug)]
+pub struct Map {
     origin: Pos2,
     scale: f32,
 }
 
 impl Map {
+    /// Screen point to metres.
+    pub fn to_world(&self, p: Pos2) -> [f64; 2] {
+        [f64::from((p.x - self.origin.x) / self.scale), f64::from((self.origin.y - p.y) / self.scale)]
+    }
+    /// Metres to a screen point.
+    pub fn to_screen(&self, xy: [f64; 2]) -> Pos2 {
+        self.p(xy)
+    }
+    /// Points per metre.
+    pub fn scale(&self) -> f32 {
+        self.scale
+    }
     /// Metres (y up) to screen points (y down).
     fn p(&self, xy: [f64; 2]) -> Pos2 {
         pos2(self.origin.x + xy[0] as f32 * self.scale, self.origin.y - xy[1] as f32 * self.scale)
@@ -47,15 +63,17 @@ fn area_shape(map: &Map, area: &AreaView<'_>, fill: Color32, stroke: Stroke) -> 
     }
 }
 
-/// Draws `world` and, when given, the robot at `frame` of `replay`. Returns the response (for tests and tooltips).
-pub fn show(ui: &mut egui::Ui, camera: &mut Camera, world: &ResolvedScenario, replay: Option<(&Replay, usize)>, hint: &str) -> egui::Response {
+/// Draws `world` and, when given, the robot at `frame` of `replay`. Returns
+/// the response and where the arena was drawn (the world editor turns clicks into metres with it).
+pub fn show(ui: &mut egui::Ui, camera: &mut Camera, world: &ResolvedScenario, replay: Option<(&Replay, usize)>, hint: &str) -> (egui::Response, Map) {
     let size = ui.available_size().max(vec2(120.0, 120.0));
     let (rect, response) = ui.allocate_exact_size(size, Sense::click_and_drag());
-    if response.dragged() {
+    // Dragging pans with the primary button, except where a tool uses it (the world editor pans with the secondary button).
+    if response.dragged_by(egui::PointerButton::Secondary) || (response.dragged_by(egui::PointerButton::Primary) && !camera.tools) {
         camera.pan += response.drag_delta();
     }
-    if response.double_clicked() {
-        *camera = Camera::default();
+    if response.double_clicked() && !camera.tools {
+        *camera = Camera { tools: camera.tools, ..Camera::default() };
     }
     if response.hovered() {
         let scroll = ui.input(|i| i.smooth_scroll_delta.y);
@@ -121,7 +139,7 @@ pub fn show(ui: &mut egui::Ui, camera: &mut Camera, world: &ResolvedScenario, re
         }
     }
     painter.text(rect.left_bottom() + vec2(6.0, -4.0), egui::Align2::LEFT_BOTTOM, hint, egui::FontId::proportional(11.0), ui.visuals().weak_text_color());
-    response
+    (response, map)
 }
 
 fn draw_body(painter: &egui::Painter, map: &Map, at: [f64; 2], heading: f64, radius: f64) {

@@ -360,7 +360,7 @@ impl Workbench {
             ui.selectable_value(&mut self.tab, BottomTab::Output, t(lang, "output"));
             ui.selectable_value(&mut self.tab, BottomTab::Plots, t(lang, "plots"));
             if self.lab().is_some() {
-                ui.selectable_value(&mut self.tab, BottomTab::Check, t(lang, "check"));
+                ui.selectable_value(&mut self.tab, BottomTab::Check, t(lang, "check_results"));
                 ui.separator();
                 let checking = self.check.job.is_some();
                 if ui.add_enabled(!checking, egui::Button::new(RichText::new(format!("✔ {}", t(lang, "check"))).strong())).clicked() {

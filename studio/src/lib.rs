@@ -15,6 +15,7 @@ pub mod fonts;
 pub mod highlight;
 pub mod i18n;
 pub mod run;
+pub mod world;
 
 pub use app::{Options, Screen, Settings, Studio};
 pub use i18n::Lang;

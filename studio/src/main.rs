@@ -31,7 +31,10 @@ struct Args {
     /// Open a scenario file in the playground.
     #[arg(long)]
     scenario: Option<PathBuf>,
-    /// Start on this screen: lessons, lab, check, playground, replay.
+    /// Open a scenario file in the world editor.
+    #[arg(long)]
+    world: Option<PathBuf>,
+    /// Start on this screen: lessons, lab, check, playground, replay, world.
     #[arg(long)]
     screen: Option<String>,
     /// Where programs and settings are kept (default: the user's data folder).
@@ -131,7 +134,7 @@ fn main() -> anyhow::Result<ExitCode> {
     };
     let screen = match args.screen.as_deref() {
         None => None,
-        Some(name) => Some(Screen::from_name(name).ok_or_else(|| anyhow::anyhow!("--screen {name}: use lessons, lab, check, playground or replay"))?),
+        Some(name) => Some(Screen::from_name(name).ok_or_else(|| anyhow::anyhow!("--screen {name}: use lessons, lab, check, playground, replay or world"))?),
     };
     let (w, h) = args.size.split_once('x').and_then(|(w, h)| Some((w.parse::<f32>().ok()?, h.parse::<f32>().ok()?))).unwrap_or((1366.0, 768.0));
     let options = Options {
@@ -143,6 +146,7 @@ fn main() -> anyhow::Result<ExitCode> {
         replay: args.replay.clone(),
         scenario: args.scenario.clone(),
         screen,
+        world: args.world.clone(),
     };
     let _ = &args.server;
     let shot = args.screenshot.clone().map(|out| Shot {

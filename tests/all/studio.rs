@@ -210,3 +210,120 @@ fn every_studio_string_has_both_languages() {
         assert!(qiming_studio::i18n::has(key), "{key} lacks a language");
     }
 }
+
+/// Metres → the screen point where the world editor drew them last frame.
+fn world_point(h: &Harness<'static, Studio>, xy: [f64; 2]) -> egui::Pos2 {
+    h.state().world.last_map.expect("the arena was drawn").to_screen(xy)
+}
+
+fn drag(h: &mut Harness<'static, Studio>, from: [f64; 2], to: [f64; 2]) {
+    let (a, b) = (world_point(h, from), world_point(h, to));
+    h.drag_at(a);
+    h.step();
+    h.hover_at(egui::pos2((a.x + b.x) / 2.0, (a.y + b.y) / 2.0));
+    h.step();
+    h.drop_at(b);
+    h.run();
+}
+
+fn click(h: &mut Harness<'static, Studio>, at: [f64; 2]) {
+    let p = world_point(h, at);
+    h.hover_at(p);
+    h.step();
+    h.drag_at(p);
+    h.step();
+    h.drop_at(p);
+    h.run();
+}
+
+#[test]
+fn a_world_drawn_in_the_editor_runs_with_qiming_run() {
+    let dir = tempfile_dir::Dir::new("world");
+    let (mut h, _data) = studio(Options { screen: Some(Screen::World), lang: Some(Lang::En), ..Options::default() });
+    h.run();
+    // A wall that leaves the middle free, drawn with the mouse on the grid.
+    h.get_by_label("Wall").click();
+    h.run();
+    drag(&mut h, [1.5, 1.3], [1.5, 1.9]);
+    // A green exit on the right.
+    h.get_by_label("Exit").click();
+    h.run();
+    drag(&mut h, [2.5, 0.7], [2.9, 1.3]);
+    // A curved floor line from three clicks.
+    h.get_by_label("Curve").click();
+    h.run();
+    for p in [[0.5, 0.3], [1.0, 0.7], [1.5, 0.3]] {
+        click(&mut h, p);
+    }
+    // The robot starts on the left, facing east (a drag sets the heading).
+    h.get_by_label("Start").click();
+    h.run();
+    drag(&mut h, [0.4, 1.0], [0.8, 1.0]);
+    let world = &h.state().world;
+    assert!(world.problem.is_none(), "{:?}", world.problem);
+    let doc = &world.doc;
+    assert_eq!(doc["walls"].as_array().unwrap().len(), 1, "{}", world.source());
+    let wall = &doc["walls"][0];
+    assert_eq!((wall["from"][0].as_float(), wall["from"][1].as_float(), wall["to"][1].as_float()), (Some(1.5), Some(1.3), Some(1.9)));
+    assert_eq!(doc["zones"][0]["name"].as_str(), Some("exit"));
+    assert_eq!(doc["lines"][0]["points"].as_array().unwrap().len(), 17, "a curve is stored as a sampled polyline");
+    assert_eq!((doc["robot"]["x"].as_float(), doc["robot"]["heading"].as_float()), (Some(0.4), Some(0.0)));
+
+    // Save through the path prompt, as a teacher would.
+    let path = dir.path.join("my-world.toml");
+    h.get_by_label("Save as…").click();
+    h.run();
+    h.get_by_label("File path").type_text(&path.display().to_string());
+    h.run();
+    h.get_by_label("OK").click();
+    h.run();
+    assert!(h.state().notice.is_none(), "{:?}", h.state().notice);
+    assert!(path.is_file());
+
+    // `qiming run` accepts it: the robot drives under the wall into the exit.
+    let program = dir.path.join("drive.rhai");
+    std::fs::write(&program, "motors(0.6, 0.6);\nwait(8.0);\nstop();\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qiming"))
+        .args(["run", program.to_str().unwrap(), "--scenario", path.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["collisions"], 0, "{run:#}");
+    assert!(run["events"].as_array().unwrap().iter().any(|e| e["zone"] == "exit"), "the robot reaches the exit: {run:#}");
+
+    // Reopened, it is the same document.
+    let saved = h.state().world.doc.clone();
+    h.state_mut().open_world(&path);
+    h.run();
+    assert_eq!(h.state().world.doc, saved);
+}
+
+#[test]
+fn the_world_editor_keeps_what_it_cannot_draw() {
+    let dir = tempfile_dir::Dir::new("world-keep");
+    let ctx = egui::Context::default();
+    let mut studio = Studio::new(&ctx, Options { curriculum: Some(curriculum()), data_dir: Some(dir.path.join("data")), ..Options::default() });
+    studio.open_world(&curriculum().join("labs/maze/scenarios/maze.toml"));
+    assert!(studio.notice.is_none(), "{:?}", studio.notice);
+    studio.world.add_wall([0.1, 0.1], [0.3, 0.1], Lang::En);
+    let path = dir.path.join("maze-plus.toml");
+    studio.save_world(&path);
+    assert!(studio.notice.is_none(), "{:?}", studio.notice);
+    let saved: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let original: toml::Table = toml::from_str(&std::fs::read_to_string(curriculum().join("labs/maze/scenarios/maze.toml")).unwrap()).unwrap();
+    assert_eq!(saved["maze"], original["maze"], "the maze survives the editor");
+    assert_eq!(saved["robot"], original["robot"]);
+
+    // An invalid world is never written, and says why in the user's language.
+    studio.world.doc.insert("duration".into(), toml::Value::Float(-1.0));
+    let bad = dir.path.join("bad.toml");
+    studio.save_world(&bad);
+    assert!(!bad.exists());
+    assert!(studio.notice.as_deref().unwrap_or_default().contains("第 1 行"), "{:?}", studio.notice);
+    // A file that is not TOML opens with its line, not a crash.
+    let junk = dir.path.join("junk.toml");
+    std::fs::write(&junk, "name = \"x\"\nsize = [1,\n").unwrap();
+    studio.open_world(&junk);
+    assert!(studio.notice.as_deref().unwrap_or_default().contains("junk.toml"), "{:?}", studio.notice);
+}
