@@ -22,6 +22,7 @@ pub enum Screen {
     Playground,
     Replay,
     World,
+    Connected,
 }
 
 impl Screen {
@@ -32,6 +33,7 @@ impl Screen {
             "playground" => Some(Screen::Playground),
             "replay" => Some(Screen::Replay),
             "world" => Some(Screen::World),
+            "connected" | "assignments" => Some(Screen::Connected),
             _ => None,
         }
     }
@@ -86,6 +88,8 @@ pub struct Options {
     pub screen: Option<Screen>,
     /// A scenario file to open in the world editor.
     pub world: Option<PathBuf>,
+    /// A Qiming server for connected mode.
+    pub server: Option<String>,
 }
 
 /// What a path prompt is for.
@@ -125,6 +129,7 @@ pub struct Studio {
     pub playground: Option<Workbench>,
     pub replay: ReplayScreen,
     pub world: crate::world::WorldEditor,
+    pub connected: crate::connect::Connected,
     prompt: Option<PathPrompt>,
     /// A message about the last file operation (errors in the user's language).
     pub notice: Option<String>,
@@ -143,7 +148,7 @@ impl Studio {
         let catalogue = Catalogue::open(&curriculum_dir).map_err(|e| e.errors.iter().map(|e| e.to_string()).collect());
         let mut studio = Studio {
             settings,
-            data_dir,
+            data_dir: data_dir.clone(),
             curriculum_dir,
             catalogue,
             screen: Screen::Lessons,
@@ -153,6 +158,7 @@ impl Studio {
             playground: None,
             replay: ReplayScreen::default(),
             world: crate::world::WorldEditor::new(),
+            connected: crate::connect::Connected::new(&data_dir, options.server.clone()),
             prompt: None,
             notice: None,
             applied_style: None,
@@ -360,6 +366,7 @@ impl Studio {
         for bench in [self.bench.as_mut(), self.playground.as_mut()].into_iter().flatten() {
             bench.tick(&ctx, lang);
         }
+        self.connected.tick(&ctx);
         if let Some(p) = &mut self.replay.player
             && p.playing
         {
@@ -382,6 +389,7 @@ impl Studio {
             Screen::Lab => self.lab_screen(ui),
             Screen::Playground => self.playground_screen(ui),
             Screen::Replay => self.replay_screen(ui),
+            Screen::Connected => self.connected_screen(ui),
             Screen::World => {
                 if let Some(save) = self.world.show(ui, lang) {
                     let purpose = if save { PathPurpose::SaveWorld } else { PathPurpose::OpenWorld };
@@ -398,9 +406,14 @@ impl Studio {
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(t(lang, "app_title")).heading().strong());
             ui.separator();
-            for (screen, key) in
-                [(Screen::Lessons, "nav_lessons"), (Screen::Lab, "nav_lab"), (Screen::Playground, "nav_playground"), (Screen::Replay, "nav_replay"), (Screen::World, "nav_world_editor")]
-            {
+            for (screen, key) in [
+                (Screen::Lessons, "nav_lessons"),
+                (Screen::Lab, "nav_lab"),
+                (Screen::Playground, "nav_playground"),
+                (Screen::Replay, "nav_replay"),
+                (Screen::World, "nav_world_editor"),
+                (Screen::Connected, "nav_connected"),
+            ] {
                 ui.selectable_value(&mut self.screen, screen, t(lang, key));
             }
             ui.separator();
@@ -554,13 +567,148 @@ impl Studio {
             });
         });
         let mut prompt = None;
-        Self::bench_panels(ui, bench, lang, font_size, high_contrast, &mut prompt);
+        let delivery = bench.assignment.as_ref().and_then(|a| self.connected.latest(a.id)).map(|o| crate::connect::delivery_text(lang, &o.delivery));
+        let submit = Self::bench_panels(ui, bench, lang, font_size, high_contrast, &mut prompt, delivery);
         if let Some(p) = prompt {
             self.prompt = Some(p);
         }
+        if submit {
+            self.submit_current();
+        }
     }
 
-    fn bench_panels(ui: &mut egui::Ui, bench: &mut Workbench, lang: Lang, font_size: f32, high_contrast: bool, prompt: &mut Option<PathPrompt>) {
+    /// Sends the lab's program as the open assignment's submission (through the outbox).
+    pub fn submit_current(&mut self) {
+        let lang = self.lang();
+        let Some(bench) = self.bench.as_ref() else { return };
+        let Some(assignment) = bench.assignment.clone() else { return };
+        let (program, encoding) = match &bench.editor.wasm_binary {
+            Some(bytes) => {
+                use base64::Engine;
+                (base64::engine::general_purpose::STANDARD.encode(bytes), Some("base64".to_string()))
+            }
+            None => (bench.editor.text.clone(), None),
+        };
+        let lab_id = bench.lab().map(|l| l.id.clone()).unwrap_or_default();
+        let language = bench.editor.language.as_str().to_string();
+        if self.connected.submit(assignment.id, &lab_id, &language, program, encoding).is_err() {
+            self.notice = Some(tf(lang, "outbox_failed", &[("path", &self.data_dir.join("outbox.json").display())]));
+        }
+    }
+
+    /// Opens a connected assignment's lab, with a Submit button.
+    pub fn open_assignment(&mut self, ctx: &egui::Context, assignment: &crate::connect::Assignment) {
+        let lang = self.lang();
+        if !self.catalogue.as_ref().is_ok_and(|c| c.lab(&assignment.lab_id).is_some()) {
+            self.notice = Some(tf(lang, "lab_not_here", &[("id", &assignment.lab_id)]));
+            return;
+        }
+        if self.open_lab(ctx, &assignment.lab_id)
+            && let Some(bench) = &mut self.bench
+        {
+            bench.assignment = Some(crate::bench::AssignmentLink { id: assignment.id, title: assignment.title.clone() });
+        }
+    }
+
+    fn connected_screen(&mut self, ui: &mut egui::Ui) {
+        let lang = self.lang();
+        let ctx = ui.ctx().clone();
+        let mut open = None;
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.label(t(lang, "connect_intro"));
+            ui.separator();
+            let c = &mut self.connected;
+            match c.session.clone() {
+                None => {
+                    egui::Grid::new("login").num_columns(2).show(ui, |ui| {
+                        let l = ui.label(t(lang, "server_url"));
+                        ui.add(egui::TextEdit::singleline(&mut c.server).hint_text("http://192.168.1.10:8080").desired_width(320.0)).labelled_by(l.id);
+                        ui.end_row();
+                        let l = ui.label(t(lang, "username"));
+                        ui.add(egui::TextEdit::singleline(&mut c.username).desired_width(320.0)).labelled_by(l.id);
+                        ui.end_row();
+                        let l = ui.label(t(lang, "password"));
+                        let pw = ui.add(egui::TextEdit::singleline(&mut c.password).password(true).desired_width(320.0)).labelled_by(l.id);
+                        ui.end_row();
+                        let enter = pw.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        ui.label("");
+                        ui.horizontal(|ui| {
+                            if (ui.add_enabled(!c.busy, egui::Button::new(t(lang, "login"))).clicked() || enter) && !c.busy {
+                                c.login();
+                            }
+                            if c.busy {
+                                ui.spinner();
+                            }
+                        });
+                        ui.end_row();
+                    });
+                    ui.label(RichText::new(t(lang, "password_not_kept")).small());
+                }
+                Some(session) => {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(tf(lang, "signed_in_as", &[("user", &session.username), ("server", &session.server)]));
+                        if ui.add_enabled(!c.busy, egui::Button::new(t(lang, "refresh"))).clicked() {
+                            c.refresh();
+                        }
+                        if ui.button(t(lang, "logout")).clicked() {
+                            c.logout();
+                        }
+                        if c.busy {
+                            ui.spinner();
+                        }
+                    });
+                    ui.separator();
+                    if c.assignments.is_empty() {
+                        ui.label(t(lang, "no_assignments"));
+                    }
+                    egui::ScrollArea::vertical().id_salt("assignments").show(ui, |ui| {
+                        egui::Grid::new("assignment-table").num_columns(7).striped(true).spacing([16.0, 8.0]).show(ui, |ui| {
+                            for key in ["col_assignment", "col_class", "col_due", "col_status", "col_attempts", "col_score"] {
+                                ui.label(RichText::new(t(lang, key)).strong());
+                            }
+                            ui.label("");
+                            ui.end_row();
+                            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+                            for a in &c.assignments {
+                                ui.label(lang.pick(&a.title));
+                                ui.label(&a.class_name);
+                                ui.label(a.due_at.map(|d| crate::connect::time_left(lang, d - now)).unwrap_or_default());
+                                let status = a.status.as_deref().map(|s| t(lang, status_key(s))).unwrap_or_default();
+                                let delivery = c.latest(a.id).map(|o| crate::connect::delivery_text(lang, &o.delivery));
+                                ui.label(delivery.unwrap_or_else(|| status.to_string()));
+                                ui.label(match (a.attempts_used, a.attempt_limit) {
+                                    (Some(u), Some(l)) => format!("{u} / {l}"),
+                                    _ => String::new(),
+                                });
+                                ui.label(a.score.map(|s| format!("{s}")).unwrap_or_else(|| "—".into()));
+                                if ui.button(t(lang, "open_assignment")).clicked() {
+                                    open = Some(a.clone());
+                                }
+                                ui.end_row();
+                            }
+                        });
+                    });
+                }
+            }
+            if let Some(problem) = &c.problem {
+                ui.colored_label(ui.visuals().error_fg_color, crate::connect::problem_text(lang, problem));
+            }
+        });
+        if let Some(a) = open {
+            self.open_assignment(&ctx, &a);
+        }
+    }
+
+    fn bench_panels(
+        ui: &mut egui::Ui,
+        bench: &mut Workbench,
+        lang: Lang,
+        font_size: f32,
+        high_contrast: bool,
+        prompt: &mut Option<PathPrompt>,
+        delivery: Option<String>,
+    ) -> bool {
+        let mut submit = false;
         let ctx = ui.ctx().clone();
         let width = ui.available_width();
         egui::Panel::right("arena-panel").resizable(true).default_size((width * 0.5).max(320.0)).show(ui, |ui| {
@@ -589,8 +737,20 @@ impl Studio {
                     }
                 }
             });
+            if let Some(a) = &bench.assignment {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(tf(lang, "submit_for", &[("title", &lang.pick(&a.title))]));
+                    if ui.button(RichText::new(format!("↑ {}", t(lang, "submit"))).strong()).clicked() {
+                        submit = true;
+                    }
+                    if let Some(d) = &delivery {
+                        ui.label(d);
+                    }
+                });
+            }
             bench.editor.show(ui, lang, font_size, high_contrast);
         });
+        submit
     }
 
     fn playground_screen(&mut self, ui: &mut egui::Ui) {
@@ -609,7 +769,7 @@ impl Studio {
         });
         let mut prompt = None;
         if let Some(bench) = self.playground.as_mut() {
-            Self::bench_panels(ui, bench, lang, font_size, high_contrast, &mut prompt);
+            Self::bench_panels(ui, bench, lang, font_size, high_contrast, &mut prompt, None);
         }
         if let Some(p) = prompt {
             self.prompt = Some(p);
@@ -757,6 +917,17 @@ pub fn load_reference_solution(ctx: &egui::Context, bench: &mut Workbench) -> bo
     let Some(reference) = bench.lab().and_then(|l| l.reference.first().cloned()) else { return false };
     load_reference(ctx, bench, &reference);
     true
+}
+
+/// The dictionary key of an assignment status the server sends.
+fn status_key(status: &str) -> &'static str {
+    match status {
+        "not_open" => "status_not_open",
+        "submitted" => "status_submitted",
+        "attempts_used_up" => "status_attempts_used_up",
+        "closed" => "status_closed",
+        _ => "status_open",
+    }
 }
 
 /// A lesson body as the Markdown viewer should show it: heading anchors

@@ -55,6 +55,15 @@ pub struct Workbench {
     pub seek_on_finish: Option<f64>,
     /// Show the reference solution button (teacher mode).
     pub teacher: bool,
+    /// The server assignment this lab was opened for (connected mode).
+    pub assignment: Option<AssignmentLink>,
+}
+
+/// A lab opened from a server assignment.
+#[derive(Clone, Debug)]
+pub struct AssignmentLink {
+    pub id: i64,
+    pub title: qiming_curriculum::Text,
 }
 
 impl Workbench {
@@ -94,6 +103,7 @@ impl Workbench {
             tab: BottomTab::Output,
             seek_on_finish: None,
             teacher: false,
+            assignment: None,
         }
     }
 

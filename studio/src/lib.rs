@@ -9,6 +9,7 @@
 pub mod app;
 pub mod arena;
 pub mod bench;
+pub mod connect;
 pub mod editor;
 pub mod files;
 pub mod fonts;

@@ -34,7 +34,7 @@ struct Args {
     /// Open a scenario file in the world editor.
     #[arg(long)]
     world: Option<PathBuf>,
-    /// Start on this screen: lessons, lab, check, playground, replay, world.
+    /// Start on this screen: lessons, lab, check, playground, replay, world, connected.
     #[arg(long)]
     screen: Option<String>,
     /// Where programs and settings are kept (default: the user's data folder).
@@ -134,7 +134,9 @@ fn main() -> anyhow::Result<ExitCode> {
     };
     let screen = match args.screen.as_deref() {
         None => None,
-        Some(name) => Some(Screen::from_name(name).ok_or_else(|| anyhow::anyhow!("--screen {name}: use lessons, lab, check, playground, replay or world"))?),
+        Some(name) => {
+            Some(Screen::from_name(name).ok_or_else(|| anyhow::anyhow!("--screen {name}: use lessons, lab, check, playground, replay, world or connected"))?)
+        }
     };
     let (w, h) = args.size.split_once('x').and_then(|(w, h)| Some((w.parse::<f32>().ok()?, h.parse::<f32>().ok()?))).unwrap_or((1366.0, 768.0));
     let options = Options {
@@ -147,8 +149,8 @@ fn main() -> anyhow::Result<ExitCode> {
         scenario: args.scenario.clone(),
         screen,
         world: args.world.clone(),
+        server: args.server.clone(),
     };
-    let _ = &args.server;
     let shot = args.screenshot.clone().map(|out| Shot {
         out,
         run_for: args.run_for,

@@ -231,7 +231,8 @@ impl WorldEditor {
     }
 
     fn next_zone_name(&self) -> String {
-        let taken = |n: &str| self.doc.get("zones").and_then(Value::as_array).is_some_and(|z| z.iter().any(|z| z.get("name").and_then(Value::as_str) == Some(n)));
+        let taken =
+            |n: &str| self.doc.get("zones").and_then(Value::as_array).is_some_and(|z| z.iter().any(|z| z.get("name").and_then(Value::as_str) == Some(n)));
         (1..).map(|i| format!("zone-{i}")).find(|n| !taken(n)).expect("some name is free")
     }
 
@@ -513,7 +514,9 @@ impl WorldEditor {
             }
             let robot = self.doc.entry("robot".to_string()).or_insert_with(|| Value::Table(Table::new()));
             if let Some(robot) = robot.as_table_mut() {
-                for (key, label_key, lo, hi) in [("x", "world_start_x", 0.0, 50.0), ("y", "world_start_y", 0.0, 50.0), ("heading", "world_heading", -360.0, 360.0)] {
+                for (key, label_key, lo, hi) in
+                    [("x", "world_start_x", 0.0, 50.0), ("y", "world_start_y", 0.0, 50.0), ("heading", "world_heading", -360.0, 360.0)]
+                {
                     let label = ui.label(t(lang, label_key));
                     ui.horizontal(|ui| {
                         let current = robot.get(key).cloned().unwrap_or(Value::Float(0.0));

@@ -46,6 +46,20 @@ pub const ADMIN_PASSWORD: &str = "crash-test-pw-9172";
 /// Sets up a class with one student and a wall-stop assignment allowing
 /// `attempts` submissions; returns (student token, assignment id).
 pub fn classroom(port: u16, attempts: u32) -> (String, i64) {
+    let c = classroom_with_login(port, attempts);
+    (c.token, c.assignment)
+}
+
+/// The student of [`classroom_with_login`]: how they sign in, and their assignment.
+pub struct Classroom {
+    pub username: String,
+    pub password: String,
+    pub token: String,
+    pub assignment: i64,
+}
+
+/// [`classroom`], also giving the student's username and password.
+pub fn classroom_with_login(port: u16, attempts: u32) -> Classroom {
     let admin =
         expect(port, "POST", "/api/login", None, Some(json!({"username": "admin", "password": ADMIN_PASSWORD})), 200)["token"].as_str().unwrap().to_string();
     let a = Some(admin.as_str());
@@ -80,7 +94,7 @@ pub fn classroom(port: u16, attempts: u32) -> (String, i64) {
     expect(port, "POST", "/api/password", Some(&first), Some(json!({"current_password": pass, "new_password": "student-pw-5512"})), 204);
     let student =
         expect(port, "POST", "/api/login", None, Some(json!({"username": user, "password": "student-pw-5512"})), 200)["token"].as_str().unwrap().to_string();
-    (student, asg["id"].as_i64().unwrap())
+    Classroom { username: user, password: "student-pw-5512".into(), token: student, assignment: asg["id"].as_i64().unwrap() }
 }
 
 fn raw_csv(port: u16, path: &str, token: &str, csv: &str) -> Value {

@@ -327,3 +327,90 @@ fn the_world_editor_keeps_what_it_cannot_draw() {
     studio.open_world(&junk);
     assert!(studio.notice.as_deref().unwrap_or_default().contains("junk.toml"), "{:?}", studio.notice);
 }
+
+/// Steps the UI until `done` holds (network answers arrive on other threads).
+fn step_until(h: &mut Harness<'static, Studio>, what: &str, mut done: impl FnMut(&Studio) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        h.step();
+        if done(h.state()) {
+            h.run_steps(2);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let s = h.state();
+    panic!(
+        "timed out waiting for {what}: problem {:?}, user {:?}, session {:?}, outbox {:?}, notice {:?}",
+        s.connected.problem,
+        s.connected.username,
+        s.connected.session.is_some(),
+        s.connected.outbox.last().map(|o| &o.delivery),
+        s.notice
+    );
+}
+
+fn delivery(s: &Studio, assignment: i64) -> Option<qiming_studio::connect::Delivery> {
+    s.connected.latest(assignment).map(|o| o.delivery.clone())
+}
+
+#[test]
+fn connected_mode_signs_in_submits_and_survives_a_dropped_network() {
+    use crate::process::{free_port, serve};
+    use qiming_studio::connect::Delivery;
+    let dir = tempfile_dir::Dir::new("connected");
+    let data = dir.path.join("server");
+    let port = free_port();
+    let log = dir.path.join("server.log");
+    let server_args = ["--data-dir", data.to_str().unwrap()];
+    let env = [("QIMING_ADMIN_PASSWORD", crate::crash::ADMIN_PASSWORD)];
+    let mut server = serve(port, &server_args, &env, &log);
+    let class = crate::crash::classroom_with_login(port, 10);
+    let url = format!("http://127.0.0.1:{port}");
+
+    let (mut h, studio_data) = studio(Options { server: Some(url.clone()), screen: Some(Screen::Connected), lang: Some(Lang::En), ..Options::default() });
+    h.run();
+    for (field, text) in [("Username", &class.username), ("Password", &class.password)] {
+        h.get_by_label(field).focus();
+        h.run();
+        h.get_by_label(field).type_text(text);
+        h.run();
+    }
+    assert_eq!(h.state().connected.username, class.username);
+    h.get_by_label("Sign in").click();
+    step_until(&mut h, "signing in", |s| s.connected.session.is_some());
+    // The token is kept, the password is not (neither in memory nor on disk).
+    let session = std::fs::read_to_string(studio_data.path.join("session.json")).unwrap();
+    assert!(session.contains("token") && !session.contains(&class.password), "{session}");
+    assert!(h.state().connected.password.is_empty());
+    step_until(&mut h, "the assignment list", |s| !s.connected.assignments.is_empty());
+    h.get_by_label("Stop before the wall");
+    h.get_by_label("Open").click();
+    h.run();
+    assert_eq!(h.state().screen, Screen::Lab);
+    let reference = std::fs::read_to_string(curriculum().join("labs/wall-stop/reference.rhai")).unwrap();
+    h.state_mut().bench.as_mut().unwrap().editor.text = reference.clone();
+    h.get_by_label("↑ Submit").click();
+    step_until(&mut h, "the grade", |s| matches!(delivery(s, class.assignment), Some(Delivery::Graded { .. })));
+    let Some(Delivery::Graded { score, max_score, .. }) = delivery(h.state(), class.assignment) else { unreachable!() };
+    assert_eq!((score, max_score), (100.0, 100.0));
+    h.get_by_label_contains("Graded: 100 / 100");
+
+    // The network drops: the submission waits on disk, says so, and goes out when the server is back.
+    server.kill();
+    h.get_by_label("↑ Submit").click();
+    h.run_steps(3);
+    assert_eq!(delivery(h.state(), class.assignment), Some(Delivery::Waiting));
+    h.get_by_label_contains("waiting for the network");
+    let outbox = std::fs::read_to_string(studio_data.path.join("outbox.json")).unwrap();
+    assert!(outbox.contains("\"waiting\""), "{outbox}");
+    // A studio restarted while offline still has it.
+    let again =
+        Studio::new(&egui::Context::default(), Options { curriculum: Some(curriculum()), data_dir: Some(studio_data.path.clone()), ..Options::default() });
+    assert_eq!(delivery(&again, class.assignment), Some(Delivery::Waiting));
+    drop(again);
+    let _server = serve(port, &server_args, &env, &log);
+    step_until(&mut h, "the retried submission's grade", |s| matches!(delivery(s, class.assignment), Some(Delivery::Graded { .. })));
+    let subs = crate::process::expect(port, "GET", &format!("/api/assignments/{}/submissions", class.assignment), Some(&class.token), None, 200);
+    assert_eq!(subs["submissions"].as_array().unwrap().len(), 2, "each submission reached the server once: {subs:#}");
+}
