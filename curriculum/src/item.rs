@@ -356,7 +356,7 @@ impl ItemBank {
                 b
             };
             out.push_str(&format!("{pop} items / {}题目: {total}\n", if *pop == "student" { "学生" } else { "教师" }));
-            out.push_str(&format!("  {:<47}", "literacy / 素养"));
+            out.push_str(&format!("  {:<48}", "literacy / 素养"));
             for b in &bands {
                 out.push_str(&format!("{b:>7}"));
             }
