@@ -197,10 +197,10 @@ impl Item {
                     answer.windows(2).filter(|w| matches!((pos(&w[0]), pos(&w[1])), (Some(i), Some(j)) if j == i + 1)).count() as u32
                 }
             }
-            (ItemKind::Matching { answer, .. }, Response::Pairs(pairs)) => pairs
-                .iter()
-                .filter(|(o, t)| pairs.iter().filter(|(o2, _)| o2 == o).count() == 1 && answer.iter().any(|(ao, at)| ao == o && at == t))
-                .count() as u32,
+            (ItemKind::Matching { answer, .. }, Response::Pairs(pairs)) => {
+                pairs.iter().filter(|(o, t)| pairs.iter().filter(|(o2, _)| o2 == o).count() == 1 && answer.iter().any(|(ao, at)| ao == o && at == t)).count()
+                    as u32
+            }
             (ItemKind::Performance { levels, .. }, Response::LabScore(s)) => levels.iter().filter(|l| s.is_finite() && *s + 1e-9 >= **l).count() as u32,
             _ => 0,
         };
@@ -356,17 +356,20 @@ impl ItemBank {
                 b
             };
             out.push_str(&format!("{pop} items / {}题目: {total}\n", if *pop == "student" { "学生" } else { "教师" }));
-            out.push_str(&format!("  {:<48}", "literacy / 素养"));
+            // Chinese characters take two columns in a terminal.
+            let pad = |label: &str| {
+                let width = label.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>();
+                format!("  {label}{}", " ".repeat(50usize.saturating_sub(width)))
+            };
+            out.push_str(&pad("literacy / 素养"));
             for b in &bands {
                 out.push_str(&format!("{b:>7}"));
             }
             out.push_str(&format!("{:>7}\n", "total"));
             for (lit, zh, en) in LITERACIES {
-                let row: Vec<usize> = bands.iter().map(|b| counts.cells.iter().filter(|(k, _)| k.0 == *pop && k.1 == *lit && &k.2 == b).map(|(_, n)| n).sum()).collect();
-                let label = format!("{zh} {en}");
-                // Chinese characters take two columns in a terminal.
-                let width = label.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>();
-                out.push_str(&format!("  {label}{}", " ".repeat(50usize.saturating_sub(width))));
+                let row: Vec<usize> =
+                    bands.iter().map(|b| counts.cells.iter().filter(|(k, _)| k.0 == *pop && k.1 == *lit && &k.2 == b).map(|(_, n)| n).sum()).collect();
+                out.push_str(&pad(&format!("{zh} {en}")));
                 for n in &row {
                     out.push_str(&format!("{n:>7}"));
                 }
@@ -398,7 +401,12 @@ impl ItemBank {
         for sub in read_sorted(&items_dir, &mut errors) {
             let name = sub.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
             if !sub.is_dir() {
-                errors.push(CurriculumError::new(&sub.display().to_string(), 0, 0, "the student bank holds one folder per literacy: items/<literacy>/<grade-band>.toml"));
+                errors.push(CurriculumError::new(
+                    &sub.display().to_string(),
+                    0,
+                    0,
+                    "the student bank holds one folder per literacy: items/<literacy>/<grade-band>.toml",
+                ));
                 continue;
             }
             if !is_literacy(&name) {
@@ -408,7 +416,12 @@ impl ItemBank {
             for f in read_sorted(&sub, &mut errors) {
                 let band = f.file_stem().and_then(|n| n.to_str()).unwrap_or_default().to_string();
                 if f.extension().is_none_or(|e| e != "toml") || !STUDENT_BANDS.contains(&band.as_str()) {
-                    errors.push(CurriculumError::new(&f.display().to_string(), 0, 0, format!("student item files are named <grade-band>.toml, one of {}", STUDENT_BANDS.join(", "))));
+                    errors.push(CurriculumError::new(
+                        &f.display().to_string(),
+                        0,
+                        0,
+                        format!("student item files are named <grade-band>.toml, one of {}", STUDENT_BANDS.join(", ")),
+                    ));
                     continue;
                 }
                 files.push((f, Expect { population: "student", literacy: Some(name.clone()), band: Some(band) }));
@@ -572,7 +585,9 @@ fn text_ok(t: &Text) -> bool {
 /// fence that is never closed.
 fn canonical(t: &Text, what: &str, span: &Span) -> Result<Text, (Span, String)> {
     let one = |s: &str, lang: &str| {
-        text_blocks(s).map(|b| join_blocks(&b)).map_err(|line| (span.clone(), format!("{what} ({lang}): the code block opened on its line {} is never closed by a ``` line", line + 1)))
+        text_blocks(s)
+            .map(|b| join_blocks(&b))
+            .map_err(|line| (span.clone(), format!("{what} ({lang}): the code block opened on its line {} is never closed by a ``` line", line + 1)))
     };
     Ok(Text { zh: one(&t.zh, "zh-CN")?, en: one(&t.en, "en")? })
 }

@@ -179,9 +179,7 @@ impl El {
                         Some(c) => c.to_string(),
                         None => {
                             let name = r.decode().map_err(|e| err(&reader, e.to_string()))?;
-                            quick_xml::escape::resolve_predefined_entity(&name)
-                                .ok_or_else(|| err(&reader, format!("unknown entity &{name};")))?
-                                .to_string()
+                            quick_xml::escape::resolve_predefined_entity(&name).ok_or_else(|| err(&reader, format!("unknown entity &{name};")))?.to_string()
                         }
                     };
                     push_text(&mut stack, resolved);
@@ -225,7 +223,8 @@ fn write_el(w: &mut Writer<Vec<u8>>, el: &El) {
         match c {
             Node::El(e) => write_el(w, e),
             Node::Text(t) => {
-                let _ = w.write_event(Event::Text(BytesText::new(t)));
+                // Only `<`, `>` and `&` need escaping in text; quotes stay readable in code.
+                let _ = w.write_event(Event::Text(BytesText::from_escaped(quick_xml::escape::partial_escape(t.as_str()))));
             }
         }
     }
@@ -365,7 +364,11 @@ pub fn item_element(item: &Item) -> El {
                 correct = correct.child(value(a.as_str()));
             }
             decl = decl.attr("cardinality", "ordered").attr("base-type", "identifier").child(correct);
-            body = body.child(choice_list(El::new("qti-order-interaction").attr("response-identifier", "RESPONSE").attr("shuffle", "false"), options, "qti-simple-choice"));
+            body = body.child(choice_list(
+                El::new("qti-order-interaction").attr("response-identifier", "RESPONSE").attr("shuffle", "false"),
+                options,
+                "qti-simple-choice",
+            ));
             // QTI has no operator for adjacent pairs: the exported scoring is
             // all or nothing (Qiming's own scoring gives partial credit).
             rules.push(score_if(matched(), max_value()));
@@ -378,7 +381,10 @@ pub fn item_element(item: &Item) -> El {
                 mapping = mapping.child(El::new("qti-map-entry").attr("map-key", format!("{o} {t}")).attr("mapped-value", "1"));
             }
             decl = decl.attr("cardinality", "multiple").attr("base-type", "directedPair").child(correct).child(mapping);
-            let inter = El::new("qti-match-interaction").attr("response-identifier", "RESPONSE").attr("max-associations", answer.len().to_string()).attr("shuffle", "false");
+            let inter = El::new("qti-match-interaction")
+                .attr("response-identifier", "RESPONSE")
+                .attr("max-associations", answer.len().to_string())
+                .attr("shuffle", "false");
             let set = |list: &[Choice]| {
                 let mut s = El::new("qti-simple-match-set");
                 for c in list {
@@ -387,11 +393,13 @@ pub fn item_element(item: &Item) -> El {
                 s
             };
             body = body.child(inter.child(set(options)).child(set(targets)));
-            rules.push(El::new("qti-response-condition").child(
-                El::new("qti-response-if")
-                    .child(El::new("qti-not").child(El::new("qti-is-null").child(var("RESPONSE"))))
-                    .child(set_outcome("SCORE", El::new("qti-map-response").attr("identifier", "RESPONSE"))),
-            ));
+            rules.push(
+                El::new("qti-response-condition").child(
+                    El::new("qti-response-if")
+                        .child(El::new("qti-not").child(El::new("qti-is-null").child(var("RESPONSE"))))
+                        .child(set_outcome("SCORE", El::new("qti-map-response").attr("identifier", "RESPONSE"))),
+                ),
+            );
         }
         ItemKind::Numeric { answer, tolerance, unit } => {
             decl = decl.attr("cardinality", "single").attr("base-type", "float").child(El::new("qti-correct-response").child(value(num(*answer))));
@@ -418,11 +426,13 @@ pub fn item_element(item: &Item) -> El {
             let first = accept.zh.first().cloned().unwrap_or_default();
             decl = decl.attr("cardinality", "single").attr("base-type", "string").child(El::new("qti-correct-response").child(value(first))).child(mapping);
             body = body.child(El::new("p").child(El::new("qti-text-entry-interaction").attr("response-identifier", "RESPONSE").attr("expected-length", "20")));
-            rules.push(El::new("qti-response-condition").child(
-                El::new("qti-response-if")
-                    .child(El::new("qti-not").child(El::new("qti-is-null").child(var("RESPONSE"))))
-                    .child(set_outcome("SCORE", El::new("qti-map-response").attr("identifier", "RESPONSE"))),
-            ));
+            rules.push(
+                El::new("qti-response-condition").child(
+                    El::new("qti-response-if")
+                        .child(El::new("qti-not").child(El::new("qti-is-null").child(var("RESPONSE"))))
+                        .child(set_outcome("SCORE", El::new("qti-map-response").attr("identifier", "RESPONSE"))),
+                ),
+            );
         }
         ItemKind::Performance { lab, levels } => {
             decl = decl.attr("cardinality", "single").attr("base-type", "float");
@@ -435,17 +445,22 @@ pub fn item_element(item: &Item) -> El {
                     .attr("module", "qiming-lab")
                     .attr("data-lab", lab.as_str())
                     .attr("data-levels", levels_text)
-                    .child(El::new("qti-interaction-modules").child(El::new("qti-interaction-module").attr("id", "qiming-lab").attr("primary-path", "qiming-lab.js")))
+                    .child(
+                        El::new("qti-interaction-modules")
+                            .child(El::new("qti-interaction-module").attr("id", "qiming-lab").attr("primary-path", "qiming-lab.js")),
+                    )
                     .child(markup),
             );
             // One point per level the lab score (a fraction) reaches.
             rules.push(set_outcome("SCORE", base("float", "0")));
             for l in levels {
-                rules.push(El::new("qti-response-condition").child(
-                    El::new("qti-response-if")
-                        .child(El::new("qti-gte").child(var("RESPONSE")).child(base("float", num(*l))))
-                        .child(set_outcome("SCORE", El::new("qti-sum").child(var("SCORE")).child(base("float", "1")))),
-                ));
+                rules.push(
+                    El::new("qti-response-condition").child(
+                        El::new("qti-response-if")
+                            .child(El::new("qti-gte").child(var("RESPONSE")).child(base("float", num(*l))))
+                            .child(set_outcome("SCORE", El::new("qti-sum").child(var("SCORE")).child(base("float", "1")))),
+                    ),
+                );
             }
         }
     }
@@ -672,8 +687,12 @@ fn item_from_element(root: &El, meta: Option<&El>) -> Result<Item, String> {
         return Err(format!("namespace {ns:?} is not QTI 3.0 ({QTI_NS})"));
     }
     let id = root.get("identifier").ok_or("qti-assessment-item has no identifier")?.to_string();
-    let decl = root.elements().find(|e| e.local() == "qti-response-declaration" && e.get("identifier") == Some("RESPONSE")).ok_or("no qti-response-declaration for RESPONSE")?;
-    let correct: Vec<String> = decl.find("qti-correct-response").map(|c| c.elements().filter(|v| v.local() == "qti-value").map(El::text_content).collect()).unwrap_or_default();
+    let decl = root
+        .elements()
+        .find(|e| e.local() == "qti-response-declaration" && e.get("identifier") == Some("RESPONSE"))
+        .ok_or("no qti-response-declaration for RESPONSE")?;
+    let correct: Vec<String> =
+        decl.find("qti-correct-response").map(|c| c.elements().filter(|v| v.local() == "qti-value").map(El::text_content).collect()).unwrap_or_default();
     let body = root.find("qti-item-body").ok_or("no qti-item-body")?;
     let stem = read_block_text(body);
     let explanation = root
@@ -723,7 +742,8 @@ fn item_from_element(root: &El, meta: Option<&El>) -> Result<Item, String> {
             ItemKind::Numeric { answer, tolerance, unit }
         } else {
             let from_meta: Option<Accepted> = meta.map(|m| {
-                let of = |lang: &str| m.elements().filter(|e| e.local() == "accept" && e.get("xml:lang") == Some(lang)).map(El::text_content).collect::<Vec<_>>();
+                let of =
+                    |lang: &str| m.elements().filter(|e| e.local() == "accept" && e.get("xml:lang") == Some(lang)).map(El::text_content).collect::<Vec<_>>();
                 Accepted { zh: of("zh-CN"), en: of("en") }
             });
             let accept = match from_meta {
