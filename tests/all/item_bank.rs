@@ -439,6 +439,26 @@ fn an_item_from_another_system_imports_with_defaults() {
 }
 
 #[test]
+fn truncated_or_foreign_qti_is_refused_with_a_reason() {
+    // Import reads files from other systems: a document cut short anywhere,
+    // or in another namespace, is an error, never a panic or a half item.
+    let cat = catalogue();
+    let mut tried = 0;
+    for item in cat.items.items.iter().step_by(7) {
+        let xml = qti::item_to_xml(item);
+        let meta = qti::metadata_element(item);
+        let whole = xml.trim_end().len();
+        for end in (1..whole).step_by(61).filter(|e| xml.is_char_boundary(*e)) {
+            assert!(qti::item_from_xml(&xml[..end], Some(&meta)).is_err(), "{} cut at byte {end} was accepted", item.id);
+            tried += 1;
+        }
+        let qti2 = xml.replace(qti::QTI_NS, "http://www.imsglobal.org/xsd/imsqti_v2p2");
+        assert!(qti::item_from_xml(&qti2, Some(&meta)).unwrap_err().contains("is not QTI 3.0"), "{}", item.id);
+    }
+    assert!(tried > 500, "only {tried} truncations tried");
+}
+
+#[test]
 fn exported_qti_item_snapshot() {
     let cat = catalogue();
     let item = cat.items.get("ct-56-013").expect("a matching item with both languages");
