@@ -65,6 +65,36 @@ fn the_shipped_bank_meets_the_issue_counts() {
 }
 
 #[test]
+fn answer_keys_are_spread_over_option_positions() {
+    // A test-wise pupil must gain nothing from always choosing "a", or from
+    // assuming the last options of a multiple-choice item are the wrong ones.
+    let cat = catalogue();
+    let mut single_keys = std::collections::BTreeMap::<usize, usize>::new();
+    let (mut multiple, mut wrong_last) = (0, 0);
+    for i in &cat.items.items {
+        match &i.kind {
+            ItemKind::Single { options, answer } => {
+                *single_keys.entry(options.iter().position(|o| &o.id == answer).expect("key is an option")).or_default() += 1;
+            }
+            ItemKind::Multiple { options, answer } => {
+                multiple += 1;
+                let wrong: Vec<usize> = (0..options.len()).filter(|k| !answer.contains(&options[*k].id)).collect();
+                if wrong.iter().all(|k| *k >= options.len() - wrong.len()) {
+                    wrong_last += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let singles: usize = single_keys.values().sum();
+    for (position, n) in &single_keys {
+        assert!(*n * 100 <= singles * 40, "option {} is the key of {n} of {singles} single-choice items", position + 1);
+    }
+    assert!(single_keys.len() >= 4, "keys use only positions {single_keys:?}");
+    assert!(wrong_last * 2 < multiple, "{wrong_last} of {multiple} multiple-choice items put every wrong option last");
+}
+
+#[test]
 fn ids_are_prefixed_by_literacy_and_band() {
     // The id says where an item lives, so a result file is readable on its own.
     let prefix = |lit: &str| match lit {
