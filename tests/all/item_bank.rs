@@ -94,6 +94,39 @@ fn answer_keys_are_spread_over_option_positions() {
     assert!(wrong_last * 2 < multiple, "{wrong_last} of {multiple} multiple-choice items put every wrong option last");
 }
 
+/// A text's prose: paragraphs without code blocks or `inline code`.
+fn prose(text: &str) -> String {
+    let paras: Vec<String> = text_blocks(text).expect("canonical").into_iter().filter_map(|b| if let Block::Para(p) = b { Some(p) } else { None }).collect();
+    paras.join("\n").split('`').step_by(2).collect()
+}
+
+#[test]
+fn texts_speak_their_language() {
+    // Each language reads as itself: no Chinese in the English prose, and
+    // Chinese prose punctuated the Chinese way (full-width ，。？：；！).
+    let han = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+    let mut problems = Vec::new();
+    for i in &catalogue().items.items {
+        let mut texts = vec![("stem", &i.stem), ("explanation", &i.explanation)];
+        let opts: Vec<&Choice> = match &i.kind {
+            ItemKind::Matching { options, targets, .. } => options.iter().chain(targets).collect(),
+            _ => i.options().iter().collect(),
+        };
+        texts.extend(opts.iter().map(|o| ("option", &o.text)));
+        for (what, t) in texts {
+            let en = prose(&t.en);
+            if en.chars().any(han) {
+                problems.push(format!("{} {what}: Chinese in the English text: {en}", i.id));
+            }
+            let zh: Vec<char> = prose(&t.zh).chars().collect();
+            if zh.windows(2).any(|w| (han(w[0]) && ",?!;:".contains(w[1])) || (",?!;:".contains(w[0]) && han(w[1]))) {
+                problems.push(format!("{} {what}: ASCII punctuation in the Chinese text: {}", i.id, t.zh));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn ids_are_prefixed_by_literacy_and_band() {
     // The id says where an item lives, so a result file is readable on its own.
