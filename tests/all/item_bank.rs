@@ -94,6 +94,26 @@ fn answer_keys_are_spread_over_option_positions() {
     assert!(wrong_last * 2 < multiple, "{wrong_last} of {multiple} multiple-choice items put every wrong option last");
 }
 
+#[test]
+fn difficulty_priors_are_centred_within_each_band() {
+    // Priors are on the scale of the band's own pupils (0: a typical pupil of
+    // the band answers half the time), so each literacy × band averages about
+    // 0 and spreads over easy and hard items.
+    let cat = catalogue();
+    for (lit, _, _) in LITERACIES {
+        for band in STUDENT_BANDS {
+            let b: Vec<f64> =
+                cat.items.population("student").filter(|i| i.literacy == *lit && i.grade_band.as_deref() == Some(*band)).map(|i| i.difficulty).collect();
+            let n = b.len() as f64;
+            let mean = b.iter().sum::<f64>() / n;
+            let sd = (b.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            assert!(mean.abs() <= 0.3, "{lit} {band}: priors average {mean:.2}");
+            assert!(sd >= 0.35, "{lit} {band}: priors spread only {sd:.2}");
+            assert!(b.iter().any(|x| *x <= -0.5) && b.iter().any(|x| *x >= 0.5), "{lit} {band}: no easy or no hard items");
+        }
+    }
+}
+
 /// A text's prose: paragraphs without code blocks or `inline code`.
 fn prose(text: &str) -> String {
     let paras: Vec<String> = text_blocks(text).expect("canonical").into_iter().filter_map(|b| if let Block::Para(p) = b { Some(p) } else { None }).collect();
