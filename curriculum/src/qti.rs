@@ -596,7 +596,12 @@ pub fn import_package(dir: &Path) -> Result<Vec<Item>, QtiError> {
     let mut items = Vec::new();
     for r in resources.elements().filter(|r| r.local() == "resource" && r.get("type") == Some(ITEM_RESOURCE_TYPE)) {
         let href = r.get("href").ok_or_else(|| invalid(format!("resource {:?} has no href", r.get("identifier").unwrap_or(""))))?;
-        let path = dir.join(href);
+        // A package names files inside itself: no absolute paths, no `..`.
+        let rel = Path::new(href);
+        if rel.is_absolute() || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) {
+            return Err(invalid(format!("resource href {href:?} points outside the package")));
+        }
+        let path = dir.join(rel);
         let root = read_xml(&path)?;
         let meta = r.find("metadata").and_then(|m| m.elements().find(|e| e.local() == "item" && e.name.contains(':')));
         let item = item_from_element(&root, meta).map_err(|message| QtiError::Invalid { path: path.display().to_string(), message })?;

@@ -516,6 +516,15 @@ fn an_item_from_another_system_imports_with_defaults() {
     let ItemKind::Single { options, answer } = &item.kind else { panic!("{:?}", item.kind) };
     assert_eq!(answer, "B");
     assert_eq!(options[1].text.en, "Beijing & <more>");
+    // A manifest may only name files inside its package.
+    let dir = temp_dir("escape");
+    std::fs::write(
+        dir.join("imsmanifest.xml"),
+        r#"<manifest xmlns="http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"><resources><resource identifier="x" type="imsqti_item_xmlv3p0" href="../../etc/passwd"/></resources></manifest>"#,
+    )
+    .unwrap();
+    let err = qti::import_package(&dir).unwrap_err().to_string();
+    assert!(err.contains("points outside the package"), "{err}");
     // Malformed XML and non-QTI documents are refused with a reason.
     assert!(qti::item_from_xml("<qti-assessment-item identifier=\"x\">", None).unwrap_err().contains("never closed"));
     assert!(qti::item_from_xml("<html/>", None).unwrap_err().contains("not <qti-assessment-item>"));
