@@ -1,17 +1,22 @@
-//! Qiming's curriculum as versioned data: lessons and labs, loaded and validated.
+//! Qiming's curriculum as versioned data: lessons, labs and the assessment
+//! item bank, loaded and validated.
 //!
-//! A catalogue is a folder with `lessons/*.md` and `labs/<id>/lab.toml`.
+//! A catalogue is a folder with `lessons/*.md`, `labs/<id>/lab.toml` and
+//! (optionally) `assessment/` (see [`item`]).
 //! [`Catalogue::load`] checks schemas, unique ids and cross references and
 //! reports *every* problem it finds, each with file and line. Whether reference
 //! solutions really score full marks is checked by `qiming curriculum check`,
 //! which needs the grader.
 
+pub mod item;
 pub mod lab;
 pub mod lesson;
 pub mod meta;
+pub mod qti;
 
 use std::path::{Path, PathBuf};
 
+pub use item::{Item, ItemBank, ItemKind, Response};
 pub use lab::{Case, Check, CheckKind, Lab, ProgramFile};
 pub use lesson::Lesson;
 pub use meta::Text;
@@ -79,6 +84,9 @@ pub struct Catalogue {
     pub dir: PathBuf,
     pub lessons: Vec<Lesson>,
     pub labs: Vec<Lab>,
+    /// The assessment item bank (`assessment/`), validated against the
+    /// lessons and labs above; empty when the folder has none.
+    pub items: ItemBank,
 }
 
 impl Catalogue {
@@ -172,6 +180,9 @@ impl Catalogue {
                 Some(_) => {}
             }
         }
+        let (items, item_errors) = ItemBank::load_dir(dir, &cat.lessons, &cat.labs);
+        cat.items = items;
+        errors.extend(item_errors);
         (cat, errors)
     }
 

@@ -26,6 +26,8 @@ pub enum Command {
     Replay(crate::replay_cmd::ReplayArgs),
     /// Check or list the curriculum catalogue.
     Curriculum(crate::curriculum_cmd::CurriculumArgs),
+    /// Export or import the assessment item bank as QTI 3.0.
+    Bank(crate::bank_cmd::BankArgs),
     /// Find programs in a folder that look copied from each other (for judges; never an automatic penalty).
     Similarity(crate::similarity_cmd::SimilarityArgs),
     /// Measure simulation and runtime performance on this machine.
@@ -61,6 +63,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Worker(args) => crate::serve::run_worker_cmd(args),
         Command::Grade(args) => crate::grade_cmd::run(args),
         Command::Curriculum(args) => crate::curriculum_cmd::run(args),
+        Command::Bank(args) => crate::bank_cmd::run(args),
         Command::Replay(args) => crate::replay_cmd::run(args),
         Command::Similarity(args) => crate::similarity_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),

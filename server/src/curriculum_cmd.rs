@@ -1,4 +1,5 @@
-//! `qiming curriculum check|list`: validate the catalogue, print it.
+//! `qiming curriculum check|list`: validate the catalogue (lessons, labs and
+//! the assessment item bank), print it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,7 +34,8 @@ pub fn run(args: CurriculumArgs) -> anyhow::Result<ExitCode> {
             for lab in &cat.labs {
                 println!("{:<22} {:<6} {:<18} {} / {}", lab.id, lab.grade_band, lab.module, lab.title.zh, lab.title.en);
             }
-            println!("\n{} labs, {} lessons", cat.labs.len(), cat.lessons.len());
+            println!("\n{} labs, {} lessons, {} items", cat.labs.len(), cat.lessons.len(), cat.items.items.len());
+            print!("\n{}", cat.items.summary());
             Ok(ExitCode::SUCCESS)
         }
         CurriculumCommand::Check { dir } => {
@@ -44,7 +46,8 @@ pub fn run(args: CurriculumArgs) -> anyhow::Result<ExitCode> {
             let graded = on_run_thread(move || labs.iter().flat_map(check_lab).collect::<Vec<_>>()).context("checking labs")?;
             let problems: Vec<String> = load_errors.iter().map(|e| e.to_string()).chain(graded).collect();
             if problems.is_empty() {
-                println!("curriculum OK: {} labs, {} lessons in {}", cat.labs.len(), cat.lessons.len(), dir.display());
+                println!("curriculum OK: {} labs, {} lessons, {} items in {}", cat.labs.len(), cat.lessons.len(), cat.items.items.len(), dir.display());
+                print!("{}", cat.items.summary());
                 Ok(ExitCode::SUCCESS)
             } else {
                 for p in &problems {

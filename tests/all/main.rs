@@ -13,6 +13,7 @@ mod gradebook;
 mod grading;
 mod hardening;
 mod hostile;
+mod item_bank;
 mod language;
 mod lessons;
 mod process;
