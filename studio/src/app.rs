@@ -399,6 +399,33 @@ impl Studio {
             }
         }
         self.path_prompt(&ctx);
+        self.follow_lesson_links(&ctx);
+    }
+
+    /// A click on a link between lessons (`primer-2.md#let`) opens that lesson
+    /// here; links outside the curriculum are left to the system (never a browser for a lesson).
+    fn follow_lesson_links(&mut self, ctx: &egui::Context) {
+        let mut target = None;
+        ctx.output_mut(|o| {
+            o.commands.retain(|c| match c {
+                egui::OutputCommand::OpenUrl(open) => match lesson_link(&open.url) {
+                    Some(id) => {
+                        target = Some(id);
+                        false
+                    }
+                    None => true,
+                },
+                _ => true,
+            })
+        });
+        if let Some(id) = target
+            && self.catalogue.as_ref().is_ok_and(|c| c.lessons.iter().any(|l| l.id == id))
+        {
+            self.selected_lesson = Some(id);
+            self.screen = Screen::Lessons;
+            self.settings.last_lesson = self.selected_lesson.clone();
+            self.settings.save(&self.data_dir);
+        }
     }
 
     fn nav(&mut self, ui: &mut egui::Ui) {
@@ -917,6 +944,13 @@ pub fn load_reference_solution(ctx: &egui::Context, bench: &mut Workbench) -> bo
     let Some(reference) = bench.lab().and_then(|l| l.reference.first().cloned()) else { return false };
     load_reference(ctx, bench, &reference);
     true
+}
+
+/// The lesson id a lesson link points at: `primer-2.md#let` → `primer-2`.
+pub fn lesson_link(url: &str) -> Option<String> {
+    let path = url.split('#').next()?;
+    let stem = path.strip_suffix(".md")?;
+    (!stem.contains(['/', '\\', ':'])).then(|| stem.to_string())
 }
 
 /// The dictionary key of an assignment status the server sends.

@@ -46,6 +46,11 @@ struct Args {
     /// With --screenshot: run the program for this much simulated time first (seconds).
     #[arg(long, default_value_t = 3.0)]
     run_for: f64,
+    /// Measure instead of showing: run the lab's program, play it back at 1× for
+    /// this many frames, print frame times, start-up time and the run's speed
+    /// as JSON, and exit (README's performance table).
+    #[arg(long)]
+    measure_frames: Option<u32>,
     /// Window size for --screenshot, WIDTHxHEIGHT.
     #[arg(long, default_value = "1366x768")]
     size: String,
@@ -62,9 +67,41 @@ struct Shot {
     image: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<egui::ColorImage>>>>,
 }
 
+/// What `--measure-frames` records.
+struct Measure {
+    frames: u32,
+    started: std::time::Instant,
+    first_frame_ms: Option<f64>,
+    last: Option<std::time::Instant>,
+    intervals_ms: Vec<f64>,
+    run: Option<(f64, f64)>,
+}
+
+impl Measure {
+    fn report(&self) -> serde_json::Value {
+        let mut sorted = self.intervals_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+        let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
+        let (sim, wall) = self.run.unwrap_or((0.0, 1.0));
+        serde_json::json!({
+            "first_frame_ms": self.first_frame_ms,
+            "frames": sorted.len(),
+            "frame_ms_mean": mean,
+            "frame_ms_p50": pct(0.5),
+            "frame_ms_p99": pct(0.99),
+            "fps_mean": 1000.0 / mean.max(1e-9),
+            "run_sim_seconds": sim,
+            "run_wall_seconds": wall,
+            "run_speed_vs_real_time": sim / wall.max(1e-9),
+        })
+    }
+}
+
 struct App {
     studio: Studio,
     shot: Option<Shot>,
+    measure: Option<Measure>,
     failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -72,6 +109,31 @@ impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.studio.ui(ui);
         let ctx = ui.ctx().clone();
+        if let Some(m) = &mut self.measure {
+            let now = std::time::Instant::now();
+            if m.first_frame_ms.is_none() {
+                m.first_frame_ms = Some((now - m.started).as_secs_f64() * 1000.0);
+                // The run itself, timed: how much faster than real time the engine computes it.
+                if let Some(bench) = self.studio.bench.as_mut() {
+                    let t0 = std::time::Instant::now();
+                    bench.run();
+                    bench.wait_for_run();
+                    let wall = t0.elapsed().as_secs_f64();
+                    let sim = bench.player.as_ref().map_or(0.0, |p| p.last() as f64 / f64::from(qiming_sim::TICK_HZ));
+                    m.run = Some((sim, wall));
+                    bench.tab = qiming_studio::bench::BottomTab::Plots;
+                }
+            } else if let Some(last) = m.last {
+                m.intervals_ms.push((now - last).as_secs_f64() * 1000.0);
+            }
+            m.last = Some(now);
+            if m.intervals_ms.len() as u32 >= m.frames {
+                println!("{}", serde_json::to_string_pretty(&m.report()).unwrap_or_default());
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            ctx.request_repaint();
+            return;
+        }
         let Some(shot) = &mut self.shot else { return };
         shot.frames += 1;
         if shot.frames == 1 {
@@ -92,7 +154,9 @@ impl eframe::App for App {
             }
         }
         // A few frames for layout to settle (panels size themselves from the previous frame).
-        if shot.frames >= 6 && !shot.requested {
+        // Connected mode: the assignment list comes from the network.
+        let waiting = self.studio.screen == Screen::Connected && self.studio.connected.busy && shot.frames < 600;
+        if shot.frames >= 6 && !shot.requested && !waiting {
             shot.requested = true;
             let slot = shot.image.clone();
             let waker = ctx.clone();
@@ -127,6 +191,7 @@ fn write_png(path: &std::path::Path, image: &egui::ColorImage) -> anyhow::Result
 }
 
 fn main() -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
     let args = Args::parse();
     let lang = match args.lang.as_deref() {
         None => None,
@@ -159,7 +224,8 @@ fn main() -> anyhow::Result<ExitCode> {
         requested: false,
         image: Default::default(),
     });
-    let screenshot = shot.is_some();
+    let measure = args.measure_frames.map(|frames| Measure { frames, started, first_frame_ms: None, last: None, intervals_ms: Vec::new(), run: None });
+    let screenshot = shot.is_some() || measure.is_some();
     let mut viewport = egui::ViewportBuilder::default().with_title("启明工作室 Qiming Studio").with_inner_size([w, h]).with_min_inner_size([800.0, 560.0]);
     if screenshot {
         viewport = viewport.with_resizable(false);
@@ -176,7 +242,7 @@ fn main() -> anyhow::Result<ExitCode> {
     eframe::run_native(
         "qiming-studio",
         native,
-        Box::new(move |cc| Ok(Box::new(App { studio: Studio::new(&cc.egui_ctx, options), shot, failed: failed_in_app }))),
+        Box::new(move |cc| Ok(Box::new(App { studio: Studio::new(&cc.egui_ctx, options), shot, measure, failed: failed_in_app }))),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the studio window: {e}"))?;
     Ok(if failed.load(std::sync::atomic::Ordering::Relaxed) { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -414,3 +414,61 @@ fn connected_mode_signs_in_submits_and_survives_a_dropped_network() {
     let subs = crate::process::expect(port, "GET", &format!("/api/assignments/{}/submissions", class.assignment), Some(&class.token), None, 200);
     assert_eq!(subs["submissions"].as_array().unwrap().len(), 2, "each submission reached the server once: {subs:#}");
 }
+
+/// The studio binary beside this test binary (`.ci/run` builds it first).
+fn studio_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?;
+    let bin = dir.join(format!("qiming-studio{}", std::env::consts::EXE_SUFFIX));
+    bin.is_file().then_some(bin)
+}
+
+#[test]
+fn the_real_window_renders_chinese_under_xvfb_with_software_opengl() {
+    let xvfb = std::process::Command::new("xvfb-run").arg("--help").output().is_ok();
+    let Some(bin) = studio_binary().filter(|_| xvfb) else {
+        assert!(std::env::var_os("CI").is_none(), "CI builds qiming-studio and installs xvfb: both are needed here");
+        eprintln!("skipping: build qiming-studio (cargo build -p qiming-studio) and install xvfb to run this test");
+        return;
+    };
+    let dir = tempfile_dir::Dir::new("screenshot");
+    let out = dir.path.join("shot.png");
+    let status = std::process::Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1366x768x24"])
+        .arg(&bin)
+        .args(["--lang", "zh-CN", "--lab", "wall-stop", "--run-for", "3", "--size", "1366x768"])
+        .arg("--program")
+        .arg(curriculum().join("labs/wall-stop/reference.rhai"))
+        .arg("--curriculum")
+        .arg(curriculum())
+        .arg("--data-dir")
+        .arg(dir.path.join("data"))
+        .arg("--screenshot")
+        .arg(&out)
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (1366, 768));
+    let pixels: Vec<[u8; 4]> = buf[..info.buffer_size()].chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
+    // The robot (its orange body) is drawn, and the frame is not blank.
+    assert!(pixels.iter().filter(|p| p[0] == 0xF5 && p[1] == 0xA6 && p[2] == 0x23).count() > 100, "no robot in the screenshot");
+    let distinct: std::collections::BTreeSet<[u8; 4]> = pixels.iter().copied().collect();
+    assert!(distinct.len() > 50, "a blank screenshot ({} colours)", distinct.len());
+}
+
+#[test]
+fn a_link_between_lessons_opens_the_lesson_in_the_studio() {
+    let (mut h, _data) = studio(Options { lab: Some("wall-stop".into()), screen: Some(Screen::Lessons), lang: Some(Lang::En), ..Options::default() });
+    h.run();
+    assert_eq!(h.state().selected_lesson.as_deref(), Some("wall-stop"));
+    h.get_by_label("Variables: let").click();
+    h.run();
+    let target = h.state().selected_lesson.clone().unwrap();
+    assert!(target.starts_with("primer-"), "{target}");
+    assert_eq!(h.state().screen, Screen::Lessons);
+}

@@ -18,10 +18,17 @@ dir="$CARGO_TARGET_DIR/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
 studio="$dir/qiming-studio"
 mkdir -p "$OUT"
 data="$(mktemp -d)"
-trap 'rm -rf "$data"' EXIT
 # A replay to open: the wall-stop reference on its first practice arena.
 "$dir/qiming" run curriculum/labs/wall-stop/reference.rhai \
   --scenario curriculum/labs/wall-stop/scenarios/wall-stop.toml --replay "$data/wall-stop.qreplay" >/dev/null 2>&1 || true
+
+# A server with a demo classroom for the connected-mode screenshot.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+QIMING_ADMIN_PASSWORD=shots-admin-pw-7391 "$dir/qiming" serve --addr "127.0.0.1:$port" --data-dir "$data/server" >"$data/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+python3 tools/studio/classroom.py "http://127.0.0.1:$port" shots-admin-pw-7391 "$data/zh-CN" "$data/en" >/dev/null
 
 shot() { # name lang args...
   local name="$1" lang="$2"; shift 2
@@ -34,5 +41,7 @@ for lang in zh-CN en; do
   shot check "$lang" --lab wall-stop --program curriculum/labs/wall-stop/reference.rhai --screen check
   shot error "$lang" --lab wall-stop --program tests/studio/syntax-error.rhai
   [ -f "$data/wall-stop.qreplay" ] && shot replay "$lang" --replay "$data/wall-stop.qreplay" --run-for 2
+  shot world-editor "$lang" --screen world --world sim/scenarios/line-loop.toml
+  shot connected "$lang" --screen connected
 done
 ls -la "$OUT"
