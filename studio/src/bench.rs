@@ -490,10 +490,10 @@ impl Workbench {
                 let hidden = lab.cases.iter().filter(|c| c.hidden).count();
                 if hidden > 0 {
                     ui.separator();
-                    for n in 1..=hidden {
-                        ui.label(RichText::new(tf(lang, "hidden_case", &[("n", &n)])).strong());
-                    }
-                    ui.label(t(lang, "hidden_local"));
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(RichText::new(tf(lang, "hidden_cases", &[("n", &hidden)])).strong());
+                        ui.label(t(lang, "hidden_local"));
+                    });
                 }
             }
         });

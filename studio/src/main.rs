@@ -74,7 +74,10 @@ struct Measure {
     first_frame_ms: Option<f64>,
     last: Option<std::time::Instant>,
     intervals_ms: Vec<f64>,
+    /// eframe's own figure: time spent in `ui` and tessellation, without rendering.
+    cpu_ms: Vec<f64>,
     run: Option<(f64, f64)>,
+    reported: bool,
 }
 
 impl Measure {
@@ -84,7 +87,9 @@ impl Measure {
         let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
         let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
         let (sim, wall) = self.run.unwrap_or((0.0, 1.0));
+        let cpu = self.cpu_ms.iter().sum::<f64>() / self.cpu_ms.len().max(1) as f64;
         serde_json::json!({
+            "ui_cpu_ms_mean": cpu,
             "first_frame_ms": self.first_frame_ms,
             "frames": sorted.len(),
             "frame_ms_mean": mean,
@@ -106,7 +111,7 @@ struct App {
 }
 
 impl eframe::App for App {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.studio.ui(ui);
         let ctx = ui.ctx().clone();
         if let Some(m) = &mut self.measure {
@@ -125,9 +130,13 @@ impl eframe::App for App {
                 }
             } else if let Some(last) = m.last {
                 m.intervals_ms.push((now - last).as_secs_f64() * 1000.0);
+                if let Some(cpu) = frame.info().cpu_usage {
+                    m.cpu_ms.push(f64::from(cpu) * 1000.0);
+                }
             }
             m.last = Some(now);
-            if m.intervals_ms.len() as u32 >= m.frames {
+            if m.intervals_ms.len() as u32 >= m.frames && !m.reported {
+                m.reported = true;
                 println!("{}", serde_json::to_string_pretty(&m.report()).unwrap_or_default());
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
@@ -224,7 +233,7 @@ fn main() -> anyhow::Result<ExitCode> {
         requested: false,
         image: Default::default(),
     });
-    let measure = args.measure_frames.map(|frames| Measure { frames, started, first_frame_ms: None, last: None, intervals_ms: Vec::new(), run: None });
+    let measure = args.measure_frames.map(|frames| Measure { frames, started, first_frame_ms: None, last: None, intervals_ms: Vec::new(), cpu_ms: Vec::new(), run: None, reported: false });
     let screenshot = shot.is_some() || measure.is_some();
     let mut viewport = egui::ViewportBuilder::default().with_title("启明工作室 Qiming Studio").with_inner_size([w, h]).with_min_inner_size([800.0, 560.0]);
     if screenshot {

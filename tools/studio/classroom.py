@@ -8,6 +8,7 @@ it after signing in) into each studio data folder.
 """
 import json
 import pathlib
+import time
 import sys
 import urllib.request
 
@@ -36,8 +37,8 @@ school = call("POST", "/api/schools", admin, {"name": "启明小学", "region_id
 call("POST", "/api/users", admin, {"username": "wang", "display_name": "王老师", "role": "teacher", "school_id": school["id"], "password": "teacher-pw-8841"})
 teacher = login("wang", "teacher-pw-8841")
 klass = call("POST", "/api/classes", teacher, {"name": "五年级（2）班"})
-for lab in ["wall-stop", "first-drive", "square"]:
-    call("POST", f"/api/classes/{klass['id']}/assignments", teacher, {"lab_id": lab, "due_at": 4000000000})
+for lab, days in [("wall-stop", 2), ("first-drive", 6), ("square", 13)]:
+    call("POST", f"/api/classes/{klass['id']}/assignments", teacher, {"lab_id": lab, "due_at": int(time.time()) + days * 86400 + 5 * 3600})
 roster = call("POST", f"/api/classes/{klass['id']}/roster", teacher, "学号,姓名\n1,小明\n", "text/csv")
 user, pw = roster["created"][0]["username"], roster["created"][0]["password"]
 first = login(user, pw)

@@ -24,11 +24,19 @@ data="$(mktemp -d)"
 
 # A server with a demo classroom for the connected-mode screenshot.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-QIMING_ADMIN_PASSWORD=shots-admin-pw-7391 "$dir/qiming" serve --addr "127.0.0.1:$port" --data-dir "$data/server" >"$data/server.log" 2>&1 &
+QIMING_ADMIN_PASSWORD=lantern-shots-7391 "$dir/qiming" serve --addr "127.0.0.1:$port" --data-dir "$data/server" >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-python3 tools/studio/classroom.py "http://127.0.0.1:$port" shots-admin-pw-7391 "$data/zh-CN" "$data/en" >/dev/null
+python3 - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+PY
+python3 tools/studio/classroom.py "http://127.0.0.1:$port" lantern-shots-7391 "$data/zh-CN" "$data/en" >/dev/null
 
 shot() { # name lang args...
   local name="$1" lang="$2"; shift 2
