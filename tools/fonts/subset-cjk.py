@@ -40,4 +40,48 @@ subprocess.run(
      "--layout-features=*", "--no-hinting", "--desubroutinize", f"--output-file={OUT}"],
     check=True,
 )
+
+
+def add_copy_icon(path):
+    """egui_commonmark's code blocks have a copy button labelled U+1F5D0 (🗐),
+    which neither egui's fonts nor WenQuanYi have: draw it (two overlapping
+    pages) so the button is never a box."""
+    from fontTools.ttLib import TTFont
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    font = TTFont(path)
+    upm = font["head"].unitsPerEm
+    pen = TTGlyphPen(None)
+    def frame(x0, y0, x1, y1, t):
+        # An outer rectangle clockwise and an inner one counter-clockwise: a hollow page.
+        for (a, b, c, d), clockwise in (((x0, y0, x1, y1), True), ((x0 + t, y0 + t, x1 - t, y1 - t), False)):
+            pts = [(a, b), (a, d), (c, d), (c, b)] if clockwise else [(a, b), (c, b), (c, d), (a, d)]
+            pen.moveTo(pts[0])
+            for p in pts[1:]:
+                pen.lineTo(p)
+            pen.closePath()
+    u = upm / 1000
+    frame(int(300 * u), int(250 * u), int(850 * u), int(850 * u), int(70 * u))
+    frame(int(120 * u), int(-50 * u), int(670 * u), int(550 * u), int(70 * u))
+    glyph = pen.glyph()
+    font["glyf"]["uni1F5D0"] = glyph
+    font["hmtx"]["uni1F5D0"] = (upm, 0)
+    order = font.getGlyphOrder()
+    if "uni1F5D0" not in order:
+        font.setGlyphOrder(order + ["uni1F5D0"])
+    for table in font["cmap"].tables:
+        if table.isUnicode() and table.format in (12, 13):
+            table.cmap[0x1F5D0] = "uni1F5D0"
+    if not any(t.format == 12 for t in font["cmap"].tables):
+        from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+        sub = CmapSubtable.newSubtable(12)
+        sub.platformID, sub.platEncID, sub.language = 3, 10, 0
+        base = next(t for t in font["cmap"].tables if t.isUnicode())
+        sub.cmap = dict(base.cmap)
+        sub.cmap[0x1F5D0] = "uni1F5D0"
+        font["cmap"].tables.append(sub)
+    font["maxp"].numGlyphs = len(font.getGlyphOrder())
+    font.save(path)
+
+
+add_copy_icon(OUT)
 print(f"{OUT.relative_to(ROOT)}: {len(chars)} characters, {OUT.stat().st_size:,} bytes")
