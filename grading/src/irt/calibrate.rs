@@ -1,0 +1,649 @@
+//! Marginal maximum likelihood calibration by EM over a fixed quadrature grid (Bock–Aitkin), then EAP scores and item fit.
+
+use super::data::{MISSING, Responses};
+use super::model::{Item, Model, logistic};
+use super::parallel::chunked;
+use super::score::{Grid, eap_scores};
+
+/// How a calibration runs. The defaults are what `qiming assess calibrate` uses.
+#[derive(Clone, Debug)]
+pub struct CalibrationOptions {
+    /// The model to fit.
+    pub model: Model,
+    /// Quadrature points for the EM (equally spaced; weights from the N(0, 1) density).
+    pub quadrature_points: usize,
+    /// The grid spans −range..=range.
+    pub quadrature_range: f64,
+    /// Points of the (finer) grid used for the final EAP scores.
+    pub scoring_points: usize,
+    /// EM cycles at most.
+    pub max_iterations: usize,
+    /// Converged when no item parameter (a, b or step, c) moved more than this in a cycle.
+    pub tolerance: f64,
+    /// Worker threads (results do not depend on it).
+    pub threads: usize,
+    /// 3PL: Beta(α, β) prior on the lower asymptote c.
+    pub guessing_prior: (f64, f64),
+    /// 3PL: standard deviation of the normal prior on ln a (mean 0).
+    pub log_slope_prior_sd: f64,
+}
+
+impl CalibrationOptions {
+    /// The documented defaults for `model` (docs/assessment.md).
+    pub fn new(model: Model) -> CalibrationOptions {
+        CalibrationOptions {
+            model,
+            quadrature_points: 41,
+            quadrature_range: 6.0,
+            scoring_points: 81,
+            max_iterations: 500,
+            tolerance: 1e-4,
+            threads: 1,
+            guessing_prior: (5.0, 17.0),
+            log_slope_prior_sd: 0.5,
+        }
+    }
+}
+
+/// One calibrated item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibratedItem {
+    /// Item id (header name).
+    pub id: String,
+    /// Estimated parameters.
+    pub item: Item,
+    /// Students who were presented the item.
+    pub n: usize,
+    /// Information-weighted mean square residual (expected 1).
+    pub infit: f64,
+    /// Unweighted mean square of standardised residuals (expected 1; sensitive to outliers).
+    pub outfit: f64,
+}
+
+/// An item left out of the calibration and why.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ExcludedItem {
+    /// Item id.
+    pub id: String,
+    /// Why (English, for specialists).
+    pub reason: String,
+}
+
+/// One student's ability estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PersonEstimate {
+    /// Student id.
+    pub id: String,
+    /// EAP estimate of θ.
+    pub theta: f64,
+    /// Posterior standard deviation (the standard error of the EAP).
+    pub se: f64,
+    /// Items the student answered (among calibrated items).
+    pub answered: usize,
+}
+
+/// The result of a calibration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// The model fitted.
+    pub model: Model,
+    /// Calibrated items, in header order.
+    pub items: Vec<CalibratedItem>,
+    /// Items that could not be calibrated.
+    pub excluded: Vec<ExcludedItem>,
+    /// Students, in file order.
+    pub persons: Vec<PersonEstimate>,
+    /// EM cycles run.
+    pub iterations: usize,
+    /// Whether the tolerance was reached within `max_iterations`.
+    pub converged: bool,
+    /// Marginal log-likelihood at the last E-step (priors not included).
+    pub log_likelihood: f64,
+    /// Things a specialist should look at (empty categories, parameters at their bounds).
+    pub warnings: Vec<String>,
+}
+
+/// Why a calibration could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CalibrationError {
+    /// A score the model does not take.
+    #[error(transparent)]
+    Data(#[from] super::data::DataError),
+    /// Every item was excluded.
+    #[error("no item can be calibrated: {0}")]
+    NoItems(String),
+    /// Options out of range.
+    #[error("invalid options: {0}")]
+    Options(&'static str),
+}
+
+/// Bounds that keep a runaway estimate finite; hitting one produces a warning.
+const A_BOUNDS: (f64, f64) = (0.02, 20.0);
+const B_BOUNDS: (f64, f64) = (-12.0, 12.0);
+const C_BOUNDS: (f64, f64) = (1e-4, 0.6);
+
+/// Calibrates `responses` under `options.model`.
+pub fn calibrate(responses: &Responses, options: &CalibrationOptions) -> Result<Calibration, CalibrationError> {
+    let model = options.model;
+    responses.check_model(model)?;
+    if options.quadrature_points < 5 || options.scoring_points < 5 {
+        return Err(CalibrationError::Options("at least 5 quadrature points"));
+    }
+    if options.quadrature_range.is_nan() || options.quadrature_range <= 1.0 || options.tolerance.is_nan() || options.tolerance <= 0.0 {
+        return Err(CalibrationError::Options("the quadrature range must be above 1 and the tolerance positive"));
+    }
+    let j_all = responses.items.len();
+    let n = responses.persons.len();
+
+    // Which items can be calibrated: at least two different scores observed.
+    let mut kept = Vec::new();
+    let mut excluded = Vec::new();
+    let mut warnings = Vec::new();
+    for j in 0..j_all {
+        let mut counts = [0usize; 256];
+        for i in 0..n {
+            counts[responses.scores[i * j_all + j] as usize] += 1;
+        }
+        let answered = n - counts[MISSING as usize];
+        let distinct = counts[..MISSING as usize].iter().filter(|&&c| c > 0).count();
+        let id = &responses.items[j];
+        if answered == 0 {
+            excluded.push(ExcludedItem { id: id.clone(), reason: "no student was presented this item".into() });
+        } else if distinct < 2 {
+            let only = counts.iter().position(|&c| c > 0).unwrap_or(0);
+            excluded.push(ExcludedItem { id: id.clone(), reason: format!("every answer scored {only}: the item carries no information") });
+        } else {
+            let top = counts[..MISSING as usize].iter().rposition(|&c| c > 0).unwrap_or(1);
+            let empty: Vec<String> = (0..=top).filter(|&k| counts[k] == 0).map(|k| k.to_string()).collect();
+            if !empty.is_empty() {
+                warnings.push(format!("item {id}: nobody scored {}; the neighbouring step difficulties are poorly determined", empty.join(", ")));
+            }
+            kept.push((j, top, answered, counts));
+        }
+    }
+    if kept.is_empty() {
+        return Err(CalibrationError::NoItems(excluded.iter().map(|e| format!("{}: {}", e.id, e.reason)).collect::<Vec<_>>().join("; ")));
+    }
+
+    // The compact matrix over the kept items.
+    let j_count = kept.len();
+    let mut x = vec![MISSING; n * j_count];
+    for i in 0..n {
+        for (jj, &(j, ..)) in kept.iter().enumerate() {
+            x[i * j_count + jj] = responses.scores[i * j_all + j];
+        }
+    }
+    let cats: Vec<usize> = kept.iter().map(|&(_, top, ..)| top).collect();
+    let mut items: Vec<Item> = kept.iter().map(|(_, top, answered, counts)| start_values(model, *top, *answered, counts)).collect();
+
+    let grid = Grid::normal(options.quadrature_points, options.quadrature_range);
+    let q = grid.points.len();
+    let mut offsets = Vec::with_capacity(j_count);
+    let mut len = 0;
+    for &k in &cats {
+        offsets.push(len);
+        len += (k + 1) * q;
+    }
+    let layout = Layout { offsets, len, q, j_count };
+
+    let mut iterations = 0;
+    let mut converged = false;
+    let mut log_likelihood = f64::NEG_INFINITY;
+    let mut params: Vec<Vec<f64>> = items.iter().map(|it| pack(model, it)).collect();
+    while iterations < options.max_iterations {
+        iterations += 1;
+        let table = prob_table(&items, &grid, &layout);
+        let (counts, ll) = e_step(&x, &table, &grid, &layout, options.threads);
+        log_likelihood = ll;
+        let mut change = 0.0f64;
+        for jj in 0..j_count {
+            let c = &counts[layout.offsets[jj]..layout.offsets[jj] + (cats[jj] + 1) * q];
+            let mut p = params[jj].clone();
+            m_step(model, options, &grid.points, c, cats[jj], &mut p);
+            let updated = unpack(model, &p, cats[jj]);
+            change = change.max(max_change(&items[jj], &updated));
+            items[jj] = updated;
+            params[jj] = p;
+        }
+        if change < options.tolerance {
+            converged = true;
+            break;
+        }
+    }
+
+    for (jj, it) in items.iter().enumerate() {
+        let id = &responses.items[kept[jj].0];
+        let at = |v: f64, (lo, hi): (f64, f64)| (v - lo).abs() < 1e-9 * (1.0 + lo.abs()) || (v - hi).abs() < 1e-9 * (1.0 + hi.abs());
+        if model != Model::Rasch && at(it.a, A_BOUNDS) {
+            warnings.push(format!("item {id}: discrimination reached its bound ({:.3})", it.a));
+        }
+        if it.steps.iter().any(|&b| at(b, B_BOUNDS)) {
+            warnings.push(format!("item {id}: a difficulty reached its bound (±{})", B_BOUNDS.1));
+        }
+    }
+    if !converged {
+        warnings.push(format!("EM did not converge within {} cycles (tolerance {})", options.max_iterations, options.tolerance));
+    }
+
+    // EAP scores on a finer grid, then fit at the estimates.
+    let scoring = Grid::normal(options.scoring_points, options.quadrature_range);
+    let scores = eap_scores(&x, j_count, &items, &scoring, options.threads);
+    let fit = item_fit(&x, &items, &scores, options.threads);
+
+    let calibrated = kept
+        .iter()
+        .zip(items)
+        .zip(fit)
+        .map(|((&(j, _, answered, _), item), (infit, outfit))| CalibratedItem { id: responses.items[j].clone(), item, n: answered, infit, outfit })
+        .collect();
+    let persons = responses
+        .persons
+        .iter()
+        .zip(scores)
+        .map(|(id, (theta, se, answered))| PersonEstimate { id: id.clone(), theta, se, answered })
+        .collect();
+    Ok(Calibration { model, items: calibrated, excluded, persons, iterations, converged, log_likelihood, warnings })
+}
+
+/// Where each item's block of (categories × quadrature points) starts in the tables.
+struct Layout {
+    offsets: Vec<usize>,
+    len: usize,
+    q: usize,
+    j_count: usize,
+}
+
+/// Smallest probability the E-step multiplies by: keeps a likelihood from becoming exactly
+/// zero everywhere when an estimate is extreme, far below anything that changes a result.
+const P_FLOOR: f64 = 1e-12;
+
+fn prob_table(items: &[Item], grid: &Grid, layout: &Layout) -> Vec<f64> {
+    let mut table = vec![0.0; layout.len];
+    let mut scratch = Vec::new();
+    for (jj, it) in items.iter().enumerate() {
+        let k1 = it.steps.len() + 1;
+        scratch.resize(k1, 0.0);
+        for (qi, &t) in grid.points.iter().enumerate() {
+            it.probs(t, &mut scratch);
+            for (k, &p) in scratch.iter().enumerate() {
+                table[layout.offsets[jj] + k * layout.q + qi] = p.max(P_FLOOR);
+            }
+        }
+    }
+    table
+}
+
+/// Products of up to this many probabilities cannot underflow (each is ≥ 1e-12) before a rescale.
+const RESCALE_EVERY: usize = 16;
+
+/// One E-step: expected counts r[j][k][q] (posterior mass of students scoring k on item j at
+/// each point) and the marginal log-likelihood. Likelihoods are products, rescaled now and
+/// then, which is exact and saves an exp per point per student over log-space sums.
+fn e_step(x: &[u8], table: &[f64], grid: &Grid, layout: &Layout, threads: usize) -> (Vec<f64>, f64) {
+    let (q, j_count) = (layout.q, layout.j_count);
+    let n = x.len() / j_count;
+    let partials = chunked(n, threads, |range| {
+        let mut counts = vec![0.0; layout.len];
+        let mut ll = 0.0;
+        let mut like = vec![0.0; q];
+        let mut post = vec![0.0; q];
+        for i in range {
+            let row = &x[i * j_count..(i + 1) * j_count];
+            like.fill(1.0);
+            let mut log_scale = 0.0;
+            let mut answered = 0usize;
+            for (jj, &s) in row.iter().enumerate() {
+                if s == MISSING {
+                    continue;
+                }
+                let p = &table[layout.offsets[jj] + s as usize * q..][..q];
+                for (l, &pv) in like.iter_mut().zip(p) {
+                    *l *= pv;
+                }
+                answered += 1;
+                if answered.is_multiple_of(RESCALE_EVERY) {
+                    let m = like.iter().fold(0.0f64, |a, &b| a.max(b));
+                    if m < 1e-100 {
+                        let inv = 1.0 / m;
+                        like.iter_mut().for_each(|l| *l *= inv);
+                        log_scale += libm::log(m);
+                    }
+                }
+            }
+            if answered == 0 {
+                continue;
+            }
+            let mut sum = 0.0;
+            for ((p, &l), &w) in post.iter_mut().zip(&like).zip(&grid.weights) {
+                *p = l * w;
+                sum += *p;
+            }
+            let inv = 1.0 / sum;
+            post.iter_mut().for_each(|p| *p *= inv);
+            ll += libm::log(sum) + log_scale;
+            for (jj, &s) in row.iter().enumerate() {
+                if s == MISSING {
+                    continue;
+                }
+                let c = &mut counts[layout.offsets[jj] + s as usize * q..][..q];
+                for (cv, &pv) in c.iter_mut().zip(&post) {
+                    *cv += pv;
+                }
+            }
+        }
+        (counts, ll)
+    });
+    let mut counts = vec![0.0; layout.len];
+    let mut ll = 0.0;
+    for (c, l) in partials {
+        for (t, v) in counts.iter_mut().zip(c) {
+            *t += v;
+        }
+        ll += l;
+    }
+    (counts, ll)
+}
+
+/// Starting values from classical statistics: difficulty from the proportion scoring at
+/// least each step (on the logit scale, widened for θ's spread), discrimination 1, c at the prior's mode.
+fn start_values(model: Model, top: usize, answered: usize, counts: &[usize; 256]) -> Item {
+    let c = if model == Model::ThreePl { 0.2 } else { 0.0 };
+    let steps = (1..=top)
+        .map(|v| {
+            let at_least: usize = counts[v..=top].iter().sum();
+            let at_least_prev: usize = counts[v - 1..=top].iter().sum();
+            let mut p = (at_least as f64 + 0.5) / (at_least_prev as f64 + 1.0);
+            if top == 1 {
+                p = (at_least as f64 + 0.5) / (answered as f64 + 1.0);
+                p = ((p - c) / (1.0 - c)).clamp(0.02, 0.98);
+            }
+            (-1.7 * libm::log(p / (1.0 - p))).clamp(-4.0, 4.0)
+        })
+        .collect();
+    Item { a: 1.0, steps, c }
+}
+
+/// The parameter vector the M-step moves: Rasch [b]; 2PL [ln a, b]; 3PL [ln a, b, logit c];
+/// GPCM [ln a, b_1..b_k]. Logs and logits keep a and c inside their ranges without constraints.
+fn pack(model: Model, it: &Item) -> Vec<f64> {
+    match model {
+        Model::Rasch => it.steps.clone(),
+        Model::TwoPl | Model::Gpcm => std::iter::once(libm::log(it.a)).chain(it.steps.iter().copied()).collect(),
+        Model::ThreePl => vec![libm::log(it.a), it.steps[0], libm::log(it.c / (1.0 - it.c))],
+    }
+}
+
+fn unpack(model: Model, p: &[f64], top: usize) -> Item {
+    match model {
+        Model::Rasch => Item { a: 1.0, steps: p.to_vec(), c: 0.0 },
+        Model::TwoPl | Model::Gpcm => Item { a: libm::exp(p[0]), steps: p[1..=top].to_vec(), c: 0.0 },
+        Model::ThreePl => Item::dichotomous(libm::exp(p[0]), p[1], logistic(p[2])),
+    }
+}
+
+fn bounds(model: Model, len: usize) -> Vec<(f64, f64)> {
+    let la = (libm::log(A_BOUNDS.0), libm::log(A_BOUNDS.1));
+    let lc = (libm::log(C_BOUNDS.0 / (1.0 - C_BOUNDS.0)), libm::log(C_BOUNDS.1 / (1.0 - C_BOUNDS.1)));
+    match model {
+        Model::Rasch => vec![B_BOUNDS; len],
+        Model::TwoPl | Model::Gpcm => std::iter::once(la).chain(std::iter::repeat_n(B_BOUNDS, len - 1)).collect(),
+        Model::ThreePl => vec![la, B_BOUNDS, lc],
+    }
+}
+
+fn max_change(old: &Item, new: &Item) -> f64 {
+    let mut m = (old.a - new.a).abs().max((old.c - new.c).abs());
+    for (a, b) in old.steps.iter().zip(&new.steps) {
+        m = m.max((a - b).abs());
+    }
+    m
+}
+
+/// The expected complete-data log-likelihood of one item (plus log priors) and its gradient
+/// with respect to the packed parameters. `counts` is r[k][q], k-major.
+fn objective(model: Model, options: &CalibrationOptions, grid: &[f64], counts: &[f64], top: usize, p: &[f64], grad: &mut [f64]) -> f64 {
+    let it = unpack(model, p, top);
+    let q = grid.len();
+    let (a, c) = (it.a, it.c);
+    let mut f = 0.0;
+    let mut ga = 0.0;
+    let mut gc = 0.0;
+    let mut gb = vec![0.0; top];
+    if top == 1 {
+        let b = it.steps[0];
+        for (qi, &t) in grid.iter().enumerate() {
+            let (r0, r1) = (counts[qi], counts[q + qi]);
+            if r0 + r1 == 0.0 {
+                continue;
+            }
+            let z = a * (t - b);
+            let s = logistic(z);
+            let ln_s = -softplus(-z);
+            let ln_1s = -softplus(z);
+            let (ln_p, ln_q, pr) = if c == 0.0 {
+                (ln_s, ln_1s, s)
+            } else {
+                let pr = c + (1.0 - c) * s;
+                (libm::log(pr), libm::log(1.0 - c) + ln_1s, pr)
+            };
+            f += r1 * ln_p + r0 * ln_q;
+            // dℓ/dP·dP/dz, written so that c = 0 has no division by a vanishing P·Q.
+            let dz = if c == 0.0 { r1 * (1.0 - s) - r0 * s } else { (r1 / pr - r0 / (1.0 - pr)) * (1.0 - c) * s * (1.0 - s) };
+            ga += dz * (t - b);
+            gb[0] -= dz * a;
+            if c != 0.0 {
+                gc += (r1 / pr - r0 / (1.0 - pr)) * (1.0 - s);
+            }
+        }
+    } else {
+        let k1 = top + 1;
+        let mut z = vec![0.0; k1];
+        let mut pr = vec![0.0; k1];
+        for (qi, &t) in grid.iter().enumerate() {
+            let nq: f64 = (0..k1).map(|k| counts[k * q + qi]).sum();
+            if nq == 0.0 {
+                continue;
+            }
+            z[0] = 0.0;
+            for v in 0..top {
+                z[v + 1] = z[v] + (t - it.steps[v]);
+            }
+            let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(a * v));
+            let mut sum = 0.0;
+            for k in 0..k1 {
+                pr[k] = libm::exp(a * z[k] - max);
+                sum += pr[k];
+            }
+            let lse = max + libm::log(sum);
+            let mut ez = 0.0;
+            for k in 0..k1 {
+                pr[k] /= sum;
+                let r = counts[k * q + qi];
+                f += r * (a * z[k] - lse);
+                ga += r * z[k];
+                ez += pr[k] * z[k];
+            }
+            ga -= nq * ez;
+            // dℓ/db_v = −a Σ_q (r(X ≥ v) − n·P(X ≥ v)).
+            let (mut tail_r, mut tail_p) = (0.0, 0.0);
+            for v in (1..k1).rev() {
+                tail_r += counts[v * q + qi];
+                tail_p += pr[v];
+                gb[v - 1] -= a * (tail_r - nq * tail_p);
+            }
+        }
+    }
+    match model {
+        Model::Rasch => grad.copy_from_slice(&gb),
+        Model::TwoPl | Model::Gpcm => {
+            grad[0] = a * ga;
+            grad[1..].copy_from_slice(&gb);
+        }
+        Model::ThreePl => {
+            let (alpha, beta) = options.guessing_prior;
+            let sd = options.log_slope_prior_sd;
+            f += -p[0] * p[0] / (2.0 * sd * sd) + (alpha - 1.0) * libm::log(c) + (beta - 1.0) * libm::log(1.0 - c);
+            grad[0] = a * ga - p[0] / (sd * sd);
+            grad[1] = gb[0];
+            grad[2] = gc * c * (1.0 - c) + (alpha - 1.0) * (1.0 - c) - (beta - 1.0) * c;
+        }
+    }
+    f
+}
+
+fn softplus(x: f64) -> f64 {
+    if x > 0.0 { x + libm::log1p(libm::exp(-x)) } else { libm::log1p(libm::exp(x)) }
+}
+
+/// M-step for one item: damped Newton on the packed parameters, Hessian by forward
+/// differences of the analytic gradient, backtracking so the objective never decreases.
+fn m_step(model: Model, options: &CalibrationOptions, grid: &[f64], counts: &[f64], top: usize, p: &mut [f64]) {
+    let dim = p.len();
+    let bounds = bounds(model, dim);
+    let eval = |x: &[f64], g: &mut [f64]| objective(model, options, grid, counts, top, x, g);
+    let mut g = vec![0.0; dim];
+    let mut gh = vec![0.0; dim];
+    let mut scratch = vec![0.0; dim];
+    let mut hess = vec![0.0; dim * dim];
+    let mut trial = p.to_vec();
+    for _ in 0..25 {
+        let f0 = eval(p, &mut g);
+        for i in 0..dim {
+            let h = 1e-6 * (1.0 + p[i].abs());
+            trial.copy_from_slice(p);
+            trial[i] += h;
+            eval(&trial, &mut gh);
+            for r in 0..dim {
+                hess[r * dim + i] = -(gh[r] - g[r]) / h;
+            }
+        }
+        for r in 0..dim {
+            for c in 0..r {
+                let m = 0.5 * (hess[r * dim + c] + hess[c * dim + r]);
+                hess[r * dim + c] = m;
+                hess[c * dim + r] = m;
+            }
+        }
+        let mut step = solve_spd(&hess, &g, dim).unwrap_or_else(|| g.clone());
+        // A trust region: no parameter moves more than 1 per Newton step.
+        let big = step.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+        if big > 1.0 {
+            step.iter_mut().for_each(|s| *s /= big);
+        }
+        let mut t = 1.0;
+        let mut moved = 0.0f64;
+        let mut accepted = false;
+        while t > 1e-6 {
+            for i in 0..dim {
+                trial[i] = (p[i] + t * step[i]).clamp(bounds[i].0, bounds[i].1);
+            }
+            if eval(&trial, &mut scratch) >= f0 - 1e-12 * f0.abs() {
+                accepted = true;
+                break;
+            }
+            t *= 0.5;
+        }
+        if !accepted {
+            break;
+        }
+        for i in 0..dim {
+            moved = moved.max((trial[i] - p[i]).abs());
+            p[i] = trial[i];
+        }
+        if moved < 1e-7 {
+            break;
+        }
+    }
+}
+
+/// Solves M·x = b for a symmetric matrix M that should be positive definite (the negated
+/// Hessian); adds to the diagonal (Levenberg) until Cholesky succeeds.
+fn solve_spd(m: &[f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
+    let scale = (0..n).map(|i| m[i * n + i].abs()).fold(0.0f64, f64::max).max(1e-12);
+    let mut lambda = 0.0;
+    for _ in 0..30 {
+        let mut l = vec![0.0; n * n];
+        let mut ok = true;
+        'outer: for i in 0..n {
+            for j in 0..=i {
+                let mut s = m[i * n + j] + if i == j { lambda } else { 0.0 };
+                for k in 0..j {
+                    s -= l[i * n + k] * l[j * n + k];
+                }
+                if i == j {
+                    if s.is_nan() || s <= 0.0 {
+                        ok = false;
+                        break 'outer;
+                    }
+                    l[i * n + i] = s.sqrt();
+                } else {
+                    l[i * n + j] = s / l[j * n + j];
+                }
+            }
+        }
+        if ok {
+            let mut y = vec![0.0; n];
+            for i in 0..n {
+                let mut s = b[i];
+                for k in 0..i {
+                    s -= l[i * n + k] * y[k];
+                }
+                y[i] = s / l[i * n + i];
+            }
+            let mut x = vec![0.0; n];
+            for i in (0..n).rev() {
+                let mut s = y[i];
+                for k in i + 1..n {
+                    s -= l[k * n + i] * x[k];
+                }
+                x[i] = s / l[i * n + i];
+            }
+            return Some(x);
+        }
+        lambda = if lambda == 0.0 { 1e-6 * scale } else { lambda * 10.0 };
+    }
+    None
+}
+
+/// Infit and outfit mean squares per item at the students' EAP estimates.
+fn item_fit(x: &[u8], items: &[Item], scores: &[(f64, f64, usize)], threads: usize) -> Vec<(f64, f64)> {
+    let j_count = items.len();
+    let n = scores.len();
+    let top = items.iter().map(|it| it.steps.len()).max().unwrap_or(1);
+    // Per item: Σ z², count, Σ (x − E)², Σ W.
+    let partials = chunked(n, threads, |range| {
+        let mut acc = vec![[0.0f64; 4]; j_count];
+        let mut scratch = vec![0.0; top + 1];
+        for i in range {
+            if scores[i].2 == 0 {
+                continue;
+            }
+            let theta = scores[i].0;
+            for (jj, it) in items.iter().enumerate() {
+                let s = x[i * j_count + jj];
+                if s == MISSING {
+                    continue;
+                }
+                let (e, w) = it.moments(theta, &mut scratch[..it.steps.len() + 1]);
+                let w = w.max(1e-12);
+                let d = f64::from(s) - e;
+                let a = &mut acc[jj];
+                a[0] += d * d / w;
+                a[1] += 1.0;
+                a[2] += d * d;
+                a[3] += w;
+            }
+        }
+        acc
+    });
+    let mut total = vec![[0.0f64; 4]; j_count];
+    for part in partials {
+        for (t, p) in total.iter_mut().zip(part) {
+            for k in 0..4 {
+                t[k] += p[k];
+            }
+        }
+    }
+    total.iter().map(|t| (if t[3] > 0.0 { t[2] / t[3] } else { 0.0 }, if t[1] > 0.0 { t[0] / t[1] } else { 0.0 })).collect()
+}
