@@ -9,7 +9,9 @@ use anyhow::{Context, bail};
 use qiming_grading::irt::{
     CalibrationFile, CalibrationOptions, CatOptions, Levels, LinkMethod, Model, ReportingScale, Responses, SimulationOptions, calibrate,
     file::{ItemEntry, PersonEntry, round},
-    link, mantel_haenszel, score::LEVEL_NAMES, simulate, simulate_cat,
+    link, mantel_haenszel,
+    score::LEVEL_NAMES,
+    simulate, simulate_cat,
 };
 
 #[derive(Debug, clap::Args)]
@@ -266,8 +268,8 @@ fn calibration_table(file: &CalibrationFile, levels: &Levels) -> String {
 
 fn read_bank(path: &Path) -> anyhow::Result<CalibrationFile> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file: CalibrationFile =
-        serde_json::from_str(&text).with_context(|| format!("{}: not a calibration file (the JSON `qiming assess calibrate --json` writes)", path.display()))?;
+    let file: CalibrationFile = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a calibration file (the JSON `qiming assess calibrate --json` writes)", path.display()))?;
     if file.items.is_empty() {
         bail!("{}: the calibration has no items", path.display());
     }
@@ -300,8 +302,14 @@ fn run_simulate_cat(args: SimulateCatArgs) -> anyhow::Result<ExitCode> {
     }
     anyhow::ensure!(args.se > 0.0, "--se must be positive");
     anyhow::ensure!(args.max_items > 0, "--max-items must be at least 1");
-    let options =
-        CatOptions { students: args.students, seed: args.seed, se_target: args.se, max_items: args.max_items, randomesque: args.randomesque, ..CatOptions::new() };
+    let options = CatOptions {
+        students: args.students,
+        seed: args.seed,
+        se_target: args.se,
+        max_items: args.max_items,
+        randomesque: args.randomesque,
+        ..CatOptions::new()
+    };
     let mut spent = Duration::ZERO;
     let report = simulate_cat(&bank, &options, |select| {
         let start = Instant::now();
@@ -339,12 +347,7 @@ fn run_simulate_cat(args: SimulateCatArgs) -> anyhow::Result<ExitCode> {
         (Some(l), Some(r)) => println!("  a fixed form needs {l} items for the same mean SE (RMSE {r:.3})"),
         _ => println!("  no fixed form from this bank reaches the same mean SE"),
     }
-    println!(
-        "  exposure: max {:.1}% ({}), {} items never used",
-        100.0 * report.max_exposure,
-        report.max_exposure_item,
-        report.unused_items
-    );
+    println!("  exposure: max {:.1}% ({}), {} items never used", 100.0 * report.max_exposure, report.max_exposure_item, report.unused_items);
     if report.content.len() > 1 {
         for c in &report.content {
             println!("  content {}: {:.1}% of items given (bank {:.1}%)", c.category, 100.0 * c.administered, 100.0 * c.target);
@@ -357,7 +360,8 @@ fn run_simulate_cat(args: SimulateCatArgs) -> anyhow::Result<ExitCode> {
 fn run_simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.students > 0 && args.items > 0, "--students and --items must be at least 1");
     anyhow::ensure!((0.0..1.0).contains(&args.missing), "--missing must be in 0..1");
-    let options = SimulationOptions { max_score: args.max_score, missing: args.missing, ..SimulationOptions::new(args.model, args.students, args.items, args.seed) };
+    let options =
+        SimulationOptions { max_score: args.max_score, missing: args.missing, ..SimulationOptions::new(args.model, args.students, args.items, args.seed) };
     let (responses, items, thetas) = simulate(&options);
     std::fs::write(&args.out, responses.to_csv()).with_context(|| format!("cannot write {}", args.out.display()))?;
     if let Some(truth) = &args.truth {

@@ -315,10 +315,8 @@ fn linking_recovers_a_known_scale_change() {
     let base: Vec<(String, Item)> = items.iter().enumerate().map(|(j, it)| (format!("i{j}"), it.clone())).collect();
     // The same items calibrated on a scale where θ_new = (θ_base − 0.4) / 1.3.
     let (slope, intercept) = (1.3, 0.4);
-    let new: Vec<(String, Item)> = base
-        .iter()
-        .map(|(id, it)| (id.clone(), Item { a: it.a * slope, steps: it.steps.iter().map(|b| (b - intercept) / slope).collect(), c: 0.0 }))
-        .collect();
+    let new: Vec<(String, Item)> =
+        base.iter().map(|(id, it)| (id.clone(), Item { a: it.a * slope, steps: it.steps.iter().map(|b| (b - intercept) / slope).collect(), c: 0.0 })).collect();
     for method in [LinkMethod::MeanSigma, LinkMethod::StockingLord] {
         let l = link(&base, &new, method).unwrap();
         assert!((l.slope - slope).abs() < 1e-4 && (l.intercept - intercept).abs() < 1e-4, "{method:?}: {l:?}");

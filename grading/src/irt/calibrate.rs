@@ -305,12 +305,7 @@ pub fn calibrate(responses: &Responses, options: &CalibrationOptions) -> Result<
         .zip(fit)
         .map(|((&(j, _, answered, _), item), (infit, outfit))| CalibratedItem { id: responses.items[j].clone(), item, n: answered, infit, outfit })
         .collect();
-    let persons = responses
-        .persons
-        .iter()
-        .zip(scores)
-        .map(|(id, (theta, se, answered))| PersonEstimate { id: id.clone(), theta, se, answered })
-        .collect();
+    let persons = responses.persons.iter().zip(scores).map(|(id, (theta, se, answered))| PersonEstimate { id: id.clone(), theta, se, answered }).collect();
     Ok(Calibration { model, items: calibrated, excluded, persons, iterations, converged, log_likelihood, warnings })
 }
 

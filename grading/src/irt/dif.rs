@@ -82,14 +82,7 @@ pub fn mantel_haenszel(responses: &Responses, focal: &[Option<bool>], reference:
             DifItem { n_reference: n_ref, n_focal: n_foc, ..item_stats(&responses.items[j], &table) }
         })
         .collect();
-    DifReport {
-        reference: reference.to_string(),
-        focal: focal_label.to_string(),
-        students: members.len(),
-        left_out: n - members.len(),
-        items,
-        not_analysed,
-    }
+    DifReport { reference: reference.to_string(), focal: focal_label.to_string(), students: members.len(), left_out: n - members.len(), items, not_analysed }
 }
 
 fn item_stats(id: &str, table: &[[f64; 4]]) -> DifItem {
@@ -133,7 +126,16 @@ fn item_stats(id: &str, table: &[[f64; 4]]) -> DifItem {
             } else {
                 "B"
             };
-            (class, if class == "A" { "neither" } else if d < 0.0 { "reference" } else { "focal" })
+            (
+                class,
+                if class == "A" {
+                    "neither"
+                } else if d < 0.0 {
+                    "reference"
+                } else {
+                    "focal"
+                },
+            )
         }
         _ => ("-", "neither"),
     };

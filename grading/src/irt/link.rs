@@ -58,10 +58,8 @@ impl Link {
 /// Links `new` onto `base` through the items they share (same id, same number of steps).
 pub fn link(base: &[(String, Item)], new: &[(String, Item)], method: LinkMethod) -> Result<Link, LinkError> {
     let base_by_id: BTreeMap<&str, &Item> = base.iter().map(|(id, it)| (id.as_str(), it)).collect();
-    let pairs: Vec<(&str, &Item, &Item)> = new
-        .iter()
-        .filter_map(|(id, it)| base_by_id.get(id.as_str()).filter(|b| b.steps.len() == it.steps.len()).map(|b| (id.as_str(), *b, it)))
-        .collect();
+    let pairs: Vec<(&str, &Item, &Item)> =
+        new.iter().filter_map(|(id, it)| base_by_id.get(id.as_str()).filter(|b| b.steps.len() == it.steps.len()).map(|b| (id.as_str(), *b, it))).collect();
     if pairs.len() < 2 {
         return Err(LinkError::TooFewAnchors(pairs.len()));
     }

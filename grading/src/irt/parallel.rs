@@ -18,8 +18,7 @@ pub fn chunked<T: Send>(n: usize, threads: usize, f: impl Fn(Range<usize>) -> T 
     let f = &f;
     let mut out: Vec<Option<T>> = (0..chunks).map(|_| None).collect();
     std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            (0..threads).map(|t| scope.spawn(move || (t..chunks).step_by(threads).map(|c| (c, f(range(c)))).collect::<Vec<_>>())).collect();
+        let handles: Vec<_> = (0..threads).map(|t| scope.spawn(move || (t..chunks).step_by(threads).map(|c| (c, f(range(c)))).collect::<Vec<_>>())).collect();
         for h in handles {
             for (c, v) in h.join().expect("irt worker thread panicked") {
                 out[c] = Some(v);
