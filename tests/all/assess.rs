@@ -45,7 +45,7 @@ fn recovery(options: SimulationOptions) -> (f64, f64, f64, f64) {
 
 #[test]
 fn rasch_recovers_difficulties() {
-    // 2,000 × 20: the standard error of a difficulty is about 0.05; reached RMSE(b) ≈ 0.04.
+    // 2,000 × 20: the standard error of a difficulty is about 0.05; reached RMSE(b) = 0.053.
     let (_, b, _, r) = recovery(SimulationOptions::new(Model::Rasch, 2000, 20, 11));
     assert!(b < 0.08, "RMSE(b) = {b}");
     assert!(r > 0.85, "corr(θ̂, θ) = {r}");
@@ -53,7 +53,8 @@ fn rasch_recovers_difficulties() {
 
 #[test]
 fn two_pl_recovers_discriminations_and_difficulties() {
-    // 5,000 × 30 (the yardstick): reached RMSE(a) ≈ 0.04, RMSE(b) ≈ 0.04.
+    // 5,000 × 30 (the yardstick): reached RMSE(a) = 0.049, RMSE(b) = 0.093 — girth's
+    // twopl_mml gets the same 0.093 on this data: it is the sampling error of the extreme, flat items.
     let (a, b, _, r) = recovery(SimulationOptions::new(Model::TwoPl, 5000, 30, 12));
     assert!(a < 0.1 && b < 0.1, "RMSE(a) = {a}, RMSE(b) = {b}");
     assert!(r > 0.9, "corr(θ̂, θ) = {r}");
@@ -62,8 +63,8 @@ fn two_pl_recovers_discriminations_and_difficulties() {
 #[test]
 fn three_pl_recovers_with_its_priors() {
     // 10,000 × 30 with c ~ U(0.1, 0.3): the asymptote trades off against the difficulty (their
-    // errors correlate), so b is looser than in the 2PL; reached RMSE(a) ≈ 0.08, RMSE(b) ≈ 0.14,
-    // RMSE(c) ≈ 0.05 (the same at tolerance 1e-6: sampling error, not convergence).
+    // errors correlate), so b is looser than in the 2PL; reached RMSE(a) = 0.082, RMSE(b) = 0.141,
+    // RMSE(c) = 0.050 (the same at tolerance 1e-6: sampling error, not convergence).
     let (a, b, c, r) = recovery(SimulationOptions::new(Model::ThreePl, 10_000, 30, 13));
     assert!(a < 0.15 && b < 0.2 && c < 0.07, "RMSE(a) = {a}, RMSE(b) = {b}, RMSE(c) = {c}");
     assert!(r > 0.85, "corr(θ̂, θ) = {r}");
@@ -71,7 +72,7 @@ fn three_pl_recovers_with_its_priors() {
 
 #[test]
 fn gpcm_recovers_steps_with_mixed_item_types() {
-    // 3,000 × 20, three of four items scored 0..3, the rest 0/1: reached RMSE(a) ≈ 0.04, RMSE(steps) ≈ 0.07.
+    // 3,000 × 20, three of four items scored 0..3, the rest 0/1: reached RMSE(a) = 0.054, RMSE(steps) = 0.077.
     let (a, b, _, r) = recovery(SimulationOptions::new(Model::Gpcm, 3000, 20, 14));
     assert!(a < 0.1 && b < 0.12, "RMSE(a) = {a}, RMSE(steps) = {b}");
     assert!(r > 0.9, "corr(θ̂, θ) = {r}");
@@ -79,7 +80,8 @@ fn gpcm_recovers_steps_with_mixed_item_types() {
 
 #[test]
 fn missing_responses_are_skipped_not_scored_wrong() {
-    // 30% of cells not presented, completely at random: estimates stay unbiased, only noisier.
+    // 30% of cells not presented, completely at random: estimates stay unbiased, only noisier;
+    // reached RMSE(a) = 0.058, RMSE(b) = 0.060.
     let options = SimulationOptions { missing: 0.3, ..SimulationOptions::new(Model::TwoPl, 5000, 30, 15) };
     let (a, b, _, _) = recovery(options.clone());
     assert!(a < 0.12 && b < 0.12, "RMSE(a) = {a}, RMSE(b) = {b}");

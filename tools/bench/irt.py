@@ -13,7 +13,6 @@ import json
 import math
 import os
 import pathlib
-import resource
 import subprocess
 import sys
 import tempfile
@@ -55,21 +54,22 @@ truth = json.loads(truth_path.read_text())
 true_a = [it['a'] for it in truth['items']]
 true_b = [it['b'] for it in truth['items']]
 
-cmd = [str(qiming), 'assess', 'calibrate', str(csv), '--model', '2pl', '--json']
+rss_file = work / 'rss.txt'
+cmd = ['/usr/bin/time', '-f', '%M', '-o', str(rss_file), str(qiming), 'assess', 'calibrate', str(csv), '--model', '2pl', '--json']
 if args.threads:
     cmd += ['--threads', str(args.threads)]
 with open(est_path, 'w') as out:
     t0 = time.perf_counter()
     subprocess.run(cmd, stdout=out, check=True)
     q_time = time.perf_counter() - t0
-q_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+q_rss = int(rss_file.read_text().split()[-1]) / 1024
 est = json.loads(est_path.read_text())
 q_a = rmse(zip((it['a'] for it in est['items']), true_a))
 q_b = rmse(zip((it['b'] for it in est['items']), true_b))
 true_theta = [p['theta'] for p in truth['persons']]
 q_t = rmse(zip((p['theta'] for p in est['persons']), true_theta))
 print(f'qiming: {q_time:.2f} s wall (CSV parse + EM + EAP + fit + JSON), {est["iterations"]} EM cycles, '
-      f'converged {est["converged"]}, peak RSS ≤ {q_rss:.0f} MB; RMSE a {q_a:.4f}, b {q_b:.4f}, θ (EAP) {q_t:.4f}')
+      f'converged {est["converged"]}, peak RSS {q_rss:.0f} MB; RMSE a {q_a:.4f}, b {q_b:.4f}, θ (EAP) {q_t:.4f}')
 
 if not args.skip_girth:
     # girth runs in its own process so that its numpy can go without this machine's OpenBLAS
