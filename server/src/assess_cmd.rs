@@ -113,6 +113,12 @@ pub struct SimulateArgs {
     /// Share of cells left empty (items not presented), at random.
     #[arg(long, default_value_t = 0.0)]
     pub missing: f64,
+    /// Mean of the students' θ (another cohort than the N(0, 1) reference, e.g. to try linking).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub ability_mean: f64,
+    /// SD of the students' θ.
+    #[arg(long, default_value_t = 1.0)]
+    pub ability_sd: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -360,8 +366,14 @@ fn run_simulate_cat(args: SimulateCatArgs) -> anyhow::Result<ExitCode> {
 fn run_simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.students > 0 && args.items > 0, "--students and --items must be at least 1");
     anyhow::ensure!((0.0..1.0).contains(&args.missing), "--missing must be in 0..1");
-    let options =
-        SimulationOptions { max_score: args.max_score, missing: args.missing, ..SimulationOptions::new(args.model, args.students, args.items, args.seed) };
+    anyhow::ensure!(args.ability_sd > 0.0 && args.ability_mean.is_finite(), "--ability-sd must be positive");
+    let options = SimulationOptions {
+        max_score: args.max_score,
+        missing: args.missing,
+        ability_mean: args.ability_mean,
+        ability_sd: args.ability_sd,
+        ..SimulationOptions::new(args.model, args.students, args.items, args.seed)
+    };
     let (responses, items, thetas) = simulate(&options);
     std::fs::write(&args.out, responses.to_csv()).with_context(|| format!("cannot write {}", args.out.display()))?;
     if let Some(truth) = &args.truth {

@@ -328,6 +328,64 @@ fn linking_recovers_a_known_scale_change() {
 }
 
 #[test]
+fn linking_two_forms_taken_by_different_cohorts() {
+    // Form X (items 1–30) by this year's cohort, θ ~ N(0, 1); form Y (items 21–50) by next
+    // year's, θ ~ N(0.5, 1.2²). Each calibration puts its own cohort at N(0, 1), so Y's scale
+    // is θ_X = 1.2·θ_Y + 0.5; the ten common items must find that.
+    let blank = |responses: &mut Responses, keep: std::ops::Range<usize>| {
+        let j = responses.items.len();
+        for (n, s) in responses.scores.iter_mut().enumerate() {
+            if !keep.contains(&(n % j)) {
+                *s = qiming_grading::irt::MISSING;
+            }
+        }
+    };
+    let (mut x, items, _) = simulate(&SimulationOptions::new(Model::TwoPl, 6000, 50, 51));
+    let (mut y, _, _) = simulate(&SimulationOptions { ability_mean: 0.5, ability_sd: 1.2, ..SimulationOptions::new(Model::TwoPl, 6000, 50, 51) });
+    blank(&mut x, 0..30);
+    blank(&mut y, 20..50);
+    let options = CalibrationOptions::new(Model::TwoPl);
+    let (cx, cy) = (calibrate(&x, &options).unwrap(), calibrate(&y, &options).unwrap());
+    assert_eq!((cx.items.len(), cx.excluded.len(), cy.items.len()), (30, 20, 30), "items nobody took are excluded");
+    let pairs = |c: &qiming_grading::irt::Calibration| c.items.iter().map(|i| (i.id.clone(), i.item.clone())).collect::<Vec<_>>();
+    for method in [LinkMethod::MeanSigma, LinkMethod::StockingLord] {
+        let l = link(&pairs(&cx), &pairs(&cy), method).unwrap();
+        assert_eq!(l.anchors.len(), 10);
+        // Reached: mean–sigma 1.195 / 0.479, Stocking–Lord 1.197 / 0.480.
+        assert!((l.slope - 1.2).abs() < 0.05 && (l.intercept - 0.5).abs() < 0.05, "{method:?}: {l:?}");
+        // Form Y's own items land on the true (form X) scale.
+        let moved: Vec<(f64, f64)> = cy.items[10..].iter().zip(&items[30..]).map(|(c, t)| (l.item(&c.item).steps[0], t.steps[0])).collect();
+        // Reached 0.042 with either method.
+        let err = rmse(moved);
+        assert!(err < 0.08, "{method:?}: RMSE(b) of linked new items {err}");
+    }
+}
+
+#[test]
+fn link_command_moves_a_calibration() {
+    let dir = temp_dir("link");
+    let csv = dir.join("r.csv");
+    qiming(&["assess", "simulate", path(&csv), "--model", "3pl", "--students", "2000", "--items", "10", "--seed", "8"]);
+    let out = qiming(&["assess", "calibrate", path(&csv), "--model", "3pl", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cal = dir.join("cal.json");
+    std::fs::write(&cal, &out.stdout).unwrap();
+    // A calibration linked to itself stays where it is.
+    let out = qiming(&["assess", "link", path(&cal), path(&cal), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let linked: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(linked["link"]["method"], "stocking-lord");
+    assert!((linked["link"]["slope"].as_f64().unwrap() - 1.0).abs() < 1e-4, "{}", linked["link"]);
+    assert!(linked["link"]["intercept"].as_f64().unwrap().abs() < 1e-4, "{}", linked["link"]);
+    assert_eq!(linked["link"]["anchors"].as_array().unwrap().len(), 10);
+    let original: Value = serde_json::from_slice(&std::fs::read(&cal).unwrap()).unwrap();
+    assert_eq!(linked["calibration"]["items"].as_array().unwrap().len(), 10);
+    assert!((linked["calibration"]["items"][3]["b"].as_f64().unwrap() - original["items"][3]["b"].as_f64().unwrap()).abs() < 1e-3);
+    assert_eq!(linked["calibration"]["items"][3]["c"], original["items"][3]["c"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn reporting_scale_and_levels() {
     use qiming_grading::irt::{Levels, ReportingScale};
     let scale = ReportingScale::calibration_cohort();

@@ -9,8 +9,12 @@ use super::random::Rng;
 pub struct SimulationOptions {
     /// The generating model.
     pub model: Model,
-    /// Number of students (θ ~ N(0, 1)).
+    /// Number of students.
     pub students: usize,
+    /// Mean of the students' θ (0: the calibration's own scale).
+    pub ability_mean: f64,
+    /// SD of the students' θ (1: the calibration's own scale).
+    pub ability_sd: f64,
     /// Number of items.
     pub items: usize,
     /// Seed for everything random.
@@ -24,7 +28,7 @@ pub struct SimulationOptions {
 impl SimulationOptions {
     /// Complete data, GPCM items scored 0..3.
     pub fn new(model: Model, students: usize, items: usize, seed: u64) -> SimulationOptions {
-        SimulationOptions { model, students, items, seed, max_score: 3, missing: 0.0 }
+        SimulationOptions { model, students, items, seed, ability_mean: 0.0, ability_sd: 1.0, max_score: 3, missing: 0.0 }
     }
 }
 
@@ -38,7 +42,8 @@ pub fn person_id(i: usize, count: usize) -> String {
     format!("s{:0width$}", i + 1, width = count.to_string().len().max(4))
 }
 
-/// Simulates responses; returns them with the generating item parameters and abilities.
+/// Simulates responses; returns them with the generating item parameters and abilities
+/// (θ ~ N(`ability_mean`, `ability_sd`²): another cohort than the reference, for linking).
 ///
 /// Item parameters come from their own PCG stream, abilities and responses from others, so
 /// the same seed with more students keeps the same items. Discriminations are log-normal
@@ -68,7 +73,7 @@ pub fn simulate(options: &SimulationOptions) -> (Responses, Vec<Item>, Vec<f64>)
         })
         .collect();
     let mut theta_rng = Rng::new(options.seed, 2);
-    let thetas: Vec<f64> = (0..options.students).map(|_| theta_rng.normal()).collect();
+    let thetas: Vec<f64> = (0..options.students).map(|_| options.ability_mean + options.ability_sd * theta_rng.normal()).collect();
     let mut rng = Rng::new(options.seed, 3);
     let mut scores = Vec::with_capacity(options.students * options.items);
     let mut probs = vec![0.0; max_score + 1];
