@@ -282,7 +282,7 @@ pub fn calibrate(responses: &Responses, options: &CalibrationOptions) -> Result<
 
     for (jj, it) in items.iter().enumerate() {
         let id = &responses.items[kept[jj].0];
-        let at = |v: f64, (lo, hi): (f64, f64)| (v - lo).abs() < 1e-9 * (1.0 + lo.abs()) || (v - hi).abs() < 1e-9 * (1.0 + hi.abs());
+        let at = |v: f64, (lo, hi): (f64, f64)| v - lo < 1e-3 * (1.0 + lo.abs()) || hi - v < 1e-3 * (1.0 + hi.abs());
         if model != Model::Rasch && at(it.a, A_BOUNDS) {
             warnings.push(format!("item {id}: discrimination reached its bound ({:.3})", it.a));
         }
