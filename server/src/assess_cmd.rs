@@ -249,7 +249,18 @@ fn calibration_table(file: &CalibrationFile, levels: &Levels) -> String {
     let mean = file.persons.iter().map(|p| p.theta).sum::<f64>() / n;
     let sd = (file.persons.iter().map(|p| (p.theta - mean) * (p.theta - mean)).sum::<f64>() / n).sqrt();
     let mean_se = file.persons.iter().filter_map(|p| p.se).sum::<f64>() / n;
-    let _ = writeln!(s, "\nstudents: mean θ {mean:.3} (SD of EAPs {sd:.3}), mean SE {mean_se:.3}; reporting scale 500 + 100·θ");
+    let _ = writeln!(
+        s,
+        "\n{} item parameters; AIC {:.1}, BIC {:.1} (smaller fits better, on the same data)",
+        file.parameters.unwrap_or(0),
+        file.aic.unwrap_or(f64::NAN),
+        file.bic.unwrap_or(f64::NAN)
+    );
+    let _ = writeln!(
+        s,
+        "students: mean θ {mean:.3} (SD of EAPs {sd:.3}), mean SE {mean_se:.3}, marginal reliability {:.3}; reporting scale 500 + 100·θ",
+        file.reliability.unwrap_or(f64::NAN)
+    );
     let mut counts = [0usize; 5];
     for p in &file.persons {
         counts[usize::from(p.level.unwrap_or(1)) - 1] += 1;
@@ -389,6 +400,10 @@ fn run_simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             iterations: None,
             converged: None,
             log_likelihood: None,
+            parameters: None,
+            aic: None,
+            bic: None,
+            reliability: None,
             excluded: Vec::new(),
             warnings: Vec::new(),
             scale: None,

@@ -405,3 +405,20 @@ fn responses_round_trip_through_csv() {
     let parsed = Responses::parse_csv(responses.to_csv().as_bytes()).unwrap();
     assert_eq!(parsed, responses);
 }
+
+#[test]
+fn information_criteria_pick_the_generating_model() {
+    let opts = |model| CalibrationOptions::new(model);
+    // Discriminations that vary: the 2PL's extra parameters pay for themselves.
+    let (two, _, _) = simulate(&SimulationOptions::new(Model::TwoPl, 3000, 15, 61));
+    let (r, t) = (calibrate(&two, &opts(Model::Rasch)).unwrap(), calibrate(&two, &opts(Model::TwoPl)).unwrap());
+    assert!(t.aic() < r.aic() && t.bic() < r.bic(), "2PL data: Rasch {}/{} vs 2PL {}/{}", r.aic(), r.bic(), t.aic(), t.bic());
+    assert_eq!((r.parameters(), t.parameters()), (15, 30));
+    // Equal discriminations: BIC does not buy 15 parameters that fit noise.
+    let (one, _, _) = simulate(&SimulationOptions::new(Model::Rasch, 3000, 15, 62));
+    let (r, t) = (calibrate(&one, &opts(Model::Rasch)).unwrap(), calibrate(&one, &opts(Model::TwoPl)).unwrap());
+    assert!(r.bic() < t.bic(), "Rasch data: Rasch {} vs 2PL {}", r.bic(), t.bic());
+    // A longer test measures more reliably.
+    let (long, _, _) = simulate(&SimulationOptions::new(Model::TwoPl, 3000, 45, 61));
+    assert!(calibrate(&long, &opts(Model::TwoPl)).unwrap().reliability() > t.reliability().max(r.reliability()));
+}

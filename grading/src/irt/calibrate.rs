@@ -103,6 +103,42 @@ pub struct Calibration {
     pub warnings: Vec<String>,
 }
 
+impl Calibration {
+    /// Free item parameters: Rasch 1, 2PL 2, 3PL 3 per item, GPCM 1 + k for an item scored 0..k.
+    pub fn parameters(&self) -> usize {
+        self.items
+            .iter()
+            .map(|ci| match self.model {
+                Model::Rasch => 1,
+                Model::TwoPl => 2,
+                Model::ThreePl => 3,
+                Model::Gpcm => 1 + ci.item.steps.len(),
+            })
+            .sum()
+    }
+
+    /// Akaike's information criterion, −2·log L + 2·parameters (smaller is better; compares models on the same data).
+    pub fn aic(&self) -> f64 {
+        -2.0 * self.log_likelihood + 2.0 * self.parameters() as f64
+    }
+
+    /// Schwarz's Bayesian information criterion, −2·log L + parameters·ln(students who answered anything).
+    pub fn bic(&self) -> f64 {
+        let n = self.persons.iter().filter(|p| p.answered > 0).count().max(1);
+        -2.0 * self.log_likelihood + self.parameters() as f64 * libm::log(n as f64)
+    }
+
+    /// Marginal (EAP) reliability: Var(EAP) / (Var(EAP) + mean SE²), over students who answered anything.
+    pub fn reliability(&self) -> f64 {
+        let answered: Vec<&PersonEstimate> = self.persons.iter().filter(|p| p.answered > 0).collect();
+        let n = answered.len().max(1) as f64;
+        let mean = answered.iter().map(|p| p.theta).sum::<f64>() / n;
+        let var = answered.iter().map(|p| (p.theta - mean) * (p.theta - mean)).sum::<f64>() / n;
+        let err = answered.iter().map(|p| p.se * p.se).sum::<f64>() / n;
+        if var + err > 0.0 { var / (var + err) } else { 0.0 }
+    }
+}
+
 /// Why a calibration could not run.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

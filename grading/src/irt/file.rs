@@ -118,6 +118,18 @@ pub struct CalibrationFile {
     /// Marginal log-likelihood.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_likelihood: Option<f64>,
+    /// Free item parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<usize>,
+    /// Akaike's information criterion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aic: Option<f64>,
+    /// Schwarz's Bayesian information criterion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bic: Option<f64>,
+    /// Marginal (EAP) reliability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reliability: Option<f64>,
     /// Items left out and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<ExcludedEntry>,
@@ -185,6 +197,10 @@ impl CalibrationFile {
             iterations: Some(cal.iterations),
             converged: Some(cal.converged),
             log_likelihood: Some(round(cal.log_likelihood, 4)),
+            parameters: Some(cal.parameters()),
+            aic: Some(round(cal.aic(), 2)),
+            bic: Some(round(cal.bic(), 2)),
+            reliability: Some(round(cal.reliability(), 4)),
             excluded: cal.excluded.iter().map(ExcludedEntry::from).collect(),
             warnings: cal.warnings.clone(),
             scale: Some(ScaleEntry::new(scale, levels)),
