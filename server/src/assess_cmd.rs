@@ -63,6 +63,9 @@ pub struct CalibrateArgs {
     /// Quadrature points over ±6 for the EM.
     #[arg(long, default_value_t = 41)]
     pub quadrature: usize,
+    /// Also compute item parameter standard errors (cross-product information, up to 400 parameters).
+    #[arg(long)]
+    pub item_se: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -187,6 +190,7 @@ fn run_calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
         tolerance: args.tolerance,
         max_iterations: args.max_iterations,
         quadrature_points: args.quadrature,
+        standard_errors: args.item_se,
         ..CalibrationOptions::new(args.model)
     };
     let cal = calibrate(&responses, &options).with_context(|| args.responses.display().to_string())?;
@@ -222,6 +226,13 @@ fn calibration_table(file: &CalibrationFile, levels: &Levels) -> String {
     if model == Model::ThreePl {
         let _ = write!(s, "  {:>6}", "c");
     }
+    let with_se = file.items.iter().any(|i| i.se.is_some());
+    if with_se {
+        let _ = write!(s, "  {:>6}  {:>6}", "se(a)", "se(b)");
+        if model == Model::ThreePl {
+            let _ = write!(s, "  {:>6}", "se(c)");
+        }
+    }
     let _ = write!(s, "  {:>6}  {:>6}", "infit", "outfit");
     if model == Model::Gpcm {
         let _ = write!(s, "  steps");
@@ -235,6 +246,14 @@ fn calibration_table(file: &CalibrationFile, levels: &Levels) -> String {
         let _ = write!(s, "{:<width$}  {:>7}  {:>7.3}  {:>7.3}", it.id, it.n.unwrap_or(0), it.a, it.b);
         if let Some(c) = it.c {
             let _ = write!(s, "  {c:>6.3}");
+        }
+        if let Some(se) = &it.se {
+            let _ = write!(s, "  {:>6}  {:>6.3}", se.a.map_or("-".to_string(), |v| format!("{v:.3}")), se.b);
+            if let Some(c) = se.c {
+                let _ = write!(s, "  {c:>6.3}");
+            }
+        } else if with_se {
+            let _ = write!(s, "  {:>6}  {:>6}", "-", "-");
         }
         let _ = write!(s, "  {infit:>6.2}  {outfit:>6.2}{}", if flag { "*" } else { " " });
         if let Some(steps) = &it.steps {

@@ -422,3 +422,23 @@ fn information_criteria_pick_the_generating_model() {
     let (long, _, _) = simulate(&SimulationOptions::new(Model::TwoPl, 3000, 45, 61));
     assert!(calibrate(&long, &opts(Model::TwoPl)).unwrap().reliability() > t.reliability().max(r.reliability()));
 }
+
+#[test]
+fn item_standard_errors_match_the_spread_of_the_estimates() {
+    // Over 30 items the root mean square SE should be close to the actual RMSE against the truth.
+    for (model, students) in [(Model::TwoPl, 5000), (Model::Gpcm, 3000), (Model::ThreePl, 10_000), (Model::Rasch, 2000)] {
+        let (responses, truth, _) = simulate(&SimulationOptions::new(model, students, 30, 71));
+        let cal = calibrate(&responses, &CalibrationOptions { standard_errors: true, threads: 2, ..CalibrationOptions::new(model) }).unwrap();
+        let ses: Vec<_> = cal.items.iter().map(|i| i.se.clone().expect("standard errors")).collect();
+        let rms = |v: Vec<f64>| (v.iter().map(|x| x * x).sum::<f64>() / v.len() as f64).sqrt();
+        let se_b = rms(ses.iter().flat_map(|s| s.steps.clone()).collect());
+        let err_b = rmse(cal.items.iter().zip(&truth).flat_map(|(c, t)| c.item.steps.iter().copied().zip(t.steps.iter().copied())));
+        assert!((0.6..1.6).contains(&(err_b / se_b)), "{model:?}: RMSE(b) {err_b} vs RMS SE {se_b}");
+        if model != Model::Rasch {
+            let se_a = rms(ses.iter().map(|s| s.a.unwrap()).collect());
+            let err_a = rmse(cal.items.iter().zip(&truth).map(|(c, t)| (c.item.a, t.a)));
+            assert!((0.6..1.6).contains(&(err_a / se_a)), "{model:?}: RMSE(a) {err_a} vs RMS SE {se_a}");
+        }
+        assert_eq!(ses[0].c.is_some(), model == Model::ThreePl);
+    }
+}

@@ -26,6 +26,9 @@ pub struct CalibrationOptions {
     pub guessing_prior: (f64, f64),
     /// 3PL: standard deviation of the normal prior on ln a (mean 0).
     pub log_slope_prior_sd: f64,
+    /// Compute item parameter standard errors (cross-product information; costs about two EM cycles
+    /// plus students × parameters² / 2).
+    pub standard_errors: bool,
 }
 
 impl CalibrationOptions {
@@ -41,6 +44,7 @@ impl CalibrationOptions {
             threads: 1,
             guessing_prior: (5.0, 17.0),
             log_slope_prior_sd: 0.5,
+            standard_errors: false,
         }
     }
 }
@@ -58,6 +62,21 @@ pub struct CalibratedItem {
     pub infit: f64,
     /// Unweighted mean square of standardised residuals (expected 1; sensitive to outliers).
     pub outfit: f64,
+    /// Standard errors, when asked for and the information matrix could be inverted.
+    pub se: Option<ItemSe>,
+}
+
+/// Standard errors of one item's parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemSe {
+    /// Of the discrimination (none for Rasch: fixed).
+    pub a: Option<f64>,
+    /// Of the difficulty (GPCM: of the mean of the steps).
+    pub b: f64,
+    /// Of the asymptote (3PL only).
+    pub c: Option<f64>,
+    /// Of each step difficulty.
+    pub steps: Vec<f64>,
 }
 
 /// An item left out of the calibration and why.
@@ -335,11 +354,28 @@ pub fn calibrate(responses: &Responses, options: &CalibrationOptions) -> Result<
     let scores = eap_scores(&x, j_count, &items, &scoring, options.threads);
     let fit = item_fit(&x, &items, &scores, options.threads);
 
+    let ses: Vec<Option<ItemSe>> = if !options.standard_errors {
+        vec![None; j_count]
+    } else {
+        let dims: usize = p0.iter().map(Vec::len).sum();
+        match (dims <= MAX_SE_PARAMETERS).then(|| standard_errors(&x, &items, &p0, &cats, model, options, &grid, &layout)).flatten() {
+            Some(ses) => ses.into_iter().map(Some).collect(),
+            None => {
+                warnings.push(if dims > MAX_SE_PARAMETERS {
+                    format!("no standard errors: {dims} item parameters is more than the {MAX_SE_PARAMETERS} the cross-product method handles")
+                } else {
+                    "no standard errors: the information matrix is singular (an item at a bound, or too few students)".to_string()
+                });
+                vec![None; j_count]
+            }
+        }
+    };
     let calibrated = kept
         .iter()
         .zip(items)
         .zip(fit)
-        .map(|((&(j, _, answered, _), item), (infit, outfit))| CalibratedItem { id: responses.items[j].clone(), item, n: answered, infit, outfit })
+        .zip(ses)
+        .map(|(((&(j, _, answered, _), item), (infit, outfit)), se)| CalibratedItem { id: responses.items[j].clone(), item, n: answered, infit, outfit, se })
         .collect();
     let persons = responses.persons.iter().zip(scores).map(|(id, (theta, se, answered))| PersonEstimate { id: id.clone(), theta, se, answered }).collect();
     Ok(Calibration { model, items: calibrated, excluded, persons, iterations, converged, log_likelihood, warnings })
@@ -767,4 +803,193 @@ fn item_fit(x: &[u8], items: &[Item], scores: &[(f64, f64, usize)], threads: usi
         }
     }
     total.iter().map(|t| (if t[3] > 0.0 { t[2] / t[3] } else { 0.0 }, if t[1] > 0.0 { t[0] / t[1] } else { 0.0 })).collect()
+}
+
+/// The largest number of item parameters standard errors are computed for: the per-chunk
+/// information matrices grow with its square.
+const MAX_SE_PARAMETERS: usize = 400;
+
+/// Item standard errors from the empirical cross-product information (Σ over students of the
+/// outer product of each student's score vector, the gradient of their marginal log-likelihood),
+/// plus the priors' curvature for the 3PL; inverted whole, so the covariances between items that
+/// the N(0, 1) identification induces are kept. SEs of a and c follow by the delta method from
+/// the packed (ln a, logit c) parameters.
+#[allow(clippy::too_many_arguments)]
+fn standard_errors(
+    x: &[u8],
+    items: &[Item],
+    packed: &[Vec<f64>],
+    cats: &[usize],
+    model: Model,
+    options: &CalibrationOptions,
+    grid: &Grid,
+    layout: &Layout,
+) -> Option<Vec<ItemSe>> {
+    let q = layout.q;
+    let j_count = layout.j_count;
+    let dims: Vec<usize> = packed.iter().map(Vec::len).collect();
+    let mut starts = Vec::with_capacity(j_count);
+    let mut total = 0;
+    for &d in &dims {
+        starts.push(total);
+        total += d;
+    }
+    // ∂ ln P(X = k | θ_q) / ∂ parameters per item, [(k·Q + q)·dim + d]: the objective's gradient for one
+    // response at one point, without priors.
+    let no_prior = CalibrationOptions { guessing_prior: (1.0, 1.0), log_slope_prior_sd: f64::INFINITY, ..options.clone() };
+    let derivs: Vec<Vec<f64>> = (0..j_count)
+        .map(|jj| {
+            let k1 = cats[jj] + 1;
+            let mut out = vec![0.0; k1 * q * dims[jj]];
+            let mut counts = vec![0.0; k1 * q];
+            let mut g = vec![0.0; dims[jj]];
+            for cell in 0..k1 * q {
+                counts[cell] = 1.0;
+                objective(model, &no_prior, &grid.points, &counts, cats[jj], &packed[jj], &mut g);
+                counts[cell] = 0.0;
+                out[cell * dims[jj]..(cell + 1) * dims[jj]].copy_from_slice(&g);
+            }
+            out
+        })
+        .collect();
+    let table = prob_table(items, grid, layout);
+    let n = x.len() / j_count;
+    let partials = chunked(n, options.threads, |range| {
+        let mut info = vec![0.0; total * total];
+        let mut like = vec![0.0; q];
+        let mut score = vec![0.0; total];
+        for i in range {
+            let row = &x[i * j_count..(i + 1) * j_count];
+            like.fill(1.0);
+            let mut answered = 0usize;
+            for (jj, &s) in row.iter().enumerate() {
+                if s != MISSING {
+                    for (l, &p) in like.iter_mut().zip(&table[layout.offsets[jj] + s as usize * q..][..q]) {
+                        *l *= p;
+                    }
+                    answered += 1;
+                    if answered.is_multiple_of(RESCALE_EVERY) {
+                        let m = like.iter().fold(0.0f64, |a, &b| a.max(b));
+                        if m < 1e-100 {
+                            like.iter_mut().for_each(|l| *l /= m);
+                        }
+                    }
+                }
+            }
+            if answered == 0 {
+                continue;
+            }
+            let sum: f64 = like.iter().zip(&grid.weights).map(|(l, w)| l * w).sum();
+            score.fill(0.0);
+            for (jj, &s) in row.iter().enumerate() {
+                if s == MISSING {
+                    continue;
+                }
+                let d = dims[jj];
+                let seg = &mut score[starts[jj]..starts[jj] + d];
+                let base = s as usize * q * d;
+                for (qi, (&l, &w)) in like.iter().zip(&grid.weights).enumerate() {
+                    let post = l * w / sum;
+                    for (sv, &dv) in seg.iter_mut().zip(&derivs[jj][base + qi * d..base + (qi + 1) * d]) {
+                        *sv += post * dv;
+                    }
+                }
+            }
+            for r in 0..total {
+                let sr = score[r];
+                if sr != 0.0 {
+                    for (m, &sc) in info[r * total + r..(r + 1) * total].iter_mut().zip(&score[r..]) {
+                        *m += sr * sc;
+                    }
+                }
+            }
+        }
+        info
+    });
+    let mut info = vec![0.0; total * total];
+    for part in partials {
+        for (t, v) in info.iter_mut().zip(part) {
+            *t += v;
+        }
+    }
+    // The priors' curvature (3PL): −∂² log prior on ln a and logit c.
+    if model == Model::ThreePl {
+        let (alpha, beta) = options.guessing_prior;
+        for (jj, p) in packed.iter().enumerate() {
+            let s0 = starts[jj];
+            info[s0 * total + s0] += 1.0 / (options.log_slope_prior_sd * options.log_slope_prior_sd);
+            let c = logistic(p[2]);
+            info[(s0 + 2) * total + s0 + 2] += (alpha + beta - 2.0) * c * (1.0 - c);
+        }
+    }
+    for r in 0..total {
+        for c in 0..r {
+            info[r * total + c] = info[c * total + r];
+        }
+    }
+    let cov = invert_spd(&info, total)?;
+    let var = |r: usize, c: usize| cov[r * total + c];
+    Some(
+        (0..j_count)
+            .map(|jj| {
+                let s0 = starts[jj];
+                let it = &items[jj];
+                let (step0, a, c) = match model {
+                    Model::Rasch => (s0, None, None),
+                    Model::TwoPl | Model::Gpcm => (s0 + 1, Some(it.a * var(s0, s0).sqrt()), None),
+                    Model::ThreePl => (s0 + 1, Some(it.a * var(s0, s0).sqrt()), Some(it.c * (1.0 - it.c) * var(s0 + 2, s0 + 2).sqrt())),
+                };
+                let k = it.steps.len();
+                let steps: Vec<f64> = (0..k).map(|v| var(step0 + v, step0 + v).sqrt()).collect();
+                let mut mean_var = 0.0;
+                for v in 0..k {
+                    for w in 0..k {
+                        mean_var += var(step0 + v, step0 + w);
+                    }
+                }
+                ItemSe { a, b: (mean_var / (k * k) as f64).max(0.0).sqrt(), c, steps }
+            })
+            .collect(),
+    )
+}
+
+/// The inverse of a symmetric positive definite matrix by Cholesky; `None` when it is not.
+fn invert_spd(m: &[f64], n: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let mut s = m[i * n + j];
+            for k in 0..j {
+                s -= l[i * n + k] * l[j * n + k];
+            }
+            if i == j {
+                if s.is_nan() || s <= 1e-300 {
+                    return None;
+                }
+                l[i * n + i] = s.sqrt();
+            } else {
+                l[i * n + j] = s / l[j * n + j];
+            }
+        }
+    }
+    // Solve L·Lᵀ·X = I column by column.
+    let mut inv = vec![0.0; n * n];
+    let mut y = vec![0.0; n];
+    for col in 0..n {
+        for i in 0..n {
+            let mut s = if i == col { 1.0 } else { 0.0 };
+            for k in 0..i {
+                s -= l[i * n + k] * y[k];
+            }
+            y[i] = s / l[i * n + i];
+        }
+        for i in (0..n).rev() {
+            let mut s = y[i];
+            for k in i + 1..n {
+                s -= l[k * n + i] * inv[k * n + col];
+            }
+            inv[i * n + col] = s / l[i * n + i];
+        }
+    }
+    Some(inv)
 }

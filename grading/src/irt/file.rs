@@ -30,6 +30,9 @@ pub struct ItemEntry {
     /// Students presented the item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n: Option<usize>,
+    /// Standard errors (with `--item-se`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se: Option<SeEntry>,
     /// Content category, for content balancing in a CAT (not written by calibrate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
@@ -56,9 +59,26 @@ impl ItemEntry {
             infit: None,
             outfit: None,
             n: None,
+            se: None,
             category: None,
         }
     }
+}
+
+/// Standard errors of an item's parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeEntry {
+    /// Of a (absent for Rasch, where a is fixed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<f64>,
+    /// Of b (GPCM: of the mean of the steps).
+    pub b: f64,
+    /// Of c (3PL only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    /// Of each step (GPCM only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<f64>>,
 }
 
 /// One student in a calibration file.
@@ -172,6 +192,12 @@ impl CalibrationFile {
                 infit: Some(round(ci.infit, 4)),
                 outfit: Some(round(ci.outfit, 4)),
                 n: Some(ci.n),
+                se: ci.se.as_ref().map(|se| SeEntry {
+                    a: se.a.map(|v| round(v, 6)),
+                    b: round(se.b, 6),
+                    c: se.c.map(|v| round(v, 6)),
+                    steps: (cal.model == Model::Gpcm).then(|| se.steps.iter().map(|&v| round(v, 6)).collect()),
+                }),
                 ..ItemEntry::new(&ci.id, cal.model, &ci.item)
             })
             .collect();

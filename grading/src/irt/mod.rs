@@ -17,7 +17,7 @@ mod parallel;
 pub mod score;
 pub mod simulate;
 
-pub use calibrate::{Calibration, CalibrationError, CalibrationOptions, calibrate};
+pub use calibrate::{Calibration, CalibrationError, CalibrationOptions, ItemSe, calibrate};
 pub use cat::{CatOptions, CatReport, simulate_cat};
 pub use data::{DataError, MISSING, Responses};
 pub use dif::{DifItem, DifReport, mantel_haenszel};
