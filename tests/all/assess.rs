@@ -187,11 +187,12 @@ fn calibration_is_deterministic_whatever_the_thread_count() {
     let out = qiming(&["assess", "simulate", path(&csv), "--model", "gpcm", "--students", "5000", "--items", "12", "--seed", "3", "--missing", "0.1"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let run = |threads: &str| {
-        let out = qiming(&["assess", "calibrate", path(&csv), "--model", "gpcm", "--json", "--threads", threads]);
+        let out = qiming(&["assess", "calibrate", path(&csv), "--model", "gpcm", "--json", "--item-se", "--threads", threads]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         out.stdout
     };
     let one = run("1");
+    assert!(String::from_utf8_lossy(&one).contains("\"se\": {"), "standard errors are covered too");
     assert_eq!(one, run("1"), "same input, same output");
     assert_eq!(one, run("3"), "three threads give the same bytes as one");
     // The simulator is seeded too.
