@@ -504,6 +504,12 @@ fn run_link(args: LinkArgs) -> anyhow::Result<ExitCode> {
     for (entry, (_, it, _)) in moved.items.iter_mut().zip(new.bank()) {
         let linked = ItemEntry::new(&entry.id, new.model, &l.item(&it));
         (entry.a, entry.b, entry.c, entry.steps) = (linked.a, linked.b, linked.c, linked.steps);
+        // Standard errors scale with their parameters (the linking constants are taken as known).
+        if let Some(se) = &mut entry.se {
+            se.a = se.a.map(|v| round(v / l.slope, 6));
+            se.b = round(se.b * l.slope, 6);
+            se.steps = se.steps.as_ref().map(|s| s.iter().map(|v| round(v * l.slope, 6)).collect());
+        }
     }
     let scale = ReportingScale::calibration_cohort();
     let levels = new.scale.as_ref().and_then(|s| s.cuts.as_slice().try_into().ok()).and_then(Levels::new).unwrap_or_default();
