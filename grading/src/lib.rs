@@ -8,6 +8,7 @@
 pub mod check;
 pub mod checks;
 pub mod grade;
+pub mod irt;
 pub mod pool;
 pub mod run;
 pub mod similarity;

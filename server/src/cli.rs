@@ -30,6 +30,8 @@ pub enum Command {
     Bank(crate::bank_cmd::BankArgs),
     /// Find programs in a folder that look copied from each other (for judges; never an automatic penalty).
     Similarity(crate::similarity_cmd::SimilarityArgs),
+    /// Psychometrics for assessments: calibrate items (Rasch/2PL/3PL/GPCM), simulate data and adaptive tests, DIF, linking.
+    Assess(crate::assess_cmd::AssessArgs),
     /// Measure simulation and runtime performance on this machine.
     Bench(crate::bench::BenchArgs),
     /// Back up a server's SQLite database and data directory (safe while it runs).
@@ -66,6 +68,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bank(args) => crate::bank_cmd::run(args),
         Command::Replay(args) => crate::replay_cmd::run(args),
         Command::Similarity(args) => crate::similarity_cmd::run(args),
+        Command::Assess(args) => crate::assess_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),
         Command::Backup(args) => crate::serve::backup::run_backup_cmd(args),
         Command::Restore(args) => crate::serve::backup::run_restore_cmd(args),
