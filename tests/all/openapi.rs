@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use qiming_api::{Assignment, AssignmentList, AssignmentStatus, ErrorBody, LoginRequest, ScorePolicy, Submission, SubmissionRequest, SubmissionStatus, TextSchema};
+use qiming_api::{
+    Assignment, AssignmentList, AssignmentStatus, ErrorBody, LoginRequest, ScorePolicy, Submission, SubmissionRequest, SubmissionStatus, TextSchema,
+};
 use qiming_curriculum::Text;
 use schemars::JsonSchema;
 use serde_json::{Value, json};
@@ -63,7 +65,7 @@ fn the_document_is_well_formed_openapi_3_1() {
                 problems.push(format!("{path}: {method} is not an HTTP method"));
                 continue;
             }
-            if !op["summary"].as_str().is_some_and(|s| !s.is_empty()) {
+            if op["summary"].as_str().is_none_or(|s| s.is_empty()) {
                 problems.push(format!("{method} {path}: no summary"));
             }
             let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{method} {path}: no responses"));
@@ -92,7 +94,7 @@ fn the_document_is_well_formed_openapi_3_1() {
                 }
             }
             if let Some(body) = op.get("requestBody")
-                && !body["content"].as_object().is_some_and(|c| !c.is_empty())
+                && body["content"].as_object().is_none_or(|c| c.is_empty())
             {
                 problems.push(format!("{method} {path}: a request body needs content"));
             }
@@ -212,7 +214,14 @@ fn response_types_tolerate_extra_fields() {
     assert_eq!((a.score_policy, a.progress.is_none()), (ScorePolicy::Best, true));
 
     let mut student = serde_json::to_value(&a).unwrap();
-    for (k, v) in [("attempts_used", json!(2)), ("score", json!(80.0)), ("status", json!("submitted")), ("can_submit", json!(true)), ("reason", Value::Null), ("override", Value::Null)] {
+    for (k, v) in [
+        ("attempts_used", json!(2)),
+        ("score", json!(80.0)),
+        ("status", json!("submitted")),
+        ("can_submit", json!(true)),
+        ("reason", Value::Null),
+        ("override", Value::Null),
+    ] {
         student[k] = v;
     }
     let list: AssignmentList = serde_json::from_value(json!({"assignments": [student.clone()], "next": null})).unwrap();
@@ -226,8 +235,7 @@ fn response_types_tolerate_extra_fields() {
     .unwrap();
     assert_eq!((s.status, s.score, s.student_name), (SubmissionStatus::Done, Some(100.0), None));
 
-    let e: ErrorBody =
-        serde_json::from_value(json!({"error": {"code": "cannot_submit", "message": "closed", "reason": "closed", "due_at": 100}})).unwrap();
+    let e: ErrorBody = serde_json::from_value(json!({"error": {"code": "cannot_submit", "message": "closed", "reason": "closed", "due_at": 100}})).unwrap();
     assert_eq!((e.error.code.as_str(), e.error.reason.as_deref()), ("cannot_submit", Some("closed")));
 }
 

@@ -7,8 +7,8 @@
 //! yet typed are written here by hand.
 
 use qiming_api::{Assignment, AssignmentList, ErrorBody, LabList, LabView, LoginRequest, Submission, SubmissionList, SubmissionRequest};
-use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Value, json};
 
 use super::auth::COOKIE;

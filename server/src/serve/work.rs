@@ -181,16 +181,9 @@ async fn assignment_json(state: &AppState, a: &Assignment, class: &Class, caller
             None if attempts > 0 => AssignmentStatus::Submitted,
             None => AssignmentStatus::Open,
         };
-        let score_override = serde_json::from_value(super::gradebook::student_override(state, a.id, caller.id).await?)
-            .map_err(|e| AppError::Internal(e.into()))?;
-        Some(StudentProgress {
-            attempts_used: attempts,
-            score,
-            status,
-            can_submit: refusal.is_none(),
-            reason: refusal.map(Refusal::wire),
-            score_override,
-        })
+        let score_override =
+            serde_json::from_value(super::gradebook::student_override(state, a.id, caller.id).await?).map_err(|e| AppError::Internal(e.into()))?;
+        Some(StudentProgress { attempts_used: attempts, score, status, can_submit: refusal.is_none(), reason: refusal.map(Refusal::wire), score_override })
     } else {
         None
     };
