@@ -340,7 +340,7 @@ async fn matrix(backend: &str) {
 }
 
 /// A path with every `{…}` variable written `{}`, to compare with the OpenAPI document's.
-fn shape(p: &str) -> String {
+pub fn shape(p: &str) -> String {
     let mut out = String::new();
     let mut in_var = false;
     for c in p.chars() {
@@ -369,7 +369,7 @@ async fn authorisation_matrix_on_postgres() {
 
 /// The routes the router really serves, read from the `.route(…)` calls in
 /// `server/src/serve/*.rs`: (METHOD, path).
-fn served_routes() -> Vec<(String, String)> {
+pub fn served_routes() -> Vec<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/serve");
     let mut routes = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "rs")).collect();
@@ -414,7 +414,7 @@ fn served_routes() -> Vec<(String, String)> {
 }
 
 /// Pages for browsers: in the matrix, but not part of the JSON API's document.
-const PAGES: &[&str] = &["/", "/login", "/app", "/static/{file}"];
+pub const PAGES: &[&str] = &["/", "/login", "/app", "/static/{file}"];
 
 /// The other direction of the matrix test: a route added to a `routes()` but
 /// forgotten in openapi.rs (or in the matrix) fails here, without a database.

@@ -17,6 +17,7 @@ mod hostile;
 mod item_bank;
 mod language;
 mod lessons;
+mod openapi;
 mod process;
 mod roster;
 mod runtime;

@@ -1,12 +1,40 @@
 //! The OpenAPI 3.1 document served at `/api/openapi.json`: every route, its
 //! request body, and the answers it can give. docs/api.md explains the rules.
+//!
+//! The schemas of bodies that have a type in `qiming-api` (the wire types the
+//! server and the studio share) are derived from those types with schemars, so
+//! the document describes what the code sends and reads; only the bodies not
+//! yet typed are written here by hand.
 
+use qiming_api::{Assignment, AssignmentList, ErrorBody, LabList, LabView, LoginRequest, Submission, SubmissionList, SubmissionRequest};
+use schemars::JsonSchema;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Value, json};
 
 use super::auth::COOKIE;
 
+/// Where the typed schemas live in the document.
+const SCHEMAS: &str = "#/components/schemas/";
+
+/// The generator for the typed schemas: JSON Schema 2020-12, which is OpenAPI
+/// 3.1's own dialect (so the schemas need no translation), with definitions
+/// under `components.schemas` instead of `$defs`, and no `$schema` per schema.
+/// Otherwise schemars' defaults, so a component equals `schema_for!` of its
+/// type up to where the definitions are kept (tests/all/openapi.rs).
+pub fn schema_generator() -> SchemaGenerator {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    settings.meta_schema = None;
+    settings.into_generator()
+}
+
+/// A `$ref` to `T`'s derived schema (added to the generator's definitions).
+fn typed<T: JsonSchema>(g: &mut SchemaGenerator) -> Value {
+    g.subschema_for::<T>().to_value()
+}
+
 fn err(d: &str) -> Value {
-    json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+    json!({"description": d, "content": {"application/json": {"schema": {"$ref": format!("{SCHEMAS}ErrorBody")}}}})
 }
 
 fn ok(d: &str, schema: Value) -> Value {
@@ -26,7 +54,7 @@ fn id_param(name: &str) -> Value {
 }
 
 fn reff(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
+    json!({"$ref": format!("{SCHEMAS}{name}")})
 }
 
 /// An operation with the usual error answers for a signed-in route.
@@ -63,7 +91,18 @@ fn public(summary: &str, answer: Value) -> Value {
 }
 
 pub fn document() -> Value {
-    let text = json!({"type": "object", "required": ["zh-CN", "en"], "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}}});
+    // The typed bodies: each call adds the type (and the types it uses) to the
+    // generator's definitions, which become `components.schemas` below.
+    let mut g = schema_generator();
+    let login_request = typed::<LoginRequest>(&mut g);
+    let submission_request = typed::<SubmissionRequest>(&mut g);
+    let lab_list = typed::<LabList>(&mut g);
+    let lab_view = typed::<LabView>(&mut g);
+    let assignment = typed::<Assignment>(&mut g);
+    let assignment_list = typed::<AssignmentList>(&mut g);
+    let submission = typed::<Submission>(&mut g);
+    let submission_list = typed::<SubmissionList>(&mut g);
+    typed::<ErrorBody>(&mut g);
     let user = json!({"type": "object", "required": ["id", "username", "display_name", "role", "must_change_password"], "properties": {
         "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
         "role": {"type": "string", "enum": ["student", "teacher", "school_admin", "organiser", "platform_admin"]},
@@ -77,26 +116,16 @@ pub fn document() -> Value {
     let class = json!({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "school_id": {"type": "integer"},
         "teacher_id": {"type": "integer"}, "teacher_name": {"type": "string"}, "students": {"type": "integer"},
         "roster": {"type": "array", "items": {"type": "object"}}}});
-    let assignment = json!({"type": "object", "properties": {"id": {"type": "integer"}, "class_id": {"type": "integer"}, "class_name": {"type": "string"},
-        "lab_id": {"type": "string"}, "title": reff("Text"), "opens_at": {"type": "integer"}, "due_at": {"type": "integer"},
-        "attempt_limit": {"type": "integer"}, "score_policy": {"type": "string", "enum": ["best", "last"]},
-        "attempts_used": {"type": "integer"}, "score": {"type": ["number", "null"]},
-        "override": {"type": ["object", "null"], "description": "for the student themselves: the teacher's override", "properties": {"score": {"type": "number"}, "comment": {"type": "string"}, "at": {"type": "integer"}}}, "lab": {"type": "object"}, "submissions": {"type": "array", "items": reff("Submission")},
-        "lab_title": reff("Text"), "custom_title": {"type": ["string", "null"]}, "languages": {"type": "array", "items": {"type": "string"}},
-        "status": {"type": "string", "enum": ["not_open", "open", "submitted", "attempts_used_up", "closed"], "description": "students only"},
-        "can_submit": {"type": "boolean", "description": "students only"},
-        "reason": {"type": ["string", "null"], "enum": ["not_open", "attempts_used_up", "closed", null], "description": "students only: why they cannot submit"},
-        "panel": {"type": "object", "description": "GET /api/assignments/{id} only: lesson outline, robot functions with units and ranges, arena, offered languages"}}});
-    let submission = json!({"type": "object", "required": ["id", "assignment_id", "student_id", "language", "status", "submitted_at"], "properties": {
-        "id": {"type": "integer"}, "assignment_id": {"type": "integer"}, "student_id": {"type": "integer"}, "language": {"type": "string"},
-        "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]}, "submitted_at": {"type": "integer"},
-        "graded_at": {"type": ["integer", "null"]}, "score": {"type": ["number", "null"]}, "max_score": {"type": ["number", "null"]},
-        "program": {"type": "string"}, "report": {"type": "object", "description": "the grade report; hidden cases carry only name, hidden, passed, score, max_score, feedback"}}});
-    let roster_error = json!({"type": "object", "properties": {"row": {"type": "integer"}, "field": {"type": "string"}, "reason": {"type": "string"}, "message": {"type": "string"}}});
-    let error = json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-        "code": {"type": "string"}, "message": {"type": "string", "description": "English, for developers; a UI shows its own text for code/reason/field"},
-        "field": {"type": "string"}, "reason": {"type": "string"}, "max": {"type": "integer"}, "retry_after": {"type": "integer"},
-        "rows": {"type": "array", "items": reff("RosterError")}}}}});
+    // `GET /api/assignments/{id}`: the list item plus the lab, the lesson panel and the student's own work.
+    let assignment_detail = json!({"allOf": [assignment.clone(), {"type": "object", "required": ["lab", "panel"], "properties": {
+        "lab": {"allOf": [lab_view, {"type": "object", "description": "`languages`: those the assignment allows", "properties": {"all_languages": {"type": "array", "items": {"type": "string"}, "description": "the lab's own languages"}}}]},
+        "panel": {"type": "object", "description": "lesson outline, robot functions with units and ranges, arena, offered languages (docs/api.md)"},
+        "submissions": {"type": "array", "items": submission.clone(), "description": "students only: their own"},
+        "last_program": {"type": ["object", "null"], "description": "students only: the program they last submitted", "properties": {"language": {"type": "string"}, "encoding": {"type": "string", "enum": ["text", "base64"]}, "program": {"type": "string"}}}}}]});
+    // `GET /api/submissions/{id}`: the submission with its program and, once graded, the report.
+    let submission_detail = json!({"allOf": [submission.clone(), {"type": "object", "required": ["program"], "properties": {
+        "program": {"type": "string"},
+        "report": {"type": "object", "description": "the grade report; hidden cases carry only name, hidden, passed, score, max_score, feedback"}}}]});
     let list = |key: &str, item: Value| json!({"type": "object", "properties": {key: {"type": "array", "items": item}}});
     let file = |mime: &str, d: &str| json!({"description": d, "content": {mime: {"schema": {"type": "string", "format": "binary"}}}});
     // Exports take the language of their headers as ?lang= (else the cookie, else Accept-Language).
@@ -111,13 +140,19 @@ pub fn document() -> Value {
         &["score", "comment"],
         json!({"score": {"type": "number", "minimum": 0, "maximum": 100}, "comment": {"type": "string", "minLength": 1, "maxLength": 500}}),
     );
+    // Derived schemas first; the hand-written ones (bodies not yet typed) beside them.
+    let mut schemas = g.take_definitions(true);
+    for (name, schema) in [("User", user), ("Class", class)] {
+        let clash = schemas.insert(name.to_string(), schema);
+        debug_assert!(clash.is_none(), "{name} is both derived and hand-written");
+    }
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Qiming (启明) API", "version": env!("CARGO_PKG_VERSION"),
             "description": "Schools, classes, assignments and auto-graded robot labs. Cookie-authenticated writes must send the X-CSRF-Token header; see docs/api.md."},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}, "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE}},
-            "schemas": {"Error": error, "RosterError": roster_error, "User": user, "Text": text, "Class": class, "Assignment": assignment, "Submission": submission}
+            "schemas": schemas
         },
         "security": [{"bearer": []}, {"cookie": []}],
         "paths": {
@@ -130,7 +165,7 @@ pub fn document() -> Value {
             "/api/login": {"post": {
                 "summary": "Sign in: returns a bearer token and the CSRF token, and sets the session cookie",
                 "security": [],
-                "requestBody": body(obj(&["username", "password"], json!({"username": {"type": "string", "maxLength": 64}, "password": {"type": "string", "maxLength": 256}}))),
+                "requestBody": body(login_request),
                 "responses": {
                     "200": ok("signed in", json!({"type": "object", "properties": {"token": {"type": "string"}, "csrf_token": {"type": "string"}, "user": reff("User")}})),
                     "400": err("malformed request"), "401": err("wrong username or password"),
@@ -142,7 +177,7 @@ pub fn document() -> Value {
                 Some(body(obj(&["new_password"], json!({"current_password": {"type": "string", "description": "required unless /api/me says current_password_required: false (a session that signed in with the generated password and must change it)"}, "new_password": {"type": "string", "minLength": 8, "maxLength": 256}})))),
                 &[("204", json!({"description": "changed"})), ("429", err("too many wrong current passwords from this client (Retry-After)")), ("503", err("busy; retry"))])},
             "/api/me": {"get": op("The signed-in user, the session's CSRF token, the roles they may assign (may_assign_roles), whether a password change needs the current password (current_password_required) and what the role may do (can)", &[], None, &[("200", ok("the user", me))])},
-            "/api/labs": {"get": op("The curriculum's labs, each with the limits its programs are held to", &[], None, &[("200", json!({"description": "the catalogue"}))])},
+            "/api/labs": {"get": op("The curriculum's labs, each with the limits its programs are held to", &[], None, &[("200", ok("the catalogue", lab_list))])},
             "/api/regions": {
                 "get": op("Regions (staff)", &[], None, &[("200", ok("regions", list("regions", json!({"type": "object"}))))]),
                 "post": op("Create a region (platform admin)", &[], Some(body(obj(&["name", "kind"], json!({"name": {"type": "string"}, "kind": {"type": "string", "enum": ["province", "city", "district"]}, "parent_id": {"type": ["integer", "null"]}})))), &[("201", json!({"description": "created"}))])
@@ -205,17 +240,17 @@ pub fn document() -> Value {
                 "responses": {"200": file("application/pdf", "the cards"), "400": err("malformed request"), "401": err("not signed in"), "403": err("students may not"), "409": err("no CJK font on the server")}
             }},
             "/api/classes/{id}/assignments": {
-                "get": op("A class's assignments", &["id"], None, &[("200", ok("assignments", list("assignments", reff("Assignment"))))]),
-                "post": op("Assign a lab to the class (409 already_assigned when the class has it, unless allow_duplicate)", &["id"], Some(body(obj(&["lab_id", "due_at"], json!({"lab_id": {"type": "string"}, "opens_at": {"type": "integer"}, "due_at": {"type": "integer"}, "attempt_limit": {"type": "integer", "minimum": 1, "maximum": 100}, "score_policy": {"type": "string", "enum": ["best", "last"]}, "allow_duplicate": {"type": "boolean"}})))), &[("201", ok("the assignment", reff("Assignment"))), ("409", err("already_assigned: error.existing is the class's assignment of this lab"))])
+                "get": op("A class's assignments", &["id"], None, &[("200", ok("assignments", assignment_list.clone()))]),
+                "post": op("Assign a lab to the class (409 already_assigned when the class has it, unless allow_duplicate)", &["id"], Some(body(obj(&["lab_id", "due_at"], json!({"lab_id": {"type": "string"}, "opens_at": {"type": "integer"}, "due_at": {"type": "integer"}, "attempt_limit": {"type": "integer", "minimum": 1, "maximum": 100}, "score_policy": {"type": "string", "enum": ["best", "last"]}, "allow_duplicate": {"type": "boolean"}})))), &[("201", ok("the assignment", assignment.clone())), ("409", err("already_assigned: error.existing is the class's assignment of this lab"))])
             },
-            "/api/assignments": {"get": op("All the caller's assignments (a student: with attempts used and score)", &[], None, &[("200", ok("assignments", list("assignments", reff("Assignment"))))])},
+            "/api/assignments": {"get": op("All the caller's assignments (a student: with attempts used and score)", &[], None, &[("200", ok("assignments", assignment_list.clone()))])},
             "/api/assignments/{id}": {
-                "get": op("An assignment with its lab's instructions and starter code, and the lesson panel", &["id"], None, &[("200", ok("the assignment", reff("Assignment")))]),
+                "get": op("An assignment with its lab's instructions and starter code, and the lesson panel", &["id"], None, &[("200", ok("the assignment", assignment_detail))]),
                 "patch": op("Change an assignment: title, opens, due (extend), close now, attempts, scoring, languages (the class's managers; audited)", &["id"],
                     Some(body(obj(&[], json!({"title": {"type": "string", "maxLength": 100}, "opens_at": {"type": "integer"}, "due_at": {"type": "integer"}, "close": {"type": "boolean"},
                         "attempt_limit": {"type": "integer", "minimum": 1, "maximum": 100}, "score_policy": {"type": "string", "enum": ["best", "last"]},
                         "languages": {"type": "array", "items": {"type": "string"}, "minItems": 1}})))),
-                    &[("200", ok("the changed assignment", reff("Assignment")))]),
+                    &[("200", ok("the changed assignment", assignment.clone()))]),
                 "delete": {
                     "summary": "Delete an assignment; one with submissions only with ?force=true (its submissions go too; audited)",
                     "parameters": [id_param("id"), {"name": "force", "in": "query", "schema": {"type": "boolean"}}],
@@ -226,15 +261,15 @@ pub fn document() -> Value {
             "/api/assignments/{id}/progress": {"get": op("Progress of the class on an assignment: submitted / not yet (with names), average, best, histogram (managers)", &["id"], None,
                 &[("200", json!({"description": "{assignment_id, students, submitted, not_submitted: [{id, display_name, student_number}], scored, average, best, histogram: [{label, min, count}], submissions}"}))])},
             "/api/assignments/{id}/submissions": {
-                "get": op("Submissions (managers: everyone's; a student: their own)", &["id"], None, &[("200", ok("submissions", list("submissions", reff("Submission"))))]),
+                "get": op("Submissions (managers: everyone's; a student: their own)", &["id"], None, &[("200", ok("submissions", submission_list))]),
                 "post": op("Submit a program (at most 64 KiB); it is stored before the answer and graded by the queue", &["id"],
-                    Some(body(obj(&["language", "program"], json!({"language": {"type": "string", "enum": ["rhai", "wasm"]}, "program": {"type": "string", "maxLength": 65536}, "encoding": {"type": "string", "enum": ["text", "base64"]}})))),
-                    &[("202", ok("accepted and queued", reff("Submission"))), ("409", err("cannot_submit: error.reason is not_open (see error.opens_at), attempts_used_up or closed")), ("413", err("program too large"))])
+                    Some(body(submission_request.clone())),
+                    &[("202", ok("accepted and queued", submission.clone())), ("409", err("cannot_submit: error.reason is not_open (see error.opens_at), attempts_used_up or closed")), ("413", err("program too large"))])
             },
             "/api/assignments/{id}/test": {"post": op("Test a program on the lab's visible cases: the report at once, no attempt spent, nothing stored (one run per person at a time)", &["id"],
-                Some(body(obj(&["language", "program"], json!({"language": {"type": "string", "enum": ["rhai", "wasm"]}, "program": {"type": "string", "maxLength": 65536}, "encoding": {"type": "string", "enum": ["text", "base64"]}})))),
+                Some(body(submission_request.clone())),
                 &[("200", json!({"description": "the grade report of the visible cases, with attempt_spent: false"})), ("413", err("program too large")), ("429", err("a test run of yours is still going")), ("503", err("busy; retry"))])},
-            "/api/submissions/{id}": {"get": op("A submission with its program and grade report", &["id"], None, &[("200", ok("the submission", reff("Submission")))])},
+            "/api/submissions/{id}": {"get": op("A submission with its program and grade report", &["id"], None, &[("200", ok("the submission", submission_detail))])},
             "/api/submissions/{id}/events": {"get": op("Live status: server-sent `status` events until graded", &["id"], None, &[("200", json!({"description": "text/event-stream"}))])},
             "/api/submissions/{id}/replays/{case}": {"get": op("A visible case's replay and world, for drawing", &["id", "case"], None, &[("200", json!({"description": "{world, replay}"}))])},
             "/api/classes/{id}/gradebook": {"get": op("The class's gradebook: per cell the score that counts, the computed score, attempts, state (graded, grading, failed, missing, not_open) and override; per assignment average, median and completion; per student average and missing work", &["id"], None, &[("200", json!({"description": "the gradebook"}))])},

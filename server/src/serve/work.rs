@@ -11,7 +11,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use qiming_api::{LabView, ProgramLimits, SubmissionRequest};
+use qiming_api::{AssignmentStatus, CannotSubmit, LabView, ProgramLimits, ScorePolicy, StudentProgress, SubmissionRequest, SubmissionStatus};
+use qiming_curriculum::Text;
 use qiming_runtime::Program;
 use qiming_sim::view::{ReplayView, WorldView};
 use qiming_sim::{Replay, Scenario};
@@ -84,6 +85,15 @@ pub enum Refusal {
 
 impl Refusal {
     /// The reason code in answers (`reason`), translated by the UI.
+    /// As `qiming_api` words it (`Assignment::reason`).
+    pub fn wire(self) -> CannotSubmit {
+        match self {
+            Refusal::NotOpen => CannotSubmit::NotOpen,
+            Refusal::AttemptsUsedUp => CannotSubmit::AttemptsUsedUp,
+            Refusal::Closed => CannotSubmit::Closed,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Refusal::NotOpen => "not_open",
@@ -143,33 +153,55 @@ pub async fn visible_assignment(state: &AppState, caller: &User, id: i64) -> Res
     Ok((assignment, class))
 }
 
-/// The assignment as JSON, with the student's own progress when the caller is one.
+/// A wire type (`qiming-api`) as the JSON value a handler extends or sends.
+/// `Value` keeps its keys sorted, so the bytes sent do not depend on the
+/// order of the type's fields.
+fn wire<T: serde::Serialize>(t: &T) -> Result<Value, AppError> {
+    serde_json::to_value(t).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The stored text of a closed set (checked by the schema) as its wire enum.
+fn stored<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, AppError> {
+    serde_json::from_value(Value::String(text.to_string())).map_err(|e| AppError::Internal(anyhow::anyhow!("stored value {text:?}: {e}")))
+}
+
+/// The assignment as JSON (`qiming_api::Assignment`), with the student's own progress when the caller is one.
 async fn assignment_json(state: &AppState, a: &Assignment, class: &Class, caller: &User) -> Result<Value, AppError> {
     let lab = state.catalogue.lab(&a.lab_id);
-    let lab_title = lab.map(|l| json!(l.title)).unwrap_or_else(|| json!({"zh-CN": a.lab_id, "en": a.lab_id}));
+    let lab_title = lab.map(|l| l.title.clone()).unwrap_or_else(|| Text::new(&a.lab_id, &a.lab_id));
     // The teacher's title is one text, shown as written in either language.
-    let title = a.title.as_ref().map(|t| json!({"zh-CN": t, "en": t})).unwrap_or_else(|| lab_title.clone());
-    let mut v = json!({
-        "id": a.id, "class_id": a.class_id, "class_name": class.name, "lab_id": a.lab_id, "title": title, "lab_title": lab_title,
-        "custom_title": a.title, "opens_at": a.opens_at, "due_at": a.due_at, "attempt_limit": a.attempt_limit, "score_policy": a.score_policy,
-        "languages": lab.map(|l| a.allowed_languages(l)).unwrap_or_default(),
-    });
-    if caller.role == "student" {
+    let title = a.title.as_ref().map(|t| Text::new(t, t)).unwrap_or_else(|| lab_title.clone());
+    let progress = if caller.role == "student" {
         let (attempts, score) = student_progress(state, a, caller.id).await?;
         let refusal = Refusal::of(a, attempts, now());
         let status = match refusal {
-            Some(r) => r.code(),
-            None if attempts > 0 => "submitted",
-            None => "open",
+            Some(Refusal::NotOpen) => AssignmentStatus::NotOpen,
+            Some(Refusal::AttemptsUsedUp) => AssignmentStatus::AttemptsUsedUp,
+            Some(Refusal::Closed) => AssignmentStatus::Closed,
+            None if attempts > 0 => AssignmentStatus::Submitted,
+            None => AssignmentStatus::Open,
         };
-        v["attempts_used"] = json!(attempts);
-        v["score"] = json!(score);
-        v["status"] = json!(status);
-        v["can_submit"] = json!(refusal.is_none());
-        v["reason"] = json!(refusal.map(Refusal::code));
-        v["override"] = super::gradebook::student_override(state, a.id, caller.id).await?;
-    }
-    Ok(v)
+        let score_override =
+            serde_json::from_value(super::gradebook::student_override(state, a.id, caller.id).await?).map_err(|e| AppError::Internal(e.into()))?;
+        Some(StudentProgress { attempts_used: attempts, score, status, can_submit: refusal.is_none(), reason: refusal.map(Refusal::wire), score_override })
+    } else {
+        None
+    };
+    wire(&qiming_api::Assignment {
+        id: a.id,
+        class_id: a.class_id,
+        class_name: class.name.clone(),
+        lab_id: a.lab_id.clone(),
+        title,
+        lab_title,
+        custom_title: a.title.clone(),
+        opens_at: a.opens_at,
+        due_at: a.due_at,
+        attempt_limit: a.attempt_limit,
+        score_policy: stored::<ScorePolicy>(&a.score_policy)?,
+        languages: lab.map(|l| a.allowed_languages(l)).unwrap_or_default(),
+        progress,
+    })
 }
 
 /// Attempts used and the score that counts (policy and override applied).
@@ -601,16 +633,20 @@ async fn assignment_progress(State(state): State<AppState>, ActiveCaller(caller)
 
 const SUBMISSION_COLUMNS: &str = "s.id, s.assignment_id, s.student_id, s.language, s.status, s.submitted_at, s.graded_at, s.score, s.max_score";
 
+/// A submission row as `qiming_api::Submission`.
 fn submission_json(r: &sqlx::any::AnyRow) -> Result<Value, AppError> {
-    let get = || -> Result<Value, sqlx::Error> {
-        Ok(json!({
-            "id": r.try_get::<i64, _>("id")?, "assignment_id": r.try_get::<i64, _>("assignment_id")?, "student_id": r.try_get::<i64, _>("student_id")?,
-            "language": r.try_get::<String, _>("language")?, "status": r.try_get::<String, _>("status")?,
-            "submitted_at": r.try_get::<i64, _>("submitted_at")?, "graded_at": r.try_get::<Option<i64>, _>("graded_at")?,
-            "score": r.try_get::<Option<f64>, _>("score")?, "max_score": r.try_get::<Option<f64>, _>("max_score")?,
-        }))
-    };
-    get().map_err(AppError::from)
+    wire(&qiming_api::Submission {
+        id: r.try_get("id")?,
+        assignment_id: r.try_get("assignment_id")?,
+        student_id: r.try_get("student_id")?,
+        language: r.try_get("language")?,
+        status: stored::<SubmissionStatus>(&r.try_get::<String, _>("status")?)?,
+        submitted_at: r.try_get("submitted_at")?,
+        graded_at: r.try_get("graded_at")?,
+        score: r.try_get("score")?,
+        max_score: r.try_get("max_score")?,
+        student_name: None,
+    })
 }
 
 async fn submissions_of(state: &AppState, assignment: i64, student: Option<i64>) -> Result<Vec<Value>, AppError> {
