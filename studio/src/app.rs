@@ -624,7 +624,7 @@ impl Studio {
     }
 
     /// Opens a connected assignment's lab, with a Submit button.
-    pub fn open_assignment(&mut self, ctx: &egui::Context, assignment: &crate::connect::Assignment) {
+    pub fn open_assignment(&mut self, ctx: &egui::Context, assignment: &qiming_api::Assignment) {
         let lang = self.lang();
         if !self.catalogue.as_ref().is_ok_and(|c| c.lab(&assignment.lab_id).is_some()) {
             self.notice = Some(tf(lang, "lab_not_here", &[("id", &assignment.lab_id)]));
@@ -699,15 +699,13 @@ impl Studio {
                             for a in &c.assignments {
                                 ui.label(lang.pick(&a.title));
                                 ui.label(&a.class_name);
-                                ui.label(a.due_at.map(|d| crate::connect::time_left(lang, d - now)).unwrap_or_default());
-                                let status = a.status.as_deref().map(|s| t(lang, status_key(s))).unwrap_or_default();
+                                ui.label(crate::connect::time_left(lang, a.due_at - now));
+                                let progress = a.progress.as_ref();
+                                let status = progress.map(|p| t(lang, status_key(p.status))).unwrap_or_default();
                                 let delivery = c.latest(a.id).map(|o| crate::connect::delivery_text(lang, &o.delivery));
                                 ui.label(delivery.unwrap_or_else(|| status.to_string()));
-                                ui.label(match (a.attempts_used, a.attempt_limit) {
-                                    (Some(u), Some(l)) => format!("{u} / {l}"),
-                                    _ => String::new(),
-                                });
-                                ui.label(a.score.map(|s| format!("{s}")).unwrap_or_else(|| "—".into()));
+                                ui.label(progress.map(|p| format!("{} / {}", p.attempts_used, a.attempt_limit)).unwrap_or_default());
+                                ui.label(progress.and_then(|p| p.score).map(|s| format!("{s}")).unwrap_or_else(|| "—".into()));
                                 if ui.button(t(lang, "open_assignment")).clicked() {
                                     open = Some(a.clone());
                                 }
@@ -954,13 +952,14 @@ pub fn lesson_link(url: &str) -> Option<String> {
 }
 
 /// The dictionary key of an assignment status the server sends.
-fn status_key(status: &str) -> &'static str {
+fn status_key(status: qiming_api::AssignmentStatus) -> &'static str {
+    use qiming_api::AssignmentStatus as S;
     match status {
-        "not_open" => "status_not_open",
-        "submitted" => "status_submitted",
-        "attempts_used_up" => "status_attempts_used_up",
-        "closed" => "status_closed",
-        _ => "status_open",
+        S::NotOpen => "status_not_open",
+        S::Open => "status_open",
+        S::Submitted => "status_submitted",
+        S::AttemptsUsedUp => "status_attempts_used_up",
+        S::Closed => "status_closed",
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use qiming_api::{ErrorBody, LoginRequest, SubmissionRequest};
+use qiming_api::{Assignment, AssignmentList, ErrorBody, LoginRequest, Submission, SubmissionRequest, SubmissionStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::files;
@@ -23,46 +23,6 @@ pub struct Session {
     pub server: String,
     pub username: String,
     pub token: String,
-}
-
-/// One of the student's assignments, as `GET /api/assignments` lists it.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Assignment {
-    pub id: i64,
-    pub lab_id: String,
-    #[serde(default)]
-    pub class_name: String,
-    pub title: qiming_curriculum::Text,
-    #[serde(default)]
-    pub due_at: Option<i64>,
-    #[serde(default)]
-    pub attempt_limit: Option<i64>,
-    #[serde(default)]
-    pub attempts_used: Option<i64>,
-    #[serde(default)]
-    pub score: Option<f64>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub can_submit: Option<bool>,
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct AssignmentList {
-    assignments: Vec<Assignment>,
-}
-
-/// What the server says about a submission.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct SubmissionState {
-    id: i64,
-    status: String,
-    #[serde(default)]
-    score: Option<f64>,
-    #[serde(default)]
-    max_score: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -125,8 +85,8 @@ pub enum NetError {
 enum Event {
     LoggedIn(Result<Session, NetError>),
     Assignments(Result<Vec<Assignment>, NetError>),
-    Sent { seq: u64, result: Result<SubmissionState, NetError> },
-    Polled { seq: u64, result: Result<SubmissionState, NetError> },
+    Sent { seq: u64, result: Result<Submission, NetError> },
+    Polled { seq: u64, result: Result<Submission, NetError> },
 }
 
 /// Wait between retries of waiting submissions, and between polls of queued ones.
@@ -292,7 +252,7 @@ impl Connected {
         let tx = self.tx.clone();
         std::thread::spawn(move || {
             let body = SubmissionRequest { language: o.language.clone(), program: o.program.clone(), encoding: o.encoding.clone() };
-            let result = answer::<SubmissionState>(
+            let result = answer::<Submission>(
                 agent()
                     .post(url(&s.server, &format!("/api/assignments/{}/submissions", o.assignment_id)))
                     .header("Authorization", format!("Bearer {}", s.token))
@@ -309,7 +269,7 @@ impl Connected {
         }
         let tx = self.tx.clone();
         std::thread::spawn(move || {
-            let result = answer::<SubmissionState>(
+            let result = answer::<Submission>(
                 agent().get(url(&s.server, &format!("/api/submissions/{submission_id}"))).header("Authorization", format!("Bearer {}", s.token)).call(),
             );
             let _ = tx.send(Event::Polled { seq, result });
@@ -375,14 +335,14 @@ impl Connected {
                 Event::Polled { seq, result } => {
                     self.in_flight.remove(&seq);
                     if let Ok(state) = result {
-                        match state.status.as_str() {
-                            "done" => {
+                        match state.status {
+                            SubmissionStatus::Done => {
                                 let (score, max_score) = (state.score.unwrap_or(0.0), state.max_score.unwrap_or(100.0));
                                 self.set_delivery(seq, Delivery::Graded { submission_id: state.id, score, max_score });
                                 self.refresh();
                             }
-                            "failed" => self.set_delivery(seq, Delivery::Failed { submission_id: state.id }),
-                            _ => {}
+                            SubmissionStatus::Failed => self.set_delivery(seq, Delivery::Failed { submission_id: state.id }),
+                            SubmissionStatus::Queued | SubmissionStatus::Running => {}
                         }
                     }
                 }

@@ -233,7 +233,16 @@ fn main() -> anyhow::Result<ExitCode> {
         requested: false,
         image: Default::default(),
     });
-    let measure = args.measure_frames.map(|frames| Measure { frames, started, first_frame_ms: None, last: None, intervals_ms: Vec::new(), cpu_ms: Vec::new(), run: None, reported: false });
+    let measure = args.measure_frames.map(|frames| Measure {
+        frames,
+        started,
+        first_frame_ms: None,
+        last: None,
+        intervals_ms: Vec::new(),
+        cpu_ms: Vec::new(),
+        run: None,
+        reported: false,
+    });
     let screenshot = shot.is_some() || measure.is_some();
     let mut viewport = egui::ViewportBuilder::default().with_title("启明工作室 Qiming Studio").with_inner_size([w, h]).with_min_inner_size([800.0, 560.0]);
     if screenshot {
