@@ -214,6 +214,12 @@ fn an_infeasible_blueprint_names_the_constraint() {
     let r = infeasible(assemble(&student_blueprint(&bank, "[time]\nmax_minutes = 34\n[[information]]\ntheta = 0.0\nmin = 9.8\n"), &bank).unwrap());
     let named: BTreeSet<&str> = r.problems.iter().map(|p| p.constraint.as_str()).collect();
     assert_eq!(named, BTreeSet::from(["time.max_minutes", "information[0].min"]), "{r:#?}");
+    // Both conflicts at once: no single relaxation helps, the elastic model names a set.
+    let r = infeasible(assemble(&student_blueprint(&bank, &format!("{three}[time]\nmax_minutes = 34\n[[information]]\ntheta = 0.0\nmin = 9.8\n")), &bank).unwrap());
+    assert_eq!(r.stage, "relax_set", "{r:#?}");
+    assert!(r.problems.iter().all(|p| p.code == "conflict_set" && p.available != p.needed), "{r:#?}");
+    assert!(r.problems.iter().any(|p| p.constraint.starts_with("literacy.")), "{r:#?}");
+    assert!(r.problems.iter().any(|p| p.constraint == "time.max_minutes" || p.constraint == "information[0].min"), "{r:#?}");
 }
 
 #[test]
