@@ -32,16 +32,8 @@ pub const MIP_GAP: f32 = 0.01;
 /// Seconds a learner is expected to spend on an item of each type. The bank
 /// has no per-item time, so this table is the time model (documented in
 /// docs/assessment-assembly.md).
-pub const TYPE_SECONDS: &[(&str, u32)] = &[
-    ("single", 60),
-    ("multiple", 90),
-    ("true_false", 30),
-    ("numeric", 90),
-    ("text", 90),
-    ("ordering", 120),
-    ("matching", 150),
-    ("performance", 600),
-];
+pub const TYPE_SECONDS: &[(&str, u32)] =
+    &[("single", 60), ("multiple", 90), ("true_false", 30), ("numeric", 90), ("text", 90), ("ordering", 120), ("matching", 150), ("performance", 600)];
 
 /// The difficulty bands, in order.
 pub const DIFFICULTY_BANDS: &[(&str, &str, &str)] = &[("easy", "容易", "easy"), ("medium", "中等", "medium"), ("hard", "较难", "hard")];
@@ -235,7 +227,7 @@ impl Blueprint {
         let (easy_below, hard_above) = match &raw.difficulty_bands {
             Some(b) => {
                 let r = b.get_ref();
-                if !(r.easy_below <= r.hard_above) {
+                if r.easy_below.is_nan() || r.hard_above.is_nan() || r.easy_below > r.hard_above {
                     errors.push(at(b.span(), "difficulty_bands: easy_below must not be above hard_above".into()));
                 }
                 (r.easy_below, r.hard_above)
@@ -260,7 +252,7 @@ impl Blueprint {
             }
         }
         let mut counts = Vec::new();
-        let tables: [(Category, &BTreeMap<String, Spanned<RawCount>>, Vec<&str>); 4] = [
+        let tables: [(Category, &CountTable, Vec<&str>); 4] = [
             (Category::Literacy, &raw.literacy, LITERACIES.iter().map(|l| l.0).collect()),
             (Category::Module, &raw.module, MODULES.iter().map(|m| m.0).collect()),
             (Category::Difficulty, &raw.difficulty, DIFFICULTY_BANDS.iter().map(|b| b.0).collect()),
@@ -287,7 +279,7 @@ impl Blueprint {
         let mut information = Vec::new();
         for t in &raw.information {
             let r = t.get_ref();
-            if !(r.theta.is_finite() && (-6.0..=6.0).contains(&r.theta)) || !(r.min.is_finite() && r.min >= 0.0) {
+            if !(r.theta.is_finite() && (-6.0..=6.0).contains(&r.theta) && r.min.is_finite() && r.min >= 0.0) {
                 errors.push(at(t.span(), "information: theta must be in [-6, 6] and min a non-negative number".into()));
             }
             information.push(InfoTarget { theta: r.theta, min: r.min });
@@ -360,6 +352,8 @@ struct RawBlueprint {
     #[serde(default)]
     enemies: Vec<Spanned<Vec<Spanned<String>>>>,
 }
+
+type CountTable = BTreeMap<String, Spanned<RawCount>>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -635,15 +629,21 @@ fn solve(bp: &Blueprint, pool: &[&Item], mode: Mode) -> Result<Option<Solved>, A
     // The information points the objective looks at: the blueprint's, or θ = 0.
     let points: Vec<(f64, f64)> =
         if bp.information.is_empty() { vec![(0.0, 1.0)] } else { bp.information.iter().map(|t| (t.theta, if t.min > 0.0 { t.min } else { 1.0 })).collect() };
+    // In elastic mode, r_c = 1 when constraint c is relaxed on some form: the
+    // fewest relaxed constraints first, then the least total shortfall.
+    let relaxed: Vec<Option<Variable>> = active.iter().map(|_| elastic.then(|| vars.add(variable().binary()))).collect();
     let t = vars.add(variable().min(0.0));
     let objective: Expression = match mode {
         Mode::Optimise => Expression::from(t),
         Mode::Without(_) => Expression::from(0.0),
         Mode::Elastic => {
             let mut e = Expression::from(0.0);
-            for (c, row) in active.iter().zip(&slack) {
+            for ((c, row), r) in active.iter().zip(&slack).zip(&relaxed) {
+                if let Some(r) = r {
+                    e.add_mul(-1.0, *r);
+                }
                 for s in row.iter().flatten() {
-                    e.add_mul(-1.0 / c.scale(), *s);
+                    e.add_mul(-1e-3 / c.scale(), *s);
                 }
             }
             e
@@ -714,6 +714,23 @@ fn solve(bp: &Blueprint, pool: &[&Item], mode: Mode) -> Result<Option<Solved>, A
     if matches!(mode, Mode::Optimise) {
         problem = problem.with_mip_gap(MIP_GAP).map_err(|e| AssemblyError::Solver(e.to_string()))?;
     }
+    let all_seconds: f64 = seconds.iter().sum();
+    for ((c, row), r) in active.iter().zip(&slack).zip(&relaxed) {
+        let Some(r) = r else { continue };
+        // The most slack a constraint can need: its whole bound.
+        let big = match *c {
+            Con::CountMin(x) => f64::from(bp.counts[x].min.unwrap_or(0)),
+            Con::CountMax(_) | Con::Enemies(_) => f64::from(bp.length),
+            Con::TimeMin => f64::from(bp.min_seconds.unwrap_or(0)),
+            Con::TimeMax => all_seconds,
+            Con::Info(x) => bp.information[x].min,
+        };
+        for s in row.iter().flatten() {
+            let mut e = Expression::from(*s);
+            e.add_mul(-big, *r);
+            problem.add_constraint(e.leq(0.0));
+        }
+    }
     let solution = match problem.solve() {
         Ok(s) => s,
         Err(good_lp::ResolutionError::Infeasible) => return Ok(None),
@@ -752,7 +769,8 @@ pub fn summarise(bp: &Blueprint, items: &[&Item]) -> FormSummary {
         *s.difficulty.entry(bp.band(i).to_string()).or_default() += 1;
         *s.kind.entry(i.kind.name().to_string()).or_default() += 1;
     }
-    let points: Vec<(f64, Option<f64>)> = if bp.information.is_empty() { vec![(0.0, None)] } else { bp.information.iter().map(|t| (t.theta, Some(t.min))).collect() };
+    let points: Vec<(f64, Option<f64>)> =
+        if bp.information.is_empty() { vec![(0.0, None)] } else { bp.information.iter().map(|t| (t.theta, Some(t.min))).collect() };
     s.information =
         points.into_iter().map(|(theta, min)| InfoAt { theta, value: round3(items.iter().map(|i| item_information(i, theta)).sum()), min }).collect();
     s
@@ -787,7 +805,13 @@ pub fn violations(bp: &Blueprint, items: &[&Item]) -> Vec<String> {
 pub fn assemble(bp: &Blueprint, items: &[Item]) -> Result<Outcome, AssemblyError> {
     let pool = pool(bp, items);
     let infeasible = |stage: &str, problems: Vec<Problem>| {
-        Outcome::Infeasible(Infeasible { format_version: ASSEMBLY_FORMAT_VERSION, name: bp.name.clone(), pool: pool.summary.clone(), stage: stage.into(), problems })
+        Outcome::Infeasible(Infeasible {
+            format_version: ASSEMBLY_FORMAT_VERSION,
+            name: bp.name.clone(),
+            pool: pool.summary.clone(),
+            stage: stage.into(),
+            problems,
+        })
     };
     let alone = check_alone(bp, &pool);
     if !alone.is_empty() {
@@ -833,12 +857,7 @@ fn finish(bp: &Blueprint, pool: &Pool, solved: Solved) -> Result<Outcome, Assemb
             let scale = info.min.filter(|m| *m > 0.0).unwrap_or(1.0);
             objective = objective.min(info.value / scale);
         }
-        forms.push(Form {
-            form: f as u32 + 1,
-            items: items.iter().map(|i| i.id.clone()).collect(),
-            anchors: anchor_ids.clone(),
-            summary,
-        });
+        forms.push(Form { form: f as u32 + 1, items: items.iter().map(|i| i.id.clone()).collect(), anchors: anchor_ids.clone(), summary });
     }
     Ok(Outcome::Assembled(Assembly {
         format_version: ASSEMBLY_FORMAT_VERSION,
@@ -931,7 +950,10 @@ fn check_alone(bp: &Blueprint, pool: &Pool) -> Vec<Problem> {
                         max as f64,
                         (len - others) as f64,
                         format!("{zn}最多 {max} 题，但题库中其他的题只有 {others} 道，凑不满 {len} 题：至少要用 {} 道。", len - others),
-                        format!("{en_name} may have at most {max} items, but the pool has only {others} other items, so a {len}-item form needs at least {}.", len - others),
+                        format!(
+                            "{en_name} may have at most {max} items, but the pool has only {others} other items, so a {len}-item form needs at least {}.",
+                            len - others
+                        ),
                     ));
                 }
             }
@@ -959,7 +981,11 @@ fn check_alone(bp: &Blueprint, pool: &Pool) -> Vec<Problem> {
                         f64::from(min) / 60.0,
                         most / 60.0,
                         format!("至少要 {} 分钟，但用时最长的 {len} 道题也只要 {} 分钟。", minutes(f64::from(min)), minutes(most)),
-                        format!("The form should take at least {} minutes, but the {len} longest items take {} minutes.", minutes(f64::from(min)), minutes(most)),
+                        format!(
+                            "The form should take at least {} minutes, but the {len} longest items take {} minutes.",
+                            minutes(f64::from(min)),
+                            minutes(most)
+                        ),
                     ));
                 }
             }
@@ -973,7 +999,10 @@ fn check_alone(bp: &Blueprint, pool: &Pool) -> Vec<Problem> {
                         target.min,
                         best,
                         format!("在能力 θ = {} 处测验信息量至少要 {}，但信息量最大的 {len} 道题合计只有 {:.3}。", target.theta, target.min, best),
-                        format!("The test information at θ = {} should be at least {}, but the {len} most informative items give {:.3}.", target.theta, target.min, best),
+                        format!(
+                            "The test information at θ = {} should be at least {}, but the {len} most informative items give {:.3}.",
+                            target.theta, target.min, best
+                        ),
                     ));
                 }
             }
@@ -996,6 +1025,11 @@ fn check_alone(bp: &Blueprint, pool: &Pool) -> Vec<Problem> {
     out
 }
 
+/// A shortfall: whole numbers without decimals, others to 3 places.
+fn amount(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-6 { format!("{}", x.round()) } else { format!("{x:.3}") }
+}
+
 fn minutes(seconds: f64) -> String {
     let m = seconds / 60.0;
     if (m - m.round()).abs() < 1e-9 { format!("{}", m.round()) } else { format!("{m:.1}") }
@@ -1011,25 +1045,25 @@ fn together(bp: &Blueprint, c: Con, shortfall: Option<f64>) -> Problem {
             let (zn, en) = rule.category.names(&rule.key);
             if matches!(c, Con::CountMin(_)) {
                 let m = rule.min.unwrap_or(0);
-                (format!("{zn}至少 {m} 题"), format!("{en} at least {m} items"), f64::from(m), "题", "items")
+                (format!("{zn}至少 {m} 题"), format!("{en} at least {m} items"), f64::from(m), " 题", " items")
             } else {
                 let m = rule.max.unwrap_or(0);
-                (format!("{zn}最多 {m} 题"), format!("{en} at most {m} items"), f64::from(m), "题", "items")
+                (format!("{zn}最多 {m} 题"), format!("{en} at most {m} items"), f64::from(m), " 题", " items")
             }
         }
         Con::TimeMin => {
             let m = f64::from(bp.min_seconds.unwrap_or(0));
-            (format!("用时至少 {} 分钟", minutes(m)), format!("a time of at least {} minutes", minutes(m)), m / 60.0, "分钟", "minutes")
+            (format!("用时至少 {} 分钟", minutes(m)), format!("a time of at least {} minutes", minutes(m)), m / 60.0, " 分钟", " minutes")
         }
         Con::TimeMax => {
             let m = f64::from(bp.max_seconds.unwrap_or(0));
-            (format!("限时 {} 分钟", minutes(m)), format!("a time limit of {} minutes", minutes(m)), m / 60.0, "分钟", "minutes")
+            (format!("限时 {} 分钟", minutes(m)), format!("a time limit of {} minutes", minutes(m)), m / 60.0, " 分钟", " minutes")
         }
         Con::Info(x) => {
             let t = &bp.information[x];
             (format!("θ = {} 处信息量至少 {}", t.theta, t.min), format!("information of at least {} at θ = {}", t.min, t.theta), t.min, "", "")
         }
-        Con::Enemies(g) => (format!("互斥题组 {g}（每份卷最多一道）"), format!("enemy group {g} (at most one per form)"), 1.0, "题", "items"),
+        Con::Enemies(g) => (format!("互斥题组 {g}（每份卷最多一道）"), format!("enemy group {g} (at most one per form)"), 1.0, " 题", " items"),
     };
     let forms_zh = if bp.forms >= 2 { format!("（{} 份平行卷）", bp.forms) } else { String::new() };
     let forms_en = if bp.forms >= 2 { format!(" (on {} parallel forms)", bp.forms) } else { String::new() };
@@ -1054,8 +1088,11 @@ fn together(bp: &Blueprint, c: Con, shortfall: Option<f64>) -> Problem {
                 path,
                 needed,
                 avail,
-                format!("{what_zh}和其他要求合在一起做不到{forms_zh}：最接近的方案差 {:.3}{unit_zh}。这一组要求需要一起放宽。", short),
-                format!("{what_en} cannot be met together with the other constraints{forms_en}: the closest assembly misses it by {:.3} {unit_en}. This set of constraints must be relaxed together.", short),
+                format!("{what_zh}和其他要求合在一起做不到{forms_zh}：最接近的方案差 {}{unit_zh}。这一组要求需要一起放宽。", amount(short)),
+                format!(
+                    "{what_en} cannot be met together with the other constraints{forms_en}: the closest assembly misses it by {}{unit_en}. This set of constraints must be relaxed together.",
+                    amount(short)
+                ),
             )
         }
     }

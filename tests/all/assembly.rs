@@ -199,7 +199,8 @@ fn an_infeasible_blueprint_names_the_constraint() {
     assert_eq!((r.problems[0].code.as_str(), r.problems[0].constraint.as_str()), ("information_unreachable", "information[0].min"));
     assert!(r.problems[0].available < 12.0 && r.problems[0].available > 5.0);
     // Enemies: one group of 40 items leaves too few for a 40-item form.
-    let ids: Vec<String> = bank.iter().filter(|i| i.grade_band.as_deref() == Some("5-6") && i.status == "live").take(40).map(|i| format!("{:?}", i.id)).collect();
+    let ids: Vec<String> =
+        bank.iter().filter(|i| i.grade_band.as_deref() == Some("5-6") && i.status == "live").take(40).map(|i| format!("{:?}", i.id)).collect();
     let r = infeasible(assemble(&student_blueprint(&bank, &format!("enemies = [[\"ct-56-001\", \"ct-56-002\"], [{}]]\n", ids.join(", "))), &bank).unwrap());
     assert_eq!(r.problems.len(), 1, "{r:#?}");
     assert_eq!((r.problems[0].code.as_str(), r.problems[0].constraint.as_str()), ("enemies_unreachable", "enemies[1]"));
@@ -215,7 +216,8 @@ fn an_infeasible_blueprint_names_the_constraint() {
     let named: BTreeSet<&str> = r.problems.iter().map(|p| p.constraint.as_str()).collect();
     assert_eq!(named, BTreeSet::from(["time.max_minutes", "information[0].min"]), "{r:#?}");
     // Both conflicts at once: no single relaxation helps, the elastic model names a set.
-    let r = infeasible(assemble(&student_blueprint(&bank, &format!("{three}[time]\nmax_minutes = 34\n[[information]]\ntheta = 0.0\nmin = 9.8\n")), &bank).unwrap());
+    let r =
+        infeasible(assemble(&student_blueprint(&bank, &format!("{three}[time]\nmax_minutes = 34\n[[information]]\ntheta = 0.0\nmin = 9.8\n")), &bank).unwrap());
     assert_eq!(r.stage, "relax_set", "{r:#?}");
     assert!(r.problems.iter().all(|p| p.code == "conflict_set" && p.available != p.needed), "{r:#?}");
     assert!(r.problems.iter().any(|p| p.constraint.starts_with("literacy.")), "{r:#?}");

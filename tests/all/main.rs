@@ -1,7 +1,7 @@
 //! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI, server, browser.
 
-mod assignments;
 mod assembly;
+mod assignments;
 mod authz;
 mod browser;
 mod classroom;
