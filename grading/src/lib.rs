@@ -5,6 +5,7 @@
 //! submission against a lab: every case, every check, one stable report.
 //! This crate is the only place that knows both the runtime and the world.
 
+pub mod assembly;
 pub mod check;
 pub mod checks;
 pub mod grade;

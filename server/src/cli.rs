@@ -28,6 +28,8 @@ pub enum Command {
     Curriculum(crate::curriculum_cmd::CurriculumArgs),
     /// Export or import the assessment item bank as QTI 3.0.
     Bank(crate::bank_cmd::BankArgs),
+    /// Assemble test forms from the item bank to a blueprint (自动组卷).
+    Assemble(crate::assemble_cmd::AssembleArgs),
     /// Find programs in a folder that look copied from each other (for judges; never an automatic penalty).
     Similarity(crate::similarity_cmd::SimilarityArgs),
     /// Psychometrics for assessments: calibrate items (Rasch/2PL/3PL/GPCM), simulate data and adaptive tests, DIF, linking.
@@ -67,6 +69,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Curriculum(args) => crate::curriculum_cmd::run(args),
         Command::Bank(args) => crate::bank_cmd::run(args),
         Command::Replay(args) => crate::replay_cmd::run(args),
+        Command::Assemble(args) => crate::assemble_cmd::run(args),
         Command::Similarity(args) => crate::similarity_cmd::run(args),
         Command::Assess(args) => crate::assess_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),
