@@ -738,7 +738,7 @@ impl Studio {
         let width = ui.available_width();
         egui::Panel::right("arena-panel").resizable(true).default_size((width * 0.5).max(320.0)).show(ui, |ui| {
             bench.controls(ui, lang);
-            egui::Panel::bottom("bench-bottom").resizable(true).default_size(230.0).show(ui, |ui| bench.bottom(ui, lang));
+            egui::Panel::bottom("bench-bottom").resizable(true).default_size(270.0).min_size(220.0).show(ui, |ui| bench.bottom(ui, lang));
             egui::CentralPanel::default().show(ui, |ui| bench.arena(ui, lang));
         });
         egui::CentralPanel::default().show(ui, |ui| {
