@@ -398,7 +398,7 @@ impl ItemBank {
         }
         let mut files: Vec<(PathBuf, Expect)> = Vec::new();
         let items_dir = root.join("items");
-        for sub in read_sorted(&items_dir, &mut errors) {
+        for sub in crate::sorted_entries(&items_dir, &mut errors) {
             let name = sub.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
             if !sub.is_dir() {
                 errors.push(CurriculumError::new(
@@ -413,7 +413,7 @@ impl ItemBank {
                 errors.push(CurriculumError::new(&sub.display().to_string(), 0, 0, format!("{name:?} is not a literacy id ({})", literacy_ids())));
                 continue;
             }
-            for f in read_sorted(&sub, &mut errors) {
+            for f in crate::sorted_entries(&sub, &mut errors) {
                 let band = f.file_stem().and_then(|n| n.to_str()).unwrap_or_default().to_string();
                 if f.extension().is_none_or(|e| e != "toml") || !STUDENT_BANDS.contains(&band.as_str()) {
                     errors.push(CurriculumError::new(
@@ -429,7 +429,7 @@ impl ItemBank {
         }
         let teachers = root.join("teachers");
         if teachers.is_dir() {
-            for f in read_sorted(&teachers, &mut errors) {
+            for f in crate::sorted_entries(&teachers, &mut errors) {
                 if f.extension().is_some_and(|e| e == "toml") {
                     files.push((f, Expect { population: "teacher", literacy: None, band: None }));
                 }
@@ -477,20 +477,6 @@ impl ItemBank {
 
 fn literacy_ids() -> String {
     LITERACIES.iter().map(|l| l.0).collect::<Vec<_>>().join(", ")
-}
-
-fn read_sorted(dir: &Path, errors: &mut Vec<CurriculumError>) -> Vec<PathBuf> {
-    match std::fs::read_dir(dir) {
-        Ok(rd) => {
-            let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            v.sort();
-            v
-        }
-        Err(e) => {
-            errors.push(CurriculumError::new(&dir.display().to_string(), 0, 0, format!("cannot read folder: {e}")));
-            Vec::new()
-        }
-    }
 }
 
 /// What a file's place in the bank says its items are.

@@ -211,7 +211,8 @@ impl Catalogue {
     }
 }
 
-fn sorted_entries(dir: &Path, errors: &mut Vec<CurriculumError>) -> Vec<PathBuf> {
+/// The entries of `dir`, sorted (so loading order never depends on the file system); an unreadable folder is an error.
+pub(crate) fn sorted_entries(dir: &Path, errors: &mut Vec<CurriculumError>) -> Vec<PathBuf> {
     match std::fs::read_dir(dir) {
         Ok(rd) => {
             let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();

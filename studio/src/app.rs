@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use egui::RichText;
 use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
-use qiming_curriculum::{Catalogue, Lab, Lesson};
+use qiming_curriculum::{Catalogue, Lesson};
 use qiming_runtime::Language;
 use qiming_sim::{Replay, ReplayError, Scenario, ScenarioError};
 
@@ -166,12 +166,12 @@ impl Studio {
         studio.selected_lesson = studio.settings.last_lesson.clone();
         let lab = options.lab.clone().or_else(|| if options.program.is_some() { studio.settings.last_lab.clone() } else { None });
         if let Some(id) = lab {
-            studio.open_lab(ctx, &id);
+            studio.open_lab(&id);
         } else if let Some(id) = studio.settings.last_lab.clone()
             && studio.catalogue.as_ref().is_ok_and(|c| c.lab(&id).is_some())
         {
             // Reopen where the student left off, but start on the lesson list.
-            studio.open_lab(ctx, &id);
+            studio.open_lab(&id);
             studio.screen = Screen::Lessons;
         }
         if let Some(path) = &options.program {
@@ -202,7 +202,7 @@ impl Studio {
     }
 
     /// Opens a lab by id beside its lesson.
-    pub fn open_lab(&mut self, ctx: &egui::Context, id: &str) -> bool {
+    pub fn open_lab(&mut self, id: &str) -> bool {
         let lang = self.lang();
         let lab = match &self.catalogue {
             Ok(c) => c.lab(id).cloned(),
@@ -215,7 +215,7 @@ impl Studio {
         if let Some(lesson) = &lab.lesson {
             self.selected_lesson = Some(lesson.clone());
         }
-        let mut bench = Workbench::for_lab(ctx, lab, &self.data_dir);
+        let mut bench = Workbench::for_lab(lab, &self.data_dir);
         bench.teacher = self.settings.teacher;
         self.bench = Some(bench);
         self.screen = Screen::Lab;
@@ -535,7 +535,6 @@ impl Studio {
             return;
         }
         egui::Panel::left("lesson-tree").resizable(true).default_size(280.0).show(ui, |ui| self.lesson_tree(ui));
-        let ctx = ui.ctx().clone();
         egui::CentralPanel::default().show(ui, |ui| {
             let Some(id) = self.selected_lesson.clone() else {
                 ui.label(t(lang, "pick_lesson"));
@@ -553,7 +552,7 @@ impl Studio {
                 if let Some(lab) = &lab_id
                     && ui.button(RichText::new(format!("▶ {}", t(lang, "open_lab"))).strong()).clicked()
                 {
-                    self.open_lab(&ctx, lab);
+                    self.open_lab(lab);
                 }
             });
             ui.separator();
@@ -624,13 +623,13 @@ impl Studio {
     }
 
     /// Opens a connected assignment's lab, with a Submit button.
-    pub fn open_assignment(&mut self, ctx: &egui::Context, assignment: &qiming_api::Assignment) {
+    pub fn open_assignment(&mut self, assignment: &qiming_api::Assignment) {
         let lang = self.lang();
         if !self.catalogue.as_ref().is_ok_and(|c| c.lab(&assignment.lab_id).is_some()) {
             self.notice = Some(tf(lang, "lab_not_here", &[("id", &assignment.lab_id)]));
             return;
         }
-        if self.open_lab(ctx, &assignment.lab_id)
+        if self.open_lab(&assignment.lab_id)
             && let Some(bench) = &mut self.bench
         {
             bench.assignment = Some(crate::bench::AssignmentLink { id: assignment.id, title: assignment.title.clone() });
@@ -639,7 +638,6 @@ impl Studio {
 
     fn connected_screen(&mut self, ui: &mut egui::Ui) {
         let lang = self.lang();
-        let ctx = ui.ctx().clone();
         let mut open = None;
         egui::CentralPanel::default().show(ui, |ui| {
             ui.label(t(lang, "connect_intro"));
@@ -720,7 +718,7 @@ impl Studio {
             }
         });
         if let Some(a) = open {
-            self.open_assignment(&ctx, &a);
+            self.open_assignment(&a);
         }
     }
 
@@ -988,9 +986,4 @@ pub fn scenario_error(lang: Lang, path: &Path, e: &ScenarioError) -> String {
         }
         _ => tf(lang, "file_unreadable", &[("path", &path.display())]),
     }
-}
-
-/// Does `lab` have a lesson in `catalogue` (for the lab screen's left panel)?
-pub fn lab_lesson<'a>(catalogue: &'a Catalogue, lab: &Lab) -> Option<&'a Lesson> {
-    lab.lesson.as_ref().and_then(|id| catalogue.lessons.iter().find(|l| &l.id == id))
 }

@@ -68,13 +68,12 @@ pub struct AssignmentLink {
 
 impl Workbench {
     /// A lab, with the student's autosaved program or else the starter.
-    pub fn for_lab(ctx: &egui::Context, lab: Lab, data_dir: &Path) -> Workbench {
+    pub fn for_lab(lab: Lab, data_dir: &Path) -> Workbench {
         let language = if lab.starter.contains_key("rhai") || lab.languages.iter().any(|l| l == "rhai") { Language::Rhai } else { Language::Wasm };
         let autosave = files::autosave_path(data_dir, &lab.id, language);
         let text = std::fs::read_to_string(&autosave).ok().unwrap_or_else(|| starter(&lab, language));
         let mut editor = Editor::new(&lab.id, text, language);
         editor.autosave_path = Some(autosave);
-        let _ = ctx;
         let case = lab.cases.iter().position(|c| !c.hidden).unwrap_or(0);
         let seed = lab.cases.get(case).map_or(0, |c| c.seed);
         Workbench::new(World::Lab(Box::new(lab)), editor, case, seed)
@@ -125,21 +124,17 @@ impl Workbench {
     pub fn run(&mut self) {
         self.stop();
         let program = self.editor.program();
-        // Compile first: a syntax error is shown on its line without starting the world.
-        let limits = match self.lab() {
-            Some(lab) => qiming_grading::grade::lab_limits(lab, &Limits::default()),
-            None => Limits::default(),
-        };
-        if let Some(Outcome::Error(e)) = qiming_runtime::prepare(&program, &limits) {
-            self.editor.problem = Some(Problem::of(&e.diagnostic));
-            self.player = None;
-            return;
-        }
         let Some(scenario) = self.scenario() else { return };
         let options = match self.lab() {
             Some(lab) => lab_run_options(lab, &Limits::default(), self.seed, Cancel::new()),
             None => RunOptions { seed: self.seed, settle: false, ..RunOptions::default() },
         };
+        // Compile first: a syntax error is shown on its line without starting the world.
+        if let Some(Outcome::Error(e)) = qiming_runtime::prepare(&program, &options.limits) {
+            self.editor.problem = Some(Problem::of(&e.diagnostic));
+            self.player = None;
+            return;
+        }
         match Job::start(program, scenario, options) {
             Ok(job) => {
                 self.job = Some(job);
