@@ -1,7 +1,7 @@
 //! Automated test assembly (自动组卷): picks forms from the item bank that
 //! meet a blueprint, as an integer program solved by `good_lp` with the
-//! pure-Rust microlp solver, and says which constraint cannot be met when
-//! none can.
+//! pure-Rust microlp solver (or HiGHS, with the `highs` feature), and says
+//! which constraint cannot be met when none can.
 //!
 //! The blueprint format, the difficulty bands, the default times and the
 //! objective are documented in docs/assessment-assembly.md. Everything here is
@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, WithMipGap, microlp, variable};
+use good_lp::variable::UnsolvedProblem;
+use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, WithMipGap, variable};
 use qiming_curriculum::item::{ITEM_TYPES, POPULATIONS, STATUSES};
 use qiming_curriculum::meta::{GRADE_BANDS, LITERACIES, MODULES};
 use qiming_curriculum::{CurriculumError, Item, Text};
@@ -28,6 +29,31 @@ pub const ASSEMBLY_FORMAT_VERSION: u32 = 1;
 
 /// The relative optimality gap at which the solver stops (1 %).
 pub const MIP_GAP: f32 = 0.01;
+
+/// The integer-programming solver this build assembles with.
+#[cfg(not(feature = "highs"))]
+pub const SOLVER: &str = "microlp";
+/// The integer-programming solver this build assembles with.
+#[cfg(feature = "highs")]
+pub const SOLVER: &str = "highs";
+
+#[cfg(not(feature = "highs"))]
+fn solver(problem: UnsolvedProblem) -> good_lp::solvers::microlp::MicroLpProblem {
+    good_lp::microlp(problem)
+}
+
+/// HiGHS on one thread with its parallel mode off and a fixed seed: its
+/// parallel branch-and-bound may otherwise return a different (equally good)
+/// form from run to run, and assembly must be reproducible.
+#[cfg(feature = "highs")]
+fn solver(problem: UnsolvedProblem) -> good_lp::solvers::highs::HighsProblem {
+    use good_lp::solvers::highs::HighsParallelType;
+    good_lp::highs(problem)
+        .set_parallel(HighsParallelType::Off)
+        .set_threads(1)
+        .set_option("random_seed", 0)
+        .set_option("output_flag", false)
+}
 
 /// Seconds a learner is expected to spend on an item of each type. The bank
 /// has no per-item time, so this table is the time model (documented in
@@ -649,7 +675,7 @@ fn solve(bp: &Blueprint, pool: &[&Item], mode: Mode) -> Result<Option<Solved>, A
             e
         }
     };
-    let mut problem = vars.maximise(objective).using(microlp);
+    let mut problem = vars.maximise(objective).using(solver);
     for i in 0..n {
         let mut e = Expression::from(0.0);
         if let Some(zi) = z[i] {

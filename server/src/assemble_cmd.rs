@@ -64,6 +64,7 @@ fn print_assembly(a: &Assembly) {
         "pool / 题库: {} eligible of {} (status excluded {}, exposure excluded {}) / 可用 {} 题",
         a.pool.eligible, a.pool.considered, a.pool.excluded_status, a.pool.excluded_exposure, a.pool.eligible
     );
+    println!("solver / 求解器: {}", qiming_grading::assembly::SOLVER);
     for f in &a.forms {
         let s = &f.summary;
         println!("\nform {} / 第 {} 卷: {} items / 题, {:.1} min / 分钟", f.form, f.form, s.length, f64::from(s.time_seconds) / 60.0);
