@@ -230,13 +230,24 @@ fn mistakes(cx: &Context<'_>, taker: &Taker) -> Vec<Mistake> {
             continue;
         }
         let l = LITERACIES.iter().position(|x| x.0 == item.literacy).unwrap_or(0);
-        let lessons = item
-            .knowledge
+        // The item's knowledge points; an item without any points to lessons of its module, else of its literacy.
+        let knowledge: Vec<String> = if item.knowledge.is_empty() {
+            let lab_lessons = || cx.catalogue.lessons.iter().filter(|x| x.kind != "primer");
+            let same_module: Vec<String> = lab_lessons().filter(|x| Some(&x.module) == item.module.as_ref()).take(2).map(|x| x.id.clone()).collect();
+            if same_module.is_empty() {
+                lab_lessons().filter(|x| x.literacies.contains(&item.literacy)).take(2).map(|x| x.id.clone()).collect()
+            } else {
+                same_module
+            }
+        } else {
+            item.knowledge.clone()
+        };
+        let lessons = knowledge
             .iter()
             .map(|k| {
                 let (lesson, anchor) = match k.split_once('#') {
                     Some((l, a)) => (l.to_string(), Some(a.to_string())),
-                    None => (k.clone(), None),
+                    None => (k.to_string(), None),
                 };
                 let title = cx.catalogue.lessons.iter().find(|x| x.id == lesson).map_or_else(|| lesson.clone(), |x| lang.of(&x.title));
                 LessonRef { lesson, anchor, title }
