@@ -105,7 +105,14 @@ fn catalogue(dir: Option<&Path>) -> anyhow::Result<Catalogue> {
     Ok(Catalogue::open(&dir)?)
 }
 
-fn read_input(json: Option<&Path>, takers: Option<&Path>, responses: Option<&Path>, answers: Option<&Path>, labs: Option<&Path>, cat: &Catalogue) -> anyhow::Result<Option<Input>> {
+fn read_input(
+    json: Option<&Path>,
+    takers: Option<&Path>,
+    responses: Option<&Path>,
+    answers: Option<&Path>,
+    labs: Option<&Path>,
+    cat: &Catalogue,
+) -> anyhow::Result<Option<Input>> {
     Ok(match (json, takers, responses) {
         (Some(j), _, _) => Some(input::read_json(j, &cat.items)?),
         (None, Some(t), Some(r)) => Some(input::read_csv(t, r, answers, labs, &cat.items)?),
@@ -115,7 +122,9 @@ fn read_input(json: Option<&Path>, takers: Option<&Path>, responses: Option<&Pat
 
 pub fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let cat = catalogue(args.curriculum.as_deref())?;
-    let Some(mut data) = read_input(args.input.as_deref(), args.takers.as_deref(), args.responses.as_deref(), args.answers.as_deref(), args.lab_failures.as_deref(), &cat)? else {
+    let Some(mut data) =
+        read_input(args.input.as_deref(), args.takers.as_deref(), args.responses.as_deref(), args.answers.as_deref(), args.lab_failures.as_deref(), &cat)?
+    else {
         bail!("give the input: --input FILE.json, or --takers FILE.csv --responses FILE.csv");
     };
     if let Some(previous) = read_input(args.previous_input.as_deref(), args.previous_takers.as_deref(), args.previous_responses.as_deref(), None, None, &cat)? {

@@ -135,7 +135,8 @@ fn suppression_hides_small_cells_and_their_complements() {
     // Every breakdown of every group report and of the annual report: no shown row under 10,
     // never exactly one hidden row, no names.
     let mut reports = vec![json(&report(Lang::En, ReportLevel::Annual, None, Population::Students))];
-    for (level, id) in [(GroupLevel::City, "示范市"), (GroupLevel::District, "北岭县"), (GroupLevel::District, "东湖区"), (GroupLevel::School, "北岭第一小学")] {
+    for (level, id) in [(GroupLevel::City, "示范市"), (GroupLevel::District, "北岭县"), (GroupLevel::District, "东湖区"), (GroupLevel::School, "北岭第一小学")]
+    {
         for population in [Population::Students, Population::Teachers] {
             reports.push(json(&report(Lang::En, ReportLevel::Group(level), Some(id), population)));
         }
@@ -207,10 +208,20 @@ fn pdf_font_available() -> bool {
 fn pdf_and_xlsx_are_written_and_reopened_in_both_languages() {
     use calamine::{DataType, Reader, Xlsx};
     for lang in [Lang::Zh, Lang::En] {
-        for (level, id) in [(ReportLevel::Annual, None), (ReportLevel::Group(GroupLevel::Class), Some("示范市/西山区/西山实验小学/五年级(2)班".to_string())), (ReportLevel::Student, Some(student_with_everything()))] {
+        for (level, id) in [
+            (ReportLevel::Annual, None),
+            (ReportLevel::Group(GroupLevel::Class), Some("示范市/西山区/西山实验小学/五年级(2)班".to_string())),
+            (ReportLevel::Student, Some(student_with_everything())),
+        ] {
             let r = report(lang, level, id.as_deref(), Population::Students);
             let doc = layout::doc(&r);
             let bytes = xlsx::render(&doc).expect("xlsx");
+            // Charts are native Excel charts (calamine reads cells only: look into the package).
+            let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).expect("an XLSX is a zip");
+            let charts = zip.file_names().filter(|n| n.starts_with("xl/charts/chart")).count();
+            let drawn: usize = doc.sections.iter().flat_map(|s| &s.blocks).map(|b| if let layout::Block::Charts(c) = b { c.len() } else { 0 }).sum();
+            assert_eq!(charts, drawn, "one native chart per chart of the document");
+            assert!(charts >= 1);
             let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("calamine opens it");
             let names = book.sheet_names();
             assert_eq!(names.len(), doc.sections.len());
@@ -246,8 +257,25 @@ fn zh_cn_reports_have_no_english_for_learners_and_teachers() {
     // Ids, codes and the bank's own item text (which quotes program code) are not report text.
     // Lesson titles and lab feedback are the curriculum's own zh-CN text (which names Rhai and
     // quotes code such as `if`), not the report's.
-    const NOT_TEXT: &[&str] =
-        &["id", "literacy", "item", "lab", "check", "population", "kind", "lang", "suppressed", "compared", "key", "stem", "answer", "correct_answer", "explanation", "lessons", "feedback"];
+    const NOT_TEXT: &[&str] = &[
+        "id",
+        "literacy",
+        "item",
+        "lab",
+        "check",
+        "population",
+        "kind",
+        "lang",
+        "suppressed",
+        "compared",
+        "key",
+        "stem",
+        "answer",
+        "correct_answer",
+        "explanation",
+        "lessons",
+        "feedback",
+    ];
     fn walk(v: &Value, key: &str, found: &mut Vec<String>) {
         if NOT_TEXT.contains(&key) {
             return;
@@ -358,7 +386,16 @@ fn the_command_writes_reports_from_simulated_csv_files() {
     assert_eq!(v["kind"], "school");
     assert_eq!(v["name"], "东湖实验小学");
     assert!(v["takers"].as_u64().is_some_and(|n| n >= 10), "{}", v["takers"]);
-    let out = std::process::Command::new(exe).args(["assess", "report", "--level", "school", "--id", "no-such-school"]).arg("--takers").arg(dir.join("takers.csv")).arg("--responses").arg(dir.join("responses.csv")).arg("--out").arg(dir.join("x.json")).output().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["assess", "report", "--level", "school", "--id", "no-such-school"])
+        .arg("--takers")
+        .arg(dir.join("takers.csv"))
+        .arg("--responses")
+        .arg(dir.join("responses.csv"))
+        .arg("--out")
+        .arg(dir.join("x.json"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no school \"no-such-school\""), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).ok();

@@ -554,7 +554,8 @@ pub struct AnnualPopulation {
 
 /// The annual report for the city `id` (None: the only city in the input).
 pub fn annual_report(cx: &Context<'_>, id: Option<&str>) -> Result<AnnualReport, ReportError> {
-    let any_population = if cx.input.takers.iter().any(|t| t.population == Population::Students && t.year == cx.year) { Population::Students } else { Population::Teachers };
+    let any_population =
+        if cx.input.takers.iter().any(|t| t.population == Population::Students && t.year == cx.year) { Population::Students } else { Population::Teachers };
     let path = find_group(cx, GroupLevel::City, id, any_population)?;
     let mut populations = Vec::new();
     for population in [Population::Students, Population::Teachers] {

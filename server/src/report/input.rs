@@ -149,7 +149,10 @@ pub fn read_json(path: &Path, bank: &ItemBank) -> Result<Input, InputError> {
     let input: Input = serde_json::from_slice(&bytes)
         .map_err(|e| InputError::Json { file: file.clone(), message: format!("line {}, column {}: {e}", e.line(), e.column()) })?;
     if input.format_version != INPUT_FORMAT_VERSION {
-        return Err(InputError::Json { file, message: format!("format_version {} is not {INPUT_FORMAT_VERSION}, the version this build reads", input.format_version) });
+        return Err(InputError::Json {
+            file,
+            message: format!("format_version {} is not {INPUT_FORMAT_VERSION}, the version this build reads", input.format_version),
+        });
     }
     validate(&input, bank, &file)?;
     Ok(input)
@@ -191,9 +194,19 @@ pub fn read_csv(takers: &Path, responses: &Path, answers: Option<&Path>, lab_fai
         let file = path.display().to_string();
         for (row, cells) in csv_rows(path, &["student", "item", "answer"])? {
             let (id, item, answer) = (&cells[0], &cells[1], &cells[2]);
-            let t = *index.get(id).ok_or_else(|| InputError::Cell { file: file.clone(), row, column: "student".into(), message: format!("student {id:?} is not a taker") })?;
+            let t = *index.get(id).ok_or_else(|| InputError::Cell {
+                file: file.clone(),
+                row,
+                column: "student".into(),
+                message: format!("student {id:?} is not a taker"),
+            })?;
             let Some(r) = input.takers[t].responses.iter_mut().find(|r| &r.item == item) else {
-                return Err(InputError::Cell { file, row, column: "item".into(), message: format!("student {id:?} has no score for item {item:?} in {}", responses.display()) });
+                return Err(InputError::Cell {
+                    file,
+                    row,
+                    column: "item".into(),
+                    message: format!("student {id:?} has no score for item {item:?} in {}", responses.display()),
+                });
             };
             r.answer = Some(answer.clone());
         }
@@ -201,11 +214,20 @@ pub fn read_csv(takers: &Path, responses: &Path, answers: Option<&Path>, lab_fai
     if let Some(path) = lab_failures {
         let file = path.display().to_string();
         for (row, cells) in csv_rows(path, &["student", "lab", "check", "feedback_zh", "feedback_en"])? {
-            let t = *index.get(&cells[0]).ok_or_else(|| InputError::Cell { file: file.clone(), row, column: "student".into(), message: format!("student {:?} is not a taker", cells[0]) })?;
+            let t = *index.get(&cells[0]).ok_or_else(|| InputError::Cell {
+                file: file.clone(),
+                row,
+                column: "student".into(),
+                message: format!("student {:?} is not a taker", cells[0]),
+            })?;
             if cells[1].is_empty() || cells[2].is_empty() {
                 return Err(InputError::Row { file, row, message: "lab and check must not be empty".into() });
             }
-            input.takers[t].lab_failures.push(LabFailure { lab: cells[1].clone(), check: cells[2].clone(), feedback: Text::new(cells[3].clone(), cells[4].clone()) });
+            input.takers[t].lab_failures.push(LabFailure {
+                lab: cells[1].clone(),
+                check: cells[2].clone(),
+                feedback: Text::new(cells[3].clone(), cells[4].clone()),
+            });
         }
     }
     validate(&input, bank, &file)?;
@@ -217,7 +239,8 @@ fn csv_rows(path: &Path, columns: &[&str]) -> Result<Vec<(u64, Vec<String>)>, In
     let file = path.display().to_string();
     let bytes = read(path)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).flexible(true).from_reader(bytes.as_slice());
-    let header: Vec<String> = reader.headers().map_err(|e| InputError::Row { file: file.clone(), row: 1, message: e.to_string() })?.iter().map(str::to_string).collect();
+    let header: Vec<String> =
+        reader.headers().map_err(|e| InputError::Row { file: file.clone(), row: 1, message: e.to_string() })?.iter().map(str::to_string).collect();
     if header != columns {
         return Err(InputError::Row { file, row: 1, message: format!("the header must be `{}`", columns.join(",")) });
     }
@@ -237,10 +260,16 @@ fn read_takers(path: &Path) -> Result<Vec<Taker>, InputError> {
     let file = path.display().to_string();
     let bytes = read(path)?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).flexible(true).from_reader(bytes.as_slice());
-    let header: Vec<String> = reader.headers().map_err(|e| InputError::Row { file: file.clone(), row: 1, message: e.to_string() })?.iter().map(str::to_string).collect();
+    let header: Vec<String> =
+        reader.headers().map_err(|e| InputError::Row { file: file.clone(), row: 1, message: e.to_string() })?.iter().map(str::to_string).collect();
     for (c, h) in header.iter().enumerate() {
         if !TAKER_COLUMNS.contains(&h.as_str()) {
-            return Err(InputError::Cell { file, row: 1, column: (c + 1).to_string(), message: format!("unknown column {h:?}: the columns are {}", TAKER_COLUMNS.join(",")) });
+            return Err(InputError::Cell {
+                file,
+                row: 1,
+                column: (c + 1).to_string(),
+                message: format!("unknown column {h:?}: the columns are {}", TAKER_COLUMNS.join(",")),
+            });
         }
     }
     let col = |name: &str| header.iter().position(|h| h == name);
@@ -268,7 +297,8 @@ fn read_takers(path: &Path) -> Result<Vec<Taker>, InputError> {
         if let Some(first) = seen.insert(id.clone(), row) {
             return Err(bad("id", format!("taker {id:?} appears twice (first in row {first})")));
         }
-        let population = Population::parse(&get("population")).ok_or_else(|| bad("population", format!("{:?} is not students or teachers", get("population"))))?;
+        let population =
+            Population::parse(&get("population")).ok_or_else(|| bad("population", format!("{:?} is not students or teachers", get("population"))))?;
         let locality = match get("locality").as_str() {
             "urban" => Locality::Urban,
             "rural" => Locality::Rural,
@@ -279,7 +309,8 @@ fn read_takers(path: &Path) -> Result<Vec<Taker>, InputError> {
             g @ ("f" | "m") => Some(g.to_string()),
             other => return Err(bad("gender", format!("{other:?} is not f, m or empty"))),
         };
-        let year = get("year").parse::<i32>().ok().filter(|y| (1900..=9999).contains(y)).ok_or_else(|| bad("year", format!("{:?} is not a year", get("year"))))?;
+        let year =
+            get("year").parse::<i32>().ok().filter(|y| (1900..=9999).contains(y)).ok_or_else(|| bad("year", format!("{:?} is not a year", get("year"))))?;
         for name in ["name", "school", "district", "city"] {
             if get(name).is_empty() {
                 return Err(bad(name, "must not be empty".into()));

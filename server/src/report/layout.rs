@@ -155,7 +155,16 @@ fn student_doc(r: &StudentReport) -> Doc {
         mistakes.push(Block::Paragraph(tt("no_mistakes")));
     } else {
         mistakes.push(Block::Table(Table {
-            headers: vec![tt("question"), tt("literacy"), tt("points"), tt("question"), tt("your_answer"), tt("correct_answer"), tt("explanation"), tt("revisit")],
+            headers: vec![
+                tt("question"),
+                tt("literacy"),
+                tt("points"),
+                tt("question"),
+                tt("your_answer"),
+                tt("correct_answer"),
+                tt("explanation"),
+                tt("revisit"),
+            ],
             rows: r
                 .mistakes
                 .iter()
@@ -280,10 +289,7 @@ fn group_sections(r: &GroupReport, prefix: &str, out: &mut Vec<Section>) {
     }
     if r.literacies.iter().all(|l| matches!(l.growth, Some(Shown::Value(_)))) {
         let prev_year = r.year - 1;
-        series.push((
-            format!("{prev_year}"),
-            r.literacies.iter().map(|l| if let Some(Shown::Value(g)) = &l.growth { g.previous_mean } else { 0.0 }).collect(),
-        ));
+        series.push((format!("{prev_year}"), r.literacies.iter().map(|l| if let Some(Shown::Value(g)) = &l.growth { g.previous_mean } else { 0.0 }).collect()));
     }
     summary.push(Block::Charts(vec![Chart {
         kind: ChartKind::Columns,
@@ -330,7 +336,12 @@ fn group_sections(r: &GroupReport, prefix: &str, out: &mut Vec<Section>) {
     let charts: Vec<Chart> = r
         .literacies
         .iter()
-        .map(|l| Chart { kind: ChartKind::Columns, title: l.name.to_string(), categories: bins.clone(), series: vec![(l.name.to_string(), l.distribution.clone())] })
+        .map(|l| Chart {
+            kind: ChartKind::Columns,
+            title: l.name.to_string(),
+            categories: bins.clone(),
+            series: vec![(l.name.to_string(), l.distribution.clone())],
+        })
         .collect();
     let mut blocks = vec![Block::Table(table)];
     for pair in charts.chunks(2) {
@@ -343,7 +354,8 @@ fn group_sections(r: &GroupReport, prefix: &str, out: &mut Vec<Section>) {
     for b in &r.breakdowns {
         blocks.push(Block::Paragraph(b.title.to_string()));
         blocks.push(Block::Table(breakdown_table(lang, b)));
-        let shown: Vec<(&str, [Option<f64>; LITERACY_COUNT])> = b.rows.iter().filter_map(|row| row.value.value().map(|v| (row.label.as_str(), v.means))).collect();
+        let shown: Vec<(&str, [Option<f64>; LITERACY_COUNT])> =
+            b.rows.iter().filter_map(|row| row.value.value().map(|v| (row.label.as_str(), v.means))).collect();
         if shown.len() >= 2 && r.kind != GroupLevel::Class {
             blocks.push(Block::Charts(vec![Chart {
                 kind: ChartKind::Columns,
@@ -405,7 +417,11 @@ fn students_section(r: &GroupReport, prefix: &str) -> Section {
             row
         })
         .collect();
-    Section { name: format!("{prefix}{}", tt("students")), heading: format!("{prefix}{}", tt("student_list")), blocks: vec![Block::Table(Table { headers, rows, records: false })] }
+    Section {
+        name: format!("{prefix}{}", tt("students")),
+        heading: format!("{prefix}{}", tt("student_list")),
+        blocks: vec![Block::Table(Table { headers, rows, records: false })],
+    }
 }
 
 fn annual_doc(r: &AnnualReport) -> Doc {

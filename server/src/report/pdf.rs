@@ -25,7 +25,8 @@ const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN;
 const BOTTOM: f32 = PAGE_H - MARGIN;
 
 /// Series colours (colour-blind-safe Okabe–Ito order).
-const PALETTE: [(u8, u8, u8); 8] = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233), (213, 94, 0), (240, 228, 66), (100, 100, 100)];
+const PALETTE: [(u8, u8, u8); 8] =
+    [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233), (213, 94, 0), (240, 228, 66), (100, 100, 100)];
 /// Level colours, from level 1 (light) to 5 (dark).
 const LEVEL_COLOURS: [(u8, u8, u8); 5] = [(222, 235, 247), (158, 202, 225), (107, 174, 214), (49, 130, 189), (8, 81, 156)];
 
@@ -209,7 +210,7 @@ impl Writer<'_> {
         let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
         // Percentages from 0; scale scores from a round 100 below the smallest bar.
         let (lo, hi) = if max <= 100.0 {
-            (0.0, ((max.max(1.0) / 10.0).ceil() * 10.0).max(10.0))
+            (0.0, ((max.max(1.0) / 20.0).ceil() * 20.0).max(20.0))
         } else {
             (((min.max(0.0) - 50.0) / 100.0).floor().max(0.0) * 100.0, ((max + 30.0) / 100.0).ceil() * 100.0)
         };

@@ -124,7 +124,16 @@ fn silhouette(points: &[[f64; LITERACY_COUNT]], labels: &[usize], sample: &[usiz
 /// below 460 or between) and the literacy furthest from its own mean when that is 20 points or more.
 pub fn describe(lang: Lang, centroid: &[f64; LITERACY_COUNT]) -> (String, String) {
     let mean = centroid.iter().sum::<f64>() / LITERACY_COUNT as f64;
-    let overall = t(lang, if mean >= 540.0 { "overall_high" } else if mean <= 460.0 { "overall_low" } else { "overall_mid" });
+    let overall = t(
+        lang,
+        if mean >= 540.0 {
+            "overall_high"
+        } else if mean <= 460.0 {
+            "overall_low"
+        } else {
+            "overall_mid"
+        },
+    );
     let (d, dev) = centroid.iter().map(|v| v - mean).enumerate().fold((0, 0.0f64), |acc, (d, v)| if v.abs() > acc.1.abs() { (d, v) } else { acc });
     let pattern = if dev.abs() < 20.0 {
         t(lang, "balanced").to_string()

@@ -59,7 +59,9 @@ pub struct Scored {
 #[non_exhaustive]
 pub enum ScoringError {
     /// An answered item has no parameters in the calibration files given.
-    #[error("item {0:?} is answered in the input but has no parameters in the calibration files given (calibrate it, or leave out --calibration to calibrate on the fly)")]
+    #[error(
+        "item {0:?} is answered in the input but has no parameters in the calibration files given (calibrate it, or leave out --calibration to calibrate on the fly)"
+    )]
     NotCalibrated(String),
     /// The calibration on the fly failed.
     #[error("calibrating {literacy} for the {population}: {message}")]
@@ -97,7 +99,8 @@ pub fn score(input: &Input, bank: &ItemBank, calibrations: &[CalibrationFile], l
                 continue;
             }
             let column: BTreeMap<&str, usize> = items.iter().enumerate().map(|(j, id)| (id.as_str(), j)).collect();
-            let persons: Vec<usize> = members.iter().copied().filter(|&i| input.takers[i].responses.iter().any(|r| column.contains_key(r.item.as_str()))).collect();
+            let persons: Vec<usize> =
+                members.iter().copied().filter(|&i| input.takers[i].responses.iter().any(|r| column.contains_key(r.item.as_str()))).collect();
             let mut x = vec![MISSING; persons.len() * items.len()];
             for (p, &i) in persons.iter().enumerate() {
                 for r in &input.takers[i].responses {

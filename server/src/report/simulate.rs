@@ -51,7 +51,10 @@ const CITY: &str = "示范市";
 /// (district, urban?) — the county is rural.
 const DISTRICTS: [(&str, bool); 4] = [("东湖区", true), ("西山区", true), ("南江区", true), ("北岭县", false)];
 const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"];
-const GIVEN: &[&str] = &["子涵", "欣怡", "浩然", "梓轩", "雨桐", "宇航", "思源", "佳怡", "俊杰", "诗涵", "明轩", "一诺", "晨阳", "若曦", "博文", "雅琪", "天佑", "可馨", "子墨", "嘉懿"];
+const GIVEN: &[&str] = &[
+    "子涵", "欣怡", "浩然", "梓轩", "雨桐", "宇航", "思源", "佳怡", "俊杰", "诗涵", "明轩", "一诺", "晨阳", "若曦", "博文", "雅琪", "天佑", "可馨", "子墨",
+    "嘉懿",
+];
 
 /// The region's schools: (district index, school name, rural?, classes, students per class).
 fn schools() -> Vec<(usize, String, bool, usize)> {
@@ -111,7 +114,12 @@ pub fn simulate_region(catalogue: &Catalogue, options: &RegionOptions) -> Input 
                     if theta[1] < -0.6 && !labs.is_empty() && rng.uniform() < 0.6 {
                         let lab = labs[rng.below(labs.len())];
                         let check = &lab.checks[rng.below(lab.checks.len())];
-                        let feedback = check.hint.clone().unwrap_or_else(|| Text::new("程序没有通过这一项检查：对照实验要求，逐步检查机器人的动作。", "Your program did not pass this check: compare the robot's moves with the lab's task step by step."));
+                        let feedback = check.hint.clone().unwrap_or_else(|| {
+                            Text::new(
+                                "程序没有通过这一项检查：对照实验要求，逐步检查机器人的动作。",
+                                "Your program did not pass this check: compare the robot's moves with the lab's task step by step.",
+                            )
+                        });
                         t.lab_failures.push(LabFailure { lab: lab.id.clone(), check: check.kind.code().to_string(), feedback });
                     }
                     takers.push(t);
@@ -194,7 +202,11 @@ fn wrong_answer(rng: &mut Rng, kind: &ItemKind) -> Option<String> {
             let wrong: Vec<&str> = options.iter().map(|o| o.id.as_str()).filter(|id| id != answer).collect();
             wrong.get(rng.below(wrong.len())).map(|s| s.to_string())
         }
-        ItemKind::Multiple { answer, .. } => answer.first().cloned(),
+        // A right option with a wrong one: no credit under the bank's rule.
+        ItemKind::Multiple { options, answer } => {
+            let wrong = options.iter().find(|o| !answer.contains(&o.id))?;
+            Some(format!("{},{}", answer.first()?, wrong.id))
+        }
         ItemKind::TrueFalse { answer } => Some((!answer).to_string()),
         ItemKind::Numeric { answer, .. } => Some(format!("{}", answer + 1.0 + rng.below(3) as f64)),
         ItemKind::Ordering { answer, .. } => Some(answer.iter().rev().cloned().collect::<Vec<_>>().join(",")),

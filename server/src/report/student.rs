@@ -101,11 +101,17 @@ pub fn student_report(cx: &Context<'_>, id: &str) -> Result<StudentReport, Repor
     let input = cx.input;
     let Some(i) = input.takers.iter().position(|t| t.id == id && t.year == cx.year) else {
         let known: Vec<&str> = input.takers.iter().filter(|t| t.year == cx.year).take(5).map(|t| t.id.as_str()).collect();
-        return Err(ReportError::NotFound { level: "taker".into(), id: id.into(), population: "takers".into(), year: cx.year, known: known.join(", ") + ", …" });
+        return Err(ReportError::NotFound {
+            level: "taker".into(),
+            id: id.into(),
+            population: "takers".into(),
+            year: cx.year,
+            known: known.join(", ") + ", …",
+        });
     };
     let taker = &input.takers[i];
     let lang = cx.lang;
-    let city = members_at(cx, GroupLevel::City, &[taker.city.clone()], taker.population, cx.year);
+    let city = members_at(cx, GroupLevel::City, std::slice::from_ref(&taker.city), taker.population, cx.year);
     let scores = cx.scored.scores[i];
     let given: Vec<f64> = scores.iter().flatten().map(|s| s.scale).collect();
     let own_mean = (!given.is_empty()).then(|| given.iter().sum::<f64>() / given.len() as f64);
@@ -296,7 +302,7 @@ fn shown_answer(lang: Lang, kind: &ItemKind, answer: &str) -> String {
     };
     let ids: Vec<&str> = answer.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if !ids.is_empty() && ids.iter().all(|id| options.iter().any(|o| o.id == *id)) {
-        let sep = if matches!(kind, ItemKind::Ordering { .. }) { " → " } else { "；" };
+        let sep = if matches!(kind, ItemKind::Ordering { .. }) { " → " } else { lang.pick("；", "; ") };
         ids.iter().map(|id| option_text(lang, options, id)).collect::<Vec<_>>().join(sep)
     } else {
         answer.to_string()
@@ -308,7 +314,7 @@ fn correct_answer(cx: &Context<'_>, kind: &ItemKind) -> String {
     let lang = cx.lang;
     match kind {
         ItemKind::Single { options, answer } => option_text(lang, options, answer),
-        ItemKind::Multiple { options, answer } => answer.iter().map(|a| option_text(lang, options, a)).collect::<Vec<_>>().join("；"),
+        ItemKind::Multiple { options, answer } => answer.iter().map(|a| option_text(lang, options, a)).collect::<Vec<_>>().join(lang.pick("；", "; ")),
         ItemKind::TrueFalse { answer } => cx.t(if *answer { "true" } else { "false" }).to_string(),
         ItemKind::Numeric { answer, unit, .. } => format!("{answer}{}", unit.as_ref().map_or_else(String::new, |u| format!(" {}", lang.of(u)))),
         ItemKind::Text { accept } => match lang {
@@ -320,7 +326,7 @@ fn correct_answer(cx: &Context<'_>, kind: &ItemKind) -> String {
             .iter()
             .map(|(o, tg)| format!("{} ↔ {}", option_text(lang, options, o), option_text(lang, targets, tg)))
             .collect::<Vec<_>>()
-            .join("；"),
+            .join(lang.pick("；", "; ")),
         ItemKind::Performance { lab, .. } => {
             let title = cx.catalogue.lab(lab).map_or_else(|| lab.clone(), |l| lang.of(&l.title));
             format!("{}{}{title}", cx.t("full_marks_lab"), lang.pick("：", ": "))

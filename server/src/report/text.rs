@@ -65,7 +65,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("distribution", "量表分分布（%）", "Distribution of scale scores (%)"),
     ("strengths", "优势", "Strengths"),
     ("weaknesses", "待提高", "To work on"),
-    ("no_strengths", "各素养发展较均衡，没有明显高出自身平均或区域平均的素养。", "Your literacies are balanced: none stands out above your own average or the region's."),
+    (
+        "no_strengths",
+        "各素养发展较均衡，没有明显高出自身平均或区域平均的素养。",
+        "Your literacies are balanced: none stands out above your own average or the region's.",
+    ),
     ("no_weaknesses", "没有明显低于自身平均或区域平均的素养。", "No literacy is clearly below your own average or the region's."),
     ("mistakes", "错题本", "Mistake notebook"),
     ("no_mistakes", "本次测评没有答错的题目。", "You got every item right in this assessment."),
@@ -187,7 +191,9 @@ pub fn level_descriptor(lang: Lang, level: u8, literacy: usize) -> String {
         (Lang::Zh, _) => format!("在{name}方面表现优秀：能在复杂、开放的情境中综合运用知识，提出并评价有创造性的方案。"),
         (Lang::En, 1) => format!("Emerging in {name}: recognises simple problems in familiar settings with prompts and completes single-step tasks."),
         (Lang::En, 2) => format!("Developing in {name}: applies basic ideas in familiar settings and solves simple problems by following given steps."),
-        (Lang::En, 3) => format!("Proficient in {name}: meets the curriculum standard; uses what was learnt on their own in common settings and explains the approach."),
+        (Lang::En, 3) => {
+            format!("Proficient in {name}: meets the curriculum standard; uses what was learnt on their own in common settings and explains the approach.")
+        }
         (Lang::En, 4) => format!("Accomplished in {name}: analyses problems in less familiar settings, compares solutions and transfers methods."),
         (Lang::En, _) => format!("Advanced in {name}: combines knowledge in complex, open settings and proposes and evaluates creative solutions."),
     }
