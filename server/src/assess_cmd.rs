@@ -32,6 +32,10 @@ pub enum AssessCommand {
     Dif(DifArgs),
     /// Put a new calibration on a base calibration's scale through their common (anchor) items.
     Link(LinkArgs),
+    /// Assessment reports from student to city, teachers' reports and the annual monitoring report (JSON, PDF, XLSX).
+    Report(Box<crate::report_cmd::ReportArgs>),
+    /// Write a synthetic region (districts, schools, classes, students and teachers, one or two years) for the reports.
+    SimulateRegion(crate::report_cmd::SimulateRegionArgs),
 }
 
 fn parse_model(s: &str) -> Result<Model, String> {
@@ -160,6 +164,8 @@ pub fn run(args: AssessArgs) -> anyhow::Result<ExitCode> {
         AssessCommand::Simulate(a) => run_simulate(a),
         AssessCommand::Dif(a) => run_dif(a),
         AssessCommand::Link(a) => run_link(a),
+        AssessCommand::Report(a) => crate::report_cmd::run_report(*a),
+        AssessCommand::SimulateRegion(a) => crate::report_cmd::run_simulate_region(a),
     }
 }
 

@@ -20,6 +20,7 @@ mod language;
 mod lessons;
 mod openapi;
 mod process;
+mod reports;
 mod roster;
 mod runtime;
 mod scenarios;
