@@ -1,6 +1,7 @@
 //! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI, server, browser.
 
 mod assembly;
+mod assessments;
 mod assess;
 mod assignments;
 mod authz;
