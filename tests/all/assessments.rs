@@ -265,11 +265,22 @@ async fn delivery(backend: &str) {
     let (st, e, _) = call(&s, "POST", &format!("/api/assessments/{}/sitting", l["id"]), Some(&kid_a), None).await;
     assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("assessment_not_open")), "{e}");
     let (_, c, _) = call(&s, "POST", "/api/assessments", Some(&teacher), Some(fixed.clone())).await;
-    sqlx::query("UPDATE assessments SET opens_at = $1, closes_at = $2 WHERE id = $3").bind(now - 7200).bind(now - 60).bind(c["id"].as_i64().unwrap()).execute(&s.db.pool).await.unwrap();
+    sqlx::query("UPDATE assessments SET opens_at = $1, closes_at = $2 WHERE id = $3")
+        .bind(now - 7200)
+        .bind(now - 60)
+        .bind(c["id"].as_i64().unwrap())
+        .execute(&s.db.pool)
+        .await
+        .unwrap();
     let (st, e, _) = call(&s, "POST", &format!("/api/assessments/{}/sitting", c["id"]), Some(&kid_a), None).await;
     assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("assessment_closed")), "{e}");
     // A sitting started near the close ends at the close, not after the time limit.
-    sqlx::query("UPDATE assessments SET closes_at = $1 WHERE id = $2").bind(qiming::serve::now() + 120).bind(c["id"].as_i64().unwrap()).execute(&s.db.pool).await.unwrap();
+    sqlx::query("UPDATE assessments SET closes_at = $1 WHERE id = $2")
+        .bind(qiming::serve::now() + 120)
+        .bind(c["id"].as_i64().unwrap())
+        .execute(&s.db.pool)
+        .await
+        .unwrap();
     let (_, near, _) = call(&s, "POST", &format!("/api/assessments/{}/sitting", c["id"]), Some(&kid_a), None).await;
     assert!(near["sitting"]["remaining_seconds"].as_i64().unwrap() <= 120, "{near}");
 
@@ -297,11 +308,13 @@ async fn delivery(backend: &str) {
             let (st, e, _) = call(&s, "POST", &format!("{path}/next"), Some(&kid_a), None).await;
             assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("answer_first")));
             let (st, v, _) =
-                call(&s, "PUT", &format!("{path}/answers/{}", current["id"].as_str().unwrap()), Some(&kid_a), Some(json!({"response": some_answer(current)}))).await;
+                call(&s, "PUT", &format!("{path}/answers/{}", current["id"].as_str().unwrap()), Some(&kid_a), Some(json!({"response": some_answer(current)})))
+                    .await;
             assert_eq!(st, StatusCode::OK, "{v}");
             if steps > 0 {
                 let earlier = items[0]["item"]["id"].as_str().unwrap();
-                let (st, _, _) = call(&s, "PUT", &format!("{path}/answers/{earlier}"), Some(&kid_a), Some(json!({"response": some_answer(&items[0]["item"])}))).await;
+                let (st, _, _) =
+                    call(&s, "PUT", &format!("{path}/answers/{earlier}"), Some(&kid_a), Some(json!({"response": some_answer(&items[0]["item"])}))).await;
                 assert_eq!(st, StatusCode::CONFLICT, "earlier adaptive answers are locked");
             }
             let (st, next, _) = call(&s, "POST", &format!("{path}/next"), Some(&kid_a), None).await;
@@ -341,6 +354,28 @@ async fn delivery(backend: &str) {
     assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("items")), "students' items in a teachers' test: {e}");
     let (st, ta, _) = call(&s, "POST", "/api/assessments", Some(&school_admin), Some(teachers_form)).await;
     assert_eq!(st, StatusCode::CREATED, "{ta}");
+    // A form assembled from a blueprint (grading::assembly), and one that cannot be met.
+    let blueprint = std::fs::read_to_string(repo().join("examples/blueprints/teacher-screening.toml")).unwrap();
+    let (st, bp, _) = call(
+        &s,
+        "POST",
+        "/api/assessments",
+        Some(&school_admin),
+        Some(json!({"title": "组卷", "population": "teachers", "mode": "fixed", "closes_at": now + 7200, "time_limit_minutes": 30, "blueprint": blueprint})),
+    )
+    .await;
+    assert_eq!((st, bp["items"].as_array().map(Vec::len)), (StatusCode::CREATED, Some(20)), "{bp}");
+    let (st, e, _) = call(
+        &s,
+        "POST",
+        "/api/assessments",
+        Some(&school_admin),
+        Some(json!({"title": "组卷", "population": "teachers", "mode": "fixed", "closes_at": now + 7200, "time_limit_minutes": 30,
+            "blueprint": blueprint.replace("min = 4.0", "min = 400.0")})),
+    )
+    .await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("blueprint_infeasible")), "{e}");
+    assert!(!e["error"]["problems"].as_array().unwrap().is_empty(), "{e}");
     let tpath = format!("/api/assessments/{}", ta["id"]);
     assert_eq!(call(&s, "GET", &tpath, Some(&kid_a), None).await.0, StatusCode::NOT_FOUND);
     let (st, tsit, _) = call(&s, "POST", &format!("{tpath}/sitting"), Some(&teacher), None).await;
@@ -350,9 +385,14 @@ async fn delivery(backend: &str) {
     let names: Vec<&str> = prog["takers"].as_array().unwrap().iter().map(|t| t["display_name"].as_str().unwrap()).collect();
     assert!(names.contains(&"李老师") && names.contains(&"赵老师"), "{prog}");
     // An organiser sets one for a whole region (the city holds the school's district).
-    let (_, org, _) =
-        call(&s, "POST", "/api/users", Some(&admin), Some(json!({"username": "zuzhi", "display_name": "组织者", "role": "organiser", "password": "region-test-2024"})))
-            .await;
+    let (_, org, _) = call(
+        &s,
+        "POST",
+        "/api/users",
+        Some(&admin),
+        Some(json!({"username": "zuzhi", "display_name": "组织者", "role": "organiser", "password": "region-test-2024"})),
+    )
+    .await;
     assert!(org["user"]["id"].is_i64(), "{org}");
     let organiser = login(&s, "zuzhi", "region-test-2024").await;
     let (st, ra, _) = call(

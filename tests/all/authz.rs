@@ -74,7 +74,12 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("DELETE", "/api/assignments/{a}/overrides/{student}", "", "401 403 404 204 404 204 404 404 204"),
     // Assessment delivery: {asm} is class A's fixed form, set by A's teacher; the student has started it.
     ("GET", "/api/assessments", "", "401 200 200 200 200 200 200 200 200"),
-    ("POST", "/api/assessments", r#"{"title": "T{n}", "population": "students", "mode": "fixed", "closes_at": 4000000000, "time_limit_minutes": 30, "items": ["ct-56-001"], "class_ids": [{A}]}"#, "401 403 403 201 404 201 404 404 201"),
+    (
+        "POST",
+        "/api/assessments",
+        r#"{"title": "T{n}", "population": "students", "mode": "fixed", "closes_at": 4000000000, "time_limit_minutes": 30, "items": ["ct-56-001"], "class_ids": [{A}]}"#,
+        "401 403 403 201 404 201 404 404 201",
+    ),
     ("GET", "/api/assessments/{asm}", "", "401 200 404 200 404 200 404 200 200"),
     ("DELETE", "/api/assessments/{fresh_assessment}", "", "401 403 404 204 404 204 404 204 204"),
     ("GET", "/api/assessments/{asm}/progress", "", "401 403 404 200 404 200 404 200 200"),

@@ -1,8 +1,8 @@
 //! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI, server, browser.
 
 mod assembly;
-mod assessments;
 mod assess;
+mod assessments;
 mod assignments;
 mod authz;
 mod browser;

@@ -346,10 +346,7 @@ async fn list(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller)
         "school_admin" => ("school_id = $1", u.school_id.unwrap_or(-1)),
         _ => ("1 = $1", 1),
     };
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM assessments WHERE {filter} ORDER BY opens_at, id"))
-        .bind(bind)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM assessments WHERE {filter} ORDER BY opens_at, id")).bind(bind).fetch_all(&state.db.pool).await?;
     let mut out = Vec::new();
     for r in &rows {
         let a = assessment_of(r)?;
@@ -461,7 +458,11 @@ async fn assemble_form(state: &AppState, text: String, population: &'static str)
     }
 }
 
-async fn create(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewAssessment>, JsonRejection>) -> Result<Response, AppError> {
+async fn create(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    req: Result<Json<NewAssessment>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let u = &caller.user;
     if !matches!(u.role.as_str(), "teacher" | "school_admin" | "organiser" | "platform_admin") {
@@ -564,8 +565,10 @@ async fn create(State(state): State<AppState>, ActiveCaller(caller): ActiveCalle
         (None, Some(text)) => assemble_form(&state, text, population).await?,
         (None, None) if req.mode == "adaptive" => {
             let band = req.grade_band.as_deref();
-            let pool: Vec<String> =
-                deliverable(&state, population).filter(|i| i.status == "live" && (band.is_none() || i.grade_band.as_deref() == band)).map(|i| i.id.clone()).collect();
+            let pool: Vec<String> = deliverable(&state, population)
+                .filter(|i| i.status == "live" && (band.is_none() || i.grade_band.as_deref() == band))
+                .map(|i| i.id.clone())
+                .collect();
             if pool.is_empty() {
                 return Err(AppError::invalid("grade_band", "unknown", "no live items for this grade band"));
             }
@@ -598,7 +601,12 @@ async fn create(State(state): State<AppState>, ActiveCaller(caller): ActiveCalle
     .await?
     .try_get(0)?;
     for (i, item) in items.iter().enumerate() {
-        sqlx::query("INSERT INTO assessment_items (assessment_id, position, item_id) VALUES ($1, $2, $3)").bind(id).bind(i as i64).bind(item).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO assessment_items (assessment_id, position, item_id) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(i as i64)
+            .bind(item)
+            .execute(&mut *tx)
+            .await?;
     }
     for c in &classes {
         sqlx::query("INSERT INTO assessment_classes (assessment_id, class_id) VALUES ($1, $2)").bind(id).bind(c.id).execute(&mut *tx).await?;
@@ -657,7 +665,12 @@ struct RemoveQuery {
     force: Option<bool>,
 }
 
-async fn remove(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, Query(q): Query<RemoveQuery>) -> Result<StatusCode, AppError> {
+async fn remove(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<RemoveQuery>,
+) -> Result<StatusCode, AppError> {
     let (a, acc) = visible(&state, &caller.user, id).await?;
     if !acc.owns {
         return Err(AppError::Forbidden("only the assessment's owners delete it".into()));
@@ -754,6 +767,9 @@ fn points_of(item: Option<&Item>, response: Option<&str>, max_stored: i64) -> (i
     }
 }
 
+/// One literacy of a sitting being scored: (item parameters, score) pairs, points, maximum.
+type LiteracyTally = (Vec<(irt::Item, usize)>, i64, i64);
+
 /// Scores a sitting and closes it, once: `by` is `taker` or `deadline`. A sitting already
 /// submitted is left as it is (two requests racing to submit score it once).
 async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), AppError> {
@@ -764,7 +780,7 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
     let t = now();
     let bank = &state.catalogue.items;
     // Per literacy: the EAP from the bank's item parameters, points and maxima.
-    let mut per: BTreeMap<String, (Vec<(irt::Item, usize)>, i64, i64)> = BTreeMap::new();
+    let mut per: BTreeMap<String, LiteracyTally> = BTreeMap::new();
     let mut all: Vec<(irt::Item, usize)> = Vec::new();
     let mut scored = Vec::new();
     let (mut total, mut total_max) = (0i64, 0i64);
@@ -806,7 +822,12 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
         return Ok(());
     }
     for (position, points) in scored {
-        sqlx::query("UPDATE sitting_items SET points = $1 WHERE sitting_id = $2 AND position = $3").bind(points).bind(sitting.id).bind(position).execute(&mut *tx).await?;
+        sqlx::query("UPDATE sitting_items SET points = $1 WHERE sitting_id = $2 AND position = $3")
+            .bind(points)
+            .bind(sitting.id)
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
     }
     for (literacy, (answers, points, max)) in &per {
         let (th, s) = estimate(answers);
@@ -907,7 +928,8 @@ async fn sitting_view(state: &AppState, a: &Assessment, sitting: &Sitting) -> Re
         "items": list,
     });
     if submitted {
-        let row = sqlx::query("SELECT points, max_points, theta, se, submitted_by FROM sittings WHERE id = $1").bind(sitting.id).fetch_one(&state.db.pool).await?;
+        let row =
+            sqlx::query("SELECT points, max_points, theta, se, submitted_by FROM sittings WHERE id = $1").bind(sitting.id).fetch_one(&state.db.pool).await?;
         let rows = sqlx::query("SELECT literacy, theta, se, items, points, max_points FROM sitting_abilities WHERE sitting_id = $1 ORDER BY literacy")
             .bind(sitting.id)
             .fetch_all(&state.db.pool)
@@ -1073,7 +1095,12 @@ async fn open_sitting(state: &AppState, a: &Assessment, taker: i64) -> Result<Si
     }
     if s.deadline_at < now() {
         finish(state, &s, "deadline").await?;
-        return Err(AppError::typed(StatusCode::CONFLICT, "time_up", "the time for this sitting is up; it has been submitted", json!({"deadline_at": s.deadline_at})));
+        return Err(AppError::typed(
+            StatusCode::CONFLICT,
+            "time_up",
+            "the time for this sitting is up; it has been submitted",
+            json!({"deadline_at": s.deadline_at}),
+        ));
     }
     Ok(s)
 }
@@ -1120,7 +1147,9 @@ async fn save_answer(
         .await?;
     sqlx::query("UPDATE sittings SET position = $1 WHERE id = $2").bind(p.position).bind(s.id).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(Json(json!({"saved": true, "item_id": item_id, "position": p.position, "answered_at": stored.as_ref().map(|_| t), "remaining_seconds": (s.deadline_at - t).max(0)})))
+    Ok(Json(
+        json!({"saved": true, "item_id": item_id, "position": p.position, "answered_at": stored.as_ref().map(|_| t), "remaining_seconds": (s.deadline_at - t).max(0)}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

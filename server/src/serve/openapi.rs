@@ -76,7 +76,11 @@ fn op(summary: &str, params: &[&str], request: Option<Value>, answers: &[(&str, 
         o["parameters"] = json!(
             params
                 .iter()
-                .map(|p| if *p == "case" || *p == "item" { json!({"name": "case", "in": "path", "required": true, "schema": {"type": "string"}}) } else { id_param(p) })
+                .map(|p| if *p == "case" || *p == "item" {
+                    json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}})
+                } else {
+                    id_param(p)
+                })
                 .collect::<Vec<_>>()
         );
     }
@@ -314,31 +318,55 @@ fn assessment_paths() -> serde_json::Map<String, Value> {
         "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {"explanation": text}}}}});
     let refused = |codes: &str| err(&format!("{codes} (error.code)"));
     let pairs = [
-        ("/api/assessments", json!({
-            "get": op("Assessments the caller sits (with their status) or manages", &[], None, &[("200", ok("assessments", json!({"type": "object", "properties": {"assessments": {"type": "array", "items": window}}})))]),
-            "post": op("Create an assessment: a fixed form (items, or assembled from a blueprint) or an adaptive test over a pool; for classes (students) or a school's/region's teachers (audited)", &[], Some(body(new)),
-                &[("201", json!({"description": "the assessment with its items and class_ids"})), ("409", refused("blueprint_infeasible: error.problems names the constraints that cannot be met"))])
-        })),
-        ("/api/assessments/{id}", json!({
-            "get": op("An assessment (managers: its items without keys and its classes; takers: their status)", &["id"], None, &[("200", ok("the assessment", window.clone()))]),
-            "delete": {"summary": "Delete an assessment; once sittings exist only with ?force=true (audited)", "parameters": [id_param("id"), {"name": "force", "in": "query", "schema": {"type": "boolean"}}],
-                "responses": {"204": {"description": "deleted"}, "401": err("not signed in"), "403": err("not an owner"), "404": err("no such assessment, or not yours to see"), "409": err("has_sittings")}}
-        })),
-        ("/api/assessments/{id}/progress", json!({"get": op("Live progress per taker: not_started, in_progress (answered of total, remaining_seconds) or submitted (points); poll it", &["id"], None,
-            &[("200", json!({"description": "{assessment_id, takers: [{id, display_name, student_number, class_name, status, answered, total, remaining_seconds, points, max_points}], counts, at}"}))])})),
-        ("/api/assessments/{id}/sitting", json!({
-            "get": op("The caller's sitting: items without keys, saved answers, where they were, time left; results once submitted", &["id"], None, &[("200", ok("the sitting", sitting.clone()))]),
-            "post": op("Start the caller's sitting inside the window (201), or resume the one they have (200)", &["id"], None,
-                &[("200", ok("resumed", sitting.clone())), ("201", ok("started", sitting.clone())), ("409", refused("assessment_not_open, assessment_closed"))])
-        })),
-        ("/api/assessments/{id}/sitting/answers/{item}", json!({"put": op("Save one answer as given (idempotent; stored before the answer)", &["id", "item"],
+        (
+            "/api/assessments",
+            json!({
+                "get": op("Assessments the caller sits (with their status) or manages", &[], None, &[("200", ok("assessments", json!({"type": "object", "properties": {"assessments": {"type": "array", "items": window}}})))]),
+                "post": op("Create an assessment: a fixed form (items, or assembled from a blueprint) or an adaptive test over a pool; for classes (students) or a school's/region's teachers (audited)", &[], Some(body(new)),
+                    &[("201", json!({"description": "the assessment with its items and class_ids"})), ("409", refused("blueprint_infeasible: error.problems names the constraints that cannot be met"))])
+            }),
+        ),
+        (
+            "/api/assessments/{id}",
+            json!({
+                "get": op("An assessment (managers: its items without keys and its classes; takers: their status)", &["id"], None, &[("200", ok("the assessment", window.clone()))]),
+                "delete": {"summary": "Delete an assessment; once sittings exist only with ?force=true (audited)", "parameters": [id_param("id"), {"name": "force", "in": "query", "schema": {"type": "boolean"}}],
+                    "responses": {"204": {"description": "deleted"}, "401": err("not signed in"), "403": err("not an owner"), "404": err("no such assessment, or not yours to see"), "409": err("has_sittings")}}
+            }),
+        ),
+        (
+            "/api/assessments/{id}/progress",
+            json!({"get": op("Live progress per taker: not_started, in_progress (answered of total, remaining_seconds) or submitted (points); poll it", &["id"], None,
+            &[("200", json!({"description": "{assessment_id, takers: [{id, display_name, student_number, class_name, status, answered, total, remaining_seconds, points, max_points}], counts, at}"}))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting",
+            json!({
+                "get": op("The caller's sitting: items without keys, saved answers, where they were, time left; results once submitted", &["id"], None, &[("200", ok("the sitting", sitting.clone()))]),
+                "post": op("Start the caller's sitting inside the window (201), or resume the one they have (200)", &["id"], None,
+                    &[("200", ok("resumed", sitting.clone())), ("201", ok("started", sitting.clone())), ("409", refused("assessment_not_open, assessment_closed"))])
+            }),
+        ),
+        (
+            "/api/assessments/{id}/sitting/answers/{item}",
+            json!({"put": op("Save one answer as given (idempotent; stored before the answer)", &["id", "item"],
             Some(body(obj(&["response"], json!({"response": {"description": "{choices: [id]}, {value: bool}, {number: x}, {text: s}, {order: [id]}, {pairs: [[option, target]]}, or null to clear"}})))),
-            &[("200", json!({"description": "{saved, item_id, position, answered_at, remaining_seconds}"})), ("409", refused("time_up, sitting_submitted, not_started, item_locked"))])})),
-        ("/api/assessments/{id}/sitting/position", json!({"put": op("Remember the question the taker is on (resume lands there)", &["id"], Some(body(obj(&["position"], json!({"position": {"type": "integer", "minimum": 0}})))),
-            &[("204", json!({"description": "saved"})), ("409", refused("time_up, sitting_submitted, not_started"))])})),
-        ("/api/assessments/{id}/sitting/next", json!({"post": op("Adaptive: the next question chosen by the server, or the end of the test (scored)", &["id"], None,
-            &[("200", ok("the sitting", sitting.clone())), ("409", refused("answer_first, not_adaptive, time_up, sitting_submitted"))])})),
-        ("/api/assessments/{id}/sitting/submit", json!({"post": op("Submit: score the sitting and answer with the results (again for a submitted one)", &["id"], None, &[("200", ok("the sitting with results", sitting))])})),
+            &[("200", json!({"description": "{saved, item_id, position, answered_at, remaining_seconds}"})), ("409", refused("time_up, sitting_submitted, not_started, item_locked"))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting/position",
+            json!({"put": op("Remember the question the taker is on (resume lands there)", &["id"], Some(body(obj(&["position"], json!({"position": {"type": "integer", "minimum": 0}})))),
+            &[("204", json!({"description": "saved"})), ("409", refused("time_up, sitting_submitted, not_started"))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting/next",
+            json!({"post": op("Adaptive: the next question chosen by the server, or the end of the test (scored)", &["id"], None,
+            &[("200", ok("the sitting", sitting.clone())), ("409", refused("answer_first, not_adaptive, time_up, sitting_submitted"))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting/submit",
+            json!({"post": op("Submit: score the sitting and answer with the results (again for a submitted one)", &["id"], None, &[("200", ok("the sitting with results", sitting))])}),
+        ),
     ];
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
