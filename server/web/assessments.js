@@ -346,6 +346,13 @@ function sittingView(alive, a, view) {
   const responses = new Map(items.map((it) => [it.item.id, it.response]));
   let deadline = Date.now() / 1000 + view.sitting.remaining_seconds;
   let finished = false;
+  let timer = null;
+  /** The results replace the sitting: the clock stops. */
+  const showResults = (v, why) => {
+    finished = true;
+    clearInterval(timer);
+    if (alive()) resultsView(a, v, why);
+  };
 
   // ---- font size, kept across questions and visits
   let scale = Number(localStorage.getItem(FONT_KEY) || '1') || 1;
@@ -368,7 +375,7 @@ function sittingView(alive, a, view) {
     if (left <= 0 && !finished) {
       finished = true;
       // The server closes the sitting at its deadline; show what it scored.
-      api('GET', `/api/assessments/${a.id}/sitting`).then((v) => { if (alive()) resultsView(a, v); }).catch(() => {});
+      api('GET', `/api/assessments/${a.id}/sitting`).then((v) => showResults(v)).catch(() => {});
     }
   };
   const counted = () => {
@@ -405,7 +412,7 @@ function sittingView(alive, a, view) {
         setPending(sid, pending);
         if (e instanceof ApiError && ['time_up', 'sitting_submitted'].includes(e.code)) {
           const v = await api('GET', `/api/assessments/${a.id}/sitting`).catch(() => null);
-          if (v && alive()) resultsView(a, v, e);
+          if (v) showResults(v, e);
           return;
         }
         savedEl.textContent = errText(e);
@@ -446,7 +453,7 @@ function sittingView(alive, a, view) {
     try {
       await flush();
       const v = await api('POST', `/api/assessments/${a.id}/sitting/submit`);
-      if (alive()) resultsView(a, v);
+      showResults(v);
     } catch (e) {
       submitBtn.disabled = false;
       clear(msg, errorBox(e));
@@ -458,7 +465,7 @@ function sittingView(alive, a, view) {
       await flush();
       const v = await api('POST', `/api/assessments/${a.id}/sitting/next`);
       if (!alive()) return;
-      if (v.sitting.status === 'submitted') return resultsView(a, v);
+      if (v.sitting.status === 'submitted') return showResults(v);
       items = v.items;
       for (const it of items) if (!responses.has(it.item.id)) responses.set(it.item.id, it.response);
       view.sitting = v.sitting;
@@ -503,7 +510,7 @@ function sittingView(alive, a, view) {
   setPage(a.title, h('h1', { 'data-user': '' }, a.title), root);
   draw();
   tick();
-  const timer = setInterval(tick, 1000);
+  timer = setInterval(tick, 1000);
   onCleanup(() => { clearInterval(timer); clearTimeout(retry); });
   if (Object.keys(pending).length) flush();
 }
