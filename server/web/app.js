@@ -1,6 +1,7 @@
 // Entry point of the web UI: the hash router and start-up.
 
 import { adminPage } from './admin.js';
+import { assessmentProgressPage, assessmentsPage, takePage } from './assessments.js';
 import { assignmentPage, myAssignmentsPage } from './assignments.js';
 import { classPage, classesPage } from './classes.js';
 import { ApiError, LANG, api, errorBox, h, renderHeader, onRerender, setDictionary, setPage, state, t } from './core.js';
@@ -19,6 +20,9 @@ const routes = [
   [/^\/assignments$/, myAssignmentsPage],
   [/^\/assignments\/(\d+)$/, assignmentPage],
   [/^\/submissions\/(\d+)$/, submissionPage],
+  [/^\/assessments$/, assessmentsPage],
+  [/^\/assessments\/(\d+)$/, assessmentProgressPage],
+  [/^\/assessments\/(\d+)\/take$/, takePage],
   [/^\/admin$/, adminPage, 'admin'],
   [/^\/password$/, passwordPage],
 ];

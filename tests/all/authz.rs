@@ -72,6 +72,24 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/classes/{A}/gradebook.xlsx", "", "401 403 404 200 404 200 404 404 200"),
     ("PUT", "/api/assignments/{a}/overrides/{student}", r#"{"score": 80, "comment": "ok"}"#, "401 403 404 204 404 204 404 404 204"),
     ("DELETE", "/api/assignments/{a}/overrides/{student}", "", "401 403 404 204 404 204 404 404 204"),
+    // Assessment delivery: {asm} is class A's fixed form, set by A's teacher; the student has started it.
+    ("GET", "/api/assessments", "", "401 200 200 200 200 200 200 200 200"),
+    (
+        "POST",
+        "/api/assessments",
+        r#"{"title": "T{n}", "population": "students", "mode": "fixed", "closes_at": 4000000000, "time_limit_minutes": 30, "items": ["ct-56-001"], "class_ids": [{A}]}"#,
+        "401 403 403 201 404 201 404 404 201",
+    ),
+    ("GET", "/api/assessments/{asm}", "", "401 200 404 200 404 200 404 200 200"),
+    ("DELETE", "/api/assessments/{fresh_assessment}", "", "401 403 404 204 404 204 404 204 204"),
+    ("GET", "/api/assessments/{asm}/progress", "", "401 403 404 200 404 200 404 200 200"),
+    ("POST", "/api/assessments/{asm}/sitting", "", "401 200 404 403 404 403 404 403 403"),
+    ("GET", "/api/assessments/{asm}/sitting", "", "401 200 404 403 404 403 404 403 403"),
+    ("PUT", "/api/assessments/{asm}/sitting/answers/{item}", r#"{"response": {"choices": ["a"]}}"#, "401 200 404 403 404 403 404 403 403"),
+    ("PUT", "/api/assessments/{asm}/sitting/position", r#"{"position": 0}"#, "401 204 404 403 404 403 404 403 403"),
+    // A fixed form has no next question: the student is let through and told so (409 not_adaptive).
+    ("POST", "/api/assessments/{asm}/sitting/next", "", "401 409 404 403 404 403 404 403 403"),
+    ("POST", "/api/assessments/{asm}/sitting/submit", "", "401 200 404 403 404 403 404 403 403"),
     ("GET", "/api/no-such-thing", "", "401 404 404 404 404 404 404 404 404"),
     // Last: it ends the sessions.
     ("POST", "/api/logout", "", "401 204 204 204 204 204 204 204 204"),
@@ -151,6 +169,17 @@ pub async fn setup(s: &AppState) -> World {
     let sid = sub["id"].as_i64().unwrap();
     graded(s, &student_token, sid).await;
     let _ = stop.send(true);
+    let (_, asm, _) = call(
+        s,
+        "POST",
+        "/api/assessments",
+        Some(&sc.teacher),
+        Some(json!({"title": "测评", "population": "students", "mode": "fixed", "closes_at": 4000000000i64, "time_limit_minutes": 600, "items": ["ct-56-001", "ct-56-003"], "class_ids": [class_a]})),
+    )
+    .await;
+    let asm = asm["id"].as_i64().unwrap_or_else(|| panic!("assessment: {asm}"));
+    let (st, _, _) = call(s, "POST", &format!("/api/assessments/{asm}/sitting"), Some(&student_token), None).await;
+    assert_eq!(st, StatusCode::CREATED);
     World {
         tokens: vec![
             None,
@@ -174,10 +203,11 @@ pub async fn setup(s: &AppState) -> World {
             ("peer_admin", peer_admin),
             ("school", sc.school_id),
             ("region", 1),
+            ("asm", asm),
         ]
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
-        .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string())])
+        .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string()), ("item", "ct-56-001".to_string())])
         .collect(),
         admin,
         class_a,
@@ -204,6 +234,19 @@ impl World {
         if out.contains("{fresh_school}") {
             let (_, r, _) = call(s, "POST", "/api/schools", Some(&self.admin), Some(json!({"name": format!("空{}", self.counter), "region_id": 1}))).await;
             out = out.replace("{fresh_school}", &r["id"].as_i64().unwrap().to_string());
+        }
+        if out.contains("{fresh_assessment}") {
+            let class_a = self.class_a;
+            let teacher = &self.tokens[ROLES.iter().position(|r| *r == "teacher").unwrap()];
+            let (_, a, _) = call(
+                s,
+                "POST",
+                "/api/assessments",
+                teacher.as_deref(),
+                Some(json!({"title": "T", "population": "students", "mode": "fixed", "closes_at": 4000000000i64, "time_limit_minutes": 30, "items": ["ct-56-001"], "class_ids": [class_a]})),
+            )
+            .await;
+            out = out.replace("{fresh_assessment}", &a["id"].as_i64().unwrap_or_else(|| panic!("{a}")).to_string());
         }
         if out.contains("{fresh_assignment}") {
             let (_, a, _) = call(

@@ -2,6 +2,7 @@
 
 mod assembly;
 mod assess;
+mod assessments;
 mod assignments;
 mod authz;
 mod browser;

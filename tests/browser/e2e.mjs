@@ -30,6 +30,7 @@ const FLOWS = [
   'language',
   'gradebook',
   'lockout',
+  'assessment',
 ];
 const STUDENT_PASSWORD = 'Xiaoming-new-2024';
 async function main() {

@@ -290,3 +290,232 @@ fn eap(log_post: &[f64], grid: &Grid, like: &mut [f64]) -> (f64, f64) {
     let mean = s1 / s0;
     (mean, (s2 / s0 - mean * mean).max(0.0).sqrt())
 }
+
+/// One step of a live adaptive test: what a server asks between a taker's answers.
+///
+/// The same rules as [`simulate_cat`] (content balancing by category, maximum information
+/// at the current EAP with a randomesque choice), plus exposure control by counts: an item
+/// already given in more than `max_exposure_rate` of all sittings is left out while
+/// another item of the category is left.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepOptions {
+    /// Stop once the posterior SD is at or below this.
+    pub se_target: f64,
+    /// Stop after this many items whatever the SE.
+    pub max_items: usize,
+    /// Choose at random among this many most informative items (1 = pure maximum information).
+    pub randomesque: usize,
+    /// Items given in more than this share of sittings are held back (Sympson–Hetter's
+    /// target rate used as a hard ceiling); `None`: no ceiling.
+    pub max_exposure_rate: Option<f64>,
+    /// Quadrature points over ±6 for the EAP.
+    pub grid_points: usize,
+}
+
+impl Default for StepOptions {
+    fn default() -> StepOptions {
+        StepOptions { se_target: 0.3, max_items: 30, randomesque: 5, max_exposure_rate: Some(0.25), grid_points: 81 }
+    }
+}
+
+/// Why an adaptive test ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The posterior SD reached the target.
+    SeTarget,
+    /// The maximum length was reached.
+    MaxLength,
+    /// No unused item is left in the pool.
+    PoolExhausted,
+}
+
+/// The answer to "what next?": the next item's index in the bank or why the test ends,
+/// with the EAP ability and its posterior SD from the answers so far.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    pub next: Option<usize>,
+    pub stop: Option<StopReason>,
+    pub theta: f64,
+    pub se: f64,
+}
+
+/// EAP ability and posterior SD (N(0, 1) prior) from `(item, score)` pairs.
+pub fn eap_estimate(answers: &[(&Item, usize)], grid_points: usize) -> (f64, f64) {
+    let grid = Grid::normal(grid_points.max(11), 6.0);
+    let top = answers.iter().map(|(it, _)| it.steps.len()).max().unwrap_or(1);
+    let mut probs = vec![0.0; top + 1];
+    let mut log_post: Vec<f64> = grid.weights.iter().map(|&w| libm::log(w)).collect();
+    for (it, k) in answers {
+        let p = &mut probs[..it.steps.len() + 1];
+        for (lp, &theta) in log_post.iter_mut().zip(&grid.points) {
+            it.probs(theta, p);
+            *lp += libm::log(p[(*k).min(it.steps.len())].max(1e-300));
+        }
+    }
+    let mut like = vec![0.0; grid.points.len()];
+    eap(&log_post, &grid, &mut like)
+}
+
+/// The next step of one taker's adaptive test.
+///
+/// `bank`: `(id, parameters, content category)` in a fixed order (the caller's pool);
+/// `answered`: `(bank index, score)` in the order given; `exposure`: how many sittings
+/// have been given each bank item so far, and `sittings` how many sittings there were;
+/// `seed`: the randomesque draw's seed (the caller derives it from the sitting, so a
+/// repeated request gives the same item). Deterministic: no clock, no hash map.
+pub fn next_step(
+    bank: &[(String, Item, Option<String>)],
+    answered: &[(usize, usize)],
+    exposure: &[u64],
+    sittings: u64,
+    options: &StepOptions,
+    seed: u64,
+) -> Step {
+    let given: Vec<(&Item, usize)> = answered.iter().filter_map(|&(j, k)| bank.get(j).map(|b| (&b.1, k))).collect();
+    let (theta, se) = eap_estimate(&given, options.grid_points);
+    let stop = |why| Step { next: None, stop: Some(why), theta, se };
+    if !answered.is_empty() && se <= options.se_target {
+        return stop(StopReason::SeTarget);
+    }
+    if answered.len() >= options.max_items.min(bank.len()) {
+        return stop(if answered.len() >= options.max_items { StopReason::MaxLength } else { StopReason::PoolExhausted });
+    }
+    let mut used = vec![false; bank.len()];
+    for &(j, _) in answered {
+        if let Some(u) = used.get_mut(j) {
+            *u = true;
+        }
+    }
+    // Content categories in name order, each item's category, the bank's shares.
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, _, c) in bank {
+        let len = names.len();
+        names.entry(c.as_deref().unwrap_or("")).or_insert(len);
+    }
+    let item_cat: Vec<usize> = bank.iter().map(|(_, _, c)| names[c.as_deref().unwrap_or("")]).collect();
+    let mut in_bank = vec![0usize; names.len()];
+    let mut given_cat = vec![0usize; names.len()];
+    for &c in &item_cat {
+        in_bank[c] += 1;
+    }
+    for &(j, _) in answered {
+        if let Some(&c) = item_cat.get(j) {
+            given_cat[c] += 1;
+        }
+    }
+    let over_exposed = |j: usize| match options.max_exposure_rate {
+        Some(rate) if sittings > 0 => exposure.get(j).copied().unwrap_or(0) as f64 / sittings as f64 > rate,
+        _ => false,
+    };
+    // Kingsbury–Zara: the category furthest below its share of the bank.
+    let mut best_cat = None;
+    let mut best_gap = f64::NEG_INFINITY;
+    for c in 0..names.len() {
+        let available = (0..bank.len()).any(|j| item_cat[j] == c && !used[j]);
+        let gap = in_bank[c] as f64 / bank.len() as f64 * (answered.len() + 1) as f64 - given_cat[c] as f64;
+        if available && gap > best_gap {
+            best_gap = gap;
+            best_cat = Some(c);
+        }
+    }
+    let Some(c) = best_cat else { return stop(StopReason::PoolExhausted) };
+    let top = bank.iter().map(|b| b.1.steps.len()).max().unwrap_or(1);
+    let mut probs = vec![0.0; top + 1];
+    let candidates = |skip_exposed: bool, probs: &mut Vec<f64>| -> Vec<(f64, usize)> {
+        bank.iter()
+            .enumerate()
+            .filter(|&(j, _)| item_cat[j] == c && !used[j] && !(skip_exposed && over_exposed(j)))
+            .map(|(j, (_, it, _))| (it.information(theta, &mut probs[..it.steps.len() + 1]), j))
+            .collect()
+    };
+    let mut cand = candidates(true, &mut probs);
+    if cand.is_empty() {
+        // Every item left in the category is over-exposed: better one of them than none.
+        cand = candidates(false, &mut probs);
+    }
+    // Most informative first; ties by bank order, so the choice is reproducible.
+    cand.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    let n = options.randomesque.max(1).min(cand.len());
+    let mut rng = Rng::new(seed, 14 + answered.len() as u64);
+    Step { next: Some(cand[rng.below(n)].1), stop: None, theta, se }
+}
+
+/// The IRT parameters an item of the bank carries before it is calibrated: its authored
+/// prior difficulty b, discrimination a (default 1) and guessing c (default 0). An item
+/// worth k > 1 points becomes a partial-credit item whose k step difficulties are spread
+/// 0.5 logit apart around b (so its location is b): the bank has one difficulty per item.
+pub fn prior_item(item: &qiming_curriculum::Item) -> Item {
+    let a = item.discrimination.unwrap_or(1.0);
+    let k = item.max_points().max(1) as usize;
+    if k == 1 {
+        return Item::dichotomous(a, item.difficulty, item.guessing.unwrap_or(0.0));
+    }
+    let mid = (k as f64 + 1.0) / 2.0;
+    Item { a, steps: (1..=k).map(|v| item.difficulty + 0.5 * (v as f64 - mid)).collect(), c: 0.0 }
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::*;
+
+    fn bank() -> Vec<(String, Item, Option<String>)> {
+        (0..60)
+            .map(|i| {
+                let b = -2.5 + 5.0 * i as f64 / 59.0;
+                (format!("i{i:02}"), Item::dichotomous(1.2 + (i % 3) as f64 * 0.3, b, 0.0), Some(["x", "y", "z"][i % 3].to_string()))
+            })
+            .collect()
+    }
+
+    /// A taker who answers by a fixed rule: the test ends at the SE target or the length
+    /// limit, never repeats an item, keeps the content balance and gives the same items
+    /// for the same seed.
+    #[test]
+    fn steps_end_at_the_se_target_or_the_length_limit() {
+        let bank = bank();
+        let exposure = vec![0u64; bank.len()];
+        for (se_target, max_items) in [(0.45, 40), (0.01, 12)] {
+            let options = StepOptions { se_target, max_items, ..StepOptions::default() };
+            let run = |seed| {
+                let mut answered: Vec<(usize, usize)> = Vec::new();
+                loop {
+                    let step = next_step(&bank, &answered, &exposure, 0, &options, seed);
+                    match step.next {
+                        Some(j) => {
+                            assert!(answered.iter().all(|a| a.0 != j), "item {j} given twice");
+                            // Right on items easier than θ = 0.7.
+                            answered.push((j, usize::from(bank[j].1.steps[0] < 0.7)));
+                        }
+                        None => return (answered, step),
+                    }
+                }
+            };
+            let (answered, step) = run(7);
+            if se_target > 0.1 {
+                assert_eq!(step.stop, Some(StopReason::SeTarget), "{step:?}");
+                assert!(step.se <= se_target && answered.len() < max_items, "{step:?} after {}", answered.len());
+            } else {
+                assert_eq!((step.stop, answered.len()), (Some(StopReason::MaxLength), max_items));
+            }
+            assert!(step.theta > 0.0 && step.theta < 1.6, "θ {step:?}");
+            let per_cat = |c: &str| answered.iter().filter(|a| bank[a.0].2.as_deref() == Some(c)).count();
+            let (x, y, z) = (per_cat("x"), per_cat("y"), per_cat("z"));
+            assert!(x.max(y).max(z) - x.min(y).min(z) <= 1, "content balance {x} {y} {z}");
+            assert_eq!(run(7).0, answered, "the same seed gives the same test");
+        }
+    }
+
+    /// Over-exposed items are held back while others of their category are left.
+    #[test]
+    fn exposure_ceiling_holds_items_back() {
+        let bank = bank();
+        let options = StepOptions { randomesque: 1, ..StepOptions::default() };
+        let first = next_step(&bank, &[], &vec![0; bank.len()], 0, &options, 1).next.unwrap();
+        let mut exposure = vec![0u64; bank.len()];
+        exposure[first] = 50;
+        let second = next_step(&bank, &[], &exposure, 100, &options, 1).next.unwrap();
+        assert_ne!(first, second);
+        assert_eq!(bank[first].2, bank[second].2, "still the category furthest below its share");
+    }
+}

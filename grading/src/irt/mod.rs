@@ -18,7 +18,7 @@ pub mod score;
 pub mod simulate;
 
 pub use calibrate::{Calibration, CalibrationError, CalibrationOptions, ItemSe, calibrate};
-pub use cat::{CatOptions, CatReport, simulate_cat};
+pub use cat::{CatOptions, CatReport, Step, StepOptions, StopReason, eap_estimate, next_step, prior_item, simulate_cat};
 pub use data::{DataError, MISSING, Responses};
 pub use dif::{DifItem, DifReport, mantel_haenszel};
 pub use file::{CalibrationFile, ItemEntry, PersonEntry};

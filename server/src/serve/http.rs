@@ -334,6 +334,7 @@ pub fn app(state: AppState) -> Router {
         .merge(super::org::routes())
         .merge(super::work::routes())
         .merge(super::gradebook::routes())
+        .merge(super::assessments::routes())
         .merge(super::web::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))

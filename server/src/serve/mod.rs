@@ -4,6 +4,7 @@
 //! curriculum, creates the first platform admin, and shuts down gracefully on
 //! SIGTERM or Ctrl-C (in-flight requests finish).
 
+pub mod assessments;
 pub mod auth;
 pub mod backup;
 pub mod db;
@@ -394,6 +395,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let faults = queue::Faults { delay_after_claim: args.fault_delay_ms.map(std::time::Duration::from_millis) };
         let signals = state.signals.clone();
         tokio::spawn(queue::watch_statuses(state.db.clone(), signals.clone(), std::time::Duration::from_millis(500)));
+        tokio::spawn(assessments::finish_expired_periodically(state.clone(), std::time::Duration::from_secs(30), signals.stopping.subscribe()));
         tokio::spawn(throttle::prune_periodically(state.db.clone(), std::time::Duration::from_secs(3600), signals.stopping.subscribe()));
         if let Some(dir) = &settings.backup_dir {
             anyhow::ensure!(state.db.backend == db::Backend::Sqlite, "backup_dir is for SQLite servers; back up PostgreSQL with pg_dump (README, \"Backups\")");

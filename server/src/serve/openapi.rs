@@ -76,7 +76,11 @@ fn op(summary: &str, params: &[&str], request: Option<Value>, answers: &[(&str, 
         o["parameters"] = json!(
             params
                 .iter()
-                .map(|p| if *p == "case" { json!({"name": "case", "in": "path", "required": true, "schema": {"type": "string"}}) } else { id_param(p) })
+                .map(|p| if *p == "case" || *p == "item" {
+                    json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}})
+                } else {
+                    id_param(p)
+                })
                 .collect::<Vec<_>>()
         );
     }
@@ -146,7 +150,7 @@ pub fn document() -> Value {
         let clash = schemas.insert(name.to_string(), schema);
         debug_assert!(clash.is_none(), "{name} is both derived and hand-written");
     }
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "Qiming (启明) API", "version": env!("CARGO_PKG_VERSION"),
             "description": "Schools, classes, assignments and auto-graded robot labs. Cookie-authenticated writes must send the X-CSRF-Token header; see docs/api.md."},
@@ -280,5 +284,89 @@ pub fn document() -> Value {
                 "delete": op("Remove an override, so the computed score counts again (audited; 204 also when there was none)", &["id", "student"], None, &[("204", json!({"description": "removed"}))])
             }
         }
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(assessment_paths());
+    }
+    doc
+}
+
+/// The assessment delivery routes (`assessments.rs`; docs/assessment-delivery.md).
+fn assessment_paths() -> serde_json::Map<String, Value> {
+    let text = json!({"type": "object", "properties": {"zh-CN": {"type": "string"}, "en": {"type": "string"}}});
+    let window = json!({"type": "object", "description": "an assessment: {id, title, population, mode, presentation, opens_at, closes_at, time_limit_minutes, max_items, se_target, randomesque, school_id, target_school_id, target_region_id, manages, sits, mine: the caller's status when they sit it}"});
+    let new = obj(
+        &["title", "population", "mode", "closes_at", "time_limit_minutes"],
+        json!({
+            "title": {"type": "string", "maxLength": 100},
+            "population": {"type": "string", "enum": ["students", "teachers"]},
+            "mode": {"type": "string", "enum": ["fixed", "adaptive"]},
+            "presentation": {"type": "string", "enum": ["single", "paged"], "description": "one question per screen (default) or all on one page"},
+            "opens_at": {"type": "integer"}, "closes_at": {"type": "integer"},
+            "time_limit_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
+            "items": {"type": "array", "items": {"type": "string"}, "description": "fixed: the form in order; adaptive: the pool (default: the population's live items)"},
+            "blueprint": {"type": "string", "description": "fixed: a blueprint (TOML, docs/assessment-assembly.md) the form is assembled from"},
+            "grade_band": {"type": "string", "description": "adaptive default pool: only this grade band"},
+            "max_items": {"type": "integer", "minimum": 1, "maximum": 100}, "se_target": {"type": "number", "minimum": 0.05, "maximum": 2},
+            "randomesque": {"type": "integer", "minimum": 1, "maximum": 20},
+            "class_ids": {"type": "array", "items": {"type": "integer"}, "description": "students: the classes that sit it (the caller must manage each)"},
+            "target_school_id": {"type": "integer", "description": "teachers: the school whose teachers sit it"},
+            "target_region_id": {"type": "integer", "description": "teachers: the region (and the regions below it) whose teachers sit it"}
+        }),
+    );
+    let sitting = json!({"type": "object", "description": "the taker's sitting: {assessment, sitting: {id, started_at, deadline_at, remaining_seconds, position, submitted_at, status, answered, total}, items: [{position, item (no key), response, answered_at; once submitted: points, max_points, correct, explanation}], results (once submitted): {points, max_points, theta, se, submitted_by, literacies: [{literacy, name, theta, se, items, points, max_points}]}}",
+        "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {"explanation": text}}}}});
+    let refused = |codes: &str| err(&format!("{codes} (error.code)"));
+    let pairs = [
+        (
+            "/api/assessments",
+            json!({
+                "get": op("Assessments the caller sits (with their status) or manages", &[], None, &[("200", ok("assessments", json!({"type": "object", "properties": {"assessments": {"type": "array", "items": window}}})))]),
+                "post": op("Create an assessment: a fixed form (items, or assembled from a blueprint) or an adaptive test over a pool; for classes (students) or a school's/region's teachers (audited)", &[], Some(body(new)),
+                    &[("201", json!({"description": "the assessment with its items and class_ids"})), ("409", refused("blueprint_infeasible: error.problems names the constraints that cannot be met"))])
+            }),
+        ),
+        (
+            "/api/assessments/{id}",
+            json!({
+                "get": op("An assessment (managers: its items without keys and its classes; takers: their status)", &["id"], None, &[("200", ok("the assessment", window.clone()))]),
+                "delete": {"summary": "Delete an assessment; once sittings exist only with ?force=true (audited)", "parameters": [id_param("id"), {"name": "force", "in": "query", "schema": {"type": "boolean"}}],
+                    "responses": {"204": {"description": "deleted"}, "401": err("not signed in"), "403": err("not an owner"), "404": err("no such assessment, or not yours to see"), "409": err("has_sittings")}}
+            }),
+        ),
+        (
+            "/api/assessments/{id}/progress",
+            json!({"get": op("Live progress per taker: not_started, in_progress (answered of total, remaining_seconds) or submitted (points); poll it", &["id"], None,
+            &[("200", json!({"description": "{assessment_id, takers: [{id, display_name, student_number, class_name, status, answered, total, remaining_seconds, points, max_points}], counts, at}"}))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting",
+            json!({
+                "get": op("The caller's sitting: items without keys, saved answers, where they were, time left; results once submitted", &["id"], None, &[("200", ok("the sitting", sitting.clone()))]),
+                "post": op("Start the caller's sitting inside the window (201), or resume the one they have (200)", &["id"], None,
+                    &[("200", ok("resumed", sitting.clone())), ("201", ok("started", sitting.clone())), ("409", refused("assessment_not_open, assessment_closed"))])
+            }),
+        ),
+        (
+            "/api/assessments/{id}/sitting/answers/{item}",
+            json!({"put": op("Save one answer as given (idempotent; stored before the answer)", &["id", "item"],
+            Some(body(obj(&["response"], json!({"response": {"description": "{choices: [id]}, {value: bool}, {number: x}, {text: s}, {order: [id]}, {pairs: [[option, target]]}, or null to clear"}})))),
+            &[("200", json!({"description": "{saved, item_id, position, answered_at, remaining_seconds}"})), ("409", refused("time_up, sitting_submitted, not_started, item_locked"))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting/position",
+            json!({"put": op("Remember the question the taker is on (resume lands there)", &["id"], Some(body(obj(&["position"], json!({"position": {"type": "integer", "minimum": 0}})))),
+            &[("204", json!({"description": "saved"})), ("409", refused("time_up, sitting_submitted, not_started"))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting/next",
+            json!({"post": op("Adaptive: the next question chosen by the server, or the end of the test (scored)", &["id"], None,
+            &[("200", ok("the sitting", sitting.clone())), ("409", refused("answer_first, not_adaptive, time_up, sitting_submitted"))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting/submit",
+            json!({"post": op("Submit: score the sitting and answer with the results (again for a submitted one)", &["id"], None, &[("200", ok("the sitting with results", sitting))])}),
+        ),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

@@ -38,6 +38,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("submissions.js", "text/javascript; charset=utf-8", include_str!("../../web/submissions.js")),
     ("replay.js", "text/javascript; charset=utf-8", include_str!("../../web/replay.js")),
     ("admin.js", "text/javascript; charset=utf-8", include_str!("../../web/admin.js")),
+    ("assessments.js", "text/javascript; charset=utf-8", include_str!("../../web/assessments.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../web/login.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
 ];

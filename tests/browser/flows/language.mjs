@@ -154,6 +154,7 @@ export async function run(ctx) {
       await visit(t.page, lang, `#/assignments/${s.assignmentId}`);
       await visit(t.page, lang, `#/submissions/${s.good}`, { ready: '[data-testid=case]' });
       await visit(t.page, lang, `#/submissions/${s.bad}`, { ready: '.run-error' });
+      await visit(t.page, lang, '#/assessments', { ready: '[data-testid=assessment-form]' });
       await visit(t.page, lang, '#/password');
       // A refused new password: the reason in the page's language, never the server's English.
       await t.page.getByTestId('pw-current').fill(s.teacher.password);
@@ -194,6 +195,7 @@ export async function run(ctx) {
       check(caseNames.some((n) => n.includes(lang === 'en' ? 'Practice' : '练习')), `case names are not in ${lang}: ${JSON.stringify(caseNames)}`);
       await visit(p.page, lang, `#/submissions/${s.good}`, { ready: '[data-testid=case]' });
       await visit(p.page, lang, `#/submissions/${s.bad}`, { ready: '.run-error' });
+      await visit(p.page, lang, '#/assessments', { ready: '[data-testid=assessments-empty]' });
       await p.context.close();
 
       // The platform admin.

@@ -1,0 +1,542 @@
+// Assessments (测评): the list, setting one up, live progress, and sitting one —
+// one question per screen or paged, a visible timer, a "saved" indicator,
+// resume after a reload, font size, results with the key and explanations.
+
+import { ApiError, LANG, api, badge, card, clear, codeSpans, empty, errText, errorBox, field, fmtTime, fromLocalInput, h, loading, loc, now, okBox, onCleanup, setPage, state, t, table, toLocalInput } from './core.js';
+
+const POLL_MS = 5000;
+
+const literacyName = (l) => (l && l.name ? loc(l.name) : t(`lit_${String(l && l.literacy).replace(/-/g, '_')}`));
+
+/** Item text (stem, explanation) as DOM: paragraphs with code words set as code, and ``` blocks as code. */
+function richText(text) {
+  const out = [];
+  const src = String(text ?? '');
+  const fence = /```[^\n]*\n([\s\S]*?)```/g;
+  let last = 0;
+  const paras = (chunk) => chunk.split(/\n{2,}/).map((p) => p.trim()).filter(Boolean).map((p) => h('p', null, codeSpans(p)));
+  for (const m of src.matchAll(fence)) {
+    out.push(...paras(src.slice(last, m.index)));
+    out.push(h('pre', { class: 'code' }, h('code', null, m[1].replace(/\n$/, ''))));
+    last = m.index + m[0].length;
+  }
+  out.push(...paras(src.slice(last)));
+  return out;
+}
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const hh = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return hh ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+function takerBadge(status) {
+  const kind = { submitted: 'ok', in_progress: 'busy', not_started: 'wait' }[status] || 'wait';
+  return badge(t(`as_status_${status}`), kind);
+}
+
+// ---------------------------------------------------------------- the list
+
+export async function assessmentsPage(alive) {
+  setPage(t('nav_assessments'), loading());
+  const { assessments } = await api('GET', '/api/assessments');
+  if (!alive()) return;
+  const sitting = assessments.filter((a) => a.sits);
+  const managing = assessments.filter((a) => a.manages);
+  const takerItem = (a) => {
+    const mine = a.mine || {};
+    const status = mine.status || 'not_started';
+    const windowNote = mine.window === 'not_open' ? t('as_opens', { time: fmtTime(a.opens_at) })
+      : mine.window === 'closed' ? t('as_closed_at', { time: fmtTime(a.closes_at) }) : t('as_closes', { time: fmtTime(a.closes_at) });
+    return h('li', { class: 'assignment-card', testid: 'assessment-item', 'data-status': status },
+      h('a', { href: `#/assessments/${a.id}/take`, testid: 'assessment-take-link' }, h('span', { class: 'title', 'data-user': '' }, a.title)),
+      h('div', { class: 'meta' }, takerBadge(status), h('span', null, windowNote),
+        h('span', null, t('as_time_limit_n', { n: a.time_limit_minutes })),
+        status === 'submitted' && mine.max_points ? h('span', { class: 'score-pill' }, t('as_points_of', { points: mine.points ?? 0, max: mine.max_points })) : null));
+  };
+  const managerRow = (a) => h('tr', { testid: 'assessment-row' },
+    h('td', null, h('a', { href: `#/assessments/${a.id}`, 'data-user': '', testid: 'assessment-progress-link' }, a.title)),
+    h('td', null, t(`as_population_${a.population}`)),
+    h('td', null, t(`as_mode_${a.mode}`)),
+    h('td', null, fmtTime(a.opens_at)),
+    h('td', null, fmtTime(a.closes_at)));
+  setPage(t('nav_assessments'),
+    h('h1', null, t('nav_assessments')),
+    sitting.length ? card(t('as_to_sit'), h('ul', { class: 'assignment-list', testid: 'assessments-to-sit' }, sitting.map(takerItem))) : null,
+    managing.length ? card(t('as_managed'), table([t('as_title'), t('as_population'), t('as_mode'), t('as_opens_at'), t('as_closes_at')], managing.map(managerRow), { testid: 'assessments-managed' })) : null,
+    !sitting.length && !managing.length ? card(null, empty(t('as_none'), 'assessments-empty')) : null,
+    state.me.can.staff ? await createForm(alive) : null);
+}
+
+/** The form that sets up an assessment (the server decides who may, for which classes or schools). */
+async function createForm(alive) {
+  const [classes, schools] = await Promise.all([
+    state.me.can.manage_classes ? api('GET', '/api/classes').then((r) => r.classes || []).catch(() => []) : [],
+    api('GET', '/api/schools?per_page=500').then((r) => r.schools || []).catch(() => []),
+  ]);
+  if (!alive()) return null;
+  const msg = h('div', { role: 'status', 'aria-live': 'polite' });
+  const sel = (name, options, value) => h('select', { name, testid: `as-${name}` }, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+  const population = sel('population', [['students', t('as_population_students')], ['teachers', t('as_population_teachers')]], 'students');
+  const mode = sel('mode', [['fixed', t('as_mode_fixed')], ['adaptive', t('as_mode_adaptive')]], 'fixed');
+  const presentation = sel('presentation', [['single', t('as_presentation_single')], ['paged', t('as_presentation_paged')]], 'single');
+  const title = h('input', { name: 'title', required: true, maxlength: '100', testid: 'as-title' });
+  const opens = h('input', { type: 'datetime-local', name: 'opens_at', value: toLocalInput(now()), testid: 'as-opens' });
+  const closes = h('input', { type: 'datetime-local', name: 'closes_at', value: toLocalInput(now() + 7 * 86400), testid: 'as-closes' });
+  const minutes = h('input', { type: 'number', name: 'time_limit_minutes', min: '1', max: '600', value: '40', testid: 'as-minutes' });
+  const items = h('textarea', { name: 'items', rows: '3', testid: 'as-items', placeholder: t('as_items_help') });
+  const blueprint = h('textarea', { name: 'blueprint', rows: '4', testid: 'as-blueprint' });
+  const maxItems = h('input', { type: 'number', name: 'max_items', min: '1', max: '100', value: '20', testid: 'as-max-items' });
+  const seTarget = h('input', { type: 'number', name: 'se_target', min: '0.05', max: '2', step: '0.05', value: '0.3', testid: 'as-se' });
+  const band = sel('grade_band', [['', t('as_band_any')], ['3-4', '3-4'], ['5-6', '5-6'], ['7-9', '7-9']], '');
+  const classBoxes = classes.map((c) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: String(c.id), testid: 'as-class' }), ' ', h('span', { 'data-user': '' }, c.name)));
+  const school = sel('target_school_id', schools.map((s) => [String(s.id), s.name]), '');
+  school.querySelectorAll('option').forEach((o) => o.setAttribute('data-user', ''));
+  const classesField = field(t('as_classes'), h('div', { class: 'checks' }, classBoxes.length ? classBoxes : h('span', { class: 'muted' }, t('as_no_classes'))));
+  const schoolField = field(t('as_target_school'), school);
+  const fixedFields = [field(t('as_items'), items, t('as_items_help')), field(t('as_blueprint'), blueprint, t('as_blueprint_help'))];
+  const adaptiveFields = [field(t('as_max_items'), maxItems), field(t('as_se_target'), seTarget, t('as_se_target_help')), field(t('as_grade_band'), band)];
+  const sync = () => {
+    classesField.hidden = population.value !== 'students';
+    schoolField.hidden = population.value !== 'teachers';
+    for (const f of fixedFields) f.hidden = mode.value !== 'fixed';
+    for (const f of adaptiveFields) f.hidden = mode.value !== 'adaptive';
+  };
+  population.addEventListener('change', sync);
+  mode.addEventListener('change', sync);
+  const form = h('form', { class: 'form', testid: 'assessment-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const body = {
+      title: title.value, population: population.value, mode: mode.value, presentation: presentation.value,
+      opens_at: fromLocalInput(opens.value) ?? undefined, closes_at: fromLocalInput(closes.value), time_limit_minutes: Number(minutes.value),
+    };
+    if (population.value === 'students') body.class_ids = classBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => Number(i.value));
+    else if (school.value) body.target_school_id = Number(school.value);
+    if (mode.value === 'fixed') {
+      const ids = items.value.split(/[\s,，]+/).filter(Boolean);
+      if (ids.length) body.items = ids;
+      if (blueprint.value.trim()) body.blueprint = blueprint.value;
+    } else {
+      body.max_items = Number(maxItems.value);
+      body.se_target = Number(seTarget.value);
+      if (band.value) body.grade_band = band.value;
+    }
+    try {
+      const a = await api('POST', '/api/assessments', body);
+      location.hash = `#/assessments/${a.id}`;
+    } catch (e) {
+      const extra = e instanceof ApiError && e.code === 'blueprint_infeasible' && Array.isArray(e.details.problems)
+        ? h('ul', null, e.details.problems.map((p) => h('li', null, loc(p.text)))) : null;
+      clear(msg, errorBox(e, 'assessment-form-error'), extra);
+    }
+  } },
+  field(t('as_title'), title), field(t('as_population'), population), field(t('as_mode'), mode), field(t('as_presentation'), presentation),
+  field(t('as_opens_at'), opens), field(t('as_closes_at'), closes), field(t('as_time_limit'), minutes),
+  classesField, schoolField, fixedFields, adaptiveFields, msg,
+  h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', type: 'submit', testid: 'assessment-create' }, t('as_create'))));
+  sync();
+  return card(t('as_new'), form);
+}
+
+// ---------------------------------------------------------------- live progress
+
+export async function assessmentProgressPage(alive, id) {
+  setPage(t('as_progress'), loading());
+  const a = await api('GET', `/api/assessments/${id}`);
+  if (!alive()) return;
+  if (!a.manages) {
+    location.replace(`#/assessments/${id}/take`);
+    return;
+  }
+  const body = h('div', { testid: 'progress-body' });
+  const stamp = h('p', { class: 'muted small', role: 'status', 'aria-live': 'off', testid: 'progress-updated' });
+  const draw = async () => {
+    let p;
+    try {
+      p = await api('GET', `/api/assessments/${id}/progress`);
+    } catch (e) {
+      clear(body, errorBox(e));
+      return;
+    }
+    if (!alive()) return;
+    const counts = p.counts || {};
+    const rows = (p.takers || []).map((x) => h('tr', { testid: 'progress-row', 'data-status': x.status },
+      h('td', { 'data-user': '' }, x.display_name),
+      h('td', { 'data-user': '' }, x.student_number ?? ''),
+      h('td', { 'data-user': '' }, x.class_name ?? ''),
+      h('td', null, takerBadge(x.status)),
+      h('td', { class: 'num', testid: 'progress-answered' }, x.status === 'not_started' ? '—' : t('as_answered_of', { n: x.answered ?? 0, total: x.total ?? 0 })),
+      h('td', { class: 'num' }, x.status === 'in_progress' ? clock(x.remaining_seconds) : '—'),
+      h('td', { class: 'num' }, x.status === 'submitted' ? t('as_points_of', { points: x.points ?? 0, max: x.max_points ?? 0 }) : '—')));
+    clear(body,
+      h('p', { testid: 'progress-counts' },
+        t('as_counts', { not_started: counts.not_started ?? 0, in_progress: counts.in_progress ?? 0, submitted: counts.submitted ?? 0 })),
+      rows.length ? table([t('display_name'), t('student_number'), t('as_class'), t('as_state'), t('as_answered'), t('as_time_left'), t('as_score')], rows, { testid: 'progress-table' })
+        : empty(t('as_no_takers'), 'progress-empty'));
+    stamp.textContent = t('as_updated', { time: fmtTime(p.at, true) });
+  };
+  const items = (a.items || []).map((it, i) => h('li', null, h('span', { class: 'muted' }, `${i + 1}. `), h('code', null, it.id), ' ', codeSpans(loc(it.stem))));
+  setPage(a.title,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/assessments' }, t('nav_assessments'))),
+    h('h1', { 'data-user': '' }, a.title),
+    card(null, h('p', null, `${t(`as_population_${a.population}`)} · ${t(`as_mode_${a.mode}`)} · ${t('as_time_limit_n', { n: a.time_limit_minutes })}`),
+      h('p', null, `${t('as_opens_at')}: ${fmtTime(a.opens_at)} · ${t('as_closes_at')}: ${fmtTime(a.closes_at)}`)),
+    card(t('as_progress'), stamp, body),
+    items.length ? card(a.mode === 'adaptive' ? t('as_pool_n', { n: items.length }) : t('as_form_n', { n: items.length }), h('details', null, h('summary', null, t('as_show_items')), h('ol', { class: 'plain' }, items))) : null);
+  await draw();
+  // Live: poll while the page is open.
+  const timer = setInterval(draw, POLL_MS);
+  onCleanup(() => clearInterval(timer));
+}
+
+// ---------------------------------------------------------------- sitting one
+
+const FONT_KEY = 'qiming_test_font';
+const PENDING_KEY = (sid) => `qiming_pending_${sid}`;
+
+function pendingOf(sid) {
+  try {
+    return JSON.parse(localStorage.getItem(PENDING_KEY(sid)) || '{}');
+  } catch (_) {
+    return {};
+  }
+}
+
+function setPending(sid, map) {
+  try {
+    if (Object.keys(map).length) localStorage.setItem(PENDING_KEY(sid), JSON.stringify(map));
+    else localStorage.removeItem(PENDING_KEY(sid));
+  } catch (_) { /* private mode: the server copy is what counts */ }
+}
+
+export async function takePage(alive, id) {
+  setPage(t('as_take'), loading());
+  const a = await api('GET', `/api/assessments/${id}`);
+  if (!alive()) return;
+  if (!a.sits) {
+    location.replace(`#/assessments/${id}`);
+    return;
+  }
+  const mine = a.mine || {};
+  if (mine.status === 'not_started') return intro(alive, a);
+  const view = await api('GET', `/api/assessments/${id}/sitting`);
+  if (!alive()) return;
+  return sittingView(alive, a, view);
+}
+
+function intro(alive, a) {
+  const msg = h('div');
+  const mine = a.mine || {};
+  const start = h('button', { class: 'btn btn-primary btn-big', type: 'button', testid: 'start-sitting', disabled: mine.window !== 'open', onclick: async () => {
+    start.disabled = true;
+    try {
+      const view = await api('POST', `/api/assessments/${a.id}/sitting`);
+      if (alive()) sittingView(alive, a, view);
+    } catch (e) {
+      start.disabled = false;
+      clear(msg, errorBox(e, 'start-error'));
+    }
+  } }, t('as_start'));
+  setPage(a.title,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/assessments' }, t('nav_assessments'))),
+    h('h1', { 'data-user': '' }, a.title),
+    card(null,
+      h('ul', { class: 'plain' },
+        h('li', null, t('as_time_limit_n', { n: a.time_limit_minutes })),
+        a.mode === 'adaptive' ? h('li', null, t('as_adaptive_note', { n: a.max_items })) : h('li', null, t('as_items_n', { n: a.item_count ?? 0 })),
+        h('li', null, t('as_closes', { time: fmtTime(a.closes_at) })),
+        mine.window === 'not_open' ? h('li', null, t('as_opens', { time: fmtTime(a.opens_at) })) : null),
+      h('p', null, t('as_rules')),
+      msg, h('div', { class: 'actions' }, start)));
+}
+
+/** A response as words: option texts, true/false, the number or text given. */
+function describe(item, r) {
+  if (!r) return t('as_no_answer');
+  const opt = (list, oid) => {
+    const o = (item[list] || []).find((x) => x.id === oid);
+    return o ? loc(o.text) : oid;
+  };
+  if (Array.isArray(r.choices)) return r.choices.map((c) => opt('options', c)).join('；');
+  if (typeof r.value === 'boolean') return r.value ? t('as_true') : t('as_false');
+  if (typeof r.number === 'number') return String(r.number) + (r.tolerance ? ` (±${r.tolerance})` : '');
+  if (typeof r.text === 'string') return r.text;
+  if (Array.isArray(r.order)) return r.order.map((c) => opt('options', c)).join(' → ');
+  if (Array.isArray(r.pairs)) return r.pairs.map(([o, x]) => `${opt('options', o)} → ${opt('targets', x)}`).join('；');
+  if (r.accepted) return (r.accepted[LANG] || r.accepted['zh-CN'] || []).join(' / ');
+  return '';
+}
+
+/** The controls that answer one item; `save(response)` stores it. */
+function answerControl(item, response, save, disabled) {
+  const name = `q-${item.id}`;
+  const opts = item.options || [];
+  switch (item.type) {
+    case 'single':
+    case 'multiple': {
+      const multi = item.type === 'multiple';
+      const chosen = new Set((response && response.choices) || []);
+      const boxes = opts.map((o) => h('label', { class: 'choice' },
+        h('input', { type: multi ? 'checkbox' : 'radio', name, value: o.id, checked: chosen.has(o.id), disabled, testid: 'choice',
+          onchange: () => save({ choices: boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value) }) }),
+        ' ', h('span', null, codeSpans(loc(o.text)))));
+      return h('div', { class: 'choices', role: multi ? 'group' : 'radiogroup', 'aria-label': multi ? t('as_choose_all') : t('as_choose_one') },
+        multi ? h('p', { class: 'muted small' }, t('as_choose_all')) : null, boxes);
+    }
+    case 'true_false':
+      return h('div', { class: 'choices', role: 'radiogroup', 'aria-label': t('as_true_or_false') },
+        [[true, t('as_true')], [false, t('as_false')]].map(([v, label]) => h('label', { class: 'choice' },
+          h('input', { type: 'radio', name, value: String(v), checked: response && response.value === v, disabled, testid: 'choice', onchange: () => save({ value: v }) }),
+          ' ', label)));
+    case 'numeric': {
+      const input = h('input', { type: 'number', step: 'any', inputmode: 'decimal', value: response && typeof response.number === 'number' ? String(response.number) : '', disabled, testid: 'answer-number',
+        'aria-label': t('as_your_answer'), onchange: () => { const x = Number(input.value); save(input.value.trim() === '' || !Number.isFinite(x) ? null : { number: x }); } });
+      return h('div', { class: 'answer-line' }, input, item.unit ? h('span', null, ' ', loc(item.unit)) : null);
+    }
+    case 'text': {
+      let timer = null;
+      const input = h('input', { type: 'text', maxlength: '200', value: (response && response.text) || '', disabled, testid: 'answer-text', 'aria-label': t('as_your_answer'),
+        oninput: () => { clearTimeout(timer); timer = setTimeout(() => save(input.value.trim() ? { text: input.value } : null), 700); },
+        onchange: () => { clearTimeout(timer); save(input.value.trim() ? { text: input.value } : null); } });
+      return h('div', { class: 'answer-line' }, input);
+    }
+    case 'ordering': {
+      let order = (response && response.order && response.order.length === opts.length) ? [...response.order] : opts.map((o) => o.id);
+      const list = h('ol', { class: 'ordering', testid: 'ordering' });
+      const draw = (focus) => {
+        clear(list, order.map((oid, i) => {
+          const o = opts.find((x) => x.id === oid);
+          const move = (d) => {
+            const j = i + d;
+            if (j < 0 || j >= order.length) return;
+            [order[i], order[j]] = [order[j], order[i]];
+            draw(`${oid}:${d}`);
+            save({ order: [...order] });
+          };
+          return h('li', null, h('span', null, codeSpans(loc(o ? o.text : oid))), ' ',
+            h('button', { type: 'button', class: 'btn btn-small', disabled: disabled || i === 0, 'data-move': `${oid}:-1`, 'aria-label': t('as_move_up'), onclick: () => move(-1) }, '↑'),
+            h('button', { type: 'button', class: 'btn btn-small', disabled: disabled || i === order.length - 1, 'data-move': `${oid}:1`, 'aria-label': t('as_move_down'), onclick: () => move(1) }, '↓'));
+        }));
+        if (focus) list.querySelector(`[data-move="${focus}"]:not([disabled])`)?.focus();
+      };
+      draw();
+      return h('div', null, list, h('button', { type: 'button', class: 'btn btn-ghost btn-small', disabled, testid: 'keep-order', onclick: () => save({ order: [...order] }) }, t('as_keep_order')));
+    }
+    case 'matching': {
+      const current = new Map(((response && response.pairs) || []).map(([o, x]) => [o, x]));
+      const selects = opts.map((o) => h('select', { 'data-option': o.id, disabled, 'aria-label': loc(o.text), testid: 'match-select',
+        onchange: () => save({ pairs: selects.filter((s) => s.value).map((s) => [s.dataset.option, s.value]) }) },
+      h('option', { value: '' }, '—'), (item.targets || []).map((x) => h('option', { value: x.id, selected: current.get(o.id) === x.id }, loc(x.text)))));
+      return h('div', { class: 'matching' }, opts.map((o, i) => h('div', { class: 'answer-line' }, h('span', null, codeSpans(loc(o.text))), ' → ', selects[i])));
+    }
+    default:
+      return h('p', { class: 'alert alert-info', testid: 'unsupported' }, t('as_unsupported'));
+  }
+}
+
+function sittingView(alive, a, view) {
+  if (view.sitting.status === 'submitted') return resultsView(a, view);
+  const sid = view.sitting.id;
+  const adaptive = a.mode === 'adaptive';
+  const paged = a.presentation === 'paged' && !adaptive;
+  let items = view.items;
+  let position = Math.min(view.sitting.position || 0, items.length - 1);
+  const responses = new Map(items.map((it) => [it.item.id, it.response]));
+  let deadline = Date.now() / 1000 + view.sitting.remaining_seconds;
+  let finished = false;
+  let timer = null;
+  /** The results replace the sitting: the clock stops. */
+  const showResults = (v, why) => {
+    finished = true;
+    clearInterval(timer);
+    if (alive()) resultsView(a, v, why);
+  };
+
+  // ---- font size, kept across questions and visits
+  let scale = Number(localStorage.getItem(FONT_KEY) || '1') || 1;
+  const root = h('div', { class: 'take', testid: 'sitting', 'data-sitting': sid });
+  const applyFont = () => { root.style.fontSize = `${Math.round(scale * 100)}%`; };
+  const fontButton = (d, label, text) => h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-label': label, testid: `font-${d > 0 ? 'up' : 'down'}`, onclick: () => {
+    scale = Math.min(1.6, Math.max(0.85, Math.round((scale + d) * 100) / 100));
+    try { localStorage.setItem(FONT_KEY, String(scale)); } catch (_) { /* ignore */ }
+    applyFont();
+  } }, text);
+
+  // ---- timer and the saved indicator
+  const timerEl = h('span', { class: 'timer', testid: 'timer', role: 'timer', 'aria-label': t('as_time_left') });
+  const savedEl = h('span', { class: 'saved muted', role: 'status', 'aria-live': 'polite', testid: 'saved' });
+  const progressEl = h('span', { testid: 'answered-count' });
+  const tick = () => {
+    const left = deadline - Date.now() / 1000;
+    timerEl.textContent = `${t('as_time_left')}: ${clock(left)}`;
+    timerEl.classList.toggle('warn', left < 300);
+    if (left <= 0 && !finished) {
+      finished = true;
+      // The server closes the sitting at its deadline; show what it scored.
+      api('GET', `/api/assessments/${a.id}/sitting`).then((v) => showResults(v)).catch(() => {});
+    }
+  };
+  const counted = () => {
+    const n = [...responses.values()].filter((r) => r !== null && r !== undefined).length;
+    progressEl.textContent = t('as_answered_of', { n, total: view.sitting.total });
+  };
+
+  // ---- saving: every change at once; unsent changes wait in localStorage and are retried
+  const pending = pendingOf(sid);
+  let retry = null;
+  // One save at a time, in order, so the last change to an answer is the one the server keeps.
+  let chain = Promise.resolve();
+  const flush = () => (chain = chain.then(sendPending, sendPending));
+  const sendPending = async () => {
+    const ids = Object.keys(pending);
+    for (const itemId of ids) {
+      const sent = pending[itemId];
+      try {
+        const res = await api('PUT', `/api/assessments/${a.id}/sitting/answers/${encodeURIComponent(itemId)}`, { response: sent });
+        if (pending[itemId] === sent) delete pending[itemId];
+        setPending(sid, pending);
+        deadline = Date.now() / 1000 + res.remaining_seconds;
+        savedEl.textContent = t('as_saved_at', { time: fmtTime(res.answered_at || now(), true) });
+        savedEl.dataset.state = 'saved';
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 0) {
+          savedEl.textContent = t('as_not_saved_retrying');
+          savedEl.dataset.state = 'retrying';
+          clearTimeout(retry);
+          retry = setTimeout(flush, 3000);
+          return;
+        }
+        if (pending[itemId] === sent) delete pending[itemId];
+        setPending(sid, pending);
+        if (e instanceof ApiError && ['time_up', 'sitting_submitted'].includes(e.code)) {
+          const v = await api('GET', `/api/assessments/${a.id}/sitting`).catch(() => null);
+          if (v) showResults(v, e);
+          return;
+        }
+        savedEl.textContent = errText(e);
+        savedEl.dataset.state = 'error';
+      }
+    }
+  };
+  const save = (itemId) => (response) => {
+    responses.set(itemId, response);
+    pending[itemId] = response;
+    setPending(sid, pending);
+    savedEl.textContent = t('as_saving');
+    savedEl.dataset.state = 'saving';
+    counted();
+    flush();
+  };
+  // Answers given before a reload that never reached the server: the screen shows them and they are sent now.
+  for (const [itemId, r] of Object.entries(pending)) responses.set(itemId, r);
+
+  const question = (it, i) => h('section', { class: 'question card', testid: 'question', 'data-item': it.item.id, 'aria-labelledby': `q-title-${i}` },
+    h('h2', { id: `q-title-${i}`, tabindex: '-1' }, t('as_question_n', { n: i + 1 }), ' ', h('span', { class: 'muted small' }, t('as_points_n', { n: it.item.max_points }))),
+    h('div', { class: 'stem' }, richText(loc(it.item.stem))),
+    answerControl(it.item, responses.get(it.item.id), save(it.item.id), false));
+
+  const body = h('div', { class: 'questions' });
+  const nav = h('nav', { class: 'qnav', 'aria-label': t('as_questions') });
+  const goTo = (i) => {
+    position = i;
+    api('PUT', `/api/assessments/${a.id}/sitting/position`, { position: i }).catch(() => {});
+    draw();
+    body.querySelector('h2')?.focus?.();
+  };
+  const msg = h('div');
+  const submitBtn = h('button', { class: 'btn btn-primary', type: 'button', testid: 'submit-sitting', onclick: async () => {
+    const n = [...responses.values()].filter((r) => r !== null && r !== undefined).length;
+    if (!window.confirm(t('as_submit_confirm', { n, total: view.sitting.total }))) return;
+    submitBtn.disabled = true;
+    try {
+      await flush();
+      const v = await api('POST', `/api/assessments/${a.id}/sitting/submit`);
+      showResults(v);
+    } catch (e) {
+      submitBtn.disabled = false;
+      clear(msg, errorBox(e));
+    }
+  } }, t('as_submit'));
+  const nextBtn = h('button', { class: 'btn btn-primary', type: 'button', testid: 'next-question', onclick: async () => {
+    nextBtn.disabled = true;
+    try {
+      await flush();
+      const v = await api('POST', `/api/assessments/${a.id}/sitting/next`);
+      if (!alive()) return;
+      if (v.sitting.status === 'submitted') return showResults(v);
+      items = v.items;
+      for (const it of items) if (!responses.has(it.item.id)) responses.set(it.item.id, it.response);
+      view.sitting = v.sitting;
+      position = items.length - 1;
+      draw();
+    } catch (e) {
+      clear(msg, errorBox(e));
+    } finally {
+      nextBtn.disabled = false;
+    }
+  } }, t('as_next'));
+
+  function draw() {
+    clear(msg);
+    counted();
+    if (paged) {
+      clear(body, items.map(question));
+      clear(nav);
+      return;
+    }
+    const it = items[position];
+    clear(body, question(it, position));
+    if (adaptive) {
+      clear(nav, h('span', { class: 'muted' }, t('as_adaptive_step', { n: position + 1, max: view.sitting.total })));
+      return;
+    }
+    clear(nav,
+      h('button', { type: 'button', class: 'btn', testid: 'prev-question', disabled: position === 0, onclick: () => goTo(position - 1) }, t('as_prev')),
+      h('span', { class: 'qdots' }, items.map((x, i) => h('button', {
+        type: 'button', class: `qdot${i === position ? ' current' : ''}${responses.get(x.item.id) ? ' done' : ''}`, testid: 'qdot',
+        'aria-label': t('as_go_to', { n: i + 1 }), 'aria-current': i === position ? 'step' : null, onclick: () => goTo(i),
+      }, String(i + 1)))),
+      h('button', { type: 'button', class: 'btn', testid: 'next-in-form', disabled: position === items.length - 1, onclick: () => goTo(position + 1) }, t('as_next')));
+  }
+
+  clear(root,
+    h('div', { class: 'take-bar' }, timerEl, progressEl, savedEl,
+      h('span', { class: 'font-size', role: 'group', 'aria-label': t('as_font_size') }, fontButton(-0.15, t('as_font_smaller'), 'A−'), fontButton(0.15, t('as_font_larger'), 'A+'))),
+    body, nav, msg,
+    h('div', { class: 'actions' }, adaptive ? nextBtn : null, adaptive ? null : submitBtn));
+  applyFont();
+  setPage(a.title, h('h1', { 'data-user': '' }, a.title), root);
+  draw();
+  tick();
+  timer = setInterval(tick, 1000);
+  onCleanup(() => { clearInterval(timer); clearTimeout(retry); });
+  if (Object.keys(pending).length) flush();
+}
+
+function resultsView(a, view, why) {
+  const r = view.results || {};
+  const lits = (r.literacies || []).map((l) => h('tr', { testid: 'literacy-row', 'data-literacy': l.literacy },
+    h('td', null, literacyName(l)), h('td', { class: 'num' }, t('as_points_of', { points: l.points, max: l.max_points })),
+    h('td', { class: 'num' }, `${Math.round(l.theta * 100) / 100} ± ${Math.round(l.se * 100) / 100}`)));
+  const items = (view.items || []).map((it, i) => {
+    const right = it.points === it.max_points && it.max_points > 0;
+    return h('section', { class: 'question card result', testid: 'result-item', 'data-item': it.item.id, 'data-points': it.points },
+      h('h2', null, t('as_question_n', { n: i + 1 }), ' ', badge(t('as_points_of', { points: it.points ?? 0, max: it.max_points ?? 0 }), right ? 'ok' : it.points ? 'wait' : 'bad')),
+      h('div', { class: 'stem' }, richText(loc(it.item.stem))),
+      h('p', { testid: 'your-answer' }, h('strong', null, `${t('as_your_answer')}: `), h('span', { 'data-user': '' }, describe(it.item, it.response))),
+      h('p', { testid: 'correct-answer' }, h('strong', null, `${t('as_correct_answer')}: `), describe(it.item, it.correct)),
+      it.explanation ? h('div', { class: 'explanation', testid: 'explanation' }, h('strong', null, `${t('as_explanation')}: `), richText(loc(it.explanation))) : null);
+  });
+  setPage(a.title,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/assessments' }, t('nav_assessments'))),
+    h('h1', { 'data-user': '' }, a.title),
+    why ? errorBox(why, 'results-reason') : null,
+    r.submitted_by === 'deadline' ? okBox(t('as_closed_by_deadline'), 'closed-by-deadline') : null,
+    card(t('as_results'),
+      h('p', { class: 'score-pill', testid: 'total-score' }, t('as_points_of', { points: r.points ?? 0, max: r.max_points ?? 0 })),
+      lits.length ? table([t('as_literacy'), t('as_score'), t('as_ability')], lits, { testid: 'literacy-table' }) : null,
+      h('p', { class: 'muted small' }, t('as_ability_help'))),
+    items);
+}
