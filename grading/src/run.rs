@@ -1,6 +1,9 @@
 //! One run: a program driving the simulated robot in a scenario with a seed.
 
-use qiming_runtime::{AiError, Flow, Limits, Program, Robot, RunReport};
+use std::sync::Arc;
+
+use qiming_ai::Classifier;
+use qiming_runtime::{AiError, Classified, Flow, Limits, ModelInput, Program, Robot, RunReport};
 use qiming_sim::{Blocking, EndTrigger, Replay, Scenario, Sim, SimOptions, SimSummary};
 
 /// One sample a program `record`ed: what the robot sensed, with the program's label.
@@ -10,7 +13,7 @@ pub struct Sample {
     /// The tick it was taken at.
     pub tick: u64,
     /// Sensor readings in the order of [`sensor_vector_names`].
-    pub sensors: Vec<f32>,
+    pub sensors: Vec<f64>,
     /// The camera image: RGB, row-major, top row first.
     pub image: Vec<u8>,
 }
@@ -26,24 +29,26 @@ pub fn sensor_vector_names(spec: &qiming_sim::RobotSpec) -> Vec<String> {
 }
 
 /// The readings named by [`sensor_vector_names`].
-pub fn sensor_vector(sim: &Sim) -> Vec<f32> {
+pub fn sensor_vector(sim: &Sim) -> Vec<f64> {
     let spec = &sim.scenario().robot;
-    let d = spec.distance.iter().map(|s| sim.distance(&s.name).unwrap_or(0.0) as f32);
-    let l = spec.line.iter().map(|s| sim.line(&s.name).unwrap_or(0.0) as f32);
-    let b = spec.bumpers.iter().map(|s| f32::from(u8::from(sim.bumper(&s.name).unwrap_or(false))));
+    let d = spec.distance.iter().map(|s| sim.distance(&s.name).unwrap_or(0.0));
+    let l = spec.line.iter().map(|s| sim.line(&s.name).unwrap_or(0.0));
+    let b = spec.bumpers.iter().map(|s| f64::from(u8::from(sim.bumper(&s.name).unwrap_or(false))));
     d.chain(l).chain(b).collect()
 }
 
 /// The simulator seen through the runtime's robot interface.
 pub struct SimRobot {
     pub sim: Sim,
+    /// The model `classify` asks, when one is deployed with the run.
+    pub model: Option<Arc<dyn Classifier>>,
     /// Samples the program `record`ed, in order.
     pub samples: Vec<Sample>,
 }
 
 impl SimRobot {
     pub fn new(sim: Sim) -> SimRobot {
-        SimRobot { sim, samples: Vec::new() }
+        SimRobot { sim, model: None, samples: Vec::new() }
     }
 }
 
@@ -110,6 +115,29 @@ impl Robot for SimRobot {
     fn camera(&mut self) -> Result<Vec<u8>, AiError> {
         Ok(self.sim.camera().rgb)
     }
+    fn classify(&mut self, input: ModelInput<'_>) -> Result<Classified, AiError> {
+        let model = self.model.as_ref().ok_or(AiError::NoModel)?;
+        let image;
+        let x: &[f32] = match input {
+            ModelInput::Image(bytes) => {
+                image = qiming_ai::image_input(bytes);
+                &image
+            }
+            ModelInput::Vector(v) => v,
+        };
+        if x.len() != model.input_len() {
+            return Err(AiError::WrongLength { expected: model.input_len(), got: x.len() });
+        }
+        let index = model.predict(x);
+        // A model answering outside its own labels is a broken model file, not
+        // the student's doing; it reads as the last label rather than a crash.
+        let labels = model.labels();
+        let label = labels.get(index).or(labels.last()).cloned().unwrap_or_default();
+        Ok(Classified { index: index.min(labels.len().saturating_sub(1)), label, macs: model.cost() })
+    }
+    fn model_labels(&self) -> Result<Vec<String>, AiError> {
+        self.model.as_ref().map(|m| m.labels().to_vec()).ok_or(AiError::NoModel)
+    }
     fn record(&mut self, label: &str) -> Result<(), AiError> {
         let sample = Sample { label: label.to_string(), tick: self.sim.tick(), sensors: sensor_vector(&self.sim), image: self.sim.camera().rgb };
         self.samples.push(sample);
@@ -120,6 +148,8 @@ impl Robot for SimRobot {
 /// How to run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
+    /// The model deployed with the run, which `classify` asks.
+    pub model: Option<Arc<dyn Classifier>>,
     pub seed: u64,
     pub limits: Limits,
     /// Record a full replay.
@@ -153,7 +183,8 @@ pub fn run_program(program: &Program, scenario: &Scenario, options: &RunOptions)
     if !options.end_when.is_empty() {
         sim.set_end_triggers(options.end_when.clone());
     }
-    let (report, mut robot) = qiming_runtime::run_cancellable(program, SimRobot::new(sim), &options.limits, &options.cancel);
+    let robot = SimRobot { model: options.model.clone(), ..SimRobot::new(sim) };
+    let (report, mut robot) = qiming_runtime::run_cancellable(program, robot, &options.limits, &options.cancel);
     if options.settle && !robot.sim.is_over() {
         robot.sim.set_motors(0.0, 0.0);
         robot.sim.step_n(SETTLE_TICKS);

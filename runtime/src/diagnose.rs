@@ -1498,8 +1498,8 @@ pub(crate) fn bad_label(problem: crate::robot::LabelProblem, max_chars: usize) -
         LabelProblem::Empty => Diagnostic::new("bad_label", "record 的类别名不能是空的。", "The label given to record must not be empty."),
         LabelProblem::TooLong => Diagnostic::new(
             "bad_label",
-            format!("record 的类别名太长了：最多 {max_chars} 个字。"),
-            format!("The label given to record is too long: at most {max_chars} characters."),
+            format!("record 的类别名太长了：最多 {max_chars} 个英文字母或数字，或者 21 个汉字。"),
+            format!("The label given to record is too long: at most {max_chars} letters or digits (21 Chinese characters)."),
         ),
         LabelProblem::BadCharacter => Diagnostic::new(
             "bad_label",

@@ -27,8 +27,11 @@ pub const CAMERA_TICKS: u64 = 1;
 pub const MACS_PER_SECOND: u64 = 10_000_000;
 /// Samples one run may `record`.
 pub const MAX_RECORDS: usize = 1_000;
-/// Longest label `record` accepts, in characters.
+/// Longest label `record` accepts, in characters (and at most
+/// [`MAX_LABEL_BYTES`] bytes of UTF-8: 21 Chinese characters).
 pub const MAX_LABEL_CHARS: usize = 32;
+/// Longest label `record` accepts, in bytes (the dataset format's limit).
+pub const MAX_LABEL_BYTES: usize = 64;
 /// Longest sensor vector `classify` accepts (numbers).
 pub const MAX_VECTOR: usize = 4_096;
 
@@ -147,7 +150,7 @@ pub(crate) fn check_label(label: &str) -> Result<(), LabelProblem> {
     if label.trim().is_empty() {
         return Err(LabelProblem::Empty);
     }
-    if label.chars().count() > MAX_LABEL_CHARS {
+    if label.chars().count() > MAX_LABEL_CHARS || label.len() > MAX_LABEL_BYTES {
         return Err(LabelProblem::TooLong);
     }
     if label.trim() != label || label.chars().any(|c| c.is_control() || matches!(c, '/' | '\\' | '"')) {

@@ -19,6 +19,8 @@ pub enum AiCommand {
     Train(TrainArgs),
     /// Evaluate a model on a dataset: accuracy, per-class precision/recall, confusion matrix.
     Eval(EvalArgs),
+    /// Run a program and append the samples it record()s (camera image, sensors, label) to a dataset folder.
+    Record(crate::ai_record_cmd::RecordArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +63,7 @@ pub fn run(args: AiArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         AiCommand::Train(args) => train(args),
         AiCommand::Eval(args) => eval(args),
+        AiCommand::Record(args) => crate::ai_record_cmd::run(args),
     }
 }
 

@@ -282,3 +282,238 @@ fn hostile_wasm_pointers_end_with_a_typed_outcome() {
     let r = run(Program::wasm(wat.as_bytes().to_vec()), &src, RunOptions::default());
     assert_eq!(error_code(&r).0, "wasm_bad_buffer");
 }
+
+/// A nearest-mean colour classifier: "stop" when the picture is redder than
+/// it is green, else "go". Small, exact and independent of the AI crate's models.
+#[derive(Debug)]
+struct RedOrGreen {
+    labels: Vec<String>,
+}
+
+impl RedOrGreen {
+    fn arc() -> std::sync::Arc<dyn qiming_ai::Classifier> {
+        std::sync::Arc::new(RedOrGreen { labels: vec!["go".into(), "stop".into()] })
+    }
+}
+
+impl qiming_ai::Classifier for RedOrGreen {
+    fn labels(&self) -> &[String] {
+        &self.labels
+    }
+    fn input_len(&self) -> usize {
+        qiming_ai::IMAGE_LEN
+    }
+    fn predict(&self, input: &[f32]) -> usize {
+        let (mut red, mut green) = (0.0f32, 0.0f32);
+        for p in input.chunks(3) {
+            red += p[0];
+            green += p[1];
+        }
+        usize::from(red > green)
+    }
+    fn cost(&self) -> u64 {
+        // Two adds per pixel, priced generously: 2.5 ticks' worth, so 3 ticks.
+        250_000
+    }
+}
+
+/// A sensor-vector model: "near" when the first reading is under 0.5.
+#[derive(Debug)]
+struct Near {
+    labels: Vec<String>,
+}
+
+impl qiming_ai::Classifier for Near {
+    fn labels(&self) -> &[String] {
+        &self.labels
+    }
+    fn input_len(&self) -> usize {
+        3
+    }
+    fn predict(&self, input: &[f32]) -> usize {
+        usize::from(input[0] >= 0.5)
+    }
+    fn cost(&self) -> u64 {
+        3
+    }
+}
+
+fn with_model(model: std::sync::Arc<dyn qiming_ai::Classifier>) -> RunOptions {
+    RunOptions { model: Some(model), ..RunOptions::default() }
+}
+
+#[test]
+fn classify_gives_the_models_label_in_rhai_and_wasm() {
+    let program = "print(classify(camera())); print(labels());";
+    let r = run(Program::rhai(program), &sign_ahead("stop", ""), with_model(RedOrGreen::arc()));
+    assert_eq!(r.report.output, "stop\n[\"go\", \"stop\"]\n", "{:?}", r.report.outcome);
+    let r = run(Program::rhai(program), &sign_ahead("go", ""), with_model(RedOrGreen::arc()));
+    assert_eq!(r.report.output, "go\n[\"go\", \"stop\"]\n");
+
+    // WebAssembly: the index, then the label's name through `label`.
+    let wat = r#"(module
+      (import "robot" "camera" (func $camera (param i32) (result i32)))
+      (import "robot" "classify_image" (func $classify (param i32) (result i32)))
+      (import "robot" "label_count" (func $count (result i32)))
+      (import "robot" "label" (func $label (param i32 i32 i32) (result i32)))
+      (import "robot" "print" (func $print (param i32 i32)))
+      (import "robot" "print_num" (func $pn (param f64)))
+      (memory (export "memory") 1)
+      (func (export "run") (local $i i32)
+        (drop (call $camera (i32.const 1024)))
+        (local.set $i (call $classify (i32.const 1024)))
+        (call $pn (f64.convert_i32_s (local.get $i)))
+        (call $pn (f64.convert_i32_s (call $count)))
+        ;; A buffer too small: nothing is written, the length comes back.
+        (call $pn (f64.convert_i32_s (call $label (local.get $i) (i32.const 0) (i32.const 1))))
+        (call $print (i32.const 0) (call $label (local.get $i) (i32.const 0) (i32.const 64)))))"#;
+    let r = run(Program::wasm(wat.as_bytes().to_vec()), &sign_ahead("stop", ""), with_model(RedOrGreen::arc()));
+    assert_eq!(r.report.output, "1\n2\n4\nstop\n", "{:?}", r.report.outcome);
+
+    // A label number the model does not have.
+    let wat = r#"(module
+      (import "robot" "label" (func $label (param i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "run") (drop (call $label (i32.const 2) (i32.const 0) (i32.const 64)))))"#;
+    let r = run(Program::wasm(wat.as_bytes().to_vec()), &sign_ahead("stop", ""), with_model(RedOrGreen::arc()));
+    assert_eq!(error_code(&r).0, "value_out_of_range");
+}
+
+#[test]
+fn classify_checks_the_input_length_and_takes_vectors() {
+    let near: std::sync::Arc<dyn qiming_ai::Classifier> = std::sync::Arc::new(Near { labels: vec!["near".into(), "far".into()] });
+    let src = sign_ahead("stop", "");
+    let r = run(Program::rhai("print(classify([distance(\"front\"), 1, 2.5]));"), &src, with_model(near.clone()));
+    assert_eq!(r.report.output, "near\n");
+    let r = run(Program::rhai("classify([1, 2]);"), &src, with_model(near.clone()));
+    let (code, zh, en) = error_code(&r);
+    assert_eq!(code, "model_input_length");
+    assert!(zh.contains("3 个数") && zh.contains("2 个") && en.contains("needs 3 numbers"), "{zh} | {en}");
+    let r = run(Program::rhai("classify(camera());"), &src, with_model(near.clone()));
+    assert_eq!(error_code(&r).0, "model_input_length");
+    let r = run(Program::rhai("classify([1, \"two\", 3]);"), &src, with_model(near.clone()));
+    assert_eq!(error_code(&r).0, "wrong_argument_type");
+    // WebAssembly: three f32s at an unaligned address.
+    let wat = r#"(module
+      (import "robot" "classify_vector" (func $cv (param i32 i32) (result i32)))
+      (import "robot" "print_num" (func $pn (param f64)))
+      (memory (export "memory") 1)
+      (func (export "run")
+        (f32.store (i32.const 1) (f32.const 0.9))
+        (call $pn (f64.convert_i32_s (call $cv (i32.const 1) (i32.const 3))))
+        (drop (call $cv (i32.const 1) (i32.const 4)))))"#;
+    let r = run(Program::wasm(wat.as_bytes().to_vec()), &src, with_model(near));
+    assert_eq!(r.report.output, "1\n");
+    assert_eq!(error_code(&r).0, "model_input_length");
+}
+
+#[test]
+fn classify_costs_the_models_multiply_adds_in_virtual_time() {
+    assert_eq!(qiming_runtime::classify_ticks(250_000, 100), 3);
+    assert_eq!(qiming_runtime::classify_ticks(100_000, 100), 1);
+    assert_eq!(qiming_runtime::classify_ticks(3, 100), 1, "every call takes at least a tick");
+    let wat = r#"(module
+      (import "robot" "classify_image" (func $classify (param i32) (result i32)))
+      (import "robot" "time" (func $time (result f64)))
+      (import "robot" "print_num" (func $pn (param f64)))
+      (memory (export "memory") 1)
+      (func (export "run") (local $t f64)
+        (local.set $t (call $time))
+        (drop (call $classify (i32.const 0)))
+        (call $pn (f64.sub (call $time) (local.get $t)))))"#;
+    let r = run(Program::wasm(wat.as_bytes().to_vec()), &sign_ahead("stop", ""), with_model(RedOrGreen::arc()));
+    assert_eq!(r.report.output.trim().parse::<f64>().unwrap(), 0.03);
+    // Rhai: the same price, plus whatever the few operations in between cost (under a tick).
+    let r = run(Program::rhai("let img = camera(); let t = time(); classify(img); print(time() - t);"), &sign_ahead("stop", ""), with_model(RedOrGreen::arc()));
+    let dt: f64 = r.report.output.trim().parse().unwrap();
+    assert!((0.029..0.041).contains(&dt), "{dt}");
+}
+
+fn qiming(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qiming")).args(args).current_dir(crate::support::repo()).output().expect("run qiming")
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("qiming-ai-robot-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn record(out: &std::path::Path, seed: &str) -> std::process::Output {
+    let out = out.to_str().unwrap();
+    qiming(&["ai", "record", "examples/ai/record-signs.rhai", "--scenario", "examples/ai/signs.toml", "--seed", seed, "--out", out])
+}
+
+#[test]
+fn qiming_ai_record_writes_a_dataset_that_opens_and_is_deterministic() {
+    let a = scratch("a");
+    let out = record(&a, "1");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("recorded 28 samples (go ×7, left ×7, right ×7, stop ×7)"), "{text}");
+    let ds = qiming_ai::Dataset::open(&a).expect("the recording is a valid dataset");
+    assert_eq!(ds.samples().len(), 28);
+    assert_eq!(ds.labels(), ["go", "left", "right", "stop"]);
+    assert_eq!(ds.manifest().sensors[0], "distance:front");
+    let s = &ds.samples()[0];
+    let source = s.source.as_ref().expect("samples say where they came from");
+    assert_eq!((source.scenario.as_str(), source.seed), ("signs.toml", 1));
+    assert_eq!(source.program_sha256, Program::load(crate::support::repo().join("examples/ai/record-signs.rhai")).unwrap().sha256_hex());
+    // The first frame looks at the stop sign: it is mostly red where the sign is.
+    let red = ds.pixels(0).unwrap().chunks(3).filter(|p| is_red(p)).count();
+    assert_eq!(s.label, "stop");
+    assert!(red > 20, "{red} red pixels in a frame labelled stop");
+
+    // Same program, scenario and seed: the same bytes.
+    let b = scratch("b");
+    assert!(record(&b, "1").status.success());
+    assert_eq!(qiming_ai::Dataset::open(&b).unwrap().sha256(), ds.sha256());
+    // Another seed moves the signs and the lighting; appending adds samples.
+    assert!(record(&a, "2").status.success());
+    let more = qiming_ai::Dataset::open(&a).unwrap();
+    assert_eq!(more.samples().len(), 56);
+    assert_ne!(more.sha256(), ds.sha256());
+    for dir in [a, b] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn qiming_ai_record_refuses_what_it_cannot_do_clearly() {
+    // --out is a file.
+    let file = scratch("file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let out = record(&file, "1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("is a file"), "{err}");
+    // A folder that cannot be created (its parent is a file).
+    let out = record(&file.join("data"), "1");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("cannot add the recording") && err.contains("data"), "{err}");
+    let _ = std::fs::remove_file(&file);
+
+    // A dataset recorded by a robot with other sensors.
+    let dir = scratch("sensors");
+    assert!(record(&dir, "1").status.success());
+    let other = scratch("other.toml");
+    let src = std::fs::read_to_string(crate::support::repo().join("examples/ai/signs.toml")).unwrap().replace(
+        "camera_noise = 0.1",
+        "camera_noise = 0.1\ndistance_sensors = [{ name = \"ahead\", angle = 0 }]",
+    );
+    std::fs::write(&other, src).unwrap();
+    let out = qiming(&["ai", "record", "examples/ai/record-signs.rhai", "--scenario", other.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("sensors") && err.contains("distance:ahead"), "{err}");
+    assert_eq!(qiming_ai::Dataset::open(&dir).unwrap().samples().len(), 28, "nothing was added");
+
+    // A program that records nothing changes nothing.
+    let nothing = scratch("nothing.rhai");
+    std::fs::write(&nothing, "forward(0.1);").unwrap();
+    let out = qiming(&["ai", "record", nothing.to_str().unwrap(), "--scenario", "examples/ai/signs.toml", "--out", dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("recorded nothing"), "{err}");
+    for p in [other, nothing] {
+        let _ = std::fs::remove_file(p);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
