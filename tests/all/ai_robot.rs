@@ -247,7 +247,7 @@ fn record_keeps_samples_within_its_limits() {
     assert_eq!(error_code(&r).0, "too_many_records");
     assert_eq!(r.samples.len(), qiming_runtime::MAX_RECORDS);
     for bad in ["\"\"", "\" stop\"", "\"a/b\"", "\"abcdefghijklmnopqrstuvwxyz0123456789\"", "42"] {
-        let r = run(Program::rhai(&format!("record({bad});")), &src, RunOptions::default());
+        let r = run(Program::rhai(format!("record({bad});")), &src, RunOptions::default());
         let (code, zh, _) = error_code(&r);
         assert!(code == "bad_label" || code == "wrong_argument_type", "{bad}: {code}");
         assert!(zh.contains("类别名"), "{zh}");
@@ -496,10 +496,9 @@ fn qiming_ai_record_refuses_what_it_cannot_do_clearly() {
     let dir = scratch("sensors");
     assert!(record(&dir, "1").status.success());
     let other = scratch("other.toml");
-    let src = std::fs::read_to_string(crate::support::repo().join("examples/ai/signs.toml")).unwrap().replace(
-        "camera_noise = 0.1",
-        "camera_noise = 0.1\ndistance_sensors = [{ name = \"ahead\", angle = 0 }]",
-    );
+    let src = std::fs::read_to_string(crate::support::repo().join("examples/ai/signs.toml"))
+        .unwrap()
+        .replace("camera_noise = 0.1", "camera_noise = 0.1\ndistance_sensors = [{ name = \"ahead\", angle = 0 }]");
     std::fs::write(&other, src).unwrap();
     let out = qiming(&["ai", "record", "examples/ai/record-signs.rhai", "--scenario", other.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
