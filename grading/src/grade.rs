@@ -344,7 +344,7 @@ const NOT_MOVED_M: f64 = 0.01;
 /// studio's Run button uses the same options, so what a student watches is the
 /// run that gets graded.
 pub fn lab_run_options(lab: &Lab, base: &Limits, seed: u64, cancel: qiming_runtime::Cancel) -> RunOptions {
-    RunOptions { seed, cancel, limits: lab_limits(lab, base), replay: false, settle: true, end_when: crate::run::end_triggers(&lab.end_when) }
+    RunOptions { seed, cancel, limits: lab_limits(lab, base), replay: false, settle: true, end_when: crate::run::end_triggers(&lab.end_when), model: None }
 }
 
 /// Grades one case: its report, and its unrounded score (for the total).

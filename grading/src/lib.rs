@@ -17,4 +17,4 @@ pub mod similarity;
 pub use check::check_lab;
 pub use grade::{GradeOptions, GradeReport, grade};
 pub use pool::{RunThreadError, grade_many, on_run_thread};
-pub use run::{RunOptions, RunResult, SimRobot, run_program};
+pub use run::{RunOptions, RunResult, Sample, SimRobot, run_program, sensor_vector, sensor_vector_names};

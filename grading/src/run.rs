@@ -1,11 +1,55 @@
 //! One run: a program driving the simulated robot in a scenario with a seed.
 
-use qiming_runtime::{Flow, Limits, Program, Robot, RunReport};
+use std::sync::Arc;
+
+use qiming_ai::Classifier;
+use qiming_runtime::{AiError, Classified, Flow, Limits, ModelInput, Program, Robot, RunReport};
 use qiming_sim::{Blocking, EndTrigger, Replay, Scenario, Sim, SimOptions, SimSummary};
+
+/// One sample a program `record`ed: what the robot sensed, with the program's label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub label: String,
+    /// The tick it was taken at.
+    pub tick: u64,
+    /// Sensor readings in the order of [`sensor_vector_names`].
+    pub sensors: Vec<f64>,
+    /// The camera image: RGB, row-major, top row first.
+    pub image: Vec<u8>,
+}
+
+/// The names of the sensor vector `record` keeps, in order: every distance
+/// sensor (`distance:front`, metres), line sensor (`line:center`, 0–1) and
+/// bumper (`bumper:front`, 0 or 1) of the robot, in scenario order.
+pub fn sensor_vector_names(spec: &qiming_sim::RobotSpec) -> Vec<String> {
+    let d = spec.distance.iter().map(|s| format!("distance:{}", s.name));
+    let l = spec.line.iter().map(|s| format!("line:{}", s.name));
+    let b = spec.bumpers.iter().map(|s| format!("bumper:{}", s.name));
+    d.chain(l).chain(b).collect()
+}
+
+/// The readings named by [`sensor_vector_names`].
+pub fn sensor_vector(sim: &Sim) -> Vec<f64> {
+    let spec = &sim.scenario().robot;
+    let d = spec.distance.iter().map(|s| sim.distance(&s.name).unwrap_or(0.0));
+    let l = spec.line.iter().map(|s| sim.line(&s.name).unwrap_or(0.0));
+    let b = spec.bumpers.iter().map(|s| f64::from(u8::from(sim.bumper(&s.name).unwrap_or(false))));
+    d.chain(l).chain(b).collect()
+}
 
 /// The simulator seen through the runtime's robot interface.
 pub struct SimRobot {
     pub sim: Sim,
+    /// The model `classify` asks, when one is deployed with the run.
+    pub model: Option<Arc<dyn Classifier>>,
+    /// Samples the program `record`ed, in order.
+    pub samples: Vec<Sample>,
+}
+
+impl SimRobot {
+    pub fn new(sim: Sim) -> SimRobot {
+        SimRobot { sim, model: None, samples: Vec::new() }
+    }
 }
 
 fn flow(b: Blocking) -> Flow {
@@ -68,11 +112,44 @@ impl Robot for SimRobot {
             _ => Vec::new(),
         }
     }
+    fn camera(&mut self) -> Result<Vec<u8>, AiError> {
+        Ok(self.sim.camera().rgb)
+    }
+    fn classify(&mut self, input: ModelInput<'_>) -> Result<Classified, AiError> {
+        let model = self.model.as_ref().ok_or(AiError::NoModel)?;
+        let image;
+        let x: &[f32] = match input {
+            ModelInput::Image(bytes) => {
+                image = qiming_ai::image_input(bytes);
+                &image
+            }
+            ModelInput::Vector(v) => v,
+        };
+        if x.len() != model.input_len() {
+            return Err(AiError::WrongLength { expected: model.input_len(), got: x.len() });
+        }
+        let index = model.predict(x);
+        // A model answering outside its own labels is a broken model file, not
+        // the student's doing; it reads as the last label rather than a crash.
+        let labels = model.labels();
+        let label = labels.get(index).or(labels.last()).cloned().unwrap_or_default();
+        Ok(Classified { index: index.min(labels.len().saturating_sub(1)), label, macs: model.cost() })
+    }
+    fn model_labels(&self) -> Result<Vec<String>, AiError> {
+        self.model.as_ref().map(|m| m.labels().to_vec()).ok_or(AiError::NoModel)
+    }
+    fn record(&mut self, label: &str) -> Result<(), AiError> {
+        let sample = Sample { label: label.to_string(), tick: self.sim.tick(), sensors: sensor_vector(&self.sim), image: self.sim.camera().rgb };
+        self.samples.push(sample);
+        Ok(())
+    }
 }
 
 /// How to run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
+    /// The model deployed with the run, which `classify` asks.
+    pub model: Option<Arc<dyn Classifier>>,
     pub seed: u64,
     pub limits: Limits,
     /// Record a full replay.
@@ -96,6 +173,8 @@ pub struct RunResult {
     pub report: RunReport,
     pub sim: SimSummary,
     pub replay: Option<Replay>,
+    /// Samples the program `record`ed.
+    pub samples: Vec<Sample>,
 }
 
 /// Runs `program` in `scenario`. Never fails: a bad program is an outcome.
@@ -104,13 +183,14 @@ pub fn run_program(program: &Program, scenario: &Scenario, options: &RunOptions)
     if !options.end_when.is_empty() {
         sim.set_end_triggers(options.end_when.clone());
     }
-    let (report, mut robot) = qiming_runtime::run_cancellable(program, SimRobot { sim }, &options.limits, &options.cancel);
+    let robot = SimRobot { model: options.model.clone(), ..SimRobot::new(sim) };
+    let (report, mut robot) = qiming_runtime::run_cancellable(program, robot, &options.limits, &options.cancel);
     if options.settle && !robot.sim.is_over() {
         robot.sim.set_motors(0.0, 0.0);
         robot.sim.step_n(SETTLE_TICKS);
     }
     let (summary, replay) = robot.sim.finish(Some(program.sha256_hex()));
-    RunResult { report, sim: summary, replay }
+    RunResult { report, sim: summary, replay, samples: robot.samples }
 }
 
 /// Parses a lab's `end_when` entries (validated when the lab was loaded).

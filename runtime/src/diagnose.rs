@@ -107,6 +107,11 @@ pub(crate) const API: &[(&str, usize, &str)] = &[
     ("heading", 0, "heading()"),
     ("time", 0, "time()"),
     ("print", 1, "print(value)"),
+    ("camera", 0, "camera()"),
+    ("pixel", 3, "pixel(image, x, y)"),
+    ("classify", 1, "classify(camera())"),
+    ("labels", 0, "labels()"),
+    ("record", 1, "record(\"stop\")"),
 ];
 
 /// Signatures in Chinese, in the order of [`API`].
@@ -123,6 +128,11 @@ const API_ZH: &[&str] = &[
     "heading()",
     "time()",
     "print(要打印的值)",
+    "camera()",
+    "pixel(图像, x, y)",
+    "classify(camera())",
+    "labels()",
+    "record(\"类别名\")",
 ];
 
 /// Everyday Rhai functions worth suggesting besides the robot's.
@@ -1429,6 +1439,140 @@ pub(crate) fn unknown_sensor(func: &str, name: &str, available: &[String]) -> Di
         None if !list.is_empty() => d.suggest(format!("这个机器人的{}传感器有：{list}。", kind.0), format!("This robot's {} sensors are: {list}.", kind.1)),
         None => d,
     }
+}
+
+// ---------------------------------------------------------------------------
+// The robot's AI functions: camera, classify, record.
+
+/// What an AI function of the robot could not do, explained.
+pub(crate) fn ai_error(func: &str, error: &crate::robot::AiError) -> Diagnostic {
+    use crate::robot::AiError;
+    match error {
+        AiError::NoCamera => Diagnostic::new("no_camera", "这个机器人没有摄像头。", "This robot has no camera.")
+            .suggest("换一个带摄像头的场景或实验再试。", "Use a scenario or lab whose robot has a camera."),
+        AiError::NoModel => Diagnostic::new(
+            "no_model",
+            format!("这次运行没有模型，所以 {func} 没法分类：先训练一个模型，再在实验里把它部署给机器人。"),
+            format!("This run has no model, so {func} cannot classify: train one and deploy it with the lab first."),
+        )
+        .suggest(
+            "在实验的“人工智能”面板里训练模型并点“部署”，或者提交时把模型文件和程序放在一起。",
+            "Train a model in the lab's AI panel and deploy it, or hand the model file in together with the program.",
+        ),
+        AiError::WrongLength { expected, got } => Diagnostic::new(
+            "model_input_length",
+            format!("模型需要 {expected} 个数，但传给 {func} 的有 {got} 个。"),
+            format!("The model needs {expected} numbers, but {func} was given {got}."),
+        )
+        .suggest(
+            "训练模型用的是什么数据，分类时就传同样的数据：摄像头模型传 camera()，传感器模型传同样顺序、同样个数的传感器读数。",
+            "Classify the same kind of data the model was trained on: camera() for a camera model, the same sensor readings in the same order for a sensor model.",
+        ),
+        AiError::NoSuchLabel { index, count } => Diagnostic::new(
+            "value_out_of_range",
+            format!("模型只有 {count} 个类别（编号 0 到 {}），没有编号 {index}。", count.saturating_sub(1)),
+            format!("The model has {count} labels (numbered 0 to {}); there is no label {index}.", count.saturating_sub(1)),
+        ),
+        AiError::NoDataset => Diagnostic::new("no_dataset", "这次运行不收集数据，所以 record 不能用。", "This run does not collect data, so record cannot be used.")
+            .suggest("收集数据要用“人工智能”面板里的“录制”，或者命令 qiming ai record。", "Collect data with Record in the AI panel, or the command qiming ai record."),
+    }
+}
+
+/// `record` was called more often than a run may.
+pub(crate) fn too_many_records(max: usize) -> Diagnostic {
+    Diagnostic::new(
+        "too_many_records",
+        format!("一次运行最多只能 record {max} 个样本，已经到上限了。"),
+        format!("A run may record at most {max} samples, and this one has reached the limit."),
+    )
+    .suggest(
+        "减少 record 的次数，比如每隔几步才记录一次；需要更多数据就多运行几次。",
+        "Record less often, for example every few steps; run again to collect more.",
+    )
+}
+
+/// A label `record` refused.
+pub(crate) fn bad_label(problem: crate::robot::LabelProblem, max_chars: usize) -> Diagnostic {
+    use crate::robot::LabelProblem;
+    let d = match problem {
+        LabelProblem::Empty => Diagnostic::new("bad_label", "record 的类别名不能是空的。", "The label given to record must not be empty."),
+        LabelProblem::TooLong => Diagnostic::new(
+            "bad_label",
+            format!("record 的类别名太长了：最多 {max_chars} 个英文字母或数字，或者 21 个汉字。"),
+            format!("The label given to record is too long: at most {max_chars} letters or digits (21 Chinese characters)."),
+        ),
+        LabelProblem::BadCharacter => Diagnostic::new(
+            "bad_label",
+            "record 的类别名里有不能用的字符（开头或结尾的空格、换行、引号或斜杠）。",
+            "The label given to record has a character labels cannot use (a space at either end, a line break, a quote or a slash).",
+        ),
+    };
+    d.suggest("用简短的词作类别名，比如 record(\"stop\") 或 record(\"left\")。", "Use a short word as the label, like record(\"stop\") or record(\"left\").")
+}
+
+/// `record` got something other than text.
+pub(crate) fn bad_label_type(got: &str) -> Diagnostic {
+    let (gz, ge) = type_words(got);
+    Diagnostic::new(
+        "wrong_argument_type",
+        format!("record(类别名) 需要文字作类别名，但这里给的是{gz}。"),
+        format!("record(label) needs the label as text, but here it got {ge}."),
+    )
+    .suggest("类别名加英文双引号，比如 record(\"stop\")。", "Put the label in double quotes, like record(\"stop\").")
+}
+
+/// `classify` or `pixel` got something other than an image or a list of numbers.
+pub(crate) fn needs_image(signature: &str, got: &str) -> Diagnostic {
+    let (gz, ge) = type_words(got);
+    Diagnostic::new(
+        "wrong_argument_type",
+        format!("{signature} 需要摄像头的图像（camera() 的结果）或者一组数字，但这里给的是{gz}。"),
+        format!("{signature} needs a camera image (what camera() returns) or a list of numbers, but here it got {ge}."),
+    )
+    .suggest(
+        "写成 classify(camera()) 或 classify([distance(\"front\"), line(\"center\")])。",
+        "Write classify(camera()) or classify([distance(\"front\"), line(\"center\")]).",
+    )
+}
+
+/// A list given to `classify` holds something that is not a number.
+pub(crate) fn needs_numbers(signature: &str, index: usize, got: &str) -> Diagnostic {
+    let (gz, ge) = type_words(got);
+    Diagnostic::new(
+        "wrong_argument_type",
+        format!("{signature} 的列表里只能有数字，但第 {index} 个（从 0 数）是{gz}。"),
+        format!("The list given to {signature} may hold only numbers, but item {index} (counting from 0) is {ge}."),
+    )
+}
+
+/// `pixel(img, x, y)` outside the image, or on something that is not an image.
+pub(crate) fn bad_pixel(x: i64, y: i64, width: usize, height: usize) -> Diagnostic {
+    Diagnostic::new(
+        "value_out_of_range",
+        format!("图像只有 {width}×{height} 个像素：x 要在 0 到 {} 之间，y 要在 0 到 {} 之间，这里是 ({x}, {y})。", width - 1, height - 1),
+        format!("The image has {width}×{height} pixels: x must be 0 to {}, y 0 to {}; here it is ({x}, {y}).", width - 1, height - 1),
+    )
+    .suggest("x 从左往右数，y 从上往下数，都从 0 开始。", "x counts from the left and y from the top, both starting at 0.")
+}
+
+/// A byte string given as an image does not have the size of one.
+pub(crate) fn not_an_image(signature: &str, bytes: usize, needed: usize) -> Diagnostic {
+    Diagnostic::new(
+        "wrong_argument_type",
+        format!("{signature} 需要 camera() 拍的图像（{needed} 个字节），这里的数据有 {bytes} 个字节。"),
+        format!("{signature} needs an image taken by camera() ({needed} bytes); this data has {bytes} bytes."),
+    )
+    .suggest("直接把 camera() 的结果传进去，不要改动它的长度。", "Pass what camera() returns without changing its length.")
+}
+
+/// A WebAssembly buffer (image, numbers) outside the module's memory.
+pub(crate) fn wasm_bad_buffer(func: &str) -> Diagnostic {
+    Diagnostic::new(
+        "wasm_bad_buffer",
+        format!("传给 {func} 的缓冲区不对：指针加长度超出了内存，长度不对，或者模块没有导出 memory。"),
+        format!("The buffer passed to {func} is wrong: pointer plus length is outside memory, the length is wrong, or the module does not export its memory."),
+    )
+    .suggest("见 docs/wasm-abi.md 里图像和数字缓冲区的传法。", "See how images and number buffers are passed in docs/wasm-abi.md.")
 }
 
 // ---------------------------------------------------------------------------

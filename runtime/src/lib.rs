@@ -40,7 +40,10 @@ pub use limits::Limits;
 pub const MAX_PARALLEL_WASM_RUNS: usize = 128;
 pub use outcome::{Cancel, ErrorKind, LimitKind, Outcome, ProgramError, RunReport};
 pub use program::{Language, Program, ProgramLoadError, StoredProgramError};
-pub use robot::{Flow, Robot};
+pub use robot::{
+    AiError, CAMERA_BYTES, CAMERA_HEIGHT, CAMERA_TICKS, CAMERA_WIDTH, Classified, Flow, MACS_PER_SECOND, MAX_LABEL_CHARS, MAX_RECORDS, MAX_VECTOR, ModelInput,
+    Robot, classify_ticks,
+};
 
 /// Runs `program` against `robot` until it finishes, its time is up, it hits a
 /// limit or fails. Never panics on account of the program; the robot is

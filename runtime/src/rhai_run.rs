@@ -19,7 +19,10 @@ use crate::diagnose::{self, Diagnostic};
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
 use crate::program::Program;
-use crate::robot::{AnyRobot, Flow, MAX_FORWARD, MAX_TURN, Robot, check_magnitude};
+use crate::robot::{
+    AiError, AnyRobot, CAMERA_BYTES, CAMERA_HEIGHT, CAMERA_TICKS, CAMERA_WIDTH, Flow, MAX_FORWARD, MAX_LABEL_CHARS, MAX_RECORDS, MAX_TURN, MAX_VECTOR,
+    ModelInput, Robot, check_label, check_magnitude, classify_ticks,
+};
 
 /// Engine settings that depend on limits; runs with equal keys share an engine.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,6 +89,8 @@ struct Host {
     synced_ops: u64,
     output: String,
     output_limit: usize,
+    /// Samples `record`ed so far.
+    records: usize,
 }
 
 fn terminate(token: i64) -> Box<EvalAltResult> {
@@ -111,6 +116,18 @@ impl Host {
     fn set_deadline(&self) {
         let left = self.robot.max_ticks().saturating_sub(self.robot.ticks());
         DEADLINE.set(self.synced_ops.saturating_add(left.saturating_mul(self.rate)));
+    }
+
+    /// Lets `ticks` of simulated time pass for work done outside the
+    /// interpreter (a camera frame, a model call): its fixed virtual price.
+    fn charge(&mut self, ticks: u64) -> Result<(), Box<EvalAltResult>> {
+        let left = self.robot.max_ticks().saturating_sub(self.robot.ticks());
+        self.robot.advance(ticks.min(left));
+        if self.robot.ticks() >= self.robot.max_ticks() {
+            return Err(terminate(STOP_TIME_UP));
+        }
+        self.set_deadline();
+        Ok(())
     }
 
     fn after_blocking(&mut self, flow: Flow) -> Result<(), Box<EvalAltResult>> {
@@ -154,7 +171,127 @@ fn sensor<T>(ctx: &NativeCallContext, h: &Host, kind: &str, name: &str, reading:
     reading.map_err(|m| runtime_error(ctx, m, diagnose::unknown_sensor(kind, name, &h.robot.sensor_names(kind))))
 }
 
+/// An AI function's error, explained.
+fn ai_error(ctx: &NativeCallContext, func: &str, e: AiError) -> Box<EvalAltResult> {
+    let d = diagnose::ai_error(func, &e);
+    runtime_error(ctx, format!("{func}: {e}"), d)
+}
+
+/// A camera image given back by the program: it must still be one.
+fn image_bytes<'a>(ctx: &NativeCallContext, func: &str, img: &'a rhai::Blob) -> Result<&'a [u8], Box<EvalAltResult>> {
+    if img.len() != CAMERA_BYTES {
+        return Err(runtime_error(
+            ctx,
+            format!("{func} needs an image of {CAMERA_BYTES} bytes as camera() returns it, got {} bytes", img.len()),
+            diagnose::not_an_image(func, img.len(), CAMERA_BYTES),
+        ));
+    }
+    Ok(img)
+}
+
+/// Runs the model on `input` and charges its price in virtual time.
+fn classify_with(ctx: &NativeCallContext, input: ModelInput<'_>) -> Result<String, Box<EvalAltResult>> {
+    with_host(|h| {
+        h.sync()?;
+        let answer = h.robot.classify(input).map_err(|e| ai_error(ctx, "classify", e))?;
+        h.charge(classify_ticks(answer.macs, h.robot.tick_hz()))?;
+        Ok(answer.label)
+    })
+}
+
+fn register_ai_api(engine: &mut Engine) {
+    engine.register_fn("camera", |ctx: NativeCallContext| -> Result<rhai::Blob, Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            let img = h.robot.camera().map_err(|e| ai_error(&ctx, "camera()", e))?;
+            h.charge(CAMERA_TICKS)?;
+            Ok(img)
+        })
+    });
+    engine.register_fn("pixel", |ctx: NativeCallContext, img: &mut rhai::Blob, x: Dynamic, y: Dynamic| -> Result<rhai::Array, Box<EvalAltResult>> {
+        let img = image_bytes(&ctx, "pixel(image, x, y)", img)?;
+        let (Ok(x), Ok(y)) = (x.as_int(), y.as_int()) else {
+            let got = if x.is_int() { y.type_name() } else { x.type_name() };
+            return Err(runtime_error(
+                &ctx,
+                format!("pixel(image, x, y) needs whole numbers for x and y, got {got}"),
+                diagnose::needs_number("pixel(image, x, y)", got),
+            ));
+        };
+        if !(0..CAMERA_WIDTH as i64).contains(&x) || !(0..CAMERA_HEIGHT as i64).contains(&y) {
+            return Err(runtime_error(
+                &ctx,
+                format!("pixel(image, x, y): ({x}, {y}) is outside the {CAMERA_WIDTH}x{CAMERA_HEIGHT} image"),
+                diagnose::bad_pixel(x, y, CAMERA_WIDTH, CAMERA_HEIGHT),
+            ));
+        }
+        let at = (y as usize * CAMERA_WIDTH + x as usize) * 3;
+        Ok(img[at..at + 3].iter().map(|&c| Dynamic::from_int(i64::from(c))).collect())
+    });
+    engine.register_fn("classify", |ctx: NativeCallContext, img: &mut rhai::Blob| -> Result<String, Box<EvalAltResult>> {
+        let img = image_bytes(&ctx, "classify(image)", img)?;
+        classify_with(&ctx, ModelInput::Image(img))
+    });
+    engine.register_fn("classify", |ctx: NativeCallContext, values: &mut rhai::Array| -> Result<String, Box<EvalAltResult>> {
+        if values.len() > MAX_VECTOR {
+            let e = AiError::WrongLength { expected: MAX_VECTOR, got: values.len() };
+            return Err(ai_error(&ctx, "classify(numbers)", e));
+        }
+        let mut v = Vec::with_capacity(values.len());
+        for (i, item) in values.iter().enumerate() {
+            let n = item.as_float().ok().or_else(|| item.as_int().ok().map(|i| i as f64)).ok_or_else(|| {
+                runtime_error(
+                    &ctx,
+                    format!("classify(numbers): item {i} is {}, not a number", item.type_name()),
+                    diagnose::needs_numbers("classify", i, item.type_name()),
+                )
+            })?;
+            if !n.is_finite() {
+                return Err(runtime_error(&ctx, format!("classify(numbers): item {i} is {n}"), diagnose::not_finite("classify(numbers)")));
+            }
+            v.push(n as f32);
+        }
+        classify_with(&ctx, ModelInput::Vector(&v))
+    });
+    engine.register_fn("classify", |ctx: NativeCallContext, v: Dynamic| -> Result<String, Box<EvalAltResult>> {
+        Err(runtime_error(
+            &ctx,
+            format!("classify needs a camera image or an array of numbers, got {}", v.type_name()),
+            diagnose::needs_image("classify", v.type_name()),
+        ))
+    });
+    engine.register_fn("labels", |ctx: NativeCallContext| -> Result<rhai::Array, Box<EvalAltResult>> {
+        with_host(|h| {
+            h.sync()?;
+            let labels = h.robot.model_labels().map_err(|e| ai_error(&ctx, "labels()", e))?;
+            Ok(labels.into_iter().map(Dynamic::from).collect())
+        })
+    });
+    engine.register_fn("record", |ctx: NativeCallContext, label: &str| -> Result<(), Box<EvalAltResult>> {
+        check_label(label)
+            .map_err(|p| runtime_error(&ctx, format!("record(label): the label {label:?} is not usable ({p:?})"), diagnose::bad_label(p, MAX_LABEL_CHARS)))?;
+        with_host(|h| {
+            if h.records >= MAX_RECORDS {
+                return Err(runtime_error(
+                    &ctx,
+                    format!("record(label): a run may record at most {MAX_RECORDS} samples"),
+                    diagnose::too_many_records(MAX_RECORDS),
+                ));
+            }
+            h.sync()?;
+            h.robot.record(label).map_err(|e| ai_error(&ctx, "record(label)", e))?;
+            h.records += 1;
+            h.charge(CAMERA_TICKS)
+        })
+    });
+    engine.register_fn("record", |ctx: NativeCallContext, v: Dynamic| -> Result<(), Box<EvalAltResult>> {
+        let message = format!("record(label) needs the label as text, like record(\"stop\"); got {}", v.type_name());
+        Err(runtime_error(&ctx, message, diagnose::bad_label_type(v.type_name())))
+    });
+}
+
 fn register_robot_api(engine: &mut Engine) {
+    register_ai_api(engine);
     engine.register_fn("motors", |ctx: NativeCallContext, l: Dynamic, r: Dynamic| -> Result<(), Box<EvalAltResult>> {
         let left = number(&ctx, "motors(left, right)", &l)?;
         let right = number(&ctx, "motors(left, right)", &r)?;
@@ -602,7 +739,7 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
         }
     };
     let rate = limits.rhai_ops_per_tick.max(1);
-    let host = Host { robot: Box::new(robot), rate, synced_ops: 0, output: String::new(), output_limit: limits.output_bytes };
+    let host = Host { robot: Box::new(robot), rate, synced_ops: 0, output: String::new(), output_limit: limits.output_bytes, records: 0 };
     let _guard = RunGuard;
     OPS.set(0);
     OUTPUT_EXCEEDED.set(false);

@@ -20,7 +20,10 @@ use crate::diagnose::{self, Diagnostic};
 use crate::limits::Limits;
 use crate::outcome::{ErrorKind, LimitKind, Outcome, ProgramError, RunReport, append_output};
 use crate::program::Program;
-use crate::robot::{AnyRobot, Flow, MAX_FORWARD, MAX_TURN, Robot, check_magnitude};
+use crate::robot::{
+    AiError, AnyRobot, CAMERA_BYTES, CAMERA_TICKS, Flow, MAX_FORWARD, MAX_LABEL_CHARS, MAX_RECORDS, MAX_TURN, MAX_VECTOR, ModelInput, Robot, check_label,
+    check_magnitude, classify_ticks,
+};
 
 /// The functions module `robot` provides, with their WebAssembly signatures.
 pub const ROBOT_IMPORTS: &[(&str, &str)] = &[
@@ -37,6 +40,12 @@ pub const ROBOT_IMPORTS: &[(&str, &str)] = &[
     ("time", "() -> f64"),
     ("print", "(i32 ptr, i32 len) -> ()"),
     ("print_num", "(f64) -> ()"),
+    ("camera", "(i32 out_ptr) -> i32"),
+    ("classify_image", "(i32 image_ptr) -> i32"),
+    ("classify_vector", "(i32 ptr, i32 n) -> i32"),
+    ("label_count", "() -> i32"),
+    ("label", "(i32 index, i32 out_ptr, i32 out_cap) -> i32"),
+    ("record", "(i32 ptr, i32 len) -> ()"),
 ];
 
 /// The limit message for too much output.
@@ -105,6 +114,8 @@ struct RunState {
     output_ends_run: bool,
     /// Output was cut at the limit.
     output_cut: bool,
+    /// Samples `record`ed so far.
+    records: usize,
     /// An ending decided by the host (time up, output limit, bad argument).
     stop: Option<Outcome>,
     /// Why the epoch callback interrupted the run (cancelled, CPU or wall budget).
@@ -203,6 +214,141 @@ fn refuel(caller: &mut Caller<'_, RunState>) -> wasmtime::Result<()> {
     caller.set_fuel(fuel)
 }
 
+/// Lets `ticks` of simulated time pass for work done outside the module
+/// (a camera frame, a model call): its fixed virtual price.
+fn charge(caller: &mut Caller<'_, RunState>, ticks: u64) -> wasmtime::Result<()> {
+    let st = caller.data_mut();
+    let left = st.robot.max_ticks().saturating_sub(st.robot.ticks());
+    st.robot.advance(ticks.min(left));
+    if st.robot.ticks() >= st.robot.max_ticks() {
+        st.stop = Some(Outcome::TimeUp);
+        return Err(wasmtime::Error::msg("time is up"));
+    }
+    refuel(caller)
+}
+
+/// Copies `len` bytes at `ptr` out of the exported memory, bounds-checked.
+fn read_bytes(caller: &mut Caller<'_, RunState>, func: &str, ptr: i32, len: usize) -> wasmtime::Result<Vec<u8>> {
+    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+        return Err(host_error(caller, format!("{func}: the module must export its memory as \"memory\""), diagnose::wasm_bad_buffer(func)));
+    };
+    let start = ptr as u32 as usize;
+    let data = memory.data(&caller);
+    match start.checked_add(len).and_then(|end| data.get(start..end)) {
+        Some(bytes) => Ok(bytes.to_vec()),
+        None => {
+            let size = data.len();
+            Err(host_error(
+                caller,
+                format!("{func}: (pointer {start}, {len} bytes) is outside the module's memory of {size} bytes"),
+                diagnose::wasm_bad_buffer(func),
+            ))
+        }
+    }
+}
+
+/// Writes `bytes` at `ptr` of the exported memory, bounds-checked.
+fn write_bytes(caller: &mut Caller<'_, RunState>, func: &str, ptr: i32, bytes: &[u8]) -> wasmtime::Result<()> {
+    let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+        return Err(host_error(caller, format!("{func}: the module must export its memory as \"memory\""), diagnose::wasm_bad_buffer(func)));
+    };
+    let start = ptr as u32 as usize;
+    let data = memory.data_mut(&mut *caller);
+    let size = data.len();
+    match start.checked_add(bytes.len()).and_then(|end| data.get_mut(start..end)) {
+        Some(dst) => {
+            dst.copy_from_slice(bytes);
+            Ok(())
+        }
+        None => Err(host_error(
+            caller,
+            format!("{func}: (pointer {start}, {} bytes) is outside the module's memory of {size} bytes", bytes.len()),
+            diagnose::wasm_bad_buffer(func),
+        )),
+    }
+}
+
+fn ai_error(caller: &mut Caller<'_, RunState>, func: &str, e: AiError) -> wasmtime::Error {
+    let d = diagnose::ai_error(func, &e);
+    host_error(caller, format!("{func}: {e}"), d)
+}
+
+/// Runs the model on `input`, charges its price, and returns the label's index.
+fn classify_with(caller: &mut Caller<'_, RunState>, func: &str, input: ModelInput<'_>) -> wasmtime::Result<i32> {
+    sync(caller)?;
+    let answer = caller.data_mut().robot.classify(input);
+    let answer = answer.map_err(|e| ai_error(caller, func, e))?;
+    let ticks = classify_ticks(answer.macs, caller.data().robot.tick_hz());
+    charge(caller, ticks)?;
+    Ok(answer.index as i32)
+}
+
+fn define_ai_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
+    linker.func_wrap("robot", "camera", |mut c: Caller<'_, RunState>, out: i32| -> wasmtime::Result<i32> {
+        sync(&mut c)?;
+        let img = c.data_mut().robot.camera();
+        let img = img.map_err(|e| ai_error(&mut c, "camera", e))?;
+        write_bytes(&mut c, "camera", out, &img)?;
+        charge(&mut c, CAMERA_TICKS)?;
+        Ok(img.len() as i32)
+    })?;
+    linker.func_wrap("robot", "classify_image", |mut c: Caller<'_, RunState>, p: i32| -> wasmtime::Result<i32> {
+        let img = read_bytes(&mut c, "classify_image", p, CAMERA_BYTES)?;
+        classify_with(&mut c, "classify_image", ModelInput::Image(&img))
+    })?;
+    linker.func_wrap("robot", "classify_vector", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<i32> {
+        let count = n as u32 as usize;
+        if n < 0 || count > MAX_VECTOR {
+            let e = AiError::WrongLength { expected: MAX_VECTOR, got: count };
+            return Err(ai_error(&mut c, "classify_vector", e));
+        }
+        let bytes = read_bytes(&mut c, "classify_vector", p, count * 4)?;
+        let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(host_error(&mut c, "classify_vector: the numbers must be finite".into(), diagnose::not_finite("classify_vector")));
+        }
+        classify_with(&mut c, "classify_vector", ModelInput::Vector(&values))
+    })?;
+    linker.func_wrap("robot", "label_count", |mut c: Caller<'_, RunState>| -> wasmtime::Result<i32> {
+        sync(&mut c)?;
+        let labels = c.data().robot.model_labels();
+        labels.map(|l| l.len() as i32).map_err(|e| ai_error(&mut c, "label_count", e))
+    })?;
+    linker.func_wrap("robot", "label", |mut c: Caller<'_, RunState>, i: i32, out: i32, cap: i32| -> wasmtime::Result<i32> {
+        sync(&mut c)?;
+        let labels = c.data().robot.model_labels();
+        let labels = labels.map_err(|e| ai_error(&mut c, "label", e))?;
+        let Some(name) = usize::try_from(i).ok().and_then(|i| labels.get(i)) else {
+            let e = AiError::NoSuchLabel { index: i64::from(i), count: labels.len() };
+            return Err(ai_error(&mut c, "label", e));
+        };
+        let bytes = name.as_bytes().to_vec();
+        if bytes.len() <= cap as u32 as usize {
+            write_bytes(&mut c, "label", out, &bytes)?;
+        }
+        Ok(bytes.len() as i32)
+    })?;
+    linker.func_wrap("robot", "record", |mut c: Caller<'_, RunState>, p: i32, n: i32| -> wasmtime::Result<()> {
+        let label = read_str(&mut c, "record(label)", p, n, MAX_LABEL_CHARS * 4)?;
+        if let Err(problem) = check_label(&label) {
+            return Err(host_error(
+                &mut c,
+                format!("record(label): the label {label:?} is not usable ({problem:?})"),
+                diagnose::bad_label(problem, MAX_LABEL_CHARS),
+            ));
+        }
+        if c.data().records >= MAX_RECORDS {
+            return Err(host_error(&mut c, format!("record(label): a run may record at most {MAX_RECORDS} samples"), diagnose::too_many_records(MAX_RECORDS)));
+        }
+        sync(&mut c)?;
+        let r = c.data_mut().robot.record(&label);
+        r.map_err(|e| ai_error(&mut c, "record", e))?;
+        c.data_mut().records += 1;
+        charge(&mut c, CAMERA_TICKS)
+    })?;
+    Ok(())
+}
+
 fn after_blocking(caller: &mut Caller<'_, RunState>, flow: Flow) -> wasmtime::Result<()> {
     match flow {
         Flow::TimeUp => {
@@ -267,6 +413,7 @@ fn emit(caller: &mut Caller<'_, RunState>, text: &str) -> wasmtime::Result<()> {
 }
 
 fn define_robot_api(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
+    define_ai_api(linker)?;
     linker.func_wrap("robot", "motors", |mut c: Caller<'_, RunState>, l: f64, r: f64| -> wasmtime::Result<()> {
         let l = finite(&mut c, "motors(left, right)", l)?;
         let r = finite(&mut c, "motors(left, right)", r)?;
@@ -608,6 +755,7 @@ pub(crate) fn run<R: Robot + Send + 'static>(program: &Program, robot: R, limits
         output_limit: limits.output_bytes,
         output_ends_run: limits.output_ends_run,
         output_cut: false,
+        records: 0,
         stop: None,
         interrupted: None,
         limiter: Limiter { memory_bytes: limits.memory_bytes, table_elements: limits.table_elements, hit: None },

@@ -193,7 +193,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     });
     let with_world = time_each(reps * 10, || {
         let sim = Sim::new(&empty, 1, SimOptions::default());
-        black_box(qiming_runtime::run(&wasm, SimRobot { sim }, &limits));
+        black_box(qiming_runtime::run(&wasm, SimRobot::new(sim), &limits));
     });
     rows.push(("runtime: start-up of a cached WebAssembly program (trivial controller)".into(), fmt_dur(wasm_start), "≤ 20 µs".into()));
     rows.push(("runtime: start-up of a cached Rhai script (trivial controller)".into(), fmt_dur(rhai_start), "".into()));

@@ -34,6 +34,8 @@ pub enum Command {
     Similarity(crate::similarity_cmd::SimilarityArgs),
     /// Psychometrics for assessments: calibrate items (Rasch/2PL/3PL/GPCM), simulate data and adaptive tests, DIF, linking.
     Assess(crate::assess_cmd::AssessArgs),
+    /// AI experiments: train a model on a dataset, evaluate it.
+    Ai(crate::ai_cmd::AiArgs),
     /// Measure simulation and runtime performance on this machine.
     Bench(crate::bench::BenchArgs),
     /// Back up a server's SQLite database and data directory (safe while it runs).
@@ -72,6 +74,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Assemble(args) => crate::assemble_cmd::run(args),
         Command::Similarity(args) => crate::similarity_cmd::run(args),
         Command::Assess(args) => crate::assess_cmd::run(args),
+        Command::Ai(args) => crate::ai_cmd::run(args),
         Command::Bench(args) => crate::bench::run(args),
         Command::Backup(args) => crate::serve::backup::run_backup_cmd(args),
         Command::Restore(args) => crate::serve::backup::run_restore_cmd(args),

@@ -1,6 +1,8 @@
 //! The `qiming` binary's library: the command-line commands and the server.
 #![recursion_limit = "256"]
 
+pub mod ai_cmd;
+pub mod ai_record_cmd;
 pub mod assemble_cmd;
 pub mod assess_cmd;
 pub mod bank_cmd;

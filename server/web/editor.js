@@ -14,7 +14,7 @@ const RHAI_KEYWORDS = new Set([
   'throw', 'try', 'catch', 'switch', 'true', 'false', 'this', 'import', 'export', 'as', 'private', 'global',
 ]);
 // The robot's functions (docs/programs.md), marked only where they are called.
-const ROBOT_FUNCTIONS = new Set(['motors', 'stop', 'wait', 'forward', 'turn', 'distance', 'line', 'color', 'bumper', 'heading', 'time', 'print']);
+const ROBOT_FUNCTIONS = new Set(['motors', 'stop', 'wait', 'forward', 'turn', 'distance', 'line', 'color', 'bumper', 'heading', 'time', 'print', 'camera', 'pixel', 'classify', 'labels', 'record']);
 const WAT_KEYWORDS = new Set([
   'module', 'func', 'param', 'result', 'local', 'global', 'memory', 'export', 'import', 'type', 'table', 'elem', 'data',
   'start', 'mut', 'offset', 'if', 'then', 'else', 'end', 'block', 'loop', 'br', 'br_if', 'br_table', 'return', 'call',

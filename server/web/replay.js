@@ -165,6 +165,16 @@ function replayPlayer(world, replay) {
       // Plain gray walls get the UI's slate; coloured ones the engine's colour.
       ctx.fillStyle = s.color && s.color !== 'gray' ? colour(s.color, '#4a5568') : '#4a5568';
       ctx.fill();
+      if (s.sign) {
+        // A sign: a short tick on the side its face looks to.
+        const [nx, ny] = [Math.cos(s.angle), Math.sin(s.angle)];
+        ctx.beginPath();
+        ctx.moveTo(s.center[0], s.center[1]);
+        ctx.lineTo(s.center[0] + nx * 0.06, s.center[1] + ny * 0.06);
+        ctx.strokeStyle = colour(s.color, '#4a5568');
+        ctx.lineWidth = 2 * px;
+        ctx.stroke();
+      }
     }
     ctx.strokeStyle = '#2d3748';
     ctx.lineWidth = 2 * px;
@@ -220,6 +230,13 @@ function replayPlayer(world, replay) {
     }
     for (const z of world.zones || []) if (z.name) label(placeName(z.name), centerOf(z), '#1f6f66');
     for (const c of world.checkpoints || []) if (c.name) label(placeName(c.name), c.center, '#b35a00');
+    // Signs carry their symbol in front of the face: a letter or an arrow as seen from the front.
+    const signMark = { stop: 'S', go: 'G', left: '<', right: '>', slow: '!' };
+    for (const s of world.solids || []) {
+      if (!s.sign) continue;
+      const at = [s.center[0] + Math.cos(s.angle) * 0.12, s.center[1] + Math.sin(s.angle) * 0.12];
+      label(signMark[s.sign] || '?', at, '#1a202c');
+    }
     slider.value = String(frame);
     timeLabel.textContent = `${(frame / hz).toFixed(2)} s / ${(last / hz).toFixed(2)} s`;
     playBtn.textContent = playing ? `■ ${t('pause')}` : `▶ ${t('play')}`;

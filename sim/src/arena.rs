@@ -11,6 +11,7 @@ use parry2d_f64::shape::{Ball, Capsule, Cuboid, Shape, SharedShape};
 
 use crate::color::PaletteColor;
 use crate::scenario::{Area, Checkpoint, ResolvedScenario, SolidShape};
+use crate::sign::SignFace;
 
 /// Axis-aligned bounding box, [min, max].
 #[derive(Clone, Copy, Debug)]
@@ -39,6 +40,8 @@ pub struct SolidCollider {
     pub bounds: Bounds,
     pub color: PaletteColor,
     pub label: String,
+    /// The face the camera sees, when the solid is a sign.
+    pub sign: Option<SignFace>,
 }
 
 /// A floor region (paint, or a zone) usable for point queries.
@@ -234,7 +237,13 @@ impl Arena {
                     SolidShape::Circle { center, radius } => (SharedShape::new(Ball::new(*radius)), Pose::translation(center[0], center[1])),
                 };
                 let bounds = Bounds::of_shape(&*shape, &pose);
-                SolidCollider { shape, pose, bounds, color: s.color, label: s.label.clone() }
+                let sign = match (&s.shape, s.sign) {
+                    (SolidShape::Box(b), Some(kind)) => {
+                        Some(SignFace { kind, center: b.center, normal: [libm::cos(b.angle), libm::sin(b.angle)], width: 2.0 * b.half_extents[1] })
+                    }
+                    _ => None,
+                };
+                SolidCollider { shape, pose, bounds, color: s.color, label: s.label.clone(), sign }
             })
             .collect();
         let zones = scenario.zones.iter().map(|z| ZoneRegion { name: z.name.clone(), region: Region::from_area(&z.area).0 }).collect();

@@ -13,6 +13,7 @@ pub mod maze;
 pub mod replay;
 pub mod robot;
 pub mod scenario;
+pub mod sign;
 pub mod view;
 pub mod world;
 
@@ -20,4 +21,5 @@ pub use color::PaletteColor;
 pub use replay::{Replay, ReplayError};
 pub use robot::RobotSpec;
 pub use scenario::{ResolvedScenario, Scenario, ScenarioError};
+pub use sign::SignKind;
 pub use world::{Blocking, EndTrigger, FinalPose, Sim, SimEvent, SimOptions, SimSummary, TICK, TICK_HZ, UnknownSensor};

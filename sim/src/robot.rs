@@ -54,6 +54,9 @@ pub struct RobotSpec {
     pub motor_noise: f64,
     /// Standard deviation of distance readings (m).
     pub distance_noise: f64,
+    /// Lighting jitter of camera frames: each frame's brightness and each
+    /// colour channel are scaled by up to ± this fraction (seeded per tick).
+    pub camera_noise: f64,
     pub distance: Vec<DistanceSensorSpec>,
     pub line: Vec<LineSensorSpec>,
     pub color: Vec<ColorSensorSpec>,
@@ -79,6 +82,7 @@ impl RobotSpec {
             acceleration: 2.0,
             motor_noise: 0.0,
             distance_noise: 0.0,
+            camera_noise: 0.0,
             distance: vec![d("front", 0.0), d("left", 90.0), d("right", -90.0)],
             line: vec![l("left", 0.02), l("center", 0.0), l("right", -0.02)],
             color: vec![ColorSensorSpec { name: "floor".into(), at: [0.0, 0.0] }],

@@ -19,6 +19,7 @@ use toml::Spanned;
 use crate::color::PaletteColor;
 use crate::maze::{Maze, MazeSpec};
 use crate::robot::{BumperSpec, ColorSensorSpec, DistanceSensorSpec, LineSensorSpec, RobotSpec};
+use crate::sign::{self, SignKind};
 
 /// The only scenario format version this build reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -96,6 +97,26 @@ struct ScenarioFile {
     checkpoints: Vec<Spanned<CheckpointDef>>,
     #[serde(default)]
     maze: Option<Spanned<MazeDef>>,
+    #[serde(default)]
+    signs: Vec<Spanned<SignDef>>,
+}
+
+/// Most signs one scenario may place.
+pub const MAX_SIGNS: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignDef {
+    kind: String,
+    center: [Num; 2],
+    /// Direction the face looks, in degrees (seedable).
+    #[serde(default = "default_heading")]
+    facing: Num,
+    #[serde(default = "default_sign_width")]
+    width: f64,
+}
+fn default_sign_width() -> f64 {
+    sign::DEFAULT_WIDTH
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +177,8 @@ struct RobotDef {
     motor_noise: f64,
     #[serde(default)]
     distance_noise: f64,
+    #[serde(default)]
+    camera_noise: f64,
     distance_sensors: Option<Vec<DistanceSensorDef>>,
     line_sensors: Option<Vec<PointSensorDef>>,
     color_sensors: Option<Vec<PointSensorDef>>,
@@ -299,8 +322,11 @@ pub enum SolidShape {
 pub struct Solid {
     pub shape: SolidShape,
     pub color: PaletteColor,
-    /// "wall 3" / "obstacle 1": how contact events name what was hit.
+    /// "wall 3" / "obstacle 1" / "sign 2": how contact events name what was hit.
     pub label: String,
+    /// What the face shows, when the solid is a sign (a thin box whose
+    /// angle is the direction its face looks).
+    pub sign: Option<SignKind>,
 }
 
 /// Painted floor area.
@@ -569,6 +595,22 @@ impl Scenario {
                 return fail("a maze makes the zone \"exit\"; remove the other zone or checkpoint of that name".into());
             }
         }
+        if f.signs.len() > MAX_SIGNS {
+            return Err(ctx.err(f.signs[MAX_SIGNS].span(), format!("at most {MAX_SIGNS} signs")));
+        }
+        for (i, sg) in f.signs.iter().enumerate() {
+            let sd = sg.get_ref();
+            if SignKind::from_name(&sd.kind).is_none() {
+                let known: Vec<&str> = SignKind::ALL.iter().map(|k| k.name()).collect();
+                return Err(ctx.err(sg.span(), format!("signs[{i}]: unknown kind {:?}; known kinds: {}", sd.kind, known.join(", "))));
+            }
+            if !nums_ok(&[sd.center[0], sd.center[1], sd.facing]) {
+                return Err(ctx.err(sg.span(), format!("signs[{i}]: center and facing must be finite, and every range needs min <= max")));
+            }
+            if !(finite_positive(sd.width) && sd.width <= 2.0) {
+                return Err(ctx.err(sg.span(), format!("signs[{i}]: width must be in (0, 2] metres, got {}", sd.width)));
+            }
+        }
         let robot = f.robot.as_ref().expect("checked above");
         self.robot_spec(ctx, robot)?;
         Ok(())
@@ -600,8 +642,12 @@ impl Scenario {
                 return Err(ctx.err(robot.span(), format!("robot.{name} must be in [0, 1], got {v}")));
             }
         }
+        if !(r.camera_noise.is_finite() && (0.0..=1.0).contains(&r.camera_noise)) {
+            return Err(ctx.err(robot.span(), format!("robot.camera_noise must be in [0, 1], got {}", r.camera_noise)));
+        }
         spec.motor_noise = r.motor_noise;
         spec.distance_noise = r.distance_noise;
+        spec.camera_noise = r.camera_noise;
         if let Some(ds) = &r.distance_sensors {
             spec.distance = ds.iter().map(|d| DistanceSensorSpec { name: d.name.clone(), angle: d.angle.to_radians(), range: d.range }).collect();
             if ds.iter().any(|d| !d.angle.is_finite() || !finite_positive(d.range) || d.range > 20.0) {
@@ -666,6 +712,7 @@ impl Scenario {
                     shape: SolidShape::Box(BoxShape { center: c, half_extents: he, angle: 0.0 }),
                     color: PaletteColor::GRAY,
                     label: format!("boundary {}", ["south", "north", "west", "east"][i]),
+                    sign: None,
                 });
             }
         }
@@ -685,6 +732,7 @@ impl Scenario {
                 }),
                 color: wd.color.as_deref().map_or(PaletteColor::GRAY, color),
                 label: format!("wall {}", i + 1),
+                sign: None,
             });
         }
         for (i, o) in f.obstacles.iter().enumerate() {
@@ -696,7 +744,21 @@ impl Scenario {
                 let [sw, sh] = od.size.unwrap_or([0.1, 0.1]);
                 SolidShape::Box(BoxShape { center, half_extents: [sw / 2.0, sh / 2.0], angle: od.angle.to_radians() })
             };
-            solids.push(Solid { shape, color: od.color.as_deref().map_or(PaletteColor::BROWN, color), label: format!("obstacle {}", i + 1) });
+            solids.push(Solid { shape, color: od.color.as_deref().map_or(PaletteColor::BROWN, color), label: format!("obstacle {}", i + 1), sign: None });
+        }
+        // Their own stream: adding signs never shifts the rest of the layout.
+        let mut sign_rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed ^ 0x5167_0000_0000_0004);
+        for (i, sd) in f.signs.iter().enumerate() {
+            let sd = sd.get_ref();
+            let kind = SignKind::from_name(&sd.kind).expect("validated");
+            let center = [sd.center[0].sample(&mut sign_rng), sd.center[1].sample(&mut sign_rng)];
+            let facing = sd.facing.sample(&mut sign_rng).to_radians();
+            solids.push(Solid {
+                shape: SolidShape::Box(BoxShape { center, half_extents: [sign::THICKNESS / 2.0, sd.width / 2.0], angle: facing }),
+                color: kind.color(),
+                label: format!("sign {}", i + 1),
+                sign: Some(kind),
+            });
         }
         let mut paint = Vec::new();
         let mut zones = Vec::new();
@@ -751,6 +813,7 @@ impl Scenario {
                     }),
                     color: PaletteColor::GRAY,
                     label: format!("maze wall {}", i + 1),
+                    sign: None,
                 });
             }
             let e = maze.center(maze.exit);

@@ -38,8 +38,23 @@ pub struct WorldView<'a> {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SolidView<'a> {
-    Box { center: [f64; 2], half_extents: [f64; 2], angle: f64, color: &'static str, label: &'a str },
-    Circle { center: [f64; 2], radius: f64, color: &'static str, label: &'a str },
+    Box {
+        center: [f64; 2],
+        half_extents: [f64; 2],
+        angle: f64,
+        color: &'static str,
+        label: &'a str,
+        /// A sign's kind (`stop`, `go`, `left`, `right`, `slow`): the box is
+        /// a thin panel whose `angle` is the direction its face looks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sign: Option<&'static str>,
+    },
+    Circle {
+        center: [f64; 2],
+        radius: f64,
+        color: &'static str,
+        label: &'a str,
+    },
 }
 
 /// An area of the floor: a polygon, a disc, or a thick segment.
@@ -100,9 +115,14 @@ impl<'a> WorldView<'a> {
                 .solids
                 .iter()
                 .map(|s| match &s.shape {
-                    SolidShape::Box(b) => {
-                        SolidView::Box { center: b.center, half_extents: b.half_extents, angle: b.angle, color: s.color.name(), label: &s.label }
-                    }
+                    SolidShape::Box(b) => SolidView::Box {
+                        center: b.center,
+                        half_extents: b.half_extents,
+                        angle: b.angle,
+                        color: s.color.name(),
+                        label: &s.label,
+                        sign: s.sign.map(crate::SignKind::name),
+                    },
                     SolidShape::Circle { center, radius } => SolidView::Circle { center: *center, radius: *radius, color: s.color.name(), label: &s.label },
                 })
                 .collect(),

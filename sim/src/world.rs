@@ -772,7 +772,7 @@ impl Sim {
     /// A low-resolution first-person camera image, row-major RGB, top row first.
     pub fn camera(&self) -> crate::camera::Image {
         let pose = self.pose();
-        crate::camera::render(self.world.resource::<Arena>(), &self.robot().spec, [pose.x, pose.y, pose.theta])
+        crate::camera::render(self.world.resource::<Arena>(), &self.robot().spec, [pose.x, pose.y, pose.theta], self.resolved.seed, self.tick)
     }
 
     /// Summarises the run so far.

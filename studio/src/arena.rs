@@ -118,13 +118,25 @@ pub fn show(ui: &mut egui::Ui, camera: &mut Camera, world: &ResolvedScenario, re
     }
     for s in &view.solids {
         match s {
-            SolidView::Box { center, half_extents, angle, color, .. } => {
+            SolidView::Box { center, half_extents, angle, color, sign, .. } => {
                 let (sin, cos) = (angle.sin(), angle.cos());
                 let corners = [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]].map(|[sx, sy]| {
                     let (x, y) = (sx * half_extents[0], sy * half_extents[1]);
                     map.p([center[0] + x * cos - y * sin, center[1] + x * sin + y * cos])
                 });
                 painter.add(Shape::convex_polygon(corners.to_vec(), palette(color), Stroke::new(1.0, Color32::BLACK)));
+                if let Some(kind) = sign {
+                    // A sign: its symbol in front of the face (the side `angle` looks to).
+                    let mark = match *kind {
+                        "stop" => "S",
+                        "go" => "G",
+                        "left" => "<",
+                        "right" => ">",
+                        _ => "!",
+                    };
+                    let at = map.p([center[0] + 0.12 * cos, center[1] + 0.12 * sin]);
+                    painter.text(at, egui::Align2::CENTER_CENTER, mark, egui::FontId::proportional(13.0), Color32::from_rgb(0x1A, 0x20, 0x2C));
+                }
             }
             SolidView::Circle { center, radius, color, .. } => {
                 painter.circle(map.p(*center), map.len(*radius), palette(color), Stroke::new(1.0, Color32::BLACK));

@@ -22,7 +22,7 @@ const RHAI_KEYWORDS: &[&str] = &[
 ];
 const RHAI_ROBOT: &[&str] = &[
     "motors", "stop", "wait", "forward", "turn", "distance", "line", "color", "colour", "bumper", "print", "time", "heading", "pose", "camera", "classify",
-    "record",
+    "record", "pixel", "labels",
 ];
 const WAT_KEYWORDS: &[&str] = &[
     "module",

@@ -57,6 +57,12 @@ fn only_runtime_links_the_interpreters() {
     assert!(!sim.contains("qiming-runtime"), "sim must not depend on runtime (grading composes them)");
     let runtime = std::fs::read_to_string(repo().join("runtime/Cargo.toml")).unwrap();
     assert!(!runtime.contains("qiming-sim"), "runtime knows the robot interface, not the world");
+    // The sandbox stays small: models reach a run through grading's adapter, never by linking.
+    assert!(!dependencies(&runtime).iter().any(|d| d == "qiming-ai"), "runtime must not depend on qiming-ai");
+    for dep in ["wasmtime", "rhai", "qiming-runtime", "qiming-sim"] {
+        let ai = std::fs::read_to_string(repo().join("grading/ai/Cargo.toml")).unwrap();
+        assert!(!dependencies(&ai).iter().any(|d| d == dep), "qiming-ai must not depend on {dep}: it knows models, not programs or worlds");
+    }
 }
 
 #[test]

@@ -259,6 +259,9 @@ pub fn outline(lesson: &Lesson) -> Value {
 /// The functions a program calls on the robot, in the order of docs/programs.md.
 pub const ROBOT_FUNCTIONS: [&str; 12] = ["motors", "stop", "wait", "forward", "turn", "distance", "line", "color", "bumper", "heading", "time", "print"];
 
+/// The camera and model functions: listed only for labs that use them.
+pub const AI_FUNCTIONS: [&str; 5] = ["camera", "pixel", "classify", "labels", "record"];
+
 fn text(zh: impl Into<String>, en: impl Into<String>) -> Value {
     json!({"zh-CN": zh.into(), "en": en.into()})
 }
@@ -341,6 +344,44 @@ pub fn robot_function(name: &str, robot: &RobotSpec) -> Option<Value> {
         ),
         "time" => ("time()", text("从开始到现在过了多少秒", "Seconds since the start"), vec![], quantity(None, "s", Some(0.0), None)),
         "print" => ("print(value)", text("在输出里写一行", "Writes a line to the output"), vec![json!({"name": "value", "unit": "any"})], Value::Null),
+        "camera" => (
+            "camera()",
+            text(
+                "摄像头拍的 32×24 彩色图像（2304 个字节，每个像素红、绿、蓝），用 1 个 tick",
+                "The camera's 32×24 colour image (2,304 bytes, red, green, blue per pixel); takes one tick",
+            ),
+            vec![],
+            json!({"unit": "image"}),
+        ),
+        "pixel" => (
+            "pixel(image, x, y)",
+            text("图像里一个像素的颜色 [红, 绿, 蓝]，x 从左数，y 从上数", "One pixel's colour [r, g, b]; x from the left, y from the top"),
+            vec![
+                json!({"name": "image", "unit": "image"}),
+                quantity(Some("x"), "pixel", Some(0.0), Some(31.0)),
+                quantity(Some("y"), "pixel", Some(0.0), Some(23.0)),
+            ],
+            quantity(None, "rgb", Some(0.0), Some(255.0)),
+        ),
+        "classify" => (
+            "classify(input)",
+            text(
+                "用部署的模型给图像或一组数分类，返回类别名；按模型的计算量用虚拟时间（每秒 1000 万次乘加）",
+                "The label the deployed model gives an image or a list of numbers; takes virtual time for the model's work (10 million multiply-adds per second)",
+            ),
+            vec![json!({"name": "input", "unit": "image"})],
+            json!({"unit": "label"}),
+        ),
+        "labels" => ("labels()", text("模型的所有类别名", "The model's labels"), vec![], json!({"unit": "label"})),
+        "record" => (
+            "record(label)",
+            text(
+                "把现在的摄像头图像和传感器读数连同类别名记进数据集，用 1 个 tick",
+                "Keeps the camera image and sensor readings with this label in the dataset; takes one tick",
+            ),
+            vec![json!({"name": "label", "unit": "label"})],
+            Value::Null,
+        ),
         _ => return None,
     };
     // A sensor function on a robot without such sensors is of no use here.
@@ -366,7 +407,7 @@ pub fn functions_for(lab: &Lab, lesson: Option<&Lesson>, robot: &RobotSpec) -> V
     if let Some(s) = lab.starter.get("rhai") {
         texts.push(s.as_str());
     }
-    let used: Vec<&str> = ROBOT_FUNCTIONS.iter().copied().filter(|f| texts.iter().any(|t| calls(t, f))).collect();
+    let used: Vec<&str> = ROBOT_FUNCTIONS.iter().chain(&AI_FUNCTIONS).copied().filter(|f| texts.iter().any(|t| calls(t, f))).collect();
     let chosen = if used.is_empty() { ROBOT_FUNCTIONS.to_vec() } else { used };
     chosen.into_iter().filter_map(|f| robot_function(f, robot)).collect()
 }
