@@ -524,13 +524,12 @@ impl Dataset {
                 message: format!("{} samples plus {} new ones is more than the limit of {MAX_SAMPLES}", self.manifest.samples.len(), samples.len()),
             });
         }
-        let mut next = self.manifest.samples.iter().filter_map(|s| s.id.parse::<u64>().ok()).max().map_or(1, |m| m + 1);
+        let first = self.manifest.samples.iter().filter_map(|s| s.id.parse::<u64>().ok()).max().map_or(1, |m| m + 1);
         let mut ids = Vec::with_capacity(samples.len());
         let mut manifest = self.manifest.clone();
         let mut pixels = Vec::new();
-        for s in samples {
+        for (next, s) in (first..).zip(samples) {
             let id = format!("{next:06}");
-            next += 1;
             let problem = |problem| DatasetError::Sample { path: path.clone(), id: id.clone(), problem };
             let image = match (&manifest.image, s.image) {
                 (Some(_), Some(px)) if px.len() != IMAGE_LEN => return Err(problem(SampleProblem::ImageBytes(px.len()))),
