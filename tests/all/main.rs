@@ -1,5 +1,6 @@
 //! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI, server, browser.
 
+mod ai;
 mod ai_robot;
 mod assembly;
 mod assess;

@@ -105,3 +105,20 @@ fn clients_never_link_the_server() {
         }
     }
 }
+
+#[test]
+fn inference_in_runs_is_plain_single_threaded_rust() {
+    // A run's `classify` must give bit-identical results on every machine and
+    // thread count (ARCHITECTURE.md): the forward pass on the grading path may
+    // not reach for burn, parallelism or SIMD.
+    let text = std::fs::read_to_string(repo().join("grading/ai/src/infer.rs")).unwrap();
+    for (n, line) in text.lines().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        for banned in ["burn", "rayon", "thread", "std::arch", "simd", "mul_add", "par_iter", "crate::train"] {
+            assert!(!code.contains(banned), "grading/ai/src/infer.rs:{}: uses {banned}: inference in runs must be plain single-threaded Rust", n + 1);
+        }
+    }
+}

@@ -10,8 +10,16 @@
 //! `qiming-runtime` never does (the sandbox stays small).
 
 pub mod dataset;
+pub mod eval;
+pub mod infer;
+pub mod kmeans;
+pub mod model;
+pub mod perceptron;
+pub mod train;
 
 pub use dataset::{Dataset, DatasetError, Recorded, RunSource};
+pub use model::{Misfit, Model, ModelError};
+pub use train::{EpochReport, InputChoice, TrainError, TrainOptions, train};
 
 /// Width of a camera image in pixels.
 pub const IMAGE_WIDTH: usize = 32;
