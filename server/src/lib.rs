@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod curriculum_cmd;
 pub mod grade_cmd;
+pub mod leaderboard_bench;
 pub mod replay_cmd;
 pub mod run_cmd;
 pub mod serve;

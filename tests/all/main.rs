@@ -7,6 +7,7 @@ mod authz;
 mod browser;
 mod classroom;
 mod cli;
+mod contests;
 mod crash;
 mod determinism;
 mod diagnostics;
