@@ -83,7 +83,12 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/events/{event}", "", "401 200 200 200 200 200 404 200 200"),
     ("POST", "/api/events/{event}/members", r#"{"user_id": {peer_admin}, "role": "judge"}"#, "401 403 403 403 403 403 404 204 204"),
     ("GET", "/api/events/{event}/teams", "", "401 200 200 200 200 200 404 200 200"),
-    ("POST", "/api/events/{event}/teams", r#"{"name": "T{n}", "division_id": {division}, "students": [{fresh_student}]}"#, "401 403 403 201 201 403 404 403 403"),
+    (
+        "POST",
+        "/api/events/{event}/teams",
+        r#"{"name": "T{n}", "division_id": {division}, "students": [{fresh_student}]}"#,
+        "401 403 403 201 201 403 404 403 403",
+    ),
     ("POST", "/api/events/{event}/teams/import", "csv", "401 403 403 403 403 403 404 422 422"),
     ("POST", "/api/events/{event}/teams/{team}/decision", r#"{"decision": "approve"}"#, "401 403 403 403 403 403 404 200 200"),
     (
@@ -93,7 +98,12 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
         "401 403 403 403 403 403 404 201 201",
     ),
     ("GET", "/api/events/{event}/rounds/{round}", "", "401 200 200 200 200 200 404 200 200"),
-    ("POST", "/api/events/{event}/rounds/{round}/submissions", r#"{"lab_id": "wall-stop", "language": "rhai", "program": "stop();"}"#, "401 202 403 403 403 403 404 403 403"),
+    (
+        "POST",
+        "/api/events/{event}/rounds/{round}/submissions",
+        r#"{"lab_id": "wall-stop", "language": "rhai", "program": "stop();"}"#,
+        "401 202 403 403 403 403 404 403 403",
+    ),
     ("GET", "/api/events/{event}/rounds/{round}/submissions", "", "401 200 200 200 200 200 404 200 200"),
     ("GET", "/api/events/{event}/rounds/{round}/leaderboard", "", "401 200 200 200 200 200 404 200 200"),
     ("POST", "/api/events/{event}/rounds/{closed_round}/finalise", "", "401 403 403 403 403 403 404 200 200"),
@@ -191,10 +201,19 @@ pub async fn setup(s: &AppState) -> World {
         }
     };
     let divisions = json!([{"name": "全年级", "min_grade": 1, "max_grade": 12}]);
-    let city_event = event(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": 1, "registration_deadline": 4000000000i64, "divisions": divisions})).await;
+    let city_event =
+        event(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": 1, "registration_deadline": 4000000000i64, "divisions": divisions}))
+            .await;
     let ev = event(json!({"name": "区赛", "tier": "district", "kind": "robot_sim", "region_id": 2, "parent_id": city_event["id"], "registration_deadline": 4000000000i64, "divisions": divisions})).await;
     let (event_id, division) = (ev["id"].as_i64().unwrap(), ev["divisions"][0]["id"].as_i64().unwrap());
-    let (st, team, _) = call(s, "POST", &format!("/api/events/{event_id}/teams"), Some(&sc.teacher), Some(json!({"name": "队", "division_id": division, "students": [student_id]}))).await;
+    let (st, team, _) = call(
+        s,
+        "POST",
+        &format!("/api/events/{event_id}/teams"),
+        Some(&sc.teacher),
+        Some(json!({"name": "队", "division_id": division, "students": [student_id]})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{team}");
     let team = team["id"].as_i64().unwrap();
     let (st, _, _) = call(s, "POST", &format!("/api/events/{event_id}/teams/{team}/decision"), Some(&organiser), Some(json!({"decision": "approve"}))).await;

@@ -80,17 +80,39 @@ async fn contest_flow(backend: &str) {
     let School { admin, school_id, teacher } = school(&s).await;
     let (city, district) = (region_id(&s, &admin, "杭州市").await, region_id(&s, &admin, "西湖区").await);
     let organiser =
-        staff(&s, &admin, json!({"username": "org", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"})).await;
+        staff(&s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
+            .await;
     // Only organisers have a region.
-    let (st, e, _) = call(&s, "POST", "/api/users", Some(&admin), Some(json!({"username": "t9", "display_name": "T", "role": "teacher", "school_id": school_id, "region_id": city}))).await;
+    let (st, e, _) = call(
+        &s,
+        "POST",
+        "/api/users",
+        Some(&admin),
+        Some(json!({"username": "t9", "display_name": "T", "role": "teacher", "school_id": school_id, "region_id": city})),
+    )
+    .await;
     assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("organisers_only")), "{e}");
 
     // Events: a city event and a district event that advances into it.
     let deadline = unix_now() + 3600;
     let divisions = json!([{"name": "小学高年级", "min_grade": 4, "max_grade": 6}, {"name": "初中", "min_grade": 7, "max_grade": 9}]);
-    let (st, city_ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": deadline, "divisions": divisions}))).await;
+    let (st, city_ev, _) = call(
+        &s,
+        "POST",
+        "/api/events",
+        Some(&organiser),
+        Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": deadline, "divisions": divisions})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{city_ev}");
-    let (st, e, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "区赛", "tier": "city", "kind": "robot_sim", "region_id": district, "registration_deadline": deadline, "divisions": divisions}))).await;
+    let (st, e, _) = call(
+        &s,
+        "POST",
+        "/api/events",
+        Some(&organiser),
+        Some(json!({"name": "区赛", "tier": "city", "kind": "robot_sim", "region_id": district, "registration_deadline": deadline, "divisions": divisions})),
+    )
+    .await;
     assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("region_kind")), "{e}");
     let (st, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "区赛", "tier": "district", "kind": "robot_sim", "region_id": district, "parent_id": city_ev["id"], "registration_deadline": deadline, "divisions": divisions}))).await;
     assert_eq!(st, StatusCode::CREATED, "{ev}");
@@ -98,7 +120,14 @@ async fn contest_flow(backend: &str) {
     let primary = ev["divisions"][0]["id"].as_i64().unwrap();
     let junior = ev["divisions"][1]["id"].as_i64().unwrap();
     // Teachers may not create events.
-    let (st, _, _) = call(&s, "POST", "/api/events", Some(&teacher), Some(json!({"name": "x", "tier": "district", "kind": "robot_sim", "region_id": district, "registration_deadline": deadline, "divisions": divisions}))).await;
+    let (st, _, _) = call(
+        &s,
+        "POST",
+        "/api/events",
+        Some(&teacher),
+        Some(json!({"name": "x", "tier": "district", "kind": "robot_sim", "region_id": district, "registration_deadline": deadline, "divisions": divisions})),
+    )
+    .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 
     // Students of grade 5, and one in a class whose name states no grade.
@@ -136,7 +165,12 @@ async fn contest_flow(backend: &str) {
     // Someone outside the event's area does not see it at all.
     let (_, other_city, _) = call(&s, "POST", "/api/regions", Some(&admin), Some(json!({"name": "南京市", "kind": "city"}))).await;
     let (_, other_school, _) = call(&s, "POST", "/api/schools", Some(&admin), Some(json!({"name": "外校", "region_id": other_city["id"]}))).await;
-    let outsider = staff(&s, &admin, json!({"username": "wai", "display_name": "外校老师", "role": "teacher", "school_id": other_school["id"], "password": "teacher-password"})).await;
+    let outsider = staff(
+        &s,
+        &admin,
+        json!({"username": "wai", "display_name": "外校老师", "role": "teacher", "school_id": other_school["id"], "password": "teacher-password"}),
+    )
+    .await;
     let (st, _, _) = call(&s, "GET", &format!("/api/events/{event}"), Some(&outsider), None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _, _) = call(&s, "GET", &format!("/api/events/{event}"), Some(&kids[4].1), None).await;
@@ -173,7 +207,8 @@ async fn contest_flow(backend: &str) {
     let weak = "stop();";
     let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
     for (round, code) in [(&later, "round_not_open"), (&over, "round_closed")] {
-        let (st, e, _) = call(&s, "POST", &format!("/api/events/{event}/rounds/{}/submissions", round["id"]), Some(&kids[0].1), Some(sub("wall-stop", weak))).await;
+        let (st, e, _) =
+            call(&s, "POST", &format!("/api/events/{event}/rounds/{}/submissions", round["id"]), Some(&kids[0].1), Some(sub("wall-stop", weak))).await;
         assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some(code)), "{e}");
     }
     // Not members of an approved team: the rejected team's student, a teacher.
@@ -264,7 +299,11 @@ async fn contest_flow(backend: &str) {
     assert_eq!((adv2["advanced"].as_array().unwrap().len(), adv2["already"].as_i64()), (0, Some(1)), "{adv2}");
     let (_, city_teams, _) = call(&s, "GET", &format!("/api/events/{}/teams", city_ev["id"]), Some(&organiser), None).await;
     let t = &city_teams["teams"][0];
-    assert_eq!((t["status"].as_str(), t["advanced_from"].as_i64(), t["members"][0]["id"].as_i64()), (Some("approved"), Some(team_b), Some(id(2))), "{city_teams}");
+    assert_eq!(
+        (t["status"].as_str(), t["advanced_from"].as_i64(), t["members"][0]["id"].as_i64()),
+        (Some("approved"), Some(team_b), Some(id(2))),
+        "{city_teams}"
+    );
 
     // Every organiser decision is audited, with ids and never names.
     let (_, audit, _) = call(&s, "GET", "/api/audit?limit=500", Some(&admin), None).await;
@@ -295,7 +334,8 @@ async fn import(backend: &str) {
     let School { admin, teacher, .. } = school(&s).await;
     let city = region_id(&s, &admin, "杭州市").await;
     let organiser =
-        staff(&s, &admin, json!({"username": "org", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"})).await;
+        staff(&s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
+            .await;
     let (_, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": unix_now() + 3600, "divisions": [{"name": "小学", "min_grade": 1, "max_grade": 6}]}))).await;
     let (_, class5, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级（2）班"}))).await;
     let (st, roster) = import_roster(&s, &teacher, class5["id"].as_i64().unwrap(), "学号,姓名\n501,甲\n502,乙\n503,丙\n").await;
@@ -405,7 +445,8 @@ async fn migration_keeps_submissions(backend: &str) {
     assert_eq!(replay, vec![1, 2]);
     // The rebuilt tables refer to each other by their final names.
     if backend == "sqlite" {
-        let sql: String = sqlx::query("SELECT group_concat(sql, ' ') FROM sqlite_master WHERE name IN ('replays', 'submissions')").fetch_one(&db.pool).await.unwrap().get(0);
+        let sql: String =
+            sqlx::query("SELECT group_concat(sql, ' ') FROM sqlite_master WHERE name IN ('replays', 'submissions')").fetch_one(&db.pool).await.unwrap().get(0);
         assert!(!sql.contains("submissions_new"), "{sql}");
     }
     // Exactly one owner.
@@ -418,11 +459,13 @@ async fn migration_keeps_submissions(backend: &str) {
     // New ids continue after the old ones; the old queued job is claimed with its assignment's lab.
     let job = db.claim("w", 30).await.unwrap().expect("the old queued job");
     assert_eq!((job.id, job.lab_id.as_str(), &job.seeds), (8, "wall-stop", &Seeds::Server));
-    let next: i64 = sqlx::query("INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status) VALUES (1, 2, 'rhai', 'x', 1, 'done') RETURNING id")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap()
-        .get(0);
+    let next: i64 = sqlx::query(
+        "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status) VALUES (1, 2, 'rhai', 'x', 1, 'done') RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+    .get(0);
     assert!(next > 8, "{next}");
 }
 
@@ -481,7 +524,10 @@ fn who_sees_which_board() {
         finalised_at: None,
         board_version: 0,
     };
-    assert_eq!((view_for(&round, false, 79), view_for(&round, false, 80), view_for(&round, true, 80), view_for(&round, false, 100)), ("live", "frozen", "live", "live"));
+    assert_eq!(
+        (view_for(&round, false, 79), view_for(&round, false, 80), view_for(&round, true, 80), view_for(&round, false, 100)),
+        ("live", "frozen", "live", "live")
+    );
     let finalised = Round { final_key: Some("k".into()), finalised_at: Some(101), ..round };
     assert_eq!((view_for(&finalised, false, 101), view_for(&finalised, true, 101)), ("final", "final"));
 }

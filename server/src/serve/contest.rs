@@ -34,7 +34,7 @@ use super::auth::ActiveCaller;
 use super::db::{Backend, User};
 use super::http::{AppError, AppState, body};
 use super::now;
-use super::org::audit_in;
+use super::org::{audit_in, check_name};
 
 /// Most students in a team.
 pub const MAX_TEAM: usize = 4;
@@ -226,7 +226,8 @@ fn tier_rank(tier: &str) -> usize {
 }
 
 async fn divisions_of(state: &AppState, event: i64) -> Result<Vec<Value>, AppError> {
-    let rows = sqlx::query("SELECT id, name, min_grade, max_grade FROM event_divisions WHERE event_id = $1 ORDER BY id").bind(event).fetch_all(&state.db.pool).await?;
+    let rows =
+        sqlx::query("SELECT id, name, min_grade, max_grade FROM event_divisions WHERE event_id = $1 ORDER BY id").bind(event).fetch_all(&state.db.pool).await?;
     rows.iter()
         .map(|r| {
             Ok(json!({"id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?,
@@ -277,21 +278,17 @@ struct NewEvent {
     divisions: Vec<NewDivision>,
 }
 
-fn check_text(field: &'static str, v: &str, max: usize) -> Result<String, AppError> {
-    let v = v.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "length", format!("{field} must be 1–{max} characters without control characters")).max(max as i64));
-    }
-    Ok(v.to_string())
-}
-
-async fn create_event(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, req: Result<Json<NewEvent>, JsonRejection>) -> Result<Response, AppError> {
+async fn create_event(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    req: Result<Json<NewEvent>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let u = &caller.user;
     if !matches!(u.role.as_str(), "organiser" | "platform_admin") {
         return Err(AppError::Forbidden("only organisers create events".into()));
     }
-    let name = check_text("name", &req.name, 100)?;
+    let name = check_name("name", &req.name, 100)?;
     if !TIERS.contains(&req.tier.as_str()) {
         return Err(AppError::invalid("tier", "choice", format!("tier must be one of {}", TIERS.join(", "))));
     }
@@ -304,7 +301,9 @@ async fn create_event(State(state): State<AppState>, ActiveCaller(caller): Activ
             let r = school_region(&state, s).await?.ok_or_else(|| AppError::invalid("school_id", "unknown", format!("school_id {s} is not a school")))?;
             region_chain(&state, r).await?
         }
-        ("school", _, _) => return Err(AppError::invalid("school_id", "required", "a school-tier event is organised by a school: send school_id (and no region_id)")),
+        ("school", _, _) => {
+            return Err(AppError::invalid("school_id", "required", "a school-tier event is organised by a school: send school_id (and no region_id)"));
+        }
         (tier, Some(r), None) => {
             let kind: String = sqlx::query("SELECT kind FROM regions WHERE id = $1")
                 .bind(r)
@@ -317,7 +316,13 @@ async fn create_event(State(state): State<AppState>, ActiveCaller(caller): Activ
             }
             region_chain(&state, r).await?
         }
-        _ => return Err(AppError::invalid("region_id", "required", "a district, city or province event is organised by a region: send region_id (and no school_id)")),
+        _ => {
+            return Err(AppError::invalid(
+                "region_id",
+                "required",
+                "a district, city or province event is organised by a region: send region_id (and no school_id)",
+            ));
+        }
     };
     if !manages_regions(&state, u, &regions).await? {
         return Err(AppError::Forbidden("organisers create events in their own region (or the regions inside it)".into()));
@@ -334,7 +339,7 @@ async fn create_event(State(state): State<AppState>, ActiveCaller(caller): Activ
     }
     let mut divisions = Vec::new();
     for d in &req.divisions {
-        let dname = check_text("name", &d.name, 50)?;
+        let dname = check_name("name", &d.name, 50)?;
         if !(1..=12).contains(&d.min_grade) || !(1..=12).contains(&d.max_grade) || d.min_grade > d.max_grade {
             return Err(AppError::invalid("divisions", "grade_band", "a division's grades are min_grade ≤ max_grade within 1–12"));
         }
@@ -377,7 +382,10 @@ async fn get_event(State(state): State<AppState>, ActiveCaller(caller): ActiveCa
     let (ev, a) = visible_event(&state, &caller.user, id).await?;
     let mut v = event_json(&ev, &a);
     v["divisions"] = json!(divisions_of(&state, id).await?);
-    let rounds = sqlx::query(&format!("SELECT {ROUND_COLUMNS} FROM rounds r WHERE r.event_id = $1 ORDER BY r.opens_at, r.id")).bind(id).fetch_all(&state.db.pool).await?;
+    let rounds = sqlx::query(&format!("SELECT {ROUND_COLUMNS} FROM rounds r WHERE r.event_id = $1 ORDER BY r.opens_at, r.id"))
+        .bind(id)
+        .fetch_all(&state.db.pool)
+        .await?;
     v["rounds"] = json!(rounds.iter().map(|r| Ok(round_json(&round_of(r)?))).collect::<Result<Vec<_>, AppError>>()?);
     Ok(Json(v))
 }
@@ -428,7 +436,8 @@ struct Division {
 }
 
 async fn divisions(state: &AppState, event: i64) -> Result<Vec<Division>, AppError> {
-    let rows = sqlx::query("SELECT id, name, min_grade, max_grade FROM event_divisions WHERE event_id = $1 ORDER BY id").bind(event).fetch_all(&state.db.pool).await?;
+    let rows =
+        sqlx::query("SELECT id, name, min_grade, max_grade FROM event_divisions WHERE event_id = $1 ORDER BY id").bind(event).fetch_all(&state.db.pool).await?;
     rows.iter()
         .map(|r| Ok(Division { id: r.try_get("id")?, name: r.try_get("name")?, min_grade: r.try_get("min_grade")?, max_grade: r.try_get("max_grade")? }))
         .collect()
@@ -500,7 +509,7 @@ async fn check_registration(
     if deadline_applies && now() > ev.registration_deadline {
         refuse!("registration_closed", None, "registration for this event has closed (see registration_deadline)");
     }
-    let name = check_text("name", name, 50)?;
+    let name = check_name("name", name, 50)?;
     let Some(div) = divs.iter().find(|d| d.name == division || d.id.to_string() == division) else {
         refuse!("unknown_division", None, format!("division {division:?} is not one of this event's"));
     };
@@ -514,10 +523,12 @@ async fn check_registration(
         refuse!("outside_area", None, "the coach's school is outside this event's area");
     }
     for &sid in students {
-        let row = sqlx::query("SELECT u.role, u.school_id, u.deactivated_at, c.name AS class_name FROM users u LEFT JOIN classes c ON c.id = u.class_id WHERE u.id = $1")
-            .bind(sid)
-            .fetch_optional(&state.db.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT u.role, u.school_id, u.deactivated_at, c.name AS class_name FROM users u LEFT JOIN classes c ON c.id = u.class_id WHERE u.id = $1",
+        )
+        .bind(sid)
+        .fetch_optional(&state.db.pool)
+        .await?;
         let Some(row) = row else {
             refuse!("not_a_student", Some(sid), format!("user {sid} is not a student"));
         };
@@ -625,7 +636,12 @@ struct NewTeam {
 }
 
 /// A teacher registers a team of their school's students, with themselves as coach.
-async fn register(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, req: Result<Json<NewTeam>, JsonRejection>) -> Result<Response, AppError> {
+async fn register(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<NewTeam>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let (ev, _) = visible_event(&state, &caller.user, id).await?;
     if caller.user.role != "teacher" {
@@ -703,10 +719,15 @@ async fn decide(
 ) -> Result<Json<Value>, AppError> {
     let req = body(req)?;
     let (ev, _) = managed_event(&state, &caller.user, id).await?;
-    sqlx::query("SELECT id FROM teams WHERE id = $1 AND event_id = $2").bind(team).bind(ev.id).fetch_optional(&state.db.pool).await?.ok_or(AppError::NotFound)?;
+    sqlx::query("SELECT id FROM teams WHERE id = $1 AND event_id = $2")
+        .bind(team)
+        .bind(ev.id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let (status, reason) = match (req.decision.as_str(), req.reason.as_deref().map(str::trim)) {
         ("approve", _) => ("approved", None),
-        ("reject", Some(r)) if !r.is_empty() => ("rejected", Some(check_text("reason", r, 500)?)),
+        ("reject", Some(r)) if !r.is_empty() => ("rejected", Some(check_name("reason", r, 500)?)),
         ("reject", _) => return Err(AppError::invalid("reason", "required", "a rejection says why: send reason")),
         _ => return Err(AppError::invalid("decision", "choice", "decision must be \"approve\" or \"reject\"")),
     };
@@ -744,23 +765,39 @@ fn row_error(row: usize, e: Ineligible) -> Value {
 /// (学生, a username), then one row per student; rows of one team share its
 /// name. Every row is checked before anything is stored; any refusal and
 /// nothing is imported (422 with every bad row). Imported teams are approved.
-async fn import_teams(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, headers: HeaderMap, bytes: Bytes) -> Result<Response, AppError> {
+async fn import_teams(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, AppError> {
     let (ev, _) = managed_event(&state, &caller.user, id).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let cells = super::roster::cells(&bytes, content_type).map_err(AppError::InvalidRoster)?;
     let invalid = |errors: Vec<Value>| {
-        AppError::typed(StatusCode::UNPROCESSABLE_ENTITY, "invalid_registrations", format!("nothing was imported: {} bad row(s)", errors.len()), json!({"rows": errors}))
+        AppError::typed(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_registrations",
+            format!("nothing was imported: {} bad row(s)", errors.len()),
+            json!({"rows": errors}),
+        )
     };
-    let columns: [(&str, &[&str]); 4] = [("team", &["team", "队名"]), ("division", &["division", "组别"]), ("coach", &["coach", "教练"]), ("student", &["student", "学生"])];
-    let Some((header_at, header)) = cells.iter().enumerate().take(10).find(|(_, r)| r.iter().any(|c| columns.iter().any(|(_, names)| names.contains(&c.as_str()))))
+    let columns: [(&str, &[&str]); 4] =
+        [("team", &["team", "队名"]), ("division", &["division", "组别"]), ("coach", &["coach", "教练"]), ("student", &["student", "学生"])];
+    let Some((header_at, header)) =
+        cells.iter().enumerate().take(10).find(|(_, r)| r.iter().any(|c| columns.iter().any(|(_, names)| names.contains(&c.as_str()))))
     else {
-        return Err(invalid(vec![json!({"row": 1, "code": "no_header", "message": "no header row naming team, division, coach and student (队名, 组别, 教练, 学生)"})]));
+        return Err(invalid(vec![
+            json!({"row": 1, "code": "no_header", "message": "no header row naming team, division, coach and student (队名, 组别, 教练, 学生)"}),
+        ]));
     };
     let mut at = [0usize; 4];
     for (i, (col, names)) in columns.iter().enumerate() {
-        at[i] = header.iter().position(|c| names.contains(&c.as_str())).ok_or_else(|| {
-            invalid(vec![json!({"row": header_at + 1, "code": "no_header", "message": format!("the header row lacks the {col} column")})])
-        })?;
+        at[i] = header
+            .iter()
+            .position(|c| names.contains(&c.as_str()))
+            .ok_or_else(|| invalid(vec![json!({"row": header_at + 1, "code": "no_header", "message": format!("the header row lacks the {col} column")})]))?;
     }
     // Rows grouped by team name, in the order teams first appear: (name, first row, division, coach, [(row, student)]).
     type Rows = Vec<(usize, String)>;
@@ -792,7 +829,9 @@ async fn import_teams(State(state): State<AppState>, ActiveCaller(caller): Activ
         let errors_before = errors.len();
         for (r, s) in students {
             match state.db.user_by_name(s).await? {
-                Some((u, _)) if seen.contains(&u.id) => errors.push(row_error(*r, Ineligible::new("already_registered", Some(u.id), "the student is in two teams of this file"))),
+                Some((u, _)) if seen.contains(&u.id) => {
+                    errors.push(row_error(*r, Ineligible::new("already_registered", Some(u.id), "the student is in two teams of this file")))
+                }
                 Some((u, _)) => ids.push(u.id),
                 None => errors.push(row_error(*r, Ineligible::new("not_a_student", None, format!("student {s:?} is not a username")))),
             }
@@ -843,7 +882,8 @@ pub struct Round {
     pub board_version: i64,
 }
 
-const ROUND_COLUMNS: &str = "r.id, r.event_id, r.name, r.opens_at, r.closes_at, r.freeze_at, r.labs, r.submission_limit, r.final_key, r.finalised_at, r.board_version";
+const ROUND_COLUMNS: &str =
+    "r.id, r.event_id, r.name, r.opens_at, r.closes_at, r.freeze_at, r.labs, r.submission_limit, r.final_key, r.finalised_at, r.board_version";
 
 fn round_of(r: &sqlx::any::AnyRow) -> anyhow::Result<Round> {
     Ok(Round {
@@ -894,13 +934,18 @@ struct NewRound {
     submission_limit: i64,
 }
 
-async fn create_round(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, req: Result<Json<NewRound>, JsonRejection>) -> Result<Response, AppError> {
+async fn create_round(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<NewRound>, JsonRejection>,
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let (ev, _) = managed_event(&state, &caller.user, id).await?;
     if ev.kind != "robot_sim" {
         return Err(AppError::conflict("rounds_robot_sim_only", "timed rounds with labs are for robot_sim events so far"));
     }
-    let name = check_text("name", &req.name, 100)?;
+    let name = check_name("name", &req.name, 100)?;
     if req.closes_at <= req.opens_at {
         return Err(AppError::invalid("closes_at", "before_open", "closes_at must be later than opens_at"));
     }
@@ -941,9 +986,8 @@ async fn create_round(State(state): State<AppState>, ActiveCaller(caller): Activ
 async fn get_round(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((id, rid)): Path<(i64, i64)>) -> Result<Json<Value>, AppError> {
     let (_, a, round) = visible_round(&state, &caller.user, id, rid).await?;
     let mut v = round_json(&round);
-    v["lab_views"] = json!(
-        round.labs.iter().filter_map(|l| state.catalogue.lab(l)).map(|lab| json!(LabView::new(lab, super::work::lab_limits(lab)))).collect::<Vec<_>>()
-    );
+    v["lab_views"] =
+        json!(round.labs.iter().filter_map(|l| state.catalogue.lab(l)).map(|lab| json!(LabView::new(lab, super::work::lab_limits(lab)))).collect::<Vec<_>>());
     if let Some(team) = a.team {
         v["team_id"] = json!(team);
         v["attempts_used"] = json!(team_attempts(&state.db.pool, round.id, team).await?);
@@ -1018,7 +1062,12 @@ async fn submit(
     .try_get(0)?;
     if team_attempts(&mut *tx, round.id, team).await? > round.submission_limit {
         tx.rollback().await?;
-        return Err(AppError::typed(StatusCode::CONFLICT, "submission_limit", format!("your team has used all {} submissions of this round", round.submission_limit), window));
+        return Err(AppError::typed(
+            StatusCode::CONFLICT,
+            "submission_limit",
+            format!("your team has used all {} submissions of this round", round.submission_limit),
+            window,
+        ));
     }
     // Committed (durable) before it is acknowledged.
     tx.commit().await?;
@@ -1049,7 +1098,8 @@ pub fn submission_json(r: &sqlx::any::AnyRow) -> Result<Value, AppError> {
 /// members, the event's organisers and judges.
 pub async fn sees_round_submission(state: &AppState, caller: &User, row: &sqlx::any::AnyRow) -> Result<bool, AppError> {
     let (Some(round), Some(team)) = (row.try_get::<Option<i64>, _>("round_id")?, row.try_get::<Option<i64>, _>("team_id")?) else { return Ok(false) };
-    let event: Option<i64> = sqlx::query("SELECT event_id FROM rounds WHERE id = $1").bind(round).fetch_optional(&state.db.pool).await?.map(|r| r.try_get(0)).transpose()?;
+    let event: Option<i64> =
+        sqlx::query("SELECT event_id FROM rounds WHERE id = $1").bind(round).fetch_optional(&state.db.pool).await?.map(|r| r.try_get(0)).transpose()?;
     let Some(event) = event else { return Ok(false) };
     match visible_event(state, caller, event).await {
         Ok((_, a)) => Ok(a.officiates() || a.team == Some(team)),
@@ -1059,11 +1109,18 @@ pub async fn sees_round_submission(state: &AppState, caller: &User, row: &sqlx::
 }
 
 /// A team's submissions for its members; every team's (newest 500) for organisers and judges.
-async fn list_round_submissions(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((id, rid)): Path<(i64, i64)>) -> Result<Json<Value>, AppError> {
+async fn list_round_submissions(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path((id, rid)): Path<(i64, i64)>,
+) -> Result<Json<Value>, AppError> {
     let (_, a, round) = visible_round(&state, &caller.user, id, rid).await?;
     let columns = super::work::SUBMISSION_COLUMNS;
     let rows = if a.officiates() {
-        sqlx::query(&format!("SELECT {columns} FROM submissions s WHERE s.round_id = $1 ORDER BY s.id DESC LIMIT 500")).bind(round.id).fetch_all(&state.db.pool).await?
+        sqlx::query(&format!("SELECT {columns} FROM submissions s WHERE s.round_id = $1 ORDER BY s.id DESC LIMIT 500"))
+            .bind(round.id)
+            .fetch_all(&state.db.pool)
+            .await?
     } else if let Some(team) = a.team {
         sqlx::query(&format!("SELECT {columns} FROM submissions s WHERE s.round_id = $1 AND s.team_id = $2 ORDER BY s.id DESC"))
             .bind(round.id)
@@ -1194,7 +1251,12 @@ pub fn rank(teams: &[BoardTeam], rows: &[BoardRow], counts: impl Fn(&BoardRow) -
 /// The three boards of a round from its teams and submissions.
 pub fn compute(round: &Round, teams: &[BoardTeam], rows: &[BoardRow]) -> Boards {
     let live = rank(teams, rows, |r| r.final_of.is_none(), |r| r.final_of.is_none() && !r.failed);
-    let frozen = rank(teams, rows, |r| r.final_of.is_none() && r.submitted_at < round.freeze_at, |r| r.final_of.is_none() && !r.failed && r.submitted_at < round.freeze_at);
+    let frozen = rank(
+        teams,
+        rows,
+        |r| r.final_of.is_none() && r.submitted_at < round.freeze_at,
+        |r| r.final_of.is_none() && !r.failed && r.submitted_at < round.freeze_at,
+    );
     let final_ = round.final_key.as_ref().map(|_| rank(teams, rows, |r| r.final_of.is_some(), |r| r.final_of.is_none() && !r.failed));
     Boards { version: round.board_version, live, frozen, final_ }
 }
@@ -1322,7 +1384,12 @@ async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
     let (_, _, round) = visible_round(&state, &caller.user, ev.id, rid).await?;
     let t = now();
     if t <= round.closes_at {
-        return Err(AppError::typed(StatusCode::CONFLICT, "round_not_closed", "the final ranking is drawn after the round closes", json!({"closes_at": round.closes_at})));
+        return Err(AppError::typed(
+            StatusCode::CONFLICT,
+            "round_not_closed",
+            "the final ranking is drawn after the round closes",
+            json!({"closes_at": round.closes_at}),
+        ));
     }
     let key = format!("{}{}", super::auth::random_hex(), super::auth::random_hex());
     let mut tx = state.db.pool.begin().await?;
@@ -1334,7 +1401,11 @@ async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
         .await?;
     if drawn.rows_affected() == 0 {
         tx.rollback().await?;
-        let regrades: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE round_id = $1 AND final_of IS NOT NULL").bind(round.id).fetch_one(&state.db.pool).await?.try_get(0)?;
+        let regrades: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE round_id = $1 AND final_of IS NOT NULL")
+            .bind(round.id)
+            .fetch_one(&state.db.pool)
+            .await?
+            .try_get(0)?;
         return Ok(Json(json!({"round_id": round.id, "final_key": round.final_key, "regrades": regrades, "already": true})));
     }
     // Each approved team's last submission per lab (by id: the order they were accepted).
@@ -1383,7 +1454,12 @@ struct Advance {
 /// The top teams of each division of a finalised round advance into the
 /// parent event (approved, same coach and students, `advanced_from` set):
 /// an action of the parent event's organisers; running it again adds nothing.
-async fn advance(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>, req: Result<Json<Advance>, JsonRejection>) -> Result<Json<Value>, AppError> {
+async fn advance(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path(id): Path<i64>,
+    req: Result<Json<Advance>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
     let req = body(req)?;
     let (ev, _) = managed_event(&state, &caller.user, id).await?;
     let (_, _, round) = visible_round(&state, &caller.user, ev.id, req.round_id).await?;
@@ -1400,7 +1476,12 @@ async fn advance(State(state): State<AppState>, ActiveCaller(caller): ActiveCall
         .await?
         .try_get(0)?;
     if pending > 0 {
-        return Err(AppError::typed(StatusCode::CONFLICT, "final_grading_pending", format!("{pending} final re-grade(s) are still being graded"), json!({"pending": pending})));
+        return Err(AppError::typed(
+            StatusCode::CONFLICT,
+            "final_grading_pending",
+            format!("{pending} final re-grade(s) are still being graded"),
+            json!({"pending": pending}),
+        ));
     }
     let cut = |n: usize| -> Result<usize, AppError> {
         match (req.top, req.top_percent) {
@@ -1430,7 +1511,13 @@ async fn advance(State(state): State<AppState>, ActiveCaller(caller): ActiveCall
                 skipped.push(json!({"team_id": e.team_id, "code": "no_matching_division"}));
                 continue;
             };
-            if sqlx::query("SELECT id FROM teams WHERE event_id = $1 AND advanced_from = $2").bind(parent.id).bind(e.team_id).fetch_optional(&mut *tx).await?.is_some() {
+            if sqlx::query("SELECT id FROM teams WHERE event_id = $1 AND advanced_from = $2")
+                .bind(parent.id)
+                .bind(e.team_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some()
+            {
                 already += 1;
                 continue;
             }

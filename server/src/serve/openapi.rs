@@ -290,7 +290,10 @@ pub fn document() -> Value {
 /// The competitions API (contest.rs; docs/competitions.md).
 fn contest_paths(submission_request: Value) -> Value {
     let int = json!({"type": "integer"});
-    let division = obj(&["name", "min_grade", "max_grade"], json!({"name": {"type": "string"}, "min_grade": {"type": "integer", "minimum": 1, "maximum": 12}, "max_grade": {"type": "integer", "minimum": 1, "maximum": 12}}));
+    let division = obj(
+        &["name", "min_grade", "max_grade"],
+        json!({"name": {"type": "string"}, "min_grade": {"type": "integer", "minimum": 1, "maximum": 12}, "max_grade": {"type": "integer", "minimum": 1, "maximum": 12}}),
+    );
     let new_event = obj(
         &["name", "tier", "kind", "registration_deadline", "divisions"],
         json!({"name": {"type": "string"}, "tier": {"type": "string", "enum": super::contest::TIERS}, "kind": {"type": "string", "enum": super::contest::KINDS},

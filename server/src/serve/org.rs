@@ -146,7 +146,7 @@ fn forbidden(what: &str) -> AppError {
     AppError::Forbidden(format!("your role may not {what}"))
 }
 
-fn check_name(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
+pub fn check_name(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
         return Err(AppError::invalid(field, "length", format!("{field} must be 1–{max} characters without control characters")).max(max as i64));
