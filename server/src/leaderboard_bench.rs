@@ -5,8 +5,9 @@
 //! three graded submissions per team, then asks the HTTP API (`app(state)`,
 //! no socket, a signed-in organiser) for random pages of random divisions
 //! and reports the latency of a page: the first request (which computes the
-//! board), p50/p99/max of cached pages, and the cost of recomputing the
-//! board after a grade lands (requests meanwhile are served the previous one).
+//! board), p50/p99/max of cached pages, pages while grades keep landing
+//! (served from the previous board while it is recomputed in the
+//! background), and the cost of one recomputation.
 
 use std::time::{Duration, Instant};
 
@@ -117,7 +118,7 @@ pub async fn run(teams: usize, database: Option<String>, curriculum: &std::path:
     let seeded = started.elapsed();
     let catalogue = qiming_curriculum::Catalogue::open(curriculum).with_context(|| format!("cannot open the curriculum at {}", curriculum.display()))?;
     let state = AppState::new(db.clone(), catalogue);
-    let router = app(state);
+    let router = app(state.clone());
     let divisions: Vec<i64> =
         sqlx::query("SELECT id FROM event_divisions WHERE event_id = $1 ORDER BY id").bind(event).fetch_all(&db.pool).await?.iter().map(|r| r.get(0)).collect();
     let per_division = teams.div_ceil(divisions.len());
@@ -145,11 +146,33 @@ pub async fn run(teams: usize, database: Option<String>, curriculum: &std::path:
         times.push(page(&router).await?);
     }
     times.sort();
-    // A grade lands: the next request recomputes the board.
-    let mut rebuilds = Vec::new();
-    for _ in 0..5 {
+    // Grades land: each request after one is still answered from the
+    // previous board while one recomputation runs in the background.
+    let mut during = Vec::new();
+    for _ in 0..200 {
         sqlx::query("UPDATE rounds SET board_version = board_version + 1 WHERE id = $1").bind(round).execute(&db.pool).await?;
-        rebuilds.push(page(&router).await?);
+        during.push(page(&router).await?);
+    }
+    during.sort();
+    // What one recomputation costs (reading the round's rows and ranking them).
+    let r = crate::serve::contest::Round {
+        id: round,
+        event_id: event,
+        name: "R".into(),
+        opens_at: 0,
+        closes_at: 4_000_000_000,
+        freeze_at: 4_000_000_000,
+        labs: vec!["wall-stop".into()],
+        submission_limit: 1000,
+        final_key: None,
+        finalised_at: None,
+        board_version: 0,
+    };
+    let mut rebuilds = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        crate::serve::contest::load_boards(&state, &r).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        rebuilds.push(t.elapsed());
     }
     rebuilds.sort();
     let _ = std::fs::remove_dir_all(&dir);
@@ -160,6 +183,7 @@ pub async fn run(teams: usize, database: Option<String>, curriculum: &std::path:
         ("leaderboard: page of 50, cached board, p50 (2,000 requests)".into(), ms(pct(&times, 0.5)), "".into()),
         ("leaderboard: page of 50, cached board, p99".into(), ms(pct(&times, 0.99)), "< 50 ms".into()),
         ("leaderboard: page of 50, cached board, max".into(), ms(*times.last().unwrap_or(&Duration::ZERO)), "".into()),
-        ("leaderboard: recompute after a grade lands (median of 5)".into(), ms(pct(&rebuilds, 0.5)), "once per change, not per request".into()),
+        ("leaderboard: page of 50 while grades land (a version bump before each of 200 requests), p99".into(), ms(pct(&during, 0.99)), "< 50 ms".into()),
+        ("leaderboard: one recomputation of all boards (background, median of 3)".into(), ms(pct(&rebuilds, 0.5)), "".into()),
     ])
 }

@@ -1270,7 +1270,8 @@ pub struct BoardCache {
     building: Arc<tokio::sync::Mutex<()>>,
 }
 
-async fn load_boards(state: &AppState, round: &Round) -> Result<Boards, AppError> {
+/// Reads a round's teams and submissions and computes its boards (uncached).
+pub async fn load_boards(state: &AppState, round: &Round) -> Result<Boards, AppError> {
     let teams = sqlx::query("SELECT id, name, division_id, school_id FROM teams WHERE event_id = $1 AND status = 'approved'")
         .bind(round.event_id)
         .fetch_all(&state.db.pool)
@@ -1300,25 +1301,46 @@ async fn load_boards(state: &AppState, round: &Round) -> Result<Boards, AppError
     Ok(compute(round, &teams, &rows))
 }
 
-/// The round's boards: the cached ones if current; else recomputed once
-/// (others asking meanwhile get the previous boards, if there are any).
+/// Keeps the newer of the cached boards and `b`.
+fn keep(state: &AppState, round: i64, b: &Arc<Boards>) {
+    let mut all = state.boards.boards.lock().unwrap_or_else(|p| p.into_inner());
+    if all.get(&round).is_none_or(|old| old.version < b.version) {
+        all.insert(round, b.clone());
+    }
+}
+
+/// The round's boards: the cached ones if current. When a grade has landed
+/// since, the previous boards are answered at once and one recomputation
+/// starts in the background (a board of 100,000 teams takes about a second
+/// to rebuild, which no page request should wait for); only the very first
+/// request for a round waits for its boards.
 pub async fn boards(state: &AppState, round: &Round) -> Result<Arc<Boards>, AppError> {
     let cached = |state: &AppState| state.boards.boards.lock().unwrap_or_else(|p| p.into_inner()).get(&round.id).cloned();
-    let stale = match cached(state) {
-        Some(b) if b.version >= round.board_version => return Ok(b),
-        other => other,
-    };
-    let _turn = match (state.boards.building.try_lock(), stale) {
-        (Ok(turn), _) => turn,
-        (Err(_), Some(stale)) => return Ok(stale),
-        (Err(_), None) => state.boards.building.lock().await,
-    };
-    if let Some(b) = cached(state).filter(|b| b.version >= round.board_version) {
-        return Ok(b);
+    match cached(state) {
+        Some(b) if b.version >= round.board_version => Ok(b),
+        Some(stale) => {
+            if let Ok(turn) = state.boards.building.clone().try_lock_owned() {
+                let (state, round) = (state.clone(), round.clone());
+                tokio::spawn(async move {
+                    let _turn = turn;
+                    match load_boards(&state, &round).await {
+                        Ok(b) => keep(&state, round.id, &Arc::new(b)),
+                        Err(e) => tracing::warn!(round = round.id, error = ?e, "cannot recompute the leaderboard; the previous one stays"),
+                    }
+                });
+            }
+            Ok(stale)
+        }
+        None => {
+            let _turn = state.boards.building.lock().await;
+            if let Some(b) = cached(state).filter(|b| b.version >= round.board_version) {
+                return Ok(b);
+            }
+            let b = Arc::new(load_boards(state, round).await?);
+            keep(state, round.id, &b);
+            Ok(b)
+        }
     }
-    let b = Arc::new(load_boards(state, round).await?);
-    state.boards.boards.lock().unwrap_or_else(|p| p.into_inner()).insert(round.id, b.clone());
-    Ok(b)
 }
 
 #[derive(Debug, Deserialize)]
@@ -1465,7 +1487,8 @@ async fn advance(
     let (_, _, round) = visible_round(&state, &caller.user, ev.id, req.round_id).await?;
     let parent_id = ev.parent_id.ok_or_else(|| AppError::conflict("no_parent_event", "this event has no parent event to advance into"))?;
     let (parent, _) = managed_event(&state, &caller.user, parent_id).await?;
-    let b = boards(&state, &round).await?;
+    // Computed now, not the cache (which may be a moment behind): advancement must see every final grade.
+    let b = load_boards(&state, &round).await?;
     let Some(board) = b.final_.as_ref().filter(|_| round.finalised_at.is_some()) else {
         return Err(AppError::conflict("round_not_final", "advance from a round whose final ranking is drawn (POST …/finalise)"));
     };
