@@ -11,6 +11,7 @@ pub mod cli;
 pub mod curriculum_cmd;
 pub mod fonts;
 pub mod grade_cmd;
+pub mod leaderboard_bench;
 pub mod replay_cmd;
 pub mod report;
 pub mod report_cmd;

@@ -90,6 +90,42 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     // A fixed form has no next question: the student is let through and told so (409 not_adaptive).
     ("POST", "/api/assessments/{asm}/sitting/next", "", "401 409 404 403 404 403 404 403 403"),
     ("POST", "/api/assessments/{asm}/sitting/submit", "", "401 200 404 403 404 403 404 403 403"),
+    // Competitions: the event is the district's (school A's and B's); school_admin_b's school lies outside it.
+    ("GET", "/api/events", "", "401 200 200 200 200 200 200 200 200"),
+    (
+        "POST",
+        "/api/events",
+        r#"{"name": "E{n}", "tier": "district", "kind": "robot_sim", "region_id": {district}, "registration_deadline": 4000000000, "divisions": [{"name": "D", "min_grade": 1, "max_grade": 12}]}"#,
+        "401 403 403 403 403 403 403 201 201",
+    ),
+    ("GET", "/api/events/{event}", "", "401 200 200 200 200 200 404 200 200"),
+    ("POST", "/api/events/{event}/members", r#"{"user_id": {peer_admin}, "role": "judge"}"#, "401 403 403 403 403 403 404 204 204"),
+    ("GET", "/api/events/{event}/teams", "", "401 200 200 200 200 200 404 200 200"),
+    (
+        "POST",
+        "/api/events/{event}/teams",
+        r#"{"name": "T{n}", "division_id": {division}, "students": [{fresh_student}]}"#,
+        "401 403 403 201 201 403 404 403 403",
+    ),
+    ("POST", "/api/events/{event}/teams/import", "csv", "401 403 403 403 403 403 404 422 422"),
+    ("POST", "/api/events/{event}/teams/{team}/decision", r#"{"decision": "approve"}"#, "401 403 403 403 403 403 404 200 200"),
+    (
+        "POST",
+        "/api/events/{event}/rounds",
+        r#"{"name": "R{n}", "opens_at": 0, "closes_at": 4000000000, "labs": ["wall-stop"], "submission_limit": 5}"#,
+        "401 403 403 403 403 403 404 201 201",
+    ),
+    ("GET", "/api/events/{event}/rounds/{round}", "", "401 200 200 200 200 200 404 200 200"),
+    (
+        "POST",
+        "/api/events/{event}/rounds/{round}/submissions",
+        r#"{"lab_id": "wall-stop", "language": "rhai", "program": "stop();"}"#,
+        "401 202 403 403 403 403 404 403 403",
+    ),
+    ("GET", "/api/events/{event}/rounds/{round}/submissions", "", "401 200 200 200 200 200 404 200 200"),
+    ("GET", "/api/events/{event}/rounds/{round}/leaderboard", "", "401 200 200 200 200 200 404 200 200"),
+    ("POST", "/api/events/{event}/rounds/{closed_round}/finalise", "", "401 403 403 403 403 403 404 200 200"),
+    ("POST", "/api/events/{event}/advance", r#"{"round_id": {closed_round}, "top": 1}"#, "401 403 403 403 403 403 404 200 200"),
     ("GET", "/api/no-such-thing", "", "401 404 404 404 404 404 404 404 404"),
     // Last: it ends the sessions.
     ("POST", "/api/logout", "", "401 204 204 204 204 204 204 204 204"),
@@ -129,7 +165,9 @@ pub async fn setup(s: &AppState) -> World {
                 "POST",
                 "/api/users",
                 Some(&admin),
-                Some(json!({"username": username, "display_name": username, "role": role, "school_id": school, "password": "staff-password"})),
+                // The organiser runs the events of the city (region 1) and the regions inside it.
+                Some(json!({"username": username, "display_name": username, "role": role, "school_id": school, "password": "staff-password",
+                    "region_id": (role == "organiser").then_some(1)})),
             )
             .await;
             assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -144,7 +182,8 @@ pub async fn setup(s: &AppState) -> World {
     let (_, peer, _) = call(s, "GET", "/api/users?role=school_admin", Some(&admin), None).await;
     let peer_admin = peer["users"].as_array().unwrap().iter().find(|u| u["username"] == "peer_admin").unwrap()["id"].as_i64().unwrap();
     let organiser = staff("organiser", "organiser", None).await;
-    let (_, a, _) = call(s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "A"}))).await;
+    // Its name states the grade, so its students may register for contests.
+    let (_, a, _) = call(s, "POST", "/api/classes", Some(&sc.teacher), Some(json!({"name": "五年级A班"}))).await;
     let (_, b, _) = call(s, "POST", "/api/classes", Some(&teacher_b), Some(json!({"name": "B"}))).await;
     let (class_a, class_b) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
     // A class of B's teacher with no students of the matrix in it (resetting
@@ -180,6 +219,44 @@ pub async fn setup(s: &AppState) -> World {
     let asm = asm["id"].as_i64().unwrap_or_else(|| panic!("assessment: {asm}"));
     let (st, _, _) = call(s, "POST", &format!("/api/assessments/{asm}/sitting"), Some(&student_token), None).await;
     assert_eq!(st, StatusCode::CREATED);
+    // A district event (inside the organiser's city) advancing into a city
+    // event; the student's team approved; a round open for years and one over.
+    let event = |body: Value| {
+        let organiser = organiser.clone();
+        async move {
+            let (st, v, _) = call(s, "POST", "/api/events", Some(&organiser), Some(body)).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            v
+        }
+    };
+    let divisions = json!([{"name": "全年级", "min_grade": 1, "max_grade": 12}]);
+    let city_event =
+        event(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": 1, "registration_deadline": 4000000000i64, "divisions": divisions}))
+            .await;
+    let ev = event(json!({"name": "区赛", "tier": "district", "kind": "robot_sim", "region_id": 2, "parent_id": city_event["id"], "registration_deadline": 4000000000i64, "divisions": divisions})).await;
+    let (event_id, division) = (ev["id"].as_i64().unwrap(), ev["divisions"][0]["id"].as_i64().unwrap());
+    let (st, team, _) = call(
+        s,
+        "POST",
+        &format!("/api/events/{event_id}/teams"),
+        Some(&sc.teacher),
+        Some(json!({"name": "队", "division_id": division, "students": [student_id]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{team}");
+    let team = team["id"].as_i64().unwrap();
+    let (st, _, _) = call(s, "POST", &format!("/api/events/{event_id}/teams/{team}/decision"), Some(&organiser), Some(json!({"decision": "approve"}))).await;
+    assert_eq!(st, StatusCode::OK);
+    let round = |opens: i64, closes: i64| {
+        let organiser = organiser.clone();
+        async move {
+            let body = json!({"name": "R", "opens_at": opens, "closes_at": closes, "labs": ["wall-stop"], "submission_limit": 1000});
+            let (st, v, _) = call(s, "POST", &format!("/api/events/{event_id}/rounds"), Some(&organiser), Some(body)).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            v["id"].as_i64().unwrap()
+        }
+    };
+    let (open_round, closed_round) = (round(0, 4000000000).await, round(1, 2).await);
     World {
         tokens: vec![
             None,
@@ -204,6 +281,12 @@ pub async fn setup(s: &AppState) -> World {
             ("school", sc.school_id),
             ("region", 1),
             ("asm", asm),
+            ("district", 2),
+            ("event", event_id),
+            ("division", division),
+            ("team", team),
+            ("round", open_round),
+            ("closed_round", closed_round),
         ]
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))

@@ -10,6 +10,7 @@ mod authz;
 mod browser;
 mod classroom;
 mod cli;
+mod contests;
 mod crash;
 mod determinism;
 mod diagnostics;

@@ -74,6 +74,8 @@ pub struct AppState {
     pub test_runs: Arc<tokio::sync::Semaphore>,
     /// People with a test run going (one each).
     pub test_users: super::work::PerUser,
+    /// Contest leaderboards, recomputed when a grade lands (contest.rs).
+    pub boards: super::contest::BoardCache,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
             body_timeout: std::time::Duration::from_secs(20),
             test_runs: Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))),
             test_users: Default::default(),
+            boards: Default::default(),
         }
     }
 }
@@ -335,6 +338,7 @@ pub fn app(state: AppState) -> Router {
         .merge(super::work::routes())
         .merge(super::gradebook::routes())
         .merge(super::assessments::routes())
+        .merge(super::contest::routes())
         .merge(super::web::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -288,6 +288,9 @@ pub fn document() -> Value {
     if let Some(paths) = doc["paths"].as_object_mut() {
         paths.extend(assessment_paths());
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), contest_paths(submission_request)) {
+        paths.extend(more);
+    }
     doc
 }
 
@@ -369,4 +372,71 @@ fn assessment_paths() -> serde_json::Map<String, Value> {
         ),
     ];
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// The competitions API (contest.rs; docs/competitions.md).
+fn contest_paths(submission_request: Value) -> Value {
+    let int = json!({"type": "integer"});
+    let division = obj(
+        &["name", "min_grade", "max_grade"],
+        json!({"name": {"type": "string"}, "min_grade": {"type": "integer", "minimum": 1, "maximum": 12}, "max_grade": {"type": "integer", "minimum": 1, "maximum": 12}}),
+    );
+    let new_event = obj(
+        &["name", "tier", "kind", "registration_deadline", "divisions"],
+        json!({"name": {"type": "string"}, "tier": {"type": "string", "enum": super::contest::TIERS}, "kind": {"type": "string", "enum": super::contest::KINDS},
+            "region_id": {"type": ["integer", "null"], "description": "the organising region (district, city, province tiers)"},
+            "school_id": {"type": ["integer", "null"], "description": "the organising school (school tier)"},
+            "parent_id": {"type": ["integer", "null"], "description": "the next tier's event teams advance into"},
+            "registration_deadline": int, "divisions": {"type": "array", "items": division, "minItems": 1}}),
+    );
+    let event = json!({"description": "{id, name, tier, kind, region_id, school_id, parent_id, registration_deadline, me: {manages, judge, coach, team_id}, divisions, rounds}"});
+    let team = json!({"description": "{id, event_id, division_id, name, coach_id, school_id, status (pending, approved, rejected), reason, advanced_from, members: [{id, display_name}]}"});
+    // The submission body plus the lab it is for.
+    let round_sub = json!({"allOf": [submission_request, {"type": "object", "required": ["lab_id"], "properties": {"lab_id": {"type": "string", "description": "one of the round's labs"}}}]});
+    let ineligible = "registration refused; error.code is registration_closed, outside_area, not_your_student, grade_unknown, wrong_division or already_registered (error.student_id names the student)";
+    json!({
+        "/api/events": {
+            "get": op("The events the caller may see (organisers: their region's; schools: the events whose area holds them; members)", &[], None, &[("200", json!({"description": "{events: [event]}"}))]),
+            "post": op("Create an event (organisers, in their region or below; platform admin; audited)", &[], Some(body(new_event)), &[("201", ok("the event", event.clone()))])
+        },
+        "/api/events/{id}": {"get": op("An event with its divisions, rounds and what the caller is in it", &["id"], None, &[("200", ok("the event", event))])},
+        "/api/events/{id}/members": {"post": op("Make a staff account a judge of the event (organisers; audited)", &["id"],
+            Some(body(obj(&["user_id", "role"], json!({"user_id": {"type": "integer"}, "role": {"type": "string", "enum": ["judge"]}})))), &[("204", json!({"description": "added"}))])},
+        "/api/events/{id}/teams": {
+            "get": op("Teams: organisers and judges all; a coach theirs; a contestant their own", &["id"], None, &[("200", json!({"description": "{teams: [team]}"}))]),
+            "post": op("Register a team of 1–4 of the teacher's students, the teacher as coach; pending until an organiser approves", &["id"],
+                Some(body(obj(&["name", "division_id", "students"], json!({"name": {"type": "string"}, "division_id": {"type": "integer"}, "students": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 4}, "captain_id": {"type": "integer"}})))),
+                &[("201", ok("the team", team.clone())), ("409", err(ineligible))])
+        },
+        "/api/events/{id}/teams/import": {"post": {
+            "summary": "Bulk registration from XLSX or CSV (columns team/队名, division/组别, coach/教练 as a username, student/学生 as a username; one row per student); all or nothing; imported teams are approved (organisers; audited)",
+            "parameters": [id_param("id")],
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, super::roster::XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"201": json!({"description": "{created: [team id]}"}), "401": err("not signed in"), "403": err("not an organiser of the event"), "404": err("no such event"),
+                "422": err("invalid_registrations: error.rows lists every bad row with its code")}
+        }},
+        "/api/events/{id}/teams/{team}/decision": {"post": op("Approve a team, or reject it with a reason (organisers; audited)", &["id", "team"],
+            Some(body(obj(&["decision"], json!({"decision": {"type": "string", "enum": ["approve", "reject"]}, "reason": {"type": "string", "maxLength": 500}})))), &[("200", ok("the team", team))])},
+        "/api/events/{id}/rounds": {"post": op("Create a round: time window, labs, submission limit per team, freeze before the end (organisers; audited)", &["id"],
+            Some(body(obj(&["name", "opens_at", "closes_at", "labs", "submission_limit"], json!({"name": {"type": "string"}, "opens_at": int, "closes_at": int, "freeze_seconds": {"type": "integer", "minimum": 0},
+                "labs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 10}, "submission_limit": {"type": "integer", "minimum": 1, "maximum": 1000}})))),
+            &[("201", json!({"description": "the round"}))])},
+        "/api/events/{id}/rounds/{round}": {"get": op("A round with its labs (redacted views), its final key once drawn, and the caller's team's attempts", &["id", "round"], None, &[("200", json!({"description": "{id, event_id, name, opens_at, closes_at, freeze_at, labs, lab_views, submission_limit, finalised_at, final_key, team_id, attempts_used}"}))])},
+        "/api/events/{id}/rounds/{round}/submissions": {
+            "get": op("Round submissions: a team's own for its members; all (newest 500) for organisers and judges", &["id", "round"], None, &[("200", json!({"description": "{submissions: [{id, round_id, team_id, lab_id, final_of, student_id, language, status, submitted_at, graded_at, score, max_score}]}"}))]),
+            "post": op("Submit for the caller's approved team, in the round's window and within its limit; stored before the answer, graded by the queue on the round's hidden seeds", &["id", "round"],
+                Some(body(round_sub)), &[("202", json!({"description": "accepted and queued"})), ("409", err("round_not_open, round_closed or submission_limit")), ("413", err("program too large"))])
+        },
+        "/api/events/{id}/rounds/{round}/leaderboard": {"get": {
+            "summary": "A page of a division's leaderboard: score, then time of the submission, then attempts; contestants see it frozen during the freeze; organisers and judges live; the final ranking once drawn",
+            "parameters": [id_param("id"), id_param("round"), {"name": "division", "in": "query", "schema": {"type": "integer"}}, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}, {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+            "responses": {"200": json!({"description": "{round_id, view (live, frozen, final), division_id, page, per_page, total, freeze_at, closes_at, final_key, divisions: [{id, teams}], entries: [{rank, team_id, team, school_id, score, last_submitted_at, attempts}]}"}),
+                "400": err("bad page"), "401": err("not signed in"), "404": err("no such round, or not yours to see")}
+        }},
+        "/api/events/{id}/rounds/{round}/finalise": {"post": op("After the round closes: draw the final key and queue a re-grade of each team's last submission per lab on it (organisers; idempotent; audited)", &["id", "round"], None,
+            &[("200", json!({"description": "{round_id, final_key, regrades, already}"})), ("409", err("round_not_closed"))])},
+        "/api/events/{id}/advance": {"post": op("Advance the top N or top x % of each division of a finalised round into the parent event (the parent's organisers; idempotent; audited)", &["id"],
+            Some(body(obj(&["round_id"], json!({"round_id": {"type": "integer"}, "top": {"type": "integer", "minimum": 1}, "top_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}})))),
+            &[("200", json!({"description": "{parent_id, advanced: [{team_id, from_team_id, division_id, rank}], already, skipped: [{team_id, code}]}"})), ("409", err("no_parent_event, round_not_final or final_grading_pending"))])}
+    })
 }

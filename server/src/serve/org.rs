@@ -146,7 +146,7 @@ fn forbidden(what: &str) -> AppError {
     AppError::Forbidden(format!("your role may not {what}"))
 }
 
-fn check_name(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
+pub fn check_name(field: &'static str, value: &str, max: usize) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
         return Err(AppError::invalid(field, "length", format!("{field} must be 1–{max} characters without control characters")).max(max as i64));
@@ -669,6 +669,8 @@ struct NewUser {
     display_name: String,
     role: String,
     school_id: Option<i64>,
+    /// An organiser's region: the events they may run (platform admin only).
+    region_id: Option<i64>,
     password: Option<String>,
 }
 
@@ -724,6 +726,14 @@ async fn create_user(
     {
         return Err(AppError::invalid("school_id", "unknown", format!("school_id {s} is not a school")));
     }
+    if let Some(r) = req.region_id {
+        if req.role != "organiser" || !u.is_platform_admin() {
+            return Err(AppError::invalid("region_id", "organisers_only", "region_id is given to organisers, by the platform admin"));
+        }
+        if !state.db.exists("SELECT id FROM regions WHERE id = $1", r).await? {
+            return Err(AppError::invalid("region_id", "unknown", format!("region_id {r} is not a region")));
+        }
+    }
     check_username(&req.username)?;
     let display_name = check_name("display_name", &req.display_name, 64)?;
     let (password, generated) = match req.password {
@@ -742,7 +752,7 @@ async fn create_user(
         Err(e) if is_unique_violation(&e) => return Err(AppError::conflict("username_taken", format!("username {} is taken", req.username))),
         Err(e) => return Err(e.into()),
     };
-    sqlx::query("UPDATE users SET school_id = $1 WHERE id = $2").bind(school_id).bind(id).execute(&state.db.pool).await?;
+    sqlx::query("UPDATE users SET school_id = $1, region_id = $2 WHERE id = $3").bind(school_id).bind(req.region_id).bind(id).execute(&state.db.pool).await?;
     state.db.audit_action(u, "user_create", format!("user_id={id} role={}", req.role)).await?;
     let user = state.db.user(id).await?.ok_or(AppError::NotFound)?;
     let mut out = json!({ "user": user_json(&user) });
@@ -950,8 +960,9 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
         None => None,
     };
     let subs = sqlx::query(
-        "SELECT s.id, s.assignment_id, a.lab_id, s.language, s.program, s.submitted_at, s.status, s.score, s.max_score, s.report, s.graded_at \
-         FROM submissions s JOIN assignments a ON a.id = s.assignment_id WHERE s.student_id = $1 ORDER BY s.id",
+        // An assignment's submissions and a contest round's (its lab on the row itself).
+        "SELECT s.id, s.assignment_id, s.round_id, s.team_id, COALESCE(a.lab_id, s.lab_id) AS lab_id, s.language, s.program, s.submitted_at, s.status, s.score, s.max_score, s.report, s.graded_at \
+         FROM submissions s LEFT JOIN assignments a ON a.id = s.assignment_id WHERE s.student_id = $1 AND s.final_of IS NULL ORDER BY s.id",
     )
     .bind(person.id)
     .fetch_all(&db.pool)
@@ -961,7 +972,8 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
         .map(|r| -> anyhow::Result<Value> {
             let report: Option<String> = r.try_get("report")?;
             Ok(json!({
-                "id": r.try_get::<i64, _>("id")?, "assignment_id": r.try_get::<i64, _>("assignment_id")?, "lab_id": r.try_get::<String, _>("lab_id")?,
+                "id": r.try_get::<i64, _>("id")?, "assignment_id": r.try_get::<Option<i64>, _>("assignment_id")?,
+                "round_id": r.try_get::<Option<i64>, _>("round_id")?, "team_id": r.try_get::<Option<i64>, _>("team_id")?, "lab_id": r.try_get::<String, _>("lab_id")?,
                 "language": r.try_get::<String, _>("language")?, "program": r.try_get::<String, _>("program")?,
                 "submitted_at": r.try_get::<i64, _>("submitted_at")?, "status": r.try_get::<String, _>("status")?,
                 "score": r.try_get::<Option<f64>, _>("score")?, "max_score": r.try_get::<Option<f64>, _>("max_score")?,
@@ -1030,6 +1042,8 @@ async fn delete_user(State(state): State<AppState>, ActiveCaller(caller): Active
         "DELETE FROM replays WHERE submission_id IN (SELECT id FROM submissions WHERE student_id = $1)",
         "DELETE FROM submissions WHERE student_id = $1",
         "DELETE FROM grade_overrides WHERE student_id = $1",
+        "DELETE FROM team_members WHERE student_id = $1",
+        "DELETE FROM event_members WHERE user_id = $1",
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM trusted_devices WHERE user_id = $1",
         "DELETE FROM users WHERE id = $1",

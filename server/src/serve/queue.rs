@@ -41,9 +41,48 @@ use super::now;
 pub struct Job {
     pub id: i64,
     pub lab_id: String,
+    /// Whose hidden-case seeds: the server's, or a contest round's.
+    pub seeds: Seeds,
     pub language: String,
     pub program: String,
     pub claims: i64,
+}
+
+/// Which seeds a job's hidden cases run on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seeds {
+    /// An assignment's: the server's secret.
+    Server,
+    /// A contest round's: a key of its own, derived from the server's secret
+    /// and the round, so seeds differ between rounds and from assignments.
+    Round(i64),
+    /// A round's final ranking: the key drawn after the round closed.
+    Final { round: i64, key: String },
+}
+
+impl Seeds {
+    /// The secret `grading::grade::hidden_seed` derives this job's hidden seeds from.
+    pub fn secret(&self, server: Option<[u8; 32]>) -> Option<[u8; 32]> {
+        use sha2::{Digest, Sha256};
+        let base = match self {
+            Seeds::Server => return server,
+            // Without a server secret (tests, `qiming grade`-like setups) the round's key still differs per round.
+            Seeds::Round(_) | Seeds::Final { .. } => server.unwrap_or([0; 32]),
+        };
+        let mut h = Sha256::new();
+        h.update(b"qiming-round-key-v1\0");
+        h.update(base);
+        match self {
+            Seeds::Round(round) => h.update(round.to_le_bytes()),
+            Seeds::Final { round, key } => {
+                h.update(round.to_le_bytes());
+                h.update(b"final\0");
+                h.update(key.as_bytes());
+            }
+            Seeds::Server => {}
+        }
+        Some(h.finalize().into())
+    }
 }
 
 /// After this many claims without a result (the grader crashed or was killed
@@ -96,14 +135,38 @@ impl Db {
         let sql = format!(
             "UPDATE submissions SET status = 'running', lease_owner = $1, lease_expires_at = {now} + $2, claims = claims + 1 \
              WHERE id = (SELECT id FROM submissions WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < {now}) ORDER BY fair_student, fair_class, id LIMIT 1 {lock}) \
-             RETURNING id, assignment_id, language, program, claims"
+             RETURNING id, assignment_id, round_id, lab_id, final_of, language, program, claims"
         );
         let Some(row) = sqlx::query(&sql).bind(owner).bind(lease_seconds).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
-        let assignment_id: i64 = row.try_get("assignment_id")?;
-        let lab_id: String = sqlx::query("SELECT lab_id FROM assignments WHERE id = $1").bind(assignment_id).fetch_one(&self.pool).await?.try_get(0)?;
-        Ok(Some(Job { id: row.try_get("id")?, lab_id, language: row.try_get("language")?, program: row.try_get("program")?, claims: row.try_get("claims")? }))
+        // The job's owner — an assignment or a contest round (the schema
+        // holds exactly one) — says which lab and whose hidden seeds.
+        let (lab_id, seeds) = match (row.try_get::<Option<i64>, _>("assignment_id")?, row.try_get::<Option<i64>, _>("round_id")?) {
+            (Some(assignment), _) => {
+                let lab: String = sqlx::query("SELECT lab_id FROM assignments WHERE id = $1").bind(assignment).fetch_one(&self.pool).await?.try_get(0)?;
+                (lab, Seeds::Server)
+            }
+            (None, Some(round)) => {
+                let lab: String = row.try_get::<Option<String>, _>("lab_id")?.ok_or_else(|| anyhow::anyhow!("round submission without a lab"))?;
+                let seeds = if row.try_get::<Option<i64>, _>("final_of")?.is_some() {
+                    let key: Option<String> = sqlx::query("SELECT final_key FROM rounds WHERE id = $1").bind(round).fetch_one(&self.pool).await?.try_get(0)?;
+                    Seeds::Final { round, key: key.ok_or_else(|| anyhow::anyhow!("final re-grade of round {round} before its key was drawn"))? }
+                } else {
+                    Seeds::Round(round)
+                };
+                (lab, seeds)
+            }
+            (None, None) => anyhow::bail!("submission without an assignment or a round"),
+        };
+        Ok(Some(Job {
+            id: row.try_get("id")?,
+            lab_id,
+            seeds,
+            language: row.try_get("language")?,
+            program: row.try_get("program")?,
+            claims: row.try_get("claims")?,
+        }))
     }
 
     /// Extends a lease; false when the worker no longer holds it.
@@ -138,6 +201,11 @@ impl Db {
             tx.rollback().await?;
             return Ok(false);
         }
+        // A contest round's cached leaderboard is stale from now on (nothing for an assignment's).
+        sqlx::query("UPDATE rounds SET board_version = board_version + 1 WHERE id = (SELECT round_id FROM submissions WHERE id = $1)")
+            .bind(job)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM replays WHERE submission_id = $1").bind(job).execute(&mut *tx).await?;
         for (case, bytes) in &outcome.replays {
             sqlx::query("INSERT INTO replays (submission_id, case_name, data) VALUES ($1, $2, $3)")
@@ -204,7 +272,7 @@ pub fn grade_job(catalogue: &Catalogue, job: &Job, secret: Option<[u8; 32]>, can
     let lab = catalogue.lab(&job.lab_id).ok_or_else(|| format!("lab {} is not in this grader's curriculum", job.lab_id))?;
     let program = Program::from_stored(&job.language, &job.program).map_err(|e| e.to_string())?;
     // One submission per worker thread: workers, not cases, spread over cores.
-    let options = GradeOptions { threads: 1, keep_replays: true, hidden_secret: secret, cancel: cancel.clone(), ..GradeOptions::default() };
+    let options = GradeOptions { threads: 1, keep_replays: true, hidden_secret: job.seeds.secret(secret), cancel: cancel.clone(), ..GradeOptions::default() };
     let mut report = grade(lab, &program, &options);
     if report.cancelled {
         return Ok(None);

@@ -87,6 +87,13 @@ pub fn parse_all(bytes: &[u8], content_type: Option<&str>) -> Parsed {
     }
 }
 
+/// The cells of an uploaded sheet (XLSX by content type or signature, else
+/// CSV), bounded as for rosters: for other imports (contest registrations).
+pub fn cells(bytes: &[u8], content_type: Option<&str>) -> Result<Vec<Vec<String>>, Vec<RowError>> {
+    let is_xlsx = content_type.is_some_and(|t| t.starts_with(XLSX_TYPE)) || bytes.starts_with(b"PK\x03\x04");
+    if is_xlsx { xlsx_cells(bytes) } else { csv_cells(bytes) }
+}
+
 /// How many rows above the header (a title, a date, a blank line) we look past.
 const MAX_TITLE_ROWS: usize = 10;
 

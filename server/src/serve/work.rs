@@ -631,10 +631,15 @@ async fn assignment_progress(State(state): State<AppState>, ActiveCaller(caller)
     })))
 }
 
-const SUBMISSION_COLUMNS: &str = "s.id, s.assignment_id, s.student_id, s.language, s.status, s.submitted_at, s.graded_at, s.score, s.max_score";
+pub const SUBMISSION_COLUMNS: &str =
+    "s.id, s.assignment_id, s.round_id, s.team_id, s.lab_id, s.final_of, s.student_id, s.language, s.status, s.submitted_at, s.graded_at, s.score, s.max_score";
 
-/// A submission row as `qiming_api::Submission`.
+/// A submission row as `qiming_api::Submission` (an assignment's), or as a
+/// contest submission (a round's: see contest.rs).
 fn submission_json(r: &sqlx::any::AnyRow) -> Result<Value, AppError> {
+    if r.try_get::<Option<i64>, _>("assignment_id")?.is_none() {
+        return super::contest::submission_json(r);
+    }
     wire(&qiming_api::Submission {
         id: r.try_get("id")?,
         assignment_id: r.try_get("assignment_id")?,
@@ -685,16 +690,21 @@ async fn list_submissions(State(state): State<AppState>, ActiveCaller(caller): A
 /// Checks a program sent for an assignment (size, characters, the lab's
 /// languages, encoding); returns the language as stored.
 fn checked_program(state: &AppState, a: &Assignment, req: &SubmissionRequest) -> Result<String, AppError> {
+    let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::conflict("lab_gone", format!("lab {} is no longer in the curriculum", a.lab_id)))?;
+    check_program(lab, &a.allowed_languages(lab), req)
+}
+
+/// Checks a program for a lab (size, characters, the languages allowed,
+/// encoding); returns the language as stored. Assignments and contest rounds share it.
+pub fn check_program(lab: &qiming_curriculum::Lab, allowed: &[String], req: &SubmissionRequest) -> Result<String, AppError> {
     if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(AppError::invalid("program", "control_characters", "program contains control characters (only newlines and tabs are allowed)"));
     }
-    let lab = state.catalogue.lab(&a.lab_id).ok_or_else(|| AppError::conflict("lab_gone", format!("lab {} is no longer in the curriculum", a.lab_id)))?;
     // The limit the lab payload announces, so editors can check it first.
     let max = max_program_bytes(lab);
     if req.program.len() > max {
         return Err(AppError::PayloadTooLarge(format!("program is {} bytes; the most is {max}", req.program.len())));
     }
-    let allowed = a.allowed_languages(lab);
     if !allowed.contains(&req.language) {
         return Err(AppError::invalid("language", "choice", format!("language must be one of: {}", allowed.join(", "))));
     }
@@ -835,11 +845,15 @@ async fn visible_submission(state: &AppState, caller: &User, id: i64) -> Result<
     if student == caller.id {
         return Ok(row);
     }
-    let (_, class) = visible_assignment(state, caller, row.try_get("assignment_id")?).await?;
+    let Some(assignment) = row.try_get::<Option<i64>, _>("assignment_id")? else {
+        // A contest round's: its team and the event's organisers and judges.
+        return if super::contest::sees_round_submission(state, caller, &row).await? { Ok(row) } else { Err(AppError::NotFound) };
+    };
+    let (_, class) = visible_assignment(state, caller, assignment).await?;
     if caller.manages_class(&class) { Ok(row) } else { Err(AppError::NotFound) }
 }
 
-fn full_submission_json(row: &sqlx::any::AnyRow) -> Result<Value, AppError> {
+pub fn full_submission_json(row: &sqlx::any::AnyRow) -> Result<Value, AppError> {
     let mut v = submission_json(row)?;
     v["program"] = json!(row.try_get::<String, _>("program")?);
     let report: Option<String> = row.try_get("report")?;

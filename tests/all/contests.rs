@@ -1,0 +1,558 @@
+//! Competitions on both databases: the migration that generalised
+//! submissions keeps old rows; register → approve → submit in a round's
+//! window (refused outside it, beyond the limit, for non-members) → graded by
+//! the existing workers → leaderboard order and tie-breaks → the freeze hides
+//! late changes from contestants only → the final re-grade on a fresh key →
+//! advancement into the parent event.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use qiming::serve::contest::{BoardRow, BoardTeam, Round, rank, view_for};
+use qiming::serve::http::AppState;
+use qiming::serve::queue::Seeds;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::classroom::{School, graded, school, workers};
+use crate::server::{call, fresh_postgres, import_roster, login, raw, state};
+use crate::support::repo;
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// Sleeps until the wall clock's second is at least `t`.
+async fn until(t: i64) {
+    while unix_now() < t {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Students of a class, each having set their own password: (id, token).
+async fn students(s: &AppState, teacher: &str, class: i64, numbers: &[&str]) -> Vec<(i64, String)> {
+    let csv = std::iter::once("学号,姓名".to_string()).chain(numbers.iter().map(|n| format!("{n},学生{n}"))).collect::<Vec<_>>().join("\n");
+    let (st, v) = import_roster(s, teacher, class, csv).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let mut out = Vec::new();
+    for c in v["created"].as_array().unwrap() {
+        let first = login(s, c["username"].as_str().unwrap(), c["password"].as_str().unwrap()).await;
+        let (st, _, _) = call(s, "POST", "/api/password", Some(&first), Some(json!({"current_password": c["password"], "new_password": "student-pass"}))).await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        out.push((c["id"].as_i64().unwrap(), login(s, c["username"].as_str().unwrap(), "student-pass").await));
+    }
+    out
+}
+
+async fn region_id(s: &AppState, admin: &str, name: &str) -> i64 {
+    let (_, r, _) = call(s, "GET", "/api/regions", Some(admin), None).await;
+    r["regions"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap()["id"].as_i64().unwrap()
+}
+
+async fn staff(s: &AppState, admin: &str, body: Value) -> String {
+    let (st, v, _) = call(s, "POST", "/api/users", Some(admin), Some(body.clone())).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    login(s, body["username"].as_str().unwrap(), body["password"].as_str().unwrap()).await
+}
+
+/// Waits until no submission of the round is queued or running (as its organiser).
+async fn round_graded(s: &AppState, organiser: &str, base: &str) -> Vec<Value> {
+    for _ in 0..600 {
+        let (st, v, _) = call(s, "GET", &format!("{base}/submissions"), Some(organiser), None).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let subs = v["submissions"].as_array().unwrap().clone();
+        if subs.iter().all(|x| x["status"] == "done" || x["status"] == "failed") {
+            return subs;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the round's submissions were not graded in time");
+}
+
+fn order(board: &Value) -> Vec<(i64, i64)> {
+    board["entries"].as_array().unwrap().iter().map(|e| (e["team_id"].as_i64().unwrap(), e["rank"].as_i64().unwrap())).collect()
+}
+
+async fn contest_flow(backend: &str) {
+    let s = state(backend, "contests").await;
+    let stop = workers(&s, 2);
+    let School { admin, school_id, teacher } = school(&s).await;
+    let (city, district) = (region_id(&s, &admin, "杭州市").await, region_id(&s, &admin, "西湖区").await);
+    let organiser =
+        staff(&s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
+            .await;
+    // Only organisers have a region.
+    let (st, e, _) = call(
+        &s,
+        "POST",
+        "/api/users",
+        Some(&admin),
+        Some(json!({"username": "t9", "display_name": "T", "role": "teacher", "school_id": school_id, "region_id": city})),
+    )
+    .await;
+    assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("organisers_only")), "{e}");
+
+    // Events: a city event and a district event that advances into it.
+    let deadline = unix_now() + 3600;
+    let divisions = json!([{"name": "小学高年级", "min_grade": 4, "max_grade": 6}, {"name": "初中", "min_grade": 7, "max_grade": 9}]);
+    let (st, city_ev, _) = call(
+        &s,
+        "POST",
+        "/api/events",
+        Some(&organiser),
+        Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": deadline, "divisions": divisions})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{city_ev}");
+    let (st, e, _) = call(
+        &s,
+        "POST",
+        "/api/events",
+        Some(&organiser),
+        Some(json!({"name": "区赛", "tier": "city", "kind": "robot_sim", "region_id": district, "registration_deadline": deadline, "divisions": divisions})),
+    )
+    .await;
+    assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("region_kind")), "{e}");
+    let (st, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "区赛", "tier": "district", "kind": "robot_sim", "region_id": district, "parent_id": city_ev["id"], "registration_deadline": deadline, "divisions": divisions}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{ev}");
+    let event = ev["id"].as_i64().unwrap();
+    let primary = ev["divisions"][0]["id"].as_i64().unwrap();
+    let junior = ev["divisions"][1]["id"].as_i64().unwrap();
+    // Teachers may not create events.
+    let (st, _, _) = call(
+        &s,
+        "POST",
+        "/api/events",
+        Some(&teacher),
+        Some(json!({"name": "x", "tier": "district", "kind": "robot_sim", "region_id": district, "registration_deadline": deadline, "divisions": divisions})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // Students of grade 5, and one in a class whose name states no grade.
+    let (_, class5, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级（2）班"}))).await;
+    let kids = students(&s, &teacher, class5["id"].as_i64().unwrap(), &["501", "502", "503", "504", "505"]).await;
+    let (_, club, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "机器人社团"}))).await;
+    let clubbers = students(&s, &teacher, club["id"].as_i64().unwrap(), &["601"]).await;
+    let id = |i: usize| kids[i].0;
+
+    // Registration and its refusals, each with its code.
+    let teams = format!("/api/events/{event}/teams");
+    let reg = |name: &str, division: i64, students: Vec<i64>| json!({"name": name, "division_id": division, "students": students});
+    let (st, a, _) = call(&s, "POST", &teams, Some(&teacher), Some(reg("甲队", primary, vec![id(0), id(1)]))).await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
+    assert_eq!(a["status"], "pending");
+    let (st, b, _) = call(&s, "POST", &teams, Some(&teacher), Some(reg("乙队", primary, vec![id(2)]))).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let (st, c, _) = call(&s, "POST", &teams, Some(&teacher), Some(reg("丙队", primary, vec![id(3)]))).await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    let (team_a, team_b, team_c) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap(), c["id"].as_i64().unwrap());
+    for (body, status, code) in [
+        (reg("重复", primary, vec![id(0)]), StatusCode::CONFLICT, "already_registered"),
+        (reg("无年级", primary, vec![clubbers[0].0]), StatusCode::CONFLICT, "grade_unknown"),
+        (reg("错组", junior, vec![id(4)]), StatusCode::CONFLICT, "wrong_division"),
+        (reg("太多", primary, vec![id(4), id(0), id(1), id(2), id(3)]), StatusCode::BAD_REQUEST, "team_size"),
+        (reg("无组", 999_999, vec![id(4)]), StatusCode::BAD_REQUEST, "unknown_division"),
+    ] {
+        let (st, e, _) = call(&s, "POST", &teams, Some(&teacher), Some(body)).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (status, Some(code)), "{e}");
+    }
+    // Students do not register.
+    let (st, _, _) = call(&s, "POST", &teams, Some(&kids[4].1), Some(reg("自报", primary, vec![id(4)]))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // Someone outside the event's area does not see it at all.
+    let (_, other_city, _) = call(&s, "POST", "/api/regions", Some(&admin), Some(json!({"name": "南京市", "kind": "city"}))).await;
+    let (_, other_school, _) = call(&s, "POST", "/api/schools", Some(&admin), Some(json!({"name": "外校", "region_id": other_city["id"]}))).await;
+    let outsider = staff(
+        &s,
+        &admin,
+        json!({"username": "wai", "display_name": "外校老师", "role": "teacher", "school_id": other_school["id"], "password": "teacher-password"}),
+    )
+    .await;
+    let (st, _, _) = call(&s, "GET", &format!("/api/events/{event}"), Some(&outsider), None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _, _) = call(&s, "GET", &format!("/api/events/{event}"), Some(&kids[4].1), None).await;
+    assert_eq!(st, StatusCode::OK);
+
+    // Organisers decide: a rejection needs a reason; the teacher may not decide.
+    let decide = |team: i64| format!("/api/events/{event}/teams/{team}/decision");
+    let (st, e, _) = call(&s, "POST", &decide(team_c), Some(&organiser), Some(json!({"decision": "reject"}))).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("reason")), "{e}");
+    let (st, _, _) = call(&s, "POST", &decide(team_a), Some(&teacher), Some(json!({"decision": "approve"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, c, _) = call(&s, "POST", &decide(team_c), Some(&organiser), Some(json!({"decision": "reject", "reason": "材料不全"}))).await;
+    assert_eq!((st, c["status"].as_str()), (StatusCode::OK, Some("rejected")), "{c}");
+    for team in [team_a, team_b] {
+        let (st, t, _) = call(&s, "POST", &decide(team), Some(&organiser), Some(json!({"decision": "approve"}))).await;
+        assert_eq!((st, t["status"].as_str()), (StatusCode::OK, Some("approved")), "{t}");
+    }
+
+    // Rounds: one not open yet, one over, and the real one.
+    let rounds = format!("/api/events/{event}/rounds");
+    let t0 = unix_now();
+    let round = |opens: i64, closes: i64, freeze: i64| json!({"name": "第一轮", "opens_at": opens, "closes_at": closes, "freeze_seconds": freeze, "labs": ["wall-stop"], "submission_limit": 2});
+    let (st, _, _) = call(&s, "POST", &rounds, Some(&teacher), Some(round(t0 - 10, t0 + 30, 0))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, later, _) = call(&s, "POST", &rounds, Some(&organiser), Some(round(t0 + 1000, t0 + 2000, 0))).await;
+    let (_, over, _) = call(&s, "POST", &rounds, Some(&organiser), Some(round(t0 - 100, t0 - 50, 0))).await;
+    let closes = t0 + 16;
+    let (st, r, _) = call(&s, "POST", &rounds, Some(&organiser), Some(round(t0 - 10, closes, 8))).await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let freeze_at = r["freeze_at"].as_i64().unwrap();
+    assert_eq!(freeze_at, closes - 8);
+    let base = format!("/api/events/{event}/rounds/{}", r["id"]);
+    let sub = |lab: &str, program: &str| json!({"lab_id": lab, "language": "rhai", "program": program});
+    let weak = "stop();";
+    let reference = std::fs::read_to_string(repo().join("curriculum/labs/wall-stop/reference.rhai")).unwrap();
+    for (round, code) in [(&later, "round_not_open"), (&over, "round_closed")] {
+        let (st, e, _) =
+            call(&s, "POST", &format!("/api/events/{event}/rounds/{}/submissions", round["id"]), Some(&kids[0].1), Some(sub("wall-stop", weak))).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some(code)), "{e}");
+    }
+    // Not members of an approved team: the rejected team's student, a teacher.
+    for token in [&kids[3].1, &teacher] {
+        let (st, _, _) = call(&s, "POST", &format!("{base}/submissions"), Some(token), Some(sub("wall-stop", weak))).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+    let (st, e, _) = call(&s, "POST", &format!("{base}/submissions"), Some(&kids[0].1), Some(sub("square", weak))).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("lab_id")), "{e}");
+
+    // Before the freeze: A, then B (a second later), the same weak program.
+    let (st, a1, _) = call(&s, "POST", &format!("{base}/submissions"), Some(&kids[1].1), Some(sub("wall-stop", weak))).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{a1}");
+    until(a1["submitted_at"].as_i64().unwrap() + 1).await;
+    let (st, b1, _) = call(&s, "POST", &format!("{base}/submissions"), Some(&kids[2].1), Some(sub("wall-stop", weak))).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{b1}");
+    assert!(b1["submitted_at"].as_i64().unwrap() < freeze_at, "the test machine is too slow for the round's timing");
+    // The existing workers grade it; the team sees it, others do not.
+    let done = graded(&s, &kids[0].1, a1["id"].as_i64().unwrap()).await;
+    assert_eq!(done["round_id"], r["id"], "{done}");
+    graded(&s, &kids[2].1, b1["id"].as_i64().unwrap()).await;
+    let (st, _, _) = call(&s, "GET", &format!("/api/submissions/{}", a1["id"]), Some(&kids[2].1), None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // The board is recomputed in the background after a grade lands: a
+    // page may show the previous one for a moment, so ask until it settles.
+    let board = |token: &str, view: &'static str, want: Vec<(i64, i64)>| {
+        let (s, base, token) = (s.clone(), base.clone(), token.to_string());
+        async move {
+            let mut v = Value::Null;
+            for _ in 0..100 {
+                let (st, got, _) = call(&s, "GET", &format!("{base}/leaderboard?division={primary}"), Some(&token), None).await;
+                assert_eq!(st, StatusCode::OK, "{got}");
+                v = got;
+                if v["view"] == view && order(&v) == want {
+                    return v;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("expected the {view} board {want:?}, got {v}");
+        }
+    };
+    // Equal scores: the earlier submission ranks first. The rejected team is not on the board.
+    board(&organiser, "live", vec![(team_a, 1), (team_b, 2)]).await;
+
+    // During the freeze B submits the reference solution: organisers see it, contestants do not.
+    until(freeze_at).await;
+    let (st, b2, _) = call(&s, "POST", &format!("{base}/submissions"), Some(&kids[2].1), Some(sub("wall-stop", &reference))).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{b2}");
+    let (st, e, _) = call(&s, "POST", &format!("{base}/submissions"), Some(&kids[2].1), Some(sub("wall-stop", weak))).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("submission_limit")), "{e}");
+    let b2_done = graded(&s, &kids[2].1, b2["id"].as_i64().unwrap()).await;
+    assert!(b2_done["score"].as_f64().unwrap() > done["score"].as_f64().unwrap(), "{b2_done} vs {done}");
+    assert!(unix_now() < closes, "the test machine is too slow for the round's timing");
+    board(&organiser, "live", vec![(team_b, 1), (team_a, 2)]).await;
+    let frozen = board(&kids[0].1, "frozen", vec![(team_a, 1), (team_b, 2)]).await;
+    assert_eq!(frozen["entries"][1]["attempts"], 1, "{frozen}");
+
+    // After the close: refused, and the board is revealed.
+    until(closes + 1).await;
+    let (st, e, _) = call(&s, "POST", &format!("{base}/submissions"), Some(&kids[0].1), Some(sub("wall-stop", &reference))).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("round_closed")), "{e}");
+    board(&kids[0].1, "live", vec![(team_b, 1), (team_a, 2)]).await;
+
+    // Advancement needs the final ranking.
+    let advance = json!({"round_id": r["id"], "top": 1});
+    let (st, e, _) = call(&s, "POST", &format!("/api/events/{event}/advance"), Some(&organiser), Some(advance.clone())).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("round_not_final")), "{e}");
+
+    // The final ranking: a key drawn now, one re-grade per team of its last submission.
+    let (st, f, _) = call(&s, "POST", &format!("{base}/finalise"), Some(&organiser), None).await;
+    assert_eq!(st, StatusCode::OK, "{f}");
+    let key = f["final_key"].as_str().unwrap().to_string();
+    assert_eq!((key.len(), f["regrades"].as_i64()), (64, Some(2)), "{f}");
+    let (_, again, _) = call(&s, "POST", &format!("{base}/finalise"), Some(&organiser), None).await;
+    assert_eq!((again["final_key"].as_str(), again["already"].as_bool()), (Some(key.as_str()), Some(true)), "{again}");
+    let subs = round_graded(&s, &organiser, &base).await;
+    let finals: Vec<&Value> = subs.iter().filter(|x| !x["final_of"].is_null()).collect();
+    let mut regraded: Vec<i64> = finals.iter().map(|x| x["final_of"].as_i64().unwrap()).collect();
+    regraded.sort();
+    assert_eq!(regraded, vec![a1["id"].as_i64().unwrap(), b2["id"].as_i64().unwrap()]);
+    let final_board = board(&kids[0].1, "final", vec![(team_b, 1), (team_a, 2)]).await;
+    assert_eq!(final_board["final_key"].as_str(), Some(key.as_str()), "{final_board}");
+    // The round publishes its key; contestants' attempts are not counted twice.
+    let (_, round_now, _) = call(&s, "GET", &base, Some(&kids[2].1), None).await;
+    assert_eq!((round_now["final_key"].as_str(), round_now["attempts_used"].as_i64()), (Some(key.as_str()), Some(2)), "{round_now}");
+
+    // Advancement: the district's best team enters the city event, once.
+    let (st, adv, _) = call(&s, "POST", &format!("/api/events/{event}/advance"), Some(&organiser), Some(advance.clone())).await;
+    assert_eq!(st, StatusCode::OK, "{adv}");
+    assert_eq!(adv["advanced"].as_array().unwrap().len(), 1, "{adv}");
+    assert_eq!(adv["advanced"][0]["from_team_id"], team_b);
+    let (_, adv2, _) = call(&s, "POST", &format!("/api/events/{event}/advance"), Some(&organiser), Some(advance)).await;
+    assert_eq!((adv2["advanced"].as_array().unwrap().len(), adv2["already"].as_i64()), (0, Some(1)), "{adv2}");
+    let (_, city_teams, _) = call(&s, "GET", &format!("/api/events/{}/teams", city_ev["id"]), Some(&organiser), None).await;
+    let t = &city_teams["teams"][0];
+    assert_eq!(
+        (t["status"].as_str(), t["advanced_from"].as_i64(), t["members"][0]["id"].as_i64()),
+        (Some("approved"), Some(team_b), Some(id(2))),
+        "{city_teams}"
+    );
+
+    // Every organiser decision is audited, with ids and never names.
+    let (_, audit, _) = call(&s, "GET", "/api/audit?limit=500", Some(&admin), None).await;
+    let entries = audit["entries"].as_array().unwrap();
+    for action in ["event_create", "team_register", "team_approve", "team_reject", "round_create", "round_finalise", "event_advance"] {
+        assert!(entries.iter().any(|e| e["action"] == action), "no {action} in the audit log: {audit}");
+    }
+    for e in entries {
+        let detail = e["detail"].as_str().unwrap();
+        assert!(!detail.contains("乙队") && !detail.contains("学生") && !detail.contains("材料"), "a name in the audit log: {detail}");
+    }
+    let _ = stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contest_flow_on_sqlite() {
+    contest_flow("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contest_flow_on_postgres() {
+    contest_flow("postgres").await;
+}
+
+/// Bulk registration from XLSX: every bad row reported at once, nothing stored; then a good file.
+async fn import(backend: &str) {
+    let s = state(backend, "contest_import").await;
+    let School { admin, teacher, .. } = school(&s).await;
+    let city = region_id(&s, &admin, "杭州市").await;
+    let organiser =
+        staff(&s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
+            .await;
+    let (_, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": unix_now() + 3600, "divisions": [{"name": "小学", "min_grade": 1, "max_grade": 6}]}))).await;
+    let (_, class5, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级（2）班"}))).await;
+    let (st, roster) = import_roster(&s, &teacher, class5["id"].as_i64().unwrap(), "学号,姓名\n501,甲\n502,乙\n503,丙\n").await;
+    assert_eq!(st, StatusCode::CREATED);
+    let user = |i: usize| roster["created"][i]["username"].as_str().unwrap().to_string();
+    let xlsx = |rows: &[[&str; 4]]| {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in ["队名", "组别", "教练", "学生"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32 + 1, c as u16, *v).unwrap();
+            }
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let post = |bytes: Vec<u8>| {
+        let (s, path, token) = (s.clone(), format!("/api/events/{}/teams/import", ev["id"]), organiser.clone());
+        async move {
+            let req = Request::builder()
+                .method("POST")
+                .uri(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, qiming::serve::roster::XLSX_TYPE)
+                .body(Body::from(bytes))
+                .unwrap();
+            raw(&s, req).await
+        }
+    };
+    let (u0, u1, u2) = (user(0), user(1), user(2));
+    let bad = xlsx(&[["一队", "小学", "li", &u0], ["一队", "小学", "li", "nobody"], ["二队", "中学", "li", &u1], ["三队", "小学", "li", &u0]]);
+    let (st, e, _) = post(bad).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_registrations")), "{e}");
+    let rows: Vec<(i64, &str)> = e["error"]["rows"].as_array().unwrap().iter().map(|r| (r["row"].as_i64().unwrap(), r["code"].as_str().unwrap())).collect();
+    assert_eq!(rows, vec![(3, "not_a_student"), (4, "unknown_division"), (5, "already_registered")], "{e}");
+    let (_, none, _) = call(&s, "GET", &format!("/api/events/{}/teams", ev["id"]), Some(&organiser), None).await;
+    assert_eq!(none["teams"].as_array().unwrap().len(), 0, "nothing is stored from a bad file");
+    let good = xlsx(&[["一队", "小学", "li", &u0], ["一队", "小学", "li", &u1], ["二队", "小学", "li", &u2]]);
+    let (st, ok, _) = post(good).await;
+    assert_eq!(st, StatusCode::CREATED, "{ok}");
+    let (_, teams, _) = call(&s, "GET", &format!("/api/events/{}/teams", ev["id"]), Some(&organiser), None).await;
+    let shape: Vec<(String, usize)> =
+        teams["teams"].as_array().unwrap().iter().map(|t| (t["status"].as_str().unwrap().to_string(), t["members"].as_array().unwrap().len())).collect();
+    assert_eq!(shape, vec![("approved".to_string(), 2), ("approved".to_string(), 1)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_import_on_sqlite() {
+    import("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_import_on_postgres() {
+    import("postgres").await;
+}
+
+/// A database at the schema before competitions (migrations up to 0008),
+/// holding graded and queued submissions with replays, migrated: every row
+/// and replay is kept, the queue still grades the old job, and a row with
+/// no owner (or two) is refused.
+async fn migration_keeps_submissions(backend: &str) {
+    let url = match backend {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(format!("qiming-test-{}-contest-migration", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}?mode=rwc", dir.join("t.db").display())
+        }
+        _ => fresh_postgres("contest_migration").await,
+    };
+    sqlx::any::install_default_drivers();
+    {
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let dir = repo().join(format!("server/migrations/{backend}"));
+        let mut old = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
+        old.migrations = std::borrow::Cow::Owned(old.migrations.iter().filter(|m| m.version < 10).cloned().collect());
+        old.run(&pool).await.unwrap();
+        for sql in [
+            "INSERT INTO users (id, username, display_name, password_hash, role, created_at) VALUES (1, 'li', 'L', 'x', 'teacher', 0)",
+            "INSERT INTO users (id, username, display_name, password_hash, role, created_at) VALUES (2, 's1', 'S', 'x', 'student', 0)",
+            "INSERT INTO regions (id, name, kind, created_at) VALUES (1, 'R', 'city', 0)",
+            "INSERT INTO schools (id, name, region_id, created_at) VALUES (1, 'S', 1, 0)",
+            "INSERT INTO classes (id, school_id, teacher_id, name, created_at) VALUES (1, 1, 1, 'C', 0)",
+            "INSERT INTO assignments (id, class_id, lab_id, opens_at, due_at, attempt_limit, score_policy, created_by, created_at) VALUES (1, 1, 'wall-stop', 0, 4000000000, 10, 'best', 1, 0)",
+            "INSERT INTO submissions (id, assignment_id, student_id, language, program, submitted_at, status, score, max_score, report, graded_at) VALUES (7, 1, 2, 'rhai', 'stop();', 5, 'done', 10, 100, '{}', 6)",
+            "INSERT INTO submissions (id, assignment_id, student_id, language, program, submitted_at, status) VALUES (8, 1, 2, 'rhai', 'stop();', 9, 'queued')",
+            "INSERT INTO replays (submission_id, case_name, data) VALUES (7, 'practice-1', X'0102')",
+        ] {
+            let sql = if backend == "postgres" { sql.replace("X'0102'", "'\\x0102'::bytea") } else { sql.to_string() };
+            sqlx::query(&sql).execute(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        if backend == "postgres" {
+            for t in ["users", "regions", "schools", "classes", "assignments", "submissions"] {
+                sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))")).execute(&pool).await.unwrap();
+            }
+        }
+        pool.close().await;
+    }
+    let db = qiming::serve::db::Db::connect(&url).await.unwrap();
+    let rows = sqlx::query("SELECT id, assignment_id, status, score, round_id FROM submissions ORDER BY id").fetch_all(&db.pool).await.unwrap();
+    type Old = (i64, Option<i64>, String, Option<f64>, Option<i64>);
+    let got: Vec<Old> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))).collect();
+    assert_eq!(got, vec![(7, Some(1), "done".into(), Some(10.0), None), (8, Some(1), "queued".into(), None, None)]);
+    let replay: Vec<u8> = sqlx::query("SELECT data FROM replays WHERE submission_id = 7").fetch_one(&db.pool).await.unwrap().get(0);
+    assert_eq!(replay, vec![1, 2]);
+    // The rebuilt tables refer to each other by their final names.
+    if backend == "sqlite" {
+        let sql: String =
+            sqlx::query("SELECT group_concat(sql, ' ') FROM sqlite_master WHERE name IN ('replays', 'submissions')").fetch_one(&db.pool).await.unwrap().get(0);
+        assert!(!sql.contains("submissions_new"), "{sql}");
+    }
+    // Exactly one owner.
+    for sql in [
+        "INSERT INTO submissions (student_id, language, program, submitted_at, status) VALUES (2, 'rhai', 'x', 1, 'queued')",
+        "INSERT INTO submissions (assignment_id, round_id, team_id, lab_id, student_id, language, program, submitted_at, status) VALUES (1, 1, 1, 'wall-stop', 2, 'rhai', 'x', 1, 'queued')",
+    ] {
+        assert!(sqlx::query(sql).execute(&db.pool).await.is_err(), "accepted: {sql}");
+    }
+    // New ids continue after the old ones; the old queued job is claimed with its assignment's lab.
+    let job = db.claim("w", 30).await.unwrap().expect("the old queued job");
+    assert_eq!((job.id, job.lab_id.as_str(), &job.seeds), (8, "wall-stop", &Seeds::Server));
+    let next: i64 = sqlx::query(
+        "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status) VALUES (1, 2, 'rhai', 'x', 1, 'done') RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+    .get(0);
+    assert!(next > 8, "{next}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_keeps_submissions_on_sqlite() {
+    migration_keeps_submissions("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_keeps_submissions_on_postgres() {
+    migration_keeps_submissions("postgres").await;
+}
+
+fn team(id: i64) -> BoardTeam {
+    BoardTeam { id, name: format!("T{id}"), division_id: 1, school_id: 1 }
+}
+
+fn row(id: i64, team_id: i64, score: f64, at: i64) -> BoardRow {
+    BoardRow { id, team_id, lab_id: "wall-stop".into(), done: true, failed: false, score, submitted_at: at, final_of: None }
+}
+
+/// The documented order: score, then the time of the submission, then attempts; full ties share a rank.
+#[test]
+fn leaderboard_tie_breaks() {
+    let teams: Vec<BoardTeam> = (1..=6).map(team).collect();
+    let mut rows = vec![
+        row(1, 1, 80.0, 100),
+        row(2, 2, 90.0, 200), // highest score first, though later
+        row(3, 3, 80.0, 90),  // same score as team 1, earlier
+        row(4, 4, 50.0, 10),
+        row(5, 4, 80.0, 100), // the same score and time as team 1, one attempt more
+        row(6, 5, 80.0, 100), // a full tie with team 1
+    ];
+    // A failed attempt (our fault) is not counted; team 6 has nothing graded.
+    rows.push(BoardRow { failed: true, done: false, ..row(7, 1, 0.0, 300) });
+    let board = rank(&teams, &rows, |r| r.final_of.is_none(), |r| !r.failed);
+    let got: Vec<(i64, u32, i64)> = board[&1].iter().map(|e| (e.team_id, e.rank, e.attempts)).collect();
+    assert_eq!(got, vec![(2, 1, 1), (3, 2, 1), (1, 3, 1), (5, 3, 1), (4, 5, 2), (6, 6, 0)]);
+    // The last graded submission per lab counts (the one the final ranking re-grades), not the best.
+    let board = rank(&teams[..1], &[row(1, 1, 90.0, 10), row(2, 1, 40.0, 20)], |_| true, |_| true);
+    assert_eq!((board[&1][0].score, board[&1][0].last_submitted_at), (40.0, Some(20)));
+}
+
+#[test]
+fn who_sees_which_board() {
+    let round = Round {
+        id: 1,
+        event_id: 1,
+        name: "r".into(),
+        opens_at: 0,
+        closes_at: 100,
+        freeze_at: 80,
+        labs: vec!["wall-stop".into()],
+        submission_limit: 5,
+        final_key: None,
+        finalised_at: None,
+        board_version: 0,
+    };
+    assert_eq!(
+        (view_for(&round, false, 79), view_for(&round, false, 80), view_for(&round, true, 80), view_for(&round, false, 100)),
+        ("live", "frozen", "live", "live")
+    );
+    let finalised = Round { final_key: Some("k".into()), finalised_at: Some(101), ..round };
+    assert_eq!((view_for(&finalised, false, 101), view_for(&finalised, true, 101)), ("final", "final"));
+}
+
+/// Rounds and their final rankings run hidden cases on seeds of their own.
+#[test]
+fn rounds_have_their_own_seeds() {
+    let key = [7u8; 32];
+    let server = Some(key);
+    let live = Seeds::Round(1).secret(server).unwrap();
+    let other = Seeds::Round(2).secret(server).unwrap();
+    let fin = Seeds::Final { round: 1, key: "a".repeat(64) }.secret(server).unwrap();
+    let fin2 = Seeds::Final { round: 1, key: "b".repeat(64) }.secret(server).unwrap();
+    assert_eq!(Seeds::Server.secret(server), server);
+    let all = [key, live, other, fin, fin2];
+    for (i, a) in all.iter().enumerate() {
+        for b in &all[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+    use qiming_grading::grade::hidden_seed;
+    assert_ne!(hidden_seed(&live, "wall-stop", "hidden-1", 3), hidden_seed(&fin, "wall-stop", "hidden-1", 3));
+}
