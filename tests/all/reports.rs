@@ -400,3 +400,27 @@ fn the_command_writes_reports_from_simulated_csv_files() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no school \"no-such-school\""), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn calibration_files_must_cover_every_answered_item() {
+    let r = region();
+    let file: qiming_grading::irt::CalibrationFile = serde_json::from_str(r#"{"model": "2pl", "items": [{"id": "ia-56-001", "a": 1.2, "b": -0.3}]}"#).unwrap();
+    let e = score(&r.input, &r.catalogue.items, std::slice::from_ref(&file), &Levels::default(), 1).unwrap_err().to_string();
+    assert!(e.contains("has no parameters in the calibration files"), "{e}");
+    // With every item given, scores come from the file's parameters, not a new calibration.
+    let mut full = file;
+    full.items = r
+        .input
+        .takers
+        .iter()
+        .flat_map(|t| &t.responses)
+        .map(|x| x.item.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|id| serde_json::from_value(serde_json::json!({"id": id, "a": 1.0, "b": 0.0})).unwrap())
+        .collect();
+    full.model = qiming_grading::irt::Model::Gpcm;
+    let scored = score(&r.input, &r.catalogue.items, &[full], &Levels::default(), 1).expect("scores");
+    assert!(scored.dimensions.iter().all(|d| d.source == "calibration file"));
+    assert_eq!(scored.scores.len(), r.input.takers.len());
+}
