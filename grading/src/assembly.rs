@@ -48,11 +48,7 @@ fn solver(problem: UnsolvedProblem) -> good_lp::solvers::microlp::MicroLpProblem
 #[cfg(feature = "highs")]
 fn solver(problem: UnsolvedProblem) -> good_lp::solvers::highs::HighsProblem {
     use good_lp::solvers::highs::HighsParallelType;
-    good_lp::highs(problem)
-        .set_parallel(HighsParallelType::Off)
-        .set_threads(1)
-        .set_option("random_seed", 0)
-        .set_option("output_flag", false)
+    good_lp::highs(problem).set_parallel(HighsParallelType::Off).set_threads(1).set_option("random_seed", 0).set_option("output_flag", false)
 }
 
 /// Seconds a learner is expected to spend on an item of each type. The bank
