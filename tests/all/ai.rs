@@ -12,8 +12,12 @@ use sha2::{Digest, Sha256};
 
 use crate::support::repo;
 
+/// A fresh folder per call: tests run in parallel and some helpers (e.g.
+/// `sensor_model`) are called by several of them at once.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("qiming-ai-{name}-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("qiming-ai-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
