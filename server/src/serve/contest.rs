@@ -1519,6 +1519,12 @@ async fn advance(
     let mut already = 0;
     let mut skipped = Vec::new();
     let mut tx = state.db.pool.begin().await?;
+    // Write first: on SQLite a deferred transaction that reads and then
+    // writes cannot upgrade its lock once another connection (a worker, a
+    // board recomputation) has committed since its first read, and fails at
+    // once instead of waiting out the busy timeout. Taking the write lock
+    // with the first statement makes it wait like any other writer.
+    sqlx::query("UPDATE rounds SET board_version = board_version + 1 WHERE event_id = $1").bind(parent.id).execute(&mut *tx).await?;
     for (division, entries) in board {
         let n = cut(entries.len())?;
         let Some(src) = source_divs.iter().find(|d| d.id == *division) else { continue };
@@ -1586,7 +1592,6 @@ async fn advance(
             advanced.push(json!({"team_id": new_id, "from_team_id": e.team_id, "division_id": target.id, "rank": e.rank}));
         }
     }
-    sqlx::query("UPDATE rounds SET board_version = board_version + 1 WHERE event_id = $1").bind(parent.id).execute(&mut *tx).await?;
     audit_in(
         &mut tx,
         &caller.user,
