@@ -4,6 +4,7 @@ import { adminPage } from './admin.js';
 import { assessmentProgressPage, assessmentsPage, takePage } from './assessments.js';
 import { assignmentPage, myAssignmentsPage } from './assignments.js';
 import { classPage, classesPage } from './classes.js';
+import { eventPage, eventsPage, roundPage } from './contests.js';
 import { ApiError, LANG, api, errorBox, h, renderHeader, onRerender, setDictionary, setPage, state, t } from './core.js';
 import { studentWorkPage } from './gradebook.js';
 import { passwordPage } from './password.js';
@@ -23,6 +24,9 @@ const routes = [
   [/^\/assessments$/, assessmentsPage],
   [/^\/assessments\/(\d+)$/, assessmentProgressPage],
   [/^\/assessments\/(\d+)\/take$/, takePage],
+  [/^\/events$/, eventsPage],
+  [/^\/events\/(\d+)$/, eventPage],
+  [/^\/events\/(\d+)\/rounds\/(\d+)$/, roundPage],
   [/^\/admin$/, adminPage, 'admin'],
   [/^\/password$/, passwordPage],
 ];
@@ -60,7 +64,7 @@ function route() {
 
 function homePage() {
   const role = state.me.role;
-  const target = state.me.can.submit ? '#/assignments' : state.me.can.manage_classes && role !== 'platform_admin' ? '#/classes' : '#/admin';
+  const target = state.me.can.submit ? '#/assignments' : role === 'organiser' ? '#/events' : state.me.can.manage_classes && role !== 'platform_admin' ? '#/classes' : '#/admin';
   location.replace(target);
 }
 

@@ -66,7 +66,7 @@ const inline = (s) => String(s).split(/(`[^`]+`|\*\*[^*]+\*\*)/).map((part) => {
 });
 
 /** Lab instructions (Markdown-ish): paragraphs, headings, lists, ``` blocks, `code` and **bold**, built as DOM. */
-function instructions(text, testid = 'instructions') {
+export function instructions(text, testid = 'instructions') {
   const box = h('div', { class: 'instructions', testid });
   const cjk = /[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]/;
   const inline = (s) => s.split(/(`[^`]+`|\*\*[^*]+\*\*)/).map((part) => {

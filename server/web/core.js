@@ -389,6 +389,7 @@ export function renderHeader() {
     if (me.can.submit) items.push(['#/assignments', t('nav_my_assignments'), 'nav-assignments']);
     if (me.can.manage_classes) items.push(['#/classes', me.role === 'teacher' ? t('nav_my_classes') : t('nav_classes'), 'nav-classes']);
     items.push(['#/assessments', t('nav_assessments'), 'nav-assessments']);
+    items.push(['#/events', t('nav_events'), 'nav-events']);
     if (me.can.admin) items.push(['#/admin', t('nav_admin'), 'nav-admin']);
     items.push(['#/password', t('nav_password'), 'nav-password']);
   }

@@ -111,9 +111,12 @@ export async function submissionPage(alive, id) {
   setPage(t('submission'), loading());
   const sub = await api('GET', `/api/submissions/${id}`);
   let a = null;
-  try {
-    a = await api('GET', `/api/assignments/${sub.assignment_id}`);
-  } catch (_) { /* title is optional */ }
+  // A contest round's submission has no assignment (its page links back to the competitions).
+  if (sub.assignment_id) {
+    try {
+      a = await api('GET', `/api/assignments/${sub.assignment_id}`);
+    } catch (_) { /* title is optional */ }
+  }
   let studentName = null;
   if (state.me.can.staff && a) {
     try {
@@ -125,8 +128,8 @@ export async function submissionPage(alive, id) {
   await loadLabs(); // case titles
   if (!alive()) return;
   const title = a ? loc(a.title) || a.lab_id : t('submission');
-  const back = state.me.can.submit
-    ? h('a', { href: `#/assignments/${sub.assignment_id}` }, title)
+  const back = sub.round_id ? h('a', { href: '#/events', testid: 'back-to-events' }, t('nav_events'))
+    : state.me.can.submit ? h('a', { href: `#/assignments/${sub.assignment_id}` }, title)
     : a ? h('a', { href: `#/classes/${a.class_id}/students/${sub.student_id}`, 'data-user': '' }, studentName || t('student_work')) : null;
   const body = h('div');
   const render = (s) => {

@@ -130,6 +130,22 @@ async fn contest_flow(backend: &str) {
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 
+    // Judges are named by username (organisers cannot list accounts) or id; never a student, never both.
+    let judge = staff(&s, &admin, json!({"username": "caipan", "display_name": "裁判", "role": "teacher", "school_id": school_id, "password": "judge-password"})).await;
+    let members = format!("/api/events/{event}/members");
+    for (body, reason) in [
+        (json!({"username": "nobody-here", "role": "judge"}), "unknown"),
+        (json!({"username": "caipan", "user_id": 1, "role": "judge"}), "required"),
+        (json!({"role": "judge"}), "required"),
+    ] {
+        let (st, e, _) = call(&s, "POST", &members, Some(&organiser), Some(body.clone())).await;
+        assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some(reason)), "{body}: {e}");
+    }
+    let (st, _, _) = call(&s, "POST", &members, Some(&organiser), Some(json!({"username": " CaiPan ", "role": "judge"}))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, seen, _) = call(&s, "GET", &format!("/api/events/{event}"), Some(&judge), None).await;
+    assert_eq!(seen["me"]["judge"], true, "{seen}");
+
     // Students of grade 5, and one in a class whose name states no grade.
     let (_, class5, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级（2）班"}))).await;
     let kids = students(&s, &teacher, class5["id"].as_i64().unwrap(), &["501", "502", "503", "504", "505"]).await;

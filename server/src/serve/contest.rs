@@ -393,7 +393,10 @@ async fn get_event(State(state): State<AppState>, ActiveCaller(caller): ActiveCa
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewMember {
-    user_id: i64,
+    /// The staff account, by id…
+    user_id: Option<i64>,
+    /// …or by username (organisers cannot list accounts, so the web page names judges this way).
+    username: Option<String>,
     role: String,
 }
 
@@ -409,17 +412,21 @@ async fn add_member(
     if req.role != "judge" {
         return Err(AppError::invalid("role", "judge_only", "role: organisers name judges; coaches and captains come from registrations"));
     }
-    let person = state.db.user(req.user_id).await?;
-    if person.is_none_or(|p| p.role == "student") {
-        return Err(AppError::invalid("user_id", "unknown", format!("user_id {} is not a staff account", req.user_id)));
-    }
+    let person = match (req.user_id, req.username.as_deref().map(str::trim)) {
+        (Some(id), None) => state.db.user(id).await?,
+        (None, Some(name)) if !name.is_empty() => state.db.user_by_name(name).await?.map(|(u, _)| u),
+        _ => return Err(AppError::invalid("user_id", "required", "send user_id or username (one of them)")),
+    };
+    let Some(person) = person.filter(|p| p.role != "student") else {
+        return Err(AppError::invalid("user_id", "unknown", "user_id (or username) is not a staff account"));
+    };
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("INSERT INTO event_members (event_id, user_id, role) VALUES ($1, $2, 'judge') ON CONFLICT DO NOTHING")
         .bind(ev.id)
-        .bind(req.user_id)
+        .bind(person.id)
         .execute(&mut *tx)
         .await?;
-    audit_in(&mut tx, &caller.user, "event_judge_add", &format!("event_id={} user_id={}", ev.id, req.user_id)).await?;
+    audit_in(&mut tx, &caller.user, "event_judge_add", &format!("event_id={} user_id={}", ev.id, person.id)).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -401,7 +401,7 @@ fn contest_paths(submission_request: Value) -> Value {
         },
         "/api/events/{id}": {"get": op("An event with its divisions, rounds and what the caller is in it", &["id"], None, &[("200", ok("the event", event))])},
         "/api/events/{id}/members": {"post": op("Make a staff account a judge of the event (organisers; audited)", &["id"],
-            Some(body(obj(&["user_id", "role"], json!({"user_id": {"type": "integer"}, "role": {"type": "string", "enum": ["judge"]}})))), &[("204", json!({"description": "added"}))])},
+            Some(body(obj(&["role"], json!({"user_id": {"type": "integer", "description": "the staff account (or send username)"}, "username": {"type": "string", "description": "the staff account's username (instead of user_id)"}, "role": {"type": "string", "enum": ["judge"]}})))), &[("204", json!({"description": "added"}))])},
         "/api/events/{id}/teams": {
             "get": op("Teams: organisers and judges all; a coach theirs; a contestant their own", &["id"], None, &[("200", json!({"description": "{teams: [team]}"}))]),
             "post": op("Register a team of 1–4 of the teacher's students, the teacher as coach; pending until an organiser approves", &["id"],

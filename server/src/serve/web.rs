@@ -39,6 +39,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("replay.js", "text/javascript; charset=utf-8", include_str!("../../web/replay.js")),
     ("admin.js", "text/javascript; charset=utf-8", include_str!("../../web/admin.js")),
     ("assessments.js", "text/javascript; charset=utf-8", include_str!("../../web/assessments.js")),
+    ("contests.js", "text/javascript; charset=utf-8", include_str!("../../web/contests.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../web/login.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
 ];
