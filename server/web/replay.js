@@ -7,9 +7,10 @@ import { api, clear, errText, h, onCleanup, placeName, t } from './core.js';
 // The colours and the tick rate come with the payload (the engine's own), so
 // the arena looks as the colour sensor reads it and a second is a second.
 
-export function replaySlot(submissionId, caseName) {
+/** A case's replay, from the submission's replays or from `url` (a judge's hidden-case evidence). */
+export function replaySlot(submissionId, caseName, url) {
   const slot = h('div', { class: 'replay', testid: 'replay', 'data-case': caseName }, h('p', { class: 'muted' }, t('replay_loading')));
-  api('GET', `/api/submissions/${submissionId}/replays/${encodeURIComponent(caseName)}`)
+  api('GET', url || `/api/submissions/${submissionId}/replays/${encodeURIComponent(caseName)}`)
     .then((data) => clear(slot, replayPlayer(data.world || {}, data.replay || {})))
     .catch((e) => clear(slot, h('p', { class: 'muted', testid: 'replay-missing' }, `${t('replay_missing')} (${errText(e)})`)));
   return slot;

@@ -18,8 +18,11 @@ export function scoreHeader(sub, testid) {
   full ? h('span', { class: 'cheer' }, t('full_marks')) : null);
 }
 
-/** The grade report: every case with its feedback; hidden cases show only name, passed and score. */
-export function renderReport(report, submissionId) {
+/**
+ * The grade report: every case with its feedback; hidden cases show only name, passed and score.
+ * `evidenceReplay(case)`: the address of any case's replay (judges reading an appeal's full evidence).
+ */
+export function renderReport(report, submissionId, evidenceReplay) {
   const cases = report.cases || [];
   const firstHidden = cases.find((c) => c.hidden);
   return h('div', { class: 'report', testid: 'report' }, cases.map((c) => {
@@ -50,7 +53,7 @@ export function renderReport(report, submissionId) {
       run && (run.output || run.output_truncated) ? h('details', null, h('summary', null, t('program_output')),
         h('pre', { class: 'output' }, run.output || ''),
         run.output_truncated ? h('p', { class: 'muted small', testid: 'output-truncated' }, t('output_truncated')) : null) : null,
-      submissionId && !c.hidden ? replaySlot(submissionId, c.name) : null);
+      evidenceReplay ? replaySlot(null, c.name, evidenceReplay(c.name)) : submissionId && !c.hidden ? replaySlot(submissionId, c.name) : null);
   }));
 }
 
