@@ -41,7 +41,7 @@ function teamStatusBadge(status) {
 /** What the caller is in the event, as badges. */
 function myRoles(me) {
   const roles = [me.manages && 'organiser', me.judge && 'judge', me.coach && 'coach', me.team_id && 'contestant'].filter(Boolean);
-  return roles.map((r) => [badge(t(`ev_me_${r}`), 'role'), ' ']);
+  return roles.map((r) => [badge(t(`ev_me_${r}`), 'busy'), ' ']);
 }
 
 // ---------------------------------------------------------------- the list
@@ -83,7 +83,7 @@ async function createEventCard(alive, events) {
   ]);
   if (!alive()) return null;
   const msg = h('div', { role: 'status', 'aria-live': 'polite' });
-  const name = h('input', { name: 'name', required: true, maxlength: '100', testid: 'ev-name' });
+  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '100', testid: 'ev-name' });
   const tier = h('select', { testid: 'ev-tier' }, TIERS.map((x) => h('option', { value: x, selected: x === 'city' }, tierName(x))));
   const kind = h('select', { testid: 'ev-kind' }, KINDS.map((x) => h('option', { value: x }, kindName(x))));
   const region = h('select', { testid: 'ev-region' });
@@ -187,7 +187,7 @@ function teamsCard({ ev, me, teams, divName, schoolName, reload }) {
   for (const x of teams) counts[x.status] = (counts[x.status] || 0) + 1;
   const row = (x) => {
     const out = h('div', { 'aria-live': 'polite' });
-    const reason = h('input', { maxlength: '500', testid: 'reject-reason', 'aria-label': t('ev_reject_reason'), placeholder: t('ev_reject_reason') });
+    const reason = h('input', { type: 'text', maxlength: '500', testid: 'reject-reason', 'aria-label': t('ev_reject_reason'), placeholder: t('ev_reject_reason') });
     const decide = async (decision) => {
       try {
         await api('POST', `/api/events/${ev.id}/teams/${x.id}/decision`, decision === 'reject' ? { decision, reason: reason.value } : { decision });
@@ -241,7 +241,7 @@ function importCard({ ev, reload }) {
 }
 
 function judgeCard({ ev }) {
-  const username = h('input', { maxlength: '64', testid: 'judge-username', autocomplete: 'off' });
+  const username = h('input', { type: 'text', maxlength: '64', testid: 'judge-username', autocomplete: 'off' });
   const out = h('div', { 'aria-live': 'polite' });
   const form = h('form', { class: 'form inline-form', testid: 'judge-form', onsubmit: async (e) => {
     e.preventDefault();
@@ -262,7 +262,7 @@ function newRoundCard({ ev }) {
   const labsBox = h('div', { class: 'checks', testid: 'round-labs' }, h('span', { class: 'muted' }, t('loading')));
   loadLabs().then((labs) => clear(labsBox, labs.map((l) => h('label', { class: 'check' },
     h('input', { type: 'checkbox', value: l.id, testid: 'round-lab', 'data-lab': l.id }), ' ', loc(l.title) || l.id))));
-  const name = h('input', { required: true, maxlength: '100', testid: 'round-name' });
+  const name = h('input', { type: 'text', required: true, maxlength: '100', testid: 'round-name' });
   const opens = h('input', { type: 'datetime-local', testid: 'round-opens' });
   const minutes = h('input', { type: 'number', min: '0.5', step: 'any', value: '90', testid: 'round-minutes' });
   const freeze = h('input', { type: 'number', min: '0', step: 'any', value: '0', testid: 'round-freeze' });
@@ -328,7 +328,7 @@ async function registerCard(alive, { ev, reload }) {
   const { classes } = await api('GET', '/api/classes').catch(() => ({ classes: [] }));
   const rosters = await Promise.all((classes || []).map((c) => api('GET', `/api/classes/${c.id}`).catch(() => ({ roster: [] }))));
   if (!alive()) return null;
-  const name = h('input', { required: true, maxlength: '50', testid: 'team-name' });
+  const name = h('input', { type: 'text', required: true, maxlength: '50', testid: 'team-name' });
   const division = h('select', { testid: 'team-division' }, (ev.divisions || []).map((d) => h('option', { value: String(d.id), 'data-user': '' }, `${d.name} (${t('ev_grades', { min: d.min_grade, max: d.max_grade })})`)));
   const boxes = [];
   const groups = (classes || []).map((c, i) => {
@@ -392,7 +392,7 @@ export async function roundPage(alive, eventId, roundId) {
     h('h1', { testid: 'round-title' }, user(round.name)),
     facts,
     me.manages ? finaliseCard(ev, round, base, refreshRound) : null,
-    round.final_key ? h('p', { class: 'muted small', testid: 'final-key' }, t('ev_final_key'), ' ', h('code', null, round.final_key)) : null,
+    round.final_key ? h('p', { class: 'muted small', testid: 'final-key' }, t('ev_final_key'), ' ', h('code', { class: 'key' }, round.final_key)) : null,
     me.team_id ? contestantCard(alive, round, base, labTitle, refreshRound) : null,
     board.el,
     me.manages || me.judge ? await allSubmissionsCard(alive, base, labTitle) : null);
@@ -405,7 +405,7 @@ function finaliseCard(ev, round, base, refreshRound) {
     btn.disabled = true;
     try {
       const res = await api('POST', `${base}/finalise`);
-      clear(out, okBox(t('ev_finalised', { n: res.regrades }), 'finalise-ok'), h('p', { class: 'small' }, t('ev_final_key'), ' ', h('code', { testid: 'finalise-key' }, res.final_key)));
+      clear(out, okBox(t('ev_finalised', { n: res.regrades }), 'finalise-ok'), h('p', { class: 'small' }, t('ev_final_key'), ' ', h('code', { class: 'key', testid: 'finalise-key' }, res.final_key)));
       await refreshRound();
     } catch (e) {
       clear(out, errorBox(e, 'finalise-error'));
@@ -512,7 +512,7 @@ function submissionsTable(subs, labTitle, testid) {
   const rows = subs.map((s) => h('tr', { testid: 'round-submission', 'data-status': s.status },
     h('td', null, h('a', { href: `#/submissions/${s.id}`, testid: 'submission-link' }, fmtTime(s.submitted_at, true))),
     h('td', null, labTitle(s.lab_id)),
-    h('td', null, statusBadge(s.status), s.final_of ? [' ', badge(t('ev_final_regrade'), 'role')] : null),
+    h('td', null, statusBadge(s.status), s.final_of ? [' ', badge(t('ev_final_regrade'), 'busy')] : null),
     h('td', { class: 'num', testid: 'submission-score' }, s.status === 'done' ? `${fmtScore(s.score)} / ${fmtScore(s.max_score)}` : '—')));
   return table([t('submitted_at'), t('ev_lab'), t('ev_state'), t('score')], rows, { testid });
 }
@@ -548,7 +548,7 @@ function leaderboard(alive, ev, round, base, divName) {
     const mine = ev.me && ev.me.team_id;
     const rows = b.entries.map((e) => h('tr', { testid: 'board-row', 'data-team': e.team_id, 'data-rank': e.rank, class: e.team_id === mine ? 'mine' : null },
       h('td', { class: 'num', testid: 'board-rank' }, String(e.rank)),
-      h('td', null, user(e.team), e.team_id === mine ? [' ', badge(t('ev_my_team'), 'role')] : null),
+      h('td', null, user(e.team), e.team_id === mine ? [' ', badge(t('ev_my_team'), 'busy')] : null),
       h('td', { class: 'num', testid: 'board-score' }, fmtScore(e.score)),
       h('td', null, e.last_submitted_at ? fmtTime(e.last_submitted_at, true) : '—'),
       h('td', { class: 'num' }, String(e.attempts))));

@@ -90,7 +90,7 @@ function clarification(c, officiates, base, redraw) {
   return h('li', { class: 'card clarification', testid: 'clarification', 'data-id': c.id, 'data-answered': String(Boolean(c.answer)), 'data-broadcast': String(c.broadcast) },
     c.question ? h('p', null, h('strong', null, t('jd_question')), ' ', h('span', { class: 'muted small' }, fmtTime(c.asked_at)), h('br'), user(c.question, 'span')) : null,
     c.answer ? h('p', { testid: 'clarification-answer' }, h('strong', null, c.question ? t('jd_answer') : t('jd_announcement')), ' ',
-      c.broadcast ? badge(t('jd_to_all'), 'role') : badge(t('jd_private'), 'wait'), ' ', h('span', { class: 'muted small' }, fmtTime(c.answered_at)), h('br'), user(c.answer, 'span'))
+      c.broadcast ? badge(t('jd_to_all'), 'busy') : badge(t('jd_private'), 'wait'), ' ', h('span', { class: 'muted small' }, fmtTime(c.answered_at)), h('br'), user(c.answer, 'span'))
       : h('p', { class: 'muted' }, t('jd_waiting')),
     form ? h('details', null, h('summary', null, c.answer ? t('jd_answer_again') : t('jd_answer')), form) : null);
 }

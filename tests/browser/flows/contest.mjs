@@ -55,14 +55,14 @@ export async function run(ctx) {
 
   // Setup through the API: an organiser of the city, the city event teams advance into,
   // a coach with a grade-5 class of two students who have chosen their passwords.
-  const organiser = { username: `zuwei-${stamp}`, password: `Zuwei-${stamp}-pw` };
+  const organiser = { username: `zuwei-${stamp}`, password: `Org-${stamp}-secret` };
   await api('POST', '/api/users', adminToken, { username: organiser.username, display_name: '组委会', role: 'organiser', region_id: regionId, password: organiser.password });
   const { token: ot } = await api('POST', '/api/login', null, organiser);
   const cityEvent = await api('POST', '/api/events', ot, {
     name: `市赛 ${stamp}`, tier: 'city', kind: 'robot_sim', region_id: regionId,
     registration_deadline: Math.floor(Date.now() / 1000) + 7 * 86400, divisions: [{ name: '小学高年级', min_grade: 4, max_grade: 6 }],
   });
-  const coach = { username: `coach-${stamp}`, password: `Coach-${stamp}-pw` };
+  const coach = { username: `coach-${stamp}`, password: `Jiaolian-${stamp}-secret` };
   await api('POST', '/api/users', adminToken, { username: coach.username, display_name: '陈教练', role: 'teacher', school_id: schoolId, password: coach.password });
   const { token: ct } = await api('POST', '/api/login', null, coach);
   const className = `五年级（1）班 ${stamp}`;
@@ -105,6 +105,8 @@ export async function run(ctx) {
   await o.page.getByTestId('judge-username').fill(teacherUser);
   await o.page.getByTestId('judge-add').click();
   await o.page.getByTestId('judge-added').waitFor();
+  const { token: jt } = await api('POST', '/api/login', null, { username: teacherUser, password: ctx.teacherPassword });
+  check((await api('GET', `/api/events/${eventId}`, jt)).me.judge === true, `${teacherUser} is not a judge of the event after the organiser named them`);
   log(`contest flow: event ${eventId} created in the browser, ${teacherUser} is a judge`);
 
   // 2. The coach (en, phone) registers two teams and sees them waiting.
@@ -183,10 +185,11 @@ export async function run(ctx) {
   const done = s.page.locator('[data-testid=round-submission][data-status=done]');
   await done.first().waitFor();
   const score = (await done.first().getByTestId('submission-score').textContent()).trim();
-  check(/^100 \/ 100$/.test(score), `the reference scored ${score} in the round`);
+  const [got, max] = score.split(' / ');
+  check(got && got === max, `the reference scored ${score} in the round, not full marks`);
   await s.page.getByTestId('round-attempts').filter({ hasText: /^1 \/ 5$/ }).waitFor();
-  await until(s.page, 'the contestant does not see the team ranked first on the board',
-    () => [...document.querySelectorAll('[data-testid=board-row]')].some((r) => r.dataset.rank === '1' && r.querySelector('[data-testid=board-score]').textContent === '100'));
+  const leads = (want) => [...document.querySelectorAll('[data-testid=board-row]')].some((r) => r.dataset.rank === '1' && r.querySelector('[data-testid=board-score]').textContent === want);
+  await until(s.page, `the contestant does not see the team ranked first with ${got} on the board`, leads, got);
   await oneLanguage(s.page, 'zh-CN', 'round page after grading (contestant)');
   log(`contest flow: the contestant's submission scored ${score}; the team leads the board`);
 
@@ -207,8 +210,8 @@ export async function run(ctx) {
   const key = (await o.page.getByTestId('finalise-key').textContent()).trim();
   check(/^[0-9a-f]{64}$/.test(key), `the final key is ${key}`);
   await until(o.page, 'the final board does not show the re-graded score',
-    () => document.querySelector('[data-testid=board-view]')?.dataset.view === 'final'
-      && [...document.querySelectorAll('[data-testid=board-row]')].some((r) => r.dataset.rank === '1' && r.querySelector('[data-testid=board-score]').textContent === '100'));
+    (want) => document.querySelector('[data-testid=board-view]')?.dataset.view === 'final'
+      && [...document.querySelectorAll('[data-testid=board-row]')].some((r) => r.dataset.rank === '1' && r.querySelector('[data-testid=board-score]').textContent === want), got);
   await oneLanguage(o.page, 'zh-CN', 'final round page (organiser)');
   log('contest flow: the final ranking is drawn and re-graded');
 
