@@ -5,6 +5,7 @@ import { assessmentProgressPage, assessmentsPage, takePage } from './assessments
 import { assignmentPage, myAssignmentsPage } from './assignments.js';
 import { classPage, classesPage } from './classes.js';
 import { eventPage, eventsPage, roundPage } from './contests.js';
+import { appealPage } from './judging.js';
 import { ApiError, LANG, api, errorBox, h, renderHeader, onRerender, setDictionary, setPage, state, t } from './core.js';
 import { studentWorkPage } from './gradebook.js';
 import { passwordPage } from './password.js';
@@ -27,6 +28,7 @@ const routes = [
   [/^\/events$/, eventsPage],
   [/^\/events\/(\d+)$/, eventPage],
   [/^\/events\/(\d+)\/rounds\/(\d+)$/, roundPage],
+  [/^\/events\/(\d+)\/appeals\/(\d+)$/, appealPage],
   [/^\/admin$/, adminPage, 'admin'],
   [/^\/password$/, passwordPage],
 ];

@@ -7,6 +7,7 @@
 import { ApiError, XLSX_TYPE, api, badge, card, clear, empty, errText, errorBox, field, fmtScore, fmtTime, fromLocalInput, h, langLabel, loadLabs, loading, loc, now, okBox, onCleanup, rerender, setPage, state, statusBadge, t, table, toLocalInput } from './core.js';
 import { codeEditor, maxKb, tooBig } from './editor.js';
 import { instructions as labInstructions } from './assignments.js';
+import { appealButton, appealsCard, chooseButton, clarificationsCard, resultsCard } from './judging.js';
 import { renderReport, scoreHeader, showDiagnostics } from './submissions.js';
 
 const TIERS = ['school', 'district', 'city', 'province'];
@@ -163,6 +164,7 @@ export async function eventPage(alive, id) {
     me.manages ? judgeCard(ctx) : null,
     me.manages && ev.parent_id ? advanceCard(ctx) : null,
     !me.manages && !me.judge && mine.length ? myTeamsCard(ctx, mine) : null,
+    await appealsCard(alive, ev, (team) => (teams.find((x) => x.id === team) || {}).name),
     teacher ? await registerCard(alive, ctx) : null);
 }
 
@@ -392,8 +394,11 @@ export async function roundPage(alive, eventId, roundId) {
     h('h1', { testid: 'round-title' }, user(round.name)),
     facts,
     me.manages ? finaliseCard(ev, round, base, refreshRound) : null,
+    await resultsCard(alive, ev, round, base),
     round.final_key ? h('p', { class: 'muted small', testid: 'final-key' }, t('ev_final_key'), ' ', h('code', { class: 'key' }, round.final_key)) : null,
     me.team_id ? contestantCard(alive, round, base, labTitle, refreshRound) : null,
+    me.coach && !me.manages && !me.judge ? await coachCard(alive, ev, round, base, labTitle) : null,
+    clarificationsCard(alive, ev, round, base),
     board.el,
     me.manages || me.judge ? await allSubmissionsCard(alive, base, labTitle) : null);
   board.start();
@@ -457,7 +462,9 @@ function contestantCard(alive, round, base, labTitle, refreshRound) {
     }
     if (!alive()) return;
     subs = subs.filter((s) => !s.final_of);
-    clear(history, subs.length ? submissionsTable(subs, labTitle, 'round-submissions') : empty(t('ev_no_submissions'), 'round-submissions-empty'));
+    // Before the close the team (its captain) may choose which graded submission counts for its lab.
+    const choose = (sub) => (roundPhase(round) === 'open' || roundPhase(round) === 'frozen' ? chooseButton(base, sub, drawHistory) : sub.chosen ? chooseButton(base, sub) : null);
+    clear(history, subs.length ? submissionsTable(subs, labTitle, 'round-submissions', choose) : empty(t('ev_no_submissions'), 'round-submissions-empty'));
     const w = watching && subs.find((s) => s.id === watching);
     if (w && (w.status === 'done' || w.status === 'failed')) {
       watching = null;
@@ -508,13 +515,33 @@ function contestantCard(alive, round, base, labTitle, refreshRound) {
     card(t('ev_team_submissions'), history));
 }
 
-function submissionsTable(subs, labTitle, testid) {
-  const rows = subs.map((s) => h('tr', { testid: 'round-submission', 'data-status': s.status },
+/** A round's submissions; `extra(sub)`: a last column (choosing the one that counts, appealing). */
+function submissionsTable(subs, labTitle, testid, extra) {
+  const rows = subs.map((s) => h('tr', { testid: 'round-submission', 'data-status': s.status, 'data-id': s.id },
     h('td', null, h('a', { href: `#/submissions/${s.id}`, testid: 'submission-link' }, fmtTime(s.submitted_at, true))),
     h('td', null, labTitle(s.lab_id)),
     h('td', null, statusBadge(s.status), s.final_of ? [' ', badge(t('ev_final_regrade'), 'busy')] : null),
-    h('td', { class: 'num', testid: 'submission-score' }, s.status === 'done' ? `${fmtScore(s.score)} / ${fmtScore(s.max_score)}` : '—')));
-  return table([t('submitted_at'), t('ev_lab'), t('ev_state'), t('score')], rows, { testid });
+    h('td', { class: 'num', testid: 'submission-score' }, s.status === 'done' ? `${fmtScore(s.score)} / ${fmtScore(s.max_score)}` : '—'),
+    extra ? h('td', null, extra(s)) : null));
+  return table([t('submitted_at'), t('ev_lab'), t('ev_state'), t('score'), extra ? '' : null].filter((x) => x !== null), rows, { testid });
+}
+
+/** A coach: the submissions of the teams they coach, to choose the one that counts (before the close) and to appeal a grade. */
+async function coachCard(alive, ev, round, base, labTitle) {
+  const [{ submissions }, { teams }] = await Promise.all([
+    api('GET', `${base}/submissions`).catch(() => ({ submissions: [] })),
+    api('GET', `/api/events/${ev.id}/teams`).catch(() => ({ teams: [] })),
+  ]);
+  if (!alive()) return null;
+  const open = roundPhase(round) === 'open' || roundPhase(round) === 'frozen';
+  const mine = teams.filter((x) => x.coach_id === state.me.id && x.status === 'approved');
+  const subs = submissions.filter((x) => !x.final_of);
+  return card(t('ev_coached_submissions'), mine.map((team) => {
+    const own = subs.filter((x) => x.team_id === team.id);
+    return h('section', { testid: 'coached-team', 'data-team': team.id }, h('h3', null, user(team.name)),
+      own.length ? submissionsTable(own, labTitle, 'coached-submissions', (sub) => [open ? chooseButton(base, sub, rerender) : sub.chosen ? chooseButton(base, sub) : null, appealButton(ev, sub)])
+        : empty(t('ev_no_submissions')));
+  }));
 }
 
 async function allSubmissionsCard(alive, base, labTitle) {
