@@ -45,7 +45,9 @@ export function clarificationsCard(alive, ev, round, base) {
     try {
       ({ clarifications: items } = await api('GET', `${base}/clarifications`));
     } catch (e) {
-      clear(list, errorBox(e));
+      // A server without clarifications (404): no card.
+      if (e.status === 404) el.remove();
+      else clear(list, errorBox(e));
       return;
     }
     if (!alive()) return;
@@ -66,9 +68,9 @@ export function clarificationsCard(alive, ev, round, base) {
     }
   } }, field(officiates ? t('jd_announce') : t('jd_ask'), text, officiates ? t('jd_announce_help') : t('jd_ask_help')), msg,
   h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'submit', testid: 'clarification-send' }, officiates ? t('jd_announce_go') : t('jd_ask_go')))) : null;
-  draw();
   const el = card(t('jd_clarifications'), form, list);
   el.dataset.testid = 'clarifications-card';
+  draw();
   return el;
 }
 
@@ -215,7 +217,9 @@ export async function resultsCard(alive, ev, round, base) {
   let certificates = [];
   try {
     ({ certificates } = await api('GET', `${base}/certificates`));
-  } catch (_) { /* none to show */ }
+  } catch (e) {
+    if (e.status === 404) return null; // a server without certificates
+  }
   if (!alive()) return null;
   const pdfBox = h('div');
   const xlsxBox = h('div');

@@ -52,6 +52,10 @@ async function until(p, what, fn, arg, timeout = GRADING_TIMEOUT_MS) {
 export async function run(ctx) {
   const { api, adminToken, stamp, regionId, schoolId, teacherUser } = ctx;
   const reference = await readFile(process.env.REFERENCE, 'utf8');
+  // Choosing the submission that counts, clarifications, appeals and certificates, when the server has them.
+  const { paths } = await api('GET', '/api/openapi.json', null);
+  const judging = Boolean(paths['/api/events/{id}/appeals'] && paths['/api/events/{id}/rounds/{round}/certificates']);
+  if (!judging) log('contest flow: this server has no appeals or certificates; those steps are left out');
 
   // Setup through the API: an organiser of the city, the city event teams advance into,
   // a coach with a grade-5 class of two students who have chosen their passwords.
@@ -193,6 +197,29 @@ export async function run(ctx) {
   await oneLanguage(s.page, 'zh-CN', 'round page after grading (contestant)');
   log(`contest flow: the contestant's submission scored ${score}; the team leads the board`);
 
+  // 5b. While the round runs: the captain makes the submission the one that counts, and asks a question
+  // that the organiser answers to every team.
+  if (judging) {
+    await s.page.locator('[data-testid=round-submission][data-status=done]').first().getByTestId('choose').click();
+    await s.page.locator('[data-testid=round-submission][data-status=done]').first().getByTestId('chosen').waitFor();
+    await s.page.getByTestId('clarification-text').fill('小车可以倒退吗？');
+    await s.page.getByTestId('clarification-send').click();
+    await s.page.getByTestId('clarification-ok').waitFor();
+    current.page = o.page;
+    await o.page.reload();
+    const question = o.page.locator('[data-testid=clarification]', { hasText: '小车可以倒退吗？' });
+    await question.locator('summary').click();
+    await question.getByTestId('answer-text').fill('可以，倒退不扣分。');
+    await question.getByTestId('answer-broadcast').check();
+    await question.getByTestId('answer-send').click();
+    await o.page.locator('[data-testid=clarification][data-broadcast=true]', { hasText: '倒退不扣分' }).waitFor();
+    current.page = s.page;
+    await s.page.reload();
+    await s.page.locator('[data-testid=clarification-answer]', { hasText: '倒退不扣分' }).waitFor();
+    await oneLanguage(s.page, 'zh-CN', 'round page with a clarification (contestant)');
+    log('contest flow: the captain chose the submission that counts; a question was answered to every team');
+  }
+
   // 6. The freeze: the contestant sees the frozen board, the organiser the live one.
   const wait = async (t) => { const ms = t * 1000 - Date.now(); if (ms > 0) await new Promise((r) => setTimeout(r, ms)); };
   await wait(round.freeze_at + 1);
@@ -235,6 +262,74 @@ export async function run(ctx) {
   await oneLanguage(o.page, 'zh-CN', 'city event after advancement (organiser)');
   log('contest flow: the winners advanced into the city event');
 
+  if (judging) await results({ ctx, o, c, s, eventId, roundId, eventName, winner });
   for (const x of [o, c, s]) await x.context.close();
   current.page = ctx.tp;
+}
+
+async function results({ ctx, o, c, s, eventId, roundId, eventName, winner }) {
+  // 9. An appeal: the coach appeals against the grade; the organiser reads the full evidence
+  // (hidden cases with their replays) and upholds it; the coach sees the decision.
+  current.page = c.page;
+  await c.page.goto(`${BASE}/app#/events/${eventId}/rounds/${roundId}`);
+  const coached = c.page.locator('[data-testid=coached-submissions] [data-testid=round-submission][data-status=done]').first();
+  await coached.locator('[data-testid=appeal] summary').click();
+  await coached.getByTestId('appeal-reason').fill('We think the hidden case timed out unfairly.');
+  await coached.getByTestId('appeal-send').click();
+  await c.page.waitForURL(/#\/events\/\d+\/appeals\/\d+$/);
+  const appealHash = c.page.url().slice(c.page.url().indexOf('#'));
+  await c.page.locator('[data-testid=appeal-status][data-status=open]').waitFor();
+  check(await c.page.getByTestId('evidence').count() === 0, 'the coach sees the judges\' evidence');
+  await oneLanguage(c.page, 'en', 'appeal page (coach)');
+  USER_DATA.push('We think the hidden case timed out unfairly.', '评分无误，申诉不成立但已复核。');
+  current.page = o.page;
+  await o.page.goto(`${BASE}/app${appealHash}`);
+  await o.page.getByTestId('evidence').waitFor();
+  const hidden = o.page.locator('[data-testid=evidence] [data-testid=case][data-case^=hidden]');
+  check(await hidden.count() > 0, 'the evidence shows no hidden case');
+  await o.page.locator('[data-testid=evidence] [data-testid=replay-canvas]').first().waitFor();
+  await o.page.getByTestId('decision').selectOption('rejected');
+  await o.page.getByTestId('decision-reason').fill('评分无误，申诉不成立但已复核。');
+  await o.page.getByTestId('decision-send').click();
+  await o.page.locator('[data-testid=appeal-status][data-status=rejected]').waitFor();
+  await oneLanguage(o.page, 'zh-CN', 'appeal page (organiser)');
+  current.page = c.page;
+  await c.page.reload();
+  await c.page.getByTestId('appeal-answer').filter({ hasText: '评分无误' }).waitFor();
+  log('contest flow: an appeal filed, read with the hidden-case evidence and decided');
+
+  // 10. Certificates and results: the organiser issues them, the contestant prints theirs,
+  // and anyone checks a code on the public page.
+  current.page = o.page;
+  await o.page.goto(`${BASE}/app#/events/${eventId}/rounds/${roundId}`);
+  await o.page.getByTestId('awards').fill('一等奖, 1\n优秀奖, 100%');
+  await o.page.getByTestId('issue').click();
+  const certificate = o.page.getByTestId('certificate-row').filter({ hasText: '孙悟' });
+  await certificate.waitFor();
+  check((await certificate.textContent()).includes('一等奖'), `the winner's certificate is not 一等奖: ${await certificate.textContent()}`);
+  const code = (await certificate.getByTestId('verify-link').textContent()).trim();
+  USER_DATA.push('一等奖', '优秀奖');
+  await o.page.getByTestId('results-xlsx').click();
+  await o.page.getByTestId('results-xlsx-link').waitFor();
+  await oneLanguage(o.page, 'zh-CN', 'round page with certificates (organiser)');
+  current.page = s.page;
+  await s.page.reload();
+  await s.page.getByTestId('certificate-row').filter({ hasText: code }).waitFor();
+  await s.page.getByTestId('certificates-pdf').click();
+  await s.page.getByTestId('certificates-pdf-link').waitFor();
+  check((await s.page.getByTestId('certificates-pdf-link').getAttribute('href')).startsWith('blob:'), 'the certificate link is not a PDF blob');
+  await oneLanguage(s.page, 'zh-CN', 'round page with certificates (contestant)');
+  // The public check needs no sign-in and shows only the name, the event and the award.
+  const pub = await ctx.browser.newContext({ viewport: PHONE, locale: 'zh-CN' });
+  const v = watch(await pub.newPage(), 'contest verify');
+  current.page = v;
+  await v.goto(`${BASE}/verify/${code}`);
+  const shown = await v.locator('body').textContent();
+  check(shown.includes('孙悟') && shown.includes('一等奖') && shown.includes(eventName), `the verification page does not show the name, award and event: ${shown.slice(0, 300)}`);
+  check(!shown.includes(winner.username), 'the verification page shows the username');
+  await assertNoSideScroll(v, 'verify page');
+  await v.goto(`${BASE}/verify/AAAAA-BBBBB-CCCCC-DDDDD`);
+  check(!(await v.locator('body').textContent()).includes('孙悟'), 'an unknown code shows a certificate');
+  await pub.close();
+  log(`contest flow: certificates issued, printed and verified (${code})`);
 }
