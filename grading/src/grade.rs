@@ -54,6 +54,17 @@ pub struct GradeReport {
     pub notes: Vec<Note>,
 }
 
+impl GradeReport {
+    /// The report with each hidden case's recorded evidence in its place
+    /// (where grading recorded it, [`GradeOptions::record_hidden`]): what
+    /// judges see; contestants only ever get the report itself.
+    pub fn with_evidence(&self) -> GradeReport {
+        let mut r = self.clone();
+        r.cases = r.cases.into_iter().map(|mut c| c.evidence.take().map_or(c, |e| *e)).collect();
+        r
+    }
+}
+
 /// A diagnostic, as the report carries it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Note {
@@ -95,6 +106,11 @@ pub struct CaseReport {
     /// asked for it; never part of the JSON report.
     #[serde(skip)]
     pub replay_bytes: Option<Vec<u8>>,
+    /// A hidden case's full report (run, checks with their measurements,
+    /// replay) when [`GradeOptions::record_hidden`] asked for it: evidence
+    /// for judges, kept apart and never part of this report's JSON.
+    #[serde(skip)]
+    pub evidence: Option<Box<CaseReport>>,
 }
 
 /// How the run of a visible case ended.
@@ -161,6 +177,10 @@ pub struct GradeOptions {
     /// The server's secret for hidden cases (see [`hidden_seed`]); `None`
     /// runs hidden cases on the seeds written in the lab.
     pub hidden_secret: Option<[u8; 32]>,
+    /// Also record what hidden cases measured ([`CaseReport::evidence`], with
+    /// replays when `keep_replays`): contest rounds keep it for judges
+    /// deciding appeals. The report itself stays redacted.
+    pub record_hidden: bool,
 }
 
 /// The seed a hidden case really runs on: derived from the server's secret,
@@ -357,7 +377,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         _ => case.seed,
     };
     let mut run_options = lab_run_options(lab, &options.limits, seed, options.cancel.clone());
-    run_options.replay = (options.replay_dir.is_some() || options.keep_replays) && !case.hidden;
+    run_options.replay = (options.replay_dir.is_some() || options.keep_replays) && (!case.hidden || options.record_hidden);
     let output_limit = run_options.limits.output_bytes;
     let run = run_program(program, &case.scenario, &run_options);
     let resolved = case.scenario.resolve(seed);
@@ -414,36 +434,6 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
     let score = round2(exact);
     let passed = all_passed && fraction >= 0.999;
 
-    if case.hidden {
-        // Nothing about the run leaves the grader: no outcome, output, error,
-        // measurements or check details — only whether it passed.
-        // A program that never ran fails every case the same way, so saying so
-        // reveals nothing about the hidden scenario; anything else gets the lab's hint.
-        let feedback = if passed {
-            Text::new("隐藏测试通过。", "Hidden test passed.")
-        } else if did_not_run {
-            Text::new(
-                "程序没能运行（它有错误），所以这个隐藏测试也没有通过。先改正练习测试里指出的错误。",
-                "Your program did not run (it has an error), so this hidden test did not pass either. Fix the error shown in the practice tests first.",
-            )
-        } else {
-            lab.hidden_hint.clone()
-        };
-        let report = CaseReport {
-            name: case.name.clone(),
-            hidden: true,
-            passed,
-            score,
-            max_score,
-            feedback: vec![feedback],
-            run: None,
-            checks: Vec::new(),
-            replay: None,
-            replay_bytes: None,
-        };
-        return (report, exact);
-    }
-
     let never_moved = !did_not_run && !passed && travelled(&run.sim.track) < NOT_MOVED_M;
     let mut feedback: Vec<Text> = Vec::new();
     if did_not_run || never_moved {
@@ -493,7 +483,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
     let replay_bytes = run.replay.as_ref().filter(|_| options.keep_replays).map(|r| r.to_bytes());
     let replay = match (&options.replay_dir, &run.replay) {
         // A replay that cannot be written is not the student's problem; the report says so.
-        (Some(dir), Some(replay)) => std::fs::write(dir.join(&name), replay.to_bytes()).ok().map(|_| name),
+        (Some(dir), Some(replay)) if !case.hidden => std::fs::write(dir.join(&name), replay.to_bytes()).ok().map(|_| name),
         (None, Some(_)) if replay_bytes.is_some() => Some(name),
         _ => None,
     };
@@ -535,7 +525,40 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         checks,
         replay,
         replay_bytes,
+        evidence: None,
     };
+    if case.hidden {
+        // The full report becomes evidence (when asked for); the report's own case is redacted.
+        let full = CaseReport { hidden: true, ..report };
+        // Nothing about the run leaves the grader: no outcome, output, error,
+        // measurements or check details — only whether it passed.
+        // A program that never ran fails every case the same way, so saying so
+        // reveals nothing about the hidden scenario; anything else gets the lab's hint.
+        let feedback = if passed {
+            Text::new("隐藏测试通过。", "Hidden test passed.")
+        } else if did_not_run {
+            Text::new(
+                "程序没能运行（它有错误），所以这个隐藏测试也没有通过。先改正练习测试里指出的错误。",
+                "Your program did not run (it has an error), so this hidden test did not pass either. Fix the error shown in the practice tests first.",
+            )
+        } else {
+            lab.hidden_hint.clone()
+        };
+        let report = CaseReport {
+            name: case.name.clone(),
+            hidden: true,
+            passed,
+            score,
+            max_score,
+            feedback: vec![feedback],
+            run: None,
+            checks: Vec::new(),
+            replay: None,
+            replay_bytes: None,
+            evidence: options.record_hidden.then(|| Box::new(full)),
+        };
+        return (report, exact);
+    }
     (report, exact)
 }
 

@@ -5,11 +5,16 @@
 //! another school's admin; an organiser; the platform admin. Things a caller
 //! may not see answer 404 (as if absent), actions their role may never take
 //! answer 403.
+//!
+//! In the competition rows, event memberships stand in for roles: the
+//! student is the captain of the event's team, A's teacher its coach, B's
+//! teacher a judge of the event; the organiser runs it.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use qiming::serve::http::AppState;
 use serde_json::{Value, json};
+use sqlx::Row;
 
 use crate::classroom::{graded, has_cjk_font, school, workers};
 use crate::server::{call, import_roster, login, raw_bytes, state};
@@ -126,6 +131,25 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/events/{event}/rounds/{round}/leaderboard", "", "401 200 200 200 200 200 404 200 200"),
     ("POST", "/api/events/{event}/rounds/{closed_round}/finalise", "", "401 403 403 403 403 403 404 200 200"),
     ("POST", "/api/events/{event}/advance", r#"{"round_id": {closed_round}, "top": 1}"#, "401 403 403 403 403 403 404 200 200"),
+    // Judging: the student is the team's captain, A's teacher its coach, B's teacher a judge.
+    // {rs} is the team's graded round submission; {clar} the student's question; {appeal} the coach's appeal.
+    ("POST", "/api/events/{event}/rounds/{round}/choice", r#"{"submission_id": {rs}}"#, "401 200 400 200 403 400 404 403 403"),
+    ("GET", "/api/events/{event}/rounds/{round}/clarifications", "", "401 200 200 200 200 200 404 200 200"),
+    ("POST", "/api/events/{event}/rounds/{round}/clarifications", r#"{"text": "Q{n}"}"#, "401 201 403 403 201 403 404 201 201"),
+    ("POST", "/api/events/{event}/rounds/{round}/clarifications/{clar}/answer", r#"{"answer": "A{n}"}"#, "401 403 404 403 200 404 404 200 200"),
+    ("GET", "/api/events/{event}/appeals", "", "401 200 200 200 200 200 404 200 200"),
+    // B's teacher coaches a team too by now (registered above), but not this one: the submission is not theirs.
+    ("POST", "/api/events/{event}/appeals", r#"{"submission_id": {rs2}, "reason": "R{n}"}"#, "401 403 403 201 400 403 404 403 403"),
+    ("GET", "/api/events/{event}/appeals/{appeal}", "", "401 200 404 200 200 404 404 200 200"),
+    ("GET", "/api/events/{event}/appeals/{appeal}/replays/{case}", "", "401 403 404 403 200 404 404 200 200"),
+    ("POST", "/api/events/{event}/appeals/{fresh_appeal}/decision", r#"{"decision": "rejected", "reason": "R{n}"}"#, "401 403 404 403 200 404 404 200 200"),
+    // Results: {closed_round} has its final ranking (finalised above; nobody submitted); {round} holds the student's certificate {cert}.
+    ("GET", "/api/events/{event}/rounds/{round}/certificates", "", "401 200 200 200 200 200 404 200 200"),
+    ("POST", "/api/events/{event}/rounds/{closed_round}/certificates", r#"{"awards": [{"name": "一等奖", "top": 1}]}"#, "401 403 403 403 403 403 404 201 201"),
+    ("GET", "/api/events/{event}/rounds/{round}/certificates.pdf", "", "401 200 409 200 200 409 404 200 200"),
+    ("GET", "/api/events/{event}/rounds/{closed_round}/results.xlsx", "", "401 403 403 403 403 403 404 200 200"),
+    ("GET", "/api/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),
+    ("GET", "/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/api/no-such-thing", "", "401 404 404 404 404 404 404 404 404"),
     // Last: it ends the sessions.
     ("POST", "/api/logout", "", "401 204 204 204 204 204 204 204 204"),
@@ -257,6 +281,49 @@ pub async fn setup(s: &AppState) -> World {
         }
     };
     let (open_round, closed_round) = (round(0, 4000000000).await, round(1, 2).await);
+    // B's teacher judges the event.
+    let (_, teachers, _) = call(s, "GET", "/api/users?role=teacher", Some(&admin), None).await;
+    let teacher_b_id = teachers["users"].as_array().unwrap().iter().find(|u| u["username"] == "teacher_b").unwrap()["id"].as_i64().unwrap();
+    let (st, v, _) =
+        call(s, "POST", &format!("/api/events/{event_id}/members"), Some(&organiser), Some(json!({"user_id": teacher_b_id, "role": "judge"}))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+    // Two graded round submissions of the team, a question, the coach's appeal and a certificate.
+    let stop = workers(s, 1);
+    let mut round_subs = Vec::new();
+    for _ in 0..2 {
+        let (st, v, _) = call(
+            s,
+            "POST",
+            &format!("/api/events/{event_id}/rounds/{open_round}/submissions"),
+            Some(&student_token),
+            Some(json!({"lab_id": "wall-stop", "language": "rhai", "program": "stop();"})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+        round_subs.push(v["id"].as_i64().unwrap());
+    }
+    for id in &round_subs {
+        graded(s, &student_token, *id).await;
+    }
+    let _ = stop.send(true);
+    let (st, clar, _) =
+        call(s, "POST", &format!("/api/events/{event_id}/rounds/{open_round}/clarifications"), Some(&student_token), Some(json!({"text": "?"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{clar}");
+    let (st, appeal, _) =
+        call(s, "POST", &format!("/api/events/{event_id}/appeals"), Some(&sc.teacher), Some(json!({"submission_id": round_subs[0], "reason": "why"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{appeal}");
+    let cert = "ABCDE-FGHJK-MNPQR-STVWX";
+    sqlx::query(
+        "INSERT INTO certificates (code, event_id, round_id, team_id, student_id, name, award, team_rank, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, '学生', '一等奖', 1, 1, 0)",
+    )
+    .bind(cert)
+    .bind(event_id)
+    .bind(open_round)
+    .bind(team)
+    .bind(student_id)
+    .execute(&s.db.pool)
+    .await
+    .unwrap();
     World {
         tokens: vec![
             None,
@@ -287,10 +354,14 @@ pub async fn setup(s: &AppState) -> World {
             ("team", team),
             ("round", open_round),
             ("closed_round", closed_round),
+            ("rs", round_subs[0]),
+            ("rs2", round_subs[1]),
+            ("clar", clar["id"].as_i64().unwrap()),
+            ("appeal", appeal["id"].as_i64().unwrap()),
         ]
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
-        .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string()), ("item", "ct-56-001".to_string())])
+        .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string()), ("item", "ct-56-001".to_string()), ("cert", cert.to_string())])
         .collect(),
         admin,
         class_a,
@@ -330,6 +401,22 @@ impl World {
             )
             .await;
             out = out.replace("{fresh_assessment}", &a["id"].as_i64().unwrap_or_else(|| panic!("{a}")).to_string());
+        }
+        if out.contains("{fresh_appeal}") {
+            // An open appeal of its own for each caller: a decided one cannot be decided again.
+            let id = |k: &str| self.ids.iter().find(|(n, _)| *n == k).unwrap().1.parse::<i64>().unwrap();
+            let fresh: i64 = sqlx::query(
+                "INSERT INTO appeals (event_id, round_id, team_id, submission_id, filed_by, reason, filed_at, status) VALUES ($1, $2, $3, $4, 1, 'r', 0, 'open') RETURNING id",
+            )
+            .bind(id("event"))
+            .bind(id("round"))
+            .bind(id("team"))
+            .bind(id("rs"))
+            .fetch_one(&s.db.pool)
+            .await
+            .unwrap()
+            .get(0);
+            out = out.replace("{fresh_appeal}", &fresh.to_string());
         }
         if out.contains("{fresh_assignment}") {
             let (_, a, _) = call(
@@ -444,8 +531,9 @@ async fn matrix(backend: &str) {
                 json => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(world.fill(&s, json).await)).unwrap(),
             };
             let (got, bytes, _) = raw_bytes(&s, req).await;
-            // Without a CJK font, slips answer 409 to everyone who may ask for them.
-            let want = if path == "/api/login-slips" && want == 200 && !has_cjk_font() { 409 } else { want };
+            // Without a CJK font, slips and certificates answer 409 to everyone who may ask for them.
+            let pdf = path == "/api/login-slips" || path.ends_with("/certificates.pdf");
+            let want = if pdf && want == 200 && !has_cjk_font() { 409 } else { want };
             if got.as_u16() != want {
                 failures.push(format!(
                     "{method} {path} as {role}: expected {want}, got {got}: {}",

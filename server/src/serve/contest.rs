@@ -216,7 +216,7 @@ pub async fn visible_event(state: &AppState, caller: &User, id: i64) -> Result<(
 }
 
 /// An event the caller manages: 404 when they cannot see it, 403 when they may not change it.
-async fn managed_event(state: &AppState, caller: &User, id: i64) -> Result<(Event, Access), AppError> {
+pub(super) async fn managed_event(state: &AppState, caller: &User, id: i64) -> Result<(Event, Access), AppError> {
     let (ev, a) = visible_event(state, caller, id).await?;
     if a.manages { Ok((ev, a)) } else { Err(AppError::Forbidden("only the event's organisers may do this".into())) }
 }
@@ -345,7 +345,7 @@ async fn create_event(
         }
         divisions.push((dname, d.min_grade, d.max_grade));
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let id: i64 = sqlx::query(
         "INSERT INTO events (name, tier, kind, region_id, school_id, parent_id, registration_deadline, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
@@ -420,7 +420,7 @@ async fn add_member(
     let Some(person) = person.filter(|p| p.role != "student") else {
         return Err(AppError::invalid("user_id", "unknown", "user_id (or username) is not a staff account"));
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query("INSERT INTO event_members (event_id, user_id, role) VALUES ($1, $2, 'judge') ON CONFLICT DO NOTHING")
         .bind(ev.id)
         .bind(person.id)
@@ -435,14 +435,14 @@ async fn add_member(
 
 /// A division row.
 #[derive(Clone, Debug)]
-struct Division {
-    id: i64,
-    name: String,
-    min_grade: i64,
-    max_grade: i64,
+pub(super) struct Division {
+    pub id: i64,
+    pub name: String,
+    pub min_grade: i64,
+    pub max_grade: i64,
 }
 
-async fn divisions(state: &AppState, event: i64) -> Result<Vec<Division>, AppError> {
+pub(super) async fn divisions(state: &AppState, event: i64) -> Result<Vec<Division>, AppError> {
     let rows =
         sqlx::query("SELECT id, name, min_grade, max_grade FROM event_divisions WHERE event_id = $1 ORDER BY id").bind(event).fetch_all(&state.db.pool).await?;
     rows.iter()
@@ -513,7 +513,7 @@ async fn check_registration(
             return Ok(Err(Ineligible::new($code, $student, $msg)))
         };
     }
-    if deadline_applies && now() > ev.registration_deadline {
+    if deadline_applies && state.clock.now() > ev.registration_deadline {
         refuse!("registration_closed", None, "registration for this event has closed (see registration_deadline)");
     }
     let name = check_name("name", name, 50)?;
@@ -658,7 +658,7 @@ async fn register(
     let reg = check_registration(&state, &ev, &divs, &caller.user, &req.name, &req.division_id.to_string(), &req.students, req.captain_id, true)
         .await?
         .map_err(Ineligible::error)?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let team = store_team(&mut tx, &ev, &reg, "pending", None, None).await?;
     audit_in(&mut tx, &caller.user, "team_register", &format!("event_id={} team_id={team} students={}", ev.id, reg.students.len())).await?;
     tx.commit().await?;
@@ -738,7 +738,7 @@ async fn decide(
         ("reject", _) => return Err(AppError::invalid("reason", "required", "a rejection says why: send reason")),
         _ => return Err(AppError::invalid("decision", "choice", "decision must be \"approve\" or \"reject\"")),
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query("UPDATE teams SET status = $1, reason = $2, decided_at = $3, decided_by = $4 WHERE id = $5")
         .bind(status)
         .bind(&reason)
@@ -860,7 +860,7 @@ async fn import_teams(
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let mut created = Vec::new();
     for reg in &regs {
         created.push(store_team(&mut tx, &ev, reg, "approved", Some(caller.user.id), None).await?);
@@ -908,7 +908,7 @@ fn round_of(r: &sqlx::any::AnyRow) -> anyhow::Result<Round> {
     })
 }
 
-fn round_json(r: &Round) -> Value {
+pub(super) fn round_json(r: &Round) -> Value {
     json!({
         "id": r.id, "event_id": r.event_id, "name": r.name, "opens_at": r.opens_at, "closes_at": r.closes_at, "freeze_at": r.freeze_at,
         "labs": r.labs, "submission_limit": r.submission_limit, "finalised_at": r.finalised_at,
@@ -917,7 +917,7 @@ fn round_json(r: &Round) -> Value {
     })
 }
 
-async fn visible_round(state: &AppState, caller: &User, event: i64, round: i64) -> Result<(Event, Access, Round), AppError> {
+pub(super) async fn visible_round(state: &AppState, caller: &User, event: i64, round: i64) -> Result<(Event, Access, Round), AppError> {
     let (ev, a) = visible_event(state, caller, event).await?;
     let row = sqlx::query(&format!("SELECT {ROUND_COLUMNS} FROM rounds r WHERE r.id = $1 AND r.event_id = $2"))
         .bind(round)
@@ -968,7 +968,7 @@ async fn create_round(
     if !(1..=MAX_SUBMISSION_LIMIT).contains(&req.submission_limit) {
         return Err(AppError::invalid("submission_limit", "range", format!("submission_limit is 1–{MAX_SUBMISSION_LIMIT}")).max(MAX_SUBMISSION_LIMIT));
     }
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let rid: i64 = sqlx::query(
         "INSERT INTO rounds (event_id, name, opens_at, closes_at, freeze_at, labs, submission_limit, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
@@ -1032,7 +1032,7 @@ async fn submit(
     let Some(team) = a.team else {
         return Err(AppError::Forbidden("only the members of an approved team submit".into()));
     };
-    let t = now();
+    let t = state.clock.now();
     let window = json!({"opens_at": round.opens_at, "closes_at": round.closes_at, "submission_limit": round.submission_limit});
     if t < round.opens_at {
         return Err(AppError::typed(StatusCode::CONFLICT, "round_not_open", "this round has not started yet (see opens_at)", window));
@@ -1047,7 +1047,7 @@ async fn submit(
     let stored_language = super::work::check_program(lab, &lab.languages, &req.program)?;
     // Insert, then count in the same transaction (the team's row locked on
     // PostgreSQL; SQLite has one writer): two simultaneous submissions cannot both slip under the limit.
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if state.db.backend == Backend::Postgres {
         sqlx::query("SELECT id FROM teams WHERE id = $1 FOR UPDATE").bind(team).execute(&mut *tx).await?;
     }
@@ -1109,13 +1109,19 @@ pub async fn sees_round_submission(state: &AppState, caller: &User, row: &sqlx::
         sqlx::query("SELECT event_id FROM rounds WHERE id = $1").bind(round).fetch_optional(&state.db.pool).await?.map(|r| r.try_get(0)).transpose()?;
     let Some(event) = event else { return Ok(false) };
     match visible_event(state, caller, event).await {
-        Ok((_, a)) => Ok(a.officiates() || a.team == Some(team)),
+        Ok((_, a)) => Ok(a.officiates() || a.team == Some(team) || (a.coach && coaches(state, caller, team).await?)),
         Err(AppError::NotFound) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-/// A team's submissions for its members; every team's (newest 500) for organisers and judges.
+/// Whether `caller` is the coach of `team`.
+pub(super) async fn coaches(state: &AppState, caller: &User, team: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query("SELECT id FROM teams WHERE id = $1 AND coach_id = $2").bind(team).bind(caller.id).fetch_optional(&state.db.pool).await?.is_some())
+}
+
+/// A team's submissions for its members and its coach; every team's (newest 500) for organisers and judges.
+/// Each says whether the team chose it as the one that counts for its lab (`chosen`).
 async fn list_round_submissions(
     State(state): State<AppState>,
     ActiveCaller(caller): ActiveCaller,
@@ -1134,10 +1140,31 @@ async fn list_round_submissions(
             .bind(team)
             .fetch_all(&state.db.pool)
             .await?
+    } else if a.coach {
+        sqlx::query(&format!(
+            "SELECT {columns} FROM submissions s JOIN teams t ON t.id = s.team_id WHERE s.round_id = $1 AND t.coach_id = $2 ORDER BY s.id DESC LIMIT 500"
+        ))
+        .bind(round.id)
+        .bind(caller.user.id)
+        .fetch_all(&state.db.pool)
+        .await?
     } else {
         Vec::new()
     };
-    Ok(Json(json!({"submissions": rows.iter().map(submission_json).collect::<Result<Vec<_>, _>>()?})))
+    let chosen: std::collections::BTreeSet<i64> = sqlx::query("SELECT submission_id FROM final_choices WHERE round_id = $1")
+        .bind(round.id)
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let mut v = submission_json(r)?;
+        v["chosen"] = json!(chosen.contains(&v["id"].as_i64().unwrap_or(0)));
+        out.push(v);
+    }
+    Ok(Json(json!({ "submissions": out })))
 }
 
 // ---------------------------------------------------------------- leaderboards
@@ -1182,6 +1209,8 @@ pub struct BoardRow {
     pub score: f64,
     pub submitted_at: i64,
     pub final_of: Option<i64>,
+    /// When the team chose this submission as the one that counts for its lab (`final_choices`).
+    pub chosen_at: Option<i64>,
 }
 
 /// A team as the board needs it.
@@ -1199,10 +1228,17 @@ pub struct BoardTeam {
 /// first), then the time of the latest submission that counts (earliest
 /// first), then attempts (fewest first); teams equal on all three share a
 /// rank (1, 2, 2, 4), listed by team id.
-pub fn rank(teams: &[BoardTeam], rows: &[BoardRow], counts: impl Fn(&BoardRow) -> bool, attempts_of: impl Fn(&BoardRow) -> bool) -> Board {
+pub fn rank(
+    teams: &[BoardTeam],
+    rows: &[BoardRow],
+    counts: impl Fn(&BoardRow) -> bool,
+    attempts_of: impl Fn(&BoardRow) -> bool,
+    chosen: impl Fn(&BoardRow) -> bool,
+) -> Board {
     struct Acc {
         attempts: i64,
-        labs: BTreeMap<String, (i64, f64, i64)>,
+        /// Per lab: (chosen, id, score, submitted_at) of the submission that counts.
+        labs: BTreeMap<String, (bool, i64, f64, i64)>,
     }
     let mut acc: BTreeMap<i64, Acc> = teams.iter().map(|t| (t.id, Acc { attempts: 0, labs: BTreeMap::new() })).collect();
     for r in rows {
@@ -1211,17 +1247,19 @@ pub fn rank(teams: &[BoardTeam], rows: &[BoardRow], counts: impl Fn(&BoardRow) -
             a.attempts += 1;
         }
         if r.done && counts(r) {
-            let e = a.labs.entry(r.lab_id.clone()).or_insert((r.id, r.score, r.submitted_at));
-            if r.id >= e.0 {
-                *e = (r.id, r.score, r.submitted_at);
+            // The team's chosen submission for the lab, else its last.
+            let key = (chosen(r), r.id);
+            let e = a.labs.entry(r.lab_id.clone()).or_insert((key.0, key.1, r.score, r.submitted_at));
+            if key >= (e.0, e.1) {
+                *e = (key.0, key.1, r.score, r.submitted_at);
             }
         }
     }
     let mut board: Board = BTreeMap::new();
     for t in teams {
         let a = &acc[&t.id];
-        let score = a.labs.values().map(|l| l.1).sum::<f64>();
-        let last = a.labs.values().map(|l| l.2).max();
+        let score = a.labs.values().map(|l| l.2).sum::<f64>();
+        let last = a.labs.values().map(|l| l.3).max();
         board.entry(t.division_id).or_default().push(Entry {
             rank: 0,
             team_id: t.id,
@@ -1257,14 +1295,17 @@ pub fn rank(teams: &[BoardTeam], rows: &[BoardRow], counts: impl Fn(&BoardRow) -
 
 /// The three boards of a round from its teams and submissions.
 pub fn compute(round: &Round, teams: &[BoardTeam], rows: &[BoardRow]) -> Boards {
-    let live = rank(teams, rows, |r| r.final_of.is_none(), |r| r.final_of.is_none() && !r.failed);
+    let live = rank(teams, rows, |r| r.final_of.is_none(), |r| r.final_of.is_none() && !r.failed, |r| r.chosen_at.is_some());
+    // The frozen board as it stood at the freeze: later submissions and later choices do not show.
     let frozen = rank(
         teams,
         rows,
         |r| r.final_of.is_none() && r.submitted_at < round.freeze_at,
         |r| r.final_of.is_none() && !r.failed && r.submitted_at < round.freeze_at,
+        |r| r.chosen_at.is_some_and(|t| t < round.freeze_at),
     );
-    let final_ = round.final_key.as_ref().map(|_| rank(teams, rows, |r| r.final_of.is_some(), |r| r.final_of.is_none() && !r.failed));
+    // The final re-grades are one per team and lab: of the chosen submission, else the last.
+    let final_ = round.final_key.as_ref().map(|_| rank(teams, rows, |r| r.final_of.is_some(), |r| r.final_of.is_none() && !r.failed, |_| false));
     Boards { version: round.board_version, live, frozen, final_ }
 }
 
@@ -1286,25 +1327,29 @@ pub async fn load_boards(state: &AppState, round: &Round) -> Result<Boards, AppE
         .iter()
         .map(|r| Ok(BoardTeam { id: r.try_get(0)?, name: r.try_get(1)?, division_id: r.try_get(2)?, school_id: r.try_get(3)? }))
         .collect::<Result<Vec<_>, AppError>>()?;
-    let rows = sqlx::query("SELECT id, team_id, lab_id, status, score, submitted_at, final_of FROM submissions WHERE round_id = $1")
-        .bind(round.id)
-        .fetch_all(&state.db.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            let status: String = r.try_get(3)?;
-            Ok(BoardRow {
-                id: r.try_get(0)?,
-                team_id: r.try_get(1)?,
-                lab_id: r.try_get(2)?,
-                done: status == "done",
-                failed: status == "failed",
-                score: r.try_get::<Option<f64>, _>(4)?.unwrap_or(0.0),
-                submitted_at: r.try_get(5)?,
-                final_of: r.try_get(6)?,
-            })
+    let rows = sqlx::query(
+        "SELECT s.id, s.team_id, s.lab_id, s.status, s.score, s.submitted_at, s.final_of, c.chosen_at FROM submissions s \
+         LEFT JOIN final_choices c ON c.submission_id = s.id WHERE s.round_id = $1",
+    )
+    .bind(round.id)
+    .fetch_all(&state.db.pool)
+    .await?
+    .iter()
+    .map(|r| {
+        let status: String = r.try_get(3)?;
+        Ok(BoardRow {
+            id: r.try_get(0)?,
+            team_id: r.try_get(1)?,
+            lab_id: r.try_get(2)?,
+            done: status == "done",
+            failed: status == "failed",
+            score: r.try_get::<Option<f64>, _>(4)?.unwrap_or(0.0),
+            submitted_at: r.try_get(5)?,
+            final_of: r.try_get(6)?,
+            chosen_at: r.try_get(7)?,
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
+    })
+    .collect::<Result<Vec<_>, AppError>>()?;
     Ok(compute(round, &teams, &rows))
 }
 
@@ -1379,7 +1424,7 @@ async fn leaderboard(
 ) -> Result<Json<Value>, AppError> {
     let (_, a, round) = visible_round(&state, &caller.user, id, rid).await?;
     let b = boards(&state, &round).await?;
-    let view = view_for(&round, a.officiates(), now());
+    let view = view_for(&round, a.officiates(), state.clock.now());
     let board = match view {
         "final" => b.final_.as_ref().unwrap_or(&b.live),
         "frozen" => &b.frozen,
@@ -1406,12 +1451,12 @@ async fn leaderboard(
 }
 
 /// After the round closes: draws the final key (fresh seeds nobody could
-/// tune to) and queues one re-grade of each team's last submission per lab
-/// on it. Idempotent: a second call changes nothing.
+/// tune to) and queues one re-grade of each team's chosen (else last)
+/// submission per lab on it. Idempotent: a second call changes nothing.
 async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((id, rid)): Path<(i64, i64)>) -> Result<Json<Value>, AppError> {
     let (ev, _) = managed_event(&state, &caller.user, id).await?;
     let (_, _, round) = visible_round(&state, &caller.user, ev.id, rid).await?;
-    let t = now();
+    let t = state.clock.now();
     if t <= round.closes_at {
         return Err(AppError::typed(
             StatusCode::CONFLICT,
@@ -1421,7 +1466,7 @@ async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
         ));
     }
     let key = format!("{}{}", super::auth::random_hex(), super::auth::random_hex());
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let drawn = sqlx::query("UPDATE rounds SET final_key = $1, finalised_at = $2, board_version = board_version + 1 WHERE id = $3 AND final_key IS NULL")
         .bind(&key)
         .bind(t)
@@ -1437,10 +1482,11 @@ async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
             .try_get(0)?;
         return Ok(Json(json!({"round_id": round.id, "final_key": round.final_key, "regrades": regrades, "already": true})));
     }
-    // Each approved team's last submission per lab (by id: the order they were accepted).
+    // Each approved team's chosen submission per lab, else its last (by id: the order they were accepted).
     let last = sqlx::query(
         "SELECT s.id, s.team_id, s.lab_id, s.student_id, s.language, s.program, s.submitted_at FROM submissions s \
-         WHERE s.id IN (SELECT MAX(x.id) FROM submissions x JOIN teams t ON t.id = x.team_id \
+         WHERE s.id IN (SELECT COALESCE((SELECT c.submission_id FROM final_choices c WHERE c.round_id = $1 AND c.team_id = x.team_id AND c.lab_id = x.lab_id), MAX(x.id)) \
+                        FROM submissions x JOIN teams t ON t.id = x.team_id \
                         WHERE x.round_id = $1 AND x.final_of IS NULL AND x.status <> 'failed' AND t.status = 'approved' GROUP BY x.team_id, x.lab_id) \
          ORDER BY s.id",
     )
@@ -1466,6 +1512,31 @@ async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
     tx.commit().await?;
     state.signals.work.notify_waiters();
     Ok(Json(json!({"round_id": round.id, "final_key": key, "regrades": last.len(), "already": false})))
+}
+
+/// The round's final ranking, once it is drawn and every re-grade is in:
+/// computed now, not the cache (which may be a moment behind), so
+/// advancement, certificates and results see every final grade.
+pub(super) async fn final_ranking(state: &AppState, round: &Round) -> Result<Board, AppError> {
+    let b = load_boards(state, round).await?;
+    let Some(board) = b.final_.filter(|_| round.finalised_at.is_some()) else {
+        return Err(AppError::conflict("round_not_final", "the final ranking is not drawn yet (POST …/finalise)"));
+    };
+    // The final ranking counts once every re-grade is in.
+    let pending: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE round_id = $1 AND final_of IS NOT NULL AND status IN ('queued', 'running')")
+        .bind(round.id)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get(0)?;
+    if pending > 0 {
+        return Err(AppError::typed(
+            StatusCode::CONFLICT,
+            "final_grading_pending",
+            format!("{pending} final re-grade(s) are still being graded"),
+            json!({"pending": pending}),
+        ));
+    }
+    Ok(board)
 }
 
 // ---------------------------------------------------------------- advancement
@@ -1494,25 +1565,8 @@ async fn advance(
     let (_, _, round) = visible_round(&state, &caller.user, ev.id, req.round_id).await?;
     let parent_id = ev.parent_id.ok_or_else(|| AppError::conflict("no_parent_event", "this event has no parent event to advance into"))?;
     let (parent, _) = managed_event(&state, &caller.user, parent_id).await?;
-    // Computed now, not the cache (which may be a moment behind): advancement must see every final grade.
-    let b = load_boards(&state, &round).await?;
-    let Some(board) = b.final_.as_ref().filter(|_| round.finalised_at.is_some()) else {
-        return Err(AppError::conflict("round_not_final", "advance from a round whose final ranking is drawn (POST …/finalise)"));
-    };
-    // The final ranking counts once every re-grade is in.
-    let pending: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE round_id = $1 AND final_of IS NOT NULL AND status IN ('queued', 'running')")
-        .bind(round.id)
-        .fetch_one(&state.db.pool)
-        .await?
-        .try_get(0)?;
-    if pending > 0 {
-        return Err(AppError::typed(
-            StatusCode::CONFLICT,
-            "final_grading_pending",
-            format!("{pending} final re-grade(s) are still being graded"),
-            json!({"pending": pending}),
-        ));
-    }
+    let board = final_ranking(&state, &round).await?;
+    let board = &board;
     let cut = |n: usize| -> Result<usize, AppError> {
         match (req.top, req.top_percent) {
             (Some(k), None) if k >= 1 => Ok(k),
@@ -1525,12 +1579,10 @@ async fn advance(
     let mut advanced = Vec::new();
     let mut already = 0;
     let mut skipped = Vec::new();
-    let mut tx = state.db.pool.begin().await?;
-    // Write first: on SQLite a deferred transaction that reads and then
-    // writes cannot upgrade its lock once another connection (a worker, a
-    // board recomputation) has committed since its first read, and fails at
-    // once instead of waiting out the busy timeout. Taking the write lock
-    // with the first statement makes it wait like any other writer.
+    let mut tx = state.db.begin_write().await?;
+    // `begin_write` takes SQLite's write lock at once: this transaction
+    // reads before it writes, and a deferred one could not upgrade its lock
+    // once a worker had committed since its first read (SQLITE_BUSY, a 500).
     sqlx::query("UPDATE rounds SET board_version = board_version + 1 WHERE event_id = $1").bind(parent.id).execute(&mut *tx).await?;
     for (division, entries) in board {
         let n = cut(entries.len())?;

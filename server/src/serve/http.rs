@@ -76,6 +76,10 @@ pub struct AppState {
     pub test_users: super::work::PerUser,
     /// Contest leaderboards, recomputed when a grade lands (contest.rs).
     pub boards: super::contest::BoardCache,
+    /// Lookups per client address at the public `/verify/{code}` (certificates.rs).
+    pub verify_throttle: super::certificates::VerifyThrottle,
+    /// The clock contest rounds run on (tests move it forward).
+    pub clock: super::Clock,
 }
 
 impl AppState {
@@ -100,6 +104,8 @@ impl AppState {
             test_runs: Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))),
             test_users: Default::default(),
             boards: Default::default(),
+            verify_throttle: Default::default(),
+            clock: Default::default(),
         }
     }
 }
@@ -339,6 +345,8 @@ pub fn app(state: AppState) -> Router {
         .merge(super::gradebook::routes())
         .merge(super::assessments::routes())
         .merge(super::contest::routes())
+        .merge(super::judging::routes())
+        .merge(super::certificates::routes())
         .merge(super::web::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -7,10 +7,12 @@
 pub mod assessments;
 pub mod auth;
 pub mod backup;
+pub mod certificates;
 pub mod contest;
 pub mod db;
 pub mod gradebook;
 pub mod http;
+pub mod judging;
 pub mod lesson;
 pub mod listen;
 pub mod openapi;
@@ -37,6 +39,26 @@ use http::AppState;
 /// Unix seconds (the server's clock; never used by sim or grading).
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The clock contest rounds are timed by (`AppState::clock`): the system's,
+/// plus an offset that only tests move, so a round opens, freezes and
+/// closes without the test waiting for it in real time.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    offset: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// Unix seconds.
+    pub fn now(&self) -> i64 {
+        now() + self.offset.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves this clock `seconds` forward (tests).
+    pub fn advance(&self, seconds: i64) {
+        self.offset.fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -76,7 +76,7 @@ fn op(summary: &str, params: &[&str], request: Option<Value>, answers: &[(&str, 
         o["parameters"] = json!(
             params
                 .iter()
-                .map(|p| if *p == "case" || *p == "item" {
+                .map(|p| if *p == "case" || *p == "item" || *p == "code" {
                     json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}})
                 } else {
                     id_param(p)
@@ -291,7 +291,66 @@ pub fn document() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), contest_paths(submission_request)) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), judging_paths()) {
+        paths.extend(more);
+    }
     doc
+}
+
+/// Judging and results of contest rounds (judging.rs, certificates.rs; docs/competitions.md).
+fn judging_paths() -> Value {
+    let text = |max: usize| json!({"type": "string", "minLength": 1, "maxLength": max});
+    let clar = json!({"description": "{id, round_id, team_id (null in a broadcast to another team), question (null: an announcement), asked_at, answer, answered_at, broadcast}"});
+    let appeal =
+        "{id, event_id, round_id, team_id, submission_id, reason, filed_at, status (open, upheld, rejected), answer, answered_at, score_before, regraded}";
+    let cert = "{code, team_id, student_id, name, award, rank}";
+    let code_param = json!([{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}, "description": "XXXXX-XXXXX-XXXXX-XXXXX (case, dashes and O/0, I/L/1 forgiven)"}]);
+    let award = json!({"type": "object", "required": ["name"], "additionalProperties": false, "description": "exactly one of top, top_percent, advanced",
+        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 30}, "top": {"type": "integer", "minimum": 1},
+            "top_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}, "advanced": {"type": "boolean"}}});
+    json!({
+        "/api/events/{id}/rounds/{round}/choice": {"post": op("Choose which of the team's submissions counts for its lab (the team's captain or coach, before the round closes; the final ranking re-grades it; audited)", &["id", "round"],
+            Some(body(obj(&["submission_id"], json!({"submission_id": {"type": "integer"}})))),
+            &[("200", json!({"description": "{round_id, team_id, lab_id, submission_id, chosen_at}"})), ("409", err("round_closed or submission_failed"))])},
+        "/api/events/{id}/rounds/{round}/clarifications": {
+            "get": op("Clarifications: organisers and judges all; a team's members and coach theirs and the broadcasts; others the broadcasts", &["id", "round"], None, &[("200", json!({"description": "{clarifications: [clarification]}"}))]),
+            "post": op("A contestant asks privately for their team while the round runs; an organiser or judge announces to the whole round (audited)", &["id", "round"],
+                Some(body(obj(&["text"], json!({"text": text(super::judging::MAX_TEXT)})))), &[("201", ok("the clarification", clar.clone())), ("409", err("round_not_running"))])
+        },
+        "/api/events/{id}/rounds/{round}/clarifications/{c}/answer": {"post": op("Answer a question privately or to the whole round (organisers and judges; audited)", &["id", "round", "c"],
+            Some(body(obj(&["answer"], json!({"answer": text(super::judging::MAX_TEXT), "broadcast": {"type": "boolean", "default": false}})))), &[("200", ok("the clarification", clar))])},
+        "/api/events/{id}/appeals": {
+            "get": op("Appeals: organisers and judges all; a coach their teams'; contestants their team's", &["id"], None, &[("200", json!({"description": format!("{{appeals: [{appeal}]}}")}))]),
+            "post": op("A coach appeals against a graded submission of their team, with a reason (one open appeal per submission; audited)", &["id"],
+                Some(body(obj(&["submission_id", "reason"], json!({"submission_id": {"type": "integer"}, "reason": text(super::judging::MAX_TEXT)})))),
+                &[("201", json!({"description": appeal})), ("409", err("not_graded or appeal_open"))])
+        },
+        "/api/events/{id}/appeals/{appeal}": {"get": op("An appeal with the submission and its redacted report; organisers and judges also get `evidence`, the full report with every hidden case's run, checks and measurements", &["id", "appeal"], None,
+            &[("200", json!({"description": format!("{appeal} + submission: {{…, report}}, evidence (judges and organisers)")}))])},
+        "/api/events/{id}/appeals/{appeal}/replays/{case}": {"get": op("A replay of the appealed submission, hidden cases included (organisers and judges)", &["id", "appeal", "case"], None,
+            &[("200", json!({"description": "{world, replay} as GET /api/submissions/{id}/replays/{case}"}))])},
+        "/api/events/{id}/appeals/{appeal}/decision": {"post": op("Uphold or reject an appeal with a reason, and (upheld) queue a re-grade of the submission and its final re-grade (organisers and judges; audited)", &["id", "appeal"],
+            Some(body(obj(&["decision", "reason"], json!({"decision": {"type": "string", "enum": ["upheld", "rejected"]}, "reason": text(super::judging::MAX_TEXT), "regrade": {"type": "boolean", "default": false}})))),
+            &[("200", json!({"description": appeal})), ("409", err("appeal_decided"))])},
+        "/api/events/{id}/rounds/{round}/certificates": {
+            "get": op("Certificates: organisers and judges all of the round's; a coach their teams'; a student their own", &["id", "round"], None, &[("200", json!({"description": format!("{{round_id, certificates: [{cert}]}}")}))]),
+            "post": op("Issue the round's certificates from its final ranking: each member of a team gets the first award level the team qualifies for (organisers; once; audited)", &["id", "round"],
+                Some(body(obj(&["awards"], json!({"awards": {"type": "array", "items": award, "minItems": 1, "maxItems": super::certificates::MAX_AWARDS}})))),
+                &[("201", json!({"description": format!("{{round_id, issued, certificates: [{cert}]}}")})), ("409", err("round_not_final, final_grading_pending or certificates_issued"))])
+        },
+        "/api/events/{id}/rounds/{round}/certificates.pdf": {"get": op("The caller's certificates as PDF (one A4 page each, CJK fonts, code and QR code to /verify/{code})", &["id", "round"], None,
+            &[("200", json!({"description": "application/pdf"})), ("409", err("no_certificates or certificates_unavailable (no CJK font)"))])},
+        "/api/events/{id}/rounds/{round}/results.xlsx": {"get": {
+            "summary": "The round's final results for the education bureau: a sheet per division with rank, team, school, members, score and award (organisers; audited)",
+            "parameters": [id_param("id"), id_param("round"), {"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["zh-CN", "en"]}}],
+            "responses": {"200": json!({"description": "XLSX"}), "401": err("not signed in"), "403": err("not an organiser of the event"), "404": err("no such round, or not yours to see"),
+                "409": err("round_not_final or final_grading_pending")}
+        }},
+        "/api/verify/{code}": {"get": {"summary": "Check a certificate (public, throttled per address): only the name on it, the event and the award", "security": [], "parameters": code_param.clone(),
+            "responses": {"200": json!({"description": "{code, name, event, award}"}), "404": err("no certificate has this code"), "429": err("too many checks from this address (Retry-After)")}}},
+        "/verify/{code}": {"get": {"summary": "The certificate check as a page (public, throttled; zh-CN or en by ?lang=)", "security": [], "parameters": code_param,
+            "responses": {"200": {"description": "HTML"}, "404": {"description": "HTML: no certificate has this code"}, "429": {"description": "HTML: too many checks"}}}}
+    })
 }
 
 /// The assessment delivery routes (`assessments.rs`; docs/assessment-delivery.md).

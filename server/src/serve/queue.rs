@@ -113,6 +113,17 @@ pub struct Outcome {
     pub max_score: f64,
     pub report_json: String,
     pub replays: Vec<(String, Vec<u8>)>,
+    /// A contest submission's evidence for judges (`evidence` tables).
+    pub evidence: Option<Evidence>,
+}
+
+/// What the grader measured in a contest submission's hidden cases.
+#[derive(Debug)]
+pub struct Evidence {
+    /// The report with every hidden case in full (`GradeReport::with_evidence`).
+    pub report_json: String,
+    /// The hidden cases' replays, by case name.
+    pub replays: Vec<(String, Vec<u8>)>,
 }
 
 impl Db {
@@ -215,6 +226,20 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Judges' evidence (contest submissions only) lives apart from what the submission's own routes serve.
+        if let Some(Evidence { report_json: report, replays }) = &outcome.evidence {
+            sqlx::query("DELETE FROM evidence WHERE submission_id = $1").bind(job).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM evidence_replays WHERE submission_id = $1").bind(job).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO evidence (submission_id, report) VALUES ($1, $2)").bind(job).bind(report).execute(&mut *tx).await?;
+            for (case, bytes) in replays {
+                sqlx::query("INSERT INTO evidence_replays (submission_id, case_name, data) VALUES ($1, $2, $3)")
+                    .bind(job)
+                    .bind(case)
+                    .bind(bytes.clone())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -272,14 +297,30 @@ pub fn grade_job(catalogue: &Catalogue, job: &Job, secret: Option<[u8; 32]>, can
     let lab = catalogue.lab(&job.lab_id).ok_or_else(|| format!("lab {} is not in this grader's curriculum", job.lab_id))?;
     let program = Program::from_stored(&job.language, &job.program).map_err(|e| e.to_string())?;
     // One submission per worker thread: workers, not cases, spread over cores.
-    let options = GradeOptions { threads: 1, keep_replays: true, hidden_secret: job.seeds.secret(secret), cancel: cancel.clone(), ..GradeOptions::default() };
+    // Contest submissions record their hidden cases in full, for judges deciding appeals.
+    let record_hidden = job.seeds != Seeds::Server;
+    let options = GradeOptions {
+        threads: 1,
+        keep_replays: true,
+        hidden_secret: job.seeds.secret(secret),
+        cancel: cancel.clone(),
+        record_hidden,
+        ..GradeOptions::default()
+    };
     let mut report = grade(lab, &program, &options);
     if report.cancelled {
         return Ok(None);
     }
     let replays = report.cases.iter_mut().filter_map(|c| c.replay_bytes.take().map(|b| (c.name.clone(), b))).collect();
+    let evidence = if record_hidden {
+        let mut full = report.with_evidence();
+        let hidden_replays = full.cases.iter_mut().filter(|c| c.hidden).filter_map(|c| c.replay_bytes.take().map(|b| (c.name.clone(), b))).collect::<Vec<_>>();
+        Some(Evidence { report_json: serde_json::to_string(&full).map_err(|e| e.to_string())?, replays: hidden_replays })
+    } else {
+        None
+    };
     let report_json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
-    Ok(Some(Outcome { score: report.score, max_score: report.max_score, report_json, replays }))
+    Ok(Some(Outcome { score: report.score, max_score: report.max_score, report_json, replays, evidence }))
 }
 
 /// Signals shared by the server's handlers and its in-process workers.

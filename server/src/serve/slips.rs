@@ -155,7 +155,7 @@ fn cut_lines(surface: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32) {
 
 /// Draws a QR code's dark modules as filled rectangles (one per horizontal
 /// run of dark modules, to keep the PDF small) in a `side`-point square.
-fn draw_qr(surface: &mut Surface<'_>, code: &qrcode::QrCode, x: f32, y: f32, side: f32) {
+pub(crate) fn draw_qr(surface: &mut Surface<'_>, code: &qrcode::QrCode, x: f32, y: f32, side: f32) {
     let n = code.width();
     let module = side / n as f32;
     let colors = code.to_colors();
