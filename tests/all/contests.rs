@@ -132,7 +132,8 @@ async fn contest_flow(backend: &str) {
     assert_eq!(st, StatusCode::FORBIDDEN);
 
     // Judges are named by username (organisers cannot list accounts) or id; never a student, never both.
-    let judge = staff(&s, &admin, json!({"username": "caipan", "display_name": "裁判", "role": "teacher", "school_id": school_id, "password": "judge-password"})).await;
+    let judge =
+        staff(&s, &admin, json!({"username": "caipan", "display_name": "裁判", "role": "teacher", "school_id": school_id, "password": "judge-password"})).await;
     let members = format!("/api/events/{event}/members");
     for (body, reason) in [
         (json!({"username": "nobody-here", "role": "judge"}), "unknown"),
