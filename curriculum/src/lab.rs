@@ -484,7 +484,7 @@ impl Lab {
             reference.push(p);
         }
         for lang in &languages {
-            if !reference.iter().any(|r| &r.language == lang) && !bundle_languages.iter().any(|b| *b == lang.as_str()) {
+            if !reference.iter().any(|r| &r.language == lang) && !bundle_languages.contains(&lang.as_str()) {
                 return Err(at(file.reference.span(), format!("a reference solution in {lang} is required (every allowed language needs one)")));
             }
         }
