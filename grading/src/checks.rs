@@ -725,9 +725,9 @@ fn rest_near_sign(ev: &Evidence, kind: &str, min: f64, max: f64, max_speed: f64)
         .solids
         .iter()
         .filter(|s| s.sign.is_some_and(|k| k.name() == kind))
-        .filter_map(|s| match &s.shape {
-            qiming_sim::scenario::SolidShape::Box(b) => Some((distance_to_box([x, y], b) - r, s.label.as_str())),
-            qiming_sim::scenario::SolidShape::Circle { center, radius } => Some((libm::hypot(x - center[0], y - center[1]) - radius - r, s.label.as_str())),
+        .map(|s| match &s.shape {
+            qiming_sim::scenario::SolidShape::Box(b) => (distance_to_box([x, y], b) - r, s.label.as_str()),
+            qiming_sim::scenario::SolidShape::Circle { center, radius } => (libm::hypot(x - center[0], y - center[1]) - radius - r, s.label.as_str()),
         })
         .min_by(|a, b| a.0.total_cmp(&b.0));
     let (zh, en) = (sign_zh(kind), format!("{kind} sign"));
