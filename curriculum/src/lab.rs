@@ -104,6 +104,27 @@ pub enum CheckKind {
     /// The last number printed is within `tolerance` of the expected value
     /// (`expected`, or the case's `expect_number`): for measuring and decoding tasks.
     OutputNumber { expected: Option<f64>, tolerance: f64 },
+    /// Ends at rest with its front `min`–`max` metres from the nearest sign
+    /// of kind `sign` (`stop`, `left`…), without ever touching that sign.
+    /// (The sign's kind is `sign` because `kind` names the check.)
+    RestNearSign {
+        sign: String,
+        min: f64,
+        max: f64,
+        #[serde(default = "default_rest_speed")]
+        max_speed: f64,
+    },
+    /// Printed lines compared with the case's `expect_output` (or `expected`)
+    /// line by line; credit = (share right − `zero_at`) / (1 − `zero_at`).
+    OutputLinesFraction {
+        #[serde(default)]
+        expected: String,
+        zero_at: f64,
+    },
+    /// Printed `episode <n> <steps> <return>` lines show learning: at least
+    /// `min_episodes`; the mean steps of the last `last` at most `max_ratio` ×
+    /// the case's `optimal_steps`, and below the mean of the first `first`.
+    LearningCurve { min_episodes: u32, first: u32, last: u32, max_ratio: f64 },
 }
 
 fn default_rest_speed() -> f64 {
@@ -136,6 +157,9 @@ impl CheckKind {
             CheckKind::OutputNumber { .. } => "output_number",
             CheckKind::StopOnColor { .. } => "stop_on_color",
             CheckKind::SlowOnColor { .. } => "slow_on_color",
+            CheckKind::RestNearSign { .. } => "rest_near_sign",
+            CheckKind::OutputLinesFraction { .. } => "output_lines_fraction",
+            CheckKind::LearningCurve { .. } => "learning_curve",
         }
     }
 }
@@ -167,6 +191,61 @@ pub struct Case {
     pub expect_output: Option<String>,
     /// This case's expected number for `output_number`.
     pub expect_number: Option<f64>,
+    /// Steps of the shortest route in this case's world, for `learning_curve`.
+    pub optimal_steps: Option<f64>,
+}
+
+/// The model kinds a lab may accept (`[model] kinds`), as `qiming ai train
+/// --model` names them (the grading crate's tests keep the two lists equal).
+pub const MODEL_KINDS: &[&str] = &["cnn", "mlp", "perceptron", "logistic", "kmeans"];
+
+/// What an AI lab's model must be: the lab-level `[model]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    /// The labels, sorted (as model files keep them).
+    pub labels: Vec<String>,
+    /// What the model reads.
+    pub input: ModelInputSpec,
+    /// Accepted model kinds (empty: any).
+    pub kinds: Vec<String>,
+    /// A submission without a model scores nothing on any case.
+    pub required: bool,
+}
+
+/// What a lab's model reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelInputSpec {
+    /// The 32×24 camera image.
+    Image,
+    /// These sensors, in this order (`distance:left`…, as datasets name them).
+    Sensors(Vec<String>),
+}
+
+/// How a model case turns a measurement into credit: full credit at `full`
+/// or above, none at `zero` or below, linear in between.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    /// `accuracy`, `macro_f1` or `min_group_recall`.
+    pub kind: String,
+    pub full: f64,
+    pub zero: f64,
+}
+
+/// Metric kinds a model case may use.
+pub const METRIC_KINDS: &[&str] = &["accuracy", "macro_f1", "min_group_recall"];
+
+/// A case that runs no program: it measures the submitted model on datasets
+/// inside the lab folder (`kind = "model"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelCase {
+    pub name: String,
+    pub title: Option<Text>,
+    /// Dataset folders, absolute (inside the lab folder).
+    pub datasets: Vec<PathBuf>,
+    pub hidden: bool,
+    pub weight: f64,
+    pub metric: Metric,
 }
 
 /// A loaded, validated lab.
@@ -187,8 +266,18 @@ pub struct Lab {
     pub starter: BTreeMap<String, String>,
     pub reference: Vec<ProgramFile>,
     pub wrong: Vec<ProgramFile>,
+    /// Reference submissions that are bundle folders (a program and a model).
+    pub reference_bundles: Vec<PathBuf>,
+    /// Known-wrong submissions that are bundle folders.
+    pub wrong_bundles: Vec<PathBuf>,
+    /// The `[model]` table of an AI lab.
+    pub model: Option<ModelSpec>,
     pub checks: Vec<Check>,
+    /// Cases that run the program in a scenario.
     pub cases: Vec<Case>,
+    /// Cases that measure the model on a dataset (`kind = "model"`); graded
+    /// after the run cases, sharing the lab's 100 points by weight.
+    pub model_cases: Vec<ModelCase>,
     /// When a run ends early because the task is done: `lap` / `lap:N` (one
     /// lap of closed line N) or `zone:<name>` (the robot enters the zone).
     pub end_when: Vec<String>,
@@ -214,8 +303,9 @@ struct LabFile {
     hidden_hint: Option<Text>,
     starter: Spanned<BTreeMap<String, String>>,
     reference: Spanned<BTreeMap<String, String>>,
-    #[serde(default = "empty_list")]
-    wrong: Spanned<Vec<String>>,
+    #[serde(default = "empty_wrong")]
+    wrong: Spanned<Vec<WrongDef>>,
+    model: Option<Spanned<ModelDef>>,
     #[serde(default = "empty_list")]
     end_when: Spanned<Vec<String>>,
     #[serde(default)]
@@ -228,12 +318,47 @@ struct LabFile {
 pub const TIGHTENABLE_LIMITS: &[&str] =
     &["program_size", "memory", "table", "stack", "call_depth", "variables", "expression_depth", "string_size", "array_size", "map_size", "output"];
 
+/// A `wrong` entry: a program file, or `{ bundle = "folder" }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WrongDef {
+    Program(String),
+    Bundle { bundle: String },
+}
+
+fn empty_wrong() -> Spanned<Vec<WrongDef>> {
+    Spanned::new(0..0, Vec::new())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelDef {
+    labels: Vec<String>,
+    input: InputDef,
+    #[serde(default)]
+    kinds: Vec<String>,
+    #[serde(default)]
+    required: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum InputDef {
+    Named(String),
+    Sensors(Vec<String>),
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CaseDef {
     name: String,
     title: Option<Text>,
-    scenario: String,
+    kind: Option<String>,
+    scenario: Option<String>,
+    dataset: Option<String>,
+    datasets: Option<Vec<String>>,
+    metric: Option<Metric>,
+    optimal_steps: Option<f64>,
     #[serde(default)]
     seed: u64,
     #[serde(default)]
@@ -320,8 +445,35 @@ impl Lab {
             let p = read_program(rel, file.starter.span())?;
             starter.insert(lang.clone(), String::from_utf8_lossy(&p.source).into_owned());
         }
+        let bundle_dir = |rel: &str, span: std::ops::Range<usize>| -> Result<(PathBuf, &'static str), CurriculumError> {
+            let p = dir.join(rel);
+            if rel.is_empty() || Path::new(rel).is_absolute() || Path::new(rel).components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+                return Err(at(span, format!("bundle {rel:?}: name a folder inside the lab folder")));
+            }
+            let programs: Vec<&'static str> = std::fs::read_dir(&p)
+                .map_err(|e| at(span.clone(), format!("bundle {rel:?}: cannot read the folder: {e}")))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file())
+                .filter_map(|f| language_of(&f))
+                .collect();
+            match programs.as_slice() {
+                [one] => Ok((p, *one)),
+                _ => Err(at(span, format!("bundle {rel:?}: a bundle folder holds exactly one program (.rhai, .wat, .wasm); found {}", programs.len()))),
+            }
+        };
         let mut reference = Vec::new();
+        let mut reference_bundles = Vec::new();
+        let mut bundle_languages = Vec::new();
         for (lang, rel) in file.reference.get_ref() {
+            if lang == "bundle" {
+                let (p, language) = bundle_dir(rel, file.reference.span())?;
+                if !languages.iter().any(|l| l == language) {
+                    return Err(at(file.reference.span(), format!("reference bundle {rel:?}: its program is {language}, not one of the lab's languages")));
+                }
+                reference_bundles.push(p);
+                bundle_languages.push(language);
+                continue;
+            }
             let p = read_program(rel, file.reference.span())?;
             if &p.language != lang || !languages.contains(lang) {
                 return Err(at(
@@ -332,14 +484,52 @@ impl Lab {
             reference.push(p);
         }
         for lang in &languages {
-            if !reference.iter().any(|r| &r.language == lang) {
+            if !reference.iter().any(|r| &r.language == lang) && !bundle_languages.iter().any(|b| *b == lang.as_str()) {
                 return Err(at(file.reference.span(), format!("a reference solution in {lang} is required (every allowed language needs one)")));
             }
         }
-        let wrong = file.wrong.get_ref().iter().map(|rel| read_program(rel, file.wrong.span())).collect::<Result<Vec<_>, _>>()?;
-        if wrong.is_empty() {
+        let mut wrong = Vec::new();
+        let mut wrong_bundles = Vec::new();
+        for entry in file.wrong.get_ref() {
+            match entry {
+                WrongDef::Program(rel) => wrong.push(read_program(rel, file.wrong.span())?),
+                WrongDef::Bundle { bundle } => wrong_bundles.push(bundle_dir(bundle, file.wrong.span())?.0),
+            }
+        }
+        if wrong.is_empty() && wrong_bundles.is_empty() {
             return Err(at(file.wrong.span(), "list at least one known-wrong solution in `wrong`".into()));
         }
+
+        let model = match &file.model {
+            None => None,
+            Some(m) => {
+                let def = m.get_ref();
+                let bad = |msg: String| at(m.span(), format!("[model]: {msg}"));
+                let mut sorted = def.labels.clone();
+                sorted.sort();
+                sorted.dedup();
+                if def.labels.is_empty() || sorted != def.labels {
+                    return Err(bad("labels must be a non-empty list, sorted and without repeats (as model files keep them)".into()));
+                }
+                let input = match &def.input {
+                    InputDef::Named(n) if n == "image" => ModelInputSpec::Image,
+                    InputDef::Named(n) => return Err(bad(format!("input {n:?}: write \"image\" or a list of sensor names such as [\"distance:left\"]"))),
+                    InputDef::Sensors(names) => {
+                        let mut unique = names.clone();
+                        unique.sort();
+                        unique.dedup();
+                        if names.is_empty() || unique.len() != names.len() || names.iter().any(|n| n.trim().is_empty()) {
+                            return Err(bad("input: sensor names must be a non-empty list without repeats".into()));
+                        }
+                        ModelInputSpec::Sensors(names.clone())
+                    }
+                };
+                if let Some(k) = def.kinds.iter().find(|k| !MODEL_KINDS.contains(&k.as_str())) {
+                    return Err(bad(format!("kinds: unknown model kind {k:?}; known: {}", MODEL_KINDS.join(", "))));
+                }
+                Some(ModelSpec { labels: def.labels.clone(), input, kinds: def.kinds.clone(), required: def.required })
+            }
+        };
 
         let mut checks = Vec::new();
         for (i, entry) in file.checks.iter().enumerate() {
@@ -366,20 +556,42 @@ impl Lab {
             }
         }
         let mut cases: Vec<Case> = Vec::new();
+        let mut model_cases: Vec<ModelCase> = Vec::new();
         let mut scenarios: BTreeMap<String, Arc<Scenario>> = BTreeMap::new();
         for (i, c) in file.cases.iter().enumerate() {
             let cd = c.get_ref();
-            if cd.name.trim().is_empty() || cases.iter().any(|o| o.name == cd.name) {
+            if cd.name.trim().is_empty() || cases.iter().any(|o| o.name == cd.name) || model_cases.iter().any(|o| o.name == cd.name) {
                 return Err(at(c.span(), format!("cases[{i}]: names must be non-empty and unique")));
             }
             if !(cd.weight.is_finite() && cd.weight > 0.0) {
                 return Err(at(c.span(), format!("cases[{i}] ({}): weight must be > 0", cd.name)));
             }
-            let scenario = match scenarios.get(&cd.scenario) {
+            let generic = cd.name.split_once('-').is_some_and(|(kind, n)| matches!(kind, "practice" | "hidden") && n.parse::<u32>().is_ok());
+            if !generic && cd.title.as_ref().is_none_or(|t| t.zh.trim().is_empty() || t.en.trim().is_empty()) {
+                return Err(at(c.span(), format!("cases[{i}] ({}): a case not named practice-N or hidden-N needs a title with zh-CN and en", cd.name)));
+            }
+            match cd.kind.as_deref() {
+                None | Some("run") => {}
+                Some("model") => {
+                    model_cases.push(model_case(cd, dir, model.is_some()).map_err(|m| at(c.span(), format!("cases[{i}] ({}): {m}", cd.name)))?);
+                    continue;
+                }
+                Some(other) => return Err(at(c.span(), format!("cases[{i}] ({}): kind {other:?} is not \"run\" or \"model\"", cd.name))),
+            }
+            let Some(scenario_rel) = &cd.scenario else {
+                return Err(at(c.span(), format!("cases[{i}] ({}): a run case needs a scenario", cd.name)));
+            };
+            if cd.dataset.is_some() || cd.datasets.is_some() || cd.metric.is_some() {
+                return Err(at(c.span(), format!("cases[{i}] ({}): dataset, datasets and metric belong to kind = \"model\" cases", cd.name)));
+            }
+            if cd.optimal_steps.is_some_and(|n| !(n.is_finite() && n > 0.0)) {
+                return Err(at(c.span(), format!("cases[{i}] ({}): optimal_steps must be > 0", cd.name)));
+            }
+            let scenario = match scenarios.get(scenario_rel) {
                 Some(s) => s.clone(),
                 None => {
-                    let s = Arc::new(Scenario::load(dir.join(&cd.scenario)).map_err(|e| at(c.span(), format!("cases[{i}] ({}): {e}", cd.name)))?);
-                    scenarios.insert(cd.scenario.clone(), s.clone());
+                    let s = Arc::new(Scenario::load(dir.join(scenario_rel)).map_err(|e| at(c.span(), format!("cases[{i}] ({}): {e}", cd.name)))?);
+                    scenarios.insert(scenario_rel.clone(), s.clone());
                     s
                 }
             };
@@ -389,27 +601,35 @@ impl Lab {
                     CheckKind::OutputNumber { expected: None, .. } if cd.expect_number.is_none() => {
                         return Err(at(c.span(), format!("cases[{i}] ({}): output_number has no `expected`, so this case needs `expect_number`", cd.name)));
                     }
-                    CheckKind::OutputMatches { expected, .. } if expected.is_empty() && cd.expect_output.is_none() => {
-                        return Err(at(c.span(), format!("cases[{i}] ({}): output_matches has no `expected`, so this case needs `expect_output`", cd.name)));
+                    CheckKind::OutputMatches { expected, .. } | CheckKind::OutputLinesFraction { expected, .. }
+                        if expected.is_empty() && cd.expect_output.is_none() =>
+                    {
+                        return Err(at(
+                            c.span(),
+                            format!("cases[{i}] ({}): {} has no `expected`, so this case needs `expect_output`", cd.name, check.kind.code()),
+                        ));
+                    }
+                    CheckKind::LearningCurve { .. } if cd.optimal_steps.is_none() => {
+                        return Err(at(c.span(), format!("cases[{i}] ({}): learning_curve needs this case's `optimal_steps`", cd.name)));
                     }
                     _ => {}
                 }
             }
-            let generic = cd.name.split_once('-').is_some_and(|(kind, n)| matches!(kind, "practice" | "hidden") && n.parse::<u32>().is_ok());
-            if !generic && cd.title.as_ref().is_none_or(|t| t.zh.trim().is_empty() || t.en.trim().is_empty()) {
-                return Err(at(c.span(), format!("cases[{i}] ({}): a case not named practice-N or hidden-N needs a title with zh-CN and en", cd.name)));
-            }
             cases.push(Case {
                 name: cd.name.clone(),
                 title: cd.title.clone(),
-                scenario_path: dir.join(&cd.scenario),
+                scenario_path: dir.join(scenario_rel),
                 scenario,
                 seed: cd.seed,
                 hidden: cd.hidden,
                 weight: cd.weight,
                 expect_output: cd.expect_output.clone(),
                 expect_number: cd.expect_number,
+                optimal_steps: cd.optimal_steps,
             });
+        }
+        if cases.is_empty() {
+            return Err(at(0..0, "cases: a lab needs at least one case that runs the program".into()));
         }
         if !cases.iter().any(|c| !c.hidden) {
             return Err(at(0..0, "cases: at least one case must be visible (hidden = false) so students see how they are graded".into()));
@@ -435,13 +655,54 @@ impl Lab {
             starter,
             reference,
             wrong,
+            reference_bundles,
+            wrong_bundles,
+            model,
             checks,
             cases,
+            model_cases,
             end_when: file.end_when.into_inner(),
             limits: file.limits.map(|l| l.into_inner()).unwrap_or_default(),
             lesson_line,
         })
     }
+}
+
+/// A `kind = "model"` case, checked: datasets inside the lab folder, a metric.
+fn model_case(cd: &CaseDef, dir: &Path, has_model_table: bool) -> Result<ModelCase, String> {
+    if !has_model_table {
+        return Err("a model case needs the lab's [model] table (labels and input)".into());
+    }
+    if cd.scenario.is_some() || cd.expect_output.is_some() || cd.expect_number.is_some() || cd.optimal_steps.is_some() || cd.seed != 0 {
+        return Err("a model case runs no program: scenario, seed, expect_output, expect_number and optimal_steps do not apply".into());
+    }
+    let rels: Vec<String> = match (&cd.dataset, &cd.datasets) {
+        (Some(one), None) => vec![one.clone()],
+        (None, Some(list)) if !list.is_empty() => list.clone(),
+        _ => return Err("give `dataset = \"folder\"` or `datasets = [\"folder\", ...]` (not both)".into()),
+    };
+    let mut datasets = Vec::new();
+    for rel in &rels {
+        let p = Path::new(rel);
+        if p.is_absolute() || p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(format!("dataset {rel:?}: name a folder inside the lab folder"));
+        }
+        let full = dir.join(p);
+        if !full.join("manifest.json").is_file() {
+            return Err(format!("dataset {rel:?}: no manifest.json there (docs/ai.md describes dataset folders)"));
+        }
+        datasets.push(full);
+    }
+    let Some(metric) = cd.metric.clone() else {
+        return Err("a model case needs `metric = { kind = \"accuracy\", full = 0.9, zero = 0.6 }`".into());
+    };
+    if !METRIC_KINDS.contains(&metric.kind.as_str()) {
+        return Err(format!("metric kind {:?}: use one of {}", metric.kind, METRIC_KINDS.join(", ")));
+    }
+    if !((0.0..=1.0).contains(&metric.zero) && (0.0..=1.0).contains(&metric.full) && metric.zero < metric.full) {
+        return Err("metric: needs 0 <= zero < full <= 1".into());
+    }
+    Ok(ModelCase { name: cd.name.clone(), title: cd.title.clone(), datasets, hidden: cd.hidden, weight: cd.weight, metric })
 }
 
 fn parse_check(mut table: toml::Table) -> Result<Check, String> {
@@ -486,6 +747,19 @@ fn parse_check(mut table: toml::Table) -> Result<Check, String> {
         }
         CheckKind::StopOnColor { seconds, max_speed, .. } if !(*seconds > 0.0 && *max_speed > 0.0) => return bad("needs seconds > 0 and max_speed > 0"),
         CheckKind::SlowOnColor { max_speed, .. } if max_speed.is_nan() || *max_speed <= 0.0 => return bad("needs max_speed > 0"),
+        CheckKind::RestNearSign { sign, .. } if qiming_sim::SignKind::from_name(sign).is_none() => {
+            let known: Vec<&str> = qiming_sim::SignKind::ALL.iter().map(|k| k.name()).collect();
+            return bad(&format!("unknown sign {sign:?}; known: {}", known.join(", ")));
+        }
+        CheckKind::RestNearSign { min, max, max_speed, .. } if !(*min >= 0.0 && max > min && *max_speed > 0.0) => {
+            return bad("needs 0 <= min < max and max_speed > 0");
+        }
+        CheckKind::OutputLinesFraction { zero_at, .. } if !(0.0..1.0).contains(zero_at) => return bad("needs 0 <= zero_at < 1"),
+        CheckKind::LearningCurve { min_episodes, first, last, max_ratio }
+            if *first == 0 || *last == 0 || first + last > *min_episodes || !(max_ratio.is_finite() && *max_ratio >= 1.0) =>
+        {
+            return bad("needs first > 0, last > 0, first + last <= min_episodes and max_ratio >= 1");
+        }
         _ => {}
     }
     Ok(Check { kind, weight, hint })
@@ -500,6 +774,9 @@ fn validate_checks_against(checks: &[Check], scenario: &Scenario, seed: u64) -> 
                 return Err(format!("reach_zone: the scenario has no zone {zone:?}"));
             }
             CheckKind::MazeProgress { .. } if resolved.maze.is_none() => return Err("maze_progress: the scenario has no [maze]".into()),
+            CheckKind::RestNearSign { sign, .. } if !resolved.solids.iter().any(|s| s.sign.is_some_and(|k| k.name() == sign)) => {
+                return Err(format!("rest_near_sign: the scenario has no {sign:?} sign"));
+            }
             CheckKind::LapProgress { line, .. } | CheckKind::StayOnLine { line, .. } if resolved.lines.get(*line).is_none_or(|l| !l.closed) => {
                 return Err(format!("{}: the scenario has no closed line number {line}", check.kind.code()));
             }

@@ -17,7 +17,7 @@ pub mod qti;
 use std::path::{Path, PathBuf};
 
 pub use item::{Item, ItemBank, ItemKind, Response};
-pub use lab::{Case, Check, CheckKind, Lab, ProgramFile};
+pub use lab::{Case, Check, CheckKind, Lab, Metric, ModelCase, ModelInputSpec, ModelSpec, ProgramFile};
 pub use lesson::Lesson;
 pub use meta::Text;
 

@@ -18,6 +18,9 @@
 //! | `output_number` | the last number it printed is close enough to the answer | none |
 //! | `stop_on_color` | every time it is on a colour (a red light) it comes to rest there and stays at least `seconds` | share of visits obeyed |
 //! | `slow_on_color` | it stays slow while on a colour (a yellow light) | share of visits obeyed |
+//! | `rest_near_sign` | it ends at rest with its front `min`–`max` m from the nearest sign of kind `sign` (`stop`, `left`…), never touching that sign | none |
+//! | `output_lines_fraction` | its printed lines equal the expected ones, line by line | (share right − `zero_at`) / (1 − `zero_at`), so guessing earns nothing |
+//! | `learning_curve` | its `episode <n> <steps> <return>` lines show learning: enough episodes, the last ones near the case's `optimal_steps` and shorter than the first | none |
 //!
 //! Checks read only the run's evidence (trajectory, events, output) and the
 //! resolved scenario — never the wall clock — so grading is deterministic.
@@ -65,6 +68,8 @@ pub struct Evidence<'a> {
     /// The case's own expected output and number, when it gives them.
     pub expect_output: Option<&'a str>,
     pub expect_number: Option<f64>,
+    /// The case's shortest route in steps, for `learning_curve`.
+    pub optimal_steps: Option<f64>,
     /// Lap tracking per line, computed once and shared by the checks that need it.
     pub laps: std::cell::RefCell<Vec<(usize, std::rc::Rc<LapHistory>)>>,
 }
@@ -130,6 +135,11 @@ pub fn evaluate(kind: &CheckKind, ev: &Evidence) -> CheckOutcome {
         CheckKind::StopOnColor { color, seconds, max_speed } => stop_on_color(ev, color, *seconds, *max_speed),
         CheckKind::SlowOnColor { color, max_speed, grace } => slow_on_color(ev, color, *max_speed, *grace),
         CheckKind::OutputNumber { expected, tolerance } => output_number(ev, ev.expect_number.or(*expected).unwrap_or(f64::NAN), *tolerance),
+        CheckKind::RestNearSign { sign, min, max, max_speed } => rest_near_sign(ev, sign, *min, *max, *max_speed),
+        CheckKind::OutputLinesFraction { expected, zero_at } => output_lines_fraction(ev, ev.expect_output.unwrap_or(expected), *zero_at),
+        CheckKind::LearningCurve { min_episodes, first, last, max_ratio } => {
+            learning_curve(ev, *min_episodes as usize, *first as usize, *last as usize, *max_ratio, ev.optimal_steps.unwrap_or(f64::NAN))
+        }
     }
 }
 
@@ -685,5 +695,264 @@ fn output_number(ev: &Evidence, expected: f64, tolerance: f64) -> CheckOutcome {
             0.0,
             Text::new("程序没有打印出数字答案。用 print() 打印答案。", "Your program did not print a number. Print your answer with print()."),
         ),
+    }
+}
+
+/// Distance (m) from a point to an oriented box; 0 inside it.
+fn distance_to_box(p: [f64; 2], b: &qiming_sim::scenario::BoxShape) -> f64 {
+    let (dx, dy) = (p[0] - b.center[0], p[1] - b.center[1]);
+    let (c, s) = (libm::cos(b.angle), libm::sin(b.angle));
+    let (lx, ly) = ((dx * c + dy * s).abs() - b.half_extents[0], (-dx * s + dy * c).abs() - b.half_extents[1]);
+    libm::hypot(lx.max(0.0), ly.max(0.0))
+}
+
+fn sign_zh(kind: &str) -> &'static str {
+    match kind {
+        "stop" => "停车标志",
+        "go" => "通行标志",
+        "left" => "左转标志",
+        "right" => "右转标志",
+        "slow" => "减速标志",
+        _ => "标志",
+    }
+}
+
+fn rest_near_sign(ev: &Evidence, kind: &str, min: f64, max: f64, max_speed: f64) -> CheckOutcome {
+    let [x, y, _] = *ev.track().last().unwrap_or(&ev.scenario.start);
+    let r = ev.scenario.robot.radius;
+    let nearest = ev
+        .scenario
+        .solids
+        .iter()
+        .filter(|s| s.sign.is_some_and(|k| k.name() == kind))
+        .filter_map(|s| match &s.shape {
+            qiming_sim::scenario::SolidShape::Box(b) => Some((distance_to_box([x, y], b) - r, s.label.as_str())),
+            qiming_sim::scenario::SolidShape::Circle { center, radius } => Some((libm::hypot(x - center[0], y - center[1]) - radius - r, s.label.as_str())),
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let (zh, en) = (sign_zh(kind), format!("{kind} sign"));
+    let Some((gap, label)) = nearest else {
+        return CheckOutcome::new(false, 0.0, Text::new(format!("场地上没有{zh}。"), format!("There is no {en} in this arena.")));
+    };
+    let gap = gap.max(0.0);
+    let touched = ev.run.sim.events.iter().any(|e| matches!(e, SimEvent::Contact { solid, .. } if solid == label));
+    let speed = final_speed(ev.track());
+    let at_rest = speed < max_speed;
+    let (passed, feedback) = if touched {
+        (false, Text::new(format!("机器人碰到了{zh}。在离它还有一段距离时就停下。"), format!("Your robot touched the {en}. Stop before you reach it.")))
+    } else if !at_rest {
+        (
+            false,
+            Text::new(
+                format!("结束时机器人还在动。在{zh}前 stop()，再等它停稳。"),
+                format!("Your robot was still moving at the end. Call stop() before the {en} and let it come to rest."),
+            ),
+        )
+    } else if gap > max {
+        (
+            false,
+            Text::new(
+                format!("机器人停在离{zh} {} 米处，太远了（要在 {} 米以内）。", m(gap), m(max)),
+                format!("Your robot stopped {} m from the {en} — too far (it must be within {} m).", m(gap), m(max)),
+            ),
+        )
+    } else if gap < min {
+        (false, Text::new(format!("机器人停在离{zh} {} 米处，太近了。", m(gap)), format!("Your robot stopped {} m from the {en} — too close.", m(gap))))
+    } else {
+        (true, Text::new(format!("机器人停在离{zh} {} 米的地方，正好！", m(gap)), format!("Your robot stopped {} m from the {en} — just right!", m(gap))))
+    };
+    CheckOutcome::new(passed, if passed { 1.0 } else { 0.0 }, feedback)
+        .measure("gap_m", gap)
+        .measure("final_speed_m_s", speed.min(99.0))
+        .measure("touched", f64::from(u8::from(touched)))
+}
+
+fn output_lines_fraction(ev: &Evidence, expected: &str, zero_at: f64) -> CheckOutcome {
+    let want: Vec<&str> = expected.trim().lines().map(str::trim).collect();
+    let got: Vec<&str> = ev.run.report.output.trim().lines().map(str::trim).collect();
+    let right = want.iter().enumerate().filter(|(i, w)| got.get(*i) == Some(*w)).count();
+    let share = if want.is_empty() { 1.0 } else { right as f64 / want.len() as f64 };
+    let score = ((share - zero_at) / (1.0 - zero_at)).clamp(0.0, 1.0);
+    let passed = right == want.len();
+    let feedback = if passed {
+        Text::new("打印的每一行都对。", "Every printed line is right.")
+    } else {
+        Text::new(
+            format!("{} 行里有 {right} 行打印对了。逐行对照要求的输出检查。", want.len()),
+            format!("{right} of {} lines are right. Compare your output with the expected one line by line.", want.len()),
+        )
+    };
+    CheckOutcome::new(passed, score, feedback).measure("lines_right", right as f64).measure("lines_expected", want.len() as f64).measure("share_right", share)
+}
+
+/// Steps of every `episode <n> <steps> <return>` line, in order.
+fn episode_steps(output: &str) -> Vec<f64> {
+    output
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            if parts.next() != Some("episode") {
+                return None;
+            }
+            let _n: f64 = parts.next()?.parse().ok()?;
+            let steps: f64 = parts.next()?.parse().ok()?;
+            let _ret: f64 = parts.next()?.parse().ok()?;
+            steps.is_finite().then_some(steps)
+        })
+        .collect()
+}
+
+fn learning_curve(ev: &Evidence, min_episodes: usize, first: usize, last: usize, max_ratio: f64, optimal: f64) -> CheckOutcome {
+    let steps = episode_steps(&ev.run.report.output);
+    let n = steps.len();
+    let mean = |xs: &[f64]| if xs.is_empty() { f64::NAN } else { xs.iter().sum::<f64>() / xs.len() as f64 };
+    let early = mean(&steps[..first.min(n)]);
+    let late = mean(&steps[n.saturating_sub(last)..]);
+    let limit = max_ratio * optimal;
+    let (passed, feedback) = if n < min_episodes {
+        (
+            false,
+            Text::new(
+                format!("只找到 {n} 行 episode 输出，至少要 {min_episodes} 行（每个回合打印一行：episode 回合号 步数 总奖励）。"),
+                format!("Found {n} episode lines; at least {min_episodes} are needed (print one line per episode: episode number steps total)."),
+            ),
+        )
+    } else if late > limit || late.is_nan() {
+        (
+            false,
+            Text::new(
+                format!("最后 {last} 个回合平均走了 {late:.1} 步，最短路线只要 {optimal} 步：还没有学会。"),
+                format!("The last {last} episodes took {late:.1} steps on average; the shortest route takes {optimal}: not learned yet."),
+            ),
+        )
+    } else if early <= late {
+        (
+            false,
+            Text::new(
+                format!("前 {first} 个回合（平均 {early:.1} 步）并不比最后 {last} 个回合（{late:.1} 步）长：看不出学习的过程。"),
+                format!("The first {first} episodes ({early:.1} steps on average) are no longer than the last {last} ({late:.1}): no learning shows."),
+            ),
+        )
+    } else {
+        (
+            true,
+            Text::new(
+                format!("学习曲线很好：从平均 {early:.1} 步降到了 {late:.1} 步。"),
+                format!("A good learning curve: from {early:.1} steps on average down to {late:.1}."),
+            ),
+        )
+    };
+    let out = CheckOutcome::new(passed, if passed { 1.0 } else { 0.0 }, feedback).measure("episodes", n as f64);
+    let out = if early.is_finite() { out.measure("first_mean_steps", early) } else { out };
+    if late.is_finite() { out.measure("last_mean_steps", late) } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use qiming_runtime::{Outcome, RunReport};
+    use qiming_sim::{FinalPose, Scenario, SimSummary};
+
+    use super::*;
+
+    /// A 3 × 2 m arena with a stop sign whose face is at x = 2.0 and a left sign far away.
+    const SIGNS: &str = r#"
+format_version = 1
+name = "signs"
+duration = 20
+[arena]
+size = [3.0, 2.0]
+[robot]
+x = 0.5
+y = 1.0
+heading = 0
+[[signs]]
+kind = "stop"
+center = [2.01, 1.0]
+facing = 180
+[[signs]]
+kind = "left"
+center = [0.3, 0.3]
+facing = 0
+"#;
+
+    /// A run that drives along y = 1 from x = 0.5 to `end_x` and then stands
+    /// still for a second, printing `output`.
+    fn run_to(end_x: f64, output: &str, events: Vec<SimEvent>) -> RunResult {
+        let mut track: Vec<[f64; 3]> = (0..=100).map(|i| [0.5 + (end_x - 0.5) * i as f64 / 100.0, 1.0, 0.0]).collect();
+        track.extend(std::iter::repeat_n([end_x, 1.0, 0.0], 100));
+        let mut report = RunReport::new(Outcome::Finished);
+        report.output = output.to_string();
+        let sim = SimSummary {
+            ticks: track.len() as u64,
+            sim_time: track.len() as f64 / TICK_HZ as f64,
+            collisions: events.iter().filter(|e| matches!(e, SimEvent::Contact { .. })).count() as u64,
+            final_pose: FinalPose { x: end_x, y: 1.0, heading: 0.0 },
+            events,
+            track,
+            state_digest: String::new(),
+        };
+        RunResult { report, sim, replay: None, samples: Vec::new() }
+    }
+
+    fn check(kind: &CheckKind, run: &RunResult, expect_output: Option<&str>, optimal_steps: Option<f64>) -> CheckOutcome {
+        let scenario = Scenario::parse(SIGNS, "<test>").unwrap().resolve(0);
+        let arena = Arena::new(&scenario);
+        let ev = Evidence { run, scenario: &scenario, arena: &arena, expect_output, expect_number: None, optimal_steps, laps: Default::default() };
+        evaluate(kind, &ev)
+    }
+
+    #[test]
+    fn rest_near_sign_passes_at_the_right_gap_and_fails_too_far_or_touching() {
+        let kind = CheckKind::RestNearSign { sign: "stop".into(), min: 0.05, max: 0.3, max_speed: 0.01 };
+        let radius = Scenario::parse(SIGNS, "<test>").unwrap().resolve(0).robot.radius;
+        // Front 0.15 m before the sign's face (x = 2.0).
+        let good = check(&kind, &run_to(2.0 - 0.15 - radius, "", Vec::new()), None, None);
+        assert!(good.passed && good.score == 1.0, "{good:?}");
+        assert!((good.measured["gap_m"] - 0.15).abs() < 0.002, "{:?}", good.measured);
+        let far = check(&kind, &run_to(1.0, "", Vec::new()), None, None);
+        assert!(!far.passed && far.score == 0.0 && far.feedback.en.contains("too far"), "{far:?}");
+        // At the right gap, but it touched the sign on the way (and backed off).
+        let touched = vec![SimEvent::Contact { tick: 50, solid: "sign 1".into(), point: [2.0, 1.0] }];
+        let out = check(&kind, &run_to(2.0 - 0.15 - radius, "", touched), None, None);
+        assert!(!out.passed && out.feedback.zh.contains("碰到了停车标志"), "{out:?}");
+        // Touching another sign does not count against the stop sign.
+        let other = vec![SimEvent::Contact { tick: 50, solid: "sign 2".into(), point: [0.3, 0.3] }];
+        assert!(check(&kind, &run_to(2.0 - 0.15 - radius, "", other), None, None).passed);
+    }
+
+    #[test]
+    fn output_lines_fraction_gives_credit_above_guessing_only() {
+        let kind = CheckKind::OutputLinesFraction { expected: String::new(), zero_at: 0.5 };
+        let want = "left\nright\nleft\nstop";
+        let all = check(&kind, &run_to(1.0, "left\nright\nleft\nstop\n", Vec::new()), Some(want), None);
+        assert!(all.passed && all.score == 1.0, "{all:?}");
+        let three = check(&kind, &run_to(1.0, "left\nright\nright\nstop", Vec::new()), Some(want), None);
+        assert!(!three.passed && (three.score - 0.5).abs() < 1e-9, "{three:?}");
+        let half = check(&kind, &run_to(1.0, "left\nleft\nleft\nleft", Vec::new()), Some(want), None);
+        assert!(!half.passed && half.score == 0.0, "{half:?}");
+        assert_eq!(half.measured["lines_right"], 2.0);
+    }
+
+    fn episodes(steps: impl Iterator<Item = u32>) -> String {
+        steps.enumerate().map(|(i, s)| format!("episode {i} {s} -{s}.0\n")).collect()
+    }
+
+    #[test]
+    fn learning_curve_wants_enough_episodes_that_get_shorter() {
+        let kind = CheckKind::LearningCurve { min_episodes: 100, first: 10, last: 20, max_ratio: 1.5 };
+        // 60 steps at first, falling to 10 on a 9-step optimum.
+        let learned = episodes((0..150).map(|i| if i < 50 { 60 - i } else { 10 }));
+        let out = check(&kind, &run_to(1.0, &format!("map\n{learned}q 0 1 2 3 4\n"), Vec::new()), None, Some(9.0));
+        assert!(out.passed, "{out:?}");
+        assert_eq!(out.measured["episodes"], 150.0);
+        // Too few episodes.
+        let few = check(&kind, &run_to(1.0, &episodes((0..50).map(|_| 9)), Vec::new()), None, Some(9.0));
+        assert!(!few.passed && few.feedback.en.contains("Found 50 episode lines"), "{few:?}");
+        // Short from the start (a memorised route): no learning shows.
+        let flat = check(&kind, &run_to(1.0, &episodes((0..150).map(|_| 9)), Vec::new()), None, Some(9.0));
+        assert!(!flat.passed && flat.feedback.en.contains("no learning shows"), "{flat:?}");
+        // Never learned.
+        let lost = check(&kind, &run_to(1.0, &episodes((0..150).map(|i| 100 - i / 3)), Vec::new()), None, Some(9.0));
+        assert!(!lost.passed && lost.feedback.en.contains("not learned yet"), "{lost:?}");
     }
 }

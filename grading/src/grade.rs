@@ -16,8 +16,10 @@
 //! language, never the engine's English.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use qiming_curriculum::{CheckKind, Lab, Text};
+use qiming_ai::{Classifier, Model};
+use qiming_curriculum::{CheckKind, Lab, ModelCase, ModelInputSpec, Text};
 use qiming_runtime::{Diagnostic, ErrorKind, Language, LimitKind, Limits, Message, Outcome, Program};
 use qiming_sim::arena::Arena;
 use serde::Serialize;
@@ -52,6 +54,12 @@ pub struct GradeReport {
     /// every case, and shown in visible cases that fail.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<Note>,
+    /// SHA-256 of the model file handed in with the program, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_sha256: Option<String>,
+    /// Its kind (`cnn`, `perceptron`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_kind: Option<String>,
 }
 
 /// A diagnostic, as the report carries it.
@@ -95,6 +103,23 @@ pub struct CaseReport {
     /// asked for it; never part of the JSON report.
     #[serde(skip)]
     pub replay_bytes: Option<Vec<u8>>,
+    /// What a model case measured (also for hidden ones: the score is a
+    /// linear function of it, so it tells no more than the score).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<MetricReport>,
+}
+
+/// A model case's measurement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricReport {
+    /// `accuracy`, `macro_f1` or `min_group_recall`.
+    pub kind: String,
+    /// The value, in [0, 1], rounded to 4 digits.
+    pub value: f64,
+    /// Full credit at or above this.
+    pub full: f64,
+    /// No credit at or below this.
+    pub zero: f64,
 }
 
 /// How the run of a visible case ended.
@@ -195,9 +220,50 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// Grades `program` on every case of `lab`.
+/// Grades `program` (without a model) on every case of `lab`.
 pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeReport {
-    let total_weight: f64 = lab.cases.iter().map(|c| c.weight).sum();
+    grade_parts(lab, program, None, options)
+}
+
+/// Grades a submission bundle: its program with its model deployed, and its
+/// model on the lab's model cases.
+pub fn grade_bundle(lab: &Lab, bundle: &crate::Bundle, options: &GradeOptions) -> GradeReport {
+    grade_parts(lab, &bundle.program, bundle.model.as_ref(), options)
+}
+
+/// The model as a lab's `[model]` table describes it.
+pub fn model_misfit(lab: &Lab, model: &Model) -> Option<qiming_ai::Misfit> {
+    let spec = lab.model.as_ref()?;
+    let input = match &spec.input {
+        ModelInputSpec::Image => qiming_ai::model::Input::image(),
+        ModelInputSpec::Sensors(names) => qiming_ai::model::Input::Sensors { names: names.clone() },
+    };
+    let kinds: Vec<qiming_ai::ModelKind> = spec.kinds.iter().filter_map(|k| qiming_ai::ModelKind::parse(k)).collect();
+    model.fits_lab(&spec.labels, &input, &kinds).err()
+}
+
+/// Why every case scores nothing before anything runs: a model that does
+/// not fit the lab, or none where the lab requires one.
+fn refusal(lab: &Lab, model: Option<&Arc<Model>>) -> Option<Text> {
+    match (model, &lab.model) {
+        (Some(m), Some(_)) => model_misfit(lab, m)
+            .map(|misfit| Text::new(format!("模型不适用于本实验：{}。", misfit.zh_cn()), format!("The model does not fit this lab: {}.", misfit.en()))),
+        (None, Some(spec)) if spec.required => Some(no_model_text()),
+        _ => None,
+    }
+}
+
+fn no_model_text() -> Text {
+    Text::new(
+        "没有提交模型：把程序和 .qmodel 模型文件放在同一个文件夹或 zip 压缩包里一起提交。",
+        "No model was handed in: hand in the program and the .qmodel model file together, in one folder or .zip file.",
+    )
+}
+
+fn grade_parts(lab: &Lab, program: &Program, model: Option<&Arc<Model>>, options: &GradeOptions) -> GradeReport {
+    let total_weight: f64 = lab.cases.iter().map(|c| c.weight).sum::<f64>() + lab.model_cases.iter().map(|c| c.weight).sum::<f64>();
+    let refused = refusal(lab, model);
+    let model = if refused.is_some() { None } else { model };
     let threads = if options.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { options.threads };
     let mut reports: Vec<Option<(CaseReport, f64)>> = vec![None; lab.cases.len()];
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -213,7 +279,11 @@ pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeRepor
                             if i >= lab.cases.len() {
                                 break;
                             }
-                            done.push((i, grade_case(lab, i, program, options, total_weight)));
+                            let graded = match &refused {
+                                Some(why) => refused_case(&lab.cases[i].name, lab.cases[i].hidden, lab.cases[i].weight, total_weight, why),
+                                None => grade_case(lab, i, program, model, options, total_weight),
+                            };
+                            done.push((i, graded));
                         }
                         done
                     })
@@ -226,7 +296,13 @@ pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeRepor
             }
         }
     });
-    let graded: Vec<(CaseReport, f64)> = reports.into_iter().map(|r| r.expect("every case graded")).collect();
+    let mut graded: Vec<(CaseReport, f64)> = reports.into_iter().map(|r| r.expect("every case graded")).collect();
+    for case in &lab.model_cases {
+        graded.push(match &refused {
+            Some(why) => refused_case(&case.name, case.hidden, case.weight, total_weight, why),
+            None => grade_model_case(lab, case, model.map(|m| &**m), total_weight),
+        });
+    }
     // The total comes from unrounded case scores, so 5 × 33.333… is 100, not 99.99.
     let total = round2(graded.iter().map(|(_, exact)| exact).sum());
     let cases: Vec<CaseReport> = graded.into_iter().map(|(c, _)| c).collect();
@@ -244,7 +320,135 @@ pub fn grade(lab: &Lab, program: &Program, options: &GradeOptions) -> GradeRepor
         cases,
         cancelled,
         notes,
+        model_sha256: model.map(|m| sha256_hex(&m.to_bytes())),
+        model_kind: model.map(|m| m.kind().name().to_string()),
     }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A case that scores nothing because the submission was refused as a whole.
+fn refused_case(name: &str, hidden: bool, weight: f64, total_weight: f64, why: &Text) -> (CaseReport, f64) {
+    let report = CaseReport {
+        name: name.to_string(),
+        hidden,
+        passed: false,
+        score: 0.0,
+        max_score: round2(100.0 * weight / total_weight),
+        feedback: vec![why.clone()],
+        run: None,
+        checks: Vec::new(),
+        replay: None,
+        replay_bytes: None,
+        metric: None,
+    };
+    (report, 0.0)
+}
+
+/// Why a model case could not measure the model (the student's model, or
+/// the lab's data).
+fn metric_of(case: &ModelCase, model: &Model) -> Result<f64, Text> {
+    let mut evaluations = Vec::new();
+    for dir in &case.datasets {
+        let ds = qiming_ai::Dataset::open(dir)
+            .map_err(|e| Text::new(format!("本实验的数据集无法读取，请告诉老师：{e}"), format!("This lab's dataset cannot be read; tell your teacher: {e}")))?;
+        let ev = qiming_ai::eval::evaluate(model, &ds)
+            .map_err(|e| Text::new(format!("这个模型不能在本实验的数据上评估：{e}"), format!("This model cannot be evaluated on this lab's data: {e}")))?;
+        evaluations.push(ev);
+    }
+    let k = model.labels().len();
+    let mut pooled = vec![vec![0u64; k]; k];
+    for ev in &evaluations {
+        for (t, row) in ev.confusion.iter().enumerate() {
+            for (p, n) in row.iter().enumerate() {
+                pooled[t][p] += n;
+            }
+        }
+    }
+    let total: u64 = pooled.iter().flatten().sum();
+    let value = match case.metric.kind.as_str() {
+        "accuracy" => (0..k).map(|j| pooled[j][j]).sum::<u64>() as f64 / total.max(1) as f64,
+        "macro_f1" => {
+            // The mean over labels that occur in the data of 2PR / (P + R).
+            let f1s: Vec<f64> = (0..k)
+                .filter(|&j| pooled[j].iter().sum::<u64>() > 0)
+                .map(|j| {
+                    let tp = pooled[j][j] as f64;
+                    let predicted: u64 = (0..k).map(|t| pooled[t][j]).sum();
+                    let support: u64 = pooled[j].iter().sum();
+                    let (p, r) = (tp / predicted.max(1) as f64, tp / support.max(1) as f64);
+                    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+                })
+                .collect();
+            if f1s.is_empty() { 0.0 } else { f1s.iter().sum::<f64>() / f1s.len() as f64 }
+        }
+        // The smallest recall of any label in any listed dataset.
+        _ => evaluations.iter().flat_map(|ev| ev.per_class.values().filter(|c| c.support > 0).map(|c| c.recall)).fold(1.0, f64::min),
+    };
+    Ok(value)
+}
+
+fn metric_words(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "accuracy" => ("准确率", "accuracy"),
+        "macro_f1" => ("宏平均 F1", "macro-averaged F1"),
+        _ => ("最差一组的召回率", "worst-group recall"),
+    }
+}
+
+/// Grades one model case: the submitted model measured on the lab's datasets.
+fn grade_model_case(lab: &Lab, case: &ModelCase, model: Option<&Model>, total_weight: f64) -> (CaseReport, f64) {
+    let exact_max = 100.0 * case.weight / total_weight;
+    let mut report = CaseReport {
+        name: case.name.clone(),
+        hidden: case.hidden,
+        passed: false,
+        score: 0.0,
+        max_score: round2(exact_max),
+        feedback: Vec::new(),
+        run: None,
+        checks: Vec::new(),
+        replay: None,
+        replay_bytes: None,
+        metric: None,
+    };
+    let Some(model) = model else {
+        report.feedback.push(no_model_text());
+        return (report, 0.0);
+    };
+    let value = match metric_of(case, model) {
+        Ok(v) => v,
+        Err(why) => {
+            report.feedback.push(why);
+            return (report, 0.0);
+        }
+    };
+    let m = &case.metric;
+    let fraction = ((value - m.zero) / (m.full - m.zero)).clamp(0.0, 1.0);
+    let exact = fraction * exact_max;
+    report.score = round2(exact);
+    report.passed = value >= m.full;
+    report.metric = Some(MetricReport { kind: m.kind.clone(), value: (value * 10_000.0).round() / 10_000.0, full: m.full, zero: m.zero });
+    let (zh, en) = metric_words(&m.kind);
+    let seen = if case.hidden { ("在没见过的数据上", "on data it has never seen") } else { ("在这组数据上", "on this data") };
+    report.feedback.push(if report.passed {
+        Text::new(
+            format!("模型{}的{zh}是 {value:.2}，达到了 {} 的要求。", seen.0, m.full),
+            format!("Your model's {en} {} is {value:.2}, meeting the {} required.", seen.1, m.full),
+        )
+    } else {
+        Text::new(
+            format!("模型{}的{zh}是 {value:.2}，满分需要 {}，低于 {} 不得分。", seen.0, m.full, m.zero),
+            format!("Your model's {en} {} is {value:.2}; full marks need {}, and {} or less earns nothing.", seen.1, m.full, m.zero),
+        )
+    });
+    if !report.passed && case.hidden {
+        report.feedback.push(lab.hidden_hint.clone());
+    }
+    (report, exact)
 }
 
 /// Notes on the source of a Rhai program (WebAssembly has none).
@@ -257,7 +461,12 @@ fn program_notes(program: &Program) -> Vec<Diagnostic> {
 
 /// Whether any of the lab's checks reads printed output.
 fn grades_output(lab: &Lab) -> bool {
-    lab.checks.iter().any(|c| matches!(c.kind, CheckKind::OutputMatches { .. } | CheckKind::OutputNumber { .. }))
+    lab.checks.iter().any(|c| {
+        matches!(
+            c.kind,
+            CheckKind::OutputMatches { .. } | CheckKind::OutputNumber { .. } | CheckKind::OutputLinesFraction { .. } | CheckKind::LearningCurve { .. }
+        )
+    })
 }
 
 /// What each limit means, for children: (zh-CN, en). The runtime's own
@@ -348,7 +557,7 @@ pub fn lab_run_options(lab: &Lab, base: &Limits, seed: u64, cancel: qiming_runti
 }
 
 /// Grades one case: its report, and its unrounded score (for the total).
-fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions, total_weight: f64) -> (CaseReport, f64) {
+fn grade_case(lab: &Lab, index: usize, program: &Program, model: Option<&Arc<Model>>, options: &GradeOptions, total_weight: f64) -> (CaseReport, f64) {
     let case = &lab.cases[index];
     let exact_max = 100.0 * case.weight / total_weight;
     let max_score = round2(exact_max);
@@ -358,6 +567,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
     };
     let mut run_options = lab_run_options(lab, &options.limits, seed, options.cancel.clone());
     run_options.replay = (options.replay_dir.is_some() || options.keep_replays) && !case.hidden;
+    run_options.model = model.map(|m| m.clone() as Arc<dyn Classifier>);
     let output_limit = run_options.limits.output_bytes;
     let run = run_program(program, &case.scenario, &run_options);
     let resolved = case.scenario.resolve(seed);
@@ -368,6 +578,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         arena: &arena,
         expect_output: case.expect_output.as_deref(),
         expect_number: case.expect_number,
+        optimal_steps: case.optimal_steps,
         laps: Default::default(),
     };
 
@@ -440,6 +651,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
             checks: Vec::new(),
             replay: None,
             replay_bytes: None,
+            metric: None,
         };
         return (report, exact);
     }
@@ -535,6 +747,7 @@ fn grade_case(lab: &Lab, index: usize, program: &Program, options: &GradeOptions
         checks,
         replay,
         replay_bytes,
+        metric: None,
     };
     (report, exact)
 }

@@ -6,6 +6,7 @@
 //! This crate is the only place that knows both the runtime and the world.
 
 pub mod assembly;
+pub mod bundle;
 pub mod check;
 pub mod checks;
 pub mod grade;
@@ -14,7 +15,8 @@ pub mod pool;
 pub mod run;
 pub mod similarity;
 
+pub use bundle::{Bundle, BundleError};
 pub use check::check_lab;
-pub use grade::{GradeOptions, GradeReport, grade};
+pub use grade::{GradeOptions, GradeReport, grade, grade_bundle};
 pub use pool::{RunThreadError, grade_many, on_run_thread};
 pub use run::{RunOptions, RunResult, Sample, SimRobot, run_program, sensor_vector, sensor_vector_names};

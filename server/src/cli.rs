@@ -14,7 +14,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a student program (.rhai, .wasm, .wat) in a scenario and report the outcome.
+    /// Run a student program (.rhai, .wasm, .wat, or a bundle with a model) in a scenario and report the outcome.
     Run(RunArgs),
     /// Run the school server (embedded SQLite by default, or PostgreSQL).
     Serve(crate::serve::ServeArgs),
@@ -46,8 +46,12 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The program file: .rhai (Rhai), .wasm or .wat (WebAssembly).
+    /// The program file (.rhai, .wasm, .wat), or a bundle: a folder or .zip
+    /// holding one program and at most one model (.qmodel).
     pub program: PathBuf,
+    /// The model `classify` asks (.qmodel); refused when it does not fit the robot.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// The scenario file (TOML).
     #[arg(long)]
     pub scenario: PathBuf,

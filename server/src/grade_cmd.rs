@@ -7,15 +7,17 @@ use std::time::Instant;
 
 use anyhow::Context;
 use qiming_curriculum::{Catalogue, Lab};
-use qiming_grading::grade::{GradeOptions, GradeReport, grade};
-use qiming_grading::{grade_many, on_run_thread};
+use qiming_grading::grade::{GradeOptions, GradeReport, grade_bundle};
+use qiming_grading::{Bundle, grade_many, on_run_thread};
 use qiming_runtime::{Language, Program};
 
 #[derive(Debug, clap::Args)]
 pub struct GradeArgs {
     /// A lab id from the catalogue, or a path to a lab folder.
     pub lab: String,
-    /// A program file (.rhai, .wasm, .wat), or a folder of them (graded in a batch).
+    /// A submission: a program file (.rhai, .wasm, .wat), or a bundle (a
+    /// .zip, or a folder with one program and at most one .qmodel model).
+    /// A folder of several programs and no model is graded as a batch.
     pub program: PathBuf,
     /// Print the JSON report (one JSON object per line in a batch).
     #[arg(long)]
@@ -52,11 +54,24 @@ fn human(report: &GradeReport) -> String {
     for c in &report.cases {
         let tag = if c.hidden { " (hidden)" } else { "" };
         out.push_str(&format!("  {} {}{}: {} / {}\n", if c.passed { "✓" } else { "✗" }, c.name, tag, c.score, c.max_score));
+        if let Some(m) = &c.metric {
+            out.push_str(&format!("      {} = {} (full marks at {}, none at {})\n", m.kind, m.value, m.full, m.zero));
+        }
         for f in &c.feedback {
             out.push_str(&format!("      {}\n", f.en));
         }
     }
     out
+}
+
+/// A folder is one submission (a bundle) when it holds a model or exactly
+/// one program; a folder of several programs and no model is a batch.
+fn is_bundle_folder(dir: &Path) -> anyhow::Result<bool> {
+    let has_model = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .any(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("qmodel")));
+    Ok(has_model || program_files(dir)?.len() == 1)
 }
 
 fn program_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -75,11 +90,17 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let options = GradeOptions { replay_dir: args.replay_dir.clone(), ..GradeOptions::default() };
-    if args.program.is_dir() {
+    if args.program.is_dir() && !is_bundle_folder(&args.program)? {
         return batch(lab, &args.program, args.json);
     }
-    let program = Program::load(&args.program)?;
-    let report = on_run_thread(move || grade(&lab, &program, &options))?;
+    let bundle = match Bundle::load(&args.program) {
+        Ok(b) => b,
+        Err(e) => {
+            let m = e.user_message();
+            anyhow::bail!("{}: {}\n  {}", args.program.display(), m.en, m.zh);
+        }
+    };
+    let report = on_run_thread(move || grade_bundle(&lab, &bundle, &options))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -1,9 +1,11 @@
 //! `qiming run`: one program, one scenario, one seed → outcome, summary, replay.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
-use qiming_grading::{RunOptions, RunResult, on_run_thread, run_program};
+use qiming_ai::Model;
+use qiming_grading::{Bundle, RunOptions, RunResult, on_run_thread, run_program, sensor_vector_names};
 use qiming_runtime::{Outcome, Program};
 use qiming_sim::{Scenario, SimEvent};
 use serde_json::{Value, json};
@@ -11,9 +13,28 @@ use serde_json::{Value, json};
 use crate::cli::RunArgs;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let program = Program::load(&args.program)?;
+    let bundle = Bundle::load(&args.program).with_context(|| format!("cannot use {} as a submission", args.program.display()))?;
     let scenario = Scenario::load(&args.scenario)?;
-    let options = RunOptions { seed: args.seed, replay: args.replay.is_some(), ..RunOptions::default() };
+    let model = match (&args.model, bundle.model) {
+        (Some(_), Some(_)) => {
+            anyhow::bail!(
+                "{} already holds a model ({}); give --model or the bundle's model, not both",
+                args.program.display(),
+                bundle.model_name.unwrap_or_default()
+            )
+        }
+        (Some(path), None) => Some(Arc::new(Model::read(path).with_context(|| format!("cannot use the model {}", path.display()))?)),
+        (None, model) => model,
+    };
+    if let Some(m) = &model {
+        let sensors = sensor_vector_names(&scenario.resolve(args.seed).robot);
+        if let Err(misfit) = m.fits_robot(&sensors) {
+            anyhow::bail!("the model does not fit this scenario: {misfit}\n  模型与这个场景不符：{}", misfit.zh_cn());
+        }
+    }
+    let program: Program = bundle.program;
+    let options =
+        RunOptions { seed: args.seed, replay: args.replay.is_some(), model: model.map(|m| m as Arc<dyn qiming_ai::Classifier>), ..RunOptions::default() };
     let (result, scenario) = on_run_thread(move || {
         let result = run_program(&program, &scenario, &options);
         (result, scenario)

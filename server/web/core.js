@@ -122,6 +122,7 @@ export class ApiError extends Error {
     this.field = error.field || '';
     this.max = error.max ?? null;
     this.retryAfter = Number(error.retry_after) || 0;
+    this.detail = error.detail && typeof error.detail === 'object' ? error.detail : null;
     /** The whole `error` object: `field`, `existing`, `submissions`, `opens_at`… */
     this.details = error;
   }
@@ -180,9 +181,11 @@ export function errText(e) {
 }
 
 /** The text for an error object `{code, reason, field, max, retry_after}` (also used for roster rows). */
-export function errorText({ code, reason, field, max, retryAfter }) {
+export function errorText({ code, reason, field, max, retryAfter, detail }) {
   const has = (k) => Object.prototype.hasOwnProperty.call(DICT, k);
   const vars = { field: field && has(`field_${field}`) ? t(`field_${field}`) : t('field_unknown'), max: max ?? '', s: retryAfter ?? '' };
+  // A refusal that explains itself in both languages (a bad .zip bundle): the page's one.
+  vars.detail = detail && typeof detail === 'object' ? (detail[LANG] || '') : '';
   if (code === 'invalid') return has(`err_invalid_${reason}`) ? t(`err_invalid_${reason}`, vars) : t('err_invalid', vars);
   const key = `err_${code}`;
   if (reason && retryAfter && has(`${key}_${reason}_wait`)) return t(`${key}_${reason}_wait`, vars);

@@ -1,6 +1,7 @@
 //! The workspace's one integration-test binary: engine, scenarios, hostile programs, CLI, server, browser.
 
 mod ai;
+mod ai_grading;
 mod ai_robot;
 mod assembly;
 mod assess;

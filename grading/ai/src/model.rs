@@ -246,6 +246,32 @@ pub enum Misfit {
         /// What the lab gives.
         what: &'static str,
     },
+    /// The lab accepts other kinds of model.
+    #[error("this is a {model} model, but this lab accepts only {}: train one with `qiming ai train --model {}`", kind_list(accepted), accepted.first().map_or("cnn", |k| k.name()))]
+    Kind {
+        /// The model's kind.
+        model: ModelKind,
+        /// The kinds the lab accepts.
+        accepted: Vec<ModelKind>,
+    },
+    /// The model reads other sensors than the lab gives.
+    #[error("this model reads the sensors {model:?}, but this lab gives it {lab:?}: train it on a dataset recorded in this lab")]
+    Sensors {
+        /// The model's sensors, in order.
+        model: Vec<String>,
+        /// The lab's.
+        lab: Vec<String>,
+    },
+    /// The model reads sensors the robot does not have (`qiming run --model`).
+    #[error("this model reads the sensors {missing:?}, which this robot does not have: train it on a dataset recorded in this scenario")]
+    MissingSensors {
+        /// Sensors the model reads that the robot lacks.
+        missing: Vec<String>,
+    },
+}
+
+fn kind_list(kinds: &[ModelKind]) -> String {
+    kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
 }
 
 impl Misfit {
@@ -256,7 +282,24 @@ impl Misfit {
             Misfit::Input { model, lab, .. } => {
                 format!("这个模型需要 {model} 个输入数值，但本实验提供 {lab} 个：请用在本实验中录制的数据集训练模型")
             }
+            Misfit::Kind { model, accepted } => {
+                let names: Vec<&str> = accepted.iter().map(|k| k.name()).collect();
+                format!(
+                    "这是一个 {model} 模型，但本实验只接受 {}：请用 qiming ai train --model {} 训练模型",
+                    names.join("、"),
+                    names.first().copied().unwrap_or("cnn")
+                )
+            }
+            Misfit::Sensors { model, lab } => {
+                format!("这个模型读取的传感器是 {model:?}，但本实验提供的是 {lab:?}：请用在本实验中录制的数据集训练模型")
+            }
+            Misfit::MissingSensors { missing } => format!("这个模型要读取传感器 {missing:?}，但这个机器人没有：请用在这个场景中录制的数据集训练模型"),
         }
+    }
+
+    /// The message in English (the same as `Display`).
+    pub fn en(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -492,6 +535,35 @@ impl Model {
             return Err(Misfit::Input { model: self.header.input.len(), lab: input_len, what });
         }
         Ok(())
+    }
+
+    /// Whether the model fits a lab that declares its labels, its input (the
+    /// camera image or named sensors, in order) and the kinds it accepts
+    /// (empty: any). The kind is checked first, then labels, then input.
+    pub fn fits_lab(&self, labels: &[String], input: &Input, kinds: &[ModelKind]) -> Result<(), Misfit> {
+        if !kinds.is_empty() && !kinds.contains(&self.header.kind) {
+            return Err(Misfit::Kind { model: self.header.kind, accepted: kinds.to_vec() });
+        }
+        self.fits(labels, input.len())?;
+        if let (Input::Sensors { names: model }, Input::Sensors { names: lab }) = (&self.header.input, input)
+            && model != lab
+        {
+            return Err(Misfit::Sensors { model: model.clone(), lab: lab.clone() });
+        }
+        Ok(())
+    }
+
+    /// Whether a robot with the sensors `available` (names as in datasets,
+    /// `distance:front`…) can feed this model: an image model always can,
+    /// a sensor model when the robot has every sensor it reads.
+    pub fn fits_robot(&self, available: &[String]) -> Result<(), Misfit> {
+        match &self.header.input {
+            Input::Image { .. } => Ok(()),
+            Input::Sensors { names } => {
+                let missing: Vec<String> = names.iter().filter(|n| !available.contains(n)).cloned().collect();
+                if missing.is_empty() { Ok(()) } else { Err(Misfit::MissingSensors { missing }) }
+            }
+        }
     }
 
     /// The score of every label for one input (higher is more likely);

@@ -43,11 +43,15 @@ pub struct LoginRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionRequest {
-    /// `rhai` or `wasm`, one of the lab's languages.
+    /// `rhai` or `wasm`, one of the lab's languages (for a bundle: its program's).
     pub language: String,
-    /// At most the lab's `limits.max_program_bytes` (64 KiB or the lab's own, smaller cap).
+    /// At most the lab's `limits.max_program_bytes` (64 KiB or the lab's own, smaller cap);
+    /// with `encoding = "zip"`, the base64 of a `.zip` bundle (the request body's limit applies).
     pub program: String,
-    /// `text` (default) or `base64` (a binary WebAssembly module).
+    /// `text` (default), `base64` (a binary WebAssembly module) or `zip` (AI labs
+    /// only: a base64 `.zip` with one program and at most one `.qmodel` model,
+    /// checked before it is queued; a refused one is a 422 `bad_bundle` whose
+    /// `detail` says why in zh-CN and en).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
 }
@@ -192,7 +196,7 @@ impl LabView {
             summary: LabSummary::new(l, limits),
             instructions: l.instructions.clone(),
             starter: l.starter.clone(),
-            hidden_cases: l.cases.iter().filter(|c| c.hidden).count(),
+            hidden_cases: l.cases.iter().filter(|c| c.hidden).count() + l.model_cases.iter().filter(|c| c.hidden).count(),
         }
     }
 }

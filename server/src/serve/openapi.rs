@@ -125,7 +125,7 @@ pub fn document() -> Value {
         "lab": {"allOf": [lab_view, {"type": "object", "description": "`languages`: those the assignment allows", "properties": {"all_languages": {"type": "array", "items": {"type": "string"}, "description": "the lab's own languages"}}}]},
         "panel": {"type": "object", "description": "lesson outline, robot functions with units and ranges, arena, offered languages (docs/api.md)"},
         "submissions": {"type": "array", "items": submission.clone(), "description": "students only: their own"},
-        "last_program": {"type": ["object", "null"], "description": "students only: the program they last submitted", "properties": {"language": {"type": "string"}, "encoding": {"type": "string", "enum": ["text", "base64"]}, "program": {"type": "string"}}}}}]});
+        "last_program": {"type": ["object", "null"], "description": "students only: the program they last submitted", "properties": {"language": {"type": "string"}, "encoding": {"type": "string", "enum": ["text", "base64"]}, "program": {"type": "string"}, "bundle": {"type": "boolean", "description": "the program came in a .zip bundle (its model stays in the stored submission)"}}}}}]});
     // `GET /api/submissions/{id}`: the submission with its program and, once graded, the report.
     let submission_detail = json!({"allOf": [submission.clone(), {"type": "object", "required": ["program"], "properties": {
         "program": {"type": "string"},
@@ -266,9 +266,9 @@ pub fn document() -> Value {
                 &[("200", json!({"description": "{assignment_id, students, submitted, not_submitted: [{id, display_name, student_number}], scored, average, best, histogram: [{label, min, count}], submissions}"}))])},
             "/api/assignments/{id}/submissions": {
                 "get": op("Submissions (managers: everyone's; a student: their own)", &["id"], None, &[("200", ok("submissions", submission_list))]),
-                "post": op("Submit a program (at most 64 KiB); it is stored before the answer and graded by the queue", &["id"],
+                "post": op("Submit a program (at most 64 KiB), or for an AI lab a .zip bundle (encoding zip: a program and at most one .qmodel model, base64, checked before it is queued); it is stored before the answer and graded by the queue", &["id"],
                     Some(body(submission_request.clone())),
-                    &[("202", ok("accepted and queued", submission.clone())), ("409", err("cannot_submit: error.reason is not_open (see error.opens_at), attempts_used_up or closed")), ("413", err("program too large"))])
+                    &[("202", ok("accepted and queued", submission.clone())), ("400", err("invalid: e.g. reason bundle_not_ai (a bundle for a lab without a model) or bundle_language")), ("409", err("cannot_submit: error.reason is not_open (see error.opens_at), attempts_used_up or closed")), ("413", err("program too large")), ("422", err("bad_bundle: the .zip is refused (size, entries, zip bomb, unsafe path, link, two programs or models, damaged model); error.detail says why in zh-CN and en"))])
             },
             "/api/assignments/{id}/test": {"post": op("Test a program on the lab's visible cases: the report at once, no attempt spent, nothing stored (one run per person at a time)", &["id"],
                 Some(body(submission_request.clone())),

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qiming_curriculum::Catalogue;
-use qiming_grading::grade::{GradeOptions, grade};
+use qiming_grading::grade::GradeOptions;
 use qiming_runtime::Program;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -266,14 +266,30 @@ impl Db {
     }
 }
 
+/// The `language` a bundle upload is stored under; its `program` is the
+/// base64 of the `.zip`, kept as handed in (docs/ai.md).
+pub const STORED_BUNDLE: &str = "bundle";
+
+/// A stored submission as the grader takes it: a program, or a bundle
+/// checked again with the same loader as on upload.
+pub fn stored_submission(language: &str, program: &str) -> Result<qiming_grading::Bundle, String> {
+    if language == STORED_BUNDLE {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(program.trim()).map_err(|e| format!("bundle: {e}"))?;
+        return qiming_grading::Bundle::from_zip(&bytes).map_err(|e| e.to_string());
+    }
+    let program = Program::from_stored(language, program).map_err(|e| e.to_string())?;
+    Ok(qiming_grading::Bundle::program(program, ""))
+}
+
 /// Grades a job (blocking; run it off the async threads). The caller checks
 /// that the lab is in the catalogue. `Ok(None)`: cancelled, nothing to write.
 pub fn grade_job(catalogue: &Catalogue, job: &Job, secret: Option<[u8; 32]>, cancel: &qiming_runtime::Cancel) -> Result<Option<Outcome>, String> {
     let lab = catalogue.lab(&job.lab_id).ok_or_else(|| format!("lab {} is not in this grader's curriculum", job.lab_id))?;
-    let program = Program::from_stored(&job.language, &job.program).map_err(|e| e.to_string())?;
+    let submission = stored_submission(&job.language, &job.program)?;
     // One submission per worker thread: workers, not cases, spread over cores.
     let options = GradeOptions { threads: 1, keep_replays: true, hidden_secret: job.seeds.secret(secret), cancel: cancel.clone(), ..GradeOptions::default() };
-    let mut report = grade(lab, &program, &options);
+    let mut report = qiming_grading::grade::grade_bundle(lab, &submission, &options);
     if report.cancelled {
         return Ok(None);
     }

@@ -373,8 +373,18 @@ async fn get_assignment(State(state): State<AppState>, ActiveCaller(caller): Act
             .await?;
         if let Some(r) = last {
             let stored: String = r.try_get(0)?;
-            let (language, encoding) = if stored == "wasm-base64" { ("wasm", "base64") } else { (stored.as_str(), "text") };
-            v["last_program"] = json!({"language": language, "encoding": encoding, "program": r.try_get::<String, _>(1)?});
+            let program: String = r.try_get(1)?;
+            if stored == super::queue::STORED_BUNDLE {
+                // The editor gets the bundle's program back as text; the model stays in the stored zip.
+                if let Ok(b) = super::queue::stored_submission(&stored, &program)
+                    && let Ok(text) = String::from_utf8(b.program.source.clone())
+                {
+                    v["last_program"] = json!({"language": b.program.language.as_str(), "encoding": "text", "program": text, "bundle": true});
+                }
+            } else {
+                let (language, encoding) = if stored == "wasm-base64" { ("wasm", "base64") } else { (stored.as_str(), "text") };
+                v["last_program"] = json!({"language": language, "encoding": encoding, "program": program});
+            }
         }
     }
     Ok(Json(v))
@@ -697,6 +707,9 @@ fn checked_program(state: &AppState, a: &Assignment, req: &SubmissionRequest) ->
 /// Checks a program for a lab (size, characters, the languages allowed,
 /// encoding); returns the language as stored. Assignments and contest rounds share it.
 pub fn check_program(lab: &qiming_curriculum::Lab, allowed: &[String], req: &SubmissionRequest) -> Result<String, AppError> {
+    if req.encoding.as_deref() == Some("zip") {
+        return check_bundle(lab, allowed, req);
+    }
     if req.program.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(AppError::invalid("program", "control_characters", "program contains control characters (only newlines and tabs are allowed)"));
     }
@@ -719,6 +732,44 @@ pub fn check_program(lab: &qiming_curriculum::Lab, allowed: &[String], req: &Sub
     Ok(stored_language)
 }
 
+/// A bundle upload for an AI lab (`encoding = "zip"`: `program` is the
+/// base64 of a `.zip` with one program and at most one model), checked with
+/// the grading crate's loader — zip limits, paths, the model file — before
+/// anything is stored or queued. It is stored as language
+/// [`queue::STORED_BUNDLE`] with the base64 text as the program.
+fn check_bundle(lab: &qiming_curriculum::Lab, allowed: &[String], req: &SubmissionRequest) -> Result<String, AppError> {
+    use base64::Engine as _;
+    if lab.model.is_none() {
+        return Err(AppError::invalid("encoding", "bundle_not_ai", "only AI labs (with a [model] table) take .zip bundles; send the program as text"));
+    }
+    if !allowed.contains(&req.language) {
+        return Err(AppError::invalid("language", "choice", format!("language must be one of: {}", allowed.join(", "))));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(req.program.trim())
+        .map_err(|e| AppError::invalid("program", "encoding", format!("program: a zip bundle must be base64: {e}")))?;
+    let bundle = qiming_grading::Bundle::from_zip(&bytes).map_err(|e| bundle_error(&e))?;
+    let max = max_program_bytes(lab);
+    if bundle.program.source.len() > max {
+        return Err(AppError::PayloadTooLarge(format!("the bundle's program is {} bytes; the most is {max}", bundle.program.source.len())));
+    }
+    if bundle.program.language.as_str() != req.language {
+        return Err(AppError::invalid(
+            "language",
+            "bundle_language",
+            format!("the bundle's program {} is {}, not {}", bundle.program_name, bundle.program.language.as_str(), req.language),
+        ));
+    }
+    Ok(super::queue::STORED_BUNDLE.to_string())
+}
+
+/// A refused bundle: 422 with the loader's reason in both languages
+/// (`detail`), which clients show as it is.
+pub fn bundle_error(e: &qiming_grading::BundleError) -> AppError {
+    let m = e.user_message();
+    AppError::typed(StatusCode::UNPROCESSABLE_ENTITY, "bad_bundle", e.to_string(), json!({"field": "program", "detail": {"zh-CN": m.zh, "en": m.en}}))
+}
+
 /// Runs a program on the lab's *visible* cases and answers with the report
 /// at once: no attempt is spent, nothing is stored. For "test before you
 /// submit". Bounded: one test run per person at a time (429), and at most one
@@ -732,10 +783,11 @@ async fn test_run(
     let req = body(req)?;
     let (a, _class) = visible_assignment(&state, &caller.user, id).await?;
     let stored_language = checked_program(&state, &a, &req)?;
-    let program = Program::from_stored(&stored_language, &req.program).map_err(|e| AppError::invalid("program", "encoding", e.to_string()))?;
+    let submission = super::queue::stored_submission(&stored_language, &req.program).map_err(|e| AppError::invalid("program", "encoding", e))?;
     let lab = state.catalogue.lab(&a.lab_id).ok_or(AppError::NotFound)?;
     let mut visible = lab.clone();
     visible.cases.retain(|c| !c.hidden);
+    visible.model_cases.retain(|c| !c.hidden);
     let _mine = state.test_users.take(caller.user.id, 1).ok_or_else(|| AppError::TooManyRequests {
         reason: "test_running",
         message: "your previous test run is still going; wait for its result".into(),
@@ -749,14 +801,15 @@ async fn test_run(
     // A client that goes away (or a server shutting down) stops the run.
     let _stop = CancelOnDrop(cancel.clone());
     let options = qiming_grading::grade::GradeOptions { threads: 1, cancel, ..Default::default() };
-    let report =
-        tokio::task::spawn_blocking(move || qiming_grading::grade::grade(&visible, &program, &options)).await.map_err(|e| anyhow::anyhow!("test run: {e}"))?;
+    let report = tokio::task::spawn_blocking(move || qiming_grading::grade::grade_bundle(&visible, &submission, &options))
+        .await
+        .map_err(|e| anyhow::anyhow!("test run: {e}"))?;
     if report.cancelled {
         return Err(AppError::Busy);
     }
     let mut v = serde_json::to_value(&report).map_err(|e| anyhow::anyhow!(e))?;
     v["attempt_spent"] = json!(false);
-    v["hidden_cases"] = json!(lab.cases.iter().filter(|c| c.hidden).count());
+    v["hidden_cases"] = json!(lab.cases.iter().filter(|c| c.hidden).count() + lab.model_cases.iter().filter(|c| c.hidden).count());
     Ok(Json(v))
 }
 
