@@ -93,7 +93,8 @@ fn every_starter_runs_and_moves_the_robot() {
             .and_then(|b| b.model)
             .map(|m| m as Arc<dyn qiming_ai::Classifier>);
         for (language, source) in &lab.starter {
-            let (program, scenario, limits, model) = (starter_program(language, source), case.scenario.clone(), lab_limits(lab, &Limits::default()), model.clone());
+            let (program, scenario, limits, model) =
+                (starter_program(language, source), case.scenario.clone(), lab_limits(lab, &Limits::default()), model.clone());
             let seed = case.seed;
             let result = on_run_thread(move || run_program(&program, &scenario, &RunOptions { seed, limits, model, ..RunOptions::default() }));
             let name = format!("{} starter ({language}) in case {}", lab.id, case.name);
