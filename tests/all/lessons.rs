@@ -84,8 +84,19 @@ fn every_starter_runs_and_moves_the_robot() {
     for lab in &cat.labs {
         assert!(lab.starter.contains_key("rhai") || !lab.languages.iter().any(|l| l == "rhai"), "{}: no Rhai starter", lab.id);
         let case = &lab.cases[0];
+        // An AI lab's starter runs with the reference's model, as a student's
+        // does once they have trained one.
+        let model: Option<Arc<dyn qiming_ai::Classifier>> = lab
+            .reference_bundles
+            .first()
+            .map(|dir| qiming_grading::Bundle::from_folder(dir).expect("the reference bundle loads"))
+            .and_then(|b| b.model)
+            .map(|m| m as Arc<dyn qiming_ai::Classifier>);
         for (language, source) in &lab.starter {
-            let result = run(starter_program(language, source), case.scenario.clone(), case.seed, lab_limits(lab, &Limits::default()));
+            let (program, scenario, limits, model) =
+                (starter_program(language, source), case.scenario.clone(), lab_limits(lab, &Limits::default()), model.clone());
+            let seed = case.seed;
+            let result = on_run_thread(move || run_program(&program, &scenario, &RunOptions { seed, limits, model, ..RunOptions::default() }));
             let name = format!("{} starter ({language}) in case {}", lab.id, case.name);
             match &result.report.outcome {
                 Outcome::Finished | Outcome::TimeUp => {}

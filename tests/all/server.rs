@@ -97,7 +97,7 @@ async fn scenario(backend: &str) {
     assert_eq!(call(&s, "GET", "/healthz", None, None).await.0, StatusCode::OK);
     let (status, metrics, _) = call(&s, "GET", "/metrics", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(metrics.as_str().unwrap().contains("qiming_labs 16"), "{metrics}");
+    assert!(metrics.as_str().unwrap().contains("qiming_labs 20"), "{metrics}");
     let (status, doc, _) = call(&s, "GET", "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -157,7 +157,7 @@ async fn scenario(backend: &str) {
     assert_eq!(raw(&s, with_cookie).await.0, StatusCode::OK);
     let (status, labs, _) = call(&s, "GET", "/api/labs", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(labs["labs"].as_array().unwrap().len(), 16);
+    assert_eq!(labs["labs"].as_array().unwrap().len(), 20);
     assert_eq!(call(&s, "GET", "/api/nothing-here", Some(&token), None).await.0, StatusCode::NOT_FOUND);
     // Malformed path ids and queries answer in the same JSON error shape.
     let (status, body, _) = call(&s, "GET", "/api/classes/abc", Some(&token), None).await;
