@@ -3,6 +3,7 @@
 mod ai;
 mod ai_robot;
 mod assembly;
+mod assessment_reports;
 mod assess;
 mod assessments;
 mod assignments;

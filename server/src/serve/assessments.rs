@@ -179,6 +179,18 @@ async fn access(state: &AppState, caller: &User, a: &Assessment) -> Result<Acces
     Ok(Access { manages, owns, sits })
 }
 
+/// The assessment row, or None (for the reports, which authorise by what they show).
+pub async fn load(state: &AppState, id: i64) -> Result<Option<Assessment>, AppError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM assessments WHERE id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
+    row.as_ref().map(assessment_of).transpose()
+}
+
+/// Whether the caller manages or sits the assessment.
+pub async fn visible_to(state: &AppState, caller: &User, a: &Assessment) -> Result<bool, AppError> {
+    let acc = access(state, caller, a).await?;
+    Ok(acc.manages || acc.sits)
+}
+
 /// The assessment if the caller may see it (manages or sits it), else 404.
 async fn visible(state: &AppState, caller: &User, id: i64) -> Result<(Assessment, Access), AppError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM assessments WHERE id = $1")).bind(id).fetch_optional(&state.db.pool).await?;

@@ -338,6 +338,7 @@ pub fn app(state: AppState) -> Router {
         .merge(super::work::routes())
         .merge(super::gradebook::routes())
         .merge(super::assessments::routes())
+        .merge(super::reports::routes())
         .merge(super::contest::routes())
         .merge(super::web::routes())
         .fallback(fallback)

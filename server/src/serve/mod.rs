@@ -16,6 +16,7 @@ pub mod listen;
 pub mod openapi;
 pub mod org;
 pub mod queue;
+pub mod reports;
 pub mod roster;
 pub mod secret;
 pub mod slips;
