@@ -99,6 +99,10 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/assessments/{rep}/reports/{lv_district}/{district}", "", "401 403 403 403 403 403 403 200 200"),
     ("GET", "/api/assessments/{rep}/reports/{lv_city}/{region}", "", "401 403 403 403 403 403 403 200 200"),
     ("GET", "/api/assessments/{rep}/reports/{lv_annual}/{region}", "", "401 403 403 403 403 403 403 200 200"),
+    // Calibration: item parameters are no one's personal data (staff read them); only the
+    // platform admin calibrates (here: no teachers' sittings to calibrate on, 409).
+    ("GET", "/api/calibrations", "", "401 403 403 200 200 200 200 200 200"),
+    ("POST", "/api/calibrations", r#"{"population": "teachers"}"#, "401 403 403 403 403 403 403 403 409"),
     // Competitions: the event is the district's (school A's and B's); school_admin_b's school lies outside it.
     ("GET", "/api/events", "", "401 200 200 200 200 200 200 200 200"),
     (

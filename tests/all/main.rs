@@ -3,12 +3,13 @@
 mod ai;
 mod ai_robot;
 mod assembly;
-mod assessment_reports;
 mod assess;
+mod assessment_reports;
 mod assessments;
 mod assignments;
 mod authz;
 mod browser;
+mod calibrations;
 mod classroom;
 mod cli;
 mod contests;

@@ -339,6 +339,7 @@ pub fn app(state: AppState) -> Router {
         .merge(super::gradebook::routes())
         .merge(super::assessments::routes())
         .merge(super::reports::routes())
+        .merge(super::calibrations::routes())
         .merge(super::contest::routes())
         .merge(super::web::routes())
         .fallback(fallback)

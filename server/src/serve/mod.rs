@@ -7,6 +7,7 @@
 pub mod assessments;
 pub mod auth;
 pub mod backup;
+pub mod calibrations;
 pub mod contest;
 pub mod db;
 pub mod gradebook;

@@ -409,9 +409,22 @@ fn report_paths() -> serde_json::Map<String, Value> {
         None,
         &[("200", json!({"description": "{assessment_id, takers, reports: [{level, target, name}]}"}))],
     );
-    [("/api/assessments/{id}/reports".to_string(), json!({"get": list})), ("/api/assessments/{id}/reports/{level}/{target}".to_string(), json!({"get": one}))]
-        .into_iter()
-        .collect()
+    let calibration = json!({"description": "{id, population, version, created_at, created_by, takers (N), items, literacies: [{literacy, takers, model, items, iterations, converged, reliability, excluded, parameters (on creation: the calibration file's items)}], skipped: [{literacy, takers, reason}]}"});
+    let calibrations = json!({
+        "get": {"summary": "Stored calibrations of the item bank from this server's sittings, newest first (staff)",
+            "parameters": [{"name": "population", "in": "query", "required": false, "schema": {"type": "string", "enum": ["students", "teachers"]}}],
+            "responses": {"200": {"description": "{calibrations: [calibration]}"}, "401": err("not signed in"), "403": err("students do not read calibrations")}},
+        "post": op("Calibrate the bank (MML/EM, 2PL or GPCM per literacy) on every submitted sitting of a population and store it as the next version; adaptive tests, scoring and reports use the newest (platform admin; audited)", &[],
+            Some(body(obj(&["population"], json!({"population": {"type": "string", "enum": ["students", "teachers"]}, "min_takers": {"type": "integer", "minimum": super::calibrations::LEAST_MIN_TAKERS, "description": "fewest sittings per literacy (default 100)"}})))),
+            &[("201", ok("the stored calibration", calibration)), ("409", err("too_few_sittings: no literacy has min_takers sittings (error.skipped)"))])
+    });
+    [
+        ("/api/assessments/{id}/reports".to_string(), json!({"get": list})),
+        ("/api/assessments/{id}/reports/{level}/{target}".to_string(), json!({"get": one})),
+        ("/api/calibrations".to_string(), calibrations),
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// The competitions API (contest.rs; docs/competitions.md).

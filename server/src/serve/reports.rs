@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use qiming_curriculum::item::{Item as BankItem, ItemKind};
-use qiming_grading::irt::{self, Levels};
+use qiming_grading::irt::Levels;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -39,6 +39,9 @@ use super::http::{AppError, AppState};
 use crate::report::group::GroupLevel;
 use crate::report::input::{INPUT_FORMAT_VERSION, Input, ItemResponse, Locality, Population, Taker};
 use crate::report::{Context, Lang, Report, ReportError, ReportLevel, layout, pdf, score_with, xlsx};
+
+/// Which item parameters scored the report: `prior` (the bank's) or `v<version>` of the calibration.
+pub const CALIBRATION_HEADER: &str = "x-qiming-calibration";
 
 /// The seed of the k-means profiles (as `qiming assess report`'s default).
 const PROFILE_SEED: u64 = 2026;
@@ -252,12 +255,6 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
         });
     }
     Ok(Built { input: Input { format_version: INPUT_FORMAT_VERSION, takers }, who })
-}
-
-/// Item parameters for scoring: the bank's prior parameters (`irt::prior_item`), as in delivery.
-fn parameters(state: &AppState, population: Population) -> (BTreeMap<String, irt::Item>, String) {
-    let params = state.catalogue.items.population(population.bank_name()).map(|i| (i.id.clone(), irt::prior_item(i))).collect();
-    (params, "bank prior parameters".into())
 }
 
 // ---------------------------------------------------------------- who may read what
@@ -495,7 +492,11 @@ async fn report(
     };
     let lang_name = super::web::choose_lang(&parts, q.lang.as_deref()).0;
     let lang = Lang::parse(lang_name).unwrap_or(Lang::Zh);
-    let (params, source) = parameters(&state, population);
+    // The parameters delivery scores with: the newest calibration, the bank's priors elsewhere.
+    let calibrated = super::calibrations::parameters(&state, &a.population).await?;
+    let calibration = calibrated.calibration.map_or_else(|| "prior".to_string(), |(_, v)| format!("v{v}"));
+    let source = calibrated.source();
+    let params = calibrated.items;
     let catalogue = state.catalogue.clone();
     let font = state.slip_font.clone();
     let format_owned = format.to_string();
@@ -539,6 +540,9 @@ async fn report(
         && let Ok(v) = HeaderValue::from_str(&missing.iter().map(|c| format!("U+{:04X}", *c as u32)).collect::<Vec<_>>().join(","))
     {
         response.headers_mut().insert(super::org::MISSING_GLYPHS_HEADER, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&calibration) {
+        response.headers_mut().insert(CALIBRATION_HEADER, v);
     }
     *response.status_mut() = StatusCode::OK;
     Ok(response)
