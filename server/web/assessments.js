@@ -184,11 +184,46 @@ export async function assessmentProgressPage(alive, id) {
     card(null, h('p', null, `${t(`as_population_${a.population}`)} · ${t(`as_mode_${a.mode}`)} · ${t('as_time_limit_n', { n: a.time_limit_minutes })}`),
       h('p', null, `${t('as_opens_at')}: ${fmtTime(a.opens_at)} · ${t('as_closes_at')}: ${fmtTime(a.closes_at)}`)),
     card(t('as_progress'), stamp, body),
+    reportsCard(id),
     items.length ? card(a.mode === 'adaptive' ? t('as_pool_n', { n: items.length }) : t('as_form_n', { n: items.length }), h('details', null, h('summary', null, t('as_show_items')), h('ol', { class: 'plain' }, items))) : null);
   await draw();
   // Live: poll while the page is open.
   const timer = setInterval(draw, POLL_MS);
   onCleanup(() => clearInterval(timer));
+}
+
+// ---------------------------------------------------------------- reports
+
+/**
+ * The reports the caller may read for this assessment, as the server lists them
+ * (student, class, school, district, city, annual), each as a web page link (JSON
+ * shown by the browser), PDF and XLSX in the page's language. The server decides
+ * who reads what; an empty list shows nothing.
+ */
+function reportsCard(id) {
+  const box = h('div', { testid: 'reports-card' });
+  (async () => {
+    let list;
+    try {
+      list = await api('GET', `/api/assessments/${id}/reports`);
+    } catch (e) {
+      clear(box, errorBox(e, 'reports-error'));
+      return;
+    }
+    const reports = list.reports || [];
+    if (!reports.length) return;
+    const url = (r, format) => `/api/assessments/${id}/reports/${r.level}/${r.target}?format=${format}&lang=${LANG}`;
+    const rows = reports.map((r) => h('tr', { testid: 'report-row', 'data-level': r.level },
+      h('td', null, t(`rep_level_${r.level}`)),
+      h('td', { 'data-user': '' }, r.name),
+      h('td', null, h('div', { class: 'actions' },
+        h('a', { class: 'btn btn-ghost', href: url(r, 'pdf'), download: '', testid: 'report-pdf' }, t('rep_pdf')),
+        h('a', { class: 'btn btn-ghost', href: url(r, 'xlsx'), download: '', testid: 'report-xlsx' }, t('download_xlsx'))))));
+    clear(box, card(t('rep_reports'),
+      table([t('rep_level'), t('rep_name'), t('rep_download')], rows, { testid: 'reports-table' }),
+      h('p', { class: 'muted small' }, t('rep_privacy_note'))));
+  })();
+  return box;
 }
 
 // ---------------------------------------------------------------- sitting one
@@ -538,5 +573,6 @@ function resultsView(a, view, why) {
       h('p', { class: 'score-pill', testid: 'total-score' }, t('as_points_of', { points: r.points ?? 0, max: r.max_points ?? 0 })),
       lits.length ? table([t('as_literacy'), t('as_score'), t('as_ability')], lits, { testid: 'literacy-table' }) : null,
       h('p', { class: 'muted small' }, t('as_ability_help'))),
+    reportsCard(a.id),
     items);
 }

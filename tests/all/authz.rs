@@ -95,6 +95,19 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     // A fixed form has no next question: the student is let through and told so (409 not_adaptive).
     ("POST", "/api/assessments/{asm}/sitting/next", "", "401 409 404 403 404 403 404 403 403"),
     ("POST", "/api/assessments/{asm}/sitting/submit", "", "401 200 404 403 404 403 404 403 403"),
+    // Reports: {rep} is class A's second form, which the student has submitted. Individual results
+    // only for the student, their teacher and their school's admins; aggregates above the class.
+    ("GET", "/api/assessments/{rep}/reports", "", "401 200 404 200 404 200 404 200 200"),
+    ("GET", "/api/assessments/{rep}/reports/{lv_student}/{student}", "", "401 200 404 200 404 200 404 404 404"),
+    ("GET", "/api/assessments/{rep}/reports/{lv_class}/{A}", "", "401 403 403 200 404 200 404 403 403"),
+    ("GET", "/api/assessments/{rep}/reports/{lv_school}/{school}", "", "401 403 403 403 403 200 404 200 200"),
+    ("GET", "/api/assessments/{rep}/reports/{lv_district}/{district}", "", "401 403 403 403 403 403 403 200 200"),
+    ("GET", "/api/assessments/{rep}/reports/{lv_city}/{region}", "", "401 403 403 403 403 403 403 200 200"),
+    ("GET", "/api/assessments/{rep}/reports/{lv_annual}/{region}", "", "401 403 403 403 403 403 403 200 200"),
+    // Calibration: item parameters are no one's personal data (staff read them); only the
+    // platform admin calibrates (here: no teachers' sittings to calibrate on, 409).
+    ("GET", "/api/calibrations", "", "401 403 403 200 200 200 200 200 200"),
+    ("POST", "/api/calibrations", r#"{"population": "teachers"}"#, "401 403 403 403 403 403 403 403 409"),
     // Competitions: the event is the district's (school A's and B's); school_admin_b's school lies outside it.
     ("GET", "/api/events", "", "401 200 200 200 200 200 200 200 200"),
     (
@@ -243,6 +256,20 @@ pub async fn setup(s: &AppState) -> World {
     let asm = asm["id"].as_i64().unwrap_or_else(|| panic!("assessment: {asm}"));
     let (st, _, _) = call(s, "POST", &format!("/api/assessments/{asm}/sitting"), Some(&student_token), None).await;
     assert_eq!(st, StatusCode::CREATED);
+    // A second form the student has sat and submitted, for the report routes.
+    let (_, rep, _) = call(
+        s,
+        "POST",
+        "/api/assessments",
+        Some(&sc.teacher),
+        Some(json!({"title": "报告", "population": "students", "mode": "fixed", "closes_at": 4000000000i64, "time_limit_minutes": 600, "items": ["ct-56-001", "ct-56-003"], "class_ids": [class_a]})),
+    )
+    .await;
+    let rep = rep["id"].as_i64().unwrap_or_else(|| panic!("assessment: {rep}"));
+    let (st, _, _) = call(s, "POST", &format!("/api/assessments/{rep}/sitting"), Some(&student_token), None).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, _, _) = call(s, "POST", &format!("/api/assessments/{rep}/sitting/submit"), Some(&student_token), None).await;
+    assert_eq!(st, StatusCode::OK);
     // A district event (inside the organiser's city) advancing into a city
     // event; the student's team approved; a round open for years and one over.
     let event = |body: Value| {
@@ -348,6 +375,7 @@ pub async fn setup(s: &AppState) -> World {
             ("school", sc.school_id),
             ("region", 1),
             ("asm", asm),
+            ("rep", rep),
             ("district", 2),
             ("event", event_id),
             ("division", division),
@@ -362,6 +390,18 @@ pub async fn setup(s: &AppState) -> World {
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
         .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string()), ("item", "ct-56-001".to_string()), ("cert", cert.to_string())])
+        // The report levels, as path variables (the OpenAPI document's `{level}`).
+        .chain(
+            [
+                ("lv_student", "student"),
+                ("lv_class", "class"),
+                ("lv_school", "school"),
+                ("lv_district", "district"),
+                ("lv_city", "city"),
+                ("lv_annual", "annual"),
+            ]
+            .map(|(k, v)| (k, v.to_string())),
+        )
         .collect(),
         admin,
         class_a,

@@ -399,16 +399,17 @@ pub fn group_report(cx: &Context<'_>, level: GroupLevel, path: &[String], popula
         }
     }
     let by = |f: &dyn Fn(&super::Taker) -> bool| members.iter().copied().filter(|&i| f(&cx.input.takers[i])).collect::<Vec<usize>>();
-    report.breakdowns.push(breakdown(
-        cx,
-        "locality",
-        cx.t("locality"),
-        vec![
-            ("urban".into(), cx.t("urban").into(), by(&|t| t.locality == Locality::Urban)),
-            ("rural".into(), cx.t("rural").into(), by(&|t| t.locality == Locality::Rural)),
-        ],
-        Some(cx.t("urban_rural_gap")),
-    ));
+    let mut localities = vec![
+        ("urban".into(), cx.t("urban").into(), by(&|t| t.locality == Locality::Urban)),
+        ("rural".into(), cx.t("rural").into(), by(&|t| t.locality == Locality::Rural)),
+    ];
+    // Takers whose locality is not recorded (reports from the school server) get a row of
+    // their own, so the rows still add up to the group and complementary suppression holds.
+    let unknown = by(&|t| t.locality == Locality::Unknown);
+    if !unknown.is_empty() {
+        localities.push(("unknown".into(), cx.t("locality_unknown").into(), unknown));
+    }
+    report.breakdowns.push(breakdown(cx, "locality", cx.t("locality"), localities, Some(cx.t("urban_rural_gap"))));
     report.breakdowns.push(breakdown(
         cx,
         "gender",

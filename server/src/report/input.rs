@@ -53,6 +53,9 @@ impl Population {
 pub enum Locality {
     Urban,
     Rural,
+    /// Not recorded: the school server does not store whether a school is urban or rural, so
+    /// reports built from its sittings show these takers in a row of their own.
+    Unknown,
 }
 
 /// One scored response.

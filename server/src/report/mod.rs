@@ -23,7 +23,7 @@ use serde::Serialize;
 
 pub use group::{AnnualReport, GroupLevel, GroupReport};
 pub use input::{Input, InputError, Locality, Population, Taker};
-pub use scoring::{Scored, ScoringError, score};
+pub use scoring::{Scored, ScoringError, score, score_with};
 pub use student::StudentReport;
 pub use text::Lang;
 

@@ -77,6 +77,21 @@ pub fn score(input: &Input, bank: &ItemBank, calibrations: &[CalibrationFile], l
             given.insert(e.id.clone(), e.item(file.model));
         }
     }
+    let given = (!calibrations.is_empty()).then_some((&given, "calibration file"));
+    score_with(input, bank, given, levels, threads)
+}
+
+/// Scores every taker with the item parameters `given` (every answered item must be in them;
+/// the `&str` names their source in [`Dimension::source`]), or, with None, calibrates each
+/// literacy of each population on the input. The school server gives its stored calibration
+/// (or the bank's prior parameters) here.
+pub fn score_with(
+    input: &Input,
+    bank: &ItemBank,
+    given: Option<(&BTreeMap<String, Item>, &str)>,
+    levels: &Levels,
+    threads: usize,
+) -> Result<Scored, ScoringError> {
     let scale = ReportingScale::calibration_cohort();
     let grid = Grid::normal(81, 6.0);
     let mut scores = vec![[None; LITERACY_COUNT]; input.takers.len()];
@@ -109,7 +124,13 @@ pub fn score(input: &Input, bank: &ItemBank, calibrations: &[CalibrationFile], l
                     }
                 }
             }
-            let (params, source, excluded): (Vec<Option<Item>>, String, Vec<String>) = if calibrations.is_empty() {
+            let (params, source, excluded): (Vec<Option<Item>>, String, Vec<String>) = if let Some((given, label)) = given {
+                let mut params = Vec::new();
+                for id in &items {
+                    params.push(Some(given.get(id).cloned().ok_or_else(|| ScoringError::NotCalibrated(id.clone()))?));
+                }
+                (params, label.to_string(), Vec::new())
+            } else {
                 let polytomous = x.iter().any(|&s| s != MISSING && s > 1);
                 let model = if polytomous { Model::Gpcm } else { Model::TwoPl };
                 let responses = Responses {
@@ -130,12 +151,6 @@ pub fn score(input: &Input, bank: &ItemBank, calibrations: &[CalibrationFile], l
                     format!("{} calibrated on the input", model.name()),
                     cal.excluded.iter().map(|e| e.id.clone()).collect(),
                 )
-            } else {
-                let mut params = Vec::new();
-                for id in &items {
-                    params.push(Some(given.get(id).cloned().ok_or_else(|| ScoringError::NotCalibrated(id.clone()))?));
-                }
-                (params, "calibration file".to_string(), Vec::new())
             };
             // Score on the items that have parameters (an excluded item carries no information).
             let keep: Vec<usize> = (0..items.len()).filter(|&j| params[j].is_some()).collect();

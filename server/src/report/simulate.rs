@@ -231,7 +231,11 @@ pub fn to_csv(input: &Input) -> (String, String, String, String) {
     let mut labs = String::from("student,lab,check,feedback_zh,feedback_en\n");
     let q = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
     for t in &input.takers {
-        let locality = if t.locality == Locality::Urban { "urban" } else { "rural" };
+        let locality = match t.locality {
+            Locality::Urban => "urban",
+            Locality::Rural => "rural",
+            Locality::Unknown => "unknown",
+        };
         takers.push_str(&format!(
             "{},{},{},{},{},{},{locality},{},{},{}\n",
             q(&t.id),

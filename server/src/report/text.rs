@@ -97,6 +97,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("female", "女", "Female"),
     ("male", "男", "Male"),
     ("gender_unknown", "未填写", "Not given"),
+    ("locality_unknown", "未记录城乡", "Not recorded"),
     ("urban_rural_gap", "城乡差距（城镇减乡村）", "Urban–rural gap (urban minus rural)"),
     ("gender_gap", "性别差距（女减男）", "Gender gap (female minus male)"),
     ("classes", "各班级", "Classes"),

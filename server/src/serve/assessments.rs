@@ -179,6 +179,18 @@ async fn access(state: &AppState, caller: &User, a: &Assessment) -> Result<Acces
     Ok(Access { manages, owns, sits })
 }
 
+/// The assessment row, or None (for the reports, which authorise by what they show).
+pub async fn load(state: &AppState, id: i64) -> Result<Option<Assessment>, AppError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM assessments WHERE id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
+    row.as_ref().map(assessment_of).transpose()
+}
+
+/// Whether the caller manages or sits the assessment.
+pub async fn visible_to(state: &AppState, caller: &User, a: &Assessment) -> Result<bool, AppError> {
+    let acc = access(state, caller, a).await?;
+    Ok(acc.manages || acc.sits)
+}
+
 /// The assessment if the caller may see it (manages or sits it), else 404.
 async fn visible(state: &AppState, caller: &User, id: i64) -> Result<(Assessment, Access), AppError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM assessments WHERE id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
@@ -779,7 +791,14 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
     let items = presented(state, sitting.id).await?;
     let t = now();
     let bank = &state.catalogue.items;
-    // Per literacy: the EAP from the bank's item parameters, points and maxima.
+    // The parameters in use for the assessment's population: the newest calibration, else the priors.
+    let population: String = sqlx::query("SELECT a.population FROM assessments a JOIN sittings s ON s.assessment_id = a.id WHERE s.id = $1")
+        .bind(sitting.id)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get(0)?;
+    let calibrated = super::calibrations::parameters(state, &population).await?;
+    // Per literacy: the EAP from the item parameters, points and maxima.
     let mut per: BTreeMap<String, LiteracyTally> = BTreeMap::new();
     let mut all: Vec<(irt::Item, usize)> = Vec::new();
     let mut scored = Vec::new();
@@ -792,7 +811,7 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
         scored.push((p.position, points));
         if let Some(item) = item {
             let e = per.entry(item.literacy.clone()).or_default();
-            let params = irt::prior_item(item);
+            let params = calibrated.items.get(&item.id).cloned().unwrap_or_else(|| irt::prior_item(item));
             let k = (points.max(0) as usize).min(params.steps.len());
             e.0.push((params.clone(), k));
             e.1 += points;
@@ -804,7 +823,8 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
     let (theta, se) = estimate(&all);
     let mut tx = state.db.pool.begin().await?;
     let closed = sqlx::query(
-        "UPDATE sittings SET submitted_at = $1, submitted_by = $2, points = $3, max_points = $4, theta = $5, se = $6 WHERE id = $7 AND submitted_at IS NULL",
+        "UPDATE sittings SET submitted_at = $1, submitted_by = $2, points = $3, max_points = $4, theta = $5, se = $6, calibration_id = $7 \
+         WHERE id = $8 AND submitted_at IS NULL",
     )
     .bind(t.min(sitting.deadline_at))
     .bind(by)
@@ -812,6 +832,7 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
     .bind(total_max)
     .bind(theta)
     .bind(se)
+    .bind(calibrated.calibration.map(|c| c.0))
     .bind(sitting.id)
     .execute(&mut *tx)
     .await?
@@ -967,15 +988,23 @@ async fn my_sitting(State(state): State<AppState>, ActiveCaller(caller): ActiveC
     Ok(Json(sitting_view(&state, &a, &s).await?))
 }
 
-/// The pool of an adaptive assessment as the CAT sees it: (id, prior parameters, literacy).
-fn cat_bank(state: &AppState, pool: &[String]) -> Vec<(String, irt::Item, Option<String>)> {
-    pool.iter().filter_map(|id| state.catalogue.items.get(id).map(|it| (id.clone(), irt::prior_item(it), Some(it.literacy.clone())))).collect()
+/// The pool of an adaptive assessment as the CAT sees it: (id, parameters, literacy), with the
+/// newest calibration's parameters where it has them and the bank's priors elsewhere.
+async fn cat_bank(state: &AppState, a: &Assessment, pool: &[String]) -> Result<Vec<(String, irt::Item, Option<String>)>, AppError> {
+    let params = super::calibrations::parameters(state, &a.population).await?;
+    Ok(pool
+        .iter()
+        .filter_map(|id| {
+            let it = state.catalogue.items.get(id)?;
+            Some((id.clone(), params.items.get(id).cloned().unwrap_or_else(|| irt::prior_item(it)), Some(it.literacy.clone())))
+        })
+        .collect())
 }
 
 /// Picks the next item of an adaptive sitting: `Some(item id)`, or None when the test ends.
 async fn adaptive_step(state: &AppState, a: &Assessment, sitting: &Sitting) -> Result<Option<String>, AppError> {
     let pool = form_items(state, a.id).await?;
-    let bank = cat_bank(state, &pool);
+    let bank = cat_bank(state, a, &pool).await?;
     let items = presented(state, sitting.id).await?;
     let index: BTreeMap<&str, usize> = bank.iter().enumerate().map(|(j, b)| (b.0.as_str(), j)).collect();
     let mut answered = Vec::new();

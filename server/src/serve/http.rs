@@ -344,6 +344,8 @@ pub fn app(state: AppState) -> Router {
         .merge(super::work::routes())
         .merge(super::gradebook::routes())
         .merge(super::assessments::routes())
+        .merge(super::reports::routes())
+        .merge(super::calibrations::routes())
         .merge(super::contest::routes())
         .merge(super::judging::routes())
         .merge(super::certificates::routes())

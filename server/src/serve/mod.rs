@@ -7,6 +7,7 @@
 pub mod assessments;
 pub mod auth;
 pub mod backup;
+pub mod calibrations;
 pub mod certificates;
 pub mod contest;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod listen;
 pub mod openapi;
 pub mod org;
 pub mod queue;
+pub mod reports;
 pub mod roster;
 pub mod secret;
 pub mod slips;

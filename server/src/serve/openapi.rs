@@ -430,7 +430,60 @@ fn assessment_paths() -> serde_json::Map<String, Value> {
             json!({"post": op("Submit: score the sitting and answer with the results (again for a submitted one)", &["id"], None, &[("200", ok("the sitting with results", sitting))])}),
         ),
     ];
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    let mut out: serde_json::Map<String, Value> = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    out.extend(report_paths());
+    out
+}
+
+/// The assessment report routes (`reports.rs`; docs/assessment-delivery.md, "Reports").
+fn report_paths() -> serde_json::Map<String, Value> {
+    let binary = json!({"schema": {"type": "string", "format": "binary"}});
+    let mut one = op(
+        "One report of the assessment, built from its submitted sittings by the report engine (docs/assessment-reports.md): \
+         student (the taker, their class's teacher, their school's admins), class (its teacher, its school's admins), \
+         school (its admins, organisers of its region, the platform admin), district, city and annual (organisers of the region, the platform admin). \
+         Groups under 10 are suppressed; student and class reports are audited",
+        &["id"],
+        None,
+        &[
+            (
+                "200",
+                json!({"description": "the report: JSON (format=json, the engine's report), PDF or XLSX", "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/pdf": binary.clone(),
+                super::roster::XLSX_TYPE: binary}}),
+            ),
+            ("409", err("pdf_unavailable: no font with Chinese characters on the server (error.code)")),
+        ],
+    );
+    if let Some(p) = one["parameters"].as_array_mut() {
+        p.push(json!({"name": "level", "in": "path", "required": true, "schema": {"type": "string", "enum": ["student", "class", "school", "district", "city", "annual"]}}));
+        p.push(json!({"name": "target", "in": "path", "required": true, "description": "the taker's user id, or the class, school or region id", "schema": {"type": "integer"}}));
+        p.push(json!({"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "pdf", "xlsx"]}}));
+        p.push(json!({"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["zh-CN", "en"]}}));
+    }
+    let list = op(
+        "The reports the caller may read for this assessment (what the web page links to)",
+        &["id"],
+        None,
+        &[("200", json!({"description": "{assessment_id, takers, reports: [{level, target, name}]}"}))],
+    );
+    let calibration = json!({"description": "{id, population, version, created_at, created_by, takers (N), items, literacies: [{literacy, takers, model, items, iterations, converged, reliability, excluded, parameters (on creation: the calibration file's items)}], skipped: [{literacy, takers, reason}]}"});
+    let calibrations = json!({
+        "get": {"summary": "Stored calibrations of the item bank from this server's sittings, newest first (staff)",
+            "parameters": [{"name": "population", "in": "query", "required": false, "schema": {"type": "string", "enum": ["students", "teachers"]}}],
+            "responses": {"200": {"description": "{calibrations: [calibration]}"}, "401": err("not signed in"), "403": err("students do not read calibrations")}},
+        "post": op("Calibrate the bank (MML/EM, 2PL or GPCM per literacy) on every submitted sitting of a population and store it as the next version; adaptive tests, scoring and reports use the newest (platform admin; audited)", &[],
+            Some(body(obj(&["population"], json!({"population": {"type": "string", "enum": ["students", "teachers"]}, "min_takers": {"type": "integer", "minimum": super::calibrations::LEAST_MIN_TAKERS, "description": "fewest sittings per literacy (default 100)"}})))),
+            &[("201", ok("the stored calibration", calibration)), ("409", err("too_few_sittings: no literacy has min_takers sittings (error.skipped)"))])
+    });
+    [
+        ("/api/assessments/{id}/reports".to_string(), json!({"get": list})),
+        ("/api/assessments/{id}/reports/{level}/{target}".to_string(), json!({"get": one})),
+        ("/api/calibrations".to_string(), calibrations),
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// The competitions API (contest.rs; docs/competitions.md).

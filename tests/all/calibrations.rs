@@ -1,0 +1,219 @@
+//! Calibration from the server's own sittings, on both databases: simulated sittings with
+//! known item parameters are calibrated (MML, 2PL) and stored as versions with their date and
+//! N; the parameters come back close to the truth; an adaptive test then selects by them
+//! instead of the bank's priors; only the platform admin calibrates.
+
+use axum::http::StatusCode;
+use qiming::serve::http::AppState;
+use qiming_curriculum::Catalogue;
+use qiming_grading::irt::{self, StepOptions};
+use serde_json::{Value, json};
+
+use crate::assessment_reports::person;
+use crate::classroom::{School, school};
+use crate::server::{call, state};
+use crate::support::repo;
+
+/// The items and the parameters their answers are drawn from: the prior's favourite at θ = 0
+/// (`ct-56-018`, b = 0) is made nearly useless, and `ct-56-005` the most informative.
+const TRUTH: [(&str, f64, f64); 7] = [
+    ("ct-56-001", 1.0, -1.5),
+    ("ct-56-002", 1.2, -0.6),
+    ("ct-56-005", 2.5, 0.0),
+    ("ct-56-008", 0.8, -0.9),
+    ("ct-56-012", 1.0, 0.8),
+    ("ct-56-014", 1.4, 1.2),
+    ("ct-56-018", 0.8, 1.5),
+];
+
+/// SplitMix64: a seeded stream for the simulated takers.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.next().max(1e-12), self.next());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// `n` submitted sittings of `assessment`, answered by simulated takers, written straight to
+/// the database (one transaction).
+async fn simulate(s: &AppState, assessment: i64, class: i64, school: i64, n: usize) {
+    let mut rng = Rng(2026);
+    let mut tx = s.db.pool.begin().await.unwrap();
+    for k in 0..n {
+        let user: i64 = sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, class_id, school_id) \
+             VALUES ($1, $2, 'x', 'student', 0, 0, $3, $4) RETURNING id",
+        )
+        .bind(format!("sim{k}"))
+        .bind(format!("sim{k}"))
+        .bind(class)
+        .bind(school)
+        .fetch_one(&mut *tx)
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+        let sitting: i64 = sqlx::query(
+            "INSERT INTO sittings (assessment_id, taker_id, started_at, deadline_at, position, submitted_at, submitted_by, points, max_points) \
+             VALUES ($1, $2, 1, 2, 0, 2, 'taker', 0, 7) RETURNING id",
+        )
+        .bind(assessment)
+        .bind(user)
+        .fetch_one(&mut *tx)
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+        let theta = rng.normal();
+        for (j, (item, a, b)) in TRUTH.iter().enumerate() {
+            let p = 1.0 / (1.0 + (-a * (theta - b)).exp());
+            let points = i64::from(rng.next() < p);
+            sqlx::query("INSERT INTO sitting_items (sitting_id, position, item_id, literacy, response, points, max_points) VALUES ($1, $2, $3, 'computational-thinking', NULL, $4, 1)")
+                .bind(sitting)
+                .bind(j as i64)
+                .bind(*item)
+                .bind(points)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The first item an adaptive test over the pool picks with these parameters (randomesque 1).
+fn first_pick(bank: &[(String, irt::Item, Option<String>)]) -> String {
+    let options = StepOptions { randomesque: 1, max_items: 5, ..StepOptions::default() };
+    let step = irt::next_step(bank, &[], &vec![0; bank.len()], 0, &options, 1);
+    bank[step.next.unwrap()].0.clone()
+}
+
+async fn calibration(backend: &str) {
+    let s = state(backend, "calibrations").await;
+    let cat = Catalogue::open(&repo().join("curriculum")).unwrap();
+    let School { admin, school_id, teacher } = school(&s).await;
+    let (_, c, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级(3)班"}))).await;
+    let class = c["id"].as_i64().unwrap();
+    let ids: Vec<&str> = TRUTH.iter().map(|t| t.0).collect();
+    let new_test = |mode: &str| {
+        json!({"title": "校准", "population": "students", "mode": mode, "closes_at": 4000000000i64, "time_limit_minutes": 60,
+            "items": ids, "class_ids": [class], "randomesque": if mode == "adaptive" { Some(1) } else { None }, "max_items": if mode == "adaptive" { Some(5) } else { None }})
+    };
+    let (st, fixed, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(new_test("fixed"))).await;
+    assert_eq!(st, StatusCode::CREATED, "{fixed}");
+
+    // Too few sittings: refused, nothing stored.
+    let (st, v, _) = call(&s, "POST", "/api/calibrations", Some(&admin), Some(json!({"population": "students"}))).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "too_few_sittings");
+    simulate(&s, fixed["id"].as_i64().unwrap(), class, school_id, 1500).await;
+    // Only the platform admin calibrates; students do not read calibrations.
+    let (st, _, _) = call(&s, "POST", "/api/calibrations", Some(&teacher), Some(json!({"population": "students"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, pupil) = person(&s, "pupil", "student", Some(school_id), Some(class), None).await;
+    let (st, _, _) = call(&s, "GET", "/api/calibrations", Some(&pupil), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    let started = qiming::serve::now();
+    let clock = std::time::Instant::now();
+    let (st, v, _) = call(&s, "POST", "/api/calibrations", Some(&admin), Some(json!({"population": "students"}))).await;
+    let took = clock.elapsed();
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["takers"], 1500, "N");
+    assert_eq!(v["items"], 7);
+    assert!(v["created_at"].as_i64().unwrap() >= started);
+    let lit = &v["literacies"][0];
+    assert_eq!(lit["literacy"], "computational-thinking");
+    assert_eq!(lit["model"], "2pl");
+    assert_eq!(lit["converged"], true, "{lit}");
+    // Parameter recovery: θ ~ N(0, 1) identifies the scale, so the truth is comparable directly.
+    let params: Vec<Value> = lit["parameters"].as_array().unwrap().clone();
+    let (mut sa, mut sb) = (0.0, 0.0);
+    for (id, a, b) in TRUTH {
+        let p = params.iter().find(|p| p["id"] == id).unwrap_or_else(|| panic!("{id} missing: {lit}"));
+        sa += (p["a"].as_f64().unwrap() - a).powi(2);
+        sb += (p["b"].as_f64().unwrap() - b).powi(2);
+    }
+    let (rmse_a, rmse_b) = ((sa / 7.0).sqrt(), (sb / 7.0).sqrt());
+    assert!(rmse_a < 0.25 && rmse_b < 0.25, "RMSE a {rmse_a:.3}, b {rmse_b:.3}: {lit}");
+    println!(
+        "{backend}: 1500 sittings × 7 items, 2PL recovery: RMSE a {rmse_a:.3}, b {rmse_b:.3}; {} EM cycles; POST /api/calibrations took {took:.2?}",
+        lit["iterations"]
+    );
+    // A second run is the next version; the list is newest first.
+    let (st, v2, _) = call(&s, "POST", "/api/calibrations", Some(&admin), Some(json!({"population": "students", "min_takers": 20}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{v2}");
+    assert_eq!(v2["version"], 2);
+    assert_eq!(v2["literacies"][0]["parameters"], lit["parameters"], "the same sittings give the same parameters");
+    let (_, list, _) = call(&s, "GET", "/api/calibrations?population=students", Some(&teacher), None).await;
+    let versions: Vec<i64> = list["calibrations"].as_array().unwrap().iter().map(|c| c["version"].as_i64().unwrap()).collect();
+    assert_eq!(versions, [2, 1]);
+
+    // Reports score with the newest calibration too, and say so.
+    for format in ["json", "pdf"] {
+        let clock = std::time::Instant::now();
+        let req = axum::http::Request::builder()
+            .uri(format!("/api/assessments/{}/reports/class/{class}?format={format}", fixed["id"]))
+            .header(axum::http::header::AUTHORIZATION, format!("Bearer {teacher}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(qiming::serve::http::app(s.clone()), req).await.unwrap();
+        let took = clock.elapsed();
+        let font = crate::classroom::has_cjk_font();
+        assert_eq!(response.status(), if format == "pdf" && !font { StatusCode::CONFLICT } else { StatusCode::OK });
+        if response.status() == StatusCode::OK {
+            assert_eq!(response.headers()[qiming::serve::reports::CALIBRATION_HEADER], "v2");
+        }
+        println!("{backend}: class report of 1500 sittings ({format}) in {took:.2?}");
+    }
+
+    // The adaptive test now selects by the calibration, not by the bank's priors.
+    let priors: Vec<(String, irt::Item, Option<String>)> =
+        ids.iter().map(|id| (id.to_string(), irt::prior_item(cat.items.get(id).unwrap()), Some("computational-thinking".into()))).collect();
+    let calibrated: Vec<(String, irt::Item, Option<String>)> = params
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_string(),
+                irt::Item::dichotomous(p["a"].as_f64().unwrap(), p["b"].as_f64().unwrap(), 0.0),
+                Some("computational-thinking".into()),
+            )
+        })
+        .collect();
+    assert_eq!(first_pick(&priors), "ct-56-018");
+    assert_eq!(first_pick(&calibrated), "ct-56-005");
+    let (st, adaptive, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(new_test("adaptive"))).await;
+    assert_eq!(st, StatusCode::CREATED, "{adaptive}");
+    let (st, sitting, _) = call(&s, "POST", &format!("/api/assessments/{}/sitting", adaptive["id"]), Some(&pupil), None).await;
+    assert_eq!(st, StatusCode::CREATED, "{sitting}");
+    assert_eq!(sitting["items"][0]["item"]["id"], "ct-56-005", "{sitting}");
+    // Scored with it too: the sitting records the calibration.
+    let (st, done, _) = call(&s, "POST", &format!("/api/assessments/{}/sitting/submit", adaptive["id"]), Some(&pupil), None).await;
+    assert_eq!(st, StatusCode::OK, "{done}");
+    let used: Option<i64> = sqlx::query("SELECT calibration_id FROM sittings WHERE assessment_id = $1")
+        .bind(adaptive["id"].as_i64().unwrap())
+        .fetch_one(&s.db.pool)
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+    assert_eq!(used, v2["id"].as_i64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calibration_on_sqlite() {
+    calibration("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calibration_on_postgres() {
+    calibration("postgres").await;
+}
