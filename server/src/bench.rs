@@ -226,7 +226,10 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         Err(e) => rows.push(("python3: start the same trivial controller as a process".into(), format!("not measured: {e}"), "".into())),
     }
 
-    // 4. Grading throughput: whole submissions (every case of the lab), one
+    // 4. AI: `classify(camera())` inside a run, the sign CNN.
+    rows.push(classify_in_run(&empty, &limits, if args.quick { 50 } else { 500 }, reps)?);
+
+    // 5. Grading throughput: whole submissions (every case of the lab), one
     // submission per core at a time, as a batch `qiming grade` does.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let labs_dir = qiming_curriculum::find_dir().join("labs");
@@ -273,6 +276,59 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         if args.quick { " --quick" } else { "" }
     );
     Ok(())
+}
+
+/// The cost of one `classify(camera())` with the sign CNN inside a Rhai run:
+/// the same loop with and without the call, the difference divided by the
+/// calls. The loop without it waits as many ticks as `classify` is charged,
+/// so both runs step the world equally. The weights are pseudo-random: a
+/// prediction costs the same whatever the weights.
+fn classify_in_run(scenario: &Scenario, limits: &Limits, calls: usize, reps: usize) -> anyhow::Result<(String, String, String)> {
+    use qiming_ai::model::{FORMAT, Header, Input, Training, VERSION};
+    use qiming_ai::{Classifier, ModelKind};
+    let labels: Vec<String> = ["go", "left", "right", "slow", "stop"].map(String::from).to_vec();
+    let layers = qiming_ai::train::architecture(ModelKind::Cnn, &Input::image(), labels.len());
+    let mut header = Header {
+        format: FORMAT.into(),
+        version: VERSION,
+        kind: ModelKind::Cnn,
+        labels,
+        input: Input::image(),
+        dataset_sha256: "0".repeat(64),
+        layers,
+        parameters: 0,
+        training: Training { seed: 0, epochs: 0, samples: 0 },
+    };
+    header.parameters = header.parameter_count()?;
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let weights = (0..header.parameters)
+        .map(|_| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.4
+        })
+        .collect();
+    let model = std::sync::Arc::new(qiming_ai::Model::new(header, weights)?);
+    let charged = qiming_runtime::classify_ticks(model.cost(), qiming_sim::TICK_HZ);
+    let with = Program::rhai(format!("for i in 0..{calls} {{ let c = classify(camera()); }}"));
+    let without = Program::rhai(format!("for i in 0..{calls} {{ let c = camera(); wait({}); }}", charged as f64 / f64::from(qiming_sim::TICK_HZ)));
+    let options = RunOptions { model: Some(model.clone()), ..RunOptions::default() };
+    for program in [&with, &without] {
+        qiming_runtime::prepare(program, limits);
+        let r = run_program(program, scenario, &options);
+        anyhow::ensure!(matches!(r.report.outcome, qiming_runtime::Outcome::Finished), "the classify benchmark's program did not finish: {:?}", r.report.outcome);
+    }
+    let t_with = time_each(reps, || {
+        black_box(run_program(&with, scenario, &options));
+    });
+    let t_without = time_each(reps, || {
+        black_box(run_program(&without, scenario, &options));
+    });
+    let per_call = t_with.saturating_sub(t_without) / calls as u32;
+    Ok((
+        format!("ai: `classify(camera())` inside a Rhai run, sign CNN ({} multiply-adds, charged {charged} ticks)", model.cost()),
+        fmt_dur(per_call),
+        "≤ 50 µs".into(),
+    ))
 }
 
 /// How long it takes to start python3, feed it one reading and get its command.

@@ -86,32 +86,8 @@ fn apply(layer: &Layer, p: &[f32], x: &[f32], shape: Shape, next: Shape) -> Vec<
         }
         Layer::Conv2d { in_channels, out_channels, kernel, padding } => {
             let (Shape::Image { h, w, .. }, Shape::Image { h: oh, w: ow, .. }) = (shape, next) else { return x.to_vec() };
-            let (weights, bias) = p.split_at(out_channels * in_channels * kernel * kernel);
-            let mut out = vec![0.0; out_channels * oh * ow];
-            for o in 0..out_channels {
-                for y in 0..oh {
-                    for xx in 0..ow {
-                        let mut acc = bias[o];
-                        for c in 0..in_channels {
-                            for ky in 0..kernel {
-                                let iy = (y + ky) as isize - padding as isize;
-                                if iy < 0 || iy >= h as isize {
-                                    continue;
-                                }
-                                for kx in 0..kernel {
-                                    let ix = (xx + kx) as isize - padding as isize;
-                                    if ix < 0 || ix >= w as isize {
-                                        continue;
-                                    }
-                                    acc += weights[((o * in_channels + c) * kernel + ky) * kernel + kx] * x[(c * h + iy as usize) * w + ix as usize];
-                                }
-                            }
-                        }
-                        out[(o * oh + y) * ow + xx] = acc;
-                    }
-                }
-            }
-            out
+            let geometry = ConvGeometry { in_channels, out_channels, kernel, padding, h, w, oh, ow };
+            conv2d(&geometry, p, x)
         }
         Layer::Dense { inputs, outputs } => {
             let (weights, bias) = p.split_at(inputs * outputs);
@@ -141,6 +117,148 @@ fn apply(layer: &Layer, p: &[f32], x: &[f32], shape: Shape, next: Shape) -> Vec<
                 }
             }
             scores
+        }
+    }
+}
+
+/// Sizes of one convolution: input `in_channels`×`h`×`w`, output
+/// `out_channels`×`oh`×`ow`, a square `kernel` with zero `padding`.
+#[derive(Clone, Copy, Debug)]
+struct ConvGeometry {
+    in_channels: usize,
+    out_channels: usize,
+    kernel: usize,
+    padding: usize,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+}
+
+/// Output channels computed together: their running sums stay in registers
+/// while one input pixel is multiplied into all of them.
+const BLOCK: usize = 8;
+
+/// A convolution, `p` holding the weights `[out][in][ky][kx]` then one bias
+/// per output channel, `x` the input planes `[in][y][x]`; returns the output
+/// planes `[out][y][x]`.
+///
+/// Every output value is `bias + Σ w·x` summed in the fixed order
+/// (input channel, kernel row, kernel column), skipping taps that fall in the
+/// padding, each product rounded before it is added — exactly the textbook
+/// loop (`conv2d_textbook` in the tests), bit for bit. Speed comes only from doing
+/// [`BLOCK`] output channels side by side (independent sums the compiler may
+/// put in vector registers; no sum is split or reordered), never from
+/// reassociating a sum, so the result does not depend on the machine.
+fn conv2d(g: &ConvGeometry, p: &[f32], x: &[f32]) -> Vec<f32> {
+    let &ConvGeometry { in_channels, out_channels, kernel, padding, h, w, oh, ow } = g;
+    let taps = in_channels * kernel * kernel;
+    let (weights, bias) = p.split_at(out_channels * taps);
+    let blocks = out_channels.div_ceil(BLOCK);
+    // Weights regrouped as [block][in][ky][kx][BLOCK], zero beyond the last
+    // channel: the BLOCK weights one input tap meets are contiguous.
+    let mut grouped = vec![0.0f32; blocks * taps * BLOCK];
+    for o in 0..out_channels {
+        let (b, j) = (o / BLOCK, o % BLOCK);
+        for t in 0..taps {
+            grouped[(b * taps + t) * BLOCK + j] = weights[o * taps + t];
+        }
+    }
+    let mut out = vec![0.0f32; out_channels * oh * ow];
+    for b in 0..blocks {
+        let group = &grouped[b * taps * BLOCK..(b + 1) * taps * BLOCK];
+        let first = b * BLOCK;
+        let width = BLOCK.min(out_channels - first);
+        let mut start = [0.0f32; BLOCK];
+        start[..width].copy_from_slice(&bias[first..first + width]);
+        for y in 0..oh {
+            for xx in 0..ow {
+                let mut acc = start;
+                for c in 0..in_channels {
+                    let plane = &x[c * h * w..(c + 1) * h * w];
+                    for ky in 0..kernel {
+                        let Some(iy) = (y + ky).checked_sub(padding).filter(|&iy| iy < h) else { continue };
+                        let row = &plane[iy * w..(iy + 1) * w];
+                        for kx in 0..kernel {
+                            let Some(ix) = (xx + kx).checked_sub(padding).filter(|&ix| ix < w) else { continue };
+                            let v = row[ix];
+                            let tap: &[f32; BLOCK] = group[((c * kernel + ky) * kernel + kx) * BLOCK..][..BLOCK].try_into().expect("BLOCK weights");
+                            for (sum, &weight) in acc.iter_mut().zip(tap) {
+                                *sum += weight * v;
+                            }
+                        }
+                    }
+                }
+                for (j, &value) in acc[..width].iter().enumerate() {
+                    out[((first + j) * oh + y) * ow + xx] = value;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The convolution as textbooks write it: one output value at a time.
+    pub(super) fn conv2d_textbook(g: &ConvGeometry, p: &[f32], x: &[f32]) -> Vec<f32> {
+        let &ConvGeometry { in_channels, out_channels, kernel, padding, h, w, oh, ow } = g;
+        let (weights, bias) = p.split_at(out_channels * in_channels * kernel * kernel);
+        let mut out = vec![0.0; out_channels * oh * ow];
+        for o in 0..out_channels {
+            for y in 0..oh {
+                for xx in 0..ow {
+                    let mut acc = bias[o];
+                    for c in 0..in_channels {
+                        for ky in 0..kernel {
+                            let iy = (y + ky) as isize - padding as isize;
+                            if iy < 0 || iy >= h as isize {
+                                continue;
+                            }
+                            for kx in 0..kernel {
+                                let ix = (xx + kx) as isize - padding as isize;
+                                if ix < 0 || ix >= w as isize {
+                                    continue;
+                                }
+                                acc += weights[((o * in_channels + c) * kernel + ky) * kernel + kx] * x[(c * h + iy as usize) * w + ix as usize];
+                            }
+                        }
+                    }
+                    out[(o * oh + y) * ow + xx] = acc;
+                }
+            }
+        }
+        out
+    }
+
+    /// A fixed pseudo-random sequence (xorshift), so the test needs no crate.
+    fn numbers(seed: u64, n: usize) -> Vec<f32> {
+        let mut s = seed | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blocked_convolution_equals_the_textbook_loop_bit_for_bit() {
+        // Channel counts below, at and above a block, odd sizes, every padding.
+        for (in_channels, out_channels, kernel, padding, h, w) in
+            [(3, 8, 3, 1, 24, 32), (8, 16, 3, 1, 12, 16), (1, 1, 1, 0, 5, 7), (2, 5, 3, 0, 6, 9), (4, 11, 5, 2, 7, 4), (3, 17, 5, 1, 9, 10)]
+        {
+            let (oh, ow) = (h + 2 * padding + 1 - kernel, w + 2 * padding + 1 - kernel);
+            let g = ConvGeometry { in_channels, out_channels, kernel, padding, h, w, oh, ow };
+            let p = numbers(7 + out_channels as u64, out_channels * in_channels * kernel * kernel + out_channels);
+            let x = numbers(11 + in_channels as u64, in_channels * h * w);
+            let fast: Vec<u32> = conv2d(&g, &p, &x).iter().map(|v| v.to_bits()).collect();
+            let slow: Vec<u32> = conv2d_textbook(&g, &p, &x).iter().map(|v| v.to_bits()).collect();
+            assert_eq!(fast, slow, "{g:?}");
         }
     }
 }

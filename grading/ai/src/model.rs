@@ -371,9 +371,15 @@ impl Layer {
 }
 
 impl Header {
+    /// The number of weights these layers need (the header's `parameters`
+    /// must equal it), or why the header is not valid.
+    pub fn parameter_count(&self) -> Result<u64, ModelError> {
+        Ok(self.plan()?.0)
+    }
+
     /// Checks the header and returns the parameter count and prediction
     /// cost the layers imply (before any weight is allocated).
-    pub(crate) fn validate(&self) -> Result<(u64, u64), ModelError> {
+    fn plan(&self) -> Result<(u64, u64), ModelError> {
         let bad = |m: String| Err(ModelError::Header(m));
         if self.format != FORMAT || self.version != VERSION {
             return bad(format!("format {:?} version {}; this version of Qiming reads {FORMAT:?} version {VERSION}", self.format, self.version));
@@ -417,10 +423,16 @@ impl Header {
         if shape != Shape::Flat(self.labels.len()) {
             return Err(ModelError::Layers(format!("the last layer gives {} values but the model has {} labels", shape.len(), self.labels.len())));
         }
-        if params != self.parameters {
-            return bad(format!("it declares {} parameters but its layers have {params}", self.parameters));
-        }
         Ok((params, cost.max(1)))
+    }
+
+    /// The layout check, and the declared parameter count must match it.
+    pub(crate) fn validate(&self) -> Result<(u64, u64), ModelError> {
+        let (params, cost) = self.plan()?;
+        if params != self.parameters {
+            return Err(ModelError::Header(format!("it declares {} parameters but its layers have {params}", self.parameters)));
+        }
+        Ok((params, cost))
     }
 }
 
