@@ -256,10 +256,12 @@ async fn api_types_read_the_served_json_and_lab_views_are_redacted() {
         let limits = qiming_api::ProgramLimits { max_program_bytes: 65536, max_output_bytes: 65536, cpu_seconds: 5.0 };
         let view = qiming_api::LabView::new(lab, limits);
         let text = serde_json::to_string(&view).unwrap();
-        assert_eq!(view.hidden_cases, lab.cases.iter().filter(|c| c.hidden).count(), "{}", lab.id);
+        // Hidden model cases (AI labs) count too: students see how many hidden tests there are.
+        let hidden = lab.cases.iter().filter(|c| c.hidden).count() + lab.model_cases.iter().filter(|c| c.hidden).count();
+        assert_eq!(view.hidden_cases, hidden, "{}", lab.id);
         assert!(view.hidden_cases > 0, "{}: every lab keeps cases hidden", lab.id);
-        for case in lab.cases.iter().filter(|c| c.hidden) {
-            assert!(!view.summary.cases.iter().any(|v| v.name == case.name), "{}: hidden case {} listed", lab.id, case.name);
+        for name in lab.cases.iter().filter(|c| c.hidden).map(|c| &c.name).chain(lab.model_cases.iter().filter(|c| c.hidden).map(|c| &c.name)) {
+            assert!(!view.summary.cases.iter().any(|v| &v.name == name), "{}: hidden case {name} listed", lab.id);
         }
         for solution in lab.reference.iter().chain(&lab.wrong) {
             let source = String::from_utf8_lossy(&solution.source);
