@@ -315,7 +315,11 @@ fn classify_in_run(scenario: &Scenario, limits: &Limits, calls: usize, reps: usi
     for program in [&with, &without] {
         qiming_runtime::prepare(program, limits);
         let r = run_program(program, scenario, &options);
-        anyhow::ensure!(matches!(r.report.outcome, qiming_runtime::Outcome::Finished), "the classify benchmark's program did not finish: {:?}", r.report.outcome);
+        anyhow::ensure!(
+            matches!(r.report.outcome, qiming_runtime::Outcome::Finished),
+            "the classify benchmark's program did not finish: {:?}",
+            r.report.outcome
+        );
     }
     let t_with = time_each(reps, || {
         black_box(run_program(&with, scenario, &options));
