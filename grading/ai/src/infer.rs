@@ -172,19 +172,39 @@ fn conv2d(g: &ConvGeometry, p: &[f32], x: &[f32]) -> Vec<f32> {
         let mut start = [0.0f32; BLOCK];
         start[..width].copy_from_slice(&bias[first..first + width]);
         for y in 0..oh {
+            // Rows whose every kernel row lies inside the image (no padding).
+            let rows_inside = y >= padding && y - padding + kernel <= h;
             for xx in 0..ow {
                 let mut acc = start;
-                for c in 0..in_channels {
-                    let plane = &x[c * h * w..(c + 1) * h * w];
-                    for ky in 0..kernel {
-                        let Some(iy) = (y + ky).checked_sub(padding).filter(|&iy| iy < h) else { continue };
-                        let row = &plane[iy * w..(iy + 1) * w];
-                        for kx in 0..kernel {
-                            let Some(ix) = (xx + kx).checked_sub(padding).filter(|&ix| ix < w) else { continue };
-                            let v = row[ix];
-                            let tap: &[f32; BLOCK] = group[((c * kernel + ky) * kernel + kx) * BLOCK..][..BLOCK].try_into().expect("BLOCK weights");
-                            for (sum, &weight) in acc.iter_mut().zip(tap) {
-                                *sum += weight * v;
+                if rows_inside && xx >= padding && xx - padding + kernel <= w {
+                    // The common case: every tap is inside, so they are
+                    // visited in storage order without a bounds decision.
+                    let (y0, x0) = (y - padding, xx - padding);
+                    let mut taps = group.chunks_exact(BLOCK);
+                    for c in 0..in_channels {
+                        let plane = &x[c * h * w..(c + 1) * h * w];
+                        for ky in 0..kernel {
+                            let row = &plane[(y0 + ky) * w + x0..][..kernel];
+                            for (&v, tap) in row.iter().zip(&mut taps) {
+                                for (sum, &weight) in acc.iter_mut().zip(tap) {
+                                    *sum += weight * v;
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    for c in 0..in_channels {
+                        let plane = &x[c * h * w..(c + 1) * h * w];
+                        for ky in 0..kernel {
+                            let Some(iy) = (y + ky).checked_sub(padding).filter(|&iy| iy < h) else { continue };
+                            let row = &plane[iy * w..(iy + 1) * w];
+                            for kx in 0..kernel {
+                                let Some(ix) = (xx + kx).checked_sub(padding).filter(|&ix| ix < w) else { continue };
+                                let v = row[ix];
+                                let tap = &group[((c * kernel + ky) * kernel + kx) * BLOCK..][..BLOCK];
+                                for (sum, &weight) in acc.iter_mut().zip(tap) {
+                                    *sum += weight * v;
+                                }
                             }
                         }
                     }
