@@ -548,7 +548,9 @@ async fn delete_assignment(
     if !caller.user.manages_class(&class) {
         return Err(AppError::Forbidden("your role may not delete assignments".into()));
     }
-    let mut tx = state.db.pool.begin().await?;
+    // Reads, then deletes: SQLite's write lock from the start (`begin_write`),
+    // or a worker's commit in between would fail the delete with SQLITE_BUSY.
+    let mut tx = state.db.begin_write().await?;
     let row = sqlx::query("SELECT COUNT(*), COUNT(DISTINCT student_id) FROM submissions WHERE assignment_id = $1").bind(a.id).fetch_one(&mut *tx).await?;
     let (submissions, students): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
     if submissions > 0 && !options.force {
