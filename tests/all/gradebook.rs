@@ -38,18 +38,17 @@ async fn assign(s: &AppState, token: &str, class: i64, body: Value) -> i64 {
 /// A submission in a given state, written straight to the table: the
 /// gradebook's arithmetic is under test here, not the grader.
 async fn submission(s: &AppState, assignment: i64, student: i64, status: &str, score: Option<f64>) {
-    sqlx::query(
-        "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status, score, max_score) VALUES ($1, $2, 'rhai', 'stop();', $3, $4, $5, $6)",
-    )
-    .bind(assignment)
-    .bind(student)
-    .bind(qiming::serve::now())
-    .bind(status)
-    .bind(score)
-    .bind(score.map(|_| 100.0))
-    .execute(&s.db.pool)
-    .await
-    .unwrap();
+    // An ungraded row gets literal NULLs rather than bound `None`s: through
+    // sqlx's Any driver on PostgreSQL, one cached statement bound first with a
+    // NULL and later with an f64 was once refused (22P03, "incorrect binary
+    // data format in bind parameter 5").
+    let insert = "INSERT INTO submissions (assignment_id, student_id, language, program, submitted_at, status, score, max_score) VALUES ($1, $2, 'rhai', 'stop();', $3, $4";
+    let sql = if score.is_some() { format!("{insert}, $5, $6)") } else { format!("{insert}, NULL, NULL)") };
+    let mut query = sqlx::query(&sql).bind(assignment).bind(student).bind(qiming::serve::now()).bind(status);
+    if let Some(score) = score {
+        query = query.bind(score).bind(100.0);
+    }
+    query.execute(&s.db.pool).await.unwrap();
 }
 
 async fn export(s: &AppState, token: &str, path: &str, lang: Option<&str>) -> Vec<u8> {
