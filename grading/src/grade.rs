@@ -352,21 +352,30 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A case that scores nothing because the submission was refused as a whole.
 fn refused_case(name: &str, hidden: bool, weight: f64, total_weight: f64, why: &Text) -> (CaseReport, f64) {
-    let report = CaseReport {
-        name: name.to_string(),
-        hidden,
-        passed: false,
-        score: 0.0,
-        max_score: round2(100.0 * weight / total_weight),
-        feedback: vec![why.clone()],
-        run: None,
-        checks: Vec::new(),
-        replay: None,
-        replay_bytes: None,
-        evidence: None,
-        metric: None,
-    };
+    let mut report = CaseReport::unscored(name, hidden, round2(100.0 * weight / total_weight));
+    report.feedback.push(why.clone());
     (report, 0.0)
+}
+
+impl CaseReport {
+    /// A case with no score yet and nothing run: the start of a model case's
+    /// report, or the whole report of a case a refused submission never reached.
+    fn unscored(name: &str, hidden: bool, max_score: f64) -> CaseReport {
+        CaseReport {
+            name: name.to_string(),
+            hidden,
+            passed: false,
+            score: 0.0,
+            max_score,
+            feedback: Vec::new(),
+            run: None,
+            checks: Vec::new(),
+            replay: None,
+            replay_bytes: None,
+            evidence: None,
+            metric: None,
+        }
+    }
 }
 
 /// Why a model case could not measure the model (the student's model, or
@@ -423,20 +432,7 @@ fn metric_words(kind: &str) -> (&'static str, &'static str) {
 /// Grades one model case: the submitted model measured on the lab's datasets.
 fn grade_model_case(lab: &Lab, case: &ModelCase, model: Option<&Model>, total_weight: f64) -> (CaseReport, f64) {
     let exact_max = 100.0 * case.weight / total_weight;
-    let mut report = CaseReport {
-        name: case.name.clone(),
-        hidden: case.hidden,
-        passed: false,
-        score: 0.0,
-        max_score: round2(exact_max),
-        feedback: Vec::new(),
-        run: None,
-        checks: Vec::new(),
-        replay: None,
-        replay_bytes: None,
-        evidence: None,
-        metric: None,
-    };
+    let mut report = CaseReport::unscored(&case.name, case.hidden, round2(exact_max));
     let Some(model) = model else {
         report.feedback.push(no_model_text());
         return (report, 0.0);
