@@ -133,16 +133,38 @@ function schoolsCard(alive, regions, regionName, platform) {
     const { schools, total } = await api('GET', `/api/schools?${p}`);
     const rows = schools.map((s) => h('tr', { testid: 'school-row' },
       h('td', { 'data-user': '' }, s.name), h('td', { 'data-user': '' }, regionName.get(s.region_id) || (s.region_id ? `#${s.region_id}` : '—')),
+      h('td', null, platform ? localitySelect(s) : t(`locality_${s.locality || 'none'}`)),
       h('td', { class: 'num' }, String(s.classes ?? '—')), h('td', { class: 'num' }, String(s.people ?? '—')),
       platform ? h('td', null, editDelete(`/api/schools/${s.id}`, s.name, 'school')) : null));
     return {
       total,
-      rows: schools.length ? table([t('name'), t('region'), t('classes_count'), t('people_count'), platform ? t('actions') : null].filter(Boolean), rows, { testid: 'schools-table' }) : empty(t('schools_empty')),
+      rows: schools.length ? table([t('name'), t('region'), t('locality'), t('classes_count'), t('people_count'), platform ? t('actions') : null].filter(Boolean), rows, { testid: 'schools-table' }) : empty(t('schools_empty')),
     };
   }, t('school_search_placeholder'));
   list.reload();
   return card(t('schools'), h('div', { class: 'filters' }, field(t('search'), list.search)), list.listBox, list.pager,
     platform ? schoolForm(regions) : null);
+}
+
+/** A school's urban/rural choice, saved as it changes (platform admin; the reports' urban–rural gap). */
+function localitySelect(school) {
+  const select = h('select', { testid: 'school-locality', 'aria-label': t('locality') },
+    ['', 'urban', 'rural'].map((v) => h('option', { value: v, selected: (school.locality || '') === v }, t(`locality_${v || 'none'}`))));
+  const msg = h('span', { 'aria-live': 'polite' });
+  select.addEventListener('change', async () => {
+    select.disabled = true;
+    clear(msg);
+    try {
+      await audited(() => api('PATCH', `/api/schools/${school.id}`, { locality: select.value || null }));
+      school.locality = select.value || null;
+    } catch (e) {
+      select.value = school.locality || '';
+      clear(msg, errorBox(e, 'school-locality-error'));
+    } finally {
+      select.disabled = false;
+    }
+  });
+  return h('span', null, select, msg);
 }
 
 function simpleForm(testid, fields, submitLabel, onSubmit) {
@@ -183,9 +205,10 @@ function regionForm(regions) {
 function schoolForm(regions) {
   const name = h('input', { type: 'text', required: true, testid: 'school-name' });
   const region = h('select', { required: true, testid: 'school-region' }, h('option', { value: '' }, t('choose')), regions.map((r) => h('option', { value: r.id, 'data-user': '' }, r.name)));
+  const locality = h('select', { testid: 'school-new-locality' }, ['', 'urban', 'rural'].map((v) => h('option', { value: v }, t(`locality_${v || 'none'}`))));
   return h('details', { class: 'create' }, h('summary', null, t('school_create')),
-    simpleForm('school-form', [field(t('name'), name), field(t('region'), region)], t('create'), async () => {
-      await audited(() => api('POST', '/api/schools', { name: name.value.trim(), region_id: Number(region.value) }));
+    simpleForm('school-form', [field(t('name'), name), field(t('region'), region), field(t('locality'), locality)], t('create'), async () => {
+      await audited(() => api('POST', '/api/schools', { name: name.value.trim(), region_id: Number(region.value), locality: locality.value || null }));
       rerender();
     }));
 }

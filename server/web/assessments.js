@@ -2,7 +2,7 @@
 // one question per screen or paged, a visible timer, a "saved" indicator,
 // resume after a reload, font size, results with the key and explanations.
 
-import { ApiError, LANG, api, badge, card, clear, codeSpans, empty, errText, errorBox, field, fmtTime, fromLocalInput, h, loading, loc, now, okBox, onCleanup, setPage, state, t, table, toLocalInput } from './core.js';
+import { ApiError, LANG, api, badge, card, clear, codeSpans, empty, errText, errorBox, field, fmtTime, fromLocalInput, h, loading, loc, now, okBox, onCleanup, rerender, setPage, state, t, table, toLocalInput } from './core.js';
 
 const POLL_MS = 5000;
 
@@ -67,11 +67,66 @@ export async function assessmentsPage(alive) {
     sitting.length ? card(t('as_to_sit'), h('ul', { class: 'assignment-list', testid: 'assessments-to-sit' }, sitting.map(takerItem))) : null,
     managing.length ? card(t('as_managed'), table([t('as_title'), t('as_population'), t('as_mode'), t('as_opens_at'), t('as_closes_at')], managing.map(managerRow), { testid: 'assessments-managed' })) : null,
     !sitting.length && !managing.length ? card(null, empty(t('as_none'), 'assessments-empty')) : null,
-    state.me.can.staff ? await createForm(alive) : null);
+    state.me.can.staff ? await createForm(alive, managing) : null,
+    state.me.can.staff ? await calibrationsCard(alive) : null);
+}
+
+// ---------------------------------------------------------------- calibration
+
+/** The item bank's calibrations on this server's sittings (staff read them; the platform admin runs one). */
+async function calibrationsCard(alive) {
+  let calibrations;
+  try {
+    ({ calibrations } = await api('GET', '/api/calibrations'));
+  } catch (_) {
+    return null;
+  }
+  if (!alive()) return null;
+  const admin = state.me.role === 'platform_admin';
+  const msg = h('div', { 'aria-live': 'polite' });
+  const literacies = (c) => h('ul', { class: 'plain' }, c.literacies.map((l) => h('li', { testid: 'calibration-literacy' },
+    literacyName(l), ': ', t('cal_literacy_line', { model: l.model.toUpperCase(), takers: l.takers, items: l.items, reliability: l.reliability == null ? '—' : Number(l.reliability).toFixed(2) }),
+    l.converged ? null : [' ', badge(t('cal_not_converged'), 'bad')])),
+    (c.skipped || []).map((k) => h('li', { class: 'muted' }, literacyName(k), ': ', t('cal_skipped', { takers: k.takers }))));
+  const rows = calibrations.map((c, i) => h('tr', { testid: 'calibration-row' },
+    h('td', null, t(`as_population_${c.population}`)),
+    h('td', null, `v${c.version}`, ' ', i === calibrations.findIndex((x) => x.population === c.population) ? badge(t('cal_in_use'), 'ok') : null),
+    h('td', null, fmtTime(c.created_at)),
+    h('td', { class: 'num' }, String(c.takers)),
+    h('td', null, literacies(c))));
+  let form = null;
+  if (admin) {
+    const population = h('select', { testid: 'cal-population' }, ['students', 'teachers'].map((p) => h('option', { value: p }, t(`as_population_${p}`))));
+    const minTakers = h('input', { type: 'number', min: '20', max: '1000000', value: '100', testid: 'cal-min-takers' });
+    const btn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'cal-run' }, t('cal_run'));
+    form = h('form', { class: 'form', testid: 'calibration-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      btn.disabled = true;
+      clear(msg, h('p', { class: 'muted' }, t('cal_running')));
+      try {
+        const c = await api('POST', '/api/calibrations', { population: population.value, min_takers: Number(minTakers.value) });
+        clear(msg, okBox(t('cal_done', { version: c.version, takers: c.takers, items: c.items }), 'calibration-ok'));
+        rerender();
+      } catch (e) {
+        const skipped = e instanceof ApiError && e.code === 'too_few_sittings' && Array.isArray(e.details.skipped)
+          ? h('ul', null, e.details.skipped.map((k) => h('li', null, literacyName(k), ': ', t('cal_skipped', { takers: k.takers })))) : null;
+        clear(msg, errorBox(e, 'calibration-error'), skipped);
+      } finally {
+        btn.disabled = false;
+      }
+    } },
+    h('p', null, t('cal_help')),
+    field(t('as_population'), population), field(t('cal_min_takers'), minTakers, t('cal_min_takers_help')),
+    h('div', { class: 'actions' }, btn));
+  }
+  return card(t('cal_title'),
+    calibrations.length ? table([t('as_population'), t('cal_version'), t('cal_created_at'), t('cal_takers'), t('cal_literacies')], rows, { testid: 'calibrations' })
+      : empty(t('cal_none'), 'calibrations-empty'),
+    form, msg);
 }
 
 /** The form that sets up an assessment (the server decides who may, for which classes or schools). */
-async function createForm(alive) {
+async function createForm(alive, managing) {
   const [classes, schools] = await Promise.all([
     state.me.can.manage_classes ? api('GET', '/api/classes').then((r) => r.classes || []).catch(() => []) : [],
     api('GET', '/api/schools?per_page=500').then((r) => r.schools || []).catch(() => []),
@@ -90,6 +145,9 @@ async function createForm(alive) {
   const blueprint = h('textarea', { name: 'blueprint', rows: '4', testid: 'as-blueprint' });
   const maxItems = h('input', { type: 'number', name: 'max_items', min: '1', max: '100', value: '20', testid: 'as-max-items' });
   const seTarget = h('input', { type: 'number', name: 'se_target', min: '0.05', max: '2', step: '0.05', value: '0.3', testid: 'as-se' });
+  // Last year's assessment of the same population, for the reports' growth rows (the server checks the year).
+  const follows = sel('follows_id', [['', t('as_follows_none')], ...managing.map((a) => [String(a.id), `${a.title} (${fmtTime(a.opens_at)})`])], '');
+  follows.querySelectorAll('option').forEach((o) => { if (o.value) o.setAttribute('data-user', ''); });
   const band = sel('grade_band', [['', t('as_band_any')], ['3-4', '3-4'], ['5-6', '5-6'], ['7-9', '7-9']], '');
   const classBoxes = classes.map((c) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: String(c.id), testid: 'as-class' }), ' ', h('span', { 'data-user': '' }, c.name)));
   const school = sel('target_school_id', schools.map((s) => [String(s.id), s.name]), '');
@@ -112,6 +170,7 @@ async function createForm(alive) {
       title: title.value, population: population.value, mode: mode.value, presentation: presentation.value,
       opens_at: fromLocalInput(opens.value) ?? undefined, closes_at: fromLocalInput(closes.value), time_limit_minutes: Number(minutes.value),
     };
+    if (follows.value) body.follows_id = Number(follows.value);
     if (population.value === 'students') body.class_ids = classBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => Number(i.value));
     else if (school.value) body.target_school_id = Number(school.value);
     if (mode.value === 'fixed') {
@@ -134,7 +193,7 @@ async function createForm(alive) {
   } },
   field(t('as_title'), title), field(t('as_population'), population), field(t('as_mode'), mode), field(t('as_presentation'), presentation),
   field(t('as_opens_at'), opens), field(t('as_closes_at'), closes), field(t('as_time_limit'), minutes),
-  classesField, schoolField, fixedFields, adaptiveFields, msg,
+  classesField, schoolField, fixedFields, adaptiveFields, field(t('as_follows'), follows, t('as_follows_help')), msg,
   h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', type: 'submit', testid: 'assessment-create' }, t('as_create'))));
   sync();
   return card(t('as_new'), form);

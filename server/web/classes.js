@@ -255,6 +255,8 @@ const csvCell = (v) => {
 function importCard(cls, refresh, showAccounts) {
   const file = h('input', { type: 'file', accept: `.csv,.xlsx,text/csv,${XLSX_TYPE}`, testid: 'roster-file' });
   const result = h('div', { testid: 'roster-result', 'aria-live': 'polite' });
+  // Off by default: gender is read from the file only for schools that monitor gender gaps.
+  const gender = h('input', { type: 'checkbox', testid: 'roster-record-gender' });
   const btn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'roster-import' }, t('roster_import'));
   const template = h('button', {
     class: 'btn btn-ghost', type: 'button', testid: 'roster-template',
@@ -274,7 +276,7 @@ function importCard(cls, refresh, showAccounts) {
           clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('roster_old_xls')));
           return;
         }
-        const res = await api('POST', `/api/classes/${cls.id}/roster`, undefined, { raw: data.body, contentType: data.type });
+        const res = await api('POST', `/api/classes/${cls.id}/roster${gender.checked ? '?record_gender=true' : ''}`, undefined, { raw: data.body, contentType: data.type });
         file.value = '';
         clear(result, (res.ignored_columns || []).length
           ? h('div', { class: 'alert alert-info', testid: 'ignored-columns' }, t('roster_ignored_columns', { cols: res.ignored_columns.join('、') }))
@@ -292,6 +294,8 @@ function importCard(cls, refresh, showAccounts) {
   h('p', null, t('roster_help')),
   h('ul', { class: 'help-list' }, h('li', null, t('roster_help_columns')), h('li', null, t('roster_help_formats')), h('li', null, t('roster_help_all_or_nothing'))),
   field(t('roster_file'), file),
+  h('label', { class: 'checkbox' }, gender, ' ', t('roster_record_gender')),
+  h('p', { class: 'help' }, t('roster_record_gender_help')),
   h('div', { class: 'actions' }, btn, template));
   return card(t('roster_import_title'), form, result);
 }

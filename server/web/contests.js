@@ -7,7 +7,7 @@
 import { ApiError, XLSX_TYPE, api, badge, card, clear, empty, errText, errorBox, field, fmtScore, fmtTime, fromLocalInput, h, langLabel, loadLabs, loading, loc, now, okBox, onCleanup, rerender, setPage, state, statusBadge, t, table, toLocalInput } from './core.js';
 import { codeEditor, maxKb, tooBig } from './editor.js';
 import { instructions as labInstructions } from './assignments.js';
-import { appealButton, appealsCard, chooseButton, clarificationsCard, resultsCard } from './judging.js';
+import { appealButton, appealsCard, chooseButton, clarificationsCard, resultsCard, similarityCard } from './judging.js';
 import { renderReport, scoreHeader, showDiagnostics } from './submissions.js';
 
 const TIERS = ['school', 'district', 'city', 'province'];
@@ -165,6 +165,7 @@ export async function eventPage(alive, id) {
     me.manages && ev.parent_id ? advanceCard(ctx) : null,
     !me.manages && !me.judge && mine.length ? myTeamsCard(ctx, mine) : null,
     await appealsCard(alive, ev, (team) => (teams.find((x) => x.id === team) || {}).name),
+    me.manages || me.judge ? similarityCard(ev) : null,
     teacher ? await registerCard(alive, ctx) : null);
 }
 

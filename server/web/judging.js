@@ -3,7 +3,7 @@
 // the results workbook. The server decides who may do what; a refusal is
 // shown in the page's language.
 
-import { LANG, api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, h, okBox, onCleanup, loading, rerender, setPage, t, table } from './core.js';
+import { LANG, api, badge, card, clear, empty, errorBox, field, fmtScore, fmtTime, h, loadLabs, loc, okBox, onCleanup, loading, rerender, setPage, t, table } from './core.js';
 import { renderReport, scoreHeader } from './submissions.js';
 
 const CLARIFICATION_POLL_MS = 10_000;
@@ -136,6 +136,60 @@ export async function appealsCard(alive, ev, teamName) {
     h('td', null, user(teamName(a.team_id) || '')),
     h('td', null, appealBadge(a.status))));
   return card(t('jd_appeals_n', { n: appeals.length }), table([t('jd_filed_at'), t('ev_team_name'), t('ev_state')], rows, { testid: 'appeals' }));
+}
+
+// ---------------------------------------------------------------- similarity review
+
+/** Pairs of the event's counting submissions that look alike, per lab, for organisers and judges to review; evidence, never a penalty. Loaded on request (it takes seconds for a big event). */
+export function similarityCard(ev) {
+  const out = h('div', { testid: 'similarity', 'aria-live': 'polite' });
+  const minScore = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: '0.3', testid: 'similarity-min' });
+  const load = async () => {
+    clear(out, loading());
+    try {
+      const [r, catalogue] = await Promise.all([api('GET', `/api/events/${ev.id}/similarity?min_score=${encodeURIComponent(minScore.value || '0.3')}`), loadLabs()]);
+      const title = (id) => { const l = catalogue.find((x) => x.id === id); return l ? loc(l.title) : id; };
+      const labs = r.labs.filter((l) => l.programs > 0);
+      clear(out, labs.length ? labs.map((l) => similarityLab(ev, l, title(l.lab_id), load)) : empty(t('sim_none'), 'similarity-empty'));
+    } catch (e) {
+      clear(out, errorBox(e, 'similarity-error'));
+    }
+  };
+  const btn = h('button', { class: 'btn', type: 'button', testid: 'similarity-load', onclick: load }, t('sim_load'));
+  return card(t('sim_title'), h('p', { class: 'muted' }, t('sim_help')),
+    h('div', { class: 'filters' }, field(t('sim_min_score'), minScore), h('div', { class: 'actions' }, btn)), out);
+}
+
+function similarityLab(ev, lab, title, reload) {
+  const team = (x) => h('span', null, h('a', { href: `#/submissions/${x.submission_id}`, testid: 'similarity-submission' }, `#${x.submission_id}`), ' ', user(x.team));
+  const verdictBadge = (r) => r
+    ? h('span', { testid: 'similarity-verdict', 'data-verdict': r.verdict, title: r.note || '' }, badge(t(`sim_verdict_${r.verdict}`), r.verdict === 'cleared' ? 'ok' : 'bad'), ' ', user(r.reviewer, 'small'))
+    : badge(t('sim_verdict_pending'), 'wait');
+  const rows = lab.pairs.map((p) => {
+    const msg = h('span', { 'aria-live': 'polite' });
+    const note = h('input', { type: 'text', maxlength: '500', placeholder: t('sim_note'), testid: 'similarity-note', value: (p.review && p.review.note) || '' });
+    const give = (verdict) => h('button', { class: 'btn btn-small btn-ghost', type: 'button', testid: `similarity-${verdict}`, onclick: async () => {
+      try {
+        await api('POST', `/api/events/${ev.id}/similarity/reviews`, { a: p.a.submission_id, b: p.b.submission_id, verdict, note: note.value });
+        reload();
+      } catch (e) {
+        clear(msg, errorBox(e, 'similarity-verdict-error'));
+      }
+    } }, t(`sim_give_${verdict}`));
+    return h('tr', { testid: 'similarity-pair' },
+      h('td', { class: 'num' }, `${Math.round(p.score * 100)}%`),
+      h('td', null, team(p.a)), h('td', null, team(p.b)),
+      h('td', null, p.same_school ? badge(t('sim_same_school'), 'wait') : t('sim_other_schools'), p.compared_as === 'text' ? [' ', badge(t('sim_as_text'), 'wait')] : null),
+      h('td', null, verdictBadge(p.review)),
+      h('td', null, note, ' ', give('cleared'), give('referred'), p.review ? give('pending') : null, msg));
+  });
+  const clusters = lab.clusters.filter((c) => c.length > 1);
+  return h('section', { class: 'similarity-lab', testid: 'similarity-lab' },
+    h('h3', null, title, ' ', h('span', { class: 'muted' }, t('sim_programs_n', { n: lab.programs }))),
+    clusters.length ? h('p', { testid: 'similarity-clusters' }, t('sim_clusters', { n: clusters.length }), ' ',
+      clusters.map((c) => h('span', { class: 'cluster' }, '[', c.map((id) => `#${id}`).join(' '), '] '))) : null,
+    rows.length ? table([t('sim_score'), t('sim_a'), t('sim_b'), t('sim_schools'), t('sim_verdict'), t('actions')], rows, { testid: 'similarity-pairs' }) : empty(t('sim_no_pairs')),
+    lab.unparsed.length ? h('p', { class: 'muted' }, t('sim_unparsed', { ids: lab.unparsed.map((id) => `#${id}`).join(' ') })) : null);
 }
 
 /** One appeal: the reason, the submission's report; for judges and organisers the full evidence with hidden-case replays, and the decision. */

@@ -251,3 +251,135 @@ async fn assessment_reports_on_sqlite() {
 async fn assessment_reports_on_postgres() {
     reports("postgres").await;
 }
+
+/// A unix time in the calendar year (China time) before now's.
+fn last_year() -> i64 {
+    let now = qiming::serve::now();
+    let year = qiming::serve::reports::year_of(now);
+    let mut t = now - 365 * 86_400;
+    while qiming::serve::reports::year_of(t) >= year {
+        t -= 86_400;
+    }
+    t
+}
+
+/// Sits `asm` for each pupil, answering item `j` right when `right(j)`.
+async fn sit_all(s: &AppState, asm: i64, pupils: &[(i64, String)], items: &[(String, String, String)], right: fn(usize) -> bool) {
+    for (_, token) in pupils {
+        let (st, v, _) = call(s, "POST", &format!("/api/assessments/{asm}/sitting"), Some(token), None).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        for (j, (item, good, bad)) in items.iter().enumerate() {
+            let choice = if right(j) { good } else { bad };
+            let (st, v, _) =
+                call(s, "PUT", &format!("/api/assessments/{asm}/sitting/answers/{item}"), Some(token), Some(json!({"response": {"choices": [choice]}}))).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+        }
+        let (st, v, _) = call(s, "POST", &format!("/api/assessments/{asm}/sitting/submit"), Some(token), None).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+}
+
+/// What reports group by beyond the region tree: a school's locality (urban/rural gap), a
+/// recorded gender (gender gap), and last year's assessment that this one follows (growth).
+async fn report_groups(backend: &str) {
+    let s = state(backend, "asm-groups").await;
+    let cat = Catalogue::open(&repo().join("curriculum")).unwrap();
+    let School { admin, school_id, teacher } = school(&s).await;
+    let (st, v, _) = call(&s, "PATCH", &format!("/api/schools/{school_id}"), Some(&admin), Some(json!({"locality": "urban"}))).await;
+    assert_eq!((st, &v["locality"]), (StatusCode::OK, &json!("urban")), "{v}");
+    let (st, v, _) = call(&s, "PATCH", &format!("/api/schools/{school_id}"), Some(&admin), Some(json!({"locality": "suburban"}))).await;
+    assert_eq!((st, &v["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("locality")), "{v}");
+    let (st, rural, _) = call(&s, "POST", "/api/schools", Some(&admin), Some(json!({"name": "山村小学", "region_id": 2, "locality": "rural"}))).await;
+    assert_eq!((st, &rural["locality"]), (StatusCode::CREATED, &json!("rural")), "{rural}");
+    let rural = rural["id"].as_i64().unwrap();
+    let (_, teacher_r) = person(&s, "teacher_r", "teacher", Some(rural), None, None).await;
+    let (_, organiser) = person(&s, "organiser", "organiser", None, None, Some(1)).await;
+    let (_, a, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级(1)班"}))).await;
+    let (_, b, _) = call(&s, "POST", "/api/classes", Some(&teacher_r), Some(json!({"name": "五年级(1)班"}))).await;
+    let (class_a, class_b) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+    // Ten pupils in each school, half of each recorded as girls by their teacher.
+    let mut pupils = Vec::new();
+    for i in 0..20 {
+        let (class, school, teacher) = if i < 10 { (class_a, school_id, &teacher) } else { (class_b, rural, &teacher_r) };
+        let (id, token) = person(&s, &format!("g{i:02}"), "student", Some(school), Some(class), None).await;
+        let gender = if i % 2 == 0 { "f" } else { "m" };
+        let (st, v, _) = call(&s, "PATCH", &format!("/api/users/{id}"), Some(teacher), Some(json!({"gender": gender}))).await;
+        assert_eq!((st, &v["user"]["gender"]), (StatusCode::OK, &json!(gender)), "{v}");
+        pupils.push((id, token));
+    }
+    let (st, v, _) = call(&s, "PATCH", &format!("/api/users/{}", pupils[0].0), Some(&teacher), Some(json!({"gender": "x"}))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, v, _) = call(&s, "PATCH", &format!("/api/users/{}", pupils[0].0), Some(&teacher_r), Some(json!({"gender": "m"}))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "another school's teacher: {v}");
+
+    let items = items(&cat);
+    let ids: Vec<&str> = items.iter().map(|i| i.0.as_str()).collect();
+    let new = |title: &str, opens_at: i64, follows: Option<i64>, population: &str| {
+        let mut body = json!({"title": title, "population": population, "mode": "fixed", "opens_at": opens_at, "closes_at": 4000000000i64,
+            "time_limit_minutes": 60, "items": ids, "class_ids": [class_a, class_b]});
+        if let Some(f) = follows {
+            body["follows_id"] = json!(f);
+        }
+        body
+    };
+    let (st, prev, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(new("去年的测评", last_year(), None, "students"))).await;
+    assert_eq!(st, StatusCode::CREATED, "{prev}");
+    let prev = prev["id"].as_i64().unwrap();
+    let now = qiming::serve::now();
+    // Following one of the same year, or of nothing, is refused with the field that is wrong.
+    let (st, same, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(new("同年", now, None, "students"))).await;
+    assert_eq!(st, StatusCode::CREATED, "{same}");
+    let (st, v, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(new("今年", now, same["id"].as_i64(), "students"))).await;
+    assert_eq!((st, &v["error"]["reason"]), (StatusCode::BAD_REQUEST, &json!("previous_year")), "{v}");
+    let (st, v, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(new("今年", now, Some(9999), "students"))).await;
+    assert_eq!((st, &v["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("follows_id")), "{v}");
+    let (st, cur, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(new("今年的测评", now, Some(prev), "students"))).await;
+    assert_eq!((st, &cur["follows_id"]), (StatusCode::CREATED, &json!(prev)), "{cur}");
+    let cur = cur["id"].as_i64().unwrap();
+
+    // Last year one item of each literacy's two right; this year both.
+    sit_all(&s, prev, &pupils, &items, |j| j % 2 == 0).await;
+    sit_all(&s, cur, &pupils, &items, |_| true).await;
+
+    let (st, v) = get(&s, &organiser, &format!("/api/assessments/{cur}/reports")).await;
+    assert_eq!((st, &v["takers"]), (StatusCode::OK, &json!(20)), "last year's takers are not this year's: {v}");
+    let (st, v) = get(&s, &organiser, &format!("/api/assessments/{cur}/reports/city/1?lang=en")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["takers"], 20, "{v}");
+    let growth: Vec<&Value> = v["literacies"].as_array().unwrap().iter().map(|l| &l["growth"]).collect();
+    for g in &growth {
+        assert_eq!(g["previous_n"], 20, "{g}");
+        assert!(g["change"].as_f64().unwrap() > 0.0, "this year's pupils did better: {g}");
+        assert_eq!(g["previous_year"].as_i64().unwrap(), i64::from(qiming::serve::reports::year_of(now)) - 1, "{g}");
+    }
+    let breakdown = |kind: &str| v["breakdowns"].as_array().unwrap().iter().find(|b| b["kind"] == kind).cloned().unwrap();
+    let locality = breakdown("locality");
+    let keys: Vec<&str> = locality["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["urban", "rural"], "{locality}");
+    assert_eq!(locality["rows"][0]["n"], 10, "{locality}");
+    assert!(locality["gap"].as_array().unwrap().iter().all(|g| g.is_number()), "both rows shown, so the gap is: {locality}");
+    let gender = breakdown("gender");
+    let keys: Vec<&str> = gender["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["f", "m"], "{gender}");
+    assert_eq!(gender["rows"][1]["n"], 10, "{gender}");
+    // The annual report carries the same growth and gaps, from the data.
+    let (st, v) = get(&s, &organiser, &format!("/api/assessments/{cur}/reports/annual/1")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v.to_string().contains("\"previous_n\":20"), "{v}");
+    // A student's own report is this year's, not last year's.
+    let (st, v) = get(&s, &pupils[0].1, &format!("/api/assessments/{cur}/reports/student/{}", pupils[0].0)).await;
+    assert_eq!((st, &v["id"]), (StatusCode::OK, &json!(pupils[0].0.to_string())), "{v}");
+    // Gender is part of the person's data export.
+    let (_, v) = get(&s, &teacher, &format!("/api/users/{}/export", pupils[0].0)).await;
+    assert_eq!(v["user"]["gender"], "f", "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assessment_report_groups_on_sqlite() {
+    report_groups("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assessment_report_groups_on_postgres() {
+    report_groups("postgres").await;
+}

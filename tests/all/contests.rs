@@ -930,3 +930,160 @@ fn certificate_codes() {
         assert_eq!(normalise_code(bad), None, "{bad}");
     }
 }
+
+/// The maze reference with its variables renamed, constants changed, comments gone and one
+/// independent statement moved: a copy that the fingerprints must still see.
+const MAZE_COPY: &str = "let count = 0;\nlet dir = 0.0;\nfn face(d) { turn(d - heading()); }\nwhile color(\"floor\") != \"green\" && count < 250 {\n  if distance(\"right\") > 0.4 { dir -= 90.0; face(dir); forward(0.5); }\n  else if distance(\"front\") > 0.4 { face(dir); forward(0.5); }\n  else { dir += 90.0; face(dir); }\n  count += 1;\n}\nstop();\nprint(`done in ${count}`);\n";
+
+/// Written on its own: a wall follower on the left with its own loop and checks.
+const MAZE_OWN: &str = "// 左手扶墙\nlet turns = [];\nloop {\n    let here = color(\"floor\");\n    if here == \"green\" { break; }\n    let left_open = distance(\"left\") > 0.3;\n    let ahead_open = distance(\"front\") > 0.3;\n    if left_open {\n        turn(90.0);\n        turns.push(\"L\");\n        forward(0.5);\n    } else if !ahead_open {\n        turn(-90.0);\n        turns.push(\"R\");\n    } else {\n        forward(0.5);\n    }\n    if turns.len() > 400 { break; }\n}\nstop();\n";
+
+/// Similarity review across an event: the counting submission of each team per lab (a choice
+/// wins over the newest), pairs and clusters for the officials only, verdicts recorded, taken
+/// back and audited; never a change to a score.
+async fn similarity_review(backend: &str) {
+    let s = state(backend, "contest_similarity").await;
+    let stop = workers(&s, 2);
+    let School { admin, school_id, teacher } = school(&s).await;
+    let city = region_id(&s, &admin, "杭州市").await;
+    let organiser =
+        staff(&s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
+            .await;
+    let judge =
+        staff(&s, &admin, json!({"username": "caipan", "display_name": "裁判", "role": "teacher", "school_id": school_id, "password": "judge-password"})).await;
+    let (_, me, _) = call(&s, "GET", "/api/me", Some(&judge), None).await;
+    let t0 = unix_now();
+    let (st, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": t0 + 3600, "divisions": [{"name": "小学", "min_grade": 1, "max_grade": 6}]}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{ev}");
+    let event = ev["id"].as_i64().unwrap();
+    let division = ev["divisions"][0]["id"].as_i64().unwrap();
+    let (st, _, _) = call(&s, "POST", &format!("/api/events/{event}/members"), Some(&organiser), Some(json!({"user_id": me["id"], "role": "judge"}))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, class5, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级（1）班"}))).await;
+    let kids = students(&s, &teacher, class5["id"].as_i64().unwrap(), &["501", "502", "503"]).await;
+    for (i, name) in ["甲队", "乙队", "丙队"].iter().enumerate() {
+        let (st, t, _) = call(
+            &s,
+            "POST",
+            &format!("/api/events/{event}/teams"),
+            Some(&teacher),
+            Some(json!({"name": name, "division_id": division, "students": [kids[i].0]})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::CREATED, "{t}");
+        let (st, _, _) = call(&s, "POST", &format!("/api/events/{event}/teams/{}/decision", t["id"]), Some(&organiser), Some(json!({"decision": "approve"}))).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    let (st, r, _) = call(
+        &s,
+        "POST",
+        &format!("/api/events/{event}/rounds"),
+        Some(&organiser),
+        Some(json!({"name": "初赛", "opens_at": t0 - 10, "closes_at": t0 + 1000, "labs": ["maze"], "submission_limit": 5})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{r}");
+    let base = format!("/api/events/{event}/rounds/{}", r["id"]);
+    let submit = |token: String, program: String| {
+        let (s, base) = (s.clone(), base.clone());
+        async move {
+            let (st, v, _) =
+                call(&s, "POST", &format!("{base}/submissions"), Some(&token), Some(json!({"lab_id": "maze", "language": "rhai", "program": program}))).await;
+            assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+            let id = v["id"].as_i64().unwrap();
+            graded(&s, &token, id).await;
+            id
+        }
+    };
+    let reference = std::fs::read_to_string(repo().join("curriculum/labs/maze/reference.rhai")).unwrap();
+    // Team A hands in the reference, then a stub (the newest, so it counts); B a disguised copy; C its own.
+    let a_ref = submit(kids[0].1.clone(), reference).await;
+    let a_stub = submit(kids[0].1.clone(), "stop();".into()).await;
+    let b_copy = submit(kids[1].1.clone(), MAZE_COPY.into()).await;
+    let c_own = submit(kids[2].1.clone(), MAZE_OWN.into()).await;
+    let url = format!("/api/events/{event}/similarity");
+    let lab = |v: &Value| v["labs"].as_array().unwrap().iter().find(|l| l["lab_id"] == "maze").cloned().unwrap_or_else(|| panic!("{v}"));
+    let pair_ids = |l: &Value| -> Vec<(i64, i64, f64)> {
+        l["pairs"].as_array().unwrap().iter().map(|p| (p["a"]["submission_id"].as_i64().unwrap(), p["b"]["submission_id"].as_i64().unwrap(), p["score"].as_f64().unwrap())).collect()
+    };
+    let involves = |pairs: &[(i64, i64, f64)], x: i64, y: i64| pairs.iter().any(|p| (p.0 == x && p.1 == y) || (p.0 == y && p.1 == x));
+    let (st, v, _) = call(&s, "GET", &url, Some(&judge), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let l = lab(&v);
+    assert_eq!(l["programs"], 3, "one counting submission per team: {l}");
+    assert!(l["too_short"].as_array().unwrap().contains(&json!(a_stub)), "the stub counts for team A: {l}");
+    assert!(!involves(&pair_ids(&l), a_ref, b_copy), "A's reference does not count: {l}");
+
+    // The captain chooses the reference: now it counts, and the copy is found.
+    let (st, c, _) = call(&s, "POST", &format!("{base}/choice"), Some(&kids[0].1), Some(json!({"submission_id": a_ref}))).await;
+    assert_eq!(st, StatusCode::OK, "{c}");
+    let (st, v, _) = call(&s, "GET", &url, Some(&organiser), None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let l = lab(&v);
+    let pairs = pair_ids(&l);
+    let top = pairs.first().copied().unwrap_or_else(|| panic!("no pairs: {l}"));
+    assert!(involves(&[top], a_ref, b_copy), "the copy is the most similar pair: {l}");
+    assert!(top.2 >= 0.6, "a renamed, re-numbered copy scores high: {l}");
+    assert_eq!(l["pairs"][0]["same_school"], true, "{l}");
+    assert_eq!(l["pairs"][0]["a"]["team"].as_str().map(|t| t.ends_with('队')), Some(true), "{l}");
+    let clusters = l["clusters"].as_array().unwrap();
+    assert!(clusters.iter().any(|c| c.as_array().unwrap().contains(&json!(a_ref)) && c.as_array().unwrap().contains(&json!(b_copy))), "{l}");
+    assert!(!clusters.iter().any(|c| c.as_array().unwrap().contains(&json!(c_own))), "an independent solution is in no cluster: {l}");
+    for p in &pairs {
+        if p.0 == c_own || p.1 == c_own {
+            assert!(p.2 < top.2, "the independent solution scores clearly lower: {l}");
+        }
+    }
+    // One round only, and bad parameters.
+    let (st, v, _) = call(&s, "GET", &format!("{url}?round={}&threshold=0.9", r["id"]), Some(&judge), None).await;
+    assert_eq!((st, &v["threshold"]), (StatusCode::OK, &json!(0.9)), "{v}");
+    let (st, v, _) = call(&s, "GET", &format!("{url}?threshold=2"), Some(&judge), None).await;
+    assert_eq!((st, &v["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("threshold")), "{v}");
+    let (st, v, _) = call(&s, "GET", &format!("{url}?round=999999"), Some(&judge), None).await;
+    assert_eq!((st, &v["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("round")), "{v}");
+    // Coaches and contestants do not review.
+    for token in [&teacher, &kids[0].1] {
+        let (st, _, _) = call(&s, "GET", &url, Some(token), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN);
+    }
+
+    // Verdicts: recorded on the pair (whichever order it is named in), replaced, taken back.
+    let reviews = format!("{url}/reviews");
+    let (st, v, _) = call(&s, "POST", &reviews, Some(&judge), Some(json!({"a": b_copy, "b": a_ref, "verdict": "referred", "note": "变量改名、常数改动，结构一致"}))).await;
+    assert_eq!((st, v["a"].as_i64(), v["b"].as_i64()), (StatusCode::OK, Some(a_ref.min(b_copy)), Some(a_ref.max(b_copy))), "{v}");
+    let (_, v, _) = call(&s, "GET", &url, Some(&organiser), None).await;
+    let review = &lab(&v)["pairs"][0]["review"];
+    assert_eq!((review["verdict"].as_str(), review["reviewer"].as_str()), (Some("referred"), Some("裁判")), "{v}");
+    for (body, field) in [
+        (json!({"a": a_ref, "b": b_copy, "verdict": "guilty"}), "verdict"),
+        (json!({"a": a_ref, "b": a_ref, "verdict": "cleared"}), "b"),
+        (json!({"a": a_ref, "b": 999_999, "verdict": "cleared"}), "b"),
+        (json!({"a": a_ref, "b": b_copy, "verdict": "cleared", "note": "长".repeat(501)}), "note"),
+    ] {
+        let (st, e, _) = call(&s, "POST", &reviews, Some(&judge), Some(body.clone())).await;
+        assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some(field)), "{body}: {e}");
+    }
+    let (st, _, _) = call(&s, "POST", &reviews, Some(&teacher), Some(json!({"a": a_ref, "b": b_copy, "verdict": "cleared"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a coach");
+    let (st, _, _) = call(&s, "POST", &reviews, Some(&organiser), Some(json!({"a": a_ref, "b": b_copy, "verdict": "pending"}))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, v, _) = call(&s, "GET", &url, Some(&organiser), None).await;
+    assert!(lab(&v)["pairs"][0]["review"].is_null(), "taken back: {v}");
+    // Evidence, not a penalty: the scores stand.
+    let (_, sub, _) = call(&s, "GET", &format!("/api/submissions/{b_copy}"), Some(&judge), None).await;
+    assert!(sub["score"].as_f64().is_some() && sub["program"].as_str() == Some(MAZE_COPY), "officials read the programs: {sub}");
+    let (_, audit, _) = call(&s, "GET", "/api/audit?limit=200", Some(&admin), None).await;
+    let verdicts = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "similarity_verdict").count();
+    assert_eq!(verdicts, 2, "{audit}");
+    let _ = stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn similarity_review_on_sqlite() {
+    similarity_review("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn similarity_review_on_postgres() {
+    similarity_review("postgres").await;
+}

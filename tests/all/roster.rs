@@ -27,6 +27,24 @@ fn reads_school_system_exports_and_ignores_extra_columns() {
     assert!(!format!("{:?}", parsed.rows).contains("1101012000"));
 }
 
+/// Gender is read only when the import records it (a school monitoring gender gaps): 男/女 or
+/// m/f, empty for not recorded, anything else a row error; the other extra columns stay ignored.
+#[test]
+fn reads_gender_only_when_asked() {
+    let export = "序号,学号,姓名,性别,身份证号\n1,20240201,张三,男,110101200001011234\n2,20240202,李四,女,110101200001021234\n3,20240203,王五,,110101200001031234\n";
+    let parsed = qiming::serve::roster::parse_all(export.as_bytes(), Some("text/csv"));
+    assert!(parsed.rows.iter().all(|r| r.gender.is_none()), "{:?}", parsed.rows);
+    let parsed = qiming::serve::roster::parse_with(export.as_bytes(), Some("text/csv"), true);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    assert_eq!(parsed.ignored_columns, vec!["序号", "身份证号"]);
+    let genders: Vec<Option<&str>> = parsed.rows.iter().map(|r| r.gender.as_deref()).collect();
+    assert_eq!(genders, [Some("m"), Some("f"), None]);
+    let bad = "学号,姓名,gender\n20240201,张三,x\n";
+    let parsed = qiming::serve::roster::parse_with(bad.as_bytes(), Some("text/csv"), true);
+    assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+    assert_eq!((parsed.errors[0].row, parsed.errors[0].code, parsed.errors[0].field.as_str()), (2, "gender_invalid", "gender"));
+}
+
 #[test]
 fn reads_gb18030_csv() {
     let (bytes, _, _) = encoding_rs::GB18030.encode("学号,姓名\n7,王芳\n");

@@ -68,10 +68,12 @@ pub struct Assessment {
     pub target_school_id: Option<i64>,
     pub target_region_id: Option<i64>,
     pub created_by: i64,
+    /// Last year's assessment of the same population: the reports' growth compares with it.
+    pub follows_id: Option<i64>,
 }
 
 const COLUMNS: &str = "id, title, population, mode, presentation, opens_at, closes_at, time_limit_minutes, max_items, se_target, randomesque, \
-                       school_id, target_school_id, target_region_id, created_by";
+                       school_id, target_school_id, target_region_id, created_by, follows_id";
 
 fn assessment_of(r: &sqlx::any::AnyRow) -> Result<Assessment, AppError> {
     Ok(Assessment {
@@ -90,6 +92,7 @@ fn assessment_of(r: &sqlx::any::AnyRow) -> Result<Assessment, AppError> {
         target_school_id: r.try_get("target_school_id")?,
         target_region_id: r.try_get("target_region_id")?,
         created_by: r.try_get("created_by")?,
+        follows_id: r.try_get("follows_id")?,
     })
 }
 
@@ -315,6 +318,7 @@ fn assessment_json(a: &Assessment) -> Value {
         "opens_at": a.opens_at, "closes_at": a.closes_at, "time_limit_minutes": a.time_limit_minutes,
         "max_items": a.max_items, "se_target": a.se_target, "randomesque": a.randomesque,
         "school_id": a.school_id, "target_school_id": a.target_school_id, "target_region_id": a.target_region_id,
+        "follows_id": a.follows_id,
     })
 }
 
@@ -402,6 +406,31 @@ struct NewAssessment {
     /// Population teachers: the teachers of this school, or of every school in this region.
     target_school_id: Option<i64>,
     target_region_id: Option<i64>,
+    /// Last year's assessment of the same population that this one follows (the reports'
+    /// growth since last year); the caller must see it.
+    follows_id: Option<i64>,
+}
+
+/// Checks `follows`: an assessment the caller sees, of the same population, opening in the
+/// calendar year (China time) before `opens_at`'s.
+async fn check_follows(state: &AppState, caller: &User, follows: i64, population: &str, opens_at: i64) -> Result<(), AppError> {
+    let unknown = || AppError::invalid("follows_id", "unknown", format!("follows_id {follows} is not an assessment you can see"));
+    let prev = load(state, follows).await?.ok_or_else(unknown)?;
+    if !visible_to(state, caller, &prev).await? {
+        return Err(unknown());
+    }
+    if prev.population != population {
+        return Err(AppError::invalid("follows_id", "population", format!("assessment {follows} is for {}, this one for {population}", prev.population)));
+    }
+    let (year, prev_year) = (super::reports::year_of(opens_at), super::reports::year_of(prev.opens_at));
+    if prev_year != year - 1 {
+        return Err(AppError::invalid(
+            "follows_id",
+            "previous_year",
+            format!("assessment {follows} opened in {prev_year}; the one this follows must open in {}, the year before this one", year - 1),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an explicit item list against the bank: known, the right population, not
@@ -504,6 +533,9 @@ async fn create(
     if !(1..=MAX_MINUTES).contains(&req.time_limit_minutes) {
         return Err(AppError::invalid("time_limit_minutes", "range", format!("time_limit_minutes must be 1–{MAX_MINUTES}")).max(MAX_MINUTES));
     }
+    if let Some(f) = req.follows_id {
+        check_follows(&state, u, f, &req.population, opens_at).await?;
+    }
     // Who sits it, and who owns it.
     let (classes, school_id, target_school_id, target_region_id) = if population == "student" {
         if req.target_school_id.is_some() || req.target_region_id.is_some() {
@@ -591,7 +623,8 @@ async fn create(
     let mut tx = state.db.pool.begin().await?;
     let id: i64 = sqlx::query(
         "INSERT INTO assessments (title, population, mode, presentation, opens_at, closes_at, time_limit_minutes, max_items, se_target, randomesque, \
-         school_id, target_school_id, target_region_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF(CAST($9 AS DOUBLE PRECISION), 0), $10, $11, $12, $13, $14, $15) RETURNING id",
+         school_id, target_school_id, target_region_id, created_by, created_at, follows_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF(CAST($9 AS DOUBLE PRECISION), 0), $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(&title)
     .bind(&req.population)
@@ -609,6 +642,7 @@ async fn create(
     .bind(target_region_id)
     .bind(u.id)
     .bind(t)
+    .bind(req.follows_id)
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;

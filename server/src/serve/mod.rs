@@ -22,6 +22,7 @@ pub mod queue;
 pub mod reports;
 pub mod roster;
 pub mod secret;
+pub mod similarity;
 pub mod slips;
 pub mod throttle;
 pub mod web;

@@ -191,7 +191,7 @@ pub fn document() -> Value {
                 "delete": op("Delete an empty region (platform admin; audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("not_empty: error.contents lists the regions and schools inside"))])
             },
             "/api/schools/{id}": {
-                "patch": op("Rename a school or move it to another region (platform admin; audited)", &["id"], Some(body(obj(&[], json!({"name": {"type": "string"}, "region_id": {"type": "integer"}})))), &[("200", json!({"description": "the school"}))]),
+                "patch": op("Rename a school, move it to another region or record its locality (platform admin; audited)", &["id"], Some(body(obj(&[], json!({"name": {"type": "string"}, "region_id": {"type": "integer"}, "locality": {"type": ["string", "null"], "enum": ["urban", "rural", null]}})))), &[("200", json!({"description": "the school"}))]),
                 "delete": op("Delete an empty school (platform admin; audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("not_empty: error.contents lists its classes and people by role"))])
             },
             "/api/users/{id}/deactivate": {"post": op("Deactivate an account: no sign-in, sessions end, nothing deleted (audited)", &["id"], None, &[("204", json!({"description": "deactivated"}))])},
@@ -200,10 +200,10 @@ pub fn document() -> Value {
                 Some(body(obj(&["student_number", "display_name"], json!({"student_number": {"type": "string"}, "display_name": {"type": "string"}, "username": {"type": "string"}})))),
                 &[("201", json!({"description": "{class_id, created: [{id, username, display_name, student_number, password}], reissued: […]}"})), ("422", err("invalid_roster: error.rows says which field is wrong"))])},
             "/api/schools": {
-                "get": {"summary": "Schools the caller may see, a page at a time: {schools: [{id, name, region_id, classes, people}], total, page, per_page}",
+                "get": {"summary": "Schools the caller may see, a page at a time: {schools: [{id, name, region_id, locality, classes, people}], total, page, per_page}",
                     "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}, {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
                     "responses": {"200": ok("schools", list("schools", json!({"type": "object"}))), "400": err("bad page"), "401": err("not signed in"), "403": err("students may not")}},
-                "post": op("Create a school (platform admin)", &[], Some(body(obj(&["name", "region_id"], json!({"name": {"type": "string"}, "region_id": {"type": "integer"}})))), &[("201", json!({"description": "created"}))])
+                "post": op("Create a school (platform admin); locality urban or rural feeds the reports' urban–rural gap", &[], Some(body(obj(&["name", "region_id"], json!({"name": {"type": "string"}, "region_id": {"type": "integer"}, "locality": {"type": ["string", "null"], "enum": ["urban", "rural", null]}})))), &[("201", json!({"description": "created"}))])
             },
             "/api/users": {
                 "get": {"summary": "Accounts (admins; a school admin sees their school), a page at a time: {users: [User + deactivated, last_login_at], total, page, per_page}",
@@ -214,8 +214,8 @@ pub fn document() -> Value {
                     &[("201", json!({"description": "created"})), ("409", err("username taken"))])
             },
             "/api/users/{id}": {
-                "patch": op("Edit a person: display name; for staff, role (only one in /api/me may_assign_roles) and school (platform admin); audited", &["id"],
-                    Some(body(obj(&[], json!({"display_name": {"type": "string"}, "role": {"type": "string"}, "school_id": {"type": ["integer", "null"]}})))), &[("200", json!({"description": "{user}"})), ("409", err("still teaches classes"))]),
+                "patch": op("Edit a person: display name; gender (f, m or null: only where the school monitors gender gaps); for staff, role (only one in /api/me may_assign_roles) and school (platform admin); audited", &["id"],
+                    Some(body(obj(&[], json!({"display_name": {"type": "string"}, "role": {"type": "string"}, "school_id": {"type": ["integer", "null"]}, "gender": {"type": ["string", "null"], "enum": ["f", "m", null]}})))), &[("200", json!({"description": "{user}"})), ("409", err("still teaches classes"))]),
                 "delete": op("Delete an account and all its work (teachers: their students; admins: also staff they manage; audited)", &["id"], None, &[("204", json!({"description": "deleted"})), ("409", err("still teaches classes"))])
             },
             "/api/users/{id}/reset-password": {"post": op("Give a person a new generated password (to be changed at next login); also lifts login back-off", &["id"], None, &[("200", json!({"description": "the new password, shown once"}))])},
@@ -228,7 +228,7 @@ pub fn document() -> Value {
             "/api/classes/{id}": {"get": op("A class (with its roster for its managers)", &["id"], None, &[("200", ok("the class", reff("Class")))])},
             "/api/classes/{id}/roster": {"post": {
                 "summary": "Import students from CSV or XLSX (columns student_number/学号 and display_name/姓名); all or nothing",
-                "parameters": [id_param("id")],
+                "parameters": [id_param("id"), {"name": "record_gender", "in": "query", "description": "also read a gender/性别 column (男/女, m/f, empty); otherwise it is ignored like every extra column", "schema": {"type": "boolean"}}],
                 "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, super::roster::XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": {"201": json!({"description": "the created accounts with their first passwords (shown once)"}), "401": err("not signed in"), "403": err("not your class"), "404": err("no such class"), "422": err("invalid roster: error.rows lists every bad row")}
             }},
@@ -325,6 +325,16 @@ fn judging_paths() -> Value {
                 Some(body(obj(&["submission_id", "reason"], json!({"submission_id": {"type": "integer"}, "reason": text(super::judging::MAX_TEXT)})))),
                 &[("201", json!({"description": appeal})), ("409", err("not_graded or appeal_open"))])
         },
+        "/api/events/{id}/similarity": {"get": {
+            "summary": "Similarity review (organisers and judges): per lab of the event, pairs of counting submissions that look alike (highest first) and clusters, with judges' verdicts; evidence, never a penalty",
+            "parameters": [id_param("id"), {"name": "round", "in": "query", "schema": {"type": "integer"}, "description": "one round (default: every round)"},
+                {"name": "threshold", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5}, "description": "pairs at or above it link a cluster"},
+                {"name": "min_score", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.3}, "description": "pairs below it are not listed"}],
+            "responses": {"200": json!({"description": "{event_id, round, threshold, min_score, labs: [{lab_id, programs, pairs: [{a, b, score, compared_as, same_school, review}], clusters, unparsed, too_short, unreadable}]}"}),
+                "400": err("bad threshold, min_score or round"), "401": err("not signed in"), "403": err("not an official of the event"), "404": err("no such event")}}},
+        "/api/events/{id}/similarity/reviews": {"post": op("A judge's verdict on a similar pair: cleared, referred (to the organisers) or pending (taken back); replaces an earlier verdict; audited", &["id"],
+            Some(body(obj(&["a", "b", "verdict"], json!({"a": {"type": "integer"}, "b": {"type": "integer"}, "verdict": {"type": "string", "enum": ["cleared", "referred", "pending"]}, "note": {"type": "string", "maxLength": 500}})))),
+            &[("200", json!({"description": "{event_id, a, b, verdict, note} with a < b"}))])},
         "/api/events/{id}/appeals/{appeal}": {"get": op("An appeal with the submission and its redacted report; organisers and judges also get `evidence`, the full report with every hidden case's run, checks and measurements", &["id", "appeal"], None,
             &[("200", json!({"description": format!("{appeal} + submission: {{…, report}}, evidence (judges and organisers)")}))])},
         "/api/events/{id}/appeals/{appeal}/replays/{case}": {"get": op("A replay of the appealed submission, hidden cases included (organisers and judges)", &["id", "appeal", "case"], None,
@@ -366,6 +376,7 @@ fn assessment_paths() -> serde_json::Map<String, Value> {
             "presentation": {"type": "string", "enum": ["single", "paged"], "description": "one question per screen (default) or all on one page"},
             "opens_at": {"type": "integer"}, "closes_at": {"type": "integer"},
             "time_limit_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
+            "follows_id": {"type": "integer", "description": "last year's assessment of the same population (it must open in the calendar year before): the reports' growth since last year"},
             "items": {"type": "array", "items": {"type": "string"}, "description": "fixed: the form in order; adaptive: the pool (default: the population's live items)"},
             "blueprint": {"type": "string", "description": "fixed: a blueprint (TOML, docs/assessment-assembly.md) the form is assembled from"},
             "grade_band": {"type": "string", "description": "adaptive default pool: only this grade band"},

@@ -253,6 +253,17 @@ async fn create_region(
 struct NewSchool {
     name: String,
     region_id: i64,
+    /// `urban` or `rural` (the monitoring reports' urban–rural gap); absent: not recorded.
+    locality: Option<String>,
+}
+
+/// Checks a school's locality: `urban`, `rural` or none.
+fn check_locality(locality: Option<&str>) -> Result<Option<String>, AppError> {
+    match locality {
+        None => Ok(None),
+        Some(l @ ("urban" | "rural")) => Ok(Some(l.to_string())),
+        Some(_) => Err(AppError::invalid("locality", "choice", "locality must be urban, rural or null")),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -279,7 +290,7 @@ async fn list_schools(State(state): State<AppState>, ActiveCaller(caller): Activ
     }
     let total: i64 = filter.bind(sqlx::query(&format!("SELECT COUNT(*) FROM schools s{}", filter.sql))).fetch_one(&state.db.pool).await?.try_get(0)?;
     let sql = format!(
-        "SELECT s.id, s.name, s.region_id, (SELECT COUNT(*) FROM classes c WHERE c.school_id = s.id) AS classes, \
+        "SELECT s.id, s.name, s.region_id, s.locality, (SELECT COUNT(*) FROM classes c WHERE c.school_id = s.id) AS classes, \
          (SELECT COUNT(*) FROM users p WHERE p.school_id = s.id) AS people FROM schools s{} ORDER BY s.id {}",
         filter.sql,
         page.sql()
@@ -289,7 +300,7 @@ async fn list_schools(State(state): State<AppState>, ActiveCaller(caller): Activ
         .iter()
         .map(|r| {
             Ok(json!({"id": r.try_get::<i64, _>("id")?, "name": r.try_get::<String, _>("name")?, "region_id": r.try_get::<i64, _>("region_id")?,
-                "classes": r.try_get::<i64, _>("classes")?, "people": r.try_get::<i64, _>("people")?}))
+                "locality": r.try_get::<Option<String>, _>("locality")?, "classes": r.try_get::<i64, _>("classes")?, "people": r.try_get::<i64, _>("people")?}))
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Json(json!({ "schools": schools, "total": total, "page": page.page, "per_page": page.per_page })))
@@ -308,21 +319,23 @@ async fn create_school(
     if !state.db.exists("SELECT id FROM regions WHERE id = $1", req.region_id).await? {
         return Err(AppError::invalid("region_id", "unknown", format!("region_id {} is not a region", req.region_id)));
     }
-    let id: i64 = sqlx::query("INSERT INTO schools (name, region_id, created_at) VALUES ($1, $2, $3) RETURNING id")
+    let locality = check_locality(req.locality.as_deref())?;
+    let id: i64 = sqlx::query("INSERT INTO schools (name, region_id, created_at, locality) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(&name)
         .bind(req.region_id)
         .bind(now())
+        .bind(&locality)
         .fetch_one(&state.db.pool)
         .await?
         .try_get(0)?;
     state.db.audit_action(&caller.user, "school_create", format!("school_id={id}")).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "region_id": req.region_id}))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": name, "region_id": req.region_id, "locality": locality}))).into_response())
 }
 
 /// `Some(None)` for an explicit `null`, `None` when the field is absent:
 /// "no parent" and "leave the parent as it is" are different edits.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]
@@ -439,9 +452,12 @@ async fn delete_region(State(state): State<AppState>, ActiveCaller(caller): Acti
 struct SchoolUpdate {
     name: Option<String>,
     region_id: Option<i64>,
+    /// `urban`, `rural`, or `null` to clear it.
+    #[serde(default, deserialize_with = "present")]
+    locality: Option<Option<String>>,
 }
 
-/// Renames a school or moves it to another region (platform admin).
+/// Renames a school, moves it to another region or records its locality (platform admin).
 async fn update_school(
     State(state): State<AppState>,
     ActiveCaller(caller): ActiveCaller,
@@ -464,11 +480,21 @@ async fn update_school(
         Some(r) => r,
         None => row.try_get("region_id")?,
     };
+    let locality = match &req.locality {
+        Some(l) => check_locality(l.as_deref())?,
+        None => row.try_get("locality")?,
+    };
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query("UPDATE schools SET name = $1, region_id = $2 WHERE id = $3").bind(&name).bind(region_id).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE schools SET name = $1, region_id = $2, locality = $3 WHERE id = $4")
+        .bind(&name)
+        .bind(region_id)
+        .bind(&locality)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit_in(&mut tx, &caller.user, "school_update", &format!("school_id={id}")).await?;
     tx.commit().await?;
-    Ok(Json(json!({"id": id, "name": name, "region_id": region_id})))
+    Ok(Json(json!({"id": id, "name": name, "region_id": region_id, "locality": locality})))
 }
 
 /// The school's row (name, region_id) if the caller may see it, or 404.
@@ -478,7 +504,7 @@ async fn visible_school(state: &AppState, caller: &User, id: i64) -> Result<sqlx
         "school_admin" | "teacher" => caller.school_id == Some(id),
         _ => false,
     };
-    let row = sqlx::query("SELECT name, region_id FROM schools WHERE id = $1").bind(id).fetch_optional(&state.db.pool).await?;
+    let row = sqlx::query("SELECT name, region_id, locality FROM schools WHERE id = $1").bind(id).fetch_optional(&state.db.pool).await?;
     row.filter(|_| sees).ok_or(AppError::NotFound)
 }
 
@@ -769,6 +795,18 @@ struct UserUpdate {
     role: Option<String>,
     #[serde(default, deserialize_with = "present")]
     school_id: Option<Option<i64>>,
+    /// `f`, `m`, or `null` to erase it: recorded only where the school monitors gender gaps.
+    #[serde(default, deserialize_with = "present")]
+    gender: Option<Option<String>>,
+}
+
+/// Checks a gender as stored: `f`, `m` or none.
+pub fn check_gender(gender: Option<&str>) -> Result<Option<String>, AppError> {
+    match gender {
+        None => Ok(None),
+        Some(g @ ("f" | "m")) => Ok(Some(g.to_string())),
+        Some(_) => Err(AppError::invalid("gender", "choice", "gender must be f, m or null")),
+    }
 }
 
 /// Edits a person the caller manages: their name (a student's too, to fix a
@@ -836,12 +874,24 @@ async fn update_user(
     if !keeps_teaching && state.db.exists("SELECT id FROM classes WHERE teacher_id = $1", person.id).await? {
         return Err(AppError::conflict("still_teaching", "this person still teaches classes: give the classes to another teacher first"));
     }
+    let stored_gender: Option<String> = sqlx::query("SELECT gender FROM users WHERE id = $1").bind(person.id).fetch_one(&state.db.pool).await?.try_get(0)?;
+    let gender = match &req.gender {
+        Some(g) => {
+            let g = check_gender(g.as_deref())?;
+            if g != stored_gender {
+                changed.push("gender");
+            }
+            g
+        }
+        None => stored_gender,
+    };
     if !changed.is_empty() {
         let mut tx = state.db.pool.begin().await?;
-        sqlx::query("UPDATE users SET display_name = $1, role = $2, school_id = $3 WHERE id = $4")
+        sqlx::query("UPDATE users SET display_name = $1, role = $2, school_id = $3, gender = $4 WHERE id = $5")
             .bind(&display_name)
             .bind(&role)
             .bind(school_id)
+            .bind(&gender)
             .bind(person.id)
             .execute(&mut *tx)
             .await?;
@@ -849,7 +899,9 @@ async fn update_user(
         tx.commit().await?;
     }
     let user = state.db.user(person.id).await?.ok_or(AppError::NotFound)?;
-    Ok(Json(json!({ "user": user_json(&user) })))
+    let mut user = user_json(&user);
+    user["gender"] = json!(gender);
+    Ok(Json(json!({ "user": user })))
 }
 
 /// Deactivates an account: it can no longer sign in, its sessions end now,
@@ -1009,9 +1061,12 @@ async fn export_user(State(state): State<AppState>, ActiveCaller(caller): Active
         .collect::<anyhow::Result<Vec<_>>>()?;
     let failed_logins: i64 =
         sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1").bind(person.username.to_lowercase()).fetch_one(&db.pool).await?.try_get(0)?;
+    let gender: Option<String> = sqlx::query("SELECT gender FROM users WHERE id = $1").bind(person.id).fetch_one(&db.pool).await?.try_get(0)?;
+    let mut user = user_json(&person);
+    user["gender"] = json!(gender);
     db.audit_action(&caller.user, "user_export", format!("user_id={}", person.id)).await?;
     let doc = json!({
-        "format": "qiming-personal-data/1", "exported_at": now(), "user": user_json(&person), "class": class,
+        "format": "qiming-personal-data/1", "exported_at": now(), "user": user, "class": class,
         "submissions": submissions, "grade_overrides": overrides, "sessions": sessions, "actions": actions,
         "recent_failed_logins": failed_logins,
     });
@@ -1170,17 +1225,28 @@ struct Existing {
 }
 
 /// Imports a class roster, all or nothing (see [`enroll`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RosterQuery {
+    /// Read the file's `gender` (性别) column too (for the monitoring reports' gender gaps);
+    /// without it the column is ignored like every other extra column.
+    #[serde(default)]
+    record_gender: bool,
+}
+
 async fn import_roster(
     State(state): State<AppState>,
     ActiveCaller(caller): ActiveCaller,
     Path(id): Path<i64>,
+    Query(q): Query<RosterQuery>,
     headers: HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Response, AppError> {
     let class = managed_class(&state, &caller.user, id).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     // Parsing (XLSX unzipping especially) is CPU work: off the async threads.
-    let roster::Parsed { rows, mut errors, ignored_columns } = tokio::task::spawn_blocking(move || roster::parse_all(&bytes, content_type.as_deref()))
+    let roster::Parsed { rows, mut errors, ignored_columns } =
+        tokio::task::spawn_blocking(move || roster::parse_with(&bytes, content_type.as_deref(), q.record_gender))
         .await
         .map_err(|e| anyhow::anyhow!("roster parsing task: {e}"))?;
     if rows.len() > roster::MAX_ROWS {
@@ -1338,8 +1404,8 @@ async fn enroll(
     for (r, password, hash) in fresh {
         let username = name_of(&r);
         let new_id: i64 = sqlx::query(
-            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, school_id, class_id, student_number) \
-             VALUES ($1, $2, $3, 'student', 1, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, school_id, class_id, student_number, gender) \
+             VALUES ($1, $2, $3, 'student', 1, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(&username)
         .bind(&r.display_name)
@@ -1348,6 +1414,7 @@ async fn enroll(
         .bind(class.school_id)
         .bind(class.id)
         .bind(&r.student_number)
+        .bind(&r.gender)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match e.as_database_error().is_some_and(|d| d.is_unique_violation()) {

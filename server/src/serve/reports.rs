@@ -65,6 +65,8 @@ struct Places {
     regions: BTreeMap<i64, Region>,
     /// id → (name, region id).
     schools: BTreeMap<i64, (String, i64)>,
+    /// id → urban or rural, where recorded.
+    localities: BTreeMap<i64, Locality>,
     /// id → (name, school id, teacher id).
     classes: BTreeMap<i64, (String, i64, i64)>,
 }
@@ -83,14 +85,21 @@ impl Places {
             regions.insert(r.try_get::<i64, _>("id")?, Region { name: r.try_get("name")?, kind: r.try_get("kind")?, parent: r.try_get("parent_id")? });
         }
         let mut schools = BTreeMap::new();
-        for r in sqlx::query("SELECT id, name, region_id FROM schools ORDER BY id").fetch_all(&state.db.pool).await? {
-            schools.insert(r.try_get::<i64, _>("id")?, (r.try_get("name")?, r.try_get("region_id")?));
+        let mut localities = BTreeMap::new();
+        for r in sqlx::query("SELECT id, name, region_id, locality FROM schools ORDER BY id").fetch_all(&state.db.pool).await? {
+            let id: i64 = r.try_get("id")?;
+            schools.insert(id, (r.try_get("name")?, r.try_get("region_id")?));
+            match r.try_get::<Option<String>, _>("locality")?.as_deref() {
+                Some("urban") => localities.insert(id, Locality::Urban),
+                Some("rural") => localities.insert(id, Locality::Rural),
+                _ => None,
+            };
         }
         let mut classes = BTreeMap::new();
         for r in sqlx::query("SELECT id, name, school_id, teacher_id FROM classes ORDER BY id").fetch_all(&state.db.pool).await? {
             classes.insert(r.try_get::<i64, _>("id")?, (r.try_get("name")?, r.try_get("school_id")?, r.try_get("teacher_id")?));
         }
-        Ok(Places { regions, schools, classes })
+        Ok(Places { regions, schools, localities, classes })
     }
 
     /// `region` and the regions above it, nearest first (bounded: a cycle cannot hang it).
@@ -148,7 +157,8 @@ impl Places {
 /// The engine's input built from an assessment's submitted sittings, and each taker's user id.
 struct Built {
     input: Input,
-    /// taker index → (user id, class id, school id).
+    /// taker index → (user id, class id, school id), for this assessment's takers, which come
+    /// first in `input.takers`; the followed assessment's (last year's) come after them.
     who: Vec<(i64, Option<i64>, i64)>,
 }
 
@@ -183,21 +193,39 @@ fn answer_text(item: &BankItem, response: &str) -> Option<String> {
     }
 }
 
-/// Reads every submitted sitting of `a` (closing expired ones first) into the engine's input.
-/// A taker's placement is where they are now (their class, its school, the school's regions).
+/// Reads every submitted sitting of `a` (closing expired ones first) into the engine's input,
+/// then those of the assessment it follows as the year before (the reports' growth rows).
+/// A taker's placement is where they are now (their class, its school, the school's regions,
+/// its locality); gender where the school recorded it.
 async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Result<Built, AppError> {
     assessments::finish_expired(state, Some(a.id)).await?;
     let population = if a.population == "teachers" { Population::Teachers } else { Population::Students };
     let year = year_of(a.opens_at);
+    let mut built = Built { input: Input { format_version: INPUT_FORMAT_VERSION, takers: Vec::new() }, who: Vec::new() };
+    add_sittings(state, a.id, year, population, places, &mut built, true).await?;
+    // Last year's, when this assessment follows one (checked at creation to open the year
+    // before; the year is this one's minus one whatever the clock says now).
+    if let Some(prev) = a.follows_id
+        && assessments::load(state, prev).await?.is_some_and(|p| p.population == a.population)
+    {
+        assessments::finish_expired(state, Some(prev)).await?;
+        add_sittings(state, prev, year - 1, population, places, &mut built, false).await?;
+    }
+    Ok(built)
+}
+
+/// Appends assessment `id`'s submitted sittings to `built` as takers of `year`; `current`
+/// records who they are (the report targets), else their ids are suffixed with the year so a
+/// student who sat both stays two takers.
+async fn add_sittings(state: &AppState, id: i64, year: i32, population: Population, places: &Places, built: &mut Built, current: bool) -> Result<(), AppError> {
     let rows = sqlx::query(
-        "SELECT s.id, s.taker_id, u.display_name, u.class_id, u.school_id FROM sittings s JOIN users u ON u.id = s.taker_id \
+        "SELECT s.id, s.taker_id, u.display_name, u.class_id, u.school_id, u.gender FROM sittings s JOIN users u ON u.id = s.taker_id \
          WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL ORDER BY s.id",
     )
-    .bind(a.id)
+    .bind(id)
     .fetch_all(&state.db.pool)
     .await?;
-    let mut takers = Vec::new();
-    let mut who = Vec::new();
+    let takers = &mut built.input.takers;
     let mut index = BTreeMap::new();
     for r in &rows {
         let (sitting, user): (i64, i64) = (r.try_get("id")?, r.try_get("taker_id")?);
@@ -212,9 +240,11 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
         let (Some(school), Some(path)) = (school, school.and_then(|s| places.school_path(s))) else { continue };
         let [city, district, school_name] = path;
         index.insert(sitting, takers.len());
-        who.push((user, class.filter(|_| population == Population::Students), school));
+        if current {
+            built.who.push((user, class.filter(|_| population == Population::Students), school));
+        }
         takers.push(Taker {
-            id: user.to_string(),
+            id: if current { user.to_string() } else { format!("{user}@{year}") },
             name: r.try_get("display_name")?,
             class: match (population, class) {
                 (Population::Students, Some(c)) => places.class_label(c),
@@ -223,8 +253,8 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
             school: school_name,
             district,
             city,
-            locality: Locality::Unknown,
-            gender: None,
+            locality: places.localities.get(&school).copied().unwrap_or(Locality::Unknown),
+            gender: r.try_get::<Option<String>, _>("gender")?.filter(|g| g == "f" || g == "m"),
             year,
             population,
             responses: Vec::new(),
@@ -235,7 +265,7 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
         "SELECT si.sitting_id, si.item_id, si.response, si.points FROM sitting_items si JOIN sittings s ON s.id = si.sitting_id \
          WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL ORDER BY si.sitting_id, si.position",
     )
-    .bind(a.id)
+    .bind(id)
     .fetch_all(&state.db.pool)
     .await?;
     // The bank's lookup is a scan: index it once for the thousands of rows.
@@ -254,7 +284,7 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
             answer: response.as_deref().and_then(|resp| answer_text(item, resp)),
         });
     }
-    Ok(Built { input: Input { format_version: INPUT_FORMAT_VERSION, takers }, who })
+    Ok(())
 }
 
 // ---------------------------------------------------------------- who may read what
@@ -400,7 +430,7 @@ async fn list_reports(State(state): State<AppState>, ActiveCaller(caller): Activ
             return Err(AppError::NotFound);
         }
     }
-    Ok(Json(json!({"assessment_id": a.id, "takers": built.input.takers.len(), "reports": out})))
+    Ok(Json(json!({"assessment_id": a.id, "takers": built.who.len(), "reports": out})))
 }
 
 /// A rendered report (bytes, characters no font had), or why the engine made none.

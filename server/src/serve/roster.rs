@@ -6,7 +6,9 @@
 //! a title row above the header: the header is the first row that names one
 //! of our two columns, and every other column is ignored — never read into
 //! memory beyond the parser, never stored — and named back to the teacher
-//! (`ignored_columns`). Every bad row is reported at once, with the row
+//! (`ignored_columns`). The one exception is opt-in: a school that monitors
+//! gender gaps imports with `record_gender`, and then a `gender` (性别)
+//! column is read too (男/女, f/m; empty: not recorded). Every bad row is reported at once, with the row
 //! number a spreadsheet shows, so a teacher fixes the file in one pass.
 
 use std::collections::BTreeMap;
@@ -27,6 +29,8 @@ pub struct RosterRow {
     pub row: usize,
     pub student_number: String,
     pub display_name: String,
+    /// `f` or `m`, read only when the import records gender.
+    pub gender: Option<String>,
 }
 
 /// What is wrong with one row (or, with row 1, with the header).
@@ -80,9 +84,14 @@ pub struct Parsed {
 
 /// Like [`parse`], with everything the caller reports back.
 pub fn parse_all(bytes: &[u8], content_type: Option<&str>) -> Parsed {
+    parse_with(bytes, content_type, false)
+}
+
+/// Like [`parse_all`]; with `record_gender`, a `gender` (性别) column is read instead of ignored.
+pub fn parse_with(bytes: &[u8], content_type: Option<&str>, record_gender: bool) -> Parsed {
     let is_xlsx = content_type.is_some_and(|t| t.starts_with(XLSX_TYPE)) || bytes.starts_with(b"PK\x03\x04");
     match if is_xlsx { xlsx_cells(bytes) } else { csv_cells(bytes) } {
-        Ok(cells) => check(cells),
+        Ok(cells) => check(cells, record_gender),
         Err(errors) => Parsed { errors, ..Parsed::default() },
     }
 }
@@ -214,7 +223,22 @@ fn column_of(header: &str) -> Option<Column> {
     }
 }
 
-fn check(cells: Vec<Vec<String>>) -> Parsed {
+/// Whether a header names the gender column.
+fn is_gender_column(header: &str) -> bool {
+    matches!(header.trim().to_lowercase().as_str(), "gender" | "性别" | "sex")
+}
+
+/// A gender cell as stored: `f`, `m`, or none for an empty cell; Err for anything else.
+fn gender_of(cell: &str) -> Result<Option<String>, ()> {
+    match cell.trim().to_lowercase().as_str() {
+        "" => Ok(None),
+        "女" | "f" | "female" => Ok(Some("f".into())),
+        "男" | "m" | "male" => Ok(Some("m".into())),
+        _ => Err(()),
+    }
+}
+
+fn check(cells: Vec<Vec<String>>, record_gender: bool) -> Parsed {
     let mut errors = Vec::new();
     let mut ignored_columns = Vec::new();
     let Some(first) = cells.iter().position(|r| r.iter().any(|c| !c.is_empty())) else {
@@ -234,10 +258,11 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
     let header_at = cells.iter().enumerate().skip(first).take(MAX_TITLE_ROWS).find(|(_, r)| r.iter().any(|c| column_of(c).is_some())).map_or(first, |(i, _)| i);
     let header_row = header_at + 1;
     let mut columns: Vec<Option<Column>> = Vec::new();
-    let (mut number_col, mut name_col) = (None, None);
+    let (mut number_col, mut name_col, mut gender_col) = (None, None, None);
     for (i, h) in cells[header_at].iter().enumerate() {
         let col = column_of(h);
         match col {
+            None if record_gender && is_gender_column(h) && gender_col.is_none() => gender_col = Some(i),
             Some(Column::Number) if number_col.is_none() => number_col = Some(i),
             Some(Column::Name) if name_col.is_none() => name_col = Some(i),
             Some(_) => errors.push(RowError::new(header_row, h, "column_twice", "this column appears twice").with("column", h)),
@@ -274,8 +299,16 @@ fn check(cells: Vec<Vec<String>>) -> Parsed {
                 break;
             }
         }
-        let (row, row_errors) = check_student(row_no, number, name, &mut seen);
+        let (mut row, row_errors) = check_student(row_no, number, name, &mut seen);
         errors.extend(row_errors);
+        if let Some(c) = gender_col {
+            match gender_of(get(c)) {
+                Ok(g) => row.iter_mut().for_each(|r| r.gender = g.clone()),
+                Err(()) => errors.push(
+                    RowError::new(row_no, "gender", "gender_invalid", format!("gender {:?} is not 男, 女, m, f or empty", get(c))).with("value", get(c)),
+                ),
+            }
+        }
         out.extend(row);
     }
     if out.is_empty() && errors.is_empty() {
@@ -324,7 +357,7 @@ pub fn check_student(row: usize, number: &str, name: &str, seen: &mut BTreeMap<S
                 .with("max", MAX_NAME),
         );
     }
-    let out = number_ok.then(|| RosterRow { row, student_number: number.to_string(), display_name: name.to_string() });
+    let out = number_ok.then(|| RosterRow { row, student_number: number.to_string(), display_name: name.to_string(), gender: None });
     (out, errors)
 }
 

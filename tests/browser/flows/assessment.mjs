@@ -90,5 +90,9 @@ export async function run(ctx) {
   // Progress now says submitted (the page polls).
   current.page = ctx.tp;
   await ctx.tp.locator('[data-testid=progress-row][data-status=submitted]').waitFor({ timeout: 15_000 });
+  // Staff see the item bank's calibrations (none yet on a fresh server; only the platform admin runs one).
+  await ctx.tp.goto(`${BASE}/app#/assessments`);
+  await ctx.tp.locator('[data-testid=calibrations], [data-testid=calibrations-empty]').first().waitFor();
+  check(await ctx.tp.getByTestId('calibration-form').count() === 0, 'a teacher is offered to run a calibration');
   await sctx.close();
 }

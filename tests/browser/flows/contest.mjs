@@ -262,12 +262,12 @@ export async function run(ctx) {
   await oneLanguage(o.page, 'zh-CN', 'city event after advancement (organiser)');
   log('contest flow: the winners advanced into the city event');
 
-  if (judging) await results({ ctx, o, c, s, eventId, roundId, eventName, winner });
+  if (judging) await results({ ctx, o, c, s, eventId, roundId, eventName, winner, paths });
   for (const x of [o, c, s]) await x.context.close();
   current.page = ctx.tp;
 }
 
-async function results({ ctx, o, c, s, eventId, roundId, eventName, winner }) {
+async function results({ ctx, o, c, s, eventId, roundId, eventName, winner, paths }) {
   // 9. An appeal: the coach appeals against the grade; the organiser reads the full evidence
   // (hidden cases with their replays) and upholds it; the coach sees the decision.
   current.page = c.page;
@@ -297,6 +297,17 @@ async function results({ ctx, o, c, s, eventId, roundId, eventName, winner }) {
   await c.page.reload();
   await c.page.getByTestId('appeal-answer').filter({ hasText: '评分无误' }).waitFor();
   log('contest flow: an appeal filed, read with the hidden-case evidence and decided');
+
+  // The organiser runs the similarity review over the event's counting submissions.
+  if (paths['/api/events/{id}/similarity']) {
+    current.page = o.page;
+    await o.page.goto(`${BASE}/app#/events/${eventId}`);
+    await o.page.getByTestId('similarity-load').click();
+    await o.page.locator('[data-testid=similarity-lab], [data-testid=similarity-empty]').first().waitFor();
+    check(await o.page.getByTestId('similarity-error').count() === 0, 'the similarity review failed');
+    await oneLanguage(o.page, 'zh-CN', 'event page with the similarity review (organiser)');
+    log('contest flow: the similarity review ran');
+  }
 
   // 10. Certificates and results: the organiser issues them, the contestant prints theirs,
   // and anyone checks a code on the public page.
