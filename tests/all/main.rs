@@ -6,6 +6,7 @@ mod ai_robot;
 mod assembly;
 mod assess;
 mod assessment_reports;
+mod assessment_programs;
 mod assessments;
 mod assignments;
 mod authz;

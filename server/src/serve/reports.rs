@@ -183,7 +183,8 @@ fn answer_text(item: &BankItem, response: &str) -> Option<String> {
     }
 }
 
-/// Reads every submitted sitting of `a` (closing expired ones first) into the engine's input.
+/// Reads every submitted and scored sitting of `a` (closing expired ones first) into the
+/// engine's input; a sitting whose program is still being graded waits for its score.
 /// A taker's placement is where they are now (their class, its school, the school's regions).
 async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Result<Built, AppError> {
     assessments::finish_expired(state, Some(a.id)).await?;
@@ -191,7 +192,7 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
     let year = year_of(a.opens_at);
     let rows = sqlx::query(
         "SELECT s.id, s.taker_id, u.display_name, u.class_id, u.school_id FROM sittings s JOIN users u ON u.id = s.taker_id \
-         WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL ORDER BY s.id",
+         WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL AND s.points IS NOT NULL ORDER BY s.id",
     )
     .bind(a.id)
     .fetch_all(&state.db.pool)
@@ -233,7 +234,7 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
     }
     let items = sqlx::query(
         "SELECT si.sitting_id, si.item_id, si.response, si.points FROM sitting_items si JOIN sittings s ON s.id = si.sitting_id \
-         WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL ORDER BY si.sitting_id, si.position",
+         WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL AND s.points IS NOT NULL ORDER BY si.sitting_id, si.position",
     )
     .bind(a.id)
     .fetch_all(&state.db.pool)
@@ -400,7 +401,13 @@ async fn list_reports(State(state): State<AppState>, ActiveCaller(caller): Activ
             return Err(AppError::NotFound);
         }
     }
-    Ok(Json(json!({"assessment_id": a.id, "takers": built.input.takers.len(), "reports": out})))
+    // Closed sittings whose programs are still being graded: counted when scored, said meanwhile.
+    let grading: i64 = sqlx::query("SELECT COUNT(*) FROM sittings WHERE assessment_id = $1 AND submitted_at IS NOT NULL AND points IS NULL")
+        .bind(a.id)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get(0)?;
+    Ok(Json(json!({"assessment_id": a.id, "takers": built.input.takers.len(), "grading": grading, "reports": out})))
 }
 
 /// A rendered report (bytes, characters no font had), or why the engine made none.
