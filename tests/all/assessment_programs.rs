@@ -176,6 +176,18 @@ async fn delivery(backend: &str) {
     assert_eq!((row_a["grading"].as_bool(), row_a["points"].as_i64()), (Some(false), Some(2 + other)), "{progress}");
     let (_, reports, _) = call(&s, "GET", &format!("{base}/reports"), Some(&teacher), None).await;
     assert_eq!((reports["takers"].as_i64(), reports["grading"].as_i64()), (Some(2), Some(0)), "{reports}");
+    // The mistake notebook lists the lab checks the best program failed: none for the reference.
+    let (id_a, id_b) = (view_a["sitting"]["id"].as_i64().unwrap(), view_b["sitting"]["id"].as_i64().unwrap());
+    let taker = |sitting: i64| {
+        let pool = s.db.pool.clone();
+        async move { sqlx::query("SELECT taker_id FROM sittings WHERE id = $1").bind(sitting).fetch_one(&pool).await.unwrap().get::<i64, _>(0) }
+    };
+    let (_, report_a, _) = call(&s, "GET", &format!("{base}/reports/student/{}", taker(id_a).await), Some(&teacher), None).await;
+    assert_eq!(report_a["kind"], "student", "{report_a}");
+    assert_eq!(report_a["lab_failures"].as_array().map(Vec::len), Some(0), "{report_a}");
+    let (_, report_b, _) = call(&s, "GET", &format!("{base}/reports/student/{}", taker(id_b).await), Some(&teacher), None).await;
+    let failures = report_b["lab_failures"].as_array().unwrap();
+    assert!(!failures.is_empty() && failures.iter().all(|f| f["lab"] == "wall-stop" && !f["feedback"].as_str().unwrap().is_empty()), "{report_b}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

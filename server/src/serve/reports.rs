@@ -37,7 +37,7 @@ use super::auth::ActiveCaller;
 use super::db::User;
 use super::http::{AppError, AppState};
 use crate::report::group::GroupLevel;
-use crate::report::input::{INPUT_FORMAT_VERSION, Input, ItemResponse, Locality, Population, Taker};
+use crate::report::input::{INPUT_FORMAT_VERSION, Input, ItemResponse, LabFailure, Locality, Population, Taker};
 use crate::report::{Context, Lang, Report, ReportError, ReportLevel, layout, pdf, score_with, xlsx};
 
 /// Which item parameters scored the report: `prior` (the bank's) or `v<version>` of the calibration.
@@ -255,7 +255,56 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
             answer: response.as_deref().and_then(|resp| answer_text(item, resp)),
         });
     }
+    // Performance items: the lab checks the taker's best graded program failed, for the
+    // mistake notebook (hidden cases by name and their generic hint only, as the report has them).
+    let programs = sqlx::query(
+        "SELECT p.sitting_id, p.lab_id, p.score, p.report FROM submissions p JOIN sittings s ON s.id = p.sitting_id \
+         WHERE s.assessment_id = $1 AND s.points IS NOT NULL AND p.status = 'done' ORDER BY p.sitting_id, p.item_id, p.score DESC, p.id DESC",
+    )
+    .bind(a.id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut best: BTreeMap<(i64, String), Option<String>> = BTreeMap::new();
+    for r in &programs {
+        let lab: Option<String> = r.try_get("lab_id")?;
+        // Ordered best first: the first row of each (sitting, lab) is the one that counts.
+        best.entry((r.try_get("sitting_id")?, lab.unwrap_or_default())).or_insert(r.try_get("report")?);
+    }
+    for ((sitting, lab), report) in best {
+        let Some(&t) = index.get(&sitting) else { continue };
+        for failure in lab_failures(&lab, report.as_deref()) {
+            if !takers[t].lab_failures.iter().any(|f| f.lab == failure.lab && f.check == failure.check) {
+                takers[t].lab_failures.push(failure);
+            }
+        }
+    }
     Ok(Built { input: Input { format_version: INPUT_FORMAT_VERSION, takers }, who })
+}
+
+/// The failed checks of a stored (redacted) grade report: a visible case's failed checks
+/// with their feedback, a failed hidden case by its name with the lab's generic hint.
+fn lab_failures(lab: &str, report: Option<&str>) -> Vec<LabFailure> {
+    let Some(v) = report.and_then(|r| serde_json::from_str::<Value>(r).ok()) else { return Vec::new() };
+    let text = |v: &Value| serde_json::from_value::<qiming_curriculum::Text>(v.clone()).ok();
+    let mut out = Vec::new();
+    for case in v["cases"].as_array().into_iter().flatten() {
+        if case["passed"].as_bool() != Some(false) {
+            continue;
+        }
+        let checks: Vec<&Value> = case["checks"].as_array().into_iter().flatten().filter(|c| c["passed"].as_bool() == Some(false)).collect();
+        if checks.is_empty() {
+            if let (Some(name), Some(feedback)) = (case["name"].as_str(), case["feedback"].get(0).and_then(text)) {
+                out.push(LabFailure { lab: lab.to_string(), check: name.to_string(), feedback });
+            }
+            continue;
+        }
+        for c in checks {
+            if let (Some(code), Some(feedback)) = (c["code"].as_str(), text(&c["feedback"])) {
+                out.push(LabFailure { lab: lab.to_string(), check: code.to_string(), feedback });
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- who may read what
