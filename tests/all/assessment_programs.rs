@@ -94,9 +94,19 @@ async fn delivery(backend: &str) {
     assert_eq!(st, StatusCode::ACCEPTED, "{sub}");
     assert_eq!((sub["status"].as_str(), sub["attempts_left"].as_i64()), (Some("queued"), Some(9)));
     let sub_a = sub["id"].as_i64().unwrap();
-    let row = sqlx::query("SELECT sitting_id, item_id, lab_id, assignment_id, round_id FROM submissions WHERE id = $1").bind(sub_a).fetch_one(&s.db.pool).await.unwrap();
+    let row = sqlx::query("SELECT sitting_id, item_id, lab_id, assignment_id, round_id FROM submissions WHERE id = $1")
+        .bind(sub_a)
+        .fetch_one(&s.db.pool)
+        .await
+        .unwrap();
     assert_eq!(
-        (row.get::<Option<i64>, _>(0).is_some(), row.get::<Option<String>, _>(1), row.get::<Option<String>, _>(2), row.get::<Option<i64>, _>(3), row.get::<Option<i64>, _>(4)),
+        (
+            row.get::<Option<i64>, _>(0).is_some(),
+            row.get::<Option<String>, _>(1),
+            row.get::<Option<String>, _>(2),
+            row.get::<Option<i64>, _>(3),
+            row.get::<Option<i64>, _>(4)
+        ),
         (true, Some(TASK.to_string()), Some("wall-stop".to_string()), None, None)
     );
     // Only the taker hands in, and only into their own sitting; the program is theirs and their teacher's to see.
@@ -279,7 +289,21 @@ async fn migration_keeps_children(backend: &str) {
             sqlx::query(&sql).execute(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
         if backend == "postgres" {
-            for t in ["users", "regions", "schools", "classes", "assignments", "events", "event_divisions", "teams", "rounds", "assessments", "sittings", "submissions", "appeals"] {
+            for t in [
+                "users",
+                "regions",
+                "schools",
+                "classes",
+                "assignments",
+                "events",
+                "event_divisions",
+                "teams",
+                "rounds",
+                "assessments",
+                "sittings",
+                "submissions",
+                "appeals",
+            ] {
                 sqlx::query(&format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))")).execute(&pool).await.unwrap();
             }
         }
@@ -291,7 +315,9 @@ async fn migration_keeps_children(backend: &str) {
         pool.close().await;
     }
     let db = qiming::serve::db::Db::connect(&url).await.unwrap();
-    let subs = dump(sqlx::query("SELECT id, assignment_id, round_id, final_of, status, score, sitting_id FROM submissions ORDER BY id").fetch_all(&db.pool).await.unwrap());
+    let subs = dump(
+        sqlx::query("SELECT id, assignment_id, round_id, final_of, status, score, sitting_id FROM submissions ORDER BY id").fetch_all(&db.pool).await.unwrap(),
+    );
     assert_eq!(
         subs,
         vec![
@@ -309,8 +335,13 @@ async fn migration_keeps_children(backend: &str) {
         // The rebuilt tables refer to each other by their final names, and every index is back.
         let sql: String = sqlx::query("SELECT group_concat(sql, ' ') FROM sqlite_master").fetch_one(&db.pool).await.unwrap().get(0);
         assert!(!sql.contains("_new"), "{sql}");
-        let indexes: Vec<String> =
-            sqlx::query("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").fetch_all(&db.pool).await.unwrap().iter().map(|r| r.get(0)).collect();
+        let indexes: Vec<String> = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         for name in [
             "appeals_event",
             "appeals_submission",

@@ -391,7 +391,13 @@ pub async fn setup(s: &AppState) -> World {
         ]
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
-        .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string()), ("item", "ct-56-001".to_string()), ("task", "ct-56-020".to_string()), ("cert", cert.to_string())])
+        .chain([
+            ("case", "practice-1".to_string()),
+            ("file", "app.js".to_string()),
+            ("item", "ct-56-001".to_string()),
+            ("task", "ct-56-020".to_string()),
+            ("cert", cert.to_string()),
+        ])
         // The report levels, as path variables (the OpenAPI document's `{level}`).
         .chain(
             [

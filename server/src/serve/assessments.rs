@@ -727,10 +727,12 @@ async fn remove(
     }
     let mut tx = state.db.pool.begin().await?;
     // Children first: SQLite enforces the cascade only with foreign keys on, PostgreSQL always.
-    sqlx::query("DELETE FROM replays WHERE submission_id IN (SELECT p.id FROM submissions p JOIN sittings s ON s.id = p.sitting_id WHERE s.assessment_id = $1)")
-        .bind(a.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "DELETE FROM replays WHERE submission_id IN (SELECT p.id FROM submissions p JOIN sittings s ON s.id = p.sitting_id WHERE s.assessment_id = $1)",
+    )
+    .bind(a.id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM submissions WHERE sitting_id IN (SELECT id FROM sittings WHERE assessment_id = $1)").bind(a.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM sitting_items WHERE sitting_id IN (SELECT id FROM sittings WHERE assessment_id = $1)").bind(a.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM sitting_abilities WHERE sitting_id IN (SELECT id FROM sittings WHERE assessment_id = $1)").bind(a.id).execute(&mut *tx).await?;
@@ -918,7 +920,8 @@ async fn score_sitting(state: &AppState, sitting: i64, close: Option<&str>) -> R
     let calibrated = super::calibrations::parameters(state, &population).await?;
     let mut tx = state.db.begin_write().await?;
     let which = if close.is_some() { "submitted_at IS NULL" } else { "submitted_at IS NOT NULL AND points IS NULL" };
-    let locked = sqlx::query(&format!("UPDATE sittings SET position = position WHERE id = $1 AND {which}")).bind(sitting).execute(&mut *tx).await?.rows_affected();
+    let locked =
+        sqlx::query(&format!("UPDATE sittings SET position = position WHERE id = $1 AND {which}")).bind(sitting).execute(&mut *tx).await?.rows_affected();
     if locked == 0 {
         // Someone else closed (or scored) it first.
         tx.rollback().await?;
@@ -926,7 +929,12 @@ async fn score_sitting(state: &AppState, sitting: i64, close: Option<&str>) -> R
     }
     let deadline: i64 = sqlx::query("SELECT deadline_at FROM sittings WHERE id = $1").bind(sitting).fetch_one(&mut *tx).await?.try_get(0)?;
     if let Some(by) = close {
-        sqlx::query("UPDATE sittings SET submitted_at = $1, submitted_by = $2 WHERE id = $3").bind(t.min(deadline)).bind(by).bind(sitting).execute(&mut *tx).await?;
+        sqlx::query("UPDATE sittings SET submitted_at = $1, submitted_by = $2 WHERE id = $3")
+            .bind(t.min(deadline))
+            .bind(by)
+            .bind(sitting)
+            .execute(&mut *tx)
+            .await?;
     }
     let programs = handed_in(&mut tx, sitting).await?;
     if programs.iter().any(HandedIn::pending) {
@@ -1144,7 +1152,8 @@ async fn current(state: &AppState, a: &Assessment, taker: i64) -> Result<Sitting
         return sitting_of(state, a, taker).await?.ok_or(AppError::NotFound);
     }
     if s.submitted_at.is_some() {
-        let pending: i64 = sqlx::query("SELECT COUNT(*) FROM sittings WHERE id = $1 AND points IS NULL").bind(s.id).fetch_one(&state.db.pool).await?.try_get(0)?;
+        let pending: i64 =
+            sqlx::query("SELECT COUNT(*) FROM sittings WHERE id = $1 AND points IS NULL").bind(s.id).fetch_one(&state.db.pool).await?.try_get(0)?;
         if pending > 0 {
             score_sitting(state, s.id, None).await?;
         }
