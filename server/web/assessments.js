@@ -228,7 +228,8 @@ export async function assessmentProgressPage(alive, id) {
       h('td', null, takerBadge(x.status)),
       h('td', { class: 'num', testid: 'progress-answered' }, x.status === 'not_started' ? '—' : t('as_answered_of', { n: x.answered ?? 0, total: x.total ?? 0 })),
       h('td', { class: 'num' }, x.status === 'in_progress' ? clock(x.remaining_seconds) : '—'),
-      h('td', { class: 'num' }, x.status === 'submitted' ? t('as_points_of', { points: x.points ?? 0, max: x.max_points ?? 0 }) : '—')));
+      h('td', { class: 'num', testid: 'progress-score' }, x.status !== 'submitted' ? '—'
+        : x.grading ? t('as_grading') : t('as_points_of', { points: x.points ?? 0, max: x.max_points ?? 0 }))));
     clear(body,
       h('p', { testid: 'progress-counts' },
         t('as_counts', { not_started: counts.not_started ?? 0, in_progress: counts.in_progress ?? 0, submitted: counts.submitted ?? 0 })),
@@ -430,6 +431,102 @@ function answerControl(item, response, save, disabled) {
   }
 }
 
+/** How long to wait between looks at a program being graded. */
+const GRADE_POLL_MS = 2000;
+
+/**
+ * A performance item: the lab's task, an editor prefilled with the starter (or the
+ * last program handed in), the hand-in button, each program's grading status and
+ * points as they arrive (polled while one is being graded), and the attempts left.
+ * `onHandedIn(response)` marks the item answered on the sitting's screen.
+ */
+function performanceControl(alive, a, it, onHandedIn, onClosed) {
+  const task = it.task || {};
+  const languages = (task.languages || []).filter((l) => (task.starter || {})[l] !== undefined || l === 'rhai');
+  let programs = it.programs || [];
+  const last = programs[programs.length - 1];
+  let language = last && languages.includes(last.language) ? last.language : languages[0] || 'rhai';
+  const editor = h('textarea', { class: 'code', rows: '14', spellcheck: 'false', autocomplete: 'off', testid: 'program-editor', 'aria-label': t('as_your_program') });
+  editor.value = last ? last.program : ((task.starter || {})[language] || '');
+  const langSelect = languages.length > 1 ? h('select', { testid: 'program-language', 'aria-label': t('language'), onchange: () => {
+    const fresh = editor.value === ((task.starter || {})[language] || '');
+    language = langSelect.value;
+    // Switching languages swaps in the starter, unless the taker has written something.
+    if (fresh) editor.value = (task.starter || {})[language] || '';
+  } }, languages.map((l) => h('option', { value: l, selected: l === language }, l))) : null;
+  const list = h('ol', { class: 'plain programs', testid: 'program-list' });
+  const attemptsEl = h('p', { class: 'muted small', testid: 'attempts-left' });
+  const bestEl = h('p', { testid: 'best-points', role: 'status', 'aria-live': 'polite' });
+  const msg = h('div');
+  const max = it.item.max_points;
+  const draw = () => {
+    // Kept on the item, so the question drawn again (previous/next) shows the programs as they are now.
+    it.programs = programs;
+    const used = programs.filter((p) => p.status !== 'failed').length;
+    const left = Math.max(0, (it.attempt_limit ?? 10) - used);
+    attemptsEl.textContent = t('as_attempts_left', { n: left, max: it.attempt_limit ?? 10 });
+    handIn.disabled = left === 0;
+    const best = programs.map((p) => p.points).filter((x) => typeof x === 'number');
+    const grading = programs.some((p) => p.status === 'queued' || p.status === 'running');
+    bestEl.textContent = grading ? t('as_grading') : best.length ? t('as_best_points', { points: Math.max(...best), max }) : '';
+    clear(list, programs.map((p, i) => {
+      const cases = (p.report && p.report.cases) || [];
+      const status = p.status === 'done' ? badge(t('as_points_of', { points: p.points ?? 0, max }), p.points === max ? 'ok' : p.points ? 'wait' : 'bad')
+        : p.status === 'failed' ? badge(t('as_program_failed'), 'bad') : badge(t('as_grading'), 'wait');
+      return h('li', { testid: 'program-row', 'data-status': p.status, 'data-points': p.points ?? '' },
+        h('strong', null, t('as_program_n', { n: i + 1 })), ' ', status,
+        cases.length ? h('span', { class: 'muted small' }, ' ', t('as_cases_passed', { n: cases.filter((c) => c.passed).length, total: cases.length })) : null);
+    }));
+  };
+  let poll = null;
+  const watch = () => {
+    clearTimeout(poll);
+    if (!programs.some((p) => p.status === 'queued' || p.status === 'running')) return;
+    poll = setTimeout(async () => {
+      if (!alive()) return;
+      try {
+        const v = await api('GET', `/api/assessments/${a.id}/sitting`);
+        if (v.sitting.status === 'submitted') return onClosed(v);
+        const mine = (v.items || []).find((x) => x.item.id === it.item.id);
+        if (mine) programs = mine.programs || [];
+        draw();
+      } catch (_) { /* a dropped connection: try again */ }
+      watch();
+    }, GRADE_POLL_MS);
+  };
+  onCleanup(() => clearTimeout(poll));
+  const handIn = h('button', { type: 'button', class: 'btn btn-primary', testid: 'hand-in', onclick: async () => {
+    handIn.disabled = true;
+    handIn.textContent = t('as_handing_in');
+    clear(msg);
+    try {
+      const sub = await api('POST', `/api/assessments/${a.id}/sitting/programs/${encodeURIComponent(it.item.id)}`, { language, program: editor.value });
+      programs = [...programs, { id: sub.id, language, program: editor.value, status: sub.status, points: null }];
+      onHandedIn({ submission: sub.id });
+      watch();
+    } catch (e) {
+      if (e instanceof ApiError && ['time_up', 'sitting_submitted'].includes(e.code)) {
+        const v = await api('GET', `/api/assessments/${a.id}/sitting`).catch(() => null);
+        if (v) return onClosed(v, e);
+      }
+      clear(msg, errorBox(e));
+    } finally {
+      handIn.textContent = t('as_hand_in');
+      draw();
+    }
+  } }, t('as_hand_in'));
+  draw();
+  watch();
+  return h('div', { class: 'performance', testid: 'performance-task' },
+    h('h3', { 'data-lab': task.id }, t('as_task', { title: task.title ? loc(task.title) : task.id })),
+    task.instructions ? h('div', { class: 'stem' }, richText(loc(task.instructions))) : null,
+    h('p', { class: 'muted small' }, t('as_program_help')),
+    langSelect ? h('label', { class: 'answer-line' }, `${t('language')}: `, langSelect) : null,
+    editor,
+    h('div', { class: 'actions' }, handIn, attemptsEl),
+    msg, bestEl, list);
+}
+
 function sittingView(alive, a, view) {
   if (view.sitting.status === 'submitted') return resultsView(a, view);
   const sid = view.sitting.id;
@@ -529,7 +626,10 @@ function sittingView(alive, a, view) {
   const question = (it, i) => h('section', { class: 'question card', testid: 'question', 'data-item': it.item.id, 'aria-labelledby': `q-title-${i}` },
     h('h2', { id: `q-title-${i}`, tabindex: '-1' }, t('as_question_n', { n: i + 1 }), ' ', h('span', { class: 'muted small' }, t('as_points_n', { n: it.item.max_points }))),
     h('div', { class: 'stem' }, richText(loc(it.item.stem))),
-    answerControl(it.item, responses.get(it.item.id), save(it.item.id), false));
+    it.item.type === 'performance'
+      // Answered with programs: handed in at once (each is an attempt), not saved as a response.
+      ? performanceControl(alive, a, it, (r) => { responses.set(it.item.id, r); it.response = r; counted(); }, (v, why) => showResults(v, why))
+      : answerControl(it.item, responses.get(it.item.id), save(it.item.id), false));
 
   const body = h('div', { class: 'questions' });
   const nav = h('nav', { class: 'qnav', 'aria-label': t('as_questions') });
@@ -616,11 +716,17 @@ function resultsView(a, view, why) {
     h('td', { class: 'num' }, `${Math.round(l.theta * 100) / 100} ± ${Math.round(l.se * 100) / 100}`)));
   const items = (view.items || []).map((it, i) => {
     const right = it.points === it.max_points && it.max_points > 0;
-    return h('section', { class: 'question card result', testid: 'result-item', 'data-item': it.item.id, 'data-points': it.points },
-      h('h2', null, t('as_question_n', { n: i + 1 }), ' ', badge(t('as_points_of', { points: it.points ?? 0, max: it.max_points ?? 0 }), right ? 'ok' : it.points ? 'wait' : 'bad')),
+    const perf = it.item.type === 'performance';
+    // While a program is being graded the points are not known yet: say so, never 0.
+    const pill = it.points === null || it.points === undefined ? badge(t('as_grading'), 'wait')
+      : badge(t('as_points_of', { points: it.points, max: it.max_points ?? 0 }), right ? 'ok' : it.points ? 'wait' : 'bad');
+    const yours = perf ? t('as_programs_handed_in', { n: (it.programs || []).length }) : describe(it.item, it.response);
+    const key = perf ? t('as_levels', { levels: ((it.correct && it.correct.levels) || []).map((l) => `${Math.round(l * 100)}%`).join(' / ') }) : describe(it.item, it.correct);
+    return h('section', { class: 'question card result', testid: 'result-item', 'data-item': it.item.id, 'data-points': it.points ?? '' },
+      h('h2', null, t('as_question_n', { n: i + 1 }), ' ', pill),
       h('div', { class: 'stem' }, richText(loc(it.item.stem))),
-      h('p', { testid: 'your-answer' }, h('strong', null, `${t('as_your_answer')}: `), h('span', { 'data-user': '' }, describe(it.item, it.response))),
-      h('p', { testid: 'correct-answer' }, h('strong', null, `${t('as_correct_answer')}: `), describe(it.item, it.correct)),
+      h('p', { testid: 'your-answer' }, h('strong', null, `${t('as_your_answer')}: `), h('span', { 'data-user': '' }, yours)),
+      h('p', { testid: 'correct-answer' }, h('strong', null, `${t('as_correct_answer')}: `), key),
       it.explanation ? h('div', { class: 'explanation', testid: 'explanation' }, h('strong', null, `${t('as_explanation')}: `), richText(loc(it.explanation))) : null);
   });
   setPage(a.title,
@@ -629,9 +735,18 @@ function resultsView(a, view, why) {
     why ? errorBox(why, 'results-reason') : null,
     r.submitted_by === 'deadline' ? okBox(t('as_closed_by_deadline'), 'closed-by-deadline') : null,
     card(t('as_results'),
-      h('p', { class: 'score-pill', testid: 'total-score' }, t('as_points_of', { points: r.points ?? 0, max: r.max_points ?? 0 })),
+      r.grading ? h('p', { class: 'score-pill', testid: 'total-score', 'data-grading': '' }, t('as_grading_results'))
+        : h('p', { class: 'score-pill', testid: 'total-score' }, t('as_points_of', { points: r.points ?? 0, max: r.max_points ?? 0 })),
       lits.length ? table([t('as_literacy'), t('as_score'), t('as_ability')], lits, { testid: 'literacy-table' }) : null,
       h('p', { class: 'muted small' }, t('as_ability_help'))),
     reportsCard(a.id),
     items);
+  if (r.grading) {
+    // A program is still being graded: look again until the score is in.
+    const again = setTimeout(async () => {
+      const v = await api('GET', `/api/assessments/${a.id}/sitting`).catch(() => null);
+      if (v && location.hash === `#/assessments/${a.id}/take`) resultsView(a, v);
+    }, POLL_MS);
+    onCleanup(() => clearTimeout(again));
+  }
 }

@@ -27,7 +27,7 @@ fn url_of(backend: &str, tag: &str) -> String {
 }
 
 /// A student who has set their own password: (id, token).
-async fn student(s: &AppState, teacher: &str, class: i64, number: &str) -> (i64, String) {
+pub async fn student(s: &AppState, teacher: &str, class: i64, number: &str) -> (i64, String) {
     let (st, v) = import_roster(s, teacher, class, format!("学号,姓名\n{number},学生{number}\n")).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let c = &v["created"][0];

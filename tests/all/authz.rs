@@ -93,6 +93,7 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("PUT", "/api/assessments/{asm}/sitting/answers/{item}", r#"{"response": {"choices": ["a"]}}"#, "401 200 404 403 404 403 404 403 403"),
     ("PUT", "/api/assessments/{asm}/sitting/position", r#"{"position": 0}"#, "401 204 404 403 404 403 404 403 403"),
     // A fixed form has no next question: the student is let through and told so (409 not_adaptive).
+    ("POST", "/api/assessments/{asm}/sitting/programs/{task}", r#"{"language": "rhai", "program": "stop();"}"#, "401 202 404 403 404 403 404 403 403"),
     ("POST", "/api/assessments/{asm}/sitting/next", "", "401 409 404 403 404 403 404 403 403"),
     ("POST", "/api/assessments/{asm}/sitting/submit", "", "401 200 404 403 404 403 404 403 403"),
     // Reports: {rep} is class A's second form, which the student has submitted. Individual results
@@ -253,7 +254,8 @@ pub async fn setup(s: &AppState) -> World {
         "POST",
         "/api/assessments",
         Some(&sc.teacher),
-        Some(json!({"title": "测评", "population": "students", "mode": "fixed", "closes_at": 4000000000i64, "time_limit_minutes": 600, "items": ["ct-56-001", "ct-56-003"], "class_ids": [class_a]})),
+        // With a performance item (wall-stop), for the route that hands in its programs.
+        Some(json!({"title": "测评", "population": "students", "mode": "fixed", "closes_at": 4000000000i64, "time_limit_minutes": 600, "items": ["ct-56-001", "ct-56-003", "ct-56-020"], "class_ids": [class_a]})),
     )
     .await;
     let asm = asm["id"].as_i64().unwrap_or_else(|| panic!("assessment: {asm}"));
@@ -392,7 +394,13 @@ pub async fn setup(s: &AppState) -> World {
         ]
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
-        .chain([("case", "practice-1".to_string()), ("file", "app.js".to_string()), ("item", "ct-56-001".to_string()), ("cert", cert.to_string())])
+        .chain([
+            ("case", "practice-1".to_string()),
+            ("file", "app.js".to_string()),
+            ("item", "ct-56-001".to_string()),
+            ("task", "ct-56-020".to_string()),
+            ("cert", cert.to_string()),
+        ])
         // The report levels, as path variables (the OpenAPI document's `{level}`).
         .chain(
             [

@@ -5,6 +5,7 @@ mod ai_grading;
 mod ai_robot;
 mod assembly;
 mod assess;
+mod assessment_programs;
 mod assessment_reports;
 mod assessments;
 mod assignments;

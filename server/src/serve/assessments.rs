@@ -6,6 +6,13 @@
 //! key of an item (its answer, accepted spellings, explanation) leaves the server
 //! only in a submitted sitting's results: `taker_item` is the one place items are
 //! written for takers, and it has no key.
+//!
+//! A performance item (a small lab) is answered with programs: each one handed in
+//! is a submission on the grading queue (`queue.rs`), owned by the sitting, graded
+//! by the same workers with the server's hidden seeds. The item scores its best
+//! graded program through `Item::score(LabScore(score / max))`; a sitting whose
+//! programs are still being graded is closed with `points` NULL ("grading") and
+//! scored once the last grade is in (`score_sitting`).
 
 use std::collections::BTreeMap;
 
@@ -27,6 +34,7 @@ use super::db::User;
 use super::http::{AppError, AppState, body};
 use super::now;
 use super::org::{Class, audit_in, managed_class};
+use qiming_api::SubmissionRequest;
 
 /// Most items in a fixed form or an adaptive pool.
 pub const MAX_ITEMS: usize = 300;
@@ -34,6 +42,9 @@ pub const MAX_ITEMS: usize = 300;
 pub const MAX_MINUTES: i64 = 600;
 /// Longest short-text answer (characters).
 pub const MAX_TEXT: usize = 200;
+/// Programs a taker may hand in per performance item (graded or waiting; those the
+/// grader could not grade, our fault, do not count).
+pub const PROGRAM_ATTEMPTS: i64 = 10;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -45,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/assessments/{id}/sitting/position", put(save_position))
         .route("/api/assessments/{id}/sitting/next", post(next_item))
         .route("/api/assessments/{id}/sitting/submit", post(submit))
+        .route("/api/assessments/{id}/sitting/programs/{item}", post(hand_in))
 }
 
 /// An assessment row.
@@ -302,7 +314,8 @@ pub fn parse_response(item: &Item, v: &Value) -> Result<Answer, AppError> {
             }
             Answer::Pairs(pairs)
         }
-        ItemKind::Performance { .. } => return Err(shape("performance tasks are not supported in this version")),
+        // Answered with programs, not a response: POST …/sitting/programs/{item}.
+        ItemKind::Performance { .. } => return Err(shape("a performance task is answered with a program: POST /api/assessments/{id}/sitting/programs/{item}")),
     })
 }
 
@@ -343,9 +356,12 @@ async fn taker_status(state: &AppState, a: &Assessment, taker: i64) -> Result<Va
             let submitted: Option<i64> = r.try_get("submitted_at")?;
             let deadline: i64 = r.try_get("deadline_at")?;
             let status = if submitted.is_some() || deadline < t { "submitted" } else { "in_progress" };
+            let points: Option<i64> = r.try_get("points")?;
             json!({"status": status, "window": window, "sitting_id": r.try_get::<i64, _>("id")?, "deadline_at": deadline,
                 "remaining_seconds": if status == "in_progress" { deadline - t } else { 0 },
-                "points": r.try_get::<Option<i64>, _>("points")?, "max_points": r.try_get::<Option<i64>, _>("max_points")?})
+                // Closed with a program still being graded: no score yet, not 0.
+                "grading": submitted.is_some() && points.is_none(),
+                "points": points, "max_points": r.try_get::<Option<i64>, _>("max_points")?})
         }
     })
 }
@@ -434,8 +450,9 @@ async fn check_follows(state: &AppState, caller: &User, follows: i64, population
 }
 
 /// Checks an explicit item list against the bank: known, the right population, not
-/// retired, no performance tasks (not delivered in this version), no repeats.
-fn check_items(state: &AppState, ids: &[String], population: &str) -> Result<Vec<String>, AppError> {
+/// retired, no repeats; performance tasks only in fixed forms (an adaptive step needs
+/// the score at once, and a program's grade arrives later) and only with their lab.
+fn check_items(state: &AppState, ids: &[String], population: &str, adaptive: bool) -> Result<Vec<String>, AppError> {
     if ids.is_empty() || ids.len() > MAX_ITEMS {
         return Err(AppError::invalid("items", "count", format!("give 1–{MAX_ITEMS} item ids")).max(MAX_ITEMS as i64));
     }
@@ -448,8 +465,13 @@ fn check_items(state: &AppState, ids: &[String], population: &str) -> Result<Vec
         if item.status == "retired" {
             return Err(AppError::invalid("items", "retired", format!("item {id} is retired")));
         }
-        if matches!(item.kind, ItemKind::Performance { .. }) {
-            return Err(AppError::invalid("items", "performance", format!("item {id} is a performance task; they are not delivered in this version")));
+        if let ItemKind::Performance { lab, .. } = &item.kind {
+            if adaptive {
+                return Err(AppError::invalid("items", "performance", format!("item {id} is a performance task; adaptive tests leave them out")));
+            }
+            if state.catalogue.lab(lab).is_none() {
+                return Err(AppError::invalid("items", "lab_missing", format!("item {id} needs lab {lab}, which is not in this server's curriculum")));
+            }
         }
         if !seen.insert(id.as_str()) {
             return Err(AppError::invalid("items", "duplicate", format!("item {id} is listed twice")));
@@ -458,17 +480,24 @@ fn check_items(state: &AppState, ids: &[String], population: &str) -> Result<Vec
     Ok(ids.to_vec())
 }
 
-/// Items a blueprint or a default pool may draw on: the population's, neither retired
-/// nor performance tasks.
-fn deliverable<'a>(state: &'a AppState, population: &'a str) -> impl Iterator<Item = &'a Item> + 'a {
-    state.catalogue.items.population(population).filter(|i| i.status != "retired" && !matches!(i.kind, ItemKind::Performance { .. }))
+/// Items a blueprint (`adaptive` false) or a default adaptive pool may draw on: the
+/// population's, not retired; performance tasks only for fixed forms and only with
+/// their lab in the curriculum.
+fn deliverable<'a>(state: &'a AppState, population: &'a str, adaptive: bool) -> impl Iterator<Item = &'a Item> + 'a {
+    state.catalogue.items.population(population).filter(move |i| {
+        i.status != "retired"
+            && match &i.kind {
+                ItemKind::Performance { lab, .. } => !adaptive && state.catalogue.lab(lab).is_some(),
+                _ => true,
+            }
+    })
 }
 
 async fn assemble_form(state: &AppState, text: String, population: &'static str) -> Result<Vec<String>, AppError> {
     if text.len() > 64 << 10 {
         return Err(AppError::invalid("blueprint", "length", "a blueprint is at most 64 KiB").max(64 << 10));
     }
-    let items: Vec<Item> = deliverable(state, population).cloned().collect();
+    let items: Vec<Item> = deliverable(state, population, false).cloned().collect();
     // The solver takes up to seconds: off the async threads.
     let outcome = tokio::task::spawn_blocking(move || {
         let bp = qiming_grading::assembly::Blueprint::parse("blueprint", &text, &items)?;
@@ -604,12 +633,12 @@ async fn create(
     };
     let items = match (req.items, req.blueprint) {
         (Some(_), Some(_)) => return Err(AppError::invalid("blueprint", "either", "give items or a blueprint, not both")),
-        (Some(list), None) => check_items(&state, &list, population)?,
+        (Some(list), None) => check_items(&state, &list, population, req.mode == "adaptive")?,
         (None, Some(_)) if req.mode == "adaptive" => return Err(AppError::invalid("blueprint", "fixed_only", "a blueprint assembles a fixed form")),
         (None, Some(text)) => assemble_form(&state, text, population).await?,
         (None, None) if req.mode == "adaptive" => {
             let band = req.grade_band.as_deref();
-            let pool: Vec<String> = deliverable(&state, population)
+            let pool: Vec<String> = deliverable(&state, population, true)
                 .filter(|i| i.status == "live" && (band.is_none() || i.grade_band.as_deref() == band))
                 .map(|i| i.id.clone())
                 .collect();
@@ -732,6 +761,13 @@ async fn remove(
     }
     let mut tx = state.db.pool.begin().await?;
     // Children first: SQLite enforces the cascade only with foreign keys on, PostgreSQL always.
+    sqlx::query(
+        "DELETE FROM replays WHERE submission_id IN (SELECT p.id FROM submissions p JOIN sittings s ON s.id = p.sitting_id WHERE s.assessment_id = $1)",
+    )
+    .bind(a.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM submissions WHERE sitting_id IN (SELECT id FROM sittings WHERE assessment_id = $1)").bind(a.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM sitting_items WHERE sitting_id IN (SELECT id FROM sittings WHERE assessment_id = $1)").bind(a.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM sitting_abilities WHERE sitting_id IN (SELECT id FROM sittings WHERE assessment_id = $1)").bind(a.id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM sittings WHERE assessment_id = $1").bind(a.id).execute(&mut *tx).await?;
@@ -822,27 +858,144 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
     if sitting.submitted_at.is_some() {
         return Ok(());
     }
-    let items = presented(state, sitting.id).await?;
+    score_sitting(state, sitting.id, Some(by)).await
+}
+
+/// A program handed in for a performance item, as stored on the queue.
+#[derive(Clone, Debug)]
+struct HandedIn {
+    id: i64,
+    item_id: String,
+    language: String,
+    program: String,
+    status: String,
+    submitted_at: i64,
+    graded_at: Option<i64>,
+    score: Option<f64>,
+    max_score: Option<f64>,
+    report: Option<String>,
+}
+
+impl HandedIn {
+    fn pending(&self) -> bool {
+        matches!(self.status.as_str(), "queued" | "running")
+    }
+}
+
+/// Every program of a sitting, oldest first (in a transaction, or on a pooled connection).
+async fn handed_in(conn: &mut sqlx::AnyConnection, sitting: i64) -> Result<Vec<HandedIn>, AppError> {
+    let rows = sqlx::query(
+        "SELECT id, item_id, language, program, status, submitted_at, graded_at, score, max_score, report FROM submissions WHERE sitting_id = $1 ORDER BY id",
+    )
+    .bind(sitting)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(HandedIn {
+                id: r.try_get("id")?,
+                item_id: r.try_get::<Option<String>, _>("item_id")?.unwrap_or_default(),
+                language: r.try_get("language")?,
+                program: r.try_get("program")?,
+                status: r.try_get("status")?,
+                submitted_at: r.try_get("submitted_at")?,
+                graded_at: r.try_get("graded_at")?,
+                score: r.try_get("score")?,
+                max_score: r.try_get("max_score")?,
+                report: r.try_get("report")?,
+            })
+        })
+        .collect()
+}
+
+/// A graded program's points on its item: one per level its lab score reaches.
+fn program_points(item: &Item, p: &HandedIn) -> Option<i64> {
+    match (p.status.as_str(), p.score, p.max_score) {
+        ("done", Some(score), Some(max)) => {
+            let fraction = if max > 0.0 { score / max } else { 0.0 };
+            Some(i64::from(item.score(&Answer::LabScore(fraction)).0))
+        }
+        _ => None,
+    }
+}
+
+/// A performance item's points: its best graded program's (none graded: 0).
+fn best_points(item: &Item, programs: &[HandedIn]) -> i64 {
+    programs.iter().filter(|p| p.item_id == item.id).filter_map(|p| program_points(item, p)).max().unwrap_or(0)
+}
+
+/// Called by the queue in the transaction that writes a program's grade (or its
+/// failure): a submitted sitting's score no longer holds, so its `points` turn NULL
+/// ("grading") until [`rescore_graded`] scores it again with the new grade. Nothing
+/// for an assignment's or a round's submission.
+pub async fn program_graded(tx: &mut sqlx::Transaction<'static, sqlx::Any>, submission: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sittings SET points = NULL WHERE id = (SELECT sitting_id FROM submissions WHERE id = $1) AND submitted_at IS NOT NULL")
+        .bind(submission)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Scores a sitting. `close`: an open sitting is closed by `taker` or `deadline`;
+/// None: a closed sitting whose score is pending (`points` NULL) is scored. The
+/// sitting's row is locked first (a write on it), so a program handed in or graded
+/// meanwhile waits, and a grade written after the scoring marks it pending again.
+/// While any program is still queued or being graded the sitting is only closed:
+/// `points` stays NULL and its views say "grading".
+async fn score_sitting(state: &AppState, sitting: i64, close: Option<&str>) -> Result<(), AppError> {
     let t = now();
     let bank = &state.catalogue.items;
     // The parameters in use for the assessment's population: the newest calibration, else the priors.
     let population: String = sqlx::query("SELECT a.population FROM assessments a JOIN sittings s ON s.assessment_id = a.id WHERE s.id = $1")
-        .bind(sitting.id)
+        .bind(sitting)
         .fetch_one(&state.db.pool)
         .await?
         .try_get(0)?;
     let calibrated = super::calibrations::parameters(state, &population).await?;
+    let mut tx = state.db.begin_write().await?;
+    let which = if close.is_some() { "submitted_at IS NULL" } else { "submitted_at IS NOT NULL AND points IS NULL" };
+    let locked =
+        sqlx::query(&format!("UPDATE sittings SET position = position WHERE id = $1 AND {which}")).bind(sitting).execute(&mut *tx).await?.rows_affected();
+    if locked == 0 {
+        // Someone else closed (or scored) it first.
+        tx.rollback().await?;
+        return Ok(());
+    }
+    let deadline: i64 = sqlx::query("SELECT deadline_at FROM sittings WHERE id = $1").bind(sitting).fetch_one(&mut *tx).await?.try_get(0)?;
+    if let Some(by) = close {
+        sqlx::query("UPDATE sittings SET submitted_at = $1, submitted_by = $2 WHERE id = $3")
+            .bind(t.min(deadline))
+            .bind(by)
+            .bind(sitting)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let programs = handed_in(&mut tx, sitting).await?;
+    if programs.iter().any(HandedIn::pending) {
+        // Scored when the last grade is in.
+        tx.commit().await?;
+        return Ok(());
+    }
+    let rows = sqlx::query("SELECT position, item_id, response, max_points FROM sitting_items WHERE sitting_id = $1 ORDER BY position")
+        .bind(sitting)
+        .fetch_all(&mut *tx)
+        .await?;
     // Per literacy: the EAP from the item parameters, points and maxima.
     let mut per: BTreeMap<String, LiteracyTally> = BTreeMap::new();
     let mut all: Vec<(irt::Item, usize)> = Vec::new();
     let mut scored = Vec::new();
     let (mut total, mut total_max) = (0i64, 0i64);
-    for p in &items {
-        let item = bank.get(&p.item_id);
-        let (points, max) = points_of(item, p.response.as_deref(), p.max_points);
+    for r in &rows {
+        let (position, item_id, response, max_stored): (i64, String, Option<String>, i64) =
+            (r.try_get("position")?, r.try_get("item_id")?, r.try_get("response")?, r.try_get("max_points")?);
+        let item = bank.get(&item_id);
+        let (points, max) = match item {
+            Some(it) if matches!(it.kind, ItemKind::Performance { .. }) => (best_points(it, &programs), i64::from(it.max_points())),
+            _ => points_of(item, response.as_deref(), max_stored),
+        };
         total += points;
         total_max += max;
-        scored.push((p.position, points));
+        scored.push((position, points));
         if let Some(item) = item {
             let e = per.entry(item.literacy.clone()).or_default();
             let params = calibrated.items.get(&item.id).cloned().unwrap_or_else(|| irt::prior_item(item));
@@ -855,39 +1008,29 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
     }
     let estimate = |answers: &[(irt::Item, usize)]| irt::eap_estimate(&answers.iter().map(|(i, k)| (i, *k)).collect::<Vec<_>>(), 81);
     let (theta, se) = estimate(&all);
-    let mut tx = state.db.pool.begin().await?;
-    let closed = sqlx::query(
-        "UPDATE sittings SET submitted_at = $1, submitted_by = $2, points = $3, max_points = $4, theta = $5, se = $6, calibration_id = $7 \
-         WHERE id = $8 AND submitted_at IS NULL",
-    )
-    .bind(t.min(sitting.deadline_at))
-    .bind(by)
-    .bind(total)
-    .bind(total_max)
-    .bind(theta)
-    .bind(se)
-    .bind(calibrated.calibration.map(|c| c.0))
-    .bind(sitting.id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if closed == 0 {
-        // Someone else closed it first.
-        tx.rollback().await?;
-        return Ok(());
-    }
+    sqlx::query("UPDATE sittings SET points = $1, max_points = $2, theta = $3, se = $4, calibration_id = $5 WHERE id = $6")
+        .bind(total)
+        .bind(total_max)
+        .bind(theta)
+        .bind(se)
+        .bind(calibrated.calibration.map(|c| c.0))
+        .bind(sitting)
+        .execute(&mut *tx)
+        .await?;
     for (position, points) in scored {
         sqlx::query("UPDATE sitting_items SET points = $1 WHERE sitting_id = $2 AND position = $3")
             .bind(points)
-            .bind(sitting.id)
+            .bind(sitting)
             .bind(position)
             .execute(&mut *tx)
             .await?;
     }
+    // A rescore replaces the abilities of the scoring before.
+    sqlx::query("DELETE FROM sitting_abilities WHERE sitting_id = $1").bind(sitting).execute(&mut *tx).await?;
     for (literacy, (answers, points, max)) in &per {
         let (th, s) = estimate(answers);
         sqlx::query("INSERT INTO sitting_abilities (sitting_id, literacy, theta, se, items, points, max_points) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(sitting.id)
+            .bind(sitting)
             .bind(literacy)
             .bind(th)
             .bind(s)
@@ -901,8 +1044,26 @@ async fn finish(state: &AppState, sitting: &Sitting, by: &str) -> Result<(), App
     Ok(())
 }
 
-/// Closes every sitting whose deadline has passed (scored as `deadline`): called
-/// before progress is shown and by the server's periodic sweep.
+/// Scores the closed sittings whose programs have all been graded since they closed
+/// (`points` NULL, nothing queued or running): called with [`finish_expired`].
+pub async fn rescore_graded(state: &AppState, assessment: Option<i64>) -> Result<usize, AppError> {
+    let rows = sqlx::query(
+        "SELECT s.id FROM sittings s WHERE s.submitted_at IS NOT NULL AND s.points IS NULL AND (s.assessment_id = $1 OR $2 = 0) \
+         AND NOT EXISTS (SELECT 1 FROM submissions p WHERE p.sitting_id = s.id AND p.status IN ('queued', 'running')) ORDER BY s.id",
+    )
+    .bind(assessment.unwrap_or(0))
+    .bind(i64::from(assessment.is_some()))
+    .fetch_all(&state.db.pool)
+    .await?;
+    for r in &rows {
+        score_sitting(state, r.try_get(0)?, None).await?;
+    }
+    Ok(rows.len())
+}
+
+/// Closes every sitting whose deadline has passed (scored as `deadline`), and scores
+/// closed sittings whose last program has been graded since: called before progress
+/// and reports are shown and by the server's periodic sweep.
 pub async fn finish_expired(state: &AppState, assessment: Option<i64>) -> Result<usize, AppError> {
     let t = now();
     let rows = sqlx::query(
@@ -924,6 +1085,7 @@ pub async fn finish_expired(state: &AppState, assessment: Option<i64>) -> Result
         };
         finish(state, &s, "deadline").await?;
     }
+    rescore_graded(state, assessment).await?;
     Ok(rows.len())
 }
 
@@ -950,6 +1112,10 @@ async fn sitting_view(state: &AppState, a: &Assessment, sitting: &Sitting) -> Re
     let submitted = sitting.submitted_at.is_some();
     let bank = &state.catalogue.items;
     let total = if a.adaptive() { a.max_items.unwrap_or(20) } else { items.len() as i64 };
+    let programs = handed_in(&mut *state.db.pool.acquire().await?, sitting.id).await?;
+    // Scored (or not yet, while a program is being graded).
+    let scored: Option<i64> = sqlx::query("SELECT points FROM sittings WHERE id = $1").bind(sitting.id).fetch_one(&state.db.pool).await?.try_get(0)?;
+    let grading = submitted && scored.is_none();
     let list: Vec<Value> = items
         .iter()
         .map(|p| {
@@ -960,8 +1126,11 @@ async fn sitting_view(state: &AppState, a: &Assessment, sitting: &Sitting) -> Re
                 "response": p.response.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
                 "answered_at": p.answered_at,
             });
+            if let Some(item) = item.filter(|i| matches!(i.kind, ItemKind::Performance { .. })) {
+                performance_view(state, item, &programs, &mut v);
+            }
             if submitted {
-                v["points"] = json!(p.points.unwrap_or(0));
+                v["points"] = if grading { Value::Null } else { json!(p.points.unwrap_or(0)) };
                 v["max_points"] = json!(p.max_points);
                 if let Some(item) = item {
                     v["correct"] = key_of(item);
@@ -979,6 +1148,7 @@ async fn sitting_view(state: &AppState, a: &Assessment, sitting: &Sitting) -> Re
             "position": sitting.position, "submitted_at": sitting.submitted_at,
             "status": if submitted { "submitted" } else { "in_progress" },
             "answered": items.iter().filter(|p| p.response.is_some()).count(), "total": total,
+            "grading": grading, "programs_pending": programs.iter().filter(|p| p.pending()).count(),
         },
         "items": list,
     });
@@ -1000,20 +1170,55 @@ async fn sitting_view(state: &AppState, a: &Assessment, sitting: &Sitting) -> Re
         v["results"] = json!({
             "points": row.try_get::<Option<i64>, _>("points")?, "max_points": row.try_get::<Option<i64>, _>("max_points")?,
             "theta": row.try_get::<Option<f64>, _>("theta")?, "se": row.try_get::<Option<f64>, _>("se")?,
-            "submitted_by": row.try_get::<Option<String>, _>("submitted_by")?, "literacies": literacies,
+            "submitted_by": row.try_get::<Option<String>, _>("submitted_by")?, "literacies": if grading { json!([]) } else { json!(literacies) },
+            "grading": grading,
         });
     }
     Ok(v)
 }
 
-/// The caller's sitting, closed first if its deadline has passed; 404 before they start.
+/// The caller's sitting, closed first if its deadline has passed (and scored if its
+/// last program has been graded since it closed); 404 before they start.
 async fn current(state: &AppState, a: &Assessment, taker: i64) -> Result<Sitting, AppError> {
     let s = sitting_of(state, a, taker).await?.ok_or(AppError::NotFound)?;
     if s.submitted_at.is_none() && s.deadline_at < now() {
         finish(state, &s, "deadline").await?;
         return sitting_of(state, a, taker).await?.ok_or(AppError::NotFound);
     }
+    if s.submitted_at.is_some() {
+        let pending: i64 =
+            sqlx::query("SELECT COUNT(*) FROM sittings WHERE id = $1 AND points IS NULL").bind(s.id).fetch_one(&state.db.pool).await?.try_get(0)?;
+        if pending > 0 {
+            score_sitting(state, s.id, None).await?;
+        }
+    }
     Ok(s)
+}
+
+/// A performance item in a sitting: the lab's task (title, instructions, starter
+/// programs, languages, limits; never its hidden cases), the programs handed in
+/// with their status, grade and redacted report, the attempts left and the points so far.
+fn performance_view(state: &AppState, item: &Item, programs: &[HandedIn], v: &mut Value) {
+    let ItemKind::Performance { lab, levels } = &item.kind else { return };
+    if let Some(l) = state.catalogue.lab(lab) {
+        v["task"] = serde_json::to_value(qiming_api::LabView::new(l, super::work::lab_limits(l))).unwrap_or(Value::Null);
+    }
+    v["levels"] = json!(levels);
+    let mine: Vec<&HandedIn> = programs.iter().filter(|p| p.item_id == item.id).collect();
+    let used = mine.iter().filter(|p| p.status != "failed").count() as i64;
+    v["programs"] = json!(
+        mine.iter()
+            .map(|p| json!({
+                "id": p.id, "language": p.language, "program": p.program, "status": p.status, "submitted_at": p.submitted_at, "graded_at": p.graded_at,
+                "score": p.score, "max_score": p.max_score, "points": program_points(item, p),
+                "report": p.report.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
+            }))
+            .collect::<Vec<_>>()
+    );
+    v["attempt_limit"] = json!(PROGRAM_ATTEMPTS);
+    v["attempts_left"] = json!((PROGRAM_ATTEMPTS - used).max(0));
+    v["grading"] = json!(mine.iter().any(|p| p.pending()));
+    v["best_points"] = json!(mine.iter().filter_map(|p| program_points(item, p)).max());
 }
 
 async fn my_sitting(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
@@ -1215,6 +1420,128 @@ async fn save_answer(
     ))
 }
 
+/// Hands in a program for a performance item of the caller's open sitting: checked
+/// like an assignment's (size, characters, the lab's languages), at most
+/// [`PROGRAM_ATTEMPTS`] per item, refused after the deadline (`time_up`); queued for
+/// the workers and committed before the 202. The item's points are its best graded
+/// program's, filled in when grading completes (also after the sitting closed).
+async fn hand_in(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path((id, item_id)): Path<(i64, String)>,
+    req: Result<Json<SubmissionRequest>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let req = body(req)?;
+    let a = sat(&state, &caller.user, id).await?;
+    let s = open_sitting(&state, &a, caller.user.id).await?;
+    let items = presented(&state, s.id).await?;
+    let p = items.iter().find(|p| p.item_id == item_id).ok_or(AppError::NotFound)?;
+    let item = state.catalogue.items.get(&item_id).ok_or(AppError::NotFound)?;
+    let ItemKind::Performance { lab, .. } = &item.kind else {
+        return Err(AppError::conflict("not_performance", "this item is answered with PUT …/sitting/answers/{item}, not with a program"));
+    };
+    let lab_def = state.catalogue.lab(lab).ok_or_else(|| AppError::conflict("lab_gone", format!("lab {lab} is no longer in the curriculum")))?;
+    let stored_language = super::work::check_program(lab_def, &lab_def.languages, &req)?;
+    let t = now();
+    let mut tx = state.db.begin_write().await?;
+    // The sitting's row first: a submit or the deadline sweep scoring it waits for
+    // this program (and then sees it queued), or this one sees the sitting closed.
+    let open = sqlx::query("UPDATE sittings SET position = $1 WHERE id = $2 AND submitted_at IS NULL AND deadline_at >= $3")
+        .bind(p.position)
+        .bind(s.id)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if open == 0 {
+        tx.rollback().await?;
+        // Closed meanwhile, or its time ran out: the same answer as for a response.
+        open_sitting(&state, &a, caller.user.id).await?;
+        return Err(AppError::conflict("sitting_submitted", "this sitting has been submitted; programs can no longer be handed in"));
+    }
+    let used: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE sitting_id = $1 AND item_id = $2 AND status <> 'failed'")
+        .bind(s.id)
+        .bind(&item_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    if used >= PROGRAM_ATTEMPTS {
+        tx.rollback().await?;
+        return Err(AppError::typed(
+            StatusCode::CONFLICT,
+            "attempts_used_up",
+            format!("every one of the {PROGRAM_ATTEMPTS} programs this task allows has been handed in"),
+            json!({"attempt_limit": PROGRAM_ATTEMPTS}),
+        ));
+    }
+    let sid: i64 = sqlx::query(
+        // The fair-queue ranks (queue.rs): the taker's unfinished jobs, and the assessment's.
+        "INSERT INTO submissions (sitting_id, item_id, lab_id, student_id, language, program, submitted_at, status, fair_student, fair_class) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', \
+         (SELECT COUNT(*) FROM submissions WHERE student_id = $4 AND status IN ('queued', 'running')), \
+         (SELECT COUNT(*) FROM submissions x JOIN sittings y ON y.id = x.sitting_id WHERE y.assessment_id = $8 AND x.status IN ('queued', 'running'))) RETURNING id",
+    )
+    .bind(s.id)
+    .bind(&item_id)
+    .bind(lab)
+    .bind(caller.user.id)
+    .bind(&stored_language)
+    .bind(&req.program)
+    .bind(t)
+    .bind(a.id)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get(0)?;
+    // The item counts as answered once a program is in; the response names the latest.
+    sqlx::query("UPDATE sitting_items SET response = $1, answered_at = $2 WHERE sitting_id = $3 AND position = $4")
+        .bind(json!({"submission": sid}).to_string())
+        .bind(t)
+        .bind(s.id)
+        .bind(p.position)
+        .execute(&mut *tx)
+        .await?;
+    // Committed (on disk, on SQLite with synchronous=FULL) before the 202.
+    tx.commit().await?;
+    state.metrics.submissions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.signals.work.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "id": sid, "item_id": item_id, "language": stored_language, "status": "queued", "submitted_at": t,
+            "attempts_left": PROGRAM_ATTEMPTS - used - 1, "attempt_limit": PROGRAM_ATTEMPTS, "remaining_seconds": (s.deadline_at - t).max(0),
+        })),
+    )
+        .into_response())
+}
+
+/// Whether `caller` may see a program handed in for a sitting: its taker, and the
+/// managers who see the taker in the assessment's progress (a teacher who did not
+/// set it: only the takers of their own classes).
+pub async fn sees_sitting(state: &AppState, caller: &User, sitting: i64) -> Result<bool, AppError> {
+    let Some(row) = sqlx::query("SELECT s.assessment_id, s.taker_id, u.class_id FROM sittings s JOIN users u ON u.id = s.taker_id WHERE s.id = $1")
+        .bind(sitting)
+        .fetch_optional(&state.db.pool)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if row.try_get::<i64, _>("taker_id")? == caller.id {
+        return Ok(true);
+    }
+    let Some(a) = load(state, row.try_get("assessment_id")?).await? else { return Ok(false) };
+    let acc = access(state, caller, &a).await?;
+    if acc.owns {
+        return Ok(true);
+    }
+    if !acc.manages {
+        return Ok(false);
+    }
+    Ok(match row.try_get::<Option<i64>, _>("class_id")? {
+        Some(c) => state.db.class(c).await?.is_some_and(|class| caller.manages_class(&class)),
+        None => false,
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PositionRequest {
@@ -1319,7 +1646,9 @@ async fn progress(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
     let rows = sqlx::query(
         "SELECT s.taker_id, s.started_at, s.deadline_at, s.submitted_at, s.points, s.max_points, \
          (SELECT COUNT(*) FROM sitting_items si WHERE si.sitting_id = s.id AND si.response IS NOT NULL) AS answered, \
-         (SELECT COUNT(*) FROM sitting_items si WHERE si.sitting_id = s.id) AS presented \
+         (SELECT COUNT(*) FROM sitting_items si WHERE si.sitting_id = s.id) AS presented, \
+         (SELECT COUNT(*) FROM submissions p WHERE p.sitting_id = s.id) AS programs, \
+         (SELECT COUNT(*) FROM submissions p WHERE p.sitting_id = s.id AND p.status IN ('queued', 'running')) AS programs_pending \
          FROM sittings s WHERE s.assessment_id = $1",
     )
     .bind(a.id)
@@ -1343,9 +1672,14 @@ async fn progress(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
                 v["total"] = json!(if a.adaptive() { a.max_items.unwrap_or(20) } else { form_len });
                 v["presented"] = json!(r.try_get::<i64, _>("presented")?);
                 v["started_at"] = json!(r.try_get::<i64, _>("started_at")?);
+                v["programs"] = json!(r.try_get::<i64, _>("programs")?);
+                v["programs_pending"] = json!(r.try_get::<i64, _>("programs_pending")?);
                 if submitted.is_some() {
+                    let points: Option<i64> = r.try_get("points")?;
                     v["submitted_at"] = json!(submitted);
-                    v["points"] = json!(r.try_get::<Option<i64>, _>("points")?);
+                    // Closed with a program still being graded: "grading", not 0.
+                    v["grading"] = json!(points.is_none());
+                    v["points"] = json!(points);
                     v["max_points"] = json!(r.try_get::<Option<i64>, _>("max_points")?);
                     "submitted"
                 } else {

@@ -113,7 +113,7 @@ pub async fn parameters(state: &AppState, population: &str) -> Result<Parameters
 async fn sitting_scores(state: &AppState, population: &str) -> Result<Vec<(i64, String, i64)>, AppError> {
     let rows = sqlx::query(
         "SELECT si.sitting_id, si.item_id, si.points FROM sitting_items si JOIN sittings s ON s.id = si.sitting_id \
-         JOIN assessments a ON a.id = s.assessment_id WHERE a.population = $1 AND s.submitted_at IS NOT NULL AND si.points IS NOT NULL \
+         JOIN assessments a ON a.id = s.assessment_id WHERE a.population = $1 AND s.submitted_at IS NOT NULL AND s.points IS NOT NULL AND si.points IS NOT NULL \
          ORDER BY si.sitting_id, si.item_id",
     )
     .bind(population)

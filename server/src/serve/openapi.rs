@@ -387,7 +387,7 @@ fn assessment_paths() -> serde_json::Map<String, Value> {
             "target_region_id": {"type": "integer", "description": "teachers: the region (and the regions below it) whose teachers sit it"}
         }),
     );
-    let sitting = json!({"type": "object", "description": "the taker's sitting: {assessment, sitting: {id, started_at, deadline_at, remaining_seconds, position, submitted_at, status, answered, total}, items: [{position, item (no key), response, answered_at; once submitted: points, max_points, correct, explanation}], results (once submitted): {points, max_points, theta, se, submitted_by, literacies: [{literacy, name, theta, se, items, points, max_points}]}}",
+    let sitting = json!({"type": "object", "description": "the taker's sitting: {assessment, sitting: {id, started_at, deadline_at, remaining_seconds, position, submitted_at, status, answered, total}, items: [{position, item (no key), response, answered_at; performance items: task (the lab: title, instructions, starter, languages, limits), levels, programs: [{id, language, program, status, score, max_score, points, report (redacted)}], attempts_left, attempt_limit, grading, best_points; once submitted: points (null while grading), max_points, correct, explanation}], results (once submitted): {points (null while a program is being graded), max_points, theta, se, submitted_by, grading, literacies: [{literacy, name, theta, se, items, points, max_points}]}}",
         "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {"explanation": text}}}}});
     let refused = |codes: &str| err(&format!("{codes} (error.code)"));
     let pairs = [
@@ -435,6 +435,13 @@ fn assessment_paths() -> serde_json::Map<String, Value> {
             "/api/assessments/{id}/sitting/next",
             json!({"post": op("Adaptive: the next question chosen by the server, or the end of the test (scored)", &["id"], None,
             &[("200", ok("the sitting", sitting.clone())), ("409", refused("answer_first, not_adaptive, time_up, sitting_submitted"))])}),
+        ),
+        (
+            "/api/assessments/{id}/sitting/programs/{item}",
+            json!({"post": op("Hand in a program for a performance item of the caller's open sitting: checked like an assignment's, queued for the graders, stored before the 202; at most 10 per item; the item scores its best graded program", &["id", "item"],
+            Some(body(json!({"$ref": format!("{SCHEMAS}SubmissionRequest")}))),
+            &[("202", json!({"description": "{id, item_id, language, status: queued, submitted_at, attempts_left, attempt_limit, remaining_seconds}"})),
+              ("409", refused("time_up, sitting_submitted, not_started, attempts_used_up, not_performance, lab_gone"))])}),
         ),
         (
             "/api/assessments/{id}/sitting/submit",

@@ -146,13 +146,13 @@ impl Db {
         let sql = format!(
             "UPDATE submissions SET status = 'running', lease_owner = $1, lease_expires_at = {now} + $2, claims = claims + 1 \
              WHERE id = (SELECT id FROM submissions WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < {now}) ORDER BY fair_student, fair_class, id LIMIT 1 {lock}) \
-             RETURNING id, assignment_id, round_id, lab_id, final_of, language, program, claims"
+             RETURNING id, assignment_id, round_id, sitting_id, lab_id, final_of, language, program, claims"
         );
         let Some(row) = sqlx::query(&sql).bind(owner).bind(lease_seconds).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
-        // The job's owner — an assignment or a contest round (the schema
-        // holds exactly one) — says which lab and whose hidden seeds.
+        // The job's owner — an assignment, a contest round or an assessment
+        // sitting (the schema holds exactly one) — says which lab and whose hidden seeds.
         let (lab_id, seeds) = match (row.try_get::<Option<i64>, _>("assignment_id")?, row.try_get::<Option<i64>, _>("round_id")?) {
             (Some(assignment), _) => {
                 let lab: String = sqlx::query("SELECT lab_id FROM assignments WHERE id = $1").bind(assignment).fetch_one(&self.pool).await?.try_get(0)?;
@@ -168,7 +168,11 @@ impl Db {
                 };
                 (lab, seeds)
             }
-            (None, None) => anyhow::bail!("submission without an assignment or a round"),
+            // A performance item's program: the item's lab on the row, the server's seeds (as an assignment's).
+            (None, None) if row.try_get::<Option<i64>, _>("sitting_id")?.is_some() => {
+                (row.try_get::<Option<String>, _>("lab_id")?.ok_or_else(|| anyhow::anyhow!("sitting submission without a lab"))?, Seeds::Server)
+            }
+            (None, None) => anyhow::bail!("submission without an assignment, a round or a sitting"),
         };
         Ok(Some(Job {
             id: row.try_get("id")?,
@@ -217,6 +221,7 @@ impl Db {
             .bind(job)
             .execute(&mut *tx)
             .await?;
+        super::assessments::program_graded(&mut tx, job).await?;
         sqlx::query("DELETE FROM replays WHERE submission_id = $1").bind(job).execute(&mut *tx).await?;
         for (case, bytes) in &outcome.replays {
             sqlx::query("INSERT INTO replays (submission_id, case_name, data) VALUES ($1, $2, $3)")
@@ -247,6 +252,7 @@ impl Db {
     /// Marks a job that cannot be graded (our problem, not the student's).
     pub async fn fail(&self, job: i64, owner: &str, reason: &str) -> anyhow::Result<()> {
         let report = serde_json::json!({"error": reason}).to_string();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE submissions SET status = 'failed', report = $1, graded_at = $2, lease_owner = NULL, lease_expires_at = NULL WHERE id = $3 AND lease_owner = $4",
         )
@@ -254,8 +260,10 @@ impl Db {
         .bind(now())
         .bind(job)
         .bind(owner)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        super::assessments::program_graded(&mut tx, job).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -37,7 +37,7 @@ use super::auth::ActiveCaller;
 use super::db::User;
 use super::http::{AppError, AppState};
 use crate::report::group::GroupLevel;
-use crate::report::input::{INPUT_FORMAT_VERSION, Input, ItemResponse, Locality, Population, Taker};
+use crate::report::input::{INPUT_FORMAT_VERSION, Input, ItemResponse, LabFailure, Locality, Population, Taker};
 use crate::report::{Context, Lang, Report, ReportError, ReportLevel, layout, pdf, score_with, xlsx};
 
 /// Which item parameters scored the report: `prior` (the bank's) or `v<version>` of the calibration.
@@ -193,10 +193,11 @@ fn answer_text(item: &BankItem, response: &str) -> Option<String> {
     }
 }
 
-/// Reads every submitted sitting of `a` (closing expired ones first) into the engine's input,
-/// then those of the assessment it follows as the year before (the reports' growth rows).
-/// A taker's placement is where they are now (their class, its school, the school's regions,
-/// its locality); gender where the school recorded it.
+/// Reads every submitted and scored sitting of `a` (closing expired ones first) into the
+/// engine's input — a sitting whose program is still being graded waits for its score — then
+/// those of the assessment it follows as the year before (the reports' growth rows). A taker's
+/// placement is where they are now (their class, its school, the school's regions, its
+/// locality); gender where the school recorded it.
 async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Result<Built, AppError> {
     assessments::finish_expired(state, Some(a.id)).await?;
     let population = if a.population == "teachers" { Population::Teachers } else { Population::Students };
@@ -220,7 +221,7 @@ async fn build_input(state: &AppState, a: &Assessment, places: &Places) -> Resul
 async fn add_sittings(state: &AppState, id: i64, year: i32, population: Population, places: &Places, built: &mut Built, current: bool) -> Result<(), AppError> {
     let rows = sqlx::query(
         "SELECT s.id, s.taker_id, u.display_name, u.class_id, u.school_id, u.gender FROM sittings s JOIN users u ON u.id = s.taker_id \
-         WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL ORDER BY s.id",
+         WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL AND s.points IS NOT NULL ORDER BY s.id",
     )
     .bind(id)
     .fetch_all(&state.db.pool)
@@ -263,7 +264,7 @@ async fn add_sittings(state: &AppState, id: i64, year: i32, population: Populati
     }
     let items = sqlx::query(
         "SELECT si.sitting_id, si.item_id, si.response, si.points FROM sitting_items si JOIN sittings s ON s.id = si.sitting_id \
-         WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL ORDER BY si.sitting_id, si.position",
+         WHERE s.assessment_id = $1 AND s.submitted_at IS NOT NULL AND s.points IS NOT NULL ORDER BY si.sitting_id, si.position",
     )
     .bind(id)
     .fetch_all(&state.db.pool)
@@ -284,7 +285,56 @@ async fn add_sittings(state: &AppState, id: i64, year: i32, population: Populati
             answer: response.as_deref().and_then(|resp| answer_text(item, resp)),
         });
     }
+    // Performance items: the lab checks the taker's best graded program failed, for the
+    // mistake notebook (hidden cases by name and their generic hint only, as the report has them).
+    let programs = sqlx::query(
+        "SELECT p.sitting_id, p.lab_id, p.score, p.report FROM submissions p JOIN sittings s ON s.id = p.sitting_id \
+         WHERE s.assessment_id = $1 AND s.points IS NOT NULL AND p.status = 'done' ORDER BY p.sitting_id, p.item_id, p.score DESC, p.id DESC",
+    )
+    .bind(id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut best: BTreeMap<(i64, String), Option<String>> = BTreeMap::new();
+    for r in &programs {
+        let lab: Option<String> = r.try_get("lab_id")?;
+        // Ordered best first: the first row of each (sitting, lab) is the one that counts.
+        best.entry((r.try_get("sitting_id")?, lab.unwrap_or_default())).or_insert(r.try_get("report")?);
+    }
+    for ((sitting, lab), report) in best {
+        let Some(&t) = index.get(&sitting) else { continue };
+        for failure in lab_failures(&lab, report.as_deref()) {
+            if !takers[t].lab_failures.iter().any(|f| f.lab == failure.lab && f.check == failure.check) {
+                takers[t].lab_failures.push(failure);
+            }
+        }
+    }
     Ok(())
+}
+
+/// The failed checks of a stored (redacted) grade report: a visible case's failed checks
+/// with their feedback, a failed hidden case by its name with the lab's generic hint.
+fn lab_failures(lab: &str, report: Option<&str>) -> Vec<LabFailure> {
+    let Some(v) = report.and_then(|r| serde_json::from_str::<Value>(r).ok()) else { return Vec::new() };
+    let text = |v: &Value| serde_json::from_value::<qiming_curriculum::Text>(v.clone()).ok();
+    let mut out = Vec::new();
+    for case in v["cases"].as_array().into_iter().flatten() {
+        if case["passed"].as_bool() != Some(false) {
+            continue;
+        }
+        let checks: Vec<&Value> = case["checks"].as_array().into_iter().flatten().filter(|c| c["passed"].as_bool() == Some(false)).collect();
+        if checks.is_empty() {
+            if let (Some(name), Some(feedback)) = (case["name"].as_str(), case["feedback"].get(0).and_then(text)) {
+                out.push(LabFailure { lab: lab.to_string(), check: name.to_string(), feedback });
+            }
+            continue;
+        }
+        for c in checks {
+            if let (Some(code), Some(feedback)) = (c["code"].as_str(), text(&c["feedback"])) {
+                out.push(LabFailure { lab: lab.to_string(), check: code.to_string(), feedback });
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- who may read what
@@ -430,7 +480,13 @@ async fn list_reports(State(state): State<AppState>, ActiveCaller(caller): Activ
             return Err(AppError::NotFound);
         }
     }
-    Ok(Json(json!({"assessment_id": a.id, "takers": built.who.len(), "reports": out})))
+    // Closed sittings whose programs are still being graded: counted when scored, said meanwhile.
+    let grading: i64 = sqlx::query("SELECT COUNT(*) FROM sittings WHERE assessment_id = $1 AND submitted_at IS NOT NULL AND points IS NULL")
+        .bind(a.id)
+        .fetch_one(&state.db.pool)
+        .await?
+        .try_get(0)?;
+    Ok(Json(json!({"assessment_id": a.id, "takers": built.who.len(), "grading": grading, "reports": out})))
 }
 
 /// A rendered report (bytes, characters no font had), or why the engine made none.

@@ -643,14 +643,20 @@ async fn assignment_progress(State(state): State<AppState>, ActiveCaller(caller)
     })))
 }
 
-pub const SUBMISSION_COLUMNS: &str =
-    "s.id, s.assignment_id, s.round_id, s.team_id, s.lab_id, s.final_of, s.student_id, s.language, s.status, s.submitted_at, s.graded_at, s.score, s.max_score";
+pub const SUBMISSION_COLUMNS: &str = "s.id, s.assignment_id, s.round_id, s.team_id, s.lab_id, s.final_of, s.sitting_id, s.item_id, s.student_id, s.language, s.status, \
+                                      s.submitted_at, s.graded_at, s.score, s.max_score";
 
 /// A submission row as `qiming_api::Submission` (an assignment's), or as a
 /// contest submission (a round's: see contest.rs).
 fn submission_json(r: &sqlx::any::AnyRow) -> Result<Value, AppError> {
     if r.try_get::<Option<i64>, _>("assignment_id")?.is_none() {
-        return super::contest::submission_json(r);
+        let mut v = super::contest::submission_json(r)?;
+        // An assessment sitting's program for a performance item.
+        if let Some(sitting) = r.try_get::<Option<i64>, _>("sitting_id")? {
+            v["sitting_id"] = json!(sitting);
+            v["item_id"] = json!(r.try_get::<Option<String>, _>("item_id")?);
+        }
+        return Ok(v);
     }
     wire(&qiming_api::Submission {
         id: r.try_get("id")?,
@@ -899,6 +905,9 @@ async fn visible_submission(state: &AppState, caller: &User, id: i64) -> Result<
     let student: i64 = row.try_get("student_id")?;
     if student == caller.id {
         return Ok(row);
+    }
+    if let Some(sitting) = row.try_get::<Option<i64>, _>("sitting_id")? {
+        return if super::assessments::sees_sitting(state, caller, sitting).await? { Ok(row) } else { Err(AppError::NotFound) };
     }
     let Some(assignment) = row.try_get::<Option<i64>, _>("assignment_id")? else {
         // A contest round's: its team and the event's organisers and judges.

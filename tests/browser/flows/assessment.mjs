@@ -3,6 +3,11 @@
 // reloads the page mid-way (every saved answer survives and the sitting
 // resumes at the question they were on), changes the font size, hands it in
 // and sees the score per literacy with the right answers and explanations.
+// Then a second form with a performance task (wall-stop): the student sees the
+// lab's task with the starter in the editor, hands in a program, watches it
+// being graded and the points arrive, and hands in the test.
+
+import { readFileSync } from 'node:fs';
 
 import { BASE, check, current, log, signIn, watch } from '../lib.mjs';
 
@@ -90,6 +95,38 @@ export async function run(ctx) {
   // Progress now says submitted (the page polls).
   current.page = ctx.tp;
   await ctx.tp.locator('[data-testid=progress-row][data-status=submitted]').waitFor({ timeout: 15_000 });
+
+  // A performance task: the program is graded by the server's workers, the points arrive by themselves.
+  const task = await api('POST', '/api/assessments', teacherToken, {
+    title: `实践题 ${stamp}`, population: 'students', mode: 'fixed', presentation: 'single',
+    closes_at: Math.floor(Date.now() / 1000) + 3600, time_limit_minutes: 20, items: ['ct-56-020'], class_ids: [cls.id],
+  });
+  current.page = sp;
+  await sp.goto(`${BASE}/app#/assessments`);
+  await sp.getByTestId('assessment-take-link').filter({ hasText: task.title }).click();
+  await sp.getByTestId('start-sitting').click();
+  const editor = sp.getByTestId('program-editor');
+  await editor.waitFor();
+  check((await editor.inputValue()).includes('distance("front")'), 'the editor does not start from the lab\'s starter program');
+  check((await sp.getByTestId('attempts-left').textContent()).includes('10'), 'the attempts left are not shown');
+  const reference = readFileSync(new URL('../../../curriculum/labs/wall-stop/reference.rhai', import.meta.url), 'utf8');
+  await editor.fill(reference);
+  await sp.getByTestId('hand-in').click();
+  await sp.locator('[data-testid=program-row]').first().waitFor();
+  await sp.locator('[data-testid=program-row][data-status=done]').waitFor({ timeout: 60_000 });
+  const points = await sp.locator('[data-testid=program-row]').first().getAttribute('data-points');
+  check(points === '2', `the graded program shows ${points} points, expected 2`);
+  check((await sp.getByTestId('best-points').textContent()).includes('2'), 'the points so far are not shown');
+  check((await sp.getByTestId('attempts-left').textContent()).includes('9'), 'the attempts left did not go down');
+  const wideTask = await sp.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  check(!wideTask, 'the performance task scrolls sideways at 390 px');
+  await sp.getByTestId('submit-sitting').click();
+  await sp.getByTestId('total-score').waitFor();
+  const taskTotal = (await sp.getByTestId('total-score').textContent()).trim();
+  check(taskTotal.startsWith('2 / 2'), `the performance test scores ${JSON.stringify(taskTotal)}, expected 2 / 2`);
+  log(`assessment flow: a program handed in for a performance task, graded, ${taskTotal}`);
+
+  current.page = ctx.tp;
   // Staff see the item bank's calibrations (none yet on a fresh server; only the platform admin runs one).
   await ctx.tp.goto(`${BASE}/app#/assessments`);
   await ctx.tp.locator('[data-testid=calibrations], [data-testid=calibrations-empty]').first().waitFor();
