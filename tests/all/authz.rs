@@ -164,10 +164,20 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     // On-site rounds: {onsite_round} is a round of its own (turning it on-site must not touch the rows above).
     // The judge is a proctor: releases seats and prints the plan. The student holds no seat session there, so releasing ends none.
     ("GET", "/api/events/{event}/rounds/{onsite_round}/onsite", "", "401 200 200 200 200 200 404 200 200"),
-    ("PUT", "/api/events/{event}/rounds/{onsite_round}/onsite", r#"{"enabled": true, "allow": ["10.9.0.0/16", "2001:db8::/32"]}"#, "401 403 403 403 403 403 404 200 200"),
+    (
+        "PUT",
+        "/api/events/{event}/rounds/{onsite_round}/onsite",
+        r#"{"enabled": true, "allow": ["10.9.0.0/16", "2001:db8::/32"]}"#,
+        "401 403 403 403 403 403 404 200 200",
+    ),
     ("POST", "/api/events/{event}/rounds/{onsite_round}/onsite/release", r#"{"student_id": {student}}"#, "401 403 403 403 200 403 404 200 200"),
     ("GET", "/api/events/{event}/rounds/{onsite_round}/seats", "", "401 200 200 200 200 200 404 200 200"),
-    ("POST", "/api/events/{event}/rounds/{onsite_round}/seats", r#"{"student_id": {student}, "room": "R{n}", "seat": 1}"#, "401 403 403 403 403 403 404 200 200"),
+    (
+        "POST",
+        "/api/events/{event}/rounds/{onsite_round}/seats",
+        r#"{"student_id": {student}, "room": "R{n}", "seat": 1}"#,
+        "401 403 403 403 403 403 404 200 200",
+    ),
     ("POST", "/api/events/{event}/rounds/{onsite_round}/seats/auto", r#"{"rooms": [{"name": "A", "capacity": 50}]}"#, "401 403 403 403 403 403 404 200 200"),
     ("GET", "/api/events/{event}/rounds/{onsite_round}/seats.pdf", "", "401 403 403 403 200 403 404 200 200"),
     ("GET", "/api/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),

@@ -123,16 +123,14 @@ async fn onsite_flow(backend: &str) {
         staff(&s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
             .await;
     let judge =
-        staff(&s, &admin, json!({"username": "jiankao", "display_name": "监考", "role": "teacher", "school_id": school_id, "password": "judge-password"})).await;
+        staff(&s, &admin, json!({"username": "jiankao", "display_name": "监考", "role": "teacher", "school_id": school_id, "password": "judge-password"}))
+            .await;
     // A second school of the district, with its own coach.
     let (st, other, _) = call(&s, "POST", "/api/schools", Some(&admin), Some(json!({"name": "西湖二中", "region_id": district}))).await;
     assert_eq!(st, StatusCode::CREATED, "{other}");
-    let coach_b = staff(
-        &s,
-        &admin,
-        json!({"username": "zhang", "display_name": "张老师", "role": "teacher", "school_id": other["id"], "password": "teacher-password"}),
-    )
-    .await;
+    let coach_b =
+        staff(&s, &admin, json!({"username": "zhang", "display_name": "张老师", "role": "teacher", "school_id": other["id"], "password": "teacher-password"}))
+            .await;
 
     let divisions = json!([{"name": "小学高年级", "min_grade": 4, "max_grade": 6}]);
     let (st, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "区赛", "tier": "district", "kind": "robot_sim", "region_id": district, "registration_deadline": unix_now() + 3600, "divisions": divisions}))).await;
@@ -158,7 +156,9 @@ async fn onsite_flow(backend: &str) {
     let team = |coach: String, name: &'static str, members: Vec<i64>| {
         let (s, organiser) = (&s, organiser.clone());
         async move {
-            let (st, t, _) = call(s, "POST", &format!("/api/events/{event}/teams"), Some(&coach), Some(json!({"name": name, "division_id": division, "students": members}))).await;
+            let (st, t, _) =
+                call(s, "POST", &format!("/api/events/{event}/teams"), Some(&coach), Some(json!({"name": name, "division_id": division, "students": members})))
+                    .await;
             assert_eq!(st, StatusCode::CREATED, "{t}");
             let id = t["id"].as_i64().unwrap();
             let (st, _, _) = call(s, "POST", &format!("/api/events/{event}/teams/{id}/decision"), Some(&organiser), Some(json!({"decision": "approve"}))).await;
@@ -170,7 +170,14 @@ async fn onsite_flow(backend: &str) {
     let b1 = team(coach_b.clone(), "乙队", vec![kids_b[0].0]).await;
     let a2 = team(teacher.clone(), "丙队", vec![kids[2].0]).await;
     let t0 = s.clock.now();
-    let (st, round, _) = call(&s, "POST", &format!("/api/events/{event}/rounds"), Some(&organiser), Some(json!({"name": "决赛", "opens_at": t0 - 60, "closes_at": t0 + 7200, "labs": ["wall-stop"], "submission_limit": 10}))).await;
+    let (st, round, _) = call(
+        &s,
+        "POST",
+        &format!("/api/events/{event}/rounds"),
+        Some(&organiser),
+        Some(json!({"name": "决赛", "opens_at": t0 - 60, "closes_at": t0 + 7200, "labs": ["wall-stop"], "submission_limit": 10})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{round}");
     let base = format!("/api/events/{event}/rounds/{}", round["id"]);
     let onsite = format!("{base}/onsite");
@@ -181,12 +188,18 @@ async fn onsite_flow(backend: &str) {
     assert_eq!((e["error"]["needed"].as_i64(), e["error"]["capacity"].as_i64()), (Some(4), Some(2)), "{e}");
     let rooms = json!({"rooms": [{"name": "301", "capacity": 2}, {"name": "302", "capacity": 3}]});
     let seated = |v: &Value| -> Vec<(i64, String, i64)> {
-        v["seats"].as_array().unwrap().iter().map(|x| (x["student_id"].as_i64().unwrap(), x["room"].as_str().unwrap().to_string(), x["seat"].as_i64().unwrap())).collect()
+        v["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["student_id"].as_i64().unwrap(), x["room"].as_str().unwrap().to_string(), x["seat"].as_i64().unwrap()))
+            .collect()
     };
     let (st, auto, _) = call(&s, "POST", &format!("{base}/seats/auto"), Some(&organiser), Some(rooms.clone())).await;
     assert_eq!(st, StatusCode::OK, "{auto}");
     // Schools dealt in turn (A1, B1, A2); A1 fills room 301; B1 does not fit there and starts 302.
-    let mut expected = vec![(kids[0].0, "301".to_string(), 1), (kids[1].0, "301".to_string(), 2), (kids_b[0].0, "302".to_string(), 1), (kids[2].0, "302".to_string(), 2)];
+    let mut expected =
+        vec![(kids[0].0, "301".to_string(), 1), (kids[1].0, "301".to_string(), 2), (kids_b[0].0, "302".to_string(), 1), (kids[2].0, "302".to_string(), 2)];
     expected.sort();
     let mut got = seated(&auto);
     got.sort();
@@ -374,7 +387,9 @@ fn find_pages(pdf: &[u8]) -> usize {
     let raw = String::from_utf8_lossy(pdf).into_owned();
     std::iter::once(raw)
         .chain(streams(pdf))
-        .map(|t| t.replace("/Type/Page", "/Type /Page").matches("/Type /Page").count() - t.replace("/Type/Pages", "/Type /Pages").matches("/Type /Pages").count())
+        .map(|t| {
+            t.replace("/Type/Page", "/Type /Page").matches("/Type /Page").count() - t.replace("/Type/Pages", "/Type /Pages").matches("/Type /Pages").count()
+        })
         .sum()
 }
 

@@ -433,8 +433,13 @@ async fn release(
         sqlx::query("DELETE FROM onsite_sessions WHERE round_id = $1 AND user_id = $2").bind(round.id).bind(req.student_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(h).execute(&mut *tx).await?;
     }
-    audit_in(&mut tx, &caller.user, "onsite_release", &format!("event_id={} round_id={} student_id={} released={}", ev.id, round.id, req.student_id, held.is_some()))
-        .await?;
+    audit_in(
+        &mut tx,
+        &caller.user,
+        "onsite_release",
+        &format!("event_id={} round_id={} student_id={} released={}", ev.id, round.id, req.student_id, held.is_some()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(json!({"round_id": round.id, "student_id": req.student_id, "released": held.is_some()})))
 }
@@ -475,11 +480,13 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 
 async fn check(state: &AppState, request: Request) -> Result<Request, AppError> {
     let Some((event, round)) = guarded_round(state, request.uri().path()).await? else { return Ok(request) };
-    let row = sqlx::query("SELECT o.allow, r.closes_at FROM onsite_rounds o JOIN rounds r ON r.id = o.round_id WHERE o.round_id = $1 AND r.event_id = $2 AND o.enabled = 1")
-        .bind(round)
-        .bind(event)
-        .fetch_optional(&state.db.pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT o.allow, r.closes_at FROM onsite_rounds o JOIN rounds r ON r.id = o.round_id WHERE o.round_id = $1 AND r.event_id = $2 AND o.enabled = 1",
+    )
+    .bind(round)
+    .bind(event)
+    .fetch_optional(&state.db.pool)
+    .await?;
     let Some(row) = row else { return Ok(request) };
     let (allow, closes_at): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
     if state.clock.now() > closes_at {
@@ -682,22 +689,26 @@ async fn assign_seats(
     let (ev, a) = managed_event(&state, &caller.user, id).await?;
     let (_, _, round) = visible_round(&state, &caller.user, ev.id, rid).await?;
     let members: Vec<(i64, i64)> = match (req.student_id, req.team_id) {
-        (Some(s), None) => sqlx::query(
-            "SELECT m.student_id, m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id \
+        (Some(s), None) => {
+            sqlx::query(
+                "SELECT m.student_id, m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id \
              WHERE m.event_id = $1 AND m.student_id = $2 AND m.active = 1 AND t.status = 'approved'",
-        )
-        .bind(ev.id)
-        .bind(s)
-        .fetch_all(&state.db.pool)
-        .await?,
-        (None, Some(team)) => sqlx::query(
-            "SELECT m.student_id, m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id \
+            )
+            .bind(ev.id)
+            .bind(s)
+            .fetch_all(&state.db.pool)
+            .await?
+        }
+        (None, Some(team)) => {
+            sqlx::query(
+                "SELECT m.student_id, m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id \
              WHERE t.event_id = $1 AND t.id = $2 AND m.active = 1 AND t.status = 'approved' ORDER BY m.student_id",
-        )
-        .bind(ev.id)
-        .bind(team)
-        .fetch_all(&state.db.pool)
-        .await?,
+            )
+            .bind(ev.id)
+            .bind(team)
+            .fetch_all(&state.db.pool)
+            .await?
+        }
         _ => return Err(AppError::invalid("student_id", "required", "send student_id or team_id (one of them)")),
     }
     .iter()
@@ -764,7 +775,9 @@ fn plan(seats: &[Value]) -> Vec<Value> {
         .map(|(room, mut list)| {
             list.sort_by_key(|s| s["seat"].as_i64());
             let mut door = list.clone();
-            let key = |s: &Value| (s["school"].as_str().unwrap_or("").to_string(), s["team"].as_str().unwrap_or("").to_string(), s["name"].as_str().unwrap_or("").to_string());
+            let key = |s: &Value| {
+                (s["school"].as_str().unwrap_or("").to_string(), s["team"].as_str().unwrap_or("").to_string(), s["name"].as_str().unwrap_or("").to_string())
+            };
             door.sort_by_key(key);
             json!({"room": room, "seats": list, "door": door})
         })
@@ -816,8 +829,7 @@ fn render(event: &str, round: &str, rooms: &[Value], font: Option<&std::path::Pa
     let door_cols: [(f32, &str); 4] = [(0.26, "姓名 Name"), (0.34, "学校 School"), (0.28, "队伍 Team"), (0.12, "座位 Seat")];
     for r in rooms {
         let room = r["room"].as_str().unwrap_or_default();
-        for (title, cols, list, door) in
-            [("考场座位表 Seat plan", &seat_cols, &r["seats"], false), ("门贴名单 Door list", &door_cols, &r["door"], true)]
+        for (title, cols, list, door) in [("考场座位表 Seat plan", &seat_cols, &r["seats"], false), ("门贴名单 Door list", &door_cols, &r["door"], true)]
         {
             let list = list.as_array().cloned().unwrap_or_default();
             let pages = list.len().div_ceil(ROWS_PER_PAGE).max(1);
@@ -924,10 +936,10 @@ mod tests {
         let seats = auto_assign(&teams, &rooms).unwrap();
         let got: Vec<(i64, &str, i64)> = seats.iter().map(|(s, _, r, n)| (*s, r.as_str(), *n)).collect();
         // Dealt 10, 20, 30, 11, 21, 12: 10 and 20 fill room 301; 30 does not fit there and starts 302.
-        assert_eq!(got, vec![
-            (100, "301", 1), (101, "301", 2), (200, "301", 3), (201, "301", 4),
-            (300, "302", 1), (102, "302", 2), (202, "302", 3), (103, "302", 4),
-        ]);
+        assert_eq!(
+            got,
+            vec![(100, "301", 1), (101, "301", 2), (200, "301", 3), (201, "301", 4), (300, "302", 1), (102, "302", 2), (202, "302", 3), (103, "302", 4),]
+        );
         // The same input gives the same plan, whatever the order teams came in.
         let mut shuffled = teams.to_vec();
         shuffled.reverse();
@@ -935,7 +947,12 @@ mod tests {
         // Too few seats.
         assert_eq!(auto_assign(&teams, &rooms[..1]), Err(TooSmall { needed: 8, capacity: 4 }));
         // A team larger than what is left of a room starts the next one.
-        let seats = auto_assign(&[team(1, 1, &[1, 2, 3]), team(2, 2, &[4, 5])], &[Room { name: "A".into(), capacity: 4 }, Room { name: "B".into(), capacity: 2 }]).unwrap();
-        assert_eq!(seats.iter().map(|(s, _, r, n)| (*s, r.as_str(), *n)).collect::<Vec<_>>(), vec![(1, "A", 1), (2, "A", 2), (3, "A", 3), (4, "B", 1), (5, "B", 2)]);
+        let seats =
+            auto_assign(&[team(1, 1, &[1, 2, 3]), team(2, 2, &[4, 5])], &[Room { name: "A".into(), capacity: 4 }, Room { name: "B".into(), capacity: 2 }])
+                .unwrap();
+        assert_eq!(
+            seats.iter().map(|(s, _, r, n)| (*s, r.as_str(), *n)).collect::<Vec<_>>(),
+            vec![(1, "A", 1), (2, "A", 2), (3, "A", 3), (4, "B", 1), (5, "B", 2)]
+        );
     }
 }
