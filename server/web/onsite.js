@@ -127,7 +127,7 @@ function manualForm(base, after) {
   const room = h('input', { type: 'text', maxlength: '30', testid: 'seat-room' });
   const seat = h('input', { type: 'number', min: '1', testid: 'seat-number' });
   const out = h('div', { 'aria-live': 'polite' });
-  return h('form', { class: 'form inline-form', testid: 'seat-form', onsubmit: async (e) => {
+  return h('form', { class: 'form', testid: 'seat-form', onsubmit: async (e) => {
     e.preventDefault();
     const body = { [kind.value]: Number(who.value), room: room.value.trim() || null };
     if (body.room) body.seat = Number(seat.value);

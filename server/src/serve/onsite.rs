@@ -463,7 +463,7 @@ async fn guarded_round(state: &AppState, path: &str) -> Result<Option<(i64, i64)
             .bind(s)
             .fetch_optional(&state.db.pool)
             .await?;
-            Ok(row.map(|r| Ok::<_, AppError>((r.try_get(0)?, r.try_get(1)?))).transpose()?)
+            row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
         }
         _ => Ok(None),
     }
