@@ -451,7 +451,7 @@ async fn release(
 async fn guarded_round(state: &AppState, path: &str) -> Result<Option<(i64, i64)>, AppError> {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["", "api", "events", e, "rounds", r, rest @ ..] if matches!(rest, [] | ["submissions"] | ["choice"] | ["clarifications"]) => {
+        ["", "api", "events", e, "rounds", r] | ["", "api", "events", e, "rounds", r, "submissions" | "choice" | "clarifications"] => {
             Ok(e.parse().ok().zip(r.parse().ok()))
         }
         ["", "api", "submissions", s, ..] => {
