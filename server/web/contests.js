@@ -8,6 +8,7 @@ import { ApiError, XLSX_TYPE, api, badge, card, clear, empty, errText, errorBox,
 import { codeEditor, maxKb, tooBig } from './editor.js';
 import { instructions as labInstructions } from './assignments.js';
 import { appealButton, appealsCard, chooseButton, clarificationsCard, resultsCard, similarityCard } from './judging.js';
+import { onsiteCard } from './onsite.js';
 import { renderReport, scoreHeader, showDiagnostics } from './submissions.js';
 
 const TIERS = ['school', 'district', 'city', 'province'];
@@ -395,6 +396,7 @@ export async function roundPage(alive, eventId, roundId) {
     h('h1', { testid: 'round-title' }, user(round.name)),
     facts,
     me.manages ? finaliseCard(ev, round, base, refreshRound) : null,
+    await onsiteCard(alive, ev, round, base),
     await resultsCard(alive, ev, round, base),
     round.final_key ? h('p', { class: 'muted small', testid: 'final-key' }, t('ev_final_key'), ' ', h('code', { class: 'key' }, round.final_key)) : null,
     me.team_id ? contestantCard(alive, round, base, labTitle, refreshRound) : null,

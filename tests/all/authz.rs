@@ -165,6 +165,25 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/events/{event}/rounds/{closed_round}/certificates", r#"{"awards": [{"name": "一等奖", "top": 1}]}"#, "401 403 403 403 403 403 404 201 201"),
     ("GET", "/api/events/{event}/rounds/{round}/certificates.pdf", "", "401 200 409 200 200 409 404 200 200"),
     ("GET", "/api/events/{event}/rounds/{closed_round}/results.xlsx", "", "401 403 403 403 403 403 404 200 200"),
+    // On-site rounds: {onsite_round} is a round of its own (turning it on-site must not touch the rows above).
+    // The judge is a proctor: releases seats and prints the plan. The student holds no seat session there, so releasing ends none.
+    ("GET", "/api/events/{event}/rounds/{onsite_round}/onsite", "", "401 200 200 200 200 200 404 200 200"),
+    (
+        "PUT",
+        "/api/events/{event}/rounds/{onsite_round}/onsite",
+        r#"{"enabled": true, "allow": ["10.9.0.0/16", "2001:db8::/32"]}"#,
+        "401 403 403 403 403 403 404 200 200",
+    ),
+    ("POST", "/api/events/{event}/rounds/{onsite_round}/onsite/release", r#"{"student_id": {student}}"#, "401 403 403 403 200 403 404 200 200"),
+    ("GET", "/api/events/{event}/rounds/{onsite_round}/seats", "", "401 200 200 200 200 200 404 200 200"),
+    (
+        "POST",
+        "/api/events/{event}/rounds/{onsite_round}/seats",
+        r#"{"student_id": {student}, "room": "R{n}", "seat": 1}"#,
+        "401 403 403 403 403 403 404 200 200",
+    ),
+    ("POST", "/api/events/{event}/rounds/{onsite_round}/seats/auto", r#"{"rooms": [{"name": "A", "capacity": 50}]}"#, "401 403 403 403 403 403 404 200 200"),
+    ("GET", "/api/events/{event}/rounds/{onsite_round}/seats.pdf", "", "401 403 403 403 200 403 404 200 200"),
     ("GET", "/api/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/api/no-such-thing", "", "401 404 404 404 404 404 404 404 404"),
@@ -313,6 +332,7 @@ pub async fn setup(s: &AppState) -> World {
         }
     };
     let (open_round, closed_round) = (round(0, 4000000000).await, round(1, 2).await);
+    let onsite_round = round(0, 4000000000).await;
     // B's teacher judges the event.
     let (_, teachers, _) = call(s, "GET", "/api/users?role=teacher", Some(&admin), None).await;
     let teacher_b_id = teachers["users"].as_array().unwrap().iter().find(|u| u["username"] == "teacher_b").unwrap()["id"].as_i64().unwrap();
@@ -387,6 +407,7 @@ pub async fn setup(s: &AppState) -> World {
             ("team", team),
             ("round", open_round),
             ("closed_round", closed_round),
+            ("onsite_round", onsite_round),
             ("rs", round_subs[0]),
             ("rs2", round_subs[1]),
             ("clar", clar["id"].as_i64().unwrap()),
@@ -583,7 +604,7 @@ async fn matrix(backend: &str) {
             };
             let (got, bytes, _) = raw_bytes(&s, req).await;
             // Without a CJK font, slips and certificates answer 409 to everyone who may ask for them.
-            let pdf = path == "/api/login-slips" || path.ends_with("/certificates.pdf");
+            let pdf = path == "/api/login-slips" || path.ends_with("/certificates.pdf") || path.ends_with("/seats.pdf");
             let want = if pdf && want == 200 && !has_cjk_font() { 409 } else { want };
             if got.as_u16() != want {
                 failures.push(format!(

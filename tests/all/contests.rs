@@ -19,7 +19,7 @@ use crate::classroom::{School, graded, school, workers};
 use crate::server::{call, fresh_postgres, import_roster, login, raw, raw_bytes, state};
 use crate::support::repo;
 
-fn unix_now() -> i64 {
+pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
@@ -32,7 +32,7 @@ fn until(s: &AppState, t: i64) {
 }
 
 /// Students of a class, each having set their own password: (id, token).
-async fn students(s: &AppState, teacher: &str, class: i64, numbers: &[&str]) -> Vec<(i64, String)> {
+pub async fn students(s: &AppState, teacher: &str, class: i64, numbers: &[&str]) -> Vec<(i64, String)> {
     let csv = std::iter::once("学号,姓名".to_string()).chain(numbers.iter().map(|n| format!("{n},学生{n}"))).collect::<Vec<_>>().join("\n");
     let (st, v) = import_roster(s, teacher, class, csv).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -46,12 +46,12 @@ async fn students(s: &AppState, teacher: &str, class: i64, numbers: &[&str]) -> 
     out
 }
 
-async fn region_id(s: &AppState, admin: &str, name: &str) -> i64 {
+pub async fn region_id(s: &AppState, admin: &str, name: &str) -> i64 {
     let (_, r, _) = call(s, "GET", "/api/regions", Some(admin), None).await;
     r["regions"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap()["id"].as_i64().unwrap()
 }
 
-async fn staff(s: &AppState, admin: &str, body: Value) -> String {
+pub async fn staff(s: &AppState, admin: &str, body: Value) -> String {
     let (st, v, _) = call(s, "POST", "/api/users", Some(admin), Some(body.clone())).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     login(s, body["username"].as_str().unwrap(), body["password"].as_str().unwrap()).await

@@ -26,6 +26,7 @@ mod hostile;
 mod item_bank;
 mod language;
 mod lessons;
+mod onsite;
 mod openapi;
 mod process;
 mod reports;

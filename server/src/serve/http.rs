@@ -350,8 +350,11 @@ pub fn app(state: AppState) -> Router {
         .merge(super::judging::routes())
         .merge(super::certificates::routes())
         .merge(super::similarity::routes())
+        .merge(super::onsite::routes())
         .merge(super::web::routes())
         .fallback(fallback)
+        // On-site rounds: a contestant's round requests from the contest room only (onsite.rs).
+        .layer(middleware::from_fn_with_state(state.clone(), super::onsite::guard))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .layer(middleware::from_fn_with_state(state.body_timeout, |State(deadline): State<std::time::Duration>, request: Request, next: Next| {
@@ -563,6 +566,8 @@ async fn login(
     }
     let now = super::now();
     let (token, hash) = auth::new_token();
+    // During an on-site round a contestant has one session, at their seat (onsite.rs).
+    super::onsite::sign_in(&state, &user, &client, &hash).await?;
     let csrf_token = auth::random_hex();
     state.db.create_session(&hash, &csrf_token, user.id, now, now + SESSION_SECONDS).await?;
     if user.must_change_password {

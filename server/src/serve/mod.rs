@@ -16,6 +16,7 @@ pub mod http;
 pub mod judging;
 pub mod lesson;
 pub mod listen;
+pub mod onsite;
 pub mod openapi;
 pub mod org;
 pub mod queue;

@@ -173,6 +173,7 @@ pub fn document() -> Value {
                 "responses": {
                     "200": ok("signed in", json!({"type": "object", "properties": {"token": {"type": "string"}, "csrf_token": {"type": "string"}, "user": reff("User")}})),
                     "400": err("malformed request"), "401": err("wrong username or password"),
+                    "409": err("onsite_signed_in_elsewhere: a contestant's seat in a running on-site round is held by another session (a proctor releases it)"),
                     "429": err("this client must wait (Retry-After) after too many wrong passwords"), "503": err("the server is busy checking passwords; retry after Retry-After seconds")
                 }
             }},
@@ -294,7 +295,41 @@ pub fn document() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), judging_paths()) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), onsite_paths()) {
+        paths.extend(more);
+    }
     doc
+}
+
+/// On-site rounds: the address allow-list, seats and the seat plan, releasing a seat (onsite.rs; docs/competitions.md).
+fn onsite_paths() -> Value {
+    let seat = "{room, seat, student_id, name, team_id, team, school_id, school}";
+    let room = json!({"type": "object", "required": ["name", "capacity"], "additionalProperties": false,
+        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 30}, "capacity": {"type": "integer", "minimum": 1, "maximum": super::onsite::MAX_SEATS}}});
+    json!({
+        "/api/events/{id}/rounds/{round}/onsite": {
+            "get": op("The round's on-site settings: enabled, checkin_seconds; organisers and judges also the allow-list and the bound sessions (student_id, name, address, bound_at, live); a contestant their seat", &["id", "round"], None,
+                &[("200", json!({"description": format!("{{round_id, enabled, checkin_seconds, allow?: [cidr], sessions?: [...], seat?: {seat}}}")}))]),
+            "put": op("Turn on-site mode on or off with the address allow-list (IPv4/IPv6 CIDRs or single addresses; the event's organisers; audited). While on and until the round closes, contestants' requests for the round (tasks, submissions, choice, clarifications) from other addresses are refused (403 onsite_address), and from another session than their seat's (409 onsite_other_seat)", &["id", "round"],
+                Some(body(obj(&["enabled"], json!({"enabled": {"type": "boolean"}, "allow": {"type": "array", "maxItems": super::onsite::MAX_ALLOW, "items": {"type": "string", "examples": ["10.1.0.0/16", "2001:db8::/32"]}}})))),
+                &[("200", json!({"description": "{round_id, enabled, allow: [normalised cidr], checkin_seconds}"})), ("400", err("invalid: allow (cidr, count, required when enabled)"))])
+        },
+        "/api/events/{id}/rounds/{round}/onsite/release": {"post": op("Release a contestant's seat: the session bound to it ends, and they may sign in at another seat (the event's organisers and judges; audited)", &["id", "round"],
+            Some(body(obj(&["student_id"], json!({"student_id": {"type": "integer"}})))),
+            &[("200", json!({"description": "{round_id, student_id, released: whether a seat was held}"}))])},
+        "/api/events/{id}/rounds/{round}/seats": {
+            "get": op("The seat plan as JSON: per room the seats in order and the door list (by school, team, name); organisers and judges every room, contestants and coaches their teams' seats", &["id", "round"], None,
+                &[("200", json!({"description": format!("{{round_id, rooms: [{{room, seats: [{seat}], door: [{seat}]}}]}}")}))]),
+            "post": op("Seat one contestant (student_id) or a whole team (team_id: its members on consecutive seats from seat) by hand; room null takes the seats away (the event's organisers; audited)", &["id", "round"],
+                Some(body(obj(&[], json!({"student_id": {"type": "integer"}, "team_id": {"type": "integer"}, "room": {"type": ["string", "null"], "maxLength": 30}, "seat": {"type": "integer", "minimum": 1, "maximum": super::onsite::MAX_SEATS}})))),
+                &[("200", json!({"description": format!("{{round_id, seats: [{seat}]}}")})), ("409", err("seat_taken"))])
+        },
+        "/api/events/{id}/rounds/{round}/seats/auto": {"post": op("Seat every approved team over the rooms given, deterministically: schools' teams dealt in turn, rooms filled in order, a team on consecutive seats of one room; replaces the round's seats (the event's organisers; audited)", &["id", "round"],
+            Some(body(obj(&["rooms"], json!({"rooms": {"type": "array", "minItems": 1, "maxItems": super::onsite::MAX_ROOMS, "items": room}})))),
+            &[("200", json!({"description": format!("{{round_id, seats: [{seat}]}}")})), ("409", err("rooms_too_small {needed, capacity}"))])},
+        "/api/events/{id}/rounds/{round}/seats.pdf": {"get": op("The seat plan as PDF (A4, CJK fonts): per room the seat plan and the door list (the event's organisers and judges)", &["id", "round"], None,
+            &[("200", json!({"description": "application/pdf"})), ("409", err("no_seats or seat_plan_unavailable (no CJK font)"))])}
+    })
 }
 
 /// Judging and results of contest rounds (judging.rs, certificates.rs; docs/competitions.md).
