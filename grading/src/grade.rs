@@ -383,10 +383,12 @@ impl CaseReport {
 fn metric_of(case: &ModelCase, model: &Model) -> Result<f64, Text> {
     let mut evaluations = Vec::new();
     for dir in &case.datasets {
-        let ds = qiming_ai::Dataset::open(dir)
-            .map_err(|e| Text::new(format!("本实验的数据集无法读取，请告诉老师：{e}"), format!("This lab's dataset cannot be read; tell your teacher: {e}")))?;
-        let ev = qiming_ai::eval::evaluate(model, &ds)
-            .map_err(|e| Text::new(format!("这个模型不能在本实验的数据上评估：{e}"), format!("This model cannot be evaluated on this lab's data: {e}")))?;
+        let ds = qiming_ai::Dataset::open(dir).map_err(|e| {
+            Text::new(format!("本实验的数据集无法读取，请告诉老师：{}", e.zh_cn()), format!("This lab's dataset cannot be read; tell your teacher: {e}"))
+        })?;
+        let ev = qiming_ai::eval::evaluate(model, &ds).map_err(|e| {
+            Text::new(format!("这个模型不能在本实验的数据上评估：{}", e.zh_cn()), format!("This model cannot be evaluated on this lab's data: {e}"))
+        })?;
         evaluations.push(ev);
     }
     let k = model.labels().len();

@@ -470,3 +470,28 @@ async fn server_grades_zip_bundles_on_sqlite() {
 async fn server_grades_zip_bundles_on_postgres() {
     server_bundles("postgres").await;
 }
+
+/// A lab whose hidden dataset is damaged grades the model case 0 with a
+/// message for the teacher, in Chinese without the parser's English words.
+#[test]
+fn a_damaged_lab_dataset_is_reported_in_both_languages() {
+    let dir = mini_lab(false);
+    let manifest = dir.join("hidden/data/manifest.json");
+    std::fs::write(&manifest, "{\"format\": \"qiming-dataset\", \"version\": 1,\n  \"labels\": oops}").unwrap();
+    let lab = Lab::load(&dir).unwrap();
+    let report = grade_dir(&lab, Bundle::load(&dir.join("reference")).unwrap());
+    let case = report.cases.iter().find(|c| c.name == "hidden-2").unwrap();
+    assert_eq!(case.score, 0.0);
+    let why = &case.feedback[0];
+    assert!(why.zh.starts_with("本实验的数据集无法读取，请告诉老师："), "{why:?}");
+    assert!(why.zh.contains("第 2 行第"), "{why:?}");
+    assert!(why.en.starts_with("This lab's dataset cannot be read; tell your teacher:"), "{why:?}");
+    // The zh-CN text carries no English words: only the path and the format's name.
+    let zh = why.zh.replace(path(&manifest), "").replace("JSON", "");
+    assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "English in {zh:?}");
+
+    // A missing image file is named as such.
+    std::fs::remove_file(&manifest).unwrap();
+    let zh = qiming_ai::Dataset::open(&dir.join("hidden/data")).unwrap_err().zh_cn();
+    assert!(zh.ends_with("：文件不存在"), "{zh}");
+}

@@ -157,7 +157,7 @@ async fn scenario(backend: &str) {
     assert_eq!(raw(&s, with_cookie).await.0, StatusCode::OK);
     let (status, labs, _) = call(&s, "GET", "/api/labs", Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(labs["labs"].as_array().unwrap().len(), 20);
+    assert_eq!(labs["labs"].as_array().unwrap().len(), 21);
     assert_eq!(call(&s, "GET", "/api/nothing-here", Some(&token), None).await.0, StatusCode::NOT_FOUND);
     // Malformed path ids and queries answer in the same JSON error shape.
     let (status, body, _) = call(&s, "GET", "/api/classes/abc", Some(&token), None).await;

@@ -151,6 +151,49 @@ pub enum SampleProblem {
     ImageBytes(usize),
 }
 
+impl DatasetError {
+    /// The message in Chinese (zh-CN), for learners and teachers: no
+    /// operating-system or parser text (those are English), only what is wrong and where.
+    pub fn zh_cn(&self) -> String {
+        match self {
+            DatasetError::Io { path, source } => {
+                let why = match source.kind() {
+                    std::io::ErrorKind::NotFound => "文件不存在",
+                    std::io::ErrorKind::PermissionDenied => "没有读写权限",
+                    _ => "无法读写",
+                };
+                format!("{}：{why}", path.display())
+            }
+            DatasetError::TooLarge { path, size, limit } => format!("{}：有 {size} 字节，超过了上限 {limit} 字节", path.display()),
+            DatasetError::Syntax { path, line, column, .. } => {
+                format!("{}：第 {line} 行第 {column} 列不是有效的数据集清单（JSON 格式或字段不对）", path.display())
+            }
+            DatasetError::Invalid { path, .. } => format!("{}：清单不符合数据集格式（见 docs/ai.md）", path.display()),
+            DatasetError::Sample { path, id, problem } => format!("{}：样本 {id:?}：{}", path.display(), problem.zh_cn()),
+        }
+    }
+}
+
+impl SampleProblem {
+    /// The message in Chinese (zh-CN), for learners and teachers.
+    pub fn zh_cn(&self) -> String {
+        match self {
+            SampleProblem::DuplicateId => "编号重复（另一个样本也用了它）".into(),
+            SampleProblem::BadId => format!("编号必须是 1～{MAX_NAME_LEN} 个字母、数字、“-”或“_”"),
+            SampleProblem::UnknownLabel { label, known } => format!("标签 {label:?} 不在数据集的标签 {known:?} 里"),
+            SampleProblem::SensorCount { found, expected } => format!("有 {found} 个传感器读数，但数据集有 {expected} 个传感器"),
+            SampleProblem::SensorNotFinite { name } => format!("传感器 {name:?} 的读数不是有限的数"),
+            SampleProblem::BadImagePath(p) => format!("图片路径 {p:?} 必须是数据集文件夹里的“images/名称.png”"),
+            SampleProblem::ImagePresence(_) => "数据集有图片而这个样本没有，或者反过来".into(),
+            SampleProblem::MissingImage => "图片文件不存在".into(),
+            SampleProblem::BadPng(_) => "不是有效的 PNG 图片".into(),
+            SampleProblem::ImageSize { width, height } => format!("图片是 {width}×{height} 像素，摄像头图片是 {IMAGE_WIDTH}×{IMAGE_HEIGHT}"),
+            SampleProblem::ImageColor(_) => "图片必须是 8 位 RGB、不带透明通道".into(),
+            SampleProblem::ImageBytes(n) => format!("图片有 {n} 个字节，摄像头图片是 {IMAGE_LEN} 个"),
+        }
+    }
+}
+
 /// The shape of the dataset's images (always the camera's: 32×24×3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -39,6 +39,18 @@ pub enum Mismatch {
     Empty,
 }
 
+impl Mismatch {
+    /// The message in Chinese (zh-CN), for learners and teachers.
+    pub fn zh_cn(&self) -> String {
+        match self {
+            Mismatch::Labels { extra, model } => format!("数据集里有模型不认识的标签 {extra:?}（模型认识的是 {model:?}）"),
+            Mismatch::NoImages => "模型读取摄像头图片，但数据集里没有图片".into(),
+            Mismatch::Sensors { model, dataset } => format!("模型读取的传感器是 {model:?}，但数据集里的是 {dataset:?}"),
+            Mismatch::Empty => "数据集里没有可以评估的样本".into(),
+        }
+    }
+}
+
 /// Precision and recall of one label.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClassMetrics {
