@@ -19,6 +19,8 @@ use crate::run::{Player, SPEEDS, Speed};
 pub enum Screen {
     Lessons,
     Lab,
+    /// Datasets, training, the step-by-step views and the deployed model (`ai/`).
+    Ai,
     Playground,
     Replay,
     World,
@@ -30,6 +32,7 @@ impl Screen {
         match name {
             "lessons" => Some(Screen::Lessons),
             "lab" | "editor" | "check" => Some(Screen::Lab),
+            "ai" => Some(Screen::Ai),
             "playground" => Some(Screen::Playground),
             "replay" => Some(Screen::Replay),
             "world" => Some(Screen::World),
@@ -90,6 +93,8 @@ pub struct Options {
     pub world: Option<PathBuf>,
     /// A Qiming server for connected mode.
     pub server: Option<String>,
+    /// A dataset folder to open on the AI screen.
+    pub dataset: Option<PathBuf>,
 }
 
 /// What a path prompt is for.
@@ -130,6 +135,7 @@ pub struct Studio {
     pub replay: ReplayScreen,
     pub world: crate::world::WorldEditor,
     pub connected: crate::connect::Connected,
+    pub ai: crate::ai::AiScreen,
     prompt: Option<PathPrompt>,
     /// A message about the last file operation (errors in the user's language).
     pub notice: Option<String>,
@@ -159,6 +165,7 @@ impl Studio {
             replay: ReplayScreen::default(),
             world: crate::world::WorldEditor::new(),
             connected: crate::connect::Connected::new(&data_dir, options.server.clone()),
+            ai: crate::ai::AiScreen::new(&data_dir),
             prompt: None,
             notice: None,
             applied_style: None,
@@ -185,6 +192,11 @@ impl Studio {
         }
         if let Some(path) = &options.world {
             studio.open_world(path);
+        }
+        if let Some(path) = &options.dataset {
+            let lang = studio.lang();
+            studio.ai.open(path, lang);
+            studio.screen = Screen::Ai;
         }
         if let Some(screen) = options.screen {
             studio.screen = screen;
@@ -367,6 +379,7 @@ impl Studio {
             bench.tick(&ctx, lang);
         }
         self.connected.tick(&ctx);
+        self.ai.tick(&ctx, lang);
         if let Some(p) = &mut self.replay.player
             && p.playing
         {
@@ -387,6 +400,7 @@ impl Studio {
         match self.screen {
             Screen::Lessons => self.lessons_screen(ui),
             Screen::Lab => self.lab_screen(ui),
+            Screen::Ai => self.ai.show(ui, lang, self.bench.as_mut()),
             Screen::Playground => self.playground_screen(ui),
             Screen::Replay => self.replay_screen(ui),
             Screen::Connected => self.connected_screen(ui),
@@ -436,6 +450,7 @@ impl Studio {
             for (screen, key) in [
                 (Screen::Lessons, "nav_lessons"),
                 (Screen::Lab, "nav_lab"),
+                (Screen::Ai, "nav_ai"),
                 (Screen::Playground, "nav_playground"),
                 (Screen::Replay, "nav_replay"),
                 (Screen::World, "nav_world_editor"),

@@ -57,6 +57,8 @@ pub struct Workbench {
     pub teacher: bool,
     /// The server assignment this lab was opened for (connected mode).
     pub assignment: Option<AssignmentLink>,
+    /// The model deployed with runs and "check my work" (chosen on the AI screen).
+    pub model: Option<crate::ai::Deployed>,
 }
 
 /// A lab opened from a server assignment.
@@ -103,6 +105,7 @@ impl Workbench {
             seek_on_finish: None,
             teacher: false,
             assignment: None,
+            model: None,
         }
     }
 
@@ -125,10 +128,12 @@ impl Workbench {
         self.stop();
         let program = self.editor.program();
         let Some(scenario) = self.scenario() else { return };
-        let options = match self.lab() {
+        let mut options = match self.lab() {
             Some(lab) => lab_run_options(lab, &Limits::default(), self.seed, Cancel::new()),
             None => RunOptions { seed: self.seed, settle: false, ..RunOptions::default() },
         };
+        // As `qiming run --model`: classify() asks the deployed model.
+        options.model = self.model.as_ref().map(|d| d.model.clone() as Arc<dyn qiming_ai::Classifier>);
         // Compile first: a syntax error is shown on its line without starting the world.
         if let Some(Outcome::Error(e)) = qiming_runtime::prepare(&program, &options.limits) {
             self.editor.problem = Some(Problem::of(&e.diagnostic));
@@ -183,8 +188,19 @@ impl Workbench {
         let cancel = Cancel::new();
         let options = GradeOptions { keep_replays: true, threads: 1, cancel: cancel.clone(), ..GradeOptions::default() };
         let visible = visible_only(lab);
+        // With a deployed model, grade the bundle a student would hand in: the program and its model.
+        let bundle = self.model.as_ref().map(|d| qiming_grading::Bundle {
+            program: program.clone(),
+            program_name: "program".into(),
+            model: Some(d.model.clone()),
+            model_name: Some(d.name.clone()),
+        });
         let spawned = std::thread::Builder::new().name("studio-check".into()).stack_size(RUN_STACK).spawn(move || {
-            let _ = tx.send(grade(&visible, &program, &options));
+            let report = match &bundle {
+                Some(b) => qiming_grading::grade_bundle(&visible, b, &options),
+                None => grade(&visible, &program, &options),
+            };
+            let _ = tx.send(report);
         });
         if spawned.is_ok() {
             self.check = CheckState { job: Some((rx, cancel)), report: None };
@@ -320,6 +336,9 @@ impl Workbench {
             }
             let seed_label = ui.label(t(lang, "seed"));
             ui.add(egui::DragValue::new(&mut self.seed).range(0..=u32::MAX as u64)).labelled_by(seed_label.id);
+            if let Some(d) = &self.model {
+                ui.label(RichText::new(tf(lang, "ai_bench_model", &[("name", &d.name)])).strong()).on_hover_text(t(lang, "ai_deploy_hint"));
+            }
         });
         if self.job.is_some() {
             ui.horizontal(|ui| {

@@ -6,6 +6,7 @@
 //! `qiming-api`, never the server's (axum, sqlx): it talks to a server over
 //! HTTP only.
 
+pub mod ai;
 pub mod app;
 pub mod arena;
 pub mod bench;

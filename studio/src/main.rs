@@ -34,9 +34,22 @@ struct Args {
     /// Open a scenario file in the world editor.
     #[arg(long)]
     world: Option<PathBuf>,
-    /// Start on this screen: lessons, lab, check, playground, replay, world, connected.
+    /// Start on this screen: lessons, lab, check, ai, playground, replay, world, connected.
     #[arg(long)]
     screen: Option<String>,
+    /// Open this dataset folder on the AI screen.
+    #[arg(long)]
+    dataset: Option<PathBuf>,
+    /// The AI screen's tab: train, steps or qtable.
+    #[arg(long)]
+    ai_tab: Option<String>,
+    /// With --screenshot on the AI screen: train this kind of model on the dataset first
+    /// (cnn, mlp, perceptron, logistic or kmeans; the model is written to the data folder).
+    #[arg(long)]
+    ai_train: Option<String>,
+    /// With --screenshot on the AI screen: take this many perceptron or k-means steps first.
+    #[arg(long, default_value_t = 0)]
+    ai_steps: u32,
     /// Where programs and settings are kept (default: the user's data folder).
     #[arg(long, env = "QIMING_STUDIO_DATA")]
     data_dir: Option<PathBuf>,
@@ -59,6 +72,8 @@ struct Args {
 /// What `--screenshot` does, frame by frame.
 struct Shot {
     out: PathBuf,
+    ai_train: Option<qiming_ai::ModelKind>,
+    ai_steps: u32,
     run_for: f64,
     check: bool,
     frames: u32,
@@ -161,6 +176,10 @@ impl eframe::App for App {
                 p.seek_seconds(shot.run_for);
                 p.playing = false;
             }
+            if self.studio.screen == Screen::Ai {
+                let lang = self.studio.lang();
+                self.studio.ai.prepare_screenshot(self.studio.bench.as_mut(), lang, shot.ai_train, shot.ai_steps);
+            }
         }
         // A few frames for layout to settle (panels size themselves from the previous frame).
         // Connected mode: the assignment list comes from the network.
@@ -208,9 +227,9 @@ fn main() -> anyhow::Result<ExitCode> {
     };
     let screen = match args.screen.as_deref() {
         None => None,
-        Some(name) => {
-            Some(Screen::from_name(name).ok_or_else(|| anyhow::anyhow!("--screen {name}: use lessons, lab, check, playground, replay, world or connected"))?)
-        }
+        Some(name) => Some(
+            Screen::from_name(name).ok_or_else(|| anyhow::anyhow!("--screen {name}: use lessons, lab, check, ai, playground, replay, world or connected"))?,
+        ),
     };
     let (w, h) = args.size.split_once('x').and_then(|(w, h)| Some((w.parse::<f32>().ok()?, h.parse::<f32>().ok()?))).unwrap_or((1366.0, 768.0));
     let options = Options {
@@ -224,9 +243,22 @@ fn main() -> anyhow::Result<ExitCode> {
         screen,
         world: args.world.clone(),
         server: args.server.clone(),
+        dataset: args.dataset.clone(),
+    };
+    let ai_tab = match args.ai_tab.as_deref() {
+        None => None,
+        Some(name) => Some(qiming_studio::ai::AiTab::from_name(name).ok_or_else(|| anyhow::anyhow!("--ai-tab {name}: use train, steps or qtable"))?),
+    };
+    let ai_train = match args.ai_train.as_deref() {
+        None => None,
+        Some(name) => {
+            Some(qiming_ai::ModelKind::parse(name).ok_or_else(|| anyhow::anyhow!("--ai-train {name}: use cnn, mlp, perceptron, logistic or kmeans"))?)
+        }
     };
     let shot = args.screenshot.clone().map(|out| Shot {
         out,
+        ai_train,
+        ai_steps: args.ai_steps,
         run_for: args.run_for,
         check: args.screen.as_deref() == Some("check"),
         frames: 0,
@@ -260,7 +292,14 @@ fn main() -> anyhow::Result<ExitCode> {
     eframe::run_native(
         "qiming-studio",
         native,
-        Box::new(move |cc| Ok(Box::new(App { studio: Studio::new(&cc.egui_ctx, options), shot, measure, failed: failed_in_app }))),
+        Box::new(move |cc| {
+            let mut studio = Studio::new(&cc.egui_ctx, options);
+            if let Some(tab) = ai_tab {
+                studio.ai.tab = tab;
+                studio.ai.tab_chosen = true;
+            }
+            Ok(Box::new(App { studio, shot, measure, failed: failed_in_app }))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the studio window: {e}"))?;
     Ok(if failed.load(std::sync::atomic::Ordering::Relaxed) { ExitCode::FAILURE } else { ExitCode::SUCCESS })

@@ -192,8 +192,17 @@ fn programs_are_autosaved_per_lab_and_restored() {
 fn every_studio_string_has_both_languages() {
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../studio/src");
     let mut missing = Vec::new();
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let path = entry.unwrap().path();
+    // Every source file, in sub-folders too (the AI screen lives in src/ai/).
+    let mut files = Vec::new();
+    let mut folders = vec![src];
+    while let Some(dir) = folders.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { folders.push(path) } else { files.push(path) }
+        }
+    }
+    assert!(files.iter().any(|p| p.ends_with("ai/mod.rs")), "the walk reaches sub-folders");
+    for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         for pattern in ["t(lang, \"", "tf(lang, \"", "t(self.lang(), \""] {
             for (at, _) in text.match_indices(pattern) {
@@ -471,4 +480,177 @@ fn a_link_between_lessons_opens_the_lesson_in_the_studio() {
     let target = h.state().selected_lesson.clone().unwrap();
     assert!(target.starts_with("primer-"), "{target}");
     assert_eq!(h.state().screen, Screen::Lessons);
+}
+
+/// Copies a dataset folder (manifest and images) so a test may edit it.
+fn copy_dataset(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to.join("images")).unwrap();
+    std::fs::copy(from.join("manifest.json"), to.join("manifest.json")).unwrap();
+    if let Ok(images) = std::fs::read_dir(from.join("images")) {
+        for e in images {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), to.join("images").join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_ai_screen_splits_trains_steps_and_deploys_a_perceptron() {
+    let dir = tempfile_dir::Dir::new("ai-screen");
+    let data = dir.path.join("lanes");
+    copy_dataset(&curriculum().join("labs/ai-perceptron/hidden/vectors"), &data);
+    let (mut h, _data) = studio(Options { lab: Some("ai-perceptron".into()), dataset: Some(data.clone()), lang: Some(Lang::En), ..Options::default() });
+    h.run();
+    assert_eq!(h.state().screen, Screen::Ai);
+    h.get_by_label("AI lab");
+    h.get_by_label("274 samples: 0 for training, 274 for testing");
+    // The perceptron lab opens on the step-by-step view.
+    h.get_by_label("Step by step");
+    h.get_by_label_contains("The black line is the boundary");
+
+    // Split a quarter for testing: written back in the documented format.
+    h.state_mut().ai.test_fraction = 0.25;
+    h.get_by_label("Split and save").click();
+    h.run();
+    h.get_by_label("274 samples: 205 for training, 69 for testing");
+    let ds = qiming_ai::Dataset::open(&data).unwrap();
+    assert_eq!(ds.samples().iter().filter(|s| s.split == qiming_ai::dataset::Split::Test).count(), 69);
+
+    // Ten steps of the perceptron on the training points.
+    h.get_by_label("10 steps").click();
+    h.run();
+    assert_eq!(h.state().ai.session.as_ref().unwrap().steps(), 10);
+    h.get_by_label_contains("step 10 · pass 1");
+
+    // Train: the model file carries the dataset's hash; deploy it with the lab's runs.
+    h.get_by_label("Train a model").click();
+    h.run();
+    h.get_by_label("▶ Train").click();
+    h.run();
+    h.state_mut().ai.train.as_mut().unwrap().wait();
+    h.run_steps(2);
+    let job = h.state().ai.train.as_ref().unwrap();
+    assert_eq!(job.reports.len() as u32, qiming_ai::ModelKind::Perceptron.default_epochs());
+    let trained = job.result.as_ref().unwrap().as_ref().unwrap().clone();
+    assert_eq!(qiming_ai::Model::read(&trained.path).unwrap().dataset_sha256(), ds.sha256());
+    h.get_by_label_contains("Trained (input: sensor readings)");
+    h.get_by_label("✔ Let the robot use this model").click();
+    h.run();
+    let deployed = h.state().bench.as_ref().unwrap().model.as_ref().expect("deployed").name.clone();
+    assert_eq!(deployed, "lanes-perceptron.qmodel");
+    h.get_by_label("Runs use the model lanes-perceptron.qmodel (perceptron; labels narrow, wide)");
+
+    // A run of the reference driver now classifies with it (as qiming run --model).
+    let bench = h.state_mut().bench.as_mut().unwrap();
+    bench.editor.text = std::fs::read_to_string(curriculum().join("labs/ai-perceptron/reference/main.rhai")).unwrap();
+    bench.run();
+    bench.wait_for_run();
+    let report = bench.player.as_ref().unwrap().report.clone().unwrap();
+    assert!(!matches!(report.outcome, qiming_runtime::Outcome::Error(_) | qiming_runtime::Outcome::Limit { .. }), "{:?}", report.outcome);
+    // Without the model, classify() is a runtime error.
+    bench.model = None;
+    bench.run();
+    bench.wait_for_run();
+    let report = bench.player.as_ref().unwrap().report.clone().unwrap();
+    assert!(matches!(report.outcome, qiming_runtime::Outcome::Error(_)), "{:?}", report.outcome);
+
+    // A model for other labels is refused with the grader's reason.
+    h.state_mut().ai.open(&curriculum().join("labs/ai-kmeans/hidden/vectors"), Lang::En);
+    // Split in memory only: the curriculum's folder is never written.
+    h.state_mut().ai.dataset.as_mut().unwrap().split(1, 0.25).unwrap();
+    h.state_mut().ai.train = None;
+    h.state_mut().ai.model_path = dir.path.join("lots.qmodel").display().to_string();
+    h.state_mut().ai.start_training(Lang::En);
+    h.state_mut().ai.train.as_mut().unwrap().wait();
+    h.run_steps(2);
+    h.get_by_label("✔ Let the robot use this model").click();
+    h.run();
+    assert!(h.state().bench.as_ref().unwrap().model.is_none());
+    h.get_by_label_contains("this lab uses");
+}
+
+#[test]
+fn the_q_table_of_the_qlearning_reference_is_drawn_with_its_policy() {
+    let (mut h, _data) = studio(Options { lab: Some("ai-qlearning".into()), lang: Some(Lang::Zh), ..Options::default() });
+    h.run();
+    assert!(qiming_studio::app::load_reference_solution(&h.ctx.clone(), h.state_mut().bench.as_mut().unwrap()));
+    h.state_mut().screen = Screen::Ai;
+    h.run();
+    h.get_by_label("Q 表");
+    h.get_by_label("还没有 Q 表：运行程序，让它用 show_q(q) 打印出来。");
+    h.get_by_label("▶ 运行实验程序").click();
+    h.run_steps(2);
+    h.state_mut().bench.as_mut().unwrap().wait_for_run();
+    h.run_steps(3);
+    h.get_by_label_contains("学了 300 个回合");
+    let bench = h.state().bench.as_ref().unwrap();
+    let out: String = bench
+        .player
+        .as_ref()
+        .unwrap()
+        .replay
+        .events
+        .iter()
+        .filter_map(|e| if let qiming_sim::replay::ReplayEvent::Output { text, .. } = e { Some(text.as_str()) } else { None })
+        .collect();
+    let view = qiming_studio::ai::qtable::parse(&out);
+    assert_eq!(view.q.len(), 20);
+    let maze = view.maze.expect("show_map() is read");
+    assert_eq!((maze.width, maze.height), (5, 4));
+    // The greedy policy leaves the start cell: the learned route begins with a move.
+    assert!(qiming_studio::ai::qtable::greedy(&view.q[&0]).is_some());
+}
+
+#[test]
+fn the_ai_screen_renders_under_xvfb_in_both_languages() {
+    let xvfb = std::process::Command::new("xvfb-run").arg("--help").output().is_ok();
+    let Some(bin) = studio_binary().filter(|_| xvfb) else {
+        assert!(std::env::var_os("CI").is_none(), "CI builds qiming-studio and installs xvfb: both are needed here");
+        eprintln!("skipping: build qiming-studio (cargo build -p qiming-studio) and install xvfb to run this test");
+        return;
+    };
+    let dir = tempfile_dir::Dir::new("ai-screenshot");
+    let data = dir.path.join("lanes");
+    copy_dataset(&curriculum().join("labs/ai-perceptron/hidden/vectors"), &data);
+    // Half of the samples for training, so the steps and the training have points to learn from.
+    let mut ds = qiming_ai::Dataset::open(&data).unwrap();
+    ds.split(1, 0.5).unwrap();
+    ds.save().unwrap();
+    for (lang, tab, extra) in [("zh-CN", "steps", vec!["--ai-steps", "40"]), ("en", "train", vec!["--ai-train", "perceptron"])] {
+        let out = dir.path.join(format!("ai-{lang}.png"));
+        let status = std::process::Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1366x768x24"])
+            .arg(&bin)
+            .args(["--lang", lang, "--lab", "ai-perceptron", "--screen", "ai", "--ai-tab", tab, "--size", "1366x768"])
+            .args(&extra)
+            .arg("--dataset")
+            .arg(&data)
+            .arg("--curriculum")
+            .arg(curriculum())
+            .arg("--data-dir")
+            .arg(dir.path.join(format!("data-{lang}")))
+            .arg("--screenshot")
+            .arg(&out)
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        if let Some(keep) = std::env::var_os("QIMING_KEEP_SCREENSHOTS") {
+            std::fs::copy(&out, std::path::Path::new(&keep).join(format!("ai-{lang}.png"))).unwrap();
+        }
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (1366, 768));
+        let pixels: Vec<[u8; 4]> = buf[..info.buffer_size()].chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
+        // The first label's colour (the points, or the training curve) is drawn, and the frame is not blank.
+        let blue = pixels.iter().filter(|p| p[0] == 0x00 && p[1] == 0x72 && p[2] == 0xB2).count();
+        assert!(blue > 50, "{lang}: nothing in the first label's colour ({blue} pixels)");
+        let distinct: std::collections::BTreeSet<[u8; 4]> = pixels.iter().copied().collect();
+        assert!(distinct.len() > 50, "{lang}: a blank screenshot ({} colours)", distinct.len());
+    }
+    // The training wrote its model, with the dataset's hash, in the data folder.
+    let model = qiming_ai::Model::read(&dir.path.join("data-en/models/lanes-perceptron.qmodel")).unwrap();
+    assert_eq!(model.dataset_sha256(), qiming_ai::Dataset::open(&data).unwrap().sha256());
 }

@@ -38,6 +38,16 @@ for _ in range(300):
 PY
 python3 tools/studio/classroom.py "http://127.0.0.1:$port" lantern-shots-7391 "$data/zh-CN" "$data/en" >/dev/null
 
+# A dataset for the AI screen: the perceptron lab's training aisle, recorded as a student would.
+for seed in 1 2; do
+  "$dir/qiming" ai record curriculum/labs/ai-perceptron/record.rhai \
+    --scenario curriculum/labs/ai-perceptron/scenarios/train-a.toml --seed "$seed" --out "$data/lanes" >/dev/null
+done
+
+# And camera images of signs in the signs lab's gallery.
+"$dir/qiming" ai record curriculum/labs/ai-signs/record-better.rhai \
+  --scenario curriculum/labs/ai-signs/scenarios/gallery.toml --seed 1 --out "$data/signs" >/dev/null
+
 shot() { # name lang args...
   local name="$1" lang="$2"; shift 2
   xvfb-run -a -s "-screen 0 1366x768x24" \
@@ -51,5 +61,9 @@ for lang in zh-CN en; do
   [ -f "$data/wall-stop.qreplay" ] && shot replay "$lang" --replay "$data/wall-stop.qreplay" --run-for 2
   shot world-editor "$lang" --screen world --world sim/scenarios/line-loop.toml
   shot connected "$lang" --screen connected
+  shot ai-data "$lang" --lab ai-signs --screen ai --dataset "$data/signs"
+  shot ai-steps "$lang" --lab ai-perceptron --screen ai --ai-tab steps --dataset "$data/lanes" --ai-steps 60
+  shot ai-train "$lang" --lab ai-perceptron --screen ai --ai-tab train --dataset "$data/lanes" --ai-train perceptron
+  shot ai-qtable "$lang" --lab ai-qlearning --screen ai --program curriculum/labs/ai-qlearning/reference.rhai
 done
 ls -la "$OUT"

@@ -327,6 +327,8 @@ pub struct Dataset {
     manifest: Manifest,
     /// Decoded pixels per sample (32×24×3 bytes), empty in a sensor-only dataset.
     pixels: Vec<Vec<u8>>,
+    /// Image files of removed samples, deleted by the next [`Dataset::save`].
+    removed: Vec<String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
@@ -517,7 +519,7 @@ impl Dataset {
             };
             pixels.push(decode_png(&bytes).map_err(problem)?);
         }
-        Ok(Dataset { dir: dir.to_path_buf(), manifest, pixels })
+        Ok(Dataset { dir: dir.to_path_buf(), manifest, pixels, removed: Vec::new() })
     }
 
     /// Creates a new dataset in `dir` (made if missing; it must not hold a
@@ -529,7 +531,7 @@ impl Dataset {
         }
         let manifest = Manifest::new(image, sensors);
         manifest.validate(&path)?;
-        let mut ds = Dataset { dir: dir.to_path_buf(), manifest, pixels: Vec::new() };
+        let mut ds = Dataset { dir: dir.to_path_buf(), manifest, pixels: Vec::new(), removed: Vec::new() };
         ds.push_samples(samples)?;
         ds.save()?;
         Ok(ds)
@@ -550,7 +552,7 @@ impl Dataset {
         } else {
             let manifest = Manifest::new(Some(ImageShape::CAMERA), sensors.to_vec());
             manifest.validate(&dir.join(MANIFEST))?;
-            Dataset { dir: dir.to_path_buf(), manifest, pixels: Vec::new() }
+            Dataset { dir: dir.to_path_buf(), manifest, pixels: Vec::new(), removed: Vec::new() }
         };
         let ids = ds.push_samples(samples)?;
         ds.save()?;
@@ -591,6 +593,8 @@ impl Dataset {
             ids.push(id);
         }
         manifest.validate(&path)?;
+        // A new sample may take the id (and image file) of one removed since the last save.
+        self.removed.retain(|f| !manifest.samples.iter().any(|s| s.image.as_ref() == Some(f)));
         self.manifest = manifest;
         self.pixels.extend(pixels);
         Ok(ids)
@@ -619,7 +623,17 @@ impl Dataset {
         let mut text = serde_json::to_vec_pretty(&self.manifest).unwrap_or_default();
         text.push(b'\n');
         std::fs::write(&tmp, &text).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io(&path))
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        // Only after the manifest no longer names them: a crash in between
+        // leaves an unused file, never a manifest pointing at a missing image.
+        for file in &self.removed {
+            let path = self.dir.join(file);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(DatasetError::Io { path, source: e }),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The folder.
@@ -677,6 +691,30 @@ impl Dataset {
             self.manifest.labels.insert(i, label.to_string());
         }
         Ok(())
+    }
+
+    /// Removes sample `id` (its image file goes at the next [`Dataset::save`]).
+    pub fn remove(&mut self, id: &str) -> Result<(), DatasetError> {
+        let Some(i) = self.manifest.samples.iter().position(|s| s.id == id) else {
+            return Err(DatasetError::Invalid { path: self.dir.join(MANIFEST), message: format!("there is no sample {id:?}") });
+        };
+        let sample = self.manifest.samples.remove(i);
+        if let Some(file) = sample.image {
+            // Pixels follow the samples that have images, which in a dataset with images is all of them.
+            if i < self.pixels.len() {
+                self.pixels.remove(i);
+            }
+            self.removed.push(file);
+        }
+        Ok(())
+    }
+
+    /// Drops labels no sample has any more (after relabelling or removing),
+    /// so a model trained next does not learn a label that names nothing.
+    pub fn drop_unused_labels(&mut self) {
+        let used: BTreeSet<&String> = self.manifest.samples.iter().map(|s| &s.label).collect();
+        let labels: Vec<String> = self.manifest.labels.iter().filter(|l| used.contains(l)).cloned().collect();
+        self.manifest.labels = labels;
     }
 
     /// Puts `test_fraction` of each label's samples (rounded, at least one
@@ -865,7 +903,7 @@ mod tests {
 
     #[test]
     fn split_is_stratified_and_seeded() {
-        let mut ds = Dataset { dir: PathBuf::from("d"), manifest: manifest(), pixels: vec![image(1), image(2), image(3)] };
+        let mut ds = Dataset { dir: PathBuf::from("d"), manifest: manifest(), pixels: vec![image(1), image(2), image(3)], removed: Vec::new() };
         for _ in 0..7 {
             ds.manifest.samples.push(SampleMeta { id: format!("x{}", ds.manifest.samples.len()), ..ds.manifest.samples[1].clone() });
         }
@@ -879,5 +917,25 @@ mod tests {
         ds.relabel("000002", "right").unwrap();
         assert_eq!(ds.labels(), ["left", "red", "right"]);
         assert_ne!(ds.sha256(), before);
+    }
+
+    #[test]
+    fn removing_keeps_pixels_aligned_and_unused_labels_go() {
+        let mut ds = Dataset { dir: PathBuf::from("d"), manifest: manifest(), pixels: vec![image(1), image(2), image(3)], removed: Vec::new() };
+        ds.remove("000002").unwrap();
+        assert_eq!(ds.samples().iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["000001", "000003"]);
+        assert_eq!(ds.pixels(1), Some(&image(3)[..]));
+        assert_eq!(ds.removed, ["images/000002.png"]);
+        assert!(ds.remove("000002").is_err());
+        assert_eq!(ds.labels(), ["left", "red"]);
+        ds.drop_unused_labels();
+        assert_eq!(ds.labels(), ["red"]);
+        assert!(ds.manifest.validate(Path::new("m")).is_ok());
+        // The id of a removed last sample is given again: its image must not be deleted on save.
+        ds.remove("000003").unwrap();
+        let ids =
+            ds.push_samples(vec![NewSample { label: "red".into(), sensors: vec![0.5], image: Some(image(9)), split: Split::Train, source: None }]).unwrap();
+        assert_eq!(ids, ["000002"]);
+        assert_eq!(ds.removed, ["images/000003.png"]);
     }
 }

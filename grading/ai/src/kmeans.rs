@@ -104,6 +104,61 @@ impl KMeans {
     }
 }
 
+/// Lloyd's iterations one at a time, for the studio's live view of clusters
+/// and centroids: standardized points (as training standardizes them),
+/// seeded k-means++ initialisation. The same seed and points give the same
+/// steps on every machine.
+#[derive(Clone, Debug)]
+pub struct Stepper {
+    /// Centroids (over standardized values) and assignments so far.
+    pub kmeans: KMeans,
+    /// The standardization's means.
+    pub mean: Vec<f32>,
+    /// The standardization's scales.
+    pub scale: Vec<f32>,
+    points: Vec<Vec<f32>>,
+    /// Iterations taken.
+    pub iterations: u32,
+    /// What the last iteration did.
+    pub last: Option<KMeansStep>,
+}
+
+impl Stepper {
+    /// `k` clusters over raw `points`; `None` without points or clusters.
+    pub fn new(points: &[Vec<f32>], k: usize, seed: u64) -> Option<Stepper> {
+        if points.is_empty() || k == 0 {
+            return None;
+        }
+        let (mean, scale) = crate::perceptron::standardization(points);
+        let standardized: Vec<Vec<f32>> = points.iter().map(|p| crate::perceptron::standardize(p, &mean, &scale)).collect();
+        let kmeans = KMeans::init(&standardized, k.min(points.len()), &mut SplitMix64::new(seed));
+        Some(Stepper { kmeans, mean, scale, points: standardized, iterations: 0, last: None })
+    }
+
+    /// One iteration: assign, then move the centroids.
+    pub fn step(&mut self) -> KMeansStep {
+        let step = self.kmeans.step(&self.points);
+        self.iterations += 1;
+        self.last = Some(step.clone());
+        step
+    }
+
+    /// Whether the last iteration moved no point to another cluster.
+    pub fn converged(&self) -> bool {
+        self.last.as_ref().is_some_and(|s| s.changed == 0)
+    }
+
+    /// The centroids in raw coordinates.
+    pub fn centroids(&self) -> Vec<Vec<f32>> {
+        self.kmeans.centroids.iter().map(|c| c.iter().zip(&self.mean).zip(&self.scale).map(|((&v, &m), &s)| v / s + m).collect()).collect()
+    }
+
+    /// The cluster of each point (`usize::MAX` before the first step).
+    pub fn assignments(&self) -> &[usize] {
+        &self.kmeans.assignments
+    }
+}
+
 pub(crate) fn train(
     mut model: Model,
     data: &Prepared,
@@ -183,5 +238,21 @@ mod tests {
         assert_eq!(last.changed, 0);
         assert_ne!(km.assignments[0], km.assignments[1]);
         assert!(km.assignments.iter().step_by(2).all(|&a| a == km.assignments[0]));
+    }
+
+    #[test]
+    fn the_stepper_moves_centroids_to_the_blobs_in_raw_units() {
+        let pts: Vec<Vec<f32>> = (0..20).map(|i| if i % 2 == 0 { vec![0.2, 1.0] } else { vec![0.8, 3.0] }).collect();
+        let mut s = Stepper::new(&pts, 2, 3).unwrap();
+        assert!(s.assignments().iter().all(|&a| a == usize::MAX));
+        while !s.converged() && s.iterations < 10 {
+            s.step();
+        }
+        assert!(s.converged());
+        let mut c = s.centroids();
+        c.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        assert!((c[0][0] - 0.2).abs() < 1e-5 && (c[0][1] - 1.0).abs() < 1e-5, "{c:?}");
+        assert!((c[1][0] - 0.8).abs() < 1e-5 && (c[1][1] - 3.0).abs() < 1e-5, "{c:?}");
+        assert!(Stepper::new(&[], 2, 1).is_none());
     }
 }

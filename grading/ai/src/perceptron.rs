@@ -78,6 +78,134 @@ impl Perceptron {
     }
 }
 
+/// Mean and 1/standard deviation of each value over `points` (a constant
+/// value gets scale 1), as a `standardize` layer holds them: the step views
+/// standardize their points the way training does.
+pub fn standardization(points: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) {
+    let n = points.first().map_or(0, Vec::len);
+    let count = points.len().max(1) as f64;
+    let mut mean = vec![0.0f64; n];
+    for p in points {
+        for (m, &v) in mean.iter_mut().zip(p) {
+            *m += f64::from(v);
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= count);
+    let mut var = vec![0.0f64; n];
+    for p in points {
+        for ((s, &v), m) in var.iter_mut().zip(p).zip(&mean) {
+            *s += (f64::from(v) - m).powi(2);
+        }
+    }
+    let scale = var.iter().map(|s| (s / count).sqrt()).map(|sd| if sd > 1e-9 { (1.0 / sd) as f32 } else { 1.0 }).collect();
+    (mean.iter().map(|&m| m as f32).collect(), scale)
+}
+
+/// `(x - mean) * scale`, value by value.
+pub fn standardize(x: &[f32], mean: &[f32], scale: &[f32]) -> Vec<f32> {
+    x.iter().zip(mean).zip(scale).map(|((&v, &m), &s)| (v - m) * s).collect()
+}
+
+/// Training one sample at a time, for the studio's live view of the
+/// decision boundary: standardized points, zero weights, and a shuffle of
+/// the points seeded with the seed at every pass (the same algorithm as
+/// `qiming ai train --model perceptron`). The same seed and points give the
+/// same sequence of steps on every machine.
+#[derive(Clone, Debug)]
+pub struct Stepper {
+    /// The weights so far (over standardized values).
+    pub perceptron: Perceptron,
+    /// The standardization's means.
+    pub mean: Vec<f32>,
+    /// The standardization's scales.
+    pub scale: Vec<f32>,
+    points: Vec<Vec<f32>>,
+    targets: Vec<usize>,
+    order: Vec<usize>,
+    rng: SplitMix64,
+    position: usize,
+    /// Passes over the points completed.
+    pub epoch: u32,
+    /// Steps taken.
+    pub steps: u64,
+    /// Mistakes (weight changes) in the current pass.
+    pub mistakes: usize,
+    /// The point shown last and what it did.
+    pub last: Option<(usize, Update)>,
+}
+
+impl Stepper {
+    /// A stepper over raw `points` with label indices `targets` (below `labels`).
+    pub fn new(points: &[Vec<f32>], targets: Vec<usize>, labels: usize, seed: u64) -> Stepper {
+        let (mean, scale) = standardization(points);
+        let standardized: Vec<Vec<f32>> = points.iter().map(|p| standardize(p, &mean, &scale)).collect();
+        let mut rng = SplitMix64::new(seed);
+        let mut order: Vec<usize> = (0..points.len()).collect();
+        rng.shuffle(&mut order);
+        let inputs = mean.len();
+        Stepper {
+            perceptron: Perceptron::new(inputs, labels.max(1)),
+            mean,
+            scale,
+            points: standardized,
+            targets,
+            order,
+            rng,
+            position: 0,
+            epoch: 0,
+            steps: 0,
+            mistakes: 0,
+            last: None,
+        }
+    }
+
+    /// Shows the perceptron the next point (a new pass reshuffles). Returns
+    /// the point's index and what the step did; `None` without points.
+    pub fn step(&mut self) -> Option<(usize, Update)> {
+        if self.points.is_empty() {
+            return None;
+        }
+        if self.position == self.order.len() {
+            self.epoch += 1;
+            self.position = 0;
+            self.mistakes = 0;
+            self.rng.shuffle(&mut self.order);
+        }
+        let i = self.order[self.position];
+        self.position += 1;
+        self.steps += 1;
+        let update = self.perceptron.step(&self.points[i], self.targets[i]);
+        self.mistakes += usize::from(update.changed);
+        self.last = Some((i, update.clone()));
+        Some((i, update))
+    }
+
+    /// The label predicted for a raw point.
+    pub fn predict(&self, raw: &[f32]) -> usize {
+        self.perceptron.predict(&standardize(raw, &self.mean, &self.scale))
+    }
+
+    /// The fraction of the points predicted right now.
+    pub fn accuracy(&self) -> f64 {
+        let right = self.points.iter().zip(&self.targets).filter(|(p, t)| self.perceptron.predict(p) == **t).count();
+        right as f64 / self.points.len().max(1) as f64
+    }
+
+    /// Where labels `a` and `b` score the same, in raw coordinates: `coef`
+    /// and `constant` with `coef · x + constant = 0` (a line for two values).
+    pub fn boundary(&self, a: usize, b: usize) -> Option<(Vec<f32>, f32)> {
+        let (wa, wb) = (self.perceptron.weights.get(a)?, self.perceptron.weights.get(b)?);
+        let mut constant = self.perceptron.bias[a] - self.perceptron.bias[b];
+        let mut coef = Vec::with_capacity(wa.len());
+        for k in 0..wa.len() {
+            let w = (wa[k] - wb[k]) * self.scale[k];
+            coef.push(w);
+            constant -= w * self.mean[k];
+        }
+        Some((coef, constant))
+    }
+}
+
 pub(crate) fn train(
     mut model: Model,
     data: &Prepared,
@@ -131,5 +259,34 @@ mod tests {
         let u = p.step(&[1.0, 2.0], 1);
         assert!(!u.changed);
         assert_eq!(p.predict(&[-1.0, -1.0]), 0);
+    }
+
+    #[test]
+    fn the_stepper_separates_two_groups_and_is_seeded() {
+        let mut points = Vec::new();
+        let mut targets = Vec::new();
+        for i in 0..20 {
+            let e = i as f32 * 0.01;
+            points.push(vec![0.2 + e, 0.3]);
+            targets.push(0);
+            points.push(vec![0.8 + e, 0.6]);
+            targets.push(1);
+        }
+        let run = |seed| {
+            let mut s = Stepper::new(&points, targets.clone(), 2, seed);
+            let shown: Vec<usize> = (0..120).filter_map(|_| s.step().map(|(i, _)| i)).collect();
+            (s, shown)
+        };
+        let (s, shown) = run(7);
+        assert_eq!(s.epoch, 2);
+        assert_eq!(s.accuracy(), 1.0);
+        assert_eq!(s.predict(&[0.1, 0.3]), 0);
+        assert_eq!(s.predict(&[0.9, 0.6]), 1);
+        // The boundary in raw coordinates separates the groups too.
+        let (coef, c) = s.boundary(1, 0).unwrap();
+        let side = |p: &[f32]| coef[0] * p[0] + coef[1] * p[1] + c;
+        assert!(side(&[0.2, 0.3]) < 0.0 && side(&[0.8, 0.6]) > 0.0);
+        assert_eq!(run(7).1, shown);
+        assert_ne!(run(8).1, shown);
     }
 }
