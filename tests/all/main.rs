@@ -14,6 +14,7 @@ mod calibrations;
 mod classroom;
 mod cli;
 mod contests;
+mod creative;
 mod crash;
 mod determinism;
 mod diagnostics;

@@ -349,6 +349,7 @@ pub fn app(state: AppState) -> Router {
         .merge(super::contest::routes())
         .merge(super::judging::routes())
         .merge(super::certificates::routes())
+        .merge(super::creative::routes())
         .merge(super::web::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -41,6 +41,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("assessments.js", "text/javascript; charset=utf-8", include_str!("../../web/assessments.js")),
     ("contests.js", "text/javascript; charset=utf-8", include_str!("../../web/contests.js")),
     ("judging.js", "text/javascript; charset=utf-8", include_str!("../../web/judging.js")),
+    ("creative.js", "text/javascript; charset=utf-8", include_str!("../../web/creative.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../web/login.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
 ];
