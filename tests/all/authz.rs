@@ -388,10 +388,19 @@ pub async fn setup(s: &AppState) -> World {
     .unwrap();
     // A creative event: the student's team (approved), an open round with its entry and a file,
     // a closed round with an entry; B's teacher judges.
-    let cev = event(json!({"name": "创意赛", "tier": "district", "kind": "creative", "region_id": 2, "registration_deadline": 4000000000i64, "divisions": divisions})).await;
+    let cev = event(
+        json!({"name": "创意赛", "tier": "district", "kind": "creative", "region_id": 2, "registration_deadline": 4000000000i64, "divisions": divisions}),
+    )
+    .await;
     let (cevent, cdivision) = (cev["id"].as_i64().unwrap(), cev["divisions"][0]["id"].as_i64().unwrap());
-    let (st, cteam, _) =
-        call(s, "POST", &format!("/api/events/{cevent}/teams"), Some(&sc.teacher), Some(json!({"name": "创意队", "division_id": cdivision, "students": [student_id]}))).await;
+    let (st, cteam, _) = call(
+        s,
+        "POST",
+        &format!("/api/events/{cevent}/teams"),
+        Some(&sc.teacher),
+        Some(json!({"name": "创意队", "division_id": cdivision, "students": [student_id]})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{cteam}");
     let cteam = cteam["id"].as_i64().unwrap();
     let (st, _, _) = call(s, "POST", &format!("/api/events/{cevent}/teams/{cteam}/decision"), Some(&organiser), Some(json!({"decision": "approve"}))).await;

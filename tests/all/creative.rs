@@ -28,8 +28,8 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn normalisation_on_a_known_example() {
     // Judge 1 is lenient, judge 2 harsh; both rank the entries alike.
-    let sheets = [(1, 1, 80.0), (2, 1, 60.0), (3, 1, 70.0), (1, 2, 50.0), (2, 2, 30.0), (3, 2, 40.0)]
-        .map(|(e, j, total)| Sheet { entry_id: e, judge_id: j, total });
+    let sheets =
+        [(1, 1, 80.0), (2, 1, 60.0), (3, 1, 70.0), (1, 2, 50.0), (2, 2, 30.0), (3, 2, 40.0)].map(|(e, j, total)| Sheet { entry_id: e, judge_id: j, total });
     let r = normalise(&sheets, 25.0);
     // All six totals: mean 55, population sd √(1750/6) = 17.0783; each
     // judge's sd is √(200/3) = 8.1650, so z = ±1.2247 → 55 ± 20.9165.
@@ -45,10 +45,8 @@ fn normalisation_on_a_known_example() {
     assert_eq!(normalise(&rev, 25.0), r);
 
     // A judge with one sheet keeps their raw total; one who gave every entry the same total is centred.
-    let r = normalise(
-        &[(1, 1, 90.0), (2, 1, 50.0), (1, 2, 70.0), (2, 2, 70.0), (1, 3, 20.0)].map(|(e, j, total)| Sheet { entry_id: e, judge_id: j, total }),
-        25.0,
-    );
+    let r =
+        normalise(&[(1, 1, 90.0), (2, 1, 50.0), (1, 2, 70.0), (2, 2, 70.0), (1, 3, 20.0)].map(|(e, j, total)| Sheet { entry_id: e, judge_id: j, total }), 25.0);
     let e1 = r.iter().find(|s| s.entry_id == 1).unwrap();
     // Mean of all five: 60; sd √((900+100+100+100+1600)/5) = √560 = 23.6643.
     assert_eq!(e1.sheets.iter().map(|s| s.0).collect::<Vec<_>>(), vec![1, 2, 3]);
@@ -131,7 +129,8 @@ async fn staff(s: &AppState, admin: &str, username: &str, role: &str, school: Op
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
-    (v["id"].as_i64().unwrap(), login(s, username, "staff-password-1").await)
+    let id = s.db.user_by_name(username).await.unwrap().unwrap().0.id;
+    (id, login(s, username, "staff-password-1").await)
 }
 
 /// A student of a new class of `teacher`, who has set their own password: (id, token).
@@ -178,8 +177,15 @@ async fn creative_flow(backend: &str) {
     let (j3_id, j3) = staff(&s, &admin, "j3", "teacher", Some(schools[2]), None).await;
     let (j4_id, j4) = staff(&s, &admin, "j4", "teacher", Some(schools[3]), None).await;
 
-    let (st, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "创意编程大赛", "tier": "district", "kind": "creative", "region_id": district,
-        "registration_deadline": unix_now() + 3600, "divisions": [{"name": "小学", "min_grade": 1, "max_grade": 6}]}))).await;
+    let (st, ev, _) = call(
+        &s,
+        "POST",
+        "/api/events",
+        Some(&organiser),
+        Some(json!({"name": "创意编程大赛", "tier": "district", "kind": "creative", "region_id": district,
+        "registration_deadline": unix_now() + 3600, "divisions": [{"name": "小学", "min_grade": 1, "max_grade": 6}]})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{ev}");
     let event = ev["id"].as_i64().unwrap();
     let division = ev["divisions"][0]["id"].as_i64().unwrap();
@@ -191,7 +197,14 @@ async fn creative_flow(backend: &str) {
     let mut teams = Vec::new();
     for (i, (teacher, name)) in [(&t1, "张小明"), (&t2, "李小红"), (&t3, "王小刚")].into_iter().enumerate() {
         let (sid, token) = student(&s, teacher, &format!("{}01", i + 1), name).await;
-        let (st, team, _) = call(&s, "POST", &format!("/api/events/{event}/teams"), Some(teacher), Some(json!({"name": format!("{name}队"), "division_id": division, "students": [sid]}))).await;
+        let (st, team, _) = call(
+            &s,
+            "POST",
+            &format!("/api/events/{event}/teams"),
+            Some(teacher),
+            Some(json!({"name": format!("{name}队"), "division_id": division, "students": [sid]})),
+        )
+        .await;
         assert_eq!(st, StatusCode::CREATED, "{team}");
         let tid = team["id"].as_i64().unwrap();
         let (st, v, _) = call(&s, "POST", &format!("/api/events/{event}/teams/{tid}/decision"), Some(&organiser), Some(json!({"decision": "approve"}))).await;
@@ -206,7 +219,14 @@ async fn creative_flow(backend: &str) {
         {"name": {"zh-CN": "完成度", "en": "Execution"}, "max_points": 20}
     ]);
     let new_round = json!({"name": "作品评审", "opens_at": t0 - 10, "closes_at": t0 + 100, "judging_closes_at": t0 + 1000, "judges_per_entry": 2, "blind": true, "criteria": criteria});
-    let (st, e, _) = call(&s, "POST", &format!("/api/events/{event}/creative-rounds"), Some(&organiser), Some(with_criteria(&new_round, json!([{"name": {"zh-CN": "创意", "en": "C"}, "max_points": 0}])))).await;
+    let (st, e, _) = call(
+        &s,
+        "POST",
+        &format!("/api/events/{event}/creative-rounds"),
+        Some(&organiser),
+        Some(with_criteria(&new_round, json!([{"name": {"zh-CN": "创意", "en": "C"}, "max_points": 0}]))),
+    )
+    .await;
     assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("max_points")), "{e}");
     let (st, round, _) = call(&s, "POST", &format!("/api/events/{event}/creative-rounds"), Some(&organiser), Some(new_round.clone())).await;
     assert_eq!(st, StatusCode::CREATED, "{round}");
@@ -219,12 +239,21 @@ async fn creative_flow(backend: &str) {
 
     // Entries: the captain hands in title, description, a link and files.
     let (t1_id, cap1, _) = &teams[0];
-    let (st, e, _) = call(&s, "PUT", &format!("{base}/teams/{t1_id}/entry"), Some(cap1), Some(json!({"title": "智能垃圾分类", "links": ["javascript:alert(1)"]}))).await;
+    let (st, e, _) =
+        call(&s, "PUT", &format!("{base}/teams/{t1_id}/entry"), Some(cap1), Some(json!({"title": "智能垃圾分类", "links": ["javascript:alert(1)"]}))).await;
     assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("link")), "{e}");
-    let (st, e, _) = call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "a.pdf", "content_base64": b64(b"%PDF-1.4 x")}))).await;
+    let (st, e, _) =
+        call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "a.pdf", "content_base64": b64(b"%PDF-1.4 x")}))).await;
     assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_entry")), "{e}");
     for (i, (tid, token, _)) in teams.iter().enumerate() {
-        let (st, e, _) = call(&s, "PUT", &format!("{base}/teams/{tid}/entry"), Some(token), Some(json!({"title": format!("作品{i}"), "description": "用程序讲故事", "links": ["https://video.example.cn/v/1"]}))).await;
+        let (st, e, _) = call(
+            &s,
+            "PUT",
+            &format!("{base}/teams/{tid}/entry"),
+            Some(token),
+            Some(json!({"title": format!("作品{i}"), "description": "用程序讲故事", "links": ["https://video.example.cn/v/1"]})),
+        )
+        .await;
         assert_eq!(st, StatusCode::OK, "{e}");
     }
     // Another team's captain may not touch it; an organiser may look but not hand in.
@@ -233,24 +262,31 @@ async fn creative_flow(backend: &str) {
     let (st, _, _) = call(&s, "PUT", &format!("{base}/teams/{t1_id}/entry"), Some(&organiser), Some(json!({"title": "x"}))).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let pdf = b"%PDF-1.4\n% a poster\n".to_vec();
-    let (st, f, _) = call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "海报.pdf", "content_base64": b64(&pdf)}))).await;
+    let (st, f, _) =
+        call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "海报.pdf", "content_base64": b64(&pdf)}))).await;
     assert_eq!(st, StatusCode::CREATED, "{f}");
     let file = f["id"].as_i64().unwrap();
     // Content must match the type; unknown types, unsafe zips and oversized files are refused.
-    let (st, e, _) = call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "photo.png", "content_base64": b64(&pdf)}))).await;
+    let (st, e, _) =
+        call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "photo.png", "content_base64": b64(&pdf)}))).await;
     assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("file_content")), "{e}");
-    let (st, e, _) = call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "run.exe", "content_base64": b64(b"MZ")}))).await;
+    let (st, e, _) =
+        call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "run.exe", "content_base64": b64(b"MZ")}))).await;
     assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("file_type")), "{e}");
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     zip.start_file("../evil.txt", zip::write::SimpleFileOptions::default()).unwrap();
     zip.write_all(b"x").unwrap();
     let evil = zip.finish().unwrap().into_inner();
-    let (st, e, _) = call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "project.sb3", "content_base64": b64(&evil)}))).await;
+    let (st, e, _) =
+        call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "project.sb3", "content_base64": b64(&evil)}))).await;
     assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("file_content")), "{e}");
     let big = vec![b'a'; qiming::serve::creative::MAX_FILE_BYTES + 1];
-    let (st, _, _) = call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "big.txt", "content_base64": b64(&big)}))).await;
+    let (st, _, _) =
+        call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "big.txt", "content_base64": b64(&big)}))).await;
     assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
-    let (st, f, _) = call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "main.rhai", "content_base64": b64(b"forward(1.0);")}))).await;
+    let (st, f, _) =
+        call(&s, "POST", &format!("{base}/teams/{t1_id}/entry/files"), Some(cap1), Some(json!({"name": "main.rhai", "content_base64": b64(b"forward(1.0);")})))
+            .await;
     assert_eq!(st, StatusCode::CREATED, "{f}");
     let (st, mine, _) = call(&s, "GET", &format!("{base}/teams/{t1_id}/entry"), Some(cap1), None).await;
     assert_eq!(st, StatusCode::OK);
@@ -261,11 +297,9 @@ async fn creative_flow(backend: &str) {
     let (st, e, _) = call(&s, "POST", &format!("{base}/assign"), Some(&organiser), None).await;
     assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("entries_open")), "{e}");
     // The fourth school's judge declares conflicts with teams 1 and 2; the organiser declares one for team 3.
-    for (token, body) in [
-        (&j4, json!({"team_id": teams[0].0})),
-        (&j4, json!({"team_id": teams[1].0})),
-        (&organiser, json!({"judge_id": j4_id, "team_id": teams[2].0})),
-    ] {
+    for (token, body) in
+        [(&j4, json!({"team_id": teams[0].0})), (&j4, json!({"team_id": teams[1].0})), (&organiser, json!({"judge_id": j4_id, "team_id": teams[2].0}))]
+    {
         let (st, v, _) = call(&s, "POST", &format!("/api/events/{event}/conflicts"), Some(token), Some(body)).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
     }
@@ -286,7 +320,8 @@ async fn creative_flow(backend: &str) {
     let (_, list, _) = call(&s, "GET", &format!("{base}/entries"), Some(&organiser), None).await;
     let entry_of_team = |team: i64| list["entries"].as_array().unwrap().iter().find(|e| e["team_id"] == team).unwrap()["id"].as_i64().unwrap();
     let entries: Vec<i64> = teams.iter().map(|(t, _, _)| entry_of_team(*t)).collect();
-    let mut pairs: Vec<(i64, i64)> = a["assignments"].as_array().unwrap().iter().map(|x| (x["entry_id"].as_i64().unwrap(), x["judge_id"].as_i64().unwrap())).collect();
+    let mut pairs: Vec<(i64, i64)> =
+        a["assignments"].as_array().unwrap().iter().map(|x| (x["entry_id"].as_i64().unwrap(), x["judge_id"].as_i64().unwrap())).collect();
     pairs.sort_unstable();
     let mut want = vec![(entries[0], j2_id), (entries[0], j3_id), (entries[1], j1_id), (entries[1], j3_id), (entries[2], j1_id), (entries[2], j2_id)];
     want.sort_unstable();
@@ -326,7 +361,8 @@ async fn creative_flow(backend: &str) {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["rubric"].as_array().unwrap().len(), 2);
     assert!(!v.to_string().contains("张小明"));
-    let req = Request::builder().uri(format!("{base}/entries/{e1}/files/{file}")).header(header::AUTHORIZATION, format!("Bearer {j2}")).body(Body::empty()).unwrap();
+    let req =
+        Request::builder().uri(format!("{base}/entries/{e1}/files/{file}")).header(header::AUTHORIZATION, format!("Bearer {j2}")).body(Body::empty()).unwrap();
     let (st, bytes, _) = raw_bytes(&s, req).await;
     assert_eq!((st, bytes), (StatusCode::OK, pdf.clone()));
     // The organiser is no judge of it.
@@ -334,9 +370,17 @@ async fn creative_flow(backend: &str) {
     assert_eq!(st, StatusCode::FORBIDDEN);
 
     // Sheets: every criterion once, points in range.
-    let (st, e, _) = call(&s, "PUT", &format!("{base}/entries/{e1}/score"), Some(&j2), Some(json!({"scores": [{"criterion_id": rubric[0]["id"], "points": 5}]}))).await;
+    let (st, e, _) =
+        call(&s, "PUT", &format!("{base}/entries/{e1}/score"), Some(&j2), Some(json!({"scores": [{"criterion_id": rubric[0]["id"], "points": 5}]}))).await;
     assert_eq!((st, e["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("incomplete")), "{e}");
-    let (st, e, _) = call(&s, "PUT", &format!("{base}/entries/{e1}/score"), Some(&j2), Some(json!({"scores": [{"criterion_id": rubric[0]["id"], "points": 11}, {"criterion_id": rubric[1]["id"], "points": 1}]}))).await;
+    let (st, e, _) = call(
+        &s,
+        "PUT",
+        &format!("{base}/entries/{e1}/score"),
+        Some(&j2),
+        Some(json!({"scores": [{"criterion_id": rubric[0]["id"], "points": 11}, {"criterion_id": rubric[1]["id"], "points": 1}]})),
+    )
+    .await;
     assert_eq!((st, e["error"]["field"].as_str(), e["error"]["max"].as_i64()), (StatusCode::BAD_REQUEST, Some("points"), Some(10)), "{e}");
     // A first sheet, then a revision: the revision counts.
     let (st, v, _) = call(&s, "PUT", &format!("{base}/entries/{e1}/score"), Some(&j2), Some(sheet_for(&rubric, 10))).await;
@@ -348,7 +392,9 @@ async fn creative_flow(backend: &str) {
     assert_eq!((st, e["error"]["code"].as_str(), e["error"]["pending"].as_i64()), (StatusCode::CONFLICT, Some("judging_pending"), Some(5)), "{e}");
 
     // j1 is lenient-ish, j2 harsh, j3 generous; each spreads 10 either side of their mean.
-    for (token, entry, total) in [(&j1, entries[1], 80), (&j1, entries[2], 60), (&j2, entries[0], 50), (&j2, entries[2], 30), (&j3, entries[0], 90), (&j3, entries[1], 70)] {
+    for (token, entry, total) in
+        [(&j1, entries[1], 80), (&j1, entries[2], 60), (&j2, entries[0], 50), (&j2, entries[2], 30), (&j3, entries[0], 90), (&j3, entries[1], 70)]
+    {
         let (st, v, _) = call(&s, "PUT", &format!("{base}/entries/{entry}/score"), Some(token), Some(sheet_for(&rubric, total))).await;
         assert_eq!(st, StatusCode::OK, "{v}");
     }
@@ -416,15 +462,26 @@ async fn creative_flow(backend: &str) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let got: Vec<(i64, i64, f64)> =
-        board["entries"].as_array().unwrap().iter().map(|e| (e["team_id"].as_i64().unwrap(), e["rank"].as_i64().unwrap(), e["score"].as_f64().unwrap())).collect();
+    let got: Vec<(i64, i64, f64)> = board["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["team_id"].as_i64().unwrap(), e["rank"].as_i64().unwrap(), e["score"].as_f64().unwrap()))
+        .collect();
     assert_eq!(got, vec![(teams[0].0, 1, 81.15), (teams[1].0, 2, 61.9), (teams[2].0, 3, 44.56)], "{board}");
     let (_, mine, _) = call(&s, "GET", &format!("{base}/teams/{}/entry", teams[1].0), Some(&teams[1].1), None).await;
     assert_eq!(mine["result"]["score"], 61.9, "{mine}");
     assert_eq!(mine["result"]["judges"], 3);
     assert!(mine["result"]["comments"].as_array().unwrap().iter().any(|c| c == "构思"), "{mine}");
     assert_eq!(mine["may_change"], false);
-    let (st, certs, _) = call(&s, "POST", &format!("{base}/certificates"), Some(&organiser), Some(json!({"awards": [{"name": "一等奖", "top": 1}, {"name": "二等奖", "top": 2}]}))).await;
+    let (st, certs, _) = call(
+        &s,
+        "POST",
+        &format!("{base}/certificates"),
+        Some(&organiser),
+        Some(json!({"awards": [{"name": "一等奖", "top": 1}, {"name": "二等奖", "top": 2}]})),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{certs}");
     let awarded: Vec<(i64, String)> =
         certs["certificates"].as_array().unwrap().iter().map(|c| (c["team_id"].as_i64().unwrap(), c["award"].as_str().unwrap().to_string())).collect();

@@ -144,8 +144,7 @@ pub fn plan(entries: &[EntryInfo], judges: &[JudgeInfo], conflicts: &[Conflict],
             *l += 1;
         }
     }
-    let mut order: Vec<(usize, i64, &EntryInfo)> =
-        entries.iter().map(|e| (judges.iter().filter(|j| eligible(j, e, conflicts)).count(), e.id, e)).collect();
+    let mut order: Vec<(usize, i64, &EntryInfo)> = entries.iter().map(|e| (judges.iter().filter(|j| eligible(j, e, conflicts)).count(), e.id, e)).collect();
     order.sort_by_key(|(n, id, _)| (*n, *id));
     let mut out = Plan::default();
     for (_, _, e) in order {
@@ -726,17 +725,17 @@ async fn team_result(state: &AppState, round: i64, team: i64, entry: i64) -> Res
         .bind(team)
         .fetch_optional(&state.db.pool)
         .await?;
-    let comments: Vec<String> = sqlx::query(
-        "SELECT comment FROM judge_scores WHERE entry_id = $1 AND comment <> '' ORDER BY criterion_id, judge_id",
-    )
-    .bind(entry)
-    .fetch_all(&state.db.pool)
-    .await?
-    .iter()
-    .map(|r| r.try_get(0))
-    .collect::<Result<_, _>>()?;
+    let comments: Vec<String> = sqlx::query("SELECT comment FROM judge_scores WHERE entry_id = $1 AND comment <> '' ORDER BY criterion_id, judge_id")
+        .bind(entry)
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
     Ok(match r {
-        Some(r) => json!({"score": r.try_get::<f64, _>(0)?, "raw_mean": r.try_get::<Option<f64>, _>(1)?, "judges": r.try_get::<i64, _>(2)?, "comments": comments}),
+        Some(r) => {
+            json!({"score": r.try_get::<f64, _>(0)?, "raw_mean": r.try_get::<Option<f64>, _>(1)?, "judges": r.try_get::<i64, _>(2)?, "comments": comments})
+        }
         None => Value::Null,
     })
 }
@@ -849,7 +848,7 @@ async fn upload(
     let Some(entry) = entry else {
         return Err(AppError::conflict("no_entry", "hand in the entry's title first, then its files"));
     };
-    let others = sqlx::query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM creative_files WHERE entry_id = $1 AND name <> $2")
+    let others = sqlx::query("SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM creative_files WHERE entry_id = $1 AND name <> $2")
         .bind(entry)
         .bind(&name)
         .fetch_one(&mut *tx)
@@ -954,13 +953,14 @@ async fn names(state: &AppState, team: i64) -> Result<Value, AppError> {
         .bind(team)
         .fetch_one(&state.db.pool)
         .await?;
-    let members: Vec<String> = sqlx::query("SELECT u.display_name FROM team_members m JOIN users u ON u.id = m.student_id WHERE m.team_id = $1 AND m.active = 1 ORDER BY u.id")
-        .bind(team)
-        .fetch_all(&state.db.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
+    let members: Vec<String> =
+        sqlx::query("SELECT u.display_name FROM team_members m JOIN users u ON u.id = m.student_id WHERE m.team_id = $1 AND m.active = 1 ORDER BY u.id")
+            .bind(team)
+            .fetch_all(&state.db.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
     Ok(json!({"team": t.try_get::<String, _>(0)?, "school_id": t.try_get::<i64, _>(1)?, "school": t.try_get::<String, _>(2)?, "members": members}))
 }
 
@@ -1006,7 +1006,10 @@ async fn sheet(state: &AppState, entry: i64, judge: i64) -> Result<Value, AppErr
 async fn list_entries(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((id, rid)): Path<(i64, i64)>) -> Result<Json<Value>, AppError> {
     let (_, a, round, c) = visible_creative(&state, &caller.user, id, rid).await?;
     let rows = if a.manages {
-        sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM creative_entries e WHERE e.round_id = $1 ORDER BY e.id")).bind(round.id).fetch_all(&state.db.pool).await?
+        sqlx::query(&format!("SELECT {ENTRY_COLUMNS} FROM creative_entries e WHERE e.round_id = $1 ORDER BY e.id"))
+            .bind(round.id)
+            .fetch_all(&state.db.pool)
+            .await?
     } else if a.judge {
         sqlx::query(&format!(
             "SELECT {ENTRY_COLUMNS} FROM creative_entries e JOIN judge_assignments j ON j.entry_id = e.id WHERE e.round_id = $1 AND j.judge_id = $2 ORDER BY e.id"
@@ -1099,10 +1102,8 @@ async fn download(
         "txt" | "md" | "csv" | "json" | "rhai" | "wat" | "c" | "cpp" | "h" | "py" | "js" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     };
-    let encoded: String = name
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect();
+    let encoded: String =
+        name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
     Ok((
         [
             (header::CONTENT_TYPE, kind.to_string()),
@@ -1159,7 +1160,12 @@ async fn score(
         return Err(AppError::typed(StatusCode::CONFLICT, "entries_open", "entries are scored after the round closes", json!({"closes_at": round.closes_at})));
     }
     if judging_closed(&c, t) {
-        return Err(AppError::typed(StatusCode::CONFLICT, "judging_closed", "judging of this round is closed", json!({"judging_closes_at": c.judging_closes_at})));
+        return Err(AppError::typed(
+            StatusCode::CONFLICT,
+            "judging_closed",
+            "judging of this round is closed",
+            json!({"judging_closes_at": c.judging_closes_at}),
+        ));
     }
     let criteria = rubric(&state, round.id).await?;
     let ids: BTreeSet<i64> = req.scores.iter().map(|s| s.criterion_id).collect();
@@ -1440,6 +1446,9 @@ async fn declare_conflict(
 
 // ---------------------------------------------------------------- results
 
+/// A criterion's points, maximum and weight.
+type Points = (f64, f64, f64);
+
 /// Every complete sheet of the round, as weighted totals.
 async fn sheets_of(state: &AppState, round: i64) -> Result<Vec<Sheet>, AppError> {
     let criteria = rubric(state, round).await?;
@@ -1450,7 +1459,7 @@ async fn sheets_of(state: &AppState, round: i64) -> Result<Vec<Sheet>, AppError>
     .bind(round)
     .fetch_all(&state.db.pool)
     .await?;
-    let mut by: BTreeMap<(i64, i64), Vec<(f64, f64, f64)>> = BTreeMap::new();
+    let mut by: BTreeMap<(i64, i64), Vec<Points>> = BTreeMap::new();
     for r in &rows {
         let cid: i64 = r.try_get(2)?;
         if let Some(c) = criteria.iter().find(|c| c.id == cid) {
@@ -1571,10 +1580,11 @@ async fn dashboard(State(state): State<AppState>, ActiveCaller(caller): ActiveCa
         cells.entry(e).or_default().push(json!({"judge_id": j, "status": if is_done { "done" } else { "pending" }, "further": r.try_get::<i64, _>(3)? != 0,
             "raw": sheet.map(|x| x.1), "normalised": sheet.map(|x| x.2)}));
     }
-    let entries = sqlx::query("SELECT e.id, e.team_id, e.title, t.name FROM creative_entries e JOIN teams t ON t.id = e.team_id WHERE e.round_id = $1 ORDER BY e.id")
-        .bind(round.id)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let entries =
+        sqlx::query("SELECT e.id, e.team_id, e.title, t.name FROM creative_entries e JOIN teams t ON t.id = e.team_id WHERE e.round_id = $1 ORDER BY e.id")
+            .bind(round.id)
+            .fetch_all(&state.db.pool)
+            .await?;
     let mut flagged = 0;
     let mut out = Vec::new();
     for r in &entries {
@@ -1620,10 +1630,12 @@ async fn publish(State(state): State<AppState>, ActiveCaller(caller): ActiveCall
         return Err(AppError::typed(StatusCode::CONFLICT, "judging_pending", format!("{pending} sheet(s) are not scored yet"), json!({"pending": pending})));
     }
     let (_, scores) = current(&state, round.id, &c).await?;
-    let entries = sqlx::query("SELECT e.id, e.team_id, e.submitted_at FROM creative_entries e JOIN teams t ON t.id = e.team_id WHERE e.round_id = $1 AND t.status = 'approved'")
-        .bind(round.id)
-        .fetch_all(&state.db.pool)
-        .await?;
+    let entries = sqlx::query(
+        "SELECT e.id, e.team_id, e.submitted_at FROM creative_entries e JOIN teams t ON t.id = e.team_id WHERE e.round_id = $1 AND t.status = 'approved'",
+    )
+    .bind(round.id)
+    .fetch_all(&state.db.pool)
+    .await?;
     let mut tx = state.db.begin_write().await?;
     let mut n = 0;
     for r in &entries {

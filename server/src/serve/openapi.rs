@@ -359,10 +359,15 @@ fn judging_paths() -> Value {
 /// Creative works judged by people (creative.rs; docs/competitions.md, "Creative works").
 fn creative_paths() -> Value {
     use super::creative::{MAX_CRITERIA, MAX_FILES, MAX_JUDGES_PER_ENTRY, MAX_LINKS, MAX_TEXT};
-    let both = |max: usize| json!({"type": "object", "required": ["zh-CN", "en"], "additionalProperties": false,
-        "properties": {"zh-CN": {"type": "string", "maxLength": max}, "en": {"type": "string", "maxLength": max}}});
-    let criterion = obj(&["name", "max_points"], json!({"name": both(100), "description": both(MAX_TEXT),
-        "max_points": {"type": "integer", "minimum": 1, "maximum": 100}, "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 1}}));
+    let both = |max: usize| {
+        json!({"type": "object", "required": ["zh-CN", "en"], "additionalProperties": false,
+        "properties": {"zh-CN": {"type": "string", "maxLength": max}, "en": {"type": "string", "maxLength": max}}})
+    };
+    let criterion = obj(
+        &["name", "max_points"],
+        json!({"name": both(100), "description": both(MAX_TEXT),
+        "max_points": {"type": "integer", "minimum": 1, "maximum": 100}, "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 1}}),
+    );
     let criteria = json!({"type": "array", "items": criterion, "minItems": 1, "maxItems": MAX_CRITERIA});
     let round = json!({"description": "the round (as GET /api/events/{id}/rounds/{round}) + creative: {judging_closes_at, judges_per_entry, blind, disagreement, published_at, rubric: [{id, name: {zh-CN, en}, description: {zh-CN, en}, max_points, weight}], limits: {max_file_bytes, max_files, max_entry_bytes, max_links, extensions}}"});
     let entry = "{id, round_id, team_id, title, description, links, submitted_at, updated_at, files: [{id, name, kind, size, sha256, uploaded_at}]} + team, school_id, school, members (not for a blind judge, who gets no team_id either)";
