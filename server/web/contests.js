@@ -10,6 +10,7 @@ import { instructions as labInstructions } from './assignments.js';
 import { appealButton, appealsCard, chooseButton, clarificationsCard, resultsCard, similarityCard } from './judging.js';
 import { onsiteCard } from './onsite.js';
 import { renderReport, scoreHeader, showDiagnostics } from './submissions.js';
+import { creativeRoundCard, creativeRoundPage } from './creative.js';
 
 const TIERS = ['school', 'district', 'city', 'province'];
 const KINDS = ['robot_sim', 'ai', 'ct_quiz', 'creative'];
@@ -262,6 +263,7 @@ function judgeCard({ ev }) {
 }
 
 function newRoundCard({ ev }) {
+  if (ev.kind === 'creative') return creativeRoundCard(ev);
   if (ev.kind !== 'robot_sim') return card(t('ev_new_round'), h('p', { class: 'muted' }, t('err_rounds_robot_sim_only')));
   const labsBox = h('div', { class: 'checks', testid: 'round-labs' }, h('span', { class: 'muted' }, t('loading')));
   loadLabs().then((labs) => clear(labsBox, labs.map((l) => h('label', { class: 'check' },
@@ -370,6 +372,10 @@ export async function roundPage(alive, eventId, roundId) {
   if (!alive()) return;
   const me = ev.me || {};
   const divName = new Map((ev.divisions || []).map((d) => [d.id, d.name]));
+  if (ev.kind === 'creative') {
+    const crumbs = h('p', { class: 'crumbs' }, h('a', { href: '#/events' }, t('nav_events')), ' › ', h('a', { href: `#/events/${ev.id}`, 'data-user': '' }, ev.name), ' › ');
+    return creativeRoundPage(alive, ev, round, base, crumbs, leaderboard(alive, ev, round, base, divName));
+  }
   const labTitle = (id) => {
     const l = (round.lab_views || []).find((x) => x.id === id) || (state.labs || []).find((x) => x.id === id);
     return l ? loc(l.title) : id;

@@ -184,6 +184,41 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ),
     ("POST", "/api/events/{event}/rounds/{onsite_round}/seats/auto", r#"{"rooms": [{"name": "A", "capacity": 50}]}"#, "401 403 403 403 403 403 404 200 200"),
     ("GET", "/api/events/{event}/rounds/{onsite_round}/seats.pdf", "", "401 403 403 403 200 403 404 200 200"),
+    // Creative works: {cevent} is a creative event of the district; the student's team (the teacher
+    // coaching) has an entry in the open round {cround}; B's teacher judges it but is of the team's
+    // school, so is never assigned. {closed_cround} has closed, with an entry no judge may take.
+    (
+        "POST",
+        "/api/events/{cevent}/creative-rounds",
+        r#"{"name": "C{n}", "opens_at": 0, "closes_at": 4000000000, "judging_closes_at": 4000000001, "judges_per_entry": 2, "criteria": [{"name": {"zh-CN": "创意", "en": "Idea"}, "max_points": 10}]}"#,
+        "401 403 403 403 403 403 404 201 201",
+    ),
+    ("GET", "/api/events/{cevent}/conflicts", "", "401 403 403 403 200 403 404 200 200"),
+    ("POST", "/api/events/{cevent}/conflicts", r#"{"judge_id": {judge_b}, "team_id": {cteam}}"#, "401 403 403 403 201 403 404 201 201"),
+    ("GET", "/api/events/{cevent}/rounds/{cround}/creative", "", "401 200 200 200 200 200 404 200 200"),
+    (
+        "PUT",
+        "/api/events/{cevent}/rounds/{cround}/rubric",
+        r#"{"criteria": [{"name": {"zh-CN": "创意", "en": "Idea"}, "max_points": 10, "weight": 2}]}"#,
+        "401 403 403 403 403 403 404 200 200",
+    ),
+    ("GET", "/api/events/{cevent}/rounds/{cround}/teams/{cteam}/entry", "", "401 200 404 200 404 404 404 200 200"),
+    ("PUT", "/api/events/{cevent}/rounds/{cround}/teams/{cteam}/entry", r#"{"title": "作品{n}"}"#, "401 200 404 200 404 404 404 403 403"),
+    (
+        "POST",
+        "/api/events/{cevent}/rounds/{cround}/teams/{cteam}/entry/files",
+        r#"{"name": "f{n}.txt", "content_base64": "aGVsbG8="}"#,
+        "401 201 404 201 404 404 404 403 403",
+    ),
+    ("DELETE", "/api/events/{cevent}/rounds/{cround}/teams/{cteam}/entry/files/{fresh_cfile}", "", "401 204 404 204 404 404 404 403 403"),
+    ("GET", "/api/events/{cevent}/rounds/{cround}/entries", "", "401 403 403 403 200 403 404 200 200"),
+    ("GET", "/api/events/{cevent}/rounds/{cround}/entries/{centry}", "", "401 200 404 200 404 404 404 200 200"),
+    ("GET", "/api/events/{cevent}/rounds/{cround}/entries/{centry}/files/{cfile}", "", "401 200 404 200 404 404 404 200 200"),
+    ("PUT", "/api/events/{cevent}/rounds/{cround}/entries/{centry}/score", r#"{"scores": []}"#, "401 403 404 403 404 404 404 403 403"),
+    ("GET", "/api/events/{cevent}/rounds/{cround}/judging", "", "401 403 403 403 403 403 404 200 200"),
+    ("POST", "/api/events/{cevent}/rounds/{closed_cround}/assign", "", "401 403 403 403 403 403 404 200 200"),
+    ("POST", "/api/events/{cevent}/rounds/{closed_cround}/entries/{closed_centry}/further-judge", "", "401 403 403 403 403 403 404 409 409"),
+    ("POST", "/api/events/{cevent}/rounds/{closed_cround}/publish", "", "401 403 403 403 403 403 404 200 200"),
     ("GET", "/api/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/api/no-such-thing", "", "401 404 404 404 404 404 404 404 404"),
@@ -376,6 +411,60 @@ pub async fn setup(s: &AppState) -> World {
     .execute(&s.db.pool)
     .await
     .unwrap();
+    // A creative event: the student's team (approved), an open round with its entry and a file,
+    // a closed round with an entry; B's teacher judges.
+    let cev = event(
+        json!({"name": "创意赛", "tier": "district", "kind": "creative", "region_id": 2, "registration_deadline": 4000000000i64, "divisions": divisions}),
+    )
+    .await;
+    let (cevent, cdivision) = (cev["id"].as_i64().unwrap(), cev["divisions"][0]["id"].as_i64().unwrap());
+    let (st, cteam, _) = call(
+        s,
+        "POST",
+        &format!("/api/events/{cevent}/teams"),
+        Some(&sc.teacher),
+        Some(json!({"name": "创意队", "division_id": cdivision, "students": [student_id]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{cteam}");
+    let cteam = cteam["id"].as_i64().unwrap();
+    let (st, _, _) = call(s, "POST", &format!("/api/events/{cevent}/teams/{cteam}/decision"), Some(&organiser), Some(json!({"decision": "approve"}))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v, _) = call(s, "POST", &format!("/api/events/{cevent}/members"), Some(&organiser), Some(json!({"user_id": teacher_b_id, "role": "judge"}))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+    let creative_round = |opens: i64, closes: i64| {
+        let organiser = organiser.clone();
+        async move {
+            let body = json!({"name": "评审", "opens_at": opens, "closes_at": closes, "judging_closes_at": 4000000000i64, "judges_per_entry": 1,
+                "criteria": [{"name": {"zh-CN": "创意", "en": "Idea"}, "max_points": 10}]});
+            let (st, v, _) = call(s, "POST", &format!("/api/events/{cevent}/creative-rounds"), Some(&organiser), Some(body)).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            v["id"].as_i64().unwrap()
+        }
+    };
+    let (cround, closed_cround) = (creative_round(0, 3999999999).await, creative_round(1, 2).await);
+    let (st, centry, _) =
+        call(s, "PUT", &format!("/api/events/{cevent}/rounds/{cround}/teams/{cteam}/entry"), Some(&student_token), Some(json!({"title": "作品"}))).await;
+    assert_eq!(st, StatusCode::OK, "{centry}");
+    let (st, cfile, _) = call(
+        s,
+        "POST",
+        &format!("/api/events/{cevent}/rounds/{cround}/teams/{cteam}/entry/files"),
+        Some(&student_token),
+        Some(json!({"name": "poster.pdf", "content_base64": "JVBERi0xLjQK"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{cfile}");
+    let closed_centry: i64 = sqlx::query(
+        "INSERT INTO creative_entries (round_id, team_id, title, description, links, submitted_by, submitted_at, updated_at) VALUES ($1, $2, '作品', '', '', $3, 1, 1) RETURNING id",
+    )
+    .bind(closed_cround)
+    .bind(cteam)
+    .bind(student_id)
+    .fetch_one(&s.db.pool)
+    .await
+    .unwrap()
+    .get(0);
     World {
         tokens: vec![
             None,
@@ -412,6 +501,14 @@ pub async fn setup(s: &AppState) -> World {
             ("rs2", round_subs[1]),
             ("clar", clar["id"].as_i64().unwrap()),
             ("appeal", appeal["id"].as_i64().unwrap()),
+            ("cevent", cevent),
+            ("cteam", cteam),
+            ("cround", cround),
+            ("closed_cround", closed_cround),
+            ("centry", centry["id"].as_i64().unwrap()),
+            ("cfile", cfile["id"].as_i64().unwrap()),
+            ("closed_centry", closed_centry),
+            ("judge_b", teacher_b_id),
         ]
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
@@ -489,6 +586,21 @@ impl World {
             .unwrap()
             .get(0);
             out = out.replace("{fresh_appeal}", &fresh.to_string());
+        }
+        if out.contains("{fresh_cfile}") {
+            // A file of its own for each caller to remove.
+            let id = |k: &str| self.ids.iter().find(|(n, _)| *n == k).unwrap().1.parse::<i64>().unwrap();
+            let fresh: i64 = sqlx::query(
+                "INSERT INTO creative_files (entry_id, name, kind, size, sha256, data, uploaded_by, uploaded_at) VALUES ($1, $2, 'text', 1, '', $3, 1, 0) RETURNING id",
+            )
+            .bind(id("centry"))
+            .bind(format!("x{}.txt", self.counter))
+            .bind(b"x".as_slice())
+            .fetch_one(&s.db.pool)
+            .await
+            .unwrap()
+            .get(0);
+            out = out.replace("{fresh_cfile}", &fresh.to_string());
         }
         if out.contains("{fresh_assignment}") {
             let (_, a, _) = call(

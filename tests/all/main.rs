@@ -16,6 +16,7 @@ mod classroom;
 mod cli;
 mod contests;
 mod crash;
+mod creative;
 mod determinism;
 mod diagnostics;
 mod facts;

@@ -900,7 +900,8 @@ fn round_of(r: &sqlx::any::AnyRow) -> anyhow::Result<Round> {
         opens_at: r.try_get("opens_at")?,
         closes_at: r.try_get("closes_at")?,
         freeze_at: r.try_get("freeze_at")?,
-        labs: r.try_get::<String, _>("labs")?.split(',').map(str::to_string).collect(),
+        // A creative round has no labs (an empty column).
+        labs: r.try_get::<String, _>("labs")?.split(',').filter(|l| !l.is_empty()).map(str::to_string).collect(),
         submission_limit: r.try_get("submission_limit")?,
         final_key: r.try_get("final_key")?,
         finalised_at: r.try_get("finalised_at")?,
@@ -1320,6 +1321,10 @@ pub struct BoardCache {
 
 /// Reads a round's teams and submissions and computes its boards (uncached).
 pub async fn load_boards(state: &AppState, round: &Round) -> Result<Boards, AppError> {
+    // A creative round's boards are its published results (creative.rs).
+    if let Some(b) = super::creative::boards(state, round).await? {
+        return Ok(b);
+    }
     let teams = sqlx::query("SELECT id, name, division_id, school_id FROM teams WHERE event_id = $1 AND status = 'approved'")
         .bind(round.event_id)
         .fetch_all(&state.db.pool)
@@ -1456,6 +1461,9 @@ async fn leaderboard(
 async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((id, rid)): Path<(i64, i64)>) -> Result<Json<Value>, AppError> {
     let (ev, _) = managed_event(&state, &caller.user, id).await?;
     let (_, _, round) = visible_round(&state, &caller.user, ev.id, rid).await?;
+    if super::creative::is_creative(&state, round.id).await? {
+        return Err(AppError::conflict("creative_round", "a creative round is not re-graded: its results are published (POST …/publish)"));
+    }
     let t = state.clock.now();
     if t <= round.closes_at {
         return Err(AppError::typed(
@@ -1518,6 +1526,10 @@ async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
 /// computed now, not the cache (which may be a moment behind), so
 /// advancement, certificates and results see every final grade.
 pub(super) async fn final_ranking(state: &AppState, round: &Round) -> Result<Board, AppError> {
+    // A creative round's final ranking is its published results (creative.rs).
+    if let Some(board) = super::creative::final_board(state, round).await? {
+        return Ok(board);
+    }
     let b = load_boards(state, round).await?;
     let Some(board) = b.final_.filter(|_| round.finalised_at.is_some()) else {
         return Err(AppError::conflict("round_not_final", "the final ranking is not drawn yet (POST …/finalise)"));

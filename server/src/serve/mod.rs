@@ -10,6 +10,7 @@ pub mod backup;
 pub mod calibrations;
 pub mod certificates;
 pub mod contest;
+pub mod creative;
 pub mod db;
 pub mod gradebook;
 pub mod http;

@@ -298,6 +298,9 @@ pub fn document() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), onsite_paths()) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), creative_paths()) {
+        paths.extend(more);
+    }
     doc
 }
 
@@ -395,6 +398,78 @@ fn judging_paths() -> Value {
             "responses": {"200": json!({"description": "{code, name, event, award}"}), "404": err("no certificate has this code"), "429": err("too many checks from this address (Retry-After)")}}},
         "/verify/{code}": {"get": {"summary": "The certificate check as a page (public, throttled; zh-CN or en by ?lang=)", "security": [], "parameters": code_param,
             "responses": {"200": {"description": "HTML"}, "404": {"description": "HTML: no certificate has this code"}, "429": {"description": "HTML: too many checks"}}}}
+    })
+}
+
+/// Creative works judged by people (creative.rs; docs/competitions.md, "Creative works").
+fn creative_paths() -> Value {
+    use super::creative::{MAX_CRITERIA, MAX_FILES, MAX_JUDGES_PER_ENTRY, MAX_LINKS, MAX_TEXT};
+    let both = |max: usize| {
+        json!({"type": "object", "required": ["zh-CN", "en"], "additionalProperties": false,
+        "properties": {"zh-CN": {"type": "string", "maxLength": max}, "en": {"type": "string", "maxLength": max}}})
+    };
+    let criterion = obj(
+        &["name", "max_points"],
+        json!({"name": both(100), "description": both(MAX_TEXT),
+        "max_points": {"type": "integer", "minimum": 1, "maximum": 100}, "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": 1}}),
+    );
+    let criteria = json!({"type": "array", "items": criterion, "minItems": 1, "maxItems": MAX_CRITERIA});
+    let round = json!({"description": "the round (as GET /api/events/{id}/rounds/{round}) + creative: {judging_closes_at, judges_per_entry, blind, disagreement, published_at, rubric: [{id, name: {zh-CN, en}, description: {zh-CN, en}, max_points, weight}], limits: {max_file_bytes, max_files, max_entry_bytes, max_links, extensions}}"});
+    let entry = "{id, round_id, team_id, title, description, links, submitted_at, updated_at, files: [{id, name, kind, size, sha256, uploaded_at}]} + team, school_id, school, members (not for a blind judge, who gets no team_id either)";
+    let sheet = "{judge_id, comment, scored_at, further, scores: [{criterion_id, points, comment}]}";
+    let conflict = "{id, judge_id, school_id, team_id, declared_by, declared_at}";
+    json!({
+        "/api/events/{id}/creative-rounds": {"post": op("Create a round of a creative event: the window for handing in entries, the end of judging, judges per entry, blind judging, the disagreement threshold (0–100) and the rubric (organisers; audited)", &["id"],
+            Some(body(obj(&["name", "opens_at", "closes_at", "judging_closes_at", "judges_per_entry", "criteria"], json!({"name": {"type": "string"}, "opens_at": {"type": "integer"}, "closes_at": {"type": "integer"},
+                "judging_closes_at": {"type": "integer"}, "judges_per_entry": {"type": "integer", "minimum": 1, "maximum": MAX_JUDGES_PER_ENTRY}, "blind": {"type": "boolean", "default": false},
+                "disagreement": {"type": "number", "exclusiveMinimum": 0, "maximum": 100, "default": super::creative::DEFAULT_DISAGREEMENT}, "criteria": criteria.clone()})))),
+            &[("201", ok("the round", round.clone())), ("409", err("not_creative: the event is not a creative event"))])},
+        "/api/events/{id}/conflicts": {
+            "get": op("Declared conflicts of interest: organisers all; a judge their own", &["id"], None, &[("200", json!({"description": format!("{{conflicts: [{conflict}]}}")}))]),
+            "post": op("Declare that a judge must not score a school's or a team's entries (a judge their own; organisers any judge's); conflicting assignments of unpublished rounds are removed with their sheets (audited)", &["id"],
+                Some(body(obj(&[], json!({"judge_id": {"type": "integer"}, "school_id": {"type": "integer"}, "team_id": {"type": "integer"}})))),
+                &[("201", json!({"description": format!("{conflict} + dropped_assignments")}))])
+        },
+        "/api/events/{id}/rounds/{round}/creative": {"get": op("A creative round with its rubric, judging settings and file limits (everyone who sees the round)", &["id", "round"], None, &[("200", ok("the round", round.clone()))])},
+        "/api/events/{id}/rounds/{round}/rubric": {"put": op("Replace the rubric while no judge has scored (organisers; audited)", &["id", "round"],
+            Some(body(obj(&["criteria"], json!({"criteria": criteria})))), &[("200", ok("the round", round)), ("409", err("rubric_locked"))])},
+        "/api/events/{id}/rounds/{round}/teams/{team}/entry": {
+            "get": op("The team's entry (its members, its coach, organisers); after publication also its result and the judges' comments", &["id", "round", "team"], None,
+                &[("200", json!({"description": format!("{{entry: {entry} or null, may_change, result: {{score, raw_mean, judges, comments}}}}")}))]),
+            "put": op("Hand in or revise the team's entry: title, description, up to three https links (the team's captain or coach, while the round is open; audited)", &["id", "round", "team"],
+                Some(body(obj(&["title"], json!({"title": {"type": "string", "minLength": 1, "maxLength": 100}, "description": {"type": "string", "maxLength": MAX_TEXT},
+                    "links": {"type": "array", "items": {"type": "string", "pattern": "^https://"}, "maxItems": MAX_LINKS}})))),
+                &[("200", json!({"description": entry})), ("409", err("round_not_open or round_closed"))])
+        },
+        "/api/events/{id}/rounds/{round}/teams/{team}/entry/files": {"post": op("Add a file to the entry, or replace the one of the same name: PDF, image, MP4, zip or Scratch project (checked, never unpacked), WebAssembly, program or text; its content must match its type (the team's captain or coach, while the round is open; audited)", &["id", "round", "team"],
+            Some(body(obj(&["name", "content_base64"], json!({"name": {"type": "string", "maxLength": 100}, "content_base64": {"type": "string", "contentEncoding": "base64"}})))),
+            &[("201", json!({"description": "{id, name, kind, size, sha256, uploaded_at}"})), ("409", err("no_entry, round_not_open or round_closed")),
+              ("413", err(&format!("a file of more than {} bytes", super::creative::MAX_FILE_BYTES))), ("422", err(&format!("more than {MAX_FILES} files")))])},
+        "/api/events/{id}/rounds/{round}/teams/{team}/entry/files/{file}": {"delete": op("Remove a file from the entry (the team's captain or coach, while the round is open; audited)", &["id", "round", "team", "file"], None,
+            &[("204", json!({"description": "removed"}))])},
+        "/api/events/{id}/rounds/{round}/entries": {"get": op("Entries to judge: organisers all (with names and progress); a judge only those assigned to them, with their own sheet (no names when the round is blind)", &["id", "round"], None,
+            &[("200", json!({"description": format!("{{round_id, blind, entries: [{entry} + my_sheet (judges) or judges, scored (organisers)]}}")}))])},
+        "/api/events/{id}/rounds/{round}/entries/{entry}": {"get": op("An entry with the rubric: organisers with every sheet, its assigned judges with their own, its team (404 for anyone else, judges not assigned to it included)", &["id", "round", "entry"], None,
+            &[("200", json!({"description": format!("{entry} + rubric, my_sheet (a judge), sheets: [{sheet}] (organisers), result (the team, once published)")}))])},
+        "/api/events/{id}/rounds/{round}/entries/{entry}/files/{file}": {"get": op("A file of an entry, always as a download (those who may see the entry)", &["id", "round", "entry", "file"], None,
+            &[("200", json!({"description": "the file's bytes"}))])},
+        "/api/events/{id}/rounds/{round}/entries/{entry}/score": {"put": op("The assigned judge's sheet: points (0 to the criterion's maximum, in halves) and a comment per criterion, and an overall comment; saved again to revise until judging closes (audited)", &["id", "round", "entry"],
+            Some(body(obj(&["scores"], json!({"scores": {"type": "array", "items": obj(&["criterion_id", "points"], json!({"criterion_id": {"type": "integer"}, "points": {"type": "number", "minimum": 0, "multipleOf": 0.5}, "comment": {"type": "string", "maxLength": MAX_TEXT}}))},
+                "comment": {"type": "string", "maxLength": MAX_TEXT}})))),
+            &[("200", json!({"description": format!("{sheet} + total (0–100, weighted)")})), ("409", err("entries_open or judging_closed"))])},
+        "/api/events/{id}/rounds/{round}/entries/{entry}/further-judge": {"post": op("Add one more eligible judge (the least loaded) to an entry, e.g. one flagged for disagreement (organisers; audited)", &["id", "round", "entry"], None,
+            &[("200", json!({"description": "{entry_id, judge_id}"})), ("409", err("no_eligible_judge or results_published"))])},
+        "/api/events/{id}/rounds/{round}/assign": {"post": {
+            "summary": "After entries close: give every entry k judges, balanced and deterministic, never a judge of the entry's school or with a declared conflict; again: tops up, keeps what is there (organisers; audited)",
+            "parameters": [id_param("id"), id_param("round")],
+            "requestBody": {"required": false, "content": {"application/json": {"schema": obj(&[], json!({"judges_per_entry": {"type": "integer", "minimum": 1, "maximum": MAX_JUDGES_PER_ENTRY}}))}}},
+            "responses": {"200": json!({"description": "{round_id, judges_per_entry, assigned, dropped, understaffed: [entry id], assignments: [{entry_id, judge_id}]}"}),
+                "400": err("malformed request"), "401": err("not signed in"), "403": err("not an organiser of the event"), "404": err("no such round"), "409": err("entries_open or results_published")}
+        }},
+        "/api/events/{id}/rounds/{round}/judging": {"get": op("The judging dashboard: entries × judges (done, pending), per-judge counts, flagged entries, raw means and normalised scores, and the ranking they give (organisers)", &["id", "round"], None,
+            &[("200", json!({"description": "{round_id, judges_per_entry, blind, disagreement, closes_at, judging_closes_at, published_at, totals: {entries, assignments, done, pending, flagged}, judges: [{id, name, assigned, done, pending}], entries: [{id, team_id, team, title, understaffed, judges: [{judge_id, status, further, raw, normalised}], raw_mean, score, spread, flagged}], ranking: [{division_id, entries}]}"}))])},
+        "/api/events/{id}/rounds/{round}/publish": {"post": op("Publish the results once entries closed and every sheet is in: judging closes, scores are stored, and the ranking feeds the leaderboard, certificates, results and advancement (organisers; idempotent; audited)", &["id", "round"], None,
+            &[("200", json!({"description": "{round_id, published_at, results, already}"})), ("409", err("entries_open or judging_pending"))])}
     })
 }
 

@@ -42,6 +42,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("contests.js", "text/javascript; charset=utf-8", include_str!("../../web/contests.js")),
     ("judging.js", "text/javascript; charset=utf-8", include_str!("../../web/judging.js")),
     ("onsite.js", "text/javascript; charset=utf-8", include_str!("../../web/onsite.js")),
+    ("creative.js", "text/javascript; charset=utf-8", include_str!("../../web/creative.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../web/login.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
 ];
