@@ -159,7 +159,12 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/events/{event}/appeals/{fresh_appeal}/decision", r#"{"decision": "rejected", "reason": "R{n}"}"#, "401 403 404 403 200 404 404 200 200"),
     // Similarity review: the event's officials only (B's teacher judges it).
     ("GET", "/api/events/{event}/similarity", "", "401 403 403 403 200 403 404 200 200"),
-    ("POST", "/api/events/{event}/similarity/reviews", r#"{"a": {rs}, "b": {rs2}, "verdict": "cleared", "note": "N{n}"}"#, "401 403 403 403 200 403 404 200 200"),
+    (
+        "POST",
+        "/api/events/{event}/similarity/reviews",
+        r#"{"a": {rs}, "b": {rs2}, "verdict": "cleared", "note": "N{n}"}"#,
+        "401 403 403 403 200 403 404 200 200",
+    ),
     // Results: {closed_round} has its final ranking (finalised above; nobody submitted); {round} holds the student's certificate {cert}.
     ("GET", "/api/events/{event}/rounds/{round}/certificates", "", "401 200 200 200 200 200 404 200 200"),
     ("POST", "/api/events/{event}/rounds/{closed_round}/certificates", r#"{"awards": [{"name": "一等奖", "top": 1}]}"#, "401 403 403 403 403 403 404 201 201"),

@@ -971,7 +971,8 @@ async fn similarity_review(backend: &str) {
         )
         .await;
         assert_eq!(st, StatusCode::CREATED, "{t}");
-        let (st, _, _) = call(&s, "POST", &format!("/api/events/{event}/teams/{}/decision", t["id"]), Some(&organiser), Some(json!({"decision": "approve"}))).await;
+        let (st, _, _) =
+            call(&s, "POST", &format!("/api/events/{event}/teams/{}/decision", t["id"]), Some(&organiser), Some(json!({"decision": "approve"}))).await;
         assert_eq!(st, StatusCode::OK);
     }
     let (st, r, _) = call(
@@ -1004,7 +1005,12 @@ async fn similarity_review(backend: &str) {
     let url = format!("/api/events/{event}/similarity");
     let lab = |v: &Value| v["labs"].as_array().unwrap().iter().find(|l| l["lab_id"] == "maze").cloned().unwrap_or_else(|| panic!("{v}"));
     let pair_ids = |l: &Value| -> Vec<(i64, i64, f64)> {
-        l["pairs"].as_array().unwrap().iter().map(|p| (p["a"]["submission_id"].as_i64().unwrap(), p["b"]["submission_id"].as_i64().unwrap(), p["score"].as_f64().unwrap())).collect()
+        l["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["a"]["submission_id"].as_i64().unwrap(), p["b"]["submission_id"].as_i64().unwrap(), p["score"].as_f64().unwrap()))
+            .collect()
     };
     let involves = |pairs: &[(i64, i64, f64)], x: i64, y: i64| pairs.iter().any(|p| (p.0 == x && p.1 == y) || (p.0 == y && p.1 == x));
     let (st, v, _) = call(&s, "GET", &url, Some(&judge), None).await;
@@ -1049,7 +1055,8 @@ async fn similarity_review(backend: &str) {
 
     // Verdicts: recorded on the pair (whichever order it is named in), replaced, taken back.
     let reviews = format!("{url}/reviews");
-    let (st, v, _) = call(&s, "POST", &reviews, Some(&judge), Some(json!({"a": b_copy, "b": a_ref, "verdict": "referred", "note": "变量改名、常数改动，结构一致"}))).await;
+    let (st, v, _) =
+        call(&s, "POST", &reviews, Some(&judge), Some(json!({"a": b_copy, "b": a_ref, "verdict": "referred", "note": "变量改名、常数改动，结构一致"}))).await;
     assert_eq!((st, v["a"].as_i64(), v["b"].as_i64()), (StatusCode::OK, Some(a_ref.min(b_copy)), Some(a_ref.max(b_copy))), "{v}");
     let (_, v, _) = call(&s, "GET", &url, Some(&organiser), None).await;
     let review = &lab(&v)["pairs"][0]["review"];

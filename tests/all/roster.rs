@@ -31,7 +31,8 @@ fn reads_school_system_exports_and_ignores_extra_columns() {
 /// m/f, empty for not recorded, anything else a row error; the other extra columns stay ignored.
 #[test]
 fn reads_gender_only_when_asked() {
-    let export = "序号,学号,姓名,性别,身份证号\n1,20240201,张三,男,110101200001011234\n2,20240202,李四,女,110101200001021234\n3,20240203,王五,,110101200001031234\n";
+    let export =
+        "序号,学号,姓名,性别,身份证号\n1,20240201,张三,男,110101200001011234\n2,20240202,李四,女,110101200001021234\n3,20240203,王五,,110101200001031234\n";
     let parsed = qiming::serve::roster::parse_all(export.as_bytes(), Some("text/csv"));
     assert!(parsed.rows.iter().all(|r| r.gender.is_none()), "{:?}", parsed.rows);
     let parsed = qiming::serve::roster::parse_with(export.as_bytes(), Some("text/csv"), true);

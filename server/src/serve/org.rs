@@ -1247,8 +1247,8 @@ async fn import_roster(
     // Parsing (XLSX unzipping especially) is CPU work: off the async threads.
     let roster::Parsed { rows, mut errors, ignored_columns } =
         tokio::task::spawn_blocking(move || roster::parse_with(&bytes, content_type.as_deref(), q.record_gender))
-        .await
-        .map_err(|e| anyhow::anyhow!("roster parsing task: {e}"))?;
+            .await
+            .map_err(|e| anyhow::anyhow!("roster parsing task: {e}"))?;
     if rows.len() > roster::MAX_ROWS {
         // Refused before any database query.
         errors.sort_by_key(|e| e.row);

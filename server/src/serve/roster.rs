@@ -304,9 +304,8 @@ fn check(cells: Vec<Vec<String>>, record_gender: bool) -> Parsed {
         if let Some(c) = gender_col {
             match gender_of(get(c)) {
                 Ok(g) => row.iter_mut().for_each(|r| r.gender = g.clone()),
-                Err(()) => errors.push(
-                    RowError::new(row_no, "gender", "gender_invalid", format!("gender {:?} is not 男, 女, m, f or empty", get(c))).with("value", get(c)),
-                ),
+                Err(()) => errors
+                    .push(RowError::new(row_no, "gender", "gender_invalid", format!("gender {:?} is not 男, 女, m, f or empty", get(c))).with("value", get(c))),
             }
         }
         out.extend(row);

@@ -27,9 +27,7 @@ use super::now;
 use super::org::audit_in;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/events/{id}/similarity", get(review))
-        .route("/api/events/{id}/similarity/reviews", post(record_verdict))
+    Router::new().route("/api/events/{id}/similarity", get(review)).route("/api/events/{id}/similarity/reviews", post(record_verdict))
 }
 
 /// Longest note a judge writes on a pair (characters).
@@ -148,7 +146,13 @@ async fn review(
                 .collect();
             let report = compare(&prints, &base_fingerprints(&base), threshold, min_score);
             let info: BTreeMap<String, &Entry> = members.iter().map(|e| (e.id.to_string(), *e)).collect();
-            labs.push((lab, members.len(), report, info.into_iter().map(|(k, e)| (k, (e.id, e.round, e.team, e.team_name.clone(), e.school))).collect::<BTreeMap<_, _>>(), unreadable));
+            labs.push((
+                lab,
+                members.len(),
+                report,
+                info.into_iter().map(|(k, e)| (k, (e.id, e.round, e.team, e.team_name.clone(), e.school))).collect::<BTreeMap<_, _>>(),
+                unreadable,
+            ));
         }
         labs
     })
@@ -253,16 +257,18 @@ async fn record_verdict(
         .execute(&mut *tx)
         .await?;
     if req.verdict != "pending" {
-        sqlx::query("INSERT INTO similarity_reviews (event_id, submission_a, submission_b, verdict, note, reviewer_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(id)
-            .bind(lo)
-            .bind(hi)
-            .bind(&req.verdict)
-            .bind(&note)
-            .bind(caller.user.id)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO similarity_reviews (event_id, submission_a, submission_b, verdict, note, reviewer_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(lo)
+        .bind(hi)
+        .bind(&req.verdict)
+        .bind(&note)
+        .bind(caller.user.id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
     }
     audit_in(&mut tx, &caller.user, "similarity_verdict", &format!("event_id={id} a={lo} b={hi} verdict={}", req.verdict)).await?;
     tx.commit().await?;
