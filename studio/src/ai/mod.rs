@@ -348,7 +348,7 @@ impl AiScreen {
             match self.tab {
                 AiTab::Train => self.train_tab(ui, lang, bench.as_deref_mut()),
                 AiTab::Steps => self.steps_tab(ui, lang),
-                AiTab::QTable => qtable_tab(ui, lang, bench.as_deref_mut()),
+                AiTab::QTable => qtable_tab(ui, lang, bench),
             }
         });
     }

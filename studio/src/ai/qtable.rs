@@ -73,7 +73,7 @@ pub fn parse(output: &str) -> QLearning {
 fn parse_maze(lines: &[&str]) -> Option<Maze> {
     let first = lines.first()?;
     let width = first.chars().count().checked_sub(1)? / 4;
-    if width == 0 || lines.len() % 2 == 0 {
+    if width == 0 || lines.len().is_multiple_of(2) {
         return None;
     }
     let height = lines.len() / 2;
@@ -128,7 +128,7 @@ pub fn draw(ui: &mut egui::Ui, view: &QLearning, size: egui::Vec2) {
         Some(m) => (m.width, m.height),
         None => {
             let cells = view.q.keys().next_back().map_or(0, |&s| s + 1);
-            let w = if cells % 5 == 0 && cells > 0 { 5 } else { (cells as f64).sqrt().ceil() as usize };
+            let w = if cells.is_multiple_of(5) && cells > 0 { 5 } else { (cells as f64).sqrt().ceil() as usize };
             (w.max(1), cells.div_ceil(w.max(1)).max(1))
         }
     };
