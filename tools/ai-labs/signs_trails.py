@@ -8,58 +8,28 @@ after turns. The galleries put stop, left and right east, north and west of the 
 (none: the south wall); hidden/record/ has the author's galleries for the hidden images.
 """
 import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sign_scenarios import gallery, trail  # noqa: E402
 OUT = sys.argv[1]
 os.makedirs(OUT + "/scenarios", exist_ok=True)
 os.makedirs(OUT + "/hidden/record", exist_ok=True)
-def rng(v, d):
-    return f"{{ min = {v-d:.2f}, max = {v+d:.2f} }}" if d else f"{v}"
-def trail(name, title, desc, start, signs, cps, noise, width, lat, face, duration=60.0):
-    x, y, h = start
-    s = [f"# ai-signs ({name}): {desc}",
-         "# The robot stops about 0.35 m (front sensor) before each sign, its centre ~0.45 m",
-         "# before the sign's centre line, reads it and turns; each next sign stands on the",
-         "# line the robot drives after turning. Checkpoints cp1..cp3 lie on legs after turns.",
-         "format_version = 1", f'name = "ai-signs-{name}"', f'title = "{title}"', f'description = "{desc}"',
-         f"duration = {duration}", "", "[arena]", "size = [4.0, 4.0]", "",
-         "[robot]", f"x = {rng(x, 0.03)}", f"y = {rng(y, 0.03)}", f"heading = {rng(h, 2)}",
-         "motor_noise = 0.01", f"camera_noise = {noise}", ""]
-    for kind, cx, cy, f, along in signs:
-        # `along`: which coordinate is across the robot's path (seeded laterally)
-        cxs = rng(cx, lat) if along == "x" else f"{cx}"
-        cys = rng(cy, lat) if along == "y" else f"{cy}"
-        s += ["[[signs]]", f'kind = "{kind}"', f"center = [{cxs}, {cys}]", f"facing = {rng(f, face)}", f"width = {width}", ""]
-    for i, (cx, cy) in enumerate(cps):
-        s += ["[[checkpoints]]", f'name = "cp{i+1}"', f"center = [{cx}, {cy}]", "radius = 0.15", ""]
-    open(f"{OUT}/scenarios/{name}.toml", "w").write("\n".join(s))
 # (kind, x, y, facing, lateral axis)
-trail("trail-a", "Sign trail A", "practice: left, right, left, stop",
+trail(OUT, "ai-signs", "trail-a", "Sign trail A", "practice: left, right, left, stop",
       (0.5, 0.6, 0), [("left", 2.2, 0.6, 180, "y"), ("right", 1.75, 2.0, 270, "x"), ("left", 3.4, 1.55, 180, "y"), ("stop", 2.95, 3.4, 270, "x")],
       [(1.75, 1.2), (2.5, 1.55), (2.95, 2.5)], 0.1, 0.25, 0.0, 0)
-trail("trail-b", "Sign trail B", "practice: right, left, right, stop (trail A's mirror image)",
+trail(OUT, "ai-signs", "trail-b", "Sign trail B", "practice: right, left, right, stop (trail A's mirror image)",
       (0.5, 3.4, 0), [("right", 2.2, 3.4, 180, "y"), ("left", 1.75, 2.0, 90, "x"), ("right", 3.4, 2.45, 180, "y"), ("stop", 2.95, 0.6, 90, "x")],
       [(1.75, 2.8), (2.5, 2.45), (2.95, 1.5)], 0.1, 0.25, 0.0, 0)
-trail("trail-c", "Sign trail C", "hidden: left, left, right, stop; signs seeded 6 cm across the path and turned up to 20 degrees; dim, flickering light",
+trail(OUT, "ai-signs", "trail-c", "Sign trail C", "hidden: left, left, right, stop; signs seeded 6 cm across the path and turned up to 20 degrees; dim, flickering light",
       (0.5, 0.6, 0), [("left", 2.4, 0.6, 180, "y"), ("left", 1.95, 2.0, 270, "x"), ("right", 0.6, 1.55, 0, "y"), ("stop", 1.05, 2.9, 270, "x")],
       [(1.95, 1.2), (1.5, 1.55), (1.05, 2.0)], 0.25, 0.25, 0.06, 20)
-trail("trail-d", "Sign trail D", "hidden: five signs, right, left, right, left, stop; strong lighting noise",
+trail(OUT, "ai-signs", "trail-d", "Sign trail D", "hidden: five signs, right, left, right, left, stop; strong lighting noise",
       (0.4, 3.5, 0), [("right", 1.9, 3.5, 180, "y"), ("left", 1.45, 2.0, 90, "x"), ("right", 3.0, 2.45, 180, "y"), ("left", 2.55, 0.9, 90, "x"), ("stop", 3.7, 1.35, 180, "y")],
       [(1.45, 2.9), (2.0, 2.45), (2.55, 1.8)], 0.3, 0.25, 0.03, 10, 70.0)
-trail("trail-e", "Sign trail E", "hidden: left, right, right, stop on smaller 0.2 m signs, seeded 5 cm across the path",
+trail(OUT, "ai-signs", "trail-e", "Sign trail E", "hidden: left, right, right, stop on smaller 0.2 m signs, seeded 5 cm across the path",
       (0.5, 0.6, 0), [("left", 2.0, 0.6, 180, "y"), ("right", 1.55, 2.1, 270, "x"), ("right", 3.3, 1.65, 180, "y"), ("stop", 2.85, 0.3, 90, "x")],
       [(1.55, 1.1), (2.2, 1.65), (2.85, 1.2)], 0.15, 0.2, 0.05, 0)
 
-def gallery(path, name, title, desc, noise, lat, face, width):
-    s = [f"# ai-signs ({name}): {desc}",
-         "# The robot stands in the middle; east, north, west: stop, left, right; south: no sign (none).",
-         "format_version = 1", f'name = "ai-signs-{name}"', f'title = "{title}"', f'description = "{desc}"',
-         "duration = 120.0", "", "[arena]", "size = [2.4, 2.4]", "",
-         "[robot]", "x = { min = 1.18, max = 1.22 }", "y = { min = 1.18, max = 1.22 }", "heading = { min = -2.0, max = 2.0 }",
-         f"camera_noise = {noise}", ""]
-    for kind, cx, cy, f, along in [("stop", 2.05, 1.2, 180, "y"), ("left", 1.2, 2.05, 270, "x"), ("right", 0.35, 1.2, 0, "y")]:
-        cxs = rng(cx, lat) if along == "x" else f"{cx}"
-        cys = rng(cy, lat) if along == "y" else f"{cy}"
-        s += ["[[signs]]", f'kind = "{kind}"', f"center = [{cxs}, {cys}]", f"facing = {rng(f, face)}", f"width = {width}", ""]
-    open(path, "w").write("\n".join(s))
-gallery(f"{OUT}/scenarios/gallery.toml", "gallery", "Sign gallery", "recording: each seed moves and turns the signs a little", 0.15, 0.03, 10, 0.25)
-gallery(f"{OUT}/hidden/record/gallery-small.toml", "gallery-small", "Hidden sign gallery (small signs)", "the author's recording for the hidden images: smaller signs, other angles and light", 0.3, 0.05, 20, 0.2)
-gallery(f"{OUT}/hidden/record/gallery-large.toml", "gallery-large", "Hidden sign gallery (large signs)", "the author's recording for the hidden images: larger signs, other angles and light", 0.25, 0.05, 20, 0.3)
+gallery("ai-signs", f"{OUT}/scenarios/gallery.toml", "gallery", "Sign gallery", "recording: each seed moves and turns the signs a little", 0.15, 0.03, 10, 0.25)
+gallery("ai-signs", f"{OUT}/hidden/record/gallery-small.toml", "gallery-small", "Hidden sign gallery (small signs)", "the author's recording for the hidden images: smaller signs, other angles and light", 0.3, 0.05, 20, 0.2)
+gallery("ai-signs", f"{OUT}/hidden/record/gallery-large.toml", "gallery-large", "Hidden sign gallery (large signs)", "the author's recording for the hidden images: larger signs, other angles and light", 0.25, 0.05, 20, 0.3)
