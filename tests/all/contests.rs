@@ -593,26 +593,44 @@ fn rounds_have_their_own_seeds() {
 /// certificates from the final ranking are checked publicly, revealing the
 /// name, the event and the award only; the results workbook. The round is
 /// closed by moving the server's clock, not by waiting.
-async fn judging_flow(backend: &str) {
-    let s = state(backend, "contest_judging").await;
-    let stop = workers(&s, 2);
-    let School { admin, school_id, teacher } = school(&s).await;
-    let city = region_id(&s, &admin, "杭州市").await;
+/// A city robot-sim event with one primary division, a judge (a teacher of the school) and three
+/// grade-5 pupils of the school's teacher, who coaches them.
+struct JudgedEvent {
+    admin: String,
+    teacher: String,
+    organiser: String,
+    judge: String,
+    event: i64,
+    division: i64,
+    kids: Vec<(i64, String)>,
+    t0: i64,
+}
+
+async fn judged_event(s: &AppState) -> JudgedEvent {
+    let School { admin, school_id, teacher } = school(s).await;
+    let city = region_id(s, &admin, "杭州市").await;
     let organiser =
-        staff(&s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
+        staff(s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
             .await;
     let judge =
-        staff(&s, &admin, json!({"username": "caipan", "display_name": "裁判", "role": "teacher", "school_id": school_id, "password": "judge-password"})).await;
-    let (_, me, _) = call(&s, "GET", "/api/me", Some(&judge), None).await;
+        staff(s, &admin, json!({"username": "caipan", "display_name": "裁判", "role": "teacher", "school_id": school_id, "password": "judge-password"})).await;
+    let (_, me, _) = call(s, "GET", "/api/me", Some(&judge), None).await;
     let t0 = unix_now();
-    let (st, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": t0 + 3600, "divisions": [{"name": "小学", "min_grade": 1, "max_grade": 6}]}))).await;
+    let (st, ev, _) = call(s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": t0 + 3600, "divisions": [{"name": "小学", "min_grade": 1, "max_grade": 6}]}))).await;
     assert_eq!(st, StatusCode::CREATED, "{ev}");
     let event = ev["id"].as_i64().unwrap();
     let division = ev["divisions"][0]["id"].as_i64().unwrap();
-    let (st, _, _) = call(&s, "POST", &format!("/api/events/{event}/members"), Some(&organiser), Some(json!({"user_id": me["id"], "role": "judge"}))).await;
+    let (st, _, _) = call(s, "POST", &format!("/api/events/{event}/members"), Some(&organiser), Some(json!({"user_id": me["id"], "role": "judge"}))).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    let (_, class5, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级（1）班"}))).await;
-    let kids = students(&s, &teacher, class5["id"].as_i64().unwrap(), &["501", "502", "503"]).await;
+    let (_, class5, _) = call(s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级（1）班"}))).await;
+    let kids = students(s, &teacher, class5["id"].as_i64().unwrap(), &["501", "502", "503"]).await;
+    JudgedEvent { admin, teacher, organiser, judge, event, division, kids, t0 }
+}
+
+async fn judging_flow(backend: &str) {
+    let s = state(backend, "contest_judging").await;
+    let stop = workers(&s, 2);
+    let JudgedEvent { admin, teacher, organiser, judge, event, division, kids, t0 } = judged_event(&s).await;
     let mut teams = Vec::new();
     for (name, members) in [("甲队", vec![kids[0].0, kids[1].0]), ("乙队", vec![kids[2].0])] {
         let (st, t, _) =
@@ -944,23 +962,7 @@ const MAZE_OWN: &str = "// 左手扶墙\nlet turns = [];\nloop {\n    let here =
 async fn similarity_review(backend: &str) {
     let s = state(backend, "contest_similarity").await;
     let stop = workers(&s, 2);
-    let School { admin, school_id, teacher } = school(&s).await;
-    let city = region_id(&s, &admin, "杭州市").await;
-    let organiser =
-        staff(&s, &admin, json!({"username": "zuwei", "display_name": "组委会", "role": "organiser", "region_id": city, "password": "organiser-password"}))
-            .await;
-    let judge =
-        staff(&s, &admin, json!({"username": "caipan", "display_name": "裁判", "role": "teacher", "school_id": school_id, "password": "judge-password"})).await;
-    let (_, me, _) = call(&s, "GET", "/api/me", Some(&judge), None).await;
-    let t0 = unix_now();
-    let (st, ev, _) = call(&s, "POST", "/api/events", Some(&organiser), Some(json!({"name": "市赛", "tier": "city", "kind": "robot_sim", "region_id": city, "registration_deadline": t0 + 3600, "divisions": [{"name": "小学", "min_grade": 1, "max_grade": 6}]}))).await;
-    assert_eq!(st, StatusCode::CREATED, "{ev}");
-    let event = ev["id"].as_i64().unwrap();
-    let division = ev["divisions"][0]["id"].as_i64().unwrap();
-    let (st, _, _) = call(&s, "POST", &format!("/api/events/{event}/members"), Some(&organiser), Some(json!({"user_id": me["id"], "role": "judge"}))).await;
-    assert_eq!(st, StatusCode::NO_CONTENT);
-    let (_, class5, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级（1）班"}))).await;
-    let kids = students(&s, &teacher, class5["id"].as_i64().unwrap(), &["501", "502", "503"]).await;
+    let JudgedEvent { admin, teacher, organiser, judge, event, division, kids, t0 } = judged_event(&s).await;
     for (i, name) in ["甲队", "乙队", "丙队"].iter().enumerate() {
         let (st, t, _) = call(
             &s,
