@@ -349,8 +349,8 @@ impl Workbench {
             let mut pos = p.frame_index() as f64;
             let last = p.last() as f64;
             ui.horizontal(|ui| {
-                ui.label(tf(lang, "time_label", &[("t", &format!("{:.2}", p.time()))]));
-                let slider = ui.add(egui::Slider::new(&mut pos, 0.0..=last.max(1.0)).show_value(false));
+                let time = ui.label(tf(lang, "time_label", &[("t", &format!("{:.2}", p.time()))]));
+                let slider = ui.add(egui::Slider::new(&mut pos, 0.0..=last.max(1.0)).show_value(false)).labelled_by(time.id);
                 if slider.changed() {
                     p.position = pos;
                     p.playing = false;

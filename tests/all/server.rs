@@ -97,7 +97,7 @@ async fn scenario(backend: &str) {
     assert_eq!(call(&s, "GET", "/healthz", None, None).await.0, StatusCode::OK);
     let (status, metrics, _) = call(&s, "GET", "/metrics", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(metrics.as_str().unwrap().contains("qiming_labs 20"), "{metrics}");
+    assert!(metrics.as_str().unwrap().contains("qiming_labs 21"), "{metrics}");
     let (status, doc, _) = call(&s, "GET", "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");

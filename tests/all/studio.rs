@@ -16,7 +16,10 @@ fn studio(options: Options) -> (Harness<'static, Studio>, tempfile_dir::Dir) {
     let options = Options { curriculum: Some(curriculum()), data_dir: Some(data.path.clone()), ..options };
     let ctx = egui::Context::default();
     let studio = Studio::new(&ctx, options);
+    // Background work (a run, training) repaints for a few frames after it ends; on a busy
+    // machine that takes more than kittest's default 4 steps to settle.
     let harness = Harness::builder()
+        .with_max_steps(64)
         .with_size(egui::vec2(1366.0, 768.0))
         .with_context_setup(qiming_studio::fonts::install)
         .build_ui_state(|ui, studio: &mut Studio| studio.ui(ui), studio);
@@ -526,7 +529,8 @@ fn the_ai_screen_splits_trains_steps_and_deploys_a_perceptron() {
     h.get_by_label("Train a model").click();
     h.run();
     h.get_by_label("▶ Train").click();
-    h.run();
+    // Training repaints until it ends: step, do not wait for the UI to settle.
+    h.run_steps(2);
     h.state_mut().ai.train.as_mut().unwrap().wait();
     h.run_steps(2);
     let job = h.state().ai.train.as_ref().unwrap();

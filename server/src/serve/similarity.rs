@@ -109,10 +109,11 @@ async fn review(
     }
     let threshold = q.threshold.unwrap_or(0.5);
     let min_score = q.min_score.unwrap_or(0.3);
-    for (field, v) in [("threshold", threshold), ("min_score", min_score)] {
-        if !(0.0..=1.0).contains(&v) {
-            return Err(AppError::invalid(field, "range", format!("{field} must be between 0 and 1")).max(1));
-        }
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(AppError::invalid("threshold", "range", "threshold must be between 0 and 1").max(1));
+    }
+    if !(0.0..=1.0).contains(&min_score) {
+        return Err(AppError::invalid("min_score", "range", "min_score must be between 0 and 1").max(1));
     }
     if let Some(r) = q.round
         && sqlx::query("SELECT id FROM rounds WHERE id = $1 AND event_id = $2").bind(r).bind(id).fetch_optional(&state.db.pool).await?.is_none()
@@ -239,15 +240,11 @@ async fn record_verdict(
         return Err(AppError::invalid("b", "same", "a pair is two different submissions"));
     }
     let (lo, hi) = (req.a.min(req.b), req.a.max(req.b));
-    for (field, s) in [("a", req.a), ("b", req.b)] {
-        let of_event = sqlx::query("SELECT s.id FROM submissions s JOIN rounds r ON r.id = s.round_id WHERE s.id = $1 AND r.event_id = $2")
-            .bind(s)
-            .bind(id)
-            .fetch_optional(&state.db.pool)
-            .await?;
-        if of_event.is_none() {
-            return Err(AppError::invalid(field, "unknown", format!("submission {s} is not a submission of this event")));
-        }
+    if !of_event(&state, id, req.a).await? {
+        return Err(AppError::invalid("a", "unknown", format!("submission {} is not a submission of this event", req.a)));
+    }
+    if !of_event(&state, id, req.b).await? {
+        return Err(AppError::invalid("b", "unknown", format!("submission {} is not a submission of this event", req.b)));
     }
     let mut tx = state.db.begin_write().await?;
     sqlx::query("DELETE FROM similarity_reviews WHERE event_id = $1 AND submission_a = $2 AND submission_b = $3")
@@ -273,4 +270,14 @@ async fn record_verdict(
     audit_in(&mut tx, &caller.user, "similarity_verdict", &format!("event_id={id} a={lo} b={hi} verdict={}", req.verdict)).await?;
     tx.commit().await?;
     Ok(Json(json!({"event_id": id, "a": lo, "b": hi, "verdict": req.verdict, "note": note})))
+}
+
+/// Whether `submission` is a contest submission of `event`.
+async fn of_event(state: &AppState, event: i64, submission: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query("SELECT s.id FROM submissions s JOIN rounds r ON r.id = s.round_id WHERE s.id = $1 AND r.event_id = $2")
+        .bind(submission)
+        .bind(event)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .is_some())
 }
