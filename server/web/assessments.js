@@ -9,7 +9,7 @@ const POLL_MS = 5000;
 const literacyName = (l) => (l && l.name ? loc(l.name) : t(`lit_${String(l && l.literacy).replace(/-/g, '_')}`));
 
 /** Item text (stem, explanation) as DOM: paragraphs with code words set as code, and ``` blocks as code. */
-function richText(text) {
+export function richText(text) {
   const out = [];
   const src = String(text ?? '');
   const fence = /```[^\n]*\n([\s\S]*?)```/g;
@@ -24,7 +24,7 @@ function richText(text) {
   return out;
 }
 
-function clock(seconds) {
+export function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   const hh = Math.floor(s / 3600);
   const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
@@ -348,7 +348,7 @@ function intro(alive, a) {
 }
 
 /** A response as words: option texts, true/false, the number or text given. */
-function describe(item, r) {
+export function describe(item, r) {
   if (!r) return t('as_no_answer');
   const opt = (list, oid) => {
     const o = (item[list] || []).find((x) => x.id === oid);
@@ -365,7 +365,7 @@ function describe(item, r) {
 }
 
 /** The controls that answer one item; `save(response)` stores it. */
-function answerControl(item, response, save, disabled) {
+export function answerControl(item, response, save, disabled) {
   const name = `q-${item.id}`;
   const opts = item.options || [];
   switch (item.type) {

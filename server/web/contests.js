@@ -11,6 +11,7 @@ import { appealButton, appealsCard, chooseButton, clarificationsCard, resultsCar
 import { onsiteCard } from './onsite.js';
 import { renderReport, scoreHeader, showDiagnostics } from './submissions.js';
 import { creativeRoundCard, creativeRoundPage } from './creative.js';
+import { quizRoundCard, quizRoundPage } from './quiz.js';
 
 const TIERS = ['school', 'district', 'city', 'province'];
 const KINDS = ['robot_sim', 'ai', 'ct_quiz', 'creative'];
@@ -264,6 +265,7 @@ function judgeCard({ ev }) {
 
 function newRoundCard({ ev }) {
   if (ev.kind === 'creative') return creativeRoundCard(ev);
+  if (ev.kind === 'ct_quiz') return quizRoundCard(ev);
   if (ev.kind !== 'robot_sim') return card(t('ev_new_round'), h('p', { class: 'muted' }, t('err_rounds_robot_sim_only')));
   const labsBox = h('div', { class: 'checks', testid: 'round-labs' }, h('span', { class: 'muted' }, t('loading')));
   loadLabs().then((labs) => clear(labsBox, labs.map((l) => h('label', { class: 'check' },
@@ -375,6 +377,10 @@ export async function roundPage(alive, eventId, roundId) {
   if (ev.kind === 'creative') {
     const crumbs = h('p', { class: 'crumbs' }, h('a', { href: '#/events' }, t('nav_events')), ' › ', h('a', { href: `#/events/${ev.id}`, 'data-user': '' }, ev.name), ' › ');
     return creativeRoundPage(alive, ev, round, base, crumbs, leaderboard(alive, ev, round, base, divName));
+  }
+  if (ev.kind === 'ct_quiz') {
+    const crumbs = h('p', { class: 'crumbs' }, h('a', { href: '#/events' }, t('nav_events')), ' › ', h('a', { href: `#/events/${ev.id}`, 'data-user': '' }, ev.name), ' › ');
+    return quizRoundPage(alive, ev, round, base, crumbs, leaderboard(alive, ev, round, base, divName));
   }
   const labTitle = (id) => {
     const l = (round.lab_views || []).find((x) => x.id === id) || (state.labs || []).find((x) => x.id === id);

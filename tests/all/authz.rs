@@ -224,6 +224,28 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/events/{cevent}/rounds/{closed_cround}/assign", "", "401 403 403 403 403 403 404 200 200"),
     ("POST", "/api/events/{cevent}/rounds/{closed_cround}/entries/{closed_centry}/further-judge", "", "401 403 403 403 403 403 404 409 409"),
     ("POST", "/api/events/{cevent}/rounds/{closed_cround}/publish", "", "401 403 403 403 403 403 404 200 200"),
+    // Quiz rounds: {qevent} is a ct_quiz event of the district; the student's team (the teacher
+    // coaching) has started its sheet in the open round {qround}; B's teacher judges;
+    // {future_qround} has not opened, so its forms may still change.
+    (
+        "POST",
+        "/api/events/{qevent}/quiz-rounds",
+        r#"{"name": "Q{n}", "opens_at": 0, "closes_at": 4000000000, "forms": [{"division_id": {qdivision}, "items": ["ct-56-001"]}]}"#,
+        "401 403 403 403 403 403 404 201 201",
+    ),
+    ("GET", "/api/events/{qevent}/quiz-bank", "", "401 403 403 403 403 403 404 200 200"),
+    ("GET", "/api/events/{qevent}/rounds/{qround}/quiz", "", "401 200 200 200 200 200 404 200 200"),
+    (
+        "PUT",
+        "/api/events/{qevent}/rounds/{future_qround}/quiz",
+        r#"{"forms": [{"division_id": {qdivision}, "items": ["ct-56-002", "ct-56-001"]}]}"#,
+        "401 403 403 403 403 403 404 200 200",
+    ),
+    ("GET", "/api/events/{qevent}/rounds/{qround}/quiz/progress", "", "401 403 403 403 200 403 404 200 200"),
+    ("GET", "/api/events/{qevent}/rounds/{qround}/quiz/sheet", "", "401 200 403 403 403 403 404 403 403"),
+    ("POST", "/api/events/{qevent}/rounds/{qround}/quiz/sheet", "", "401 200 403 403 403 403 404 403 403"),
+    ("PUT", "/api/events/{qevent}/rounds/{qround}/quiz/sheet/answers/{item}", r#"{"response": {"choices": ["a"]}}"#, "401 200 403 403 403 403 404 403 403"),
+    ("POST", "/api/events/{qevent}/rounds/{qround}/quiz/sheet/submit", "", "401 200 403 403 403 403 404 403 403"),
     ("GET", "/api/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/verify/{cert}", "", "200 200 200 200 200 200 200 200 200"),
     ("GET", "/api/no-such-thing", "", "401 404 404 404 404 404 404 404 404"),
@@ -470,6 +492,38 @@ pub async fn setup(s: &AppState) -> World {
     .await
     .unwrap()
     .get(0);
+    // A ct_quiz event: the student's team (approved) has started its sheet in an open round;
+    // another round has not opened yet; B's teacher judges.
+    let qev =
+        event(json!({"name": "思维赛", "tier": "district", "kind": "ct_quiz", "region_id": 2, "registration_deadline": 4000000000i64, "divisions": divisions}))
+            .await;
+    let (qevent, qdivision) = (qev["id"].as_i64().unwrap(), qev["divisions"][0]["id"].as_i64().unwrap());
+    let (st, qteam, _) = call(
+        s,
+        "POST",
+        &format!("/api/events/{qevent}/teams"),
+        Some(&sc.teacher),
+        Some(json!({"name": "思维队", "division_id": qdivision, "students": [student_id]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{qteam}");
+    let qteam = qteam["id"].as_i64().unwrap();
+    let (st, _, _) = call(s, "POST", &format!("/api/events/{qevent}/teams/{qteam}/decision"), Some(&organiser), Some(json!({"decision": "approve"}))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v, _) = call(s, "POST", &format!("/api/events/{qevent}/members"), Some(&organiser), Some(json!({"user_id": teacher_b_id, "role": "judge"}))).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
+    let quiz_round = |opens: i64| {
+        let organiser = organiser.clone();
+        async move {
+            let body = json!({"name": "初赛", "opens_at": opens, "closes_at": 4000000000i64, "forms": [{"division_id": qdivision, "items": ["ct-56-001", "ct-56-002"]}]});
+            let (st, v, _) = call(s, "POST", &format!("/api/events/{qevent}/quiz-rounds"), Some(&organiser), Some(body)).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+            v["id"].as_i64().unwrap()
+        }
+    };
+    let (qround, future_qround) = (quiz_round(0).await, quiz_round(3999999000).await);
+    let (st, v, _) = call(s, "POST", &format!("/api/events/{qevent}/rounds/{qround}/quiz/sheet"), Some(&student_token), None).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
     World {
         tokens: vec![
             None,
@@ -514,6 +568,10 @@ pub async fn setup(s: &AppState) -> World {
             ("cfile", cfile["id"].as_i64().unwrap()),
             ("closed_centry", closed_centry),
             ("judge_b", teacher_b_id),
+            ("qevent", qevent),
+            ("qdivision", qdivision),
+            ("qround", qround),
+            ("future_qround", future_qround),
         ]
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))

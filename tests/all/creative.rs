@@ -108,18 +108,18 @@ fn assignment_is_balanced_deterministic_and_respects_conflicts() {
 
 // ---------------------------------------------------------------- the flow through the API
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
-fn until(s: &AppState, t: i64) {
+pub(crate) fn until(s: &AppState, t: i64) {
     let behind = t - s.clock.now();
     if behind > 0 {
         s.clock.advance(behind);
     }
 }
 
-async fn staff(s: &AppState, admin: &str, username: &str, role: &str, school: Option<i64>, region: Option<i64>) -> (i64, String) {
+pub(crate) async fn staff(s: &AppState, admin: &str, username: &str, role: &str, school: Option<i64>, region: Option<i64>) -> (i64, String) {
     let (st, v, _) = call(
         s,
         "POST",
@@ -134,7 +134,7 @@ async fn staff(s: &AppState, admin: &str, username: &str, role: &str, school: Op
 }
 
 /// A student of a new class of `teacher`, who has set their own password: (id, token).
-async fn student(s: &AppState, teacher: &str, number: &str, name: &str) -> (i64, String) {
+pub(crate) async fn student(s: &AppState, teacher: &str, number: &str, name: &str) -> (i64, String) {
     let (st, class, _) = call(s, "POST", "/api/classes", Some(teacher), Some(json!({"name": format!("五年级{number}班")}))).await;
     assert_eq!(st, StatusCode::CREATED, "{class}");
     let (st, v) = import_roster(s, teacher, class["id"].as_i64().unwrap(), format!("学号,姓名\n{number},{name}\n")).await;

@@ -30,6 +30,7 @@ mod lessons;
 mod onsite;
 mod openapi;
 mod process;
+mod quiz;
 mod reports;
 mod roster;
 mod runtime;

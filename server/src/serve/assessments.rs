@@ -243,7 +243,7 @@ pub fn taker_item(item: &Item) -> Value {
 }
 
 /// The right answer, in the shape of a response (text items: the accepted spellings).
-fn key_of(item: &Item) -> Value {
+pub(super) fn key_of(item: &Item) -> Value {
     match &item.kind {
         ItemKind::Single { answer, .. } => json!({"choices": [answer]}),
         ItemKind::Multiple { answer, .. } => json!({"choices": answer}),
@@ -494,10 +494,15 @@ fn deliverable<'a>(state: &'a AppState, population: &'a str, adaptive: bool) -> 
 }
 
 async fn assemble_form(state: &AppState, text: String, population: &'static str) -> Result<Vec<String>, AppError> {
+    assemble(deliverable(state, population, false).cloned().collect(), text).await
+}
+
+/// One form assembled from `items` by a blueprint (the TOML of docs/assessment-assembly.md):
+/// the item ids in order, or why no form meets it. Quiz rounds assemble their forms here too.
+pub(super) async fn assemble(items: Vec<Item>, text: String) -> Result<Vec<String>, AppError> {
     if text.len() > 64 << 10 {
         return Err(AppError::invalid("blueprint", "length", "a blueprint is at most 64 KiB").max(64 << 10));
     }
-    let items: Vec<Item> = deliverable(state, population, false).cloned().collect();
     // The solver takes up to seconds: off the async threads.
     let outcome = tokio::task::spawn_blocking(move || {
         let bp = qiming_grading::assembly::Blueprint::parse("blueprint", &text, &items)?;
@@ -839,7 +844,7 @@ async fn presented(state: &AppState, sitting: i64) -> Result<Vec<Presented>, App
 }
 
 /// The score (points, max) of a stored response to `item` (none or unreadable: 0).
-fn points_of(item: Option<&Item>, response: Option<&str>, max_stored: i64) -> (i64, i64) {
+pub(super) fn points_of(item: Option<&Item>, response: Option<&str>, max_stored: i64) -> (i64, i64) {
     let Some(item) = item else { return (0, max_stored) };
     let max = i64::from(item.max_points());
     let Some(v) = response.and_then(|r| serde_json::from_str::<Value>(r).ok()) else { return (0, max) };

@@ -1332,6 +1332,15 @@ pub async fn load_boards(state: &AppState, round: &Round) -> Result<Boards, AppE
         .iter()
         .map(|r| Ok(BoardTeam { id: r.try_get(0)?, name: r.try_get(1)?, division_id: r.try_get(2)?, school_id: r.try_get(3)? }))
         .collect::<Result<Vec<_>, AppError>>()?;
+    // A quiz round's rows are its closed answer sheets (quiz.rs); ranked the same way.
+    if let Some(rows) = super::quiz::board_rows(state, round).await? {
+        let mut b = compute(round, &teams, &rows);
+        // Nothing to re-grade: once finalised, the ranking as it stands is the final one.
+        if round.finalised_at.is_some() {
+            b.final_ = Some(b.live.clone());
+        }
+        return Ok(b);
+    }
     let rows = sqlx::query(
         "SELECT s.id, s.team_id, s.lab_id, s.status, s.score, s.submitted_at, s.final_of, c.chosen_at FROM submissions s \
          LEFT JOIN final_choices c ON c.submission_id = s.id WHERE s.round_id = $1",
@@ -1427,7 +1436,12 @@ async fn leaderboard(
     Path((id, rid)): Path<(i64, i64)>,
     Query(q): Query<BoardQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let (_, a, round) = visible_round(&state, &caller.user, id, rid).await?;
+    let (_, a, mut round) = visible_round(&state, &caller.user, id, rid).await?;
+    // A quiz round's sheets still open when it closed count as handed in at its close
+    // (the round read again: its board version moved).
+    if super::quiz::settle(&state, &round).await? > 0 {
+        round = visible_round(&state, &caller.user, id, rid).await?.2;
+    }
     let b = boards(&state, &round).await?;
     let view = view_for(&round, a.officiates(), state.clock.now());
     let board = match view {
@@ -1472,6 +1486,9 @@ async fn finalise(State(state): State<AppState>, ActiveCaller(caller): ActiveCal
             "the final ranking is drawn after the round closes",
             json!({"closes_at": round.closes_at}),
         ));
+    }
+    if super::quiz::is_quiz(&state, round.id).await? {
+        return Ok(Json(super::quiz::finalise(&state, &caller.user, &ev, &round).await?));
     }
     let key = format!("{}{}", super::auth::random_hex(), super::auth::random_hex());
     let mut tx = state.db.begin_write().await?;

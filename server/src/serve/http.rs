@@ -352,6 +352,7 @@ pub fn app(state: AppState) -> Router {
         .merge(super::similarity::routes())
         .merge(super::onsite::routes())
         .merge(super::creative::routes())
+        .merge(super::quiz::routes())
         .merge(super::web::routes())
         .fallback(fallback)
         // On-site rounds: a contestant's round requests from the contest room only (onsite.rs).

@@ -21,6 +21,7 @@ pub mod onsite;
 pub mod openapi;
 pub mod org;
 pub mod queue;
+pub mod quiz;
 pub mod reports;
 pub mod roster;
 pub mod secret;

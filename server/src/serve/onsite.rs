@@ -11,7 +11,7 @@
 //!
 //! **What is guarded.** While a round is on site and not yet closed, a
 //! contestant's (an approved team member's) requests for the round's tasks,
-//! submissions, choice and clarifications, and for its submissions at
+//! submissions, choice and clarifications, a quiz round's answer sheet, and for its submissions at
 //! `/api/submissions/{id}…`, pass [`guard`] (a middleware, so the handlers
 //! of contest.rs and judging.rs stay as they are): from an address outside
 //! the allow-list they are refused (403 `onsite_address`); from a session
@@ -447,13 +447,13 @@ async fn release(
 // ---------------------------------------------------------------- the guard
 
 /// The guarded requests' event and round, from the path: the round itself,
-/// its submissions, choice and clarifications; a submission by id.
+/// its submissions, choice and clarifications, a quiz round's sheet; a submission by id.
 async fn guarded_round(state: &AppState, path: &str) -> Result<Option<(i64, i64)>, AppError> {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["", "api", "events", e, "rounds", r] | ["", "api", "events", e, "rounds", r, "submissions" | "choice" | "clarifications"] => {
-            Ok(e.parse().ok().zip(r.parse().ok()))
-        }
+        ["", "api", "events", e, "rounds", r]
+        | ["", "api", "events", e, "rounds", r, "submissions" | "choice" | "clarifications" | "quiz"]
+        | ["", "api", "events", e, "rounds", r, "quiz", "sheet", ..] => Ok(e.parse().ok().zip(r.parse().ok())),
         ["", "api", "submissions", s, ..] => {
             let Ok(s) = s.parse::<i64>() else { return Ok(None) };
             let row = sqlx::query(

@@ -301,7 +301,56 @@ pub fn document() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), creative_paths()) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), quiz_paths()) {
+        paths.extend(more);
+    }
     doc
+}
+
+/// Computational-thinking quiz rounds (quiz.rs; docs/competitions.md, "Quiz rounds").
+fn quiz_paths() -> Value {
+    use super::quiz::MAX_QUIZ_ITEMS;
+    let form = obj(
+        &["division_id"],
+        json!({"division_id": {"type": "integer"},
+        "items": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_QUIZ_ITEMS, "description": "item ids of the bank in order: live, students', not performance tasks, of a grade band that overlaps the division's grades"},
+        "blueprint": {"type": "string", "description": "instead of items: a blueprint (docs/assessment-assembly.md) assembled from the division's candidates"}}),
+    );
+    let forms = json!({"type": "array", "items": form, "minItems": 1, "description": "one form per division of the event"});
+    let round = json!({"description": "the round (as GET /api/events/{id}/rounds/{round}) + quiz: {forms: [{division_id, items, max_points, item_list (organisers and judges: [{id, type, literacy, module, grade_band, difficulty, max_points, stem}], never a key)}], max_items} + team_id"});
+    let sheet = "{round, team_id, review, status (not_started, in_progress, submitted), sheet: {id, started_at, started_by, submitted_at, submitted_by, closed_by (team, deadline), points, max_points (after the round closed)} or null, deadline_at, remaining_seconds, answered, total, items: [{position, item (stem, options; no key), response, answered_by, answered_at} + after the round closed: points, max_points, correct, explanation]}";
+    let refused = |codes: &str| err(&format!("refused: {codes}"));
+    json!({
+        "/api/events/{id}/quiz-rounds": {"post": op("Create a round of a ct_quiz event: its window, the freeze, and each division's form of items from the bank, by id or assembled from a blueprint (organisers; audited)", &["id"],
+            Some(body(obj(&["name", "opens_at", "closes_at", "forms"], json!({"name": {"type": "string"}, "opens_at": {"type": "integer"}, "closes_at": {"type": "integer"},
+                "freeze_seconds": {"type": "integer", "minimum": 0, "default": 0}, "forms": forms.clone()})))),
+            &[("201", ok("the round", round.clone())), ("409", refused("not_quiz (the event is not a ct_quiz event), blueprint_infeasible"))])},
+        "/api/events/{id}/quiz-bank": {"get": {
+            "summary": "The items organisers may choose for a division (or any division of the event): live, students', not performance tasks, of a suitable grade band; summaries without keys (organisers)",
+            "parameters": [id_param("id"), {"name": "division_id", "in": "query", "required": false, "schema": {"type": "integer"}}],
+            "responses": {"200": json!({"description": "{event_id, division_id, items: [{id, type, literacy, module, grade_band, difficulty, max_points, stem}]}"}),
+                "400": err("malformed request"), "401": err("not signed in"), "403": err("not an organiser of the event"), "404": err("no such event")}
+        }},
+        "/api/events/{id}/rounds/{round}/quiz": {
+            "get": op("A quiz round with its forms: item summaries for organisers and judges, counts for everyone else who sees the round", &["id", "round"], None, &[("200", ok("the round", round.clone()))]),
+            "put": op("Replace the forms until the round opens and before any team has started (organisers; audited)", &["id", "round"],
+                Some(body(obj(&["forms"], json!({"forms": forms})))), &[("200", ok("the round", round)), ("409", refused("quiz_started"))])
+        },
+        "/api/events/{id}/rounds/{round}/quiz/progress": {"get": op("Where every approved team's sheet stands: not started, answering, handed in (by the team or at the round's end), answered items, score once closed (organisers and judges)", &["id", "round"], None,
+            &[("200", json!({"description": "{round_id, opens_at, closes_at, finalised_at, totals: {teams, started, submitted}, teams: [{team_id, team, division_id, status, started_at, submitted_at, closed_by, answered, total, points, max_points}]}"}))])},
+        "/api/events/{id}/rounds/{round}/quiz/sheet": {
+            "get": op("The caller's team's answer sheet: its division's items without keys and the answers saved so far; after the round closed, each item's points, key and explanation (team members)", &["id", "round"], None,
+                &[("200", json!({"description": sheet}))]),
+            "post": op("Start the team's sheet (one per team, shared by its members) inside the round's window, or resume it (team members; audited)", &["id", "round"], None,
+                &[("201", json!({"description": format!("started: {sheet}")})), ("200", json!({"description": format!("resumed: {sheet}")})), ("409", refused("round_not_open, round_closed"))])
+        },
+        "/api/events/{id}/rounds/{round}/quiz/sheet/answers/{item}": {"put": op("Save one answer of the team's sheet as given (any member; the last save stands; stored before the answer)", &["id", "round", "item"],
+            Some(body(obj(&["response"], json!({"response": {"description": "{choices: [id]}, {value: bool}, {number: x}, {text: s}, {order: [id]}, {pairs: [[option, target]]}, or null to clear"}})))),
+            &[("200", json!({"description": "{saved, item_id, position, answered_at, remaining_seconds}"})), ("404", err("the item is not on the team's sheet")),
+              ("409", refused("round_not_open, round_closed, not_started, sitting_submitted (the team has handed in)"))])},
+        "/api/events/{id}/rounds/{round}/quiz/sheet/submit": {"post": op("Hand in the team's sheet: scored by the bank's rules and entered on the leaderboard with this time; answers can no longer change; again: no change (team members; audited)", &["id", "round"], None,
+            &[("200", json!({"description": sheet})), ("409", refused("round_not_open, round_closed, not_started"))])}
+    })
 }
 
 /// On-site rounds: the address allow-list, seats and the seat plan, releasing a seat (onsite.rs; docs/competitions.md).
@@ -673,8 +722,8 @@ fn contest_paths(submission_request: Value) -> Value {
             "responses": {"200": json!({"description": "{round_id, view (live, frozen, final), division_id, page, per_page, total, freeze_at, closes_at, final_key, divisions: [{id, teams}], entries: [{rank, team_id, team, school_id, score, last_submitted_at, attempts}]}"}),
                 "400": err("bad page"), "401": err("not signed in"), "404": err("no such round, or not yours to see")}
         }},
-        "/api/events/{id}/rounds/{round}/finalise": {"post": op("After the round closes: draw the final key and queue a re-grade of each team's last submission per lab on it (organisers; idempotent; audited)", &["id", "round"], None,
-            &[("200", json!({"description": "{round_id, final_key, regrades, already}"})), ("409", err("round_not_closed"))])},
+        "/api/events/{id}/rounds/{round}/finalise": {"post": op("After the round closes: draw the final key and queue a re-grade of each team's last submission per lab on it; a quiz round: close the sheets still open and fix the ranking as it stands (organisers; idempotent; audited)", &["id", "round"], None,
+            &[("200", json!({"description": "{round_id, final_key, regrades, already} (+ closed_sheets for a quiz round, whose final_key is null)"})), ("409", err("round_not_closed"))])},
         "/api/events/{id}/advance": {"post": op("Advance the top N or top x % of each division of a finalised round into the parent event (the parent's organisers; idempotent; audited)", &["id"],
             Some(body(obj(&["round_id"], json!({"round_id": {"type": "integer"}, "top": {"type": "integer", "minimum": 1}, "top_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}})))),
             &[("200", json!({"description": "{parent_id, advanced: [{team_id, from_team_id, division_id, rank}], already, skipped: [{team_id, code}]}"})), ("409", err("no_parent_event, round_not_final or final_grading_pending"))])}

@@ -43,6 +43,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("judging.js", "text/javascript; charset=utf-8", include_str!("../../web/judging.js")),
     ("onsite.js", "text/javascript; charset=utf-8", include_str!("../../web/onsite.js")),
     ("creative.js", "text/javascript; charset=utf-8", include_str!("../../web/creative.js")),
+    ("quiz.js", "text/javascript; charset=utf-8", include_str!("../../web/quiz.js")),
     ("login.js", "text/javascript; charset=utf-8", include_str!("../../web/login.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
 ];
