@@ -16,6 +16,8 @@ const user = (text, tag = 'span') => h(tag, { 'data-user': '' }, text);
 const litName = (id) => t(`lit_${String(id || '').replace(/-/g, '_')}`);
 const typeName = (type) => t(`qz_type_${type}`);
 const PENDING_KEY = (sheet) => `qiming_quiz_pending_${sheet}`;
+/** A stem's first paragraph, with its code set as code (a preview; the whole stem is for the sheet). */
+const preview = (stem) => richText(loc(stem))[0] || null;
 
 // ---------------------------------------------------------------- choosing items
 
@@ -39,7 +41,7 @@ function formPicker(ev, division, chosen = []) {
         drawCount();
       } }),
       ' ', h('code', null, it.id), ' ', badge(typeName(it.type), 'wait'), ' ', h('span', { class: 'muted small' }, `${litName(it.literacy)} · ${t('qz_difficulty', { b: it.difficulty })} · ${t('qz_points_n', { n: it.max_points })}`),
-      h('div', { class: 'small qz-stem' }, loc(it.stem).slice(0, 140)))));
+      h('div', { class: 'small qz-stem' }, preview(it.stem)))));
   }).catch((e) => clear(list, errorBox(e, 'qz-bank-error')));
   drawCount();
   const mode = h('select', { testid: 'qz-mode', 'data-division': division.id, onchange: () => {
@@ -94,7 +96,7 @@ function formsCard(ev, round, quiz, base, me) {
     const d = divName.get(f.division_id) || { name: String(f.division_id) };
     const rows = (f.item_list || []).map((it, i) => h('tr', { testid: 'qz-form-item', 'data-item': it.id },
       h('td', { class: 'num' }, String(i + 1)), h('td', null, h('code', null, it.id)), h('td', null, typeName(it.type)), h('td', null, litName(it.literacy)),
-      h('td', { class: 'num' }, String(it.max_points ?? '')), h('td', { class: 'small' }, it.stem ? loc(it.stem).slice(0, 120) : '')));
+      h('td', { class: 'num' }, String(it.max_points ?? '')), h('td', { class: 'small' }, it.stem ? preview(it.stem) : '')));
     return h('div', { testid: 'qz-division-form', 'data-division': f.division_id },
       h('h3', null, user(d.name), ' ', h('span', { class: 'muted small' }, t('qz_form_size', { n: f.items, points: f.max_points }))),
       rows.length ? table(['#', t('qz_item'), t('qz_type'), t('qz_literacy'), t('qz_points'), t('qz_stem')], rows, { testid: 'qz-form-table' }) : null);

@@ -55,8 +55,21 @@ async fn quiz_flow(backend: &str) {
     let s = state_for(backend).await;
     let School { admin, school_id, teacher: t1 } = school(&s).await;
     let (_, regions, _) = call(&s, "GET", "/api/regions", Some(&admin), None).await;
-    let district = regions["regions"].as_array().unwrap().iter().find(|x| x["name"] == "西湖区").unwrap()["id"].as_i64().unwrap();
-    let (_, organiser) = staff(&s, &admin, "zuwei", "organiser", None, Some(district)).await;
+    let region = |name: &str| regions["regions"].as_array().unwrap().iter().find(|x| x["name"] == name).unwrap()["id"].as_i64().unwrap();
+    let (city, district) = (region("杭州市"), region("西湖区"));
+    let (_, organiser) = staff(&s, &admin, "zuwei", "organiser", None, Some(city)).await;
+    // The city's quiz the district's best teams advance into.
+    let (st, city_ev, _) = call(
+        &s,
+        "POST",
+        "/api/events",
+        Some(&organiser),
+        Some(json!({"name": "市计算思维挑战", "tier": "city", "kind": "ct_quiz", "region_id": city,
+            "registration_deadline": unix_now() + 3600, "divisions": [{"name": "五六年级", "min_grade": 5, "max_grade": 6}]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{city_ev}");
+    let city_event = city_ev["id"].as_i64().unwrap();
     let (_, judge) = staff(&s, &admin, "caipan", "teacher", Some(school_id), None).await;
     let new_event = |kind: &'static str| {
         let organiser = organiser.clone();
@@ -67,7 +80,7 @@ async fn quiz_flow(backend: &str) {
                 "POST",
                 "/api/events",
                 Some(&organiser),
-                Some(json!({"name": "计算思维挑战", "tier": "district", "kind": kind, "region_id": district,
+                Some(json!({"name": "计算思维挑战", "tier": "district", "kind": kind, "region_id": district, "parent_id": city_event,
                     "registration_deadline": unix_now() + 3600, "divisions": [{"name": "五六年级", "min_grade": 5, "max_grade": 6}]})),
             )
             .await;
@@ -365,6 +378,18 @@ async fn quiz_flow(backend: &str) {
     assert_eq!((st, f["already"].as_bool()), (StatusCode::OK, Some(true)), "{f}");
     let final_board = lb(&a1).await;
     assert_eq!(board(&final_board).iter().map(|r| r.0).collect::<Vec<_>>(), vec![team_b, team_a, team_c], "{final_board}");
+    // Certificates and advancement read the same final ranking.
+    let awards = json!({"awards": [{"name": "一等奖", "top": 1}, {"name": "优秀奖", "top_percent": 100}]});
+    let (st, issued, _) = call(&s, "POST", &format!("{base}/certificates"), Some(&organiser), Some(awards)).await;
+    assert_eq!((st, issued["issued"].as_i64()), (StatusCode::CREATED, Some(4)), "{issued}");
+    let award_of = |student: i64| issued["certificates"].as_array().unwrap().iter().find(|c| c["student_id"] == student).unwrap()["award"].clone();
+    assert_eq!((award_of(b_id), award_of(a1_id), award_of(c_id)), (json!("一等奖"), json!("优秀奖"), json!("优秀奖")));
+    let (st, adv, _) = call(&s, "POST", &format!("/api/events/{event}/advance"), Some(&organiser), Some(json!({"round_id": rid, "top": 1}))).await;
+    assert_eq!(st, StatusCode::OK, "{adv}");
+    assert_eq!(
+        (adv["parent_id"].as_i64(), adv["advanced"].as_array().unwrap().len(), adv["advanced"][0]["from_team_id"].as_i64()),
+        (Some(city_event), 1, Some(team_b))
+    );
     let req = axum::http::Request::builder()
         .uri(format!("{base}/results.xlsx"))
         .header(axum::http::header::AUTHORIZATION, format!("Bearer {organiser}"))

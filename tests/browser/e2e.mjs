@@ -4,8 +4,8 @@
 //   BASE_URL=http://127.0.0.1:PORT ADMIN_PASSWORD=... REFERENCE=/abs/wall-stop/reference.rhai \
 //     node tests/browser/e2e.mjs
 //
-// Optional: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_S (default 480: the language flow visits every
-// page four times, the contest flow waits out a one-minute round), E2E_FLOWS (a comma-separated subset of flows).
+// Optional: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_S (default 600: the language flow visits every
+// page four times, the contest and quiz flows each wait out a one-minute round), E2E_FLOWS (a comma-separated subset of flows).
 // Exit code 0 = pass; otherwise a message on stderr, a screenshot in
 // tests/browser/failure.png and exit code 1.
 
@@ -21,7 +21,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || '';
 const REFERENCE = process.env.REFERENCE || '';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const TOTAL_TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S || 480);
+const TOTAL_TIMEOUT_S = Number(process.env.E2E_TIMEOUT_S || 600);
 const STUDENT_NAME = '张小明';
 /** Flows in flows/NAME.mjs, each `export async function run(ctx)`; they may create their own classes and accounts. */
 const ALL_FLOWS = [
@@ -33,6 +33,7 @@ const ALL_FLOWS = [
   'lockout',
   'assessment',
   'contest',
+  'quiz',
 ];
 /** E2E_FLOWS=contest,roster runs only those flows (after the common setup), for working on one. */
 const FLOWS = process.env.E2E_FLOWS ? process.env.E2E_FLOWS.split(',').map((f) => f.trim()).filter(Boolean) : ALL_FLOWS;
