@@ -16,8 +16,12 @@ const user = (text, tag = 'span') => h(tag, { 'data-user': '' }, text);
 const litName = (id) => t(`lit_${String(id || '').replace(/-/g, '_')}`);
 const typeName = (type) => t(`qz_type_${type}`);
 const PENDING_KEY = (sheet) => `qiming_quiz_pending_${sheet}`;
-/** A stem's first paragraph, with its code set as code (a preview; the whole stem is for the sheet). */
-const preview = (stem) => richText(loc(stem))[0] || null;
+/**
+ * A stem's first paragraph, with its code set as code (a preview; the whole stem is for the sheet).
+ * Marked as data: the bank's texts are authored (and importable), and may quote cell names or
+ * English terms the page's own language check cannot judge.
+ */
+const preview = (stem) => h('div', { 'data-user': '' }, richText(loc(stem))[0] || null);
 
 // ---------------------------------------------------------------- choosing items
 
@@ -33,7 +37,7 @@ function formPicker(ev, division, chosen = []) {
   const drawCount = () => { count.textContent = t('qz_chosen_n', { n: order.length }); };
   api('GET', `/api/events/${ev.id}/quiz-bank?division_id=${division.id}`).then(({ items }) => {
     if (!items.length) return clear(list, empty(t('qz_bank_empty'), 'qz-bank-empty'));
-    clear(list, items.map((it) => h('label', { class: 'check qz-item' },
+    clear(list, items.map((it) => h('label', { class: 'check qz-item', 'data-literacy': it.literacy },
       h('input', { type: 'checkbox', value: it.id, checked: order.includes(it.id), testid: 'qz-pick', 'data-item': it.id, onchange: (e) => {
         const i = order.indexOf(it.id);
         if (e.target.checked && i < 0) order.push(it.id);
@@ -47,13 +51,19 @@ function formPicker(ev, division, chosen = []) {
   const mode = h('select', { testid: 'qz-mode', 'data-division': division.id, onchange: () => {
     list.hidden = mode.value !== 'items';
     count.hidden = mode.value !== 'items';
+    literacy.disabled = mode.value !== 'items';
     blueprint.hidden = mode.value !== 'blueprint';
   } }, h('option', { value: 'items' }, t('qz_mode_items')), h('option', { value: 'blueprint' }, t('qz_mode_blueprint')));
   const blueprint = h('textarea', { rows: '8', hidden: true, class: 'code', testid: 'qz-blueprint', spellcheck: 'false', 'aria-label': t('field_blueprint'),
     placeholder: `format_version = 1\npopulation = "student"\ngrade_band = "5-6"\nlength = 15` });
+  // Only one literacy's items, when the list is long.
+  const literacy = h('select', { testid: 'qz-literacy', onchange: () => {
+    for (const l of list.querySelectorAll('.qz-item')) l.hidden = Boolean(literacy.value) && l.dataset.literacy !== literacy.value;
+  } }, h('option', { value: '' }, t('qz_all_literacies')),
+  ['computational-thinking', 'digital-learning', 'information-awareness', 'social-responsibility'].map((l) => h('option', { value: l }, litName(l))));
   const el = h('fieldset', { class: 'qz-form', testid: 'qz-form', 'data-division': division.id },
     h('legend', null, user(division.name), ' ', h('span', { class: 'muted small' }, t('ev_grades', { min: division.min_grade, max: division.max_grade }))),
-    field(t('qz_how'), mode), count, list, blueprint);
+    h('div', { class: 'filters' }, field(t('qz_how'), mode), field(t('qz_literacy'), literacy)), count, list, blueprint);
   const value = () => (mode.value === 'blueprint' ? { division_id: division.id, blueprint: blueprint.value } : { division_id: division.id, items: [...order] });
   return { el, value };
 }
