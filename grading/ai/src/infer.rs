@@ -139,10 +139,6 @@ struct ConvGeometry {
 /// while one input pixel is multiplied into all of them.
 const BLOCK: usize = 8;
 
-/// Neighbouring output pixels computed together in the image's interior
-/// (each with its own BLOCK sums, so more additions are in flight at once).
-const PIXELS: usize = 4;
-
 /// A convolution, `p` holding the weights `[out][in][ky][kx]` then one bias
 /// per output channel, `x` the input planes `[in][y][x]`; returns the output
 /// planes `[out][y][x]`.
@@ -151,10 +147,9 @@ const PIXELS: usize = 4;
 /// (input channel, kernel row, kernel column), skipping taps that fall in the
 /// padding, each product rounded before it is added — exactly the textbook
 /// loop (`conv2d_textbook` in the tests), bit for bit. Speed comes only from doing
-/// [`BLOCK`] output channels of [`PIXELS`] neighbouring outputs side by side
-/// (independent sums the compiler may put in vector registers; no sum is split
-/// or reordered), never from reassociating a sum, so the result does not
-/// depend on the machine.
+/// [`BLOCK`] output channels side by side (independent sums the compiler may
+/// put in vector registers; no sum is split or reordered), never from
+/// reassociating a sum, so the result does not depend on the machine.
 fn conv2d(g: &ConvGeometry, p: &[f32], x: &[f32]) -> Vec<f32> {
     let &ConvGeometry { in_channels, out_channels, kernel, padding, h, w, oh, ow } = g;
     let taps = in_channels * kernel * kernel;
@@ -179,53 +174,37 @@ fn conv2d(g: &ConvGeometry, p: &[f32], x: &[f32]) -> Vec<f32> {
         for y in 0..oh {
             // Rows whose every kernel row lies inside the image (no padding).
             let rows_inside = y >= padding && y - padding + kernel <= h;
-            let inside = |xx: usize| xx >= padding && xx - padding + kernel <= w;
-            let mut xx = 0;
-            while xx < ow {
-                if rows_inside && xx + PIXELS <= ow && inside(xx) && inside(xx + PIXELS - 1) {
-                    // The common case: PIXELS neighbouring outputs whose every tap is
-                    // inside, visited in storage order without a bounds decision.
-                    // Their PIXELS × BLOCK sums are independent, so the processor
-                    // overlaps them instead of waiting on one sum's additions.
+            for xx in 0..ow {
+                let mut acc = start;
+                if rows_inside && xx >= padding && xx - padding + kernel <= w {
+                    // The common case: every tap is inside, so they are
+                    // visited in storage order without a bounds decision.
                     let (y0, x0) = (y - padding, xx - padding);
-                    let mut acc = [start; PIXELS];
                     let mut taps = group.chunks_exact(BLOCK);
                     for c in 0..in_channels {
                         let plane = &x[c * h * w..(c + 1) * h * w];
                         for ky in 0..kernel {
-                            let row = &plane[(y0 + ky) * w + x0..][..kernel + PIXELS - 1];
-                            for kx in 0..kernel {
-                                let Some(tap) = taps.next() else { break };
-                                for (p, sums) in acc.iter_mut().enumerate() {
-                                    let v = row[kx + p];
-                                    for (sum, &weight) in sums.iter_mut().zip(tap) {
-                                        *sum += weight * v;
-                                    }
+                            let row = &plane[(y0 + ky) * w + x0..][..kernel];
+                            for (&v, tap) in row.iter().zip(&mut taps) {
+                                for (sum, &weight) in acc.iter_mut().zip(tap) {
+                                    *sum += weight * v;
                                 }
                             }
                         }
                     }
-                    for (p, sums) in acc.iter().enumerate() {
-                        for (j, &value) in sums[..width].iter().enumerate() {
-                            out[((first + j) * oh + y) * ow + xx + p] = value;
-                        }
-                    }
-                    xx += PIXELS;
-                    continue;
-                }
-                // Near the border: one output, taps in the padding skipped.
-                let mut acc = start;
-                for c in 0..in_channels {
-                    let plane = &x[c * h * w..(c + 1) * h * w];
-                    for ky in 0..kernel {
-                        let Some(iy) = (y + ky).checked_sub(padding).filter(|&iy| iy < h) else { continue };
-                        let row = &plane[iy * w..(iy + 1) * w];
-                        for kx in 0..kernel {
-                            let Some(ix) = (xx + kx).checked_sub(padding).filter(|&ix| ix < w) else { continue };
-                            let v = row[ix];
-                            let tap = &group[((c * kernel + ky) * kernel + kx) * BLOCK..][..BLOCK];
-                            for (sum, &weight) in acc.iter_mut().zip(tap) {
-                                *sum += weight * v;
+                } else {
+                    for c in 0..in_channels {
+                        let plane = &x[c * h * w..(c + 1) * h * w];
+                        for ky in 0..kernel {
+                            let Some(iy) = (y + ky).checked_sub(padding).filter(|&iy| iy < h) else { continue };
+                            let row = &plane[iy * w..(iy + 1) * w];
+                            for kx in 0..kernel {
+                                let Some(ix) = (xx + kx).checked_sub(padding).filter(|&ix| ix < w) else { continue };
+                                let v = row[ix];
+                                let tap = &group[((c * kernel + ky) * kernel + kx) * BLOCK..][..BLOCK];
+                                for (sum, &weight) in acc.iter_mut().zip(tap) {
+                                    *sum += weight * v;
+                                }
                             }
                         }
                     }
@@ -233,7 +212,6 @@ fn conv2d(g: &ConvGeometry, p: &[f32], x: &[f32]) -> Vec<f32> {
                 for (j, &value) in acc[..width].iter().enumerate() {
                     out[((first + j) * oh + y) * ow + xx] = value;
                 }
-                xx += 1;
             }
         }
     }
