@@ -26,9 +26,40 @@ pub struct BenchArgs {
     /// The database for `--leaderboard-teams` (default: a temporary SQLite file); an empty one.
     #[arg(long)]
     pub leaderboard_db: Option<String>,
-    /// The curriculum folder (for `--leaderboard-teams`).
+    /// The curriculum folder (for `--leaderboard-teams` and `--city-db`).
     #[arg(long, default_value = "curriculum")]
     pub curriculum: std::path::PathBuf,
+    /// Measure only a city-wide contest on this empty PostgreSQL database: HTTP intake,
+    /// queue wait, leaderboard under load and grading per core with a fleet of `qiming worker`s.
+    #[arg(long, value_name = "URL")]
+    pub city_db: Option<String>,
+    /// Students registered in the city event (`--city-db`).
+    #[arg(long, default_value_t = 100_000)]
+    pub city_students: usize,
+    /// Teams they form, 1–4 students each (`--city-db`).
+    #[arg(long, default_value_t = 40_000)]
+    pub city_teams: usize,
+    /// Submissions over the whole window (`--city-db`).
+    #[arg(long, default_value_t = 400_000)]
+    pub city_submissions: usize,
+    /// The round's length in minutes (`--city-db`).
+    #[arg(long, default_value_t = 120.0)]
+    pub city_window_minutes: f64,
+    /// Share of all submissions that arrive in the last 10 minutes (`--city-db`).
+    #[arg(long, default_value_t = 0.3)]
+    pub city_spike_share: f64,
+    /// Seconds of the steady and the spike phase each; the capacity phase takes half (`--city-db`).
+    #[arg(long, default_value_t = 60.0)]
+    pub city_phase_seconds: f64,
+    /// Seconds of draining the queue after the arrivals stop (`--city-db`).
+    #[arg(long, default_value_t = 60.0)]
+    pub city_drain_seconds: f64,
+    /// `qiming worker` processes to start, one grading thread each (`--city-db`).
+    #[arg(long, default_value_t = 2)]
+    pub city_workers: usize,
+    /// Submissions per second of the first phase, which the local workers keep up with (`--city-db`).
+    #[arg(long, default_value_t = 4.0)]
+    pub city_queue_rate: f64,
 }
 
 /// A robot with no world behind it: isolates the runtime's own costs.
@@ -145,19 +176,42 @@ fn fmt_dur(d: Duration) -> String {
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(url) = &args.city_db {
+        let options = crate::city_bench::CityOptions {
+            database_url: url.clone(),
+            students: args.city_students,
+            teams: args.city_teams,
+            submissions: args.city_submissions,
+            window_minutes: args.city_window_minutes,
+            spike_share: args.city_spike_share,
+            phase_seconds: args.city_phase_seconds,
+            drain_seconds: args.city_drain_seconds,
+            workers: args.city_workers,
+            queue_rate: args.city_queue_rate,
+            curriculum: args.curriculum.clone(),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().context("start the async runtime")?;
+        let rows = runtime.block_on(crate::city_bench::run(options))?;
+        print_table(rows);
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(teams) = args.leaderboard_teams {
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("start the async runtime")?;
         let rows = runtime.block_on(crate::leaderboard_bench::run(teams, args.leaderboard_db.clone(), &args.curriculum))?;
-        println!("| measurement | result | target |");
-        println!("|---|---|---|");
-        for (what, result, target) in rows {
-            println!("| {what} | {result} | {target} |");
-        }
+        print_table(rows);
         return Ok(ExitCode::SUCCESS);
     }
     let handle = std::thread::Builder::new().stack_size(qiming_grading::grade::RUN_STACK).spawn(move || bench(args)).context("spawn bench thread")?;
     handle.join().map_err(|_| anyhow::anyhow!("bench panicked"))??;
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(rows: Vec<(String, String, String)>) {
+    println!("| measurement | result | target |");
+    println!("|---|---|---|");
+    for (what, result, target) in rows {
+        println!("| {what} | {result} | {target} |");
+    }
 }
 
 fn bench(args: BenchArgs) -> anyhow::Result<()> {

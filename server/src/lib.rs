@@ -7,6 +7,7 @@ pub mod assemble_cmd;
 pub mod assess_cmd;
 pub mod bank_cmd;
 pub mod bench;
+pub mod city_bench;
 pub mod cli;
 pub mod curriculum_cmd;
 pub mod fonts;

@@ -1317,7 +1317,13 @@ pub struct BoardCache {
     boards: Arc<Mutex<BTreeMap<i64, Arc<Boards>>>>,
     /// One recomputation at a time; meanwhile others are served the previous board.
     building: Arc<tokio::sync::Mutex<()>>,
+    /// Per round: when its last background recomputation finished, and how long it took.
+    last_build: Arc<Mutex<BTreeMap<i64, (std::time::Instant, std::time::Duration)>>>,
 }
+
+/// Background recomputations of one round's boards are spaced by at least
+/// this many times the duration of the previous one (at most a third of a core).
+const REST_FACTOR: u32 = 2;
 
 /// Reads a round's teams and submissions and computes its boards (uncached).
 pub async fn load_boards(state: &AppState, round: &Round) -> Result<Boards, AppError> {
@@ -1347,24 +1353,32 @@ pub async fn load_boards(state: &AppState, round: &Round) -> Result<Boards, AppE
     )
     .bind(round.id)
     .fetch_all(&state.db.pool)
-    .await?
-    .iter()
-    .map(|r| {
-        let status: String = r.try_get(3)?;
-        Ok(BoardRow {
-            id: r.try_get(0)?,
-            team_id: r.try_get(1)?,
-            lab_id: r.try_get(2)?,
-            done: status == "done",
-            failed: status == "failed",
-            score: r.try_get::<Option<f64>, _>(4)?.unwrap_or(0.0),
-            submitted_at: r.try_get(5)?,
-            final_of: r.try_get(6)?,
-            chosen_at: r.try_get(7)?,
-        })
+    .await?;
+    // Decoding and ranking 400,000 rows takes a good part of a second of CPU:
+    // on a blocking thread, so the async threads keep answering requests.
+    let round = round.clone();
+    tokio::task::spawn_blocking(move || {
+        let rows = rows
+            .iter()
+            .map(|r| {
+                let status: String = r.try_get(3)?;
+                Ok(BoardRow {
+                    id: r.try_get(0)?,
+                    team_id: r.try_get(1)?,
+                    lab_id: r.try_get(2)?,
+                    done: status == "done",
+                    failed: status == "failed",
+                    score: r.try_get::<Option<f64>, _>(4)?.unwrap_or(0.0),
+                    submitted_at: r.try_get(5)?,
+                    final_of: r.try_get(6)?,
+                    chosen_at: r.try_get(7)?,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(compute(&round, &teams, &rows))
     })
-    .collect::<Result<Vec<_>, AppError>>()?;
-    Ok(compute(round, &teams, &rows))
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("the leaderboard computation stopped: {e}")))?
 }
 
 /// Keeps the newer of the cached boards and `b`.
@@ -1385,14 +1399,28 @@ pub async fn boards(state: &AppState, round: &Round) -> Result<Arc<Boards>, AppE
     match cached(state) {
         Some(b) if b.version >= round.board_version => Ok(b),
         Some(stale) => {
-            if let Ok(turn) = state.boards.building.clone().try_lock_owned() {
+            // While grades keep landing, rest REST_FACTOR times as long as the
+            // last recomputation took before starting the next: a board of
+            // 100,000 teams is then at most a couple of seconds behind, and
+            // rebuilding it after every grade does not keep a core busy for
+            // the whole round. A small board (milliseconds) is rebuilt at once.
+            let rested = state
+                .boards
+                .last_build
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&round.id)
+                .is_none_or(|(finished, took)| finished.elapsed() >= *took * REST_FACTOR);
+            if rested && let Ok(turn) = state.boards.building.clone().try_lock_owned() {
                 let (state, round) = (state.clone(), round.clone());
                 tokio::spawn(async move {
                     let _turn = turn;
+                    let started = std::time::Instant::now();
                     match load_boards(&state, &round).await {
                         Ok(b) => keep(&state, round.id, &Arc::new(b)),
                         Err(e) => tracing::warn!(round = round.id, error = ?e, "cannot recompute the leaderboard; the previous one stays"),
                     }
+                    state.boards.last_build.lock().unwrap_or_else(|p| p.into_inner()).insert(round.id, (std::time::Instant::now(), started.elapsed()));
                 });
             }
             Ok(stale)

@@ -143,12 +143,28 @@ impl Db {
             Backend::Sqlite => "",
         };
         let now = self.db_now();
-        let sql = format!(
-            "UPDATE submissions SET status = 'running', lease_owner = $1, lease_expires_at = {now} + $2, claims = claims + 1 \
-             WHERE id = (SELECT id FROM submissions WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < {now}) ORDER BY fair_student, fair_class, id LIMIT 1 {lock}) \
-             RETURNING id, assignment_id, round_id, sitting_id, lab_id, final_of, language, program, claims"
-        );
-        let Some(row) = sqlx::query(&sql).bind(owner).bind(lease_seconds).fetch_optional(&self.pool).await? else {
+        // Two claims, each an ordered walk of an index that stops at the first
+        // row: a job whose worker died (its lease ran out) first, else the
+        // head of the fair queue. One query with `OR` would sort the whole
+        // queue for every claim — 5 ms at 9,000 waiting jobs, growing with it.
+        let claim = |pick: &str| {
+            format!(
+                "UPDATE submissions SET status = 'running', lease_owner = $1, lease_expires_at = {now} + $2, claims = claims + 1 \
+                 WHERE id = (SELECT id FROM submissions WHERE {pick} LIMIT 1 {lock}) \
+                 RETURNING id, assignment_id, round_id, sitting_id, lab_id, final_of, language, program, claims"
+            )
+        };
+        let mut row = None;
+        for pick in [
+            format!("status = 'running' AND lease_expires_at < {now} ORDER BY fair_student, fair_class, id"),
+            "status = 'queued' ORDER BY fair_student, fair_class, id".to_string(),
+        ] {
+            row = sqlx::query(&claim(&pick)).bind(owner).bind(lease_seconds).fetch_optional(&self.pool).await?;
+            if row.is_some() {
+                break;
+            }
+        }
+        let Some(row) = row else {
             return Ok(None);
         };
         // The job's owner — an assignment, a contest round or an assessment
