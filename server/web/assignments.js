@@ -2,6 +2,7 @@
 
 import { ApiError, LANG, api, badge, card, clear, codeSpans, empty, errorBox, field, fmtScore, fmtTime, h, langLabel, loadLabs, loading, loc, now, onCleanup, setPage, state, statusBadge, t } from './core.js';
 import { assignmentTools, phaseBadge } from './assign.js';
+import { bundleBox } from './bundle.js';
 import { codeEditor, maxKb, tooBig } from './editor.js';
 import { submissionsTable } from './gradebook.js';
 import { arenaPicture } from './replay.js';
@@ -300,6 +301,7 @@ function studentAssignment(alive, a) {
   const updateSubmit = () => {
     const blocked = a.can_submit === false;
     submitBtn.disabled = Boolean(blocked || es);
+    if (bundle) bundle.setBlocked(blocked || Boolean(es));
     submitBtn.title = blocked ? t('reason_short_' + a.reason) : '';
     clear(reasonSlot, reasonBox(a));
     clear(statusSlot, studentStatus(a));
@@ -386,6 +388,19 @@ function studentAssignment(alive, a) {
     }
   });
 
+  // A new submission (typed, or a .zip from the bundle box): its result live, the page's facts refreshed.
+  const submitted = (sub) => {
+    follow(sub);
+    result.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    refresh();
+  };
+  // AI labs: the program and its trained model are handed in together as a .zip.
+  const bundle = lab.model ? bundleBox({
+    lab, result, onSubmitted: submitted,
+    submitPath: `/api/assignments/${a.id}/submissions`,
+    testPath: `/api/assignments/${a.id}/test`,
+  }) : null;
+
   submitBtn.addEventListener('click', async () => {
     const program = editor.value();
     clear(result);
@@ -393,10 +408,7 @@ function studentAssignment(alive, a) {
     if (tooBig(program, lab)) return clear(result, h('div', { class: 'alert alert-error', role: 'alert', testid: 'program-too-big' }, t('program_too_big', { kb: maxKb(lab) })));
     submitBtn.disabled = true;
     try {
-      const sub = await api('POST', `/api/assignments/${a.id}/submissions`, { language: lang, program });
-      follow(sub);
-      result.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-      refresh();
+      submitted(await api('POST', `/api/assignments/${a.id}/submissions`, { language: lang, program }));
     } catch (e) {
       clear(result, errorBox(e, 'submit-error'));
       // Refused for a reason the page did not know yet (closed meanwhile): show it.
@@ -420,7 +432,8 @@ function studentAssignment(alive, a) {
           h('div', { class: 'editor-bar' }, field(t('language'), langSel), advancedToggle, resetBtn, loadLastBtn),
           editor.el,
           h('p', { class: 'field-help' }, t('editor_help')),
-          h('div', { class: 'actions' }, testBtn, submitBtn))),
+          h('div', { class: 'actions' }, testBtn, submitBtn)),
+        bundle ? bundle.el : null),
       h('div', { class: 'work-result' }, card(t('result'), result))),
     card(t('my_submissions'), history));
 

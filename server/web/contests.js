@@ -5,6 +5,7 @@
 // these pages only draw it.
 
 import { ApiError, XLSX_TYPE, api, badge, card, clear, empty, errText, errorBox, field, fmtScore, fmtTime, fromLocalInput, h, langLabel, loadLabs, loading, loc, now, okBox, onCleanup, rerender, setPage, state, statusBadge, t, table, toLocalInput } from './core.js';
+import { bundleBox } from './bundle.js';
 import { codeEditor, maxKb, tooBig } from './editor.js';
 import { instructions as labInstructions } from './assignments.js';
 import { appealButton, appealsCard, chooseButton, clarificationsCard, resultsCard, similarityCard } from './judging.js';
@@ -453,12 +454,15 @@ function contestantCard(alive, round, base, labTitle, refreshRound) {
     try { localStorage.setItem(draftKey(), value); } catch (_) { /* private mode */ }
   });
   const instructions = h('details', { class: 'lesson-more', testid: 'round-instructions' });
+  // AI labs: the program and its model are handed in as one .zip (bundle.js), for the lab chosen.
+  const bundleSlot = h('div');
   const showLab = () => {
     lab = labs.find((l) => l.id === labSel.value) || labs[0] || {};
     const langs = lab.languages && lab.languages.length ? lab.languages : ['rhai'];
     clear(langSel, langs.map((l) => h('option', { value: l }, langLabel(l))));
     editor.setValue(readDraft() ?? (lab.starter || {})[langSel.value] ?? '');
     clear(instructions, h('summary', null, t('instructions')), labInstructions(loc(lab.instructions)));
+    clear(bundleSlot, lab.model ? bundleBox({ lab, result, submitPath: `${base}/submissions`, extra: { lab_id: lab.id }, onSubmitted: submitted }).el : null);
   };
   labSel.addEventListener('change', showLab);
   langSel.addEventListener('change', () => editor.setValue(readDraft() ?? (lab.starter || {})[langSel.value] ?? ''));
@@ -496,18 +500,21 @@ function contestantCard(alive, round, base, labTitle, refreshRound) {
     }
     if (subs.some((s) => s.status === 'queued' || s.status === 'running')) timer = setTimeout(drawHistory, SUBMISSION_POLL_MS);
   };
+  // A new submission for the team (typed, or a .zip from the bundle box): watched until graded.
+  const submitted = async (sub) => {
+    watching = sub.id;
+    clear(result, h('div', { class: 'live', testid: 'live-status', 'data-status': 'queued' }, statusBadge('queued'), ' ', t('live_queued')));
+    clearTimeout(timer);
+    await drawHistory();
+    refreshRound();
+  };
   submitBtn.addEventListener('click', async () => {
     const program = editor.value();
     if (!program.trim()) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_empty')));
     if (tooBig(program, lab)) return clear(result, h('div', { class: 'alert alert-error', role: 'alert' }, t('program_too_big', { kb: maxKb(lab) })));
     submitBtn.disabled = true;
     try {
-      const sub = await api('POST', `${base}/submissions`, { lab_id: lab.id, language: langSel.value, program });
-      watching = sub.id;
-      clear(result, h('div', { class: 'live', testid: 'live-status', 'data-status': 'queued' }, statusBadge('queued'), ' ', t('live_queued')));
-      clearTimeout(timer);
-      await drawHistory();
-      refreshRound();
+      await submitted(await api('POST', `${base}/submissions`, { lab_id: lab.id, language: langSel.value, program }));
     } catch (e) {
       clear(result, errorBox(e, 'submit-error'));
     } finally {
@@ -525,7 +532,8 @@ function contestantCard(alive, round, base, labTitle, refreshRound) {
         instructions,
         editor.el,
         h('p', { class: 'field-help' }, t('ev_submit_help')),
-        h('div', { class: 'actions' }, submitBtn))),
+        h('div', { class: 'actions' }, submitBtn)),
+      bundleSlot),
     h('div', { class: 'work-result' }, card(t('result'), result)),
     card(t('ev_team_submissions'), history));
 }

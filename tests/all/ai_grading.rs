@@ -471,6 +471,67 @@ async fn server_grades_zip_bundles_on_postgres() {
     server_bundles("postgres").await;
 }
 
+/// The lab JSON the web page reads tells it what an AI lab's model must be
+/// (from the lab's `[model]` table) and how large a `.zip` may be; a robot
+/// lab says it takes no model (`model: null`, no bundle limit). The same in
+/// the catalogue (`GET /api/labs`) and in an assignment's lab payload.
+#[tokio::test]
+async fn the_lab_json_tells_the_page_what_model_an_ai_lab_takes() {
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use crate::classroom::{School, school};
+    use crate::server::{call, state};
+
+    let s = state("sqlite", "ai-lab-model").await;
+    let School { teacher, .. } = school(&s).await;
+    let (st, list, _) = call(&s, "GET", "/api/labs", Some(&teacher), None).await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    let lab = |id: &str| list["labs"].as_array().unwrap().iter().find(|l| l["id"] == id).unwrap_or_else(|| panic!("no {id} in {list}")).clone();
+
+    let signs = lab("ai-signs");
+    assert_eq!(
+        signs["model"],
+        json!({"labels": ["left", "none", "right", "stop"], "input": "image", "sensors": [], "kinds": ["cnn"], "required": false}),
+        "{signs}"
+    );
+    let max_bundle = signs["limits"]["max_bundle_bytes"].as_u64().unwrap_or_else(|| panic!("no bundle limit: {}", signs["limits"]));
+    // Its base64 must fit the server's request body, and the lab's own reference bundle must fit it.
+    assert!(max_bundle * 4 / 3 < qiming::serve::http::MAX_BODY as u64, "{max_bundle}");
+    let reference = std::fs::metadata(repo().join("curriculum/labs/ai-signs/reference/model.qmodel")).unwrap().len();
+    assert!(reference < max_bundle, "the reference model ({reference} bytes) does not fit {max_bundle}");
+    let perceptron = lab("ai-perceptron");
+    assert_eq!(perceptron["model"]["input"], "sensors", "{perceptron}");
+    assert_eq!(perceptron["model"]["sensors"], json!(["distance:left", "distance:right"]), "{perceptron}");
+    assert_eq!(perceptron["model"]["labels"], json!(["narrow", "wide"]), "{perceptron}");
+
+    let wall = lab("wall-stop");
+    assert!(wall.as_object().unwrap().contains_key("model") && wall["model"].is_null(), "a robot lab says it takes no model: {wall}");
+    assert!(wall["limits"]["max_bundle_bytes"].is_null(), "{wall}");
+    // Every lab: a model exactly when the curriculum gives it a [model] table.
+    for l in &s.catalogue.labs {
+        assert_eq!(lab(&l.id)["model"].is_null(), l.model.is_none(), "{}", l.id);
+    }
+
+    // An assignment's lab payload (what the assignment page reads) says the same.
+    let (st, class, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "八年级（2）班"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{class}");
+    let due = qiming::serve::now() + 7 * 24 * 3600;
+    for (id, ai) in [("ai-signs", true), ("wall-stop", false)] {
+        let path = format!("/api/classes/{}/assignments", class["id"]);
+        let (st, a, _) = call(&s, "POST", &path, Some(&teacher), Some(json!({"lab_id": id, "due_at": due}))).await;
+        assert_eq!(st, StatusCode::CREATED, "{a}");
+        let (st, a, _) = call(&s, "GET", &format!("/api/assignments/{}", a["id"]), Some(&teacher), None).await;
+        assert_eq!(st, StatusCode::OK, "{a}");
+        if ai {
+            assert_eq!(a["lab"]["model"], signs["model"], "{}", a["lab"]);
+            assert_eq!(a["lab"]["limits"]["max_bundle_bytes"], max_bundle, "{}", a["lab"]);
+        } else {
+            assert!(a["lab"]["model"].is_null() && a["lab"]["limits"]["max_bundle_bytes"].is_null(), "{}", a["lab"]);
+        }
+    }
+}
+
 /// A lab whose hidden dataset is damaged grades the model case 0 with a
 /// message for the teacher, in Chinese without the parser's English words.
 #[test]

@@ -253,7 +253,7 @@ async fn api_types_read_the_served_json_and_lab_views_are_redacted() {
     assert_eq!(list.labs.len(), s.catalogue.labs.len());
 
     for lab in &s.catalogue.labs {
-        let limits = qiming_api::ProgramLimits { max_program_bytes: 65536, max_output_bytes: 65536, cpu_seconds: 5.0 };
+        let limits = qiming_api::ProgramLimits { max_program_bytes: 65536, max_output_bytes: 65536, cpu_seconds: 5.0, max_bundle_bytes: None };
         let view = qiming_api::LabView::new(lab, limits);
         let text = serde_json::to_string(&view).unwrap();
         // Hidden model cases (AI labs) count too: students see how many hidden tests there are.

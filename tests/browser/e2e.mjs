@@ -34,6 +34,7 @@ const ALL_FLOWS = [
   'assessment',
   'contest',
   'quiz',
+  'bundle',
 ];
 /** E2E_FLOWS=contest,roster runs only those flows (after the common setup), for working on one. */
 const FLOWS = process.env.E2E_FLOWS ? process.env.E2E_FLOWS.split(',').map((f) => f.trim()).filter(Boolean) : ALL_FLOWS;

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use qiming_curriculum::{Lab, Text};
+use qiming_curriculum::{Lab, ModelInputSpec, ModelSpec, Text};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -112,6 +112,49 @@ pub struct ProgramLimits {
     pub max_output_bytes: u64,
     /// CPU time one case may use.
     pub cpu_seconds: f64,
+    /// AI labs: the largest `.zip` bundle accepted (its base64 must fit one
+    /// request); null for labs that take no bundles. The program inside is
+    /// held to `max_program_bytes`.
+    #[serde(default)]
+    pub max_bundle_bytes: Option<usize>,
+}
+
+/// What an AI lab's model must be (the lab's `[model]` table), so a client
+/// can say what to hand in and check a `.zip` bundle before sending it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LabModel {
+    /// The labels the model predicts, sorted (as model files keep them).
+    pub labels: Vec<String>,
+    /// What the model reads.
+    pub input: ModelInput,
+    /// With `input = "sensors"`: the sensors, in order (`distance:left`…, as
+    /// datasets name them); empty for `image`.
+    pub sensors: Vec<String>,
+    /// Model kinds accepted (`cnn`, `perceptron`, `kmeans`…); empty: any.
+    pub kinds: Vec<String>,
+    /// A submission without a model scores nothing on any case.
+    pub required: bool,
+}
+
+/// What an AI lab's model reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelInput {
+    /// The 32×24 camera image.
+    Image,
+    /// Sensor readings (named in `sensors`).
+    Sensors,
+}
+
+impl LabModel {
+    /// The public part of a lab's `[model]` table (all of it: nothing there is secret).
+    pub fn new(spec: &ModelSpec) -> Self {
+        let (input, sensors) = match &spec.input {
+            ModelInputSpec::Image => (ModelInput::Image, Vec::new()),
+            ModelInputSpec::Sensors(names) => (ModelInput::Sensors, names.clone()),
+        };
+        LabModel { labels: spec.labels.clone(), input, sensors, kinds: spec.kinds.clone(), required: spec.required }
+    }
 }
 
 /// A lab as the catalogue lists it (`GET /api/labs`).
@@ -131,6 +174,10 @@ pub struct LabSummary {
     /// The practice cases and what students read for their names (`practice-N`
     /// and `hidden-N` have no title: clients word those themselves).
     pub cases: Vec<VisibleCase>,
+    /// AI labs: what the model handed in with the program must be; null for
+    /// other labs (they take a program alone).
+    #[serde(default)]
+    pub model: Option<LabModel>,
 }
 
 /// `GET /api/labs`.
@@ -158,6 +205,7 @@ impl LabSummary {
                 .filter(|c| !c.hidden)
                 .map(|c| VisibleCase { name: c.name.clone(), title: c.title.clone(), seed: c.seed, weight: c.weight })
                 .collect(),
+            model: l.model.as_ref().map(LabModel::new),
         }
     }
 }

@@ -35,6 +35,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("gradebook.js", "text/javascript; charset=utf-8", include_str!("../../web/gradebook.js")),
     ("assignments.js", "text/javascript; charset=utf-8", include_str!("../../web/assignments.js")),
     ("editor.js", "text/javascript; charset=utf-8", include_str!("../../web/editor.js")),
+    ("bundle.js", "text/javascript; charset=utf-8", include_str!("../../web/bundle.js")),
     ("submissions.js", "text/javascript; charset=utf-8", include_str!("../../web/submissions.js")),
     ("replay.js", "text/javascript; charset=utf-8", include_str!("../../web/replay.js")),
     ("admin.js", "text/javascript; charset=utf-8", include_str!("../../web/admin.js")),

@@ -28,6 +28,15 @@ use super::org::{Class, audit_in, managed_class, visible_class};
 
 /// Largest program a student may submit (bytes).
 pub const MAX_PROGRAM: usize = 64 << 10;
+
+/// The largest `.zip` bundle announced to clients (`limits.max_bundle_bytes`):
+/// its base64 and the JSON around it must fit one request body, and the
+/// grading crate's own cap on a zip applies too.
+pub const MAX_BUNDLE_BYTES: usize = {
+    let by_body = (super::http::MAX_BODY - 4096) / 4 * 3;
+    let by_zip = qiming_grading::bundle::MAX_ZIP_BYTES as usize;
+    if by_body < by_zip { by_body } else { by_zip }
+};
 /// Most attempts a teacher may allow per assignment.
 pub const MAX_ATTEMPTS: i64 = 100;
 
@@ -1067,7 +1076,12 @@ async fn get_replay(State(state): State<AppState>, ActiveCaller(caller): ActiveC
 /// before sending: the server's cap on a submission and the lab's own.
 pub fn lab_limits(lab: &qiming_curriculum::Lab) -> ProgramLimits {
     let limits = qiming_grading::grade::lab_limits(lab, &qiming_runtime::Limits::default());
-    ProgramLimits { max_program_bytes: max_program_bytes(lab), max_output_bytes: limits.output_bytes as u64, cpu_seconds: limits.cpu_time.as_secs_f64() }
+    ProgramLimits {
+        max_program_bytes: max_program_bytes(lab),
+        max_output_bytes: limits.output_bytes as u64,
+        cpu_seconds: limits.cpu_time.as_secs_f64(),
+        max_bundle_bytes: lab.model.is_some().then_some(MAX_BUNDLE_BYTES),
+    }
 }
 
 /// The most bytes a program for this lab may hold: the server's cap, or the lab's `program_size`.
