@@ -53,11 +53,22 @@ pub struct Settings {
     pub last_lesson: Option<String>,
     pub last_lab: Option<String>,
     pub teacher: bool,
+    /// The text size of test questions (A− / A+ in a sitting).
+    pub test_font_size: f32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { lang: Lang::Zh, font_size: 15.0, ui_scale: 1.0, high_contrast: false, last_lesson: None, last_lab: None, teacher: false }
+        Settings {
+            lang: Lang::Zh,
+            font_size: 15.0,
+            ui_scale: 1.0,
+            high_contrast: false,
+            last_lesson: None,
+            last_lab: None,
+            teacher: false,
+            test_font_size: 18.0,
+        }
     }
 }
 
@@ -95,6 +106,8 @@ pub struct Options {
     pub server: Option<String>,
     /// A dataset folder to open on the AI screen.
     pub dataset: Option<PathBuf>,
+    /// An assessment to open (start or resume) in connected mode once signed in.
+    pub assessment: Option<i64>,
 }
 
 /// What a path prompt is for.
@@ -135,6 +148,8 @@ pub struct Studio {
     pub replay: ReplayScreen,
     pub world: crate::world::WorldEditor,
     pub connected: crate::connect::Connected,
+    /// Assessments in connected mode (`assess/`).
+    pub assess: crate::assess::Assess,
     pub ai: crate::ai::AiScreen,
     prompt: Option<PathPrompt>,
     /// A message about the last file operation (errors in the user's language).
@@ -165,6 +180,7 @@ impl Studio {
             replay: ReplayScreen::default(),
             world: crate::world::WorldEditor::new(),
             connected: crate::connect::Connected::new(&data_dir, options.server.clone()),
+            assess: crate::assess::Assess::new(&data_dir),
             ai: crate::ai::AiScreen::new(&data_dir),
             prompt: None,
             notice: None,
@@ -197,6 +213,11 @@ impl Studio {
             let lang = studio.lang();
             studio.ai.open(path, lang);
             studio.screen = Screen::Ai;
+        }
+        studio.assess.font_size = studio.settings.test_font_size.clamp(*crate::assess::FONT_SIZES.start(), *crate::assess::FONT_SIZES.end());
+        if let Some(id) = options.assessment {
+            studio.assess.want = Some(id);
+            studio.screen = Screen::Connected;
         }
         if let Some(screen) = options.screen {
             studio.screen = screen;
@@ -379,6 +400,11 @@ impl Studio {
             bench.tick(&ctx, lang);
         }
         self.connected.tick(&ctx);
+        self.assess.tick(&ctx, self.connected.session.as_ref());
+        if self.assess.font_size != self.settings.test_font_size {
+            self.settings.test_font_size = self.assess.font_size;
+            self.settings.save(&self.data_dir);
+        }
         self.ai.tick(&ctx, lang);
         if let Some(p) = &mut self.replay.player
             && p.playing
@@ -653,7 +679,14 @@ impl Studio {
 
     fn connected_screen(&mut self, ui: &mut egui::Ui) {
         let lang = self.lang();
+        if self.assess.sitting.is_some()
+            && let Some(session) = self.connected.session.clone()
+        {
+            crate::assess::ui::sitting(ui, lang, &mut self.assess, &session);
+            return;
+        }
         let mut open = None;
+        let assess = &mut self.assess;
         egui::CentralPanel::default().show(ui, |ui| {
             ui.label(t(lang, "connect_intro"));
             ui.separator();
@@ -689,6 +722,7 @@ impl Studio {
                         ui.label(tf(lang, "signed_in_as", &[("user", &session.username), ("server", &session.server)]));
                         if ui.add_enabled(!c.busy, egui::Button::new(t(lang, "refresh"))).clicked() {
                             c.refresh();
+                            assess.refresh(&session);
                         }
                         if ui.button(t(lang, "logout")).clicked() {
                             c.logout();
@@ -726,10 +760,17 @@ impl Studio {
                             }
                         });
                     });
+                    ui.separator();
+                    crate::assess::ui::list(ui, lang, assess, &session);
+                    if assess.busy {
+                        ui.spinner();
+                    }
                 }
             }
             if let Some(problem) = &c.problem {
                 ui.colored_label(ui.visuals().error_fg_color, crate::connect::problem_text(lang, problem));
+            } else if let Some(problem) = &assess.problem {
+                ui.colored_label(ui.visuals().error_fg_color, crate::assess::ui::problem_text(lang, problem));
             }
         });
         if let Some(a) = open {

@@ -111,16 +111,16 @@ pub struct Connected {
     last_poll: Option<Instant>,
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::new_with_config(ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(15))).http_status_as_error(false).build())
 }
 
-fn url(server: &str, path: &str) -> String {
+pub(crate) fn url(server: &str, path: &str) -> String {
     format!("{}{path}", server.trim_end_matches('/'))
 }
 
 /// Reads a JSON answer, or the error body the server sent instead.
-fn answer<T: serde::de::DeserializeOwned>(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<T, NetError> {
+pub(crate) fn answer<T: serde::de::DeserializeOwned>(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<T, NetError> {
     let mut response = result.map_err(|_| NetError::Offline)?;
     let status = response.status().as_u16();
     if status < 300 {

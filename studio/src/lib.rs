@@ -9,6 +9,7 @@
 pub mod ai;
 pub mod app;
 pub mod arena;
+pub mod assess;
 pub mod bench;
 pub mod connect;
 pub mod editor;

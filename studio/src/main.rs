@@ -25,6 +25,10 @@ struct Args {
     /// A Qiming server for connected mode (assignments, submissions).
     #[arg(long)]
     server: Option<String>,
+    /// Open this assessment (its id on the server) in connected mode: start or resume
+    /// the sitting once signed in (the saved session of the data folder).
+    #[arg(long)]
+    assessment: Option<i64>,
     /// Open a replay file (.qreplay).
     #[arg(long)]
     replay: Option<PathBuf>,
@@ -183,7 +187,9 @@ impl eframe::App for App {
         }
         // A few frames for layout to settle (panels size themselves from the previous frame).
         // Connected mode: the assignment list comes from the network.
-        let waiting = self.studio.screen == Screen::Connected && self.studio.connected.busy && shot.frames < 600;
+        let waiting = self.studio.screen == Screen::Connected
+            && (self.studio.connected.busy || self.studio.assess.busy || self.studio.assess.want.is_some())
+            && shot.frames < 600;
         if shot.frames >= 6 && !shot.requested && !waiting {
             shot.requested = true;
             let slot = shot.image.clone();
@@ -244,6 +250,7 @@ fn main() -> anyhow::Result<ExitCode> {
         world: args.world.clone(),
         server: args.server.clone(),
         dataset: args.dataset.clone(),
+        assessment: args.assessment,
     };
     let ai_tab = match args.ai_tab.as_deref() {
         None => None,

@@ -39,6 +39,7 @@ mod server;
 mod sim;
 mod similarity;
 mod studio;
+mod studio_assess;
 mod support;
 mod tidy;
 mod toolchains;

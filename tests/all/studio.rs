@@ -6,12 +6,12 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use qiming_studio::{Lang, Options, Screen, Studio};
 
-fn curriculum() -> PathBuf {
+pub(crate) fn curriculum() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../curriculum")
 }
 
 /// A studio on a fresh data folder, in a 1366×768 window.
-fn studio(options: Options) -> (Harness<'static, Studio>, tempfile_dir::Dir) {
+pub(crate) fn studio(options: Options) -> (Harness<'static, Studio>, tempfile_dir::Dir) {
     let data = tempfile_dir::Dir::new("studio");
     let options = Options { curriculum: Some(curriculum()), data_dir: Some(data.path.clone()), ..options };
     let ctx = egui::Context::default();
@@ -27,7 +27,7 @@ fn studio(options: Options) -> (Harness<'static, Studio>, tempfile_dir::Dir) {
 }
 
 /// A temporary folder removed when dropped.
-mod tempfile_dir {
+pub(crate) mod tempfile_dir {
     use std::path::PathBuf;
     pub struct Dir {
         pub path: PathBuf,
@@ -341,7 +341,7 @@ fn the_world_editor_keeps_what_it_cannot_draw() {
 }
 
 /// Steps the UI until `done` holds (network answers arrive on other threads).
-fn step_until(h: &mut Harness<'static, Studio>, what: &str, mut done: impl FnMut(&Studio) -> bool) {
+pub(crate) fn step_until(h: &mut Harness<'static, Studio>, what: &str, mut done: impl FnMut(&Studio) -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::time::Instant::now() < deadline {
         h.step();
@@ -428,7 +428,7 @@ fn connected_mode_signs_in_submits_and_survives_a_dropped_network() {
 }
 
 /// The studio binary beside this test binary (`.ci/run` builds it first).
-fn studio_binary() -> Option<PathBuf> {
+pub(crate) fn studio_binary() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?.parent()?;
     let bin = dir.join(format!("qiming-studio{}", std::env::consts::EXE_SUFFIX));
