@@ -68,7 +68,8 @@ export async function assessmentsPage(alive) {
     managing.length ? card(t('as_managed'), table([t('as_title'), t('as_population'), t('as_mode'), t('as_opens_at'), t('as_closes_at')], managing.map(managerRow), { testid: 'assessments-managed' })) : null,
     !sitting.length && !managing.length ? card(null, empty(t('as_none'), 'assessments-empty')) : null,
     state.me.can.staff ? await createForm(alive, managing) : null,
-    state.me.can.staff ? await calibrationsCard(alive) : null);
+    state.me.can.staff ? await calibrationsCard(alive) : null,
+    state.me.can.staff ? await itemReviewCard(alive) : null);
 }
 
 // ---------------------------------------------------------------- calibration
@@ -123,6 +124,89 @@ async function calibrationsCard(alive) {
     calibrations.length ? table([t('as_population'), t('cal_version'), t('cal_created_at'), t('cal_takers'), t('cal_literacies')], rows, { testid: 'calibrations' })
       : empty(t('cal_none'), 'calibrations-empty'),
     form, msg);
+}
+
+// ---------------------------------------------------------------- item review
+
+const REVIEW_DECISIONS = ['keep', 'revise', 'retire'];
+
+/** The group comparison of a flag, in words: "女生 vs 男生", or "fit". */
+function reviewGroup(f) {
+  if (f.kind === 'fit') return t('ir_fit');
+  return t('ir_vs', { focal: t(`ir_group_${f.details.focal}`), reference: t(`ir_group_${f.details.reference}`) });
+}
+
+/** A flag's statistic with what it means: ETS Δ and whom it favours, or infit/outfit. */
+function reviewStatistic(f) {
+  const n = (v, d = 2) => (v == null ? '—' : Number(v).toFixed(d));
+  if (f.kind === 'fit') {
+    return [t('ir_fit_line', { infit: n(f.details.infit), outfit: n(f.details.outfit) }),
+      f.details.direction === 'over' || f.details.direction === 'under' ? [' ', t(`ir_fit_${f.details.direction}`)] : null];
+  }
+  const favours = f.details.favours === 'reference' ? f.details.reference : f.details.favours === 'focal' ? f.details.focal : null;
+  return [t('ir_delta_line', { delta: n(f.statistic), n_reference: f.details.n_reference, n_focal: f.details.n_focal }),
+    favours ? [' ', t('ir_favours', { group: t(`ir_group_${favours}`) })] : null];
+}
+
+/** Items flagged after a calibration (DIF between groups, misfit): staff read them; the platform admin keeps, revises or retires each. */
+async function itemReviewCard(alive) {
+  let calibrations;
+  try {
+    ({ calibrations } = await api('GET', '/api/calibrations'));
+  } catch (_) {
+    return null;
+  }
+  if (!alive() || !calibrations.length) return null;
+  const admin = state.me.role === 'platform_admin';
+  const body = h('div', { testid: 'item-review-body' });
+  const picker = h('select', { testid: 'ir-calibration' }, calibrations.map((c) => h('option', { value: String(c.id) },
+    `${t(`as_population_${c.population}`)} v${c.version} (${fmtTime(c.created_at)})`)));
+  const load = async () => {
+    clear(body, loading());
+    let review;
+    try {
+      review = await api('GET', `/api/calibrations/${picker.value}/review`);
+    } catch (e) {
+      clear(body, errorBox(e, 'item-review-error'));
+      return;
+    }
+    if (!alive()) return;
+    const insufficient = review.not_flagged.filter((r) => r.category === 'insufficient').length;
+    const row = (f) => {
+      const msg = h('div', { 'aria-live': 'polite' });
+      const note = h('input', { type: 'text', maxlength: '1000', placeholder: t('ir_note'), 'aria-label': t('ir_note'), testid: 'ir-note' });
+      const buttons = REVIEW_DECISIONS.map((d) => h('button', { class: d === 'retire' ? 'btn btn-danger' : 'btn', type: 'button', testid: `ir-${d}`, onclick: async () => {
+        buttons.forEach((b) => { b.disabled = true; });
+        try {
+          await api('POST', `/api/calibrations/${picker.value}/flags/${f.id}/review`, { decision: d, note: note.value });
+          await load();
+        } catch (e) {
+          clear(msg, errorBox(e, 'ir-error'));
+          buttons.forEach((b) => { b.disabled = false; });
+        }
+      } }, t(`ir_decide_${d}`)));
+      const stateKind = { open: 'wait', kept: 'ok', revised: 'busy', retired: 'bad' }[f.state] || 'wait';
+      return h('tr', { testid: 'ir-flag', 'data-item': f.item_id, 'data-state': f.state },
+        h('td', null, h('code', null, f.item_id), f.item ? h('div', { class: 'muted', 'data-user': '' }, loc(f.item.stem)) : null),
+        h('td', null, literacyName({ literacy: f.literacy })),
+        h('td', null, reviewGroup(f)),
+        h('td', null, badge(t(`ir_category_${f.category}`), f.category === 'C' || f.category === 'misfit' ? 'bad' : 'wait')),
+        h('td', null, reviewStatistic(f)),
+        h('td', null, badge(t(`ir_state_${f.state}`), stateKind),
+          f.note ? h('div', { class: 'muted', 'data-user': '' }, f.note) : null,
+          f.reviewed_at ? h('div', { class: 'muted' }, fmtTime(f.reviewed_at)) : null),
+        admin ? h('td', null, note, h('div', { class: 'actions' }, buttons), msg) : null);
+    };
+    clear(body,
+      review.flags.length
+        ? table([t('ir_item'), t('ir_literacy'), t('ir_group'), t('ir_category'), t('ir_statistic'), t('ir_state'), admin ? '' : null].filter((x) => x !== null),
+          review.flags.map(row), { testid: 'ir-flags' })
+        : empty(t('ir_none'), 'ir-empty'),
+      insufficient ? h('p', { class: 'muted', testid: 'ir-insufficient' }, t('ir_insufficient', { n: insufficient, min: review.rules.min_group })) : null);
+  };
+  picker.addEventListener('change', load);
+  await load();
+  return card(t('ir_title'), h('p', null, t('ir_help')), field(t('ir_calibration'), picker), body);
 }
 
 /** The form that sets up an assessment (the server decides who may, for which classes or schools). */

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use qiming_grading::irt::{
-    CalibrationOptions, CatOptions, Item, LinkMethod, Model, Responses, SimulationOptions, calibrate, link, mantel_haenszel, simulate, simulate_cat,
+    CalibrationOptions, CatOptions, Item, LinkMethod, Model, Responses, SimulationOptions, calibrate, link, mantel_haenszel, mantel_haenszel_matched, simulate,
+    simulate_cat,
 };
 use serde_json::Value;
 
@@ -289,6 +290,27 @@ fn mantel_haenszel_flags_a_planted_dif_item_and_not_clean_ones() {
     assert_eq!(dif.favours, "reference");
     assert!(dif.delta.unwrap() < -2.0, "{dif:?}");
     for (k, it) in report.items.iter().enumerate().filter(|(k, _)| *k != studied) {
+        assert_eq!(it.class, "A", "clean item {k}: {it:?}");
+    }
+    // Matched on strata the caller gives: with the total scores as strata it is the same analysis.
+    let totals: Vec<usize> = (0..thetas.len()).map(|i| responses.scores[i * j..(i + 1) * j].iter().map(|&x| usize::from(x)).sum()).collect();
+    assert_eq!(mantel_haenszel_matched(&responses, &groups, &totals, "boys", "girls"), report);
+    // On θ bands with items missing by design (each student given 3 of every 4 items), the
+    // planted item is still C and the clean ones A, each over the students given it.
+    let mut sparse = responses.clone();
+    for i in 0..thetas.len() {
+        for jj in 0..j {
+            if (i + jj) % 4 == 0 {
+                sparse.scores[i * j + jj] = qiming_grading::irt::MISSING;
+            }
+        }
+    }
+    let bands: Vec<usize> = thetas.iter().map(|t| ((t.clamp(-4.0, 3.99) + 4.0) / 0.25) as usize).collect();
+    let matched = mantel_haenszel_matched(&sparse, &groups, &bands, "boys", "girls");
+    assert_eq!((matched.students, matched.left_out), (4000, 0));
+    assert_eq!(matched.items[studied].class, "C", "{:?}", matched.items[studied]);
+    assert_eq!(matched.items[studied].n_reference + matched.items[studied].n_focal, 3000);
+    for (k, it) in matched.items.iter().enumerate().filter(|(k, _)| *k != studied) {
         assert_eq!(it.class, "A", "clean item {k}: {it:?}");
     }
 }

@@ -109,6 +109,9 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     // platform admin calibrates (here: no teachers' sittings to calibrate on, 409).
     ("GET", "/api/calibrations", "", "401 403 403 200 200 200 200 200 200"),
     ("POST", "/api/calibrations", r#"{"population": "teachers"}"#, "401 403 403 403 403 403 403 403 409"),
+    // Item review: who reads calibrations reads their flags; who calibrates decides on them.
+    ("GET", "/api/calibrations/{cal}/review", "", "401 403 403 200 200 200 200 200 200"),
+    ("POST", "/api/calibrations/{cal}/flags/{flag}/review", r#"{"decision": "keep", "note": "n"}"#, "401 403 403 403 403 403 403 403 200"),
     // Competitions: the event is the district's (school A's and B's); school_admin_b's school lies outside it.
     ("GET", "/api/events", "", "401 200 200 200 200 200 200 200 200"),
     (
@@ -524,6 +527,23 @@ pub async fn setup(s: &AppState) -> World {
     let (qround, future_qround) = (quiz_round(0).await, quiz_round(3999999000).await);
     let (st, v, _) = call(s, "POST", &format!("/api/events/{qevent}/rounds/{qround}/quiz/sheet"), Some(&student_token), None).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
+    // A calibration (no literacies: the priors stay in use) with one open DIF flag.
+    let cal: i64 = sqlx::query(
+        "INSERT INTO calibrations (population, version, created_at, created_by, takers, items, parameters) VALUES ('students', 1, 0, 1, 0, 0, '{\"literacies\": []}') RETURNING id",
+    )
+    .fetch_one(&s.db.pool)
+    .await
+    .unwrap()
+    .get(0);
+    let flag: i64 = sqlx::query(
+        "INSERT INTO calibration_flags (calibration_id, literacy, item_id, kind, comparison, statistic, category, details, state) \
+         VALUES ($1, 'computational-thinking', 'ct-56-002', 'dif', 'gender', -2.0, 'C', '{}', 'open') RETURNING id",
+    )
+    .bind(cal)
+    .fetch_one(&s.db.pool)
+    .await
+    .unwrap()
+    .get(0);
     World {
         tokens: vec![
             None,
@@ -572,6 +592,8 @@ pub async fn setup(s: &AppState) -> World {
             ("qdivision", qdivision),
             ("qround", qround),
             ("future_qround", future_qround),
+            ("cal", cal),
+            ("flag", flag),
         ]
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))

@@ -2,6 +2,9 @@
 //! known item parameters are calibrated (MML, 2PL) and stored as versions with their date and
 //! N; the parameters come back close to the truth; an adaptive test then selects by them
 //! instead of the bank's priors; only the platform admin calibrates.
+//! After a calibration, DIF and misfit are flagged for review: an item built to favour one
+//! group at equal ability is flagged C, the neutral ones A, a too-small group "insufficient",
+//! and the platform admin's decisions persist, are audited and retire the item.
 
 use axum::http::StatusCode;
 use qiming::serve::http::AppState;
@@ -216,4 +219,198 @@ async fn calibration_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calibration_on_postgres() {
     calibration("postgres").await;
+}
+
+/// The item built to favour boys at equal ability: girls find it 1.2 logits harder.
+const DIF_ITEM: &str = "ct-56-012";
+
+/// `n` submitted sittings of `assessment` by takers of recorded gender (girls and boys in turn,
+/// θ ~ N(0, 1) in both groups), the first `rural` of them at `rural_school`, the rest at
+/// `school`; [`DIF_ITEM`] is harder for the girls, every other item the same for all.
+async fn simulate_groups(s: &AppState, assessment: i64, class: i64, school: i64, rural_school: i64, rural: usize, n: usize) {
+    let mut rng = Rng(77);
+    let mut tx = s.db.pool.begin().await.unwrap();
+    for k in 0..n {
+        let girl = k % 2 == 0;
+        let (school, class) = if k < rural { (rural_school, None) } else { (school, Some(class)) };
+        let user: i64 = sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, class_id, school_id, gender) \
+             VALUES ($1, $2, 'x', 'student', 0, 0, $3, $4, $5) RETURNING id",
+        )
+        .bind(format!("dif{k}"))
+        .bind(format!("dif{k}"))
+        .bind(class)
+        .bind(school)
+        .bind(if girl { "f" } else { "m" })
+        .fetch_one(&mut *tx)
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+        let sitting: i64 = sqlx::query(
+            "INSERT INTO sittings (assessment_id, taker_id, started_at, deadline_at, position, submitted_at, submitted_by, points, max_points) \
+             VALUES ($1, $2, 1, 2, 0, 2, 'taker', 0, 7) RETURNING id",
+        )
+        .bind(assessment)
+        .bind(user)
+        .fetch_one(&mut *tx)
+        .await
+        .map(|r| sqlx::Row::get(&r, 0))
+        .unwrap();
+        let theta = rng.normal();
+        for (j, (item, a, b)) in TRUTH.iter().enumerate() {
+            let b = if *item == DIF_ITEM && girl { b + 1.2 } else { *b };
+            let p = 1.0 / (1.0 + (-a * (theta - b)).exp());
+            let points = i64::from(rng.next() < p);
+            sqlx::query("INSERT INTO sitting_items (sitting_id, position, item_id, literacy, response, points, max_points) VALUES ($1, $2, $3, 'computational-thinking', NULL, $4, 1)")
+                .bind(sitting)
+                .bind(j as i64)
+                .bind(*item)
+                .bind(points)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The review rows of one kind and comparison, flagged or not: item id → row.
+fn rows<'a>(review: &'a Value, kind: &str, comparison: &str) -> std::collections::BTreeMap<String, &'a Value> {
+    ["flags", "not_flagged"]
+        .iter()
+        .flat_map(|k| review[*k].as_array().unwrap())
+        .filter(|r| r["kind"] == kind && r["comparison"] == comparison)
+        .map(|r| (r["item_id"].as_str().unwrap().to_string(), r))
+        .collect()
+}
+
+async fn item_review(backend: &str) {
+    let s = state(backend, "item_review").await;
+    let School { admin, school_id, teacher } = school(&s).await;
+    let (_, c, _) = call(&s, "POST", "/api/classes", Some(&teacher), Some(json!({"name": "五年级(2)班"}))).await;
+    let class = c["id"].as_i64().unwrap();
+    let region: i64 =
+        sqlx::query("SELECT region_id FROM schools WHERE id = $1").bind(school_id).fetch_one(&s.db.pool).await.map(|r| sqlx::Row::get(&r, 0)).unwrap();
+    sqlx::query("UPDATE schools SET locality = 'urban' WHERE id = $1").bind(school_id).execute(&s.db.pool).await.unwrap();
+    let (st, rural, _) = call(&s, "POST", "/api/schools", Some(&admin), Some(json!({"name": "山区小学", "region_id": region, "locality": "rural"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{rural}");
+    let ids: Vec<&str> = TRUTH.iter().map(|t| t.0).collect();
+    let test = |items: Vec<&str>| json!({"title": "审查", "population": "students", "mode": "fixed", "closes_at": 4000000000i64, "time_limit_minutes": 60, "items": items, "class_ids": [class]});
+    let (st, fixed, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(test(ids.clone()))).await;
+    assert_eq!(st, StatusCode::CREATED, "{fixed}");
+    // 3000 takers, 8 of them at the rural school: too few for an urban/rural comparison.
+    simulate_groups(&s, fixed["id"].as_i64().unwrap(), class, school_id, rural["id"].as_i64().unwrap(), 8, 3000).await;
+    let (st, cal, _) = call(&s, "POST", "/api/calibrations", Some(&admin), Some(json!({"population": "students"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{cal}");
+    let cal = cal["id"].as_i64().unwrap();
+
+    // Staff read the review; students do not; an unknown calibration is 404.
+    let (_, pupil) = person(&s, "pupil", "student", Some(school_id), Some(class), None).await;
+    let (st, _, _) = call(&s, "GET", &format!("/api/calibrations/{cal}/review"), Some(&pupil), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = call(&s, "GET", &format!("/api/calibrations/{}/review", cal + 100), Some(&teacher), None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, review, _) = call(&s, "GET", &format!("/api/calibrations/{cal}/review"), Some(&teacher), None).await;
+    assert_eq!(st, StatusCode::OK, "{review}");
+    insta::with_settings!({ snapshot_path => crate::support::repo().join("tests/all/snapshots"), prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_json_snapshot!("item-review", review, {
+            ".calibration.id" => "[id]", ".calibration.created_at" => "[time]", ".flags[].id" => "[id]", ".not_flagged[].id" => "[id]",
+        });
+    });
+
+    // Gender: exactly the planted item is C (favouring the boys, the reference group); the rest A.
+    let gender = rows(&review, "dif", "gender");
+    assert_eq!(gender.len(), 7, "{review}");
+    for (id, row) in &gender {
+        if id == DIF_ITEM {
+            assert_eq!(row["category"], "C", "{row}");
+            assert_eq!(row["state"], "open", "{row}");
+            assert_eq!(row["details"]["favours"], "reference", "{row}");
+            assert!(row["statistic"].as_f64().unwrap() < -1.5, "{row}");
+            assert_eq!(row["item"]["status"], "live", "{row}");
+            assert!(!row["item"]["stem"]["zh-CN"].as_str().unwrap().is_empty(), "{row}");
+        } else {
+            assert_eq!(row["category"], "A", "{id}: {row}");
+            assert!(row["state"].is_null(), "{row}");
+        }
+        assert_eq!(row["details"]["n_reference"].as_u64().unwrap() + row["details"]["n_focal"].as_u64().unwrap(), 3000);
+    }
+    let dif_flags: Vec<&Value> = review["flags"].as_array().unwrap().iter().filter(|f| f["kind"] == "dif").collect();
+    assert_eq!(dif_flags.len(), 1, "{review}");
+    // Urban/rural: 8 rural takers are not enough data, said per item, never a class.
+    let locality = rows(&review, "dif", "locality");
+    assert_eq!(locality.len(), 7);
+    for row in locality.values() {
+        assert_eq!(row["category"], "insufficient", "{row}");
+        assert_eq!(row["details"]["n_focal"], 8, "{row}");
+        assert!(row["statistic"].is_null(), "{row}");
+    }
+    // Every item has its fit.
+    let fit = rows(&review, "fit", "fit");
+    assert_eq!(fit.len(), 7);
+    for row in fit.values() {
+        assert!(row["details"]["infit"].as_f64().is_some() && row["details"]["outfit"].as_f64().is_some(), "{row}");
+    }
+
+    // Decisions: only the platform admin decides; a result that is not a flag needs none.
+    let flag = dif_flags[0]["id"].as_i64().unwrap();
+    let decide = |token: String, flag: i64, body: Value| {
+        let s = s.clone();
+        async move { call(&s, "POST", &format!("/api/calibrations/{cal}/flags/{flag}/review"), Some(&token), Some(body)).await }
+    };
+    let (st, _, _) = decide(teacher.clone(), flag, json!({"decision": "retire"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = decide(pupil.clone(), flag, json!({"decision": "retire"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v, _) = decide(admin.clone(), flag, json!({"decision": "drop"})).await;
+    assert_eq!((st, v["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("decision")), "{v}");
+    let neutral = gender["ct-56-001"]["id"].as_i64().unwrap();
+    let (st, v, _) = decide(admin.clone(), neutral, json!({"decision": "keep"})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_flagged")), "{v}");
+    let (st, _, _) = call(&s, "POST", &format!("/api/calibrations/{}/flags/{flag}/review", cal + 100), Some(&admin), Some(json!({"decision": "keep"}))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    let (st, kept, _) = decide(admin.clone(), flag, json!({"decision": "keep", "note": "专家认为题目内容公平"})).await;
+    assert_eq!(st, StatusCode::OK, "{kept}");
+    assert_eq!((kept["state"].as_str(), kept["note"].as_str()), (Some("kept"), Some("专家认为题目内容公平")));
+    assert!(kept["reviewer_id"].as_i64().is_some() && kept["reviewed_at"].as_i64().is_some(), "{kept}");
+
+    // Retiring retires the item on this server: a new test may not use it.
+    let (st, retired, _) = decide(admin.clone(), flag, json!({"decision": "retire", "note": "对女生不公平"})).await;
+    assert_eq!(st, StatusCode::OK, "{retired}");
+    assert_eq!((retired["state"].as_str(), retired["item"]["status"].as_str()), (Some("retired"), Some("retired")));
+    let (st, v, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(test(vec![DIF_ITEM, "ct-56-001"]))).await;
+    assert_eq!((st, v["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("retired")), "{v}");
+    // It persists: the review says so on the next read.
+    let (_, again, _) = call(&s, "GET", &format!("/api/calibrations/{cal}/review"), Some(&teacher), None).await;
+    let row = rows(&again, "dif", "gender")[DIF_ITEM].clone();
+    assert_eq!((row["state"].as_str(), row["note"].as_str(), row["item"]["status"].as_str()), (Some("retired"), Some("对女生不公平"), Some("retired")));
+    // Sent for revision instead: the item is back in use (the bank's authors revise it).
+    let (st, revised, _) = decide(admin.clone(), flag, json!({"decision": "revise"})).await;
+    assert_eq!(st, StatusCode::OK, "{revised}");
+    assert_eq!((revised["state"].as_str(), revised["item"]["status"].as_str()), (Some("revised"), Some("live")));
+    let (st, v, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(test(vec![DIF_ITEM, "ct-56-001"]))).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+
+    // Every decision is audited, with ids only.
+    let audit: Vec<String> = sqlx::query("SELECT detail FROM audit_log WHERE action = 'item_review' ORDER BY id")
+        .fetch_all(&s.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| sqlx::Row::get(r, 0))
+        .collect();
+    let expect: Vec<String> =
+        ["keep", "retire", "revise"].iter().map(|d| format!("calibration_id={cal} flag_id={flag} item_id={DIF_ITEM} decision={d}")).collect();
+    assert_eq!(audit, expect);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item_review_on_sqlite() {
+    item_review("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item_review_on_postgres() {
+    item_review("postgres").await;
 }

@@ -1,4 +1,4 @@
-//! Differential item functioning between two groups by the Mantel–Haenszel procedure, matched on total score, with the ETS A/B/C classes.
+//! Differential item functioning between two groups by the Mantel–Haenszel procedure, matched on total score (or on strata the caller gives, such as θ bands), with the ETS A/B/C classes.
 
 use serde::Serialize;
 
@@ -54,9 +54,7 @@ pub struct DifReport {
 pub fn mantel_haenszel(responses: &Responses, focal: &[Option<bool>], reference: &str, focal_label: &str) -> DifReport {
     let j_count = responses.items.len();
     let n = responses.persons.len();
-    let dich: Vec<usize> =
-        (0..j_count).filter(|&j| (0..n).all(|i| responses.scores[i * j_count + j] == MISSING || responses.scores[i * j_count + j] <= 1)).collect();
-    let not_analysed = (0..j_count).filter(|j| !dich.contains(j)).map(|j| responses.items[j].clone()).collect();
+    let dich = dichotomous(responses);
     let members: Vec<(usize, bool, usize)> = (0..n)
         .filter_map(|i| {
             let g = focal[i]?;
@@ -67,17 +65,53 @@ pub fn mantel_haenszel(responses: &Responses, focal: &[Option<bool>], reference:
             Some((i, g, dich.iter().map(|&j| usize::from(row[j])).sum()))
         })
         .collect();
-    let n_ref = members.iter().filter(|m| !m.1).count();
-    let n_foc = members.len() - n_ref;
-    let strata = dich.len() + 1;
+    report(responses, &dich, &members, dich.len() + 1, reference, focal_label)
+}
+
+/// Mantel–Haenszel DIF matched on a stratum the caller gives each student (`stratum[i]`,
+/// e.g. a band of EAP θ on the calibrated scale) instead of the total score. For data where
+/// students were given different items — adaptive tests, several forms — a total is no common
+/// yardstick but θ is. Each item is analysed over the grouped students who were presented it,
+/// so `n_reference` and `n_focal` are per item, and nobody is left out for a missing item;
+/// `left_out` counts students in neither group. Same statistics and ETS classes as
+/// [`mantel_haenszel`].
+pub fn mantel_haenszel_matched(responses: &Responses, focal: &[Option<bool>], stratum: &[usize], reference: &str, focal_label: &str) -> DifReport {
+    let n = responses.persons.len();
+    let dich = dichotomous(responses);
+    let members: Vec<(usize, bool, usize)> = (0..n).filter_map(|i| Some((i, focal[i]?, stratum[i]))).collect();
+    let strata = members.iter().map(|m| m.2 + 1).max().unwrap_or(1);
+    report(responses, &dich, &members, strata, reference, focal_label)
+}
+
+/// The columns whose scores are all 0/1 (or missing).
+fn dichotomous(responses: &Responses) -> Vec<usize> {
+    let (j_count, n) = (responses.items.len(), responses.persons.len());
+    (0..j_count).filter(|&j| (0..n).all(|i| responses.scores[i * j_count + j] == MISSING || responses.scores[i * j_count + j] <= 1)).collect()
+}
+
+/// The report over `members` — (student, focal?, stratum) — for the dichotomous columns `dich`:
+/// per item, the 2×2 table of every stratum over the members who were presented it.
+fn report(responses: &Responses, dich: &[usize], members: &[(usize, bool, usize)], strata: usize, reference: &str, focal_label: &str) -> DifReport {
+    let j_count = responses.items.len();
+    let n = responses.persons.len();
+    let not_analysed = (0..j_count).filter(|j| !dich.contains(j)).map(|j| responses.items[j].clone()).collect();
     let items = dich
         .iter()
         .map(|&j| {
-            // Per total score: [reference right, reference wrong, focal right, focal wrong].
+            // Per stratum: [reference right, reference wrong, focal right, focal wrong].
             let mut table = vec![[0.0f64; 4]; strata];
-            for &(i, g, total) in &members {
-                let right = responses.scores[i * j_count + j] == 1;
-                table[total][usize::from(g) * 2 + usize::from(!right)] += 1.0;
+            let (mut n_ref, mut n_foc) = (0, 0);
+            for &(i, g, s) in members {
+                let x = responses.scores[i * j_count + j];
+                if x == MISSING {
+                    continue;
+                }
+                if g {
+                    n_foc += 1;
+                } else {
+                    n_ref += 1;
+                }
+                table[s][usize::from(g) * 2 + usize::from(x != 1)] += 1.0;
             }
             DifItem { n_reference: n_ref, n_focal: n_foc, ..item_stats(&responses.items[j], &table) }
         })

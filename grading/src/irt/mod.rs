@@ -20,7 +20,7 @@ pub mod simulate;
 pub use calibrate::{Calibration, CalibrationError, CalibrationOptions, ItemSe, calibrate};
 pub use cat::{CatOptions, CatReport, Step, StepOptions, StopReason, eap_estimate, next_step, prior_item, simulate_cat};
 pub use data::{DataError, MISSING, Responses};
-pub use dif::{DifItem, DifReport, mantel_haenszel};
+pub use dif::{DifItem, DifReport, mantel_haenszel, mantel_haenszel_matched};
 pub use file::{CalibrationFile, ItemEntry, PersonEntry};
 pub use link::{Link, LinkMethod, link};
 pub use model::{Item, Model};

@@ -14,7 +14,7 @@
 //! programs are still being graded is closed with `points` NULL ("grading") and
 //! scored once the last grade is in (`score_sitting`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -450,9 +450,9 @@ async fn check_follows(state: &AppState, caller: &User, follows: i64, population
 }
 
 /// Checks an explicit item list against the bank: known, the right population, not
-/// retired, no repeats; performance tasks only in fixed forms (an adaptive step needs
+/// retired (in the bank, or on this server after a review: `retired`), no repeats; performance tasks only in fixed forms (an adaptive step needs
 /// the score at once, and a program's grade arrives later) and only with their lab.
-fn check_items(state: &AppState, ids: &[String], population: &str, adaptive: bool) -> Result<Vec<String>, AppError> {
+fn check_items(state: &AppState, ids: &[String], population: &str, adaptive: bool, retired: &BTreeSet<String>) -> Result<Vec<String>, AppError> {
     if ids.is_empty() || ids.len() > MAX_ITEMS {
         return Err(AppError::invalid("items", "count", format!("give 1–{MAX_ITEMS} item ids")).max(MAX_ITEMS as i64));
     }
@@ -462,7 +462,7 @@ fn check_items(state: &AppState, ids: &[String], population: &str, adaptive: boo
         if item.population != population {
             return Err(AppError::invalid("items", "population", format!("item {id} belongs to the {} population", item.population)));
         }
-        if item.status == "retired" {
+        if item.status == "retired" || retired.contains(id) {
             return Err(AppError::invalid("items", "retired", format!("item {id} is retired")));
         }
         if let ItemKind::Performance { lab, .. } = &item.kind {
@@ -481,11 +481,12 @@ fn check_items(state: &AppState, ids: &[String], population: &str, adaptive: boo
 }
 
 /// Items a blueprint (`adaptive` false) or a default adaptive pool may draw on: the
-/// population's, not retired; performance tasks only for fixed forms and only with
-/// their lab in the curriculum.
-fn deliverable<'a>(state: &'a AppState, population: &'a str, adaptive: bool) -> impl Iterator<Item = &'a Item> + 'a {
+/// population's, not retired (in the bank or on this server); performance tasks only for
+/// fixed forms and only with their lab in the curriculum.
+fn deliverable<'a>(state: &'a AppState, population: &'a str, adaptive: bool, retired: &'a BTreeSet<String>) -> impl Iterator<Item = &'a Item> + 'a {
     state.catalogue.items.population(population).filter(move |i| {
         i.status != "retired"
+            && !retired.contains(&i.id)
             && match &i.kind {
                 ItemKind::Performance { lab, .. } => !adaptive && state.catalogue.lab(lab).is_some(),
                 _ => true,
@@ -493,8 +494,8 @@ fn deliverable<'a>(state: &'a AppState, population: &'a str, adaptive: bool) -> 
     })
 }
 
-async fn assemble_form(state: &AppState, text: String, population: &'static str) -> Result<Vec<String>, AppError> {
-    assemble(deliverable(state, population, false).cloned().collect(), text).await
+async fn assemble_form(state: &AppState, text: String, population: &'static str, retired: &BTreeSet<String>) -> Result<Vec<String>, AppError> {
+    assemble(deliverable(state, population, false, retired).cloned().collect(), text).await
 }
 
 /// One form assembled from `items` by a blueprint (the TOML of docs/assessment-assembly.md):
@@ -636,14 +637,15 @@ async fn create(
     } else {
         (None, None, None)
     };
+    let retired = super::item_review::retired(&state).await?;
     let items = match (req.items, req.blueprint) {
         (Some(_), Some(_)) => return Err(AppError::invalid("blueprint", "either", "give items or a blueprint, not both")),
-        (Some(list), None) => check_items(&state, &list, population, req.mode == "adaptive")?,
+        (Some(list), None) => check_items(&state, &list, population, req.mode == "adaptive", &retired)?,
         (None, Some(_)) if req.mode == "adaptive" => return Err(AppError::invalid("blueprint", "fixed_only", "a blueprint assembles a fixed form")),
-        (None, Some(text)) => assemble_form(&state, text, population).await?,
+        (None, Some(text)) => assemble_form(&state, text, population, &retired).await?,
         (None, None) if req.mode == "adaptive" => {
             let band = req.grade_band.as_deref();
-            let pool: Vec<String> = deliverable(&state, population, true)
+            let pool: Vec<String> = deliverable(&state, population, true, &retired)
                 .filter(|i| i.status == "live" && (band.is_none() || i.grade_band.as_deref() == band))
                 .map(|i| i.id.clone())
                 .collect();

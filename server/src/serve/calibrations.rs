@@ -23,6 +23,7 @@ use sqlx::Row;
 
 use super::auth::ActiveCaller;
 use super::http::{AppError, AppState, body};
+use super::item_review::{self, TakerGroups};
 use super::now;
 use super::org::audit_in;
 
@@ -34,7 +35,7 @@ pub const LEAST_MIN_TAKERS: i64 = 20;
 pub const MIN_ITEM_N: usize = 20;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/calibrations", get(list).post(create))
+    Router::new().route("/api/calibrations", get(list).post(create)).merge(item_review::routes())
 }
 
 /// One literacy of a stored calibration.
@@ -54,6 +55,10 @@ pub struct Stored {
     /// Literacies not calibrated, and why (too few takers, the calibration failed).
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// The review rows (DIF and fit) of every calibrated literacy: stored in
+    /// `calibration_flags`, not in the parameters (`item_review.rs`).
+    #[serde(skip)]
+    pub findings: Vec<item_review::Finding>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -124,8 +129,17 @@ async fn sitting_scores(state: &AppState, population: &str) -> Result<Vec<(i64, 
 
 /// Calibrates every literacy of `population` on `scores` (deterministic; the same scores give
 /// the same parameters on any thread count). Items given to fewer than [`MIN_ITEM_N`] sittings,
-/// and literacies with fewer than `min_takers` sittings, are left out.
-pub fn calibrate_scores(bank: &ItemBank, population: &str, scores: &[(i64, String, i64)], min_takers: usize, threads: usize) -> Stored {
+/// and literacies with fewer than `min_takers` sittings, are left out. Each calibrated
+/// literacy's items are then checked for DIF between the `groups` of the sittings' takers and
+/// for misfit (`Stored::findings`).
+pub fn calibrate_scores(
+    bank: &ItemBank,
+    population: &str,
+    scores: &[(i64, String, i64)],
+    groups: &BTreeMap<i64, TakerGroups>,
+    min_takers: usize,
+    threads: usize,
+) -> Stored {
     let mut out = Stored::default();
     for (literacy, _, _) in LITERACIES {
         let mut given: BTreeMap<&str, usize> = BTreeMap::new();
@@ -161,6 +175,8 @@ pub fn calibrate_scores(bank: &ItemBank, population: &str, scores: &[(i64, Strin
         let options = CalibrationOptions { threads, ..CalibrationOptions::new(model) };
         match irt::calibrate(&responses, &options) {
             Ok(cal) => {
+                let of_rows: Vec<TakerGroups> = persons.keys().map(|s| groups.get(s).cloned().unwrap_or_default()).collect();
+                out.findings.extend(item_review::findings(literacy, &responses, &cal, &of_rows, threads));
                 let mut file = CalibrationFile::from_calibration(&cal, &ReportingScale::calibration_cohort(), &Levels::default());
                 file.persons.clear();
                 out.literacies.push(StoredLiteracy { literacy: (*literacy).into(), takers, calibration: file });
@@ -248,11 +264,12 @@ async fn create(
         return Err(AppError::invalid("min_takers", "range", format!("min_takers must be {LEAST_MIN_TAKERS}–1000000")));
     }
     let scores = sitting_scores(&state, &req.population).await?;
+    let groups = item_review::taker_groups(&state, &req.population).await?;
     let catalogue = state.catalogue.clone();
     let population = req.population.clone();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
     // MML/EM takes seconds on large data: off the async threads.
-    let stored = tokio::task::spawn_blocking(move || calibrate_scores(&catalogue.items, &population, &scores, min_takers as usize, threads))
+    let stored = tokio::task::spawn_blocking(move || calibrate_scores(&catalogue.items, &population, &scores, &groups, min_takers as usize, threads))
         .await
         .map_err(|e| anyhow::anyhow!("calibration task: {e}"))?;
     if stored.literacies.is_empty() {
@@ -285,6 +302,7 @@ async fn create(
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
+    item_review::store(&mut tx, id, &stored.findings).await?;
     audit_in(&mut tx, &caller.user, "calibration_create", &format!("calibration_id={id} population={} version={version} takers={takers}", req.population))
         .await?;
     tx.commit().await?;

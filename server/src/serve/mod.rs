@@ -14,6 +14,7 @@ pub mod creative;
 pub mod db;
 pub mod gradebook;
 pub mod http;
+pub mod item_review;
 pub mod judging;
 pub mod lesson;
 pub mod listen;

@@ -658,6 +658,17 @@ fn report_paths() -> serde_json::Map<String, Value> {
         ("/api/assessments/{id}/reports".to_string(), json!({"get": list})),
         ("/api/assessments/{id}/reports/{level}/{target}".to_string(), json!({"get": one})),
         ("/api/calibrations".to_string(), calibrations),
+        (
+            "/api/calibrations/{id}/review".to_string(),
+            json!({"get": op("The calibration's items flagged for review by people (Mantel–Haenszel DIF between genders and urban/rural schools, matched on EAP θ bands; infit/outfit misfit), with each item's text summary and status, and every other analysed result (A, ok, insufficient: not enough data); staff", &["id"], None,
+                &[("200", json!({"description": "{calibration: {id, population, version, created_at}, rules: {matching, theta_band, min_group, min_item, fit_range, comparisons}, flags: [{id, literacy, item_id, kind (dif|fit), comparison (gender|locality|fit), statistic, category, details, state (open|kept|revised|retired), reviewer_id, reviewed_at, note, item: {stem, type, status, bank_status}}], not_flagged: [{id, literacy, item_id, kind, comparison, statistic, category, details}]}"}))])}),
+        ),
+        (
+            "/api/calibrations/{id}/flags/{flag}/review".to_string(),
+            json!({"post": op("Decide on a flagged item: keep, revise or retire (retire: the item is retired on this server for new tests, blueprints and quiz forms; a later keep/revise of the same flag brings it back); the latest decision counts; platform admin; audited (item_review)", &["id", "flag"],
+                Some(body(obj(&["decision"], json!({"decision": {"type": "string", "enum": ["keep", "revise", "retire"]}, "note": {"type": "string", "maxLength": super::item_review::MAX_NOTE}})))),
+                &[("200", json!({"description": "the flag as in the review"})), ("409", err("not_flagged: the result needs no review"))])}),
+        ),
     ]
     .into_iter()
     .collect()

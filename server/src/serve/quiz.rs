@@ -14,7 +14,7 @@
 //! (or the round ends), never while its answers may still change, so a team
 //! cannot learn which answers are right by watching its score.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -75,16 +75,20 @@ fn suits(item: &Item, d: &Division) -> bool {
     item.grade_band.as_deref().and_then(band_grades).is_some_and(|(lo, hi)| lo <= d.max_grade && hi >= d.min_grade)
 }
 
-/// Items a quiz may use for a division: the students' bank, live, not
-/// performance tasks, of a grade band that overlaps the division's grades.
-fn candidates<'a>(state: &'a AppState, d: &'a Division) -> impl Iterator<Item = &'a Item> + 'a {
-    state.catalogue.items.population("student").filter(move |i| i.status == "live" && !matches!(i.kind, ItemKind::Performance { .. }) && suits(i, d))
+/// Items a quiz may use for a division: the students' bank, live (and not retired on this
+/// server after a review), not performance tasks, of a grade band that overlaps the division's grades.
+fn candidates<'a>(state: &'a AppState, d: &'a Division, retired: &'a BTreeSet<String>) -> impl Iterator<Item = &'a Item> + 'a {
+    state
+        .catalogue
+        .items
+        .population("student")
+        .filter(move |i| i.status == "live" && !retired.contains(&i.id) && !matches!(i.kind, ItemKind::Performance { .. }) && suits(i, d))
 }
 
 /// Checks an organiser's item list for a division: known, the students' bank,
 /// live, not a performance task (a quiz is answered, not programmed: programs
 /// belong in a robot_sim round), a grade band that suits the division, no repeats.
-fn check_items(state: &AppState, d: &Division, ids: &[String]) -> Result<Vec<String>, AppError> {
+fn check_items(state: &AppState, d: &Division, ids: &[String], retired: &BTreeSet<String>) -> Result<Vec<String>, AppError> {
     if ids.is_empty() || ids.len() > MAX_QUIZ_ITEMS {
         return Err(AppError::invalid("items", "count", format!("give 1–{MAX_QUIZ_ITEMS} item ids per division")).max(MAX_QUIZ_ITEMS as i64));
     }
@@ -93,8 +97,9 @@ fn check_items(state: &AppState, d: &Division, ids: &[String]) -> Result<Vec<Str
         if item.population != "student" {
             return Err(AppError::invalid("items", "population", format!("item {id} belongs to the {} population", item.population)));
         }
-        if item.status != "live" {
-            return Err(AppError::invalid("items", "not_live", format!("item {id} is {}, not live", item.status)));
+        if item.status != "live" || retired.contains(id) {
+            let status = if retired.contains(id) { "retired" } else { item.status.as_str() };
+            return Err(AppError::invalid("items", "not_live", format!("item {id} is {status}, not live")));
         }
         if matches!(item.kind, ItemKind::Performance { .. }) {
             return Err(AppError::invalid("items", "quiz_performance", format!("item {id} is a performance task; quiz rounds take answered items only")));
@@ -132,6 +137,7 @@ struct NewForm {
 /// Every division's form, checked: (division id, item ids in order).
 async fn check_forms(state: &AppState, ev: &Event, forms: &[NewForm]) -> Result<Vec<(i64, Vec<String>)>, AppError> {
     let divs = divisions(state, ev.id).await?;
+    let retired = super::item_review::retired(state).await?;
     let mut out: Vec<(i64, Vec<String>)> = Vec::new();
     for f in forms {
         let d = divs
@@ -142,11 +148,11 @@ async fn check_forms(state: &AppState, ev: &Event, forms: &[NewForm]) -> Result<
             return Err(AppError::invalid("forms", "each_division", format!("division {} has two forms; give one form per division", d.id)));
         }
         let items = match (&f.items, &f.blueprint) {
-            (Some(ids), None) => check_items(state, d, ids)?,
+            (Some(ids), None) => check_items(state, d, ids, &retired)?,
             (None, Some(text)) => {
-                let ids = assemble(candidates(state, d).cloned().collect(), text.clone()).await?;
+                let ids = assemble(candidates(state, d, &retired).cloned().collect(), text.clone()).await?;
                 // The assembler draws on the candidates only; the same checks hold what it chose.
-                check_items(state, d, &ids)?
+                check_items(state, d, &ids, &retired)?
             }
             (Some(_), Some(_)) => return Err(AppError::invalid("blueprint", "either", "give items or a blueprint, not both")),
             (None, None) => return Err(AppError::invalid("items", "required", "give each division's items (or a blueprint)")),
