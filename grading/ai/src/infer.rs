@@ -38,6 +38,8 @@ pub fn argmax(scores: &[f32]) -> usize {
 /// The scores of every label for `input` (of [`Model`]'s input length; a
 /// shorter input is padded with zeros, a longer one cut, so a caller's
 /// mistake cannot panic a run — callers check the length first).
+// The one `unsafe` of the workspace: calling the AVX2 copy after checking the CPU has AVX2.
+#[allow(unsafe_code)]
 pub fn forward(model: &Model, input: &[f32]) -> Vec<f32> {
     // The same code compiled a second time for CPUs with AVX2 (wider vector
     // registers for the side-by-side sums, twice the outputs per
@@ -295,6 +297,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code)]
     fn blocked_convolution_equals_the_textbook_loop_bit_for_bit() {
         // Channel counts below, at and above a block, odd sizes, every padding.
         for (in_channels, out_channels, kernel, padding, h, w) in
