@@ -932,7 +932,7 @@ async fn round_in_event(state: &AppState, event: i64, round: i64) -> Result<Roun
         .fetch_optional(&state.db.pool)
         .await?
         .ok_or(AppError::NotFound)?;
-    round_of(&row)
+    Ok(round_of(&row)?)
 }
 
 #[derive(Debug, Deserialize)]
