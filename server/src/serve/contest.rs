@@ -122,6 +122,11 @@ impl Access {
 
 /// A region and every region above it, nearest first.
 async fn region_chain(state: &AppState, region: i64) -> Result<Vec<i64>, AppError> {
+    let memo = &state.boards.grants;
+    if let Some(chain) = memo.remembered(|m| m.chains.get(&region).cloned()) {
+        return Ok(chain);
+    }
+    let epoch = memo.epoch();
     let mut chain = vec![region];
     let mut at = region;
     // Regions nest a few levels deep (province > city > district); the bound stops a cycle.
@@ -141,11 +146,24 @@ async fn region_chain(state: &AppState, region: i64) -> Result<Vec<i64>, AppErro
             _ => break,
         }
     }
+    memo.remember(epoch, |m| {
+        m.chains.insert(region, chain.clone());
+    });
     Ok(chain)
 }
 
 async fn school_region(state: &AppState, school: i64) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query("SELECT region_id FROM schools WHERE id = $1").bind(school).fetch_optional(&state.db.pool).await?.map(|r| r.try_get(0)).transpose()?)
+    let memo = &state.boards.grants;
+    if let Some(region) = memo.remembered(|m| m.schools.get(&school).copied()) {
+        return Ok(region);
+    }
+    let epoch = memo.epoch();
+    let region: Option<i64> =
+        sqlx::query("SELECT region_id FROM schools WHERE id = $1").bind(school).fetch_optional(&state.db.pool).await?.map(|r| r.try_get(0)).transpose()?.flatten();
+    memo.remember(epoch, |m| {
+        m.schools.insert(school, region);
+    });
+    Ok(region)
 }
 
 /// The organising body's region (a school event's: its school's) and the regions above it.
@@ -1461,6 +1479,17 @@ pub struct PageGrants {
     grants: Arc<Mutex<GrantMap>>,
     /// Moves on every access-changing request (http.rs `count`).
     epoch: Arc<AtomicU64>,
+    /// The region tree and schools' regions, which every event access check
+    /// walks (a query per level): remembered until the epoch moves.
+    org: Arc<Mutex<OrgMemo>>,
+}
+
+/// What [`region_chain`] and [`school_region`] read, as of `epoch`.
+#[derive(Debug, Default)]
+struct OrgMemo {
+    epoch: u64,
+    chains: HashMap<i64, Vec<i64>>,
+    schools: HashMap<i64, Option<i64>>,
 }
 
 #[derive(Debug, Default)]
@@ -1501,6 +1530,28 @@ impl PageGrants {
     /// Forgets every grant (something that may change access happened).
     pub fn access_changed(&self) {
         self.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Looks `read` up in the region memo, if it is of the current epoch.
+    fn remembered<T>(&self, read: impl FnOnce(&OrgMemo) -> Option<T>) -> Option<T> {
+        let memo = self.org.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.epoch == self.epoch() { read(&memo) } else { None }
+    }
+
+    /// Stores into the region memo what was read at `epoch` (dropped if the epoch has moved since).
+    fn remember(&self, epoch: u64, write: impl FnOnce(&mut OrgMemo)) {
+        let mut memo = self.org.lock().unwrap_or_else(|p| p.into_inner());
+        if epoch != self.epoch() {
+            return;
+        }
+        if memo.epoch != epoch {
+            *memo = OrgMemo { epoch, ..OrgMemo::default() };
+        }
+        write(&mut memo);
     }
 
     /// Whether `user` officiates round `round` of `event`, if remembered and still valid.
