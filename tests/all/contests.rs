@@ -286,6 +286,18 @@ async fn contest_flow(backend: &str) {
     board(&organiser, "live", vec![(team_b, 1), (team_a, 2)]).await;
     let frozen = board(&kids[0].1, "frozen", vec![(team_a, 1), (team_b, 2)]).await;
     assert_eq!(frozen["entries"][1]["attempts"], 1, "{frozen}");
+    // Who may read a board is remembered between pages, and forgotten as soon as
+    // access changes: a teacher of the area sees the frozen board; named judge,
+    // the live one on their very next page.
+    let watcher =
+        staff(&s, &admin, json!({"username": "guanzhan", "display_name": "观战", "role": "teacher", "school_id": school_id, "password": "watcher-password"}))
+            .await;
+    board(&watcher, "frozen", vec![(team_a, 1), (team_b, 2)]).await;
+    board(&watcher, "frozen", vec![(team_a, 1), (team_b, 2)]).await;
+    let (st, m, _) = call(&s, "POST", &members, Some(&organiser), Some(json!({"username": "guanzhan", "role": "judge"}))).await;
+    assert!(st.is_success(), "{m}");
+    let (st, v, _) = call(&s, "GET", &format!("{base}/leaderboard?division={primary}"), Some(&watcher), None).await;
+    assert_eq!((st, v["view"].as_str()), (StatusCode::OK, Some("live")), "{v}");
 
     // After the close: refused, and the board is revealed.
     until(&s, closes + 1);

@@ -10,6 +10,7 @@ use crate::{IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_WIDTH};
 
 /// Reorders a camera image from row-major interleaved RGB (`[y][x][c]`) to
 /// planes (`[c][y][x]`), the layout convolutions read.
+#[inline(always)]
 pub fn to_planes(input: &[f32]) -> Vec<f32> {
     let (h, w, c) = (IMAGE_HEIGHT, IMAGE_WIDTH, IMAGE_CHANNELS);
     let mut out = vec![0.0; h * w * c];
@@ -37,7 +38,34 @@ pub fn argmax(scores: &[f32]) -> usize {
 /// The scores of every label for `input` (of [`Model`]'s input length; a
 /// shorter input is padded with zeros, a longer one cut, so a caller's
 /// mistake cannot panic a run — callers check the length first).
+// The one `unsafe` of the workspace: calling the AVX2 copy after checking the CPU has AVX2.
+#[allow(unsafe_code)]
 pub fn forward(model: &Model, input: &[f32]) -> Vec<f32> {
+    // The same code compiled a second time for CPUs with AVX2 (wider vector
+    // registers for the side-by-side sums, twice the outputs per
+    // instruction). Not one operation changes: AVX2 has no fused
+    // multiply-add (that is the separate `fma` feature, never enabled here),
+    // and the compiler may not reorder float sums for any instruction set, so
+    // both copies give the same bits (`tests/all/ai.rs`'s stored hash holds on
+    // either; the unit tests below compare them).
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked on the line above.
+        return unsafe { forward_avx2(model, input) };
+    }
+    forward_portable(model, input)
+}
+
+/// [`forward`] compiled for AVX2 (everything it calls is inlined into it).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn forward_avx2(model: &Model, input: &[f32]) -> Vec<f32> {
+    forward_portable(model, input)
+}
+
+/// The forward pass for the baseline instruction set (and, inlined, for AVX2).
+#[inline(always)]
+fn forward_portable(model: &Model, input: &[f32]) -> Vec<f32> {
     let header = model.header();
     let n = header.input.len();
     let mut x: Vec<f32> = (0..n).map(|i| input.get(i).copied().unwrap_or(0.0)).collect();
@@ -61,6 +89,7 @@ pub fn forward(model: &Model, input: &[f32]) -> Vec<f32> {
     x
 }
 
+#[inline(always)]
 fn apply(layer: &Layer, p: &[f32], x: &[f32], shape: Shape, next: Shape) -> Vec<f32> {
     match *layer {
         Layer::Standardize { n } => (0..n).map(|i| (x[i] - p[i]) * p[n + i]).collect(),
@@ -150,6 +179,7 @@ const BLOCK: usize = 8;
 /// [`BLOCK`] output channels side by side (independent sums the compiler may
 /// put in vector registers; no sum is split or reordered), never from
 /// reassociating a sum, so the result does not depend on the machine.
+#[inline(always)]
 fn conv2d(g: &ConvGeometry, p: &[f32], x: &[f32]) -> Vec<f32> {
     let &ConvGeometry { in_channels, out_channels, kernel, padding, h, w, oh, ow } = g;
     let taps = in_channels * kernel * kernel;
@@ -267,6 +297,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code)]
     fn blocked_convolution_equals_the_textbook_loop_bit_for_bit() {
         // Channel counts below, at and above a block, odd sizes, every padding.
         for (in_channels, out_channels, kernel, padding, h, w) in
@@ -279,6 +310,19 @@ mod tests {
             let fast: Vec<u32> = conv2d(&g, &p, &x).iter().map(|v| v.to_bits()).collect();
             let slow: Vec<u32> = conv2d_textbook(&g, &p, &x).iter().map(|v| v.to_bits()).collect();
             assert_eq!(fast, slow, "{g:?}");
+            #[cfg(target_arch = "x86_64")]
+            if is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked on the line above.
+                let wide: Vec<u32> = unsafe { conv2d_avx2(&g, &p, &x) }.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(wide, slow, "AVX2 {g:?}");
+            }
         }
+    }
+
+    /// The convolution compiled for AVX2, as [`forward_avx2`] inlines it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn conv2d_avx2(g: &ConvGeometry, p: &[f32], x: &[f32]) -> Vec<f32> {
+        conv2d(g, p, x)
     }
 }

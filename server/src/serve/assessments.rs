@@ -1394,7 +1394,7 @@ async fn save_answer(
     ActiveCaller(caller): ActiveCaller,
     Path((id, item_id)): Path<(i64, String)>,
     req: Result<Json<AnswerRequest>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let a = sat(&state, &caller.user, id).await?;
     let s = open_sitting(&state, &a, caller.user.id).await?;
@@ -1422,9 +1422,9 @@ async fn save_answer(
         .await?;
     sqlx::query("UPDATE sittings SET position = $1 WHERE id = $2").bind(p.position).bind(s.id).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(Json(
+    Ok(super::contest::access_unchanged(Json(
         json!({"saved": true, "item_id": item_id, "position": p.position, "answered_at": stored.as_ref().map(|_| t), "remaining_seconds": (s.deadline_at - t).max(0)}),
-    ))
+    )))
 }
 
 /// Hands in a program for a performance item of the caller's open sitting: checked

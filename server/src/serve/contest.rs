@@ -15,7 +15,8 @@
 //! (`queue::Seeds`). The final ranking inserts one re-grade per team and lab
 //! (`final_of`) graded on a key drawn after the round closed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -121,6 +122,11 @@ impl Access {
 
 /// A region and every region above it, nearest first.
 async fn region_chain(state: &AppState, region: i64) -> Result<Vec<i64>, AppError> {
+    let memo = &state.boards.grants;
+    if let Some(chain) = memo.remembered(|m| m.chains.get(&region).cloned()) {
+        return Ok(chain);
+    }
+    let epoch = memo.epoch();
     let mut chain = vec![region];
     let mut at = region;
     // Regions nest a few levels deep (province > city > district); the bound stops a cycle.
@@ -140,11 +146,24 @@ async fn region_chain(state: &AppState, region: i64) -> Result<Vec<i64>, AppErro
             _ => break,
         }
     }
+    memo.remember(epoch, |m| {
+        m.chains.insert(region, chain.clone());
+    });
     Ok(chain)
 }
 
 async fn school_region(state: &AppState, school: i64) -> Result<Option<i64>, AppError> {
-    Ok(sqlx::query("SELECT region_id FROM schools WHERE id = $1").bind(school).fetch_optional(&state.db.pool).await?.map(|r| r.try_get(0)).transpose()?)
+    let memo = &state.boards.grants;
+    if let Some(region) = memo.remembered(|m| m.schools.get(&school).copied()) {
+        return Ok(region);
+    }
+    let epoch = memo.epoch();
+    let region: Option<i64> =
+        sqlx::query("SELECT region_id FROM schools WHERE id = $1").bind(school).fetch_optional(&state.db.pool).await?.map(|r| r.try_get(0)).transpose()?.flatten();
+    memo.remember(epoch, |m| {
+        m.schools.insert(school, region);
+    });
+    Ok(region)
 }
 
 /// The organising body's region (a school event's: its school's) and the regions above it.
@@ -920,13 +939,18 @@ pub(super) fn round_json(r: &Round) -> Value {
 
 pub(super) async fn visible_round(state: &AppState, caller: &User, event: i64, round: i64) -> Result<(Event, Access, Round), AppError> {
     let (ev, a) = visible_event(state, caller, event).await?;
+    Ok((ev, a, round_in_event(state, event, round).await?))
+}
+
+/// A round of an event as it is now (no access check: the caller's is).
+async fn round_in_event(state: &AppState, event: i64, round: i64) -> Result<Round, AppError> {
     let row = sqlx::query(&format!("SELECT {ROUND_COLUMNS} FROM rounds r WHERE r.id = $1 AND r.event_id = $2"))
         .bind(round)
-        .bind(ev.id)
+        .bind(event)
         .fetch_optional(&state.db.pool)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok((ev, a, round_of(&row)?))
+    Ok(round_of(&row)?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -1081,14 +1105,13 @@ async fn submit(
     tx.commit().await?;
     state.metrics.submissions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     state.signals.work.notify_one();
-    Ok((
+    Ok(access_unchanged((
         StatusCode::ACCEPTED,
         Json(json!({
             "id": sid, "round_id": round.id, "team_id": team, "lab_id": req.lab_id, "student_id": caller.user.id, "language": stored_language,
             "status": "queued", "submitted_at": t, "graded_at": null, "score": null, "max_score": null,
         })),
-    )
-        .into_response())
+    )))
 }
 
 /// A round submission row (columns of `work::SUBMISSION_COLUMNS`) as JSON.
@@ -1315,6 +1338,8 @@ pub fn compute(round: &Round, teams: &[BoardTeam], rows: &[BoardRow]) -> Boards 
 #[derive(Clone, Debug, Default)]
 pub struct BoardCache {
     boards: Arc<Mutex<BTreeMap<i64, Arc<Boards>>>>,
+    /// Who may read which round's board, remembered for pages (see [`PageGrants`]).
+    pub grants: PageGrants,
     /// One recomputation at a time; meanwhile others are served the previous board.
     building: Arc<tokio::sync::Mutex<()>>,
     /// Per round: when its last background recomputation finished, and how long it took.
@@ -1437,6 +1462,133 @@ pub async fn boards(state: &AppState, round: &Round) -> Result<Arc<Boards>, AppE
     }
 }
 
+/// Leaderboard readers' access, remembered briefly so a page costs one
+/// session lookup and one round row instead of the dozen queries of the
+/// event's access rules (regions up the chain, memberships, the team, the
+/// school's area) — under a city event's submission spike those round trips
+/// were what made pages slow, not the board (README: "A city event, simulated").
+///
+/// A grant is forgotten after [`GRANT_TTL`], and at once whenever this
+/// server handles any successful change that is not marked
+/// [`AccessUnchanged`] (the epoch moves): a team rejected or a judge removed
+/// through this server stops seeing the board on their next page. Changes
+/// made behind the server's back (another server process, SQL by hand) show
+/// within [`GRANT_TTL`]. Only grants are remembered, never refusals.
+#[derive(Clone, Debug, Default)]
+pub struct PageGrants {
+    grants: Arc<Mutex<GrantMap>>,
+    /// Moves on every access-changing request (http.rs `count`).
+    epoch: Arc<AtomicU64>,
+    /// The region tree and schools' regions, which every event access check
+    /// walks (a query per level): remembered until the epoch moves.
+    org: Arc<Mutex<OrgMemo>>,
+}
+
+/// What [`region_chain`] and [`school_region`] read, as of `epoch`.
+#[derive(Debug, Default)]
+struct OrgMemo {
+    epoch: u64,
+    chains: HashMap<i64, Vec<i64>>,
+    schools: HashMap<i64, Option<i64>>,
+}
+
+#[derive(Debug, Default)]
+struct GrantMap {
+    /// (user, event, round) → when granted, the epoch then, and whether the reader officiates.
+    by_reader: HashMap<(i64, i64, i64), Grant>,
+    /// Sweep out expired grants when this many are kept.
+    sweep_at: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Grant {
+    at: std::time::Instant,
+    epoch: u64,
+    officiates: bool,
+}
+
+/// How long a leaderboard reader's access is remembered at most.
+pub const GRANT_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Grants kept before expired ones are swept out (each sweep then waits for twice as many).
+const GRANTS_SWEEP_AT: usize = 4096;
+
+/// Marks a successful response whose request cannot have changed who sees
+/// what (a submission, an answer saved, a sign-in): it leaves the
+/// leaderboard's remembered grants in place. Unmarked changes forget them all.
+#[derive(Clone, Copy, Debug)]
+pub struct AccessUnchanged;
+
+/// `response` with the [`AccessUnchanged`] mark.
+pub fn access_unchanged(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.extensions_mut().insert(AccessUnchanged);
+    response
+}
+
+impl PageGrants {
+    /// Forgets every grant (something that may change access happened).
+    pub fn access_changed(&self) {
+        self.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Looks `read` up in the region memo, if it is of the current epoch.
+    fn remembered<T>(&self, read: impl FnOnce(&OrgMemo) -> Option<T>) -> Option<T> {
+        let memo = self.org.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.epoch == self.epoch() { read(&memo) } else { None }
+    }
+
+    /// Stores into the region memo what was read at `epoch` (dropped if the epoch has moved since).
+    fn remember(&self, epoch: u64, write: impl FnOnce(&mut OrgMemo)) {
+        let mut memo = self.org.lock().unwrap_or_else(|p| p.into_inner());
+        if epoch != self.epoch() {
+            return;
+        }
+        if memo.epoch != epoch {
+            *memo = OrgMemo { epoch, ..OrgMemo::default() };
+        }
+        write(&mut memo);
+    }
+
+    /// Whether `user` officiates round `round` of `event`, if remembered and still valid.
+    fn get(&self, key: (i64, i64, i64)) -> Option<bool> {
+        let epoch = self.epoch.load(Ordering::Relaxed);
+        let grants = self.grants.lock().unwrap_or_else(|p| p.into_inner());
+        grants.by_reader.get(&key).filter(|g| g.epoch == epoch && g.at.elapsed() < GRANT_TTL).map(|g| g.officiates)
+    }
+
+    /// Remembers a grant checked at `epoch` (read before the check, so a change during it is not missed).
+    fn put(&self, key: (i64, i64, i64), epoch: u64, officiates: bool) {
+        let mut grants = self.grants.lock().unwrap_or_else(|p| p.into_inner());
+        if grants.by_reader.len() >= grants.sweep_at.max(GRANTS_SWEEP_AT) {
+            // Amortised: a sweep that keeps n grants is next due at 2n.
+            let current = self.epoch.load(Ordering::Relaxed);
+            grants.by_reader.retain(|_, g| g.epoch == current && g.at.elapsed() < GRANT_TTL);
+            grants.sweep_at = 2 * grants.by_reader.len();
+        }
+        grants.by_reader.insert(key, Grant { at: std::time::Instant::now(), epoch, officiates });
+    }
+}
+
+/// The round a leaderboard page is for and whether the reader officiates it:
+/// from a remembered grant when there is one (one query for the round as it
+/// is now), else through the event's access rules.
+async fn board_reader(state: &AppState, caller: &User, event: i64, round: i64) -> Result<(bool, Round), AppError> {
+    let key = (caller.id, event, round);
+    let grants = &state.boards.grants;
+    if let Some(officiates) = grants.get(key) {
+        return Ok((officiates, round_in_event(state, event, round).await?));
+    }
+    let epoch = grants.epoch.load(Ordering::Relaxed);
+    let (_, a, r) = visible_round(state, caller, event, round).await?;
+    grants.put(key, epoch, a.officiates());
+    Ok((a.officiates(), r))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BoardQuery {
@@ -1464,14 +1616,14 @@ async fn leaderboard(
     Path((id, rid)): Path<(i64, i64)>,
     Query(q): Query<BoardQuery>,
 ) -> Result<Json<Value>, AppError> {
-    let (_, a, mut round) = visible_round(&state, &caller.user, id, rid).await?;
+    let (officiates, mut round) = board_reader(&state, &caller.user, id, rid).await?;
     // A quiz round's sheets still open when it closed count as handed in at its close
     // (the round read again: its board version moved).
     if super::quiz::settle(&state, &round).await? > 0 {
-        round = visible_round(&state, &caller.user, id, rid).await?.2;
+        round = round_in_event(&state, id, rid).await?;
     }
     let b = boards(&state, &round).await?;
-    let view = view_for(&round, a.officiates(), state.clock.now());
+    let view = view_for(&round, officiates, state.clock.now());
     let board = match view {
         "final" => b.final_.as_ref().unwrap_or(&b.live),
         "frozen" => &b.frozen,

@@ -368,7 +368,13 @@ pub fn app(state: AppState) -> Router {
 async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     let api = request.uri().path().starts_with("/api/");
+    let changes = !matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
     let mut response = json_rejections(next.run(request).await).await;
+    // A change that went through may change who sees which leaderboard.
+    let succeeded = response.status().is_success() || response.status().is_redirection();
+    if changes && succeeded && response.extensions().get::<super::contest::AccessUnchanged>().is_none() {
+        state.boards.grants.access_changed();
+    }
     // API answers carry personal data: never cache them, never sniff their type.
     if api {
         let h = response.headers_mut();
@@ -602,7 +608,8 @@ async fn login(
         let cookie = format!("{DEVICE_COOKIE}={d}; Path=/api/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", 365 * 24 * 3600);
         headers.append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?);
     }
-    Ok((headers, Json(json!({"token": token, "csrf_token": csrf_token, "user": user_json(&user)}))).into_response())
+    // A new session changes nobody's access to anything.
+    Ok(super::contest::access_unchanged((headers, Json(json!({"token": token, "csrf_token": csrf_token, "user": user_json(&user)})))))
 }
 
 async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {

@@ -665,7 +665,7 @@ async fn save_answer(
     ActiveCaller(caller): ActiveCaller,
     Path((id, rid, item_id)): Path<(i64, i64, String)>,
     req: Result<Json<AnswerRequest>, JsonRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let req = body(req)?;
     let (_, a, round) = visible_quiz(&state, &caller.user, id, rid).await?;
     let team = team_of(&a)?;
@@ -712,8 +712,8 @@ async fn save_answer(
         }
     }
     tx.commit().await?;
-    Ok(Json(json!({"saved": true, "item_id": f.item_id, "position": f.position, "answered_at": stored.as_ref().map(|_| t),
-        "remaining_seconds": (round.closes_at - t).max(0)})))
+    Ok(super::contest::access_unchanged(Json(json!({"saved": true, "item_id": f.item_id, "position": f.position, "answered_at": stored.as_ref().map(|_| t),
+        "remaining_seconds": (round.closes_at - t).max(0)}))))
 }
 
 /// Hands in the team's sheet (any member): it is scored and enters the board

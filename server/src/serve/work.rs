@@ -901,7 +901,7 @@ async fn submit(
         "id": sid, "assignment_id": a.id, "student_id": caller.user.id, "language": stored_language, "status": "queued",
         "submitted_at": t, "graded_at": null, "score": null, "max_score": null,
     });
-    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+    Ok(super::contest::access_unchanged((StatusCode::ACCEPTED, Json(accepted))))
 }
 
 /// A submission the caller may see (its student, or a manager of its class).
