@@ -158,8 +158,13 @@ async fn school_region(state: &AppState, school: i64) -> Result<Option<i64>, App
         return Ok(region);
     }
     let epoch = memo.epoch();
-    let region: Option<i64> =
-        sqlx::query("SELECT region_id FROM schools WHERE id = $1").bind(school).fetch_optional(&state.db.pool).await?.map(|r| r.try_get(0)).transpose()?.flatten();
+    let region: Option<i64> = sqlx::query("SELECT region_id FROM schools WHERE id = $1")
+        .bind(school)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?
+        .flatten();
     memo.remember(epoch, |m| {
         m.schools.insert(school, region);
     });
