@@ -264,6 +264,41 @@ function parseAwards(text) {
   return { awards: out };
 }
 
+/** Valid, or revoked with the reason (and the code issued in its place). */
+function certificateStatus(c) {
+  if (c.status !== 'revoked') return h('span', { testid: 'certificate-status' }, badge(t('jd_cert_valid'), 'ok'));
+  return h('span', { testid: 'certificate-status' }, badge(t('jd_cert_revoked'), 'bad'), ' ',
+    c.revoked_reason ? user(c.revoked_reason, 'span') : null,
+    c.replaced_by ? h('span', { class: 'muted small' }, ' ', t('jd_cert_replaced_by', { code: c.replaced_by })) : null);
+}
+
+/** An organiser revokes a certificate, or re-issues it under a new code with the name or award corrected. */
+function certificateChange(base, c) {
+  const reason = h('input', { type: 'text', maxlength: '200', required: true, testid: 'cert-reason' });
+  const name = h('input', { type: 'text', maxlength: '60', value: c.name, testid: 'cert-name' });
+  const award = h('input', { type: 'text', maxlength: '30', value: c.award, testid: 'cert-award' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const send = async (what) => {
+    const body = { reason: reason.value };
+    if (what === 'reissue') {
+      if (name.value.trim() !== c.name) body.name = name.value;
+      if (award.value.trim() !== c.award) body.award = award.value;
+    }
+    try {
+      await api('POST', `${base}/certificates/${c.code}/${what}`, body);
+      rerender();
+    } catch (err) {
+      clear(out, errorBox(err, 'cert-change-error'));
+    }
+  };
+  const form = h('form', { class: 'form', testid: 'cert-change', onsubmit: (e) => { e.preventDefault(); send('reissue'); } },
+    field(t('jd_cert_reason'), reason, t('jd_cert_reason_help')), field(t('jd_name'), name), field(t('jd_award'), award), out,
+    h('div', { class: 'actions' },
+      h('button', { class: 'btn btn-small', type: 'submit', testid: 'cert-reissue' }, t('jd_cert_reissue')),
+      h('button', { class: 'btn btn-small btn-danger', type: 'button', testid: 'cert-revoke', onclick: () => { if (reason.reportValidity()) send('revoke'); } }, t('jd_cert_revoke'))));
+  return h('details', { testid: 'cert-change-open' }, h('summary', null, t('jd_cert_change')), form);
+}
+
 /** The round's results: organisers issue certificates and download the workbook; everyone prints their own certificates. */
 export async function resultsCard(alive, ev, round, base) {
   if (!round.finalised_at) return null;
@@ -279,9 +314,10 @@ export async function resultsCard(alive, ev, round, base) {
   const xlsxBox = h('div');
   const pdfBtn = h('button', { class: 'btn', type: 'button', testid: 'certificates-pdf', onclick: () => fileLink(pdfBox, `${base}/certificates.pdf?lang=${LANG}`, 'certificates.pdf', 'application/pdf', 'certificates-pdf-link') }, t('jd_certificates_pdf'));
   const xlsxBtn = h('button', { class: 'btn', type: 'button', testid: 'results-xlsx', onclick: () => fileLink(xlsxBox, `${base}/results.xlsx?lang=${LANG}`, 'results.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'results-xlsx-link') }, t('jd_results_xlsx'));
-  const rows = certificates.map((c) => h('tr', { testid: 'certificate-row' },
+  const rows = certificates.map((c) => h('tr', { testid: 'certificate-row', 'data-status': c.status || 'valid' },
     h('td', { class: 'num' }, String(c.rank)), h('td', null, user(c.name)), h('td', null, user(c.award)),
-    h('td', null, h('a', { href: `/verify/${c.code}`, target: '_blank', rel: 'noopener', testid: 'verify-link' }, h('code', null, c.code)))));
+    h('td', null, h('a', { href: `/verify/${c.code}`, target: '_blank', rel: 'noopener', testid: 'verify-link' }, h('code', null, c.code))),
+    h('td', null, certificateStatus(c), me.manages && c.status !== 'revoked' ? certificateChange(base, c) : null)));
   let issueForm = null;
   if (me.manages && !certificates.length) {
     const awards = h('textarea', { rows: '4', testid: 'awards', placeholder: t('jd_awards_placeholder') });
@@ -304,7 +340,7 @@ export async function resultsCard(alive, ev, round, base) {
   }
   const el = card(t('jd_certificates'),
     issueForm,
-    certificates.length ? [table([t('ev_rank'), t('jd_name'), t('jd_award'), t('jd_code')], rows, { testid: 'certificates' }),
+    certificates.length ? [table([t('ev_rank'), t('jd_name'), t('jd_award'), t('jd_code'), t('jd_cert_status')], rows, { testid: 'certificates' }),
       h('div', { class: 'actions' }, pdfBtn), pdfBox] : issueForm ? null : empty(t('jd_no_certificates'), 'certificates-empty'),
     me.manages || me.judge ? [h('div', { class: 'actions' }, xlsxBtn), xlsxBox] : null);
   el.dataset.testid = 'results-card';

@@ -172,7 +172,16 @@ pub const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/api/events/{event}/rounds/{round}/certificates", "", "401 200 200 200 200 200 404 200 200"),
     ("POST", "/api/events/{event}/rounds/{closed_round}/certificates", r#"{"awards": [{"name": "一等奖", "top": 1}]}"#, "401 403 403 403 403 403 404 201 201"),
     ("GET", "/api/events/{event}/rounds/{round}/certificates.pdf", "", "401 200 409 200 200 409 404 200 200"),
+    // Each caller revokes or re-issues a certificate of its own ({fresh_cert}): a revoked one cannot be changed again.
+    ("POST", "/api/events/{event}/rounds/{round}/certificates/{fresh_cert}/revoke", r#"{"reason": "R{n}"}"#, "401 403 403 403 403 403 404 200 200"),
+    (
+        "POST",
+        "/api/events/{event}/rounds/{round}/certificates/{fresh_cert}/reissue",
+        r#"{"reason": "R{n}", "name": "学生{n}"}"#,
+        "401 403 403 403 403 403 404 201 201",
+    ),
     ("GET", "/api/events/{event}/rounds/{closed_round}/results.xlsx", "", "401 403 403 403 403 403 404 200 200"),
+    ("POST", "/api/events/{event}/rounds/{closed_round}/evidence/prune", "", "401 403 403 403 403 403 404 200 200"),
     // On-site rounds: {onsite_round} is a round of its own (turning it on-site must not touch the rows above).
     // The judge is a proctor: releases seats and prints the plan. The student holds no seat session there, so releasing ends none.
     ("GET", "/api/events/{event}/rounds/{onsite_round}/onsite", "", "401 200 200 200 200 200 404 200 200"),
@@ -671,6 +680,22 @@ impl World {
             .unwrap()
             .get(0);
             out = out.replace("{fresh_appeal}", &fresh.to_string());
+        }
+        if out.contains("{fresh_cert}") {
+            let id = |k: &str| self.ids.iter().find(|(n, _)| *n == k).unwrap().1.parse::<i64>().unwrap();
+            let code = qiming::serve::certificates::new_code();
+            sqlx::query(
+                "INSERT INTO certificates (code, event_id, round_id, team_id, student_id, name, award, team_rank, issued_by, issued_at) VALUES ($1, $2, $3, $4, $5, '学生', '一等奖', 1, 1, 0)",
+            )
+            .bind(&code)
+            .bind(id("event"))
+            .bind(id("round"))
+            .bind(id("team"))
+            .bind(id("student"))
+            .execute(&s.db.pool)
+            .await
+            .unwrap();
+            out = out.replace("{fresh_cert}", &code);
         }
         if out.contains("{fresh_cfile}") {
             // A file of its own for each caller to remove.

@@ -375,12 +375,29 @@ async fn item_review(backend: &str) {
     assert_eq!((kept["state"].as_str(), kept["note"].as_str()), (Some("kept"), Some("专家认为题目内容公平")));
     assert!(kept["reviewer_id"].as_i64().is_some() && kept["reviewed_at"].as_i64().is_some(), "{kept}");
 
+    // An adaptive test over all seven items, open before the review decides.
+    let (st, adaptive, _) = call(
+        &s,
+        "POST",
+        "/api/assessments",
+        Some(&admin),
+        Some(json!({"title": "自适应", "population": "students", "mode": "adaptive", "closes_at": 4000000000i64, "time_limit_minutes": 60,
+            "items": ids, "max_items": 7, "se_target": 0.05, "class_ids": [class]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{adaptive}");
+    let adaptive = adaptive["id"].as_i64().unwrap();
+
     // Retiring retires the item on this server: a new test may not use it.
     let (st, retired, _) = decide(admin.clone(), flag, json!({"decision": "retire", "note": "对女生不公平"})).await;
     assert_eq!(st, StatusCode::OK, "{retired}");
     assert_eq!((retired["state"].as_str(), retired["item"]["status"].as_str()), (Some("retired"), Some("retired")));
     let (st, v, _) = call(&s, "POST", "/api/assessments", Some(&admin), Some(test(vec![DIF_ITEM, "ct-56-001"]))).await;
     assert_eq!((st, v["error"]["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("retired")), "{v}");
+    // …nor does the adaptive test that was already open: it runs out of items instead of giving it.
+    let given = take_adaptive(&s, &pupil, adaptive).await;
+    assert_eq!(given.len(), 6, "{given:?}");
+    assert!(!given.iter().any(|i| i == DIF_ITEM), "the retired item was given: {given:?}");
     // It persists: the review says so on the next read.
     let (_, again, _) = call(&s, "GET", &format!("/api/calibrations/{cal}/review"), Some(&teacher), None).await;
     let row = rows(&again, "dif", "gender")[DIF_ITEM].clone();
@@ -403,6 +420,37 @@ async fn item_review(backend: &str) {
     let expect: Vec<String> =
         ["keep", "retire", "revise"].iter().map(|d| format!("calibration_id={cal} flag_id={flag} item_id={DIF_ITEM} decision={d}")).collect();
     assert_eq!(audit, expect);
+}
+
+/// Sits an adaptive test to its end, answering every item right; the items given, in order.
+async fn take_adaptive(s: &AppState, token: &str, id: i64) -> Vec<String> {
+    let base = format!("/api/assessments/{id}/sitting");
+    let (st, v, _) = call(s, "POST", &base, Some(token), None).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let given = || async {
+        sqlx::query("SELECT si.item_id FROM sitting_items si JOIN sittings t ON t.id = si.sitting_id WHERE t.assessment_id = $1 ORDER BY si.position")
+            .bind(id)
+            .fetch_all(&s.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, 0))
+            .collect::<Vec<String>>()
+    };
+    loop {
+        let items = given().await;
+        let current = items.last().unwrap().clone();
+        let Some(qiming_curriculum::ItemKind::Single { answer, .. }) = s.catalogue.items.get(&current).map(|i| &i.kind) else {
+            panic!("{current} is not a single-choice item")
+        };
+        let (st, v, _) = call(s, "PUT", &format!("{base}/answers/{current}"), Some(token), Some(json!({"response": {"choices": [answer]}}))).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let (st, v, _) = call(s, "POST", &format!("{base}/next"), Some(token), None).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        if given().await.len() == items.len() {
+            return items;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

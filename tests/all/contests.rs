@@ -832,6 +832,38 @@ async fn judging_flow(backend: &str) {
     let mut finals: Vec<i64> = subs.iter().filter_map(|x| x["final_of"].as_i64()).collect();
     finals.sort();
     assert_eq!(finals, vec![a_good, b_weak], "the chosen submission, not the last");
+
+    // Evidence that nothing needs any more is pruned (organisers): a_weak's, which neither counts nor was appealed.
+    let prune = format!("{base}/evidence/prune");
+    let (st, _, _) = call(&s, "POST", &prune, Some(&judge), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let replays_of = |id: i64| {
+        let s = s.clone();
+        async move {
+            let row = sqlx::query("SELECT COUNT(*) FROM evidence_replays WHERE submission_id = $1").bind(id).fetch_one(&s.db.pool).await.unwrap();
+            sqlx::Row::get::<i64, _>(&row, 0)
+        }
+    };
+    let before = replays_of(a_weak).await;
+    assert!(before > 0);
+    let (st, dry, _) = call(&s, "POST", &format!("{prune}?dry_run=true"), Some(&organiser), None).await;
+    assert_eq!(
+        (st, dry["dry_run"].as_bool(), dry["pruned_submissions"].as_i64(), dry["pruned_replays"].as_i64()),
+        (StatusCode::OK, Some(true), Some(1), Some(before)),
+        "{dry}"
+    );
+    assert!(dry["pruned_bytes"].as_i64().unwrap() > 0 && dry["kept_submissions"].as_i64().unwrap() >= 2, "{dry}");
+    assert_eq!(replays_of(a_weak).await, before, "a dry run deletes nothing");
+    let (st, done, _) = call(&s, "POST", &prune, Some(&organiser), None).await;
+    assert_eq!((st, &done["pruned_bytes"], done["dry_run"].as_bool()), (StatusCode::OK, &dry["pruned_bytes"], Some(false)), "{done}");
+    assert_eq!(replays_of(a_weak).await, 0);
+    for kept in [a_good, b_weak] {
+        assert!(replays_of(kept).await > 0, "submission {kept} counts or was appealed: its evidence stays");
+    }
+    let (st, again, _) = call(&s, "POST", &prune, Some(&organiser), None).await;
+    assert_eq!((st, again["pruned_replays"].as_i64()), (StatusCode::OK, Some(0)), "{again}");
+    let (st, v, _) = call(&s, "GET", &format!("{appeal_url}/replays/{hidden_case}"), Some(&judge), None).await;
+    assert_eq!(st, StatusCode::OK, "the appealed submission's hidden replay is still there: {v}");
     // Results exist only once the final ranking is in.
     let certs = format!("{base}/certificates");
     let awards = json!({"awards": [{"name": "一等奖", "top": 1}, {"name": "优秀奖", "top_percent": 100}]});
@@ -868,7 +900,7 @@ async fn judging_flow(backend: &str) {
     assert_eq!(code.len(), 23, "{code}");
     let (st, v, _) = call(&s, "GET", &format!("/api/verify/{code}"), None, None).await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    assert_eq!(v, json!({"code": code, "name": "学生501", "event": "市赛", "award": "一等奖"}));
+    assert_eq!(v, json!({"code": code, "name": "学生501", "event": "市赛", "award": "一等奖", "status": "valid"}));
     let typed = code.replace('-', "").to_lowercase();
     let (st, v2, _) = call(&s, "GET", &format!("/api/verify/{typed}"), None, None).await;
     assert_eq!((st, &v2), (StatusCode::OK, &v), "codes are forgiving of case and dashes");
@@ -881,6 +913,51 @@ async fn judging_flow(backend: &str) {
     }
     let (st, _, _) = call(&s, "GET", "/api/verify/ABCDE-FGHJK-MNPQR-STVWX", None, None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // Revoking and re-issuing (organisers only, with a reason): the old code keeps answering, as revoked.
+    let second = issued["certificates"][1]["code"].as_str().unwrap().to_string();
+    let third = issued["certificates"][2]["code"].as_str().unwrap().to_string();
+    let (st, e, _) = call(&s, "POST", &format!("{certs}/{second}/revoke"), Some(&teacher), Some(json!({"reason": "x"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+    let (st, e, _) = call(&s, "POST", &format!("{certs}/{second}/revoke"), Some(&organiser), Some(json!({"reason": "  "}))).await;
+    assert_eq!((st, e["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("reason")), "{e}");
+    let (st, e, _) = call(&s, "POST", &format!("{certs}/00000-00000-00000-00000/revoke"), Some(&organiser), Some(json!({"reason": "x"}))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
+    let (st, re, _) = call(&s, "POST", &format!("{certs}/{second}/reissue"), Some(&organiser), Some(json!({"reason": "姓名写错", "name": "学生五〇二"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{re}");
+    let fresh = re["certificate"]["code"].as_str().unwrap().to_string();
+    assert_ne!(fresh, second);
+    assert_eq!(
+        (re["certificate"]["name"].as_str(), re["certificate"]["award"].as_str(), re["certificate"]["status"].as_str(), re["certificate"]["replaces"].as_str()),
+        (Some("学生五〇二"), Some("一等奖"), Some("valid"), Some(second.as_str())),
+        "{re}"
+    );
+    assert_eq!((re["revoked"]["status"].as_str(), re["revoked"]["replaced_by"].as_str()), (Some("revoked"), Some(fresh.as_str())), "{re}");
+    let (_, v, _) = call(&s, "GET", &format!("/api/verify/{second}"), None, None).await;
+    assert_eq!(v, json!({"code": second, "name": "学生502", "event": "市赛", "award": "一等奖", "status": "revoked"}), "no reason, no new code");
+    let (_, v, _) = call(&s, "GET", &format!("/api/verify/{fresh}"), None, None).await;
+    assert_eq!((v["name"].as_str(), v["status"].as_str()), (Some("学生五〇二"), Some("valid")), "{v}");
+    let (st, e, _) = call(&s, "POST", &format!("{certs}/{second}/reissue"), Some(&organiser), Some(json!({"reason": "again"}))).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("certificate_revoked")), "{e}");
+    let (st, r, _) = call(&s, "POST", &format!("{certs}/{third}/revoke"), Some(&organiser), Some(json!({"reason": "复评后取消"}))).await;
+    assert_eq!((st, r["certificate"]["status"].as_str()), (StatusCode::OK, Some("revoked")), "{r}");
+    let (st, page, _) = call(&s, "GET", &format!("/verify/{third}?lang=zh-CN"), None, None).await;
+    let page = page.as_str().unwrap_or_default().to_string();
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert!(page.contains("data-status=\"revoked\"") && page.contains("已经作废") && !page.contains("复评"), "{page}");
+    // The holder sees the revocation and why; nothing is left to print.
+    let (_, mine, _) = call(&s, "GET", &certs, Some(&kids[2].1), None).await;
+    assert_eq!(
+        (mine["certificates"][0]["status"].as_str(), mine["certificates"][0]["revoked_reason"].as_str()),
+        (Some("revoked"), Some("复评后取消")),
+        "{mine}"
+    );
+    let (st, _, _) = call(&s, "GET", &format!("{certs}.pdf"), Some(&kids[2].1), None).await;
+    assert_eq!(st, StatusCode::CONFLICT, "a revoked certificate is not printed");
+    let (_, all, _) = call(&s, "GET", &certs, Some(&organiser), None).await;
+    let statuses: Vec<&str> = all["certificates"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "valid").count(), 2, "{all}");
+    assert_eq!(statuses.len(), 4, "revoked certificates stay listed: {all}");
     // Guessing is throttled per address.
     let mut refused = 0;
     for _ in 0..70 {
@@ -909,7 +986,7 @@ async fn judging_flow(backend: &str) {
         ("1", "甲队", "学生501、学生502", "一等奖"),
         "{cells:?}"
     );
-    assert_eq!((cells[2][1].as_str(), cells[2][5].as_str()), ("乙队", "优秀奖"), "{cells:?}");
+    assert_eq!((cells[2][1].as_str(), cells[2][5].as_str()), ("乙队", ""), "a revoked award is not in the results: {cells:?}");
 
     // Every step is audited, with ids only.
     let (_, audit, _) = call(&s, "GET", "/api/audit?limit=500", Some(&admin), None).await;
@@ -923,6 +1000,9 @@ async fn judging_flow(backend: &str) {
         "appeal_uphold",
         "appeal_regrade",
         "certificates_issue",
+        "certificate_revoke",
+        "certificate_reissue",
+        "evidence_prune",
         "results_export",
     ] {
         assert!(entries.iter().any(|e| e["action"] == action), "no {action} in the audit log");

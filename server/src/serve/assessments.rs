@@ -1249,9 +1249,12 @@ async fn cat_bank(state: &AppState, a: &Assessment, pool: &[String]) -> Result<V
 
 /// Picks the next item of an adaptive sitting: `Some(item id)`, or None when the test ends.
 async fn adaptive_step(state: &AppState, a: &Assessment, sitting: &Sitting) -> Result<Option<String>, AppError> {
-    let pool = form_items(state, a.id).await?;
-    let bank = cat_bank(state, a, &pool).await?;
     let items = presented(state, sitting.id).await?;
+    // An item retired after a review while this test runs is given to nobody from then on;
+    // the ones this sitting was already given stay in its bank, so their answers still count.
+    let retired = super::item_review::retired(state).await?;
+    let pool: Vec<String> = form_items(state, a.id).await?.into_iter().filter(|id| !retired.contains(id) || items.iter().any(|p| &p.item_id == id)).collect();
+    let bank = cat_bank(state, a, &pool).await?;
     let index: BTreeMap<&str, usize> = bank.iter().enumerate().map(|(j, b)| (b.0.as_str(), j)).collect();
     let mut answered = Vec::new();
     for p in &items {

@@ -7,7 +7,10 @@
 //! written as 20 characters of Crockford's base32 (`XXXXX-XXXXX-XXXXX-XXXXX`);
 //! the public lookup is throttled per client address, so codes cannot be
 //! guessed. The lookup reveals the name printed on the certificate, the
-//! event and the award — nothing else.
+//! event and the award — nothing else — and whether it still stands: an
+//! organiser may revoke a certificate (an award withdrawn on appeal) or
+//! re-issue it under a new code (a misspelt name), and the old code then
+//! answers `revoked` instead of vanishing, so a printed copy cannot pass.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -17,7 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use krilla::Document;
 use krilla::color::rgb;
@@ -45,6 +48,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/events/{id}/rounds/{round}/certificates", get(list_certificates).post(issue))
         .route("/api/events/{id}/rounds/{round}/certificates.pdf", get(certificates_pdf))
+        .route("/api/events/{id}/rounds/{round}/certificates/{code}/revoke", post(revoke))
+        .route("/api/events/{id}/rounds/{round}/certificates/{code}/reissue", post(reissue))
         .route("/api/events/{id}/rounds/{round}/results.xlsx", get(results_xlsx))
         .route("/api/verify/{code}", get(verify_json))
         .route("/verify/{code}", get(verify_page))
@@ -236,28 +241,53 @@ struct Certificate {
     name: String,
     award: String,
     rank: i64,
+    /// When it was revoked, why, and the code issued in its place (if any).
+    revoked_at: Option<i64>,
+    revoked_reason: Option<String>,
+    replaced_by: Option<String>,
+    /// The code this one was issued in place of.
+    replaces: Option<String>,
+}
+
+impl Certificate {
+    fn valid(&self) -> bool {
+        self.revoked_at.is_none()
+    }
 }
 
 fn certificate_json(c: &Certificate) -> Value {
-    json!({"code": c.code, "team_id": c.team_id, "student_id": c.student_id, "name": c.name, "award": c.award, "rank": c.rank})
+    json!({
+        "code": c.code, "team_id": c.team_id, "student_id": c.student_id, "name": c.name, "award": c.award, "rank": c.rank,
+        "status": if c.valid() { "valid" } else { "revoked" },
+        "revoked_at": c.revoked_at, "revoked_reason": c.revoked_reason, "replaced_by": c.replaced_by, "replaces": c.replaces,
+    })
 }
 
+const CERTIFICATE_COLUMNS: &str = "code, team_id, student_id, name, award, team_rank, revoked_at, revoked_reason, replaced_by, replaces";
+
+fn certificate_row(r: &sqlx::any::AnyRow) -> Result<Certificate, AppError> {
+    Ok(Certificate {
+        code: r.try_get(0)?,
+        team_id: r.try_get(1)?,
+        student_id: r.try_get(2)?,
+        name: r.try_get(3)?,
+        award: r.try_get(4)?,
+        rank: r.try_get(5)?,
+        revoked_at: r.try_get(6)?,
+        revoked_reason: r.try_get(7)?,
+        replaced_by: r.try_get(8)?,
+        replaces: r.try_get(9)?,
+    })
+}
+
+/// The round's certificates, revoked ones included (they keep answering the check), best rank first.
 async fn load_certificates(state: &AppState, round: &Round) -> Result<Vec<Certificate>, AppError> {
-    sqlx::query("SELECT code, team_id, student_id, name, award, team_rank FROM certificates WHERE round_id = $1 ORDER BY team_rank, team_id, student_id")
+    sqlx::query(&format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE round_id = $1 ORDER BY team_rank, team_id, student_id, issued_at, code"))
         .bind(round.id)
         .fetch_all(&state.db.pool)
         .await?
         .iter()
-        .map(|r| {
-            Ok(Certificate {
-                code: r.try_get(0)?,
-                team_id: r.try_get(1)?,
-                student_id: r.try_get(2)?,
-                name: r.try_get(3)?,
-                award: r.try_get(4)?,
-                rank: r.try_get(5)?,
-            })
-        })
+        .map(certificate_row)
         .collect()
 }
 
@@ -297,6 +327,8 @@ async fn certificates_pdf(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     let (round, list) = visible_certificates(&state, &caller.user, id, rid).await?;
+    // A revoked certificate is never printed again: its re-issue (if any) is in the list.
+    let list: Vec<Certificate> = list.into_iter().filter(Certificate::valid).collect();
     if list.is_empty() {
         return Err(AppError::conflict("no_certificates", "there are no certificates of this round for you to print"));
     }
@@ -372,6 +404,148 @@ fn render(event: &str, round: &str, list: &[Certificate], font: Option<&std::pat
     document.finish().map_err(|e| format!("cannot write the PDF: {e:?}"))
 }
 
+// ---------------------------------------------------------------- revoking and re-issuing
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revoke {
+    /// Why, for the organisers and the certificate's holder (never shown by the public check).
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reissue {
+    /// Why, as for a revocation.
+    reason: String,
+    /// The name to print instead (a misspelling corrected); else the old one.
+    name: Option<String>,
+    /// The award to print instead (a re-grade moved the team); else the old one.
+    award: Option<String>,
+}
+
+/// Longest reason for a revocation or re-issue.
+pub const MAX_REVOKE_REASON: usize = 200;
+
+/// The event and round for an organiser, and the code in its stored form (404 when it cannot be one).
+async fn certificate_for_change(
+    state: &AppState,
+    caller: &super::db::User,
+    id: i64,
+    rid: i64,
+    code: &str,
+) -> Result<(super::contest::Event, Round, String), AppError> {
+    let (ev, _) = managed_event(state, caller, id).await?;
+    let (_, _, round) = visible_round(state, caller, ev.id, rid).await?;
+    let code = normalise_code(code).ok_or(AppError::NotFound)?;
+    Ok((ev, round, code))
+}
+
+/// Reads the certificate inside the transaction, refusing one of another round or one already revoked.
+async fn current_certificate(tx: &mut sqlx::Transaction<'_, sqlx::Any>, round: &Round, code: &str) -> Result<Certificate, AppError> {
+    let row = sqlx::query(&format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE code = $1 AND round_id = $2"))
+        .bind(code)
+        .bind(round.id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let c = certificate_row(&row)?;
+    if !c.valid() {
+        return Err(AppError::conflict("certificate_revoked", "this certificate is revoked already"));
+    }
+    Ok(c)
+}
+
+/// Marks a valid certificate revoked; a concurrent change that got there first is a conflict.
+async fn revoke_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, code: &str, t: i64, by: i64, reason: &str, replaced_by: Option<&str>) -> Result<(), AppError> {
+    let done =
+        sqlx::query("UPDATE certificates SET revoked_at = $1, revoked_by = $2, revoked_reason = $3, replaced_by = $4 WHERE code = $5 AND revoked_at IS NULL")
+            .bind(t)
+            .bind(by)
+            .bind(reason)
+            .bind(replaced_by)
+            .bind(code)
+            .execute(&mut **tx)
+            .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::conflict("certificate_revoked", "this certificate is revoked already"));
+    }
+    Ok(())
+}
+
+/// `POST …/certificates/{code}/revoke`: the certificate stops being valid
+/// (organisers; audited). Its code keeps answering the public check, as revoked.
+async fn revoke(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path((id, rid, code)): Path<(i64, i64, String)>,
+    req: Result<Json<Revoke>, JsonRejection>,
+) -> Result<Json<Value>, AppError> {
+    let req = body(req)?;
+    let (ev, round, code) = certificate_for_change(&state, &caller.user, id, rid, &code).await?;
+    let reason = check_name("reason", &req.reason, MAX_REVOKE_REASON)?;
+    let t = now();
+    let mut tx = state.db.begin_write().await?;
+    let c = current_certificate(&mut tx, &round, &code).await?;
+    revoke_in(&mut tx, &code, t, caller.user.id, &reason, None).await?;
+    audit_in(&mut tx, &caller.user, "certificate_revoke", &format!("event_id={} round_id={} student_id={}", ev.id, round.id, c.student_id)).await?;
+    tx.commit().await?;
+    let c = Certificate { revoked_at: Some(t), revoked_reason: Some(reason), ..c };
+    Ok(Json(json!({"certificate": certificate_json(&c)})))
+}
+
+/// `POST …/certificates/{code}/reissue`: a new certificate (new code) for
+/// the same student, with the name or award corrected, in place of this one,
+/// which is revoked (organisers; audited).
+async fn reissue(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path((id, rid, code)): Path<(i64, i64, String)>,
+    req: Result<Json<Reissue>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let req = body(req)?;
+    let (ev, round, code) = certificate_for_change(&state, &caller.user, id, rid, &code).await?;
+    let reason = check_name("reason", &req.reason, MAX_REVOKE_REASON)?;
+    let name = req.name.as_deref().map(|n| check_name("name", n, 60)).transpose()?;
+    let award = req.award.as_deref().map(|a| check_name("award", a, 30)).transpose()?;
+    let t = now();
+    let fresh = new_code();
+    let mut tx = state.db.begin_write().await?;
+    let old = current_certificate(&mut tx, &round, &code).await?;
+    revoke_in(&mut tx, &code, t, caller.user.id, &reason, Some(&fresh)).await?;
+    let new = Certificate {
+        code: fresh,
+        name: name.unwrap_or_else(|| old.name.clone()),
+        award: award.unwrap_or_else(|| old.award.clone()),
+        revoked_at: None,
+        revoked_reason: None,
+        replaced_by: None,
+        replaces: Some(code.clone()),
+        ..old.clone()
+    };
+    sqlx::query(
+        "INSERT INTO certificates (code, event_id, round_id, team_id, student_id, name, award, team_rank, issued_by, issued_at, replaces) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&new.code)
+    .bind(ev.id)
+    .bind(round.id)
+    .bind(new.team_id)
+    .bind(new.student_id)
+    .bind(&new.name)
+    .bind(&new.award)
+    .bind(new.rank)
+    .bind(caller.user.id)
+    .bind(t)
+    .bind(&code)
+    .execute(&mut *tx)
+    .await?;
+    audit_in(&mut tx, &caller.user, "certificate_reissue", &format!("event_id={} round_id={} student_id={}", ev.id, round.id, new.student_id)).await?;
+    tx.commit().await?;
+    let old = Certificate { revoked_at: Some(t), revoked_reason: Some(reason), replaced_by: Some(new.code.clone()), ..old };
+    Ok((StatusCode::CREATED, Json(json!({"certificate": certificate_json(&new), "revoked": certificate_json(&old)}))).into_response())
+}
+
 // ---------------------------------------------------------------- the public check
 
 /// Lookups per client address in the current minute: (minute, count).
@@ -411,12 +585,17 @@ async fn lookup(state: &AppState, client: &str, code: &str) -> Result<Option<Val
         });
     }
     let Some(code) = normalise_code(code) else { return Ok(None) };
-    let row = sqlx::query("SELECT c.name, c.award, e.name AS event FROM certificates c JOIN events e ON e.id = c.event_id WHERE c.code = $1")
+    let row = sqlx::query("SELECT c.name, c.award, e.name AS event, c.revoked_at FROM certificates c JOIN events e ON e.id = c.event_id WHERE c.code = $1")
         .bind(&code)
         .fetch_optional(&state.db.pool)
         .await?;
     row.map(|r| {
-        Ok(json!({"code": code, "name": r.try_get::<String, _>("name")?, "event": r.try_get::<String, _>("event")?, "award": r.try_get::<String, _>("award")?}))
+        // Only whether it stands: not why it was revoked, nor the code that replaced it.
+        let status = if r.try_get::<Option<i64>, _>("revoked_at")?.is_some() { "revoked" } else { "valid" };
+        Ok(json!({
+            "code": code, "name": r.try_get::<String, _>("name")?, "event": r.try_get::<String, _>("event")?,
+            "award": r.try_get::<String, _>("award")?, "status": status,
+        }))
     })
     .transpose()
 }
@@ -450,8 +629,12 @@ async fn verify_page(
         Ok(Some(v)) => (
             StatusCode::OK,
             format!(
-                "<p class=\"ok\">{}</p><dl><dt>{}</dt><dd data-user>{}</dd><dt>{}</dt><dd data-user>{}</dd><dt>{}</dt><dd data-user>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-                word("verify_valid"),
+                "{}<dl><dt>{}</dt><dd data-user>{}</dd><dt>{}</dt><dd data-user>{}</dd><dt>{}</dt><dd data-user>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
+                if v["status"] == "valid" {
+                    format!("<p class=\"ok\" data-status=\"valid\">{}</p>", word("verify_valid"))
+                } else {
+                    format!("<p class=\"bad\" data-status=\"revoked\">{}</p>", word("verify_revoked"))
+                },
                 word("verify_name"),
                 escape(v["name"].as_str().unwrap_or("")),
                 word("verify_event"),
@@ -527,7 +710,7 @@ async fn results_xlsx(
         members.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
     }
     let mut awards: BTreeMap<i64, String> = BTreeMap::new();
-    for r in sqlx::query("SELECT team_id, award FROM certificates WHERE round_id = $1").bind(round.id).fetch_all(&state.db.pool).await? {
+    for r in sqlx::query("SELECT team_id, award FROM certificates WHERE round_id = $1 AND revoked_at IS NULL").bind(round.id).fetch_all(&state.db.pool).await? {
         awards.insert(r.try_get(0)?, r.try_get(1)?);
     }
     let header = ["res_rank", "res_team", "res_school", "res_members", "res_score", "res_award"].map(word);

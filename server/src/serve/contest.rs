@@ -122,7 +122,7 @@ impl Access {
 
 /// A region and every region above it, nearest first.
 async fn region_chain(state: &AppState, region: i64) -> Result<Vec<i64>, AppError> {
-    let memo = &state.boards.grants;
+    let memo = &state.boards.access;
     if let Some(chain) = memo.remembered(|m| m.chains.get(&region).cloned()) {
         return Ok(chain);
     }
@@ -153,7 +153,7 @@ async fn region_chain(state: &AppState, region: i64) -> Result<Vec<i64>, AppErro
 }
 
 async fn school_region(state: &AppState, school: i64) -> Result<Option<i64>, AppError> {
-    let memo = &state.boards.grants;
+    let memo = &state.boards.access;
     if let Some(region) = memo.remembered(|m| m.schools.get(&school).copied()) {
         return Ok(region);
     }
@@ -209,22 +209,28 @@ async fn manages_regions(state: &AppState, caller: &User, regions: &[i64]) -> Re
 
 pub async fn access(state: &AppState, caller: &User, ev: &Event) -> Result<Access, AppError> {
     let mut a = Access { manages: manages_regions(state, caller, &event_regions(state, ev).await?).await?, ..Access::default() };
-    for r in sqlx::query("SELECT role FROM event_members WHERE event_id = $1 AND user_id = $2").bind(ev.id).bind(caller.id).fetch_all(&state.db.pool).await? {
-        match r.try_get::<String, _>(0)?.as_str() {
-            "judge" => a.judge = true,
-            "coach" => a.coach = true,
-            _ => {}
-        }
-    }
-    a.team = sqlx::query(
-        "SELECT t.id FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.event_id = $1 AND m.student_id = $2 AND m.active = 1 AND t.status = 'approved'",
+    // The caller's event roles and approved team in one round trip: every
+    // first visit to a leaderboard page of a city event passes through here.
+    let rows = sqlx::query(
+        "SELECT role, CAST(NULL AS BIGINT) AS team_id FROM event_members WHERE event_id = $1 AND user_id = $2 \
+         UNION ALL \
+         SELECT CAST(NULL AS TEXT), t.id FROM team_members m JOIN teams t ON t.id = m.team_id \
+         WHERE m.event_id = $1 AND m.student_id = $2 AND m.active = 1 AND t.status = 'approved'",
     )
     .bind(ev.id)
     .bind(caller.id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .map(|r| r.try_get(0))
-    .transpose()?;
+    .fetch_all(&state.db.pool)
+    .await?;
+    for r in &rows {
+        match r.try_get::<Option<String>, _>(0)?.as_deref() {
+            Some("judge") => a.judge = true,
+            Some("coach") => a.coach = true,
+            _ => {}
+        }
+        if let Some(team) = r.try_get::<Option<i64>, _>(1)? {
+            a.team = Some(team);
+        }
+    }
     if let Some(s) = caller.school_id {
         a.in_area = school_in_area(state, ev, s).await?;
     }
@@ -1343,8 +1349,8 @@ pub fn compute(round: &Round, teams: &[BoardTeam], rows: &[BoardRow]) -> Boards 
 #[derive(Clone, Debug, Default)]
 pub struct BoardCache {
     boards: Arc<Mutex<BTreeMap<i64, Arc<Boards>>>>,
-    /// Who may read which round's board, remembered for pages (see [`PageGrants`]).
-    pub grants: PageGrants,
+    /// Who may read which round's board, remembered for pages (see [`AccessMemo`]).
+    pub access: AccessMemo,
     /// One recomputation at a time; meanwhile others are served the previous board.
     building: Arc<tokio::sync::Mutex<()>>,
     /// Per round: when its last background recomputation finished, and how long it took.
@@ -1480,7 +1486,7 @@ pub async fn boards(state: &AppState, round: &Round) -> Result<Arc<Boards>, AppE
 /// made behind the server's back (another server process, SQL by hand) show
 /// within [`GRANT_TTL`]. Only grants are remembered, never refusals.
 #[derive(Clone, Debug, Default)]
-pub struct PageGrants {
+pub struct AccessMemo {
     grants: Arc<Mutex<GrantMap>>,
     /// Moves on every access-changing request (http.rs `count`).
     epoch: Arc<AtomicU64>,
@@ -1495,6 +1501,10 @@ struct OrgMemo {
     epoch: u64,
     chains: HashMap<i64, Vec<i64>>,
     schools: HashMap<i64, Option<i64>>,
+    /// Event rows as leaderboard readers' access checks saw them, for at most
+    /// `GRANT_TTL` (another server process may change an event without moving
+    /// this one's epoch).
+    events: HashMap<i64, (std::time::Instant, Event)>,
 }
 
 #[derive(Debug, Default)]
@@ -1531,7 +1541,7 @@ pub fn access_unchanged(response: impl IntoResponse) -> Response {
     response
 }
 
-impl PageGrants {
+impl AccessMemo {
     /// Forgets every grant (something that may change access happened).
     pub fn access_changed(&self) {
         self.epoch.fetch_add(1, Ordering::Relaxed);
@@ -1584,12 +1594,29 @@ impl PageGrants {
 /// is now), else through the event's access rules.
 async fn board_reader(state: &AppState, caller: &User, event: i64, round: i64) -> Result<(bool, Round), AppError> {
     let key = (caller.id, event, round);
-    let grants = &state.boards.grants;
+    let grants = &state.boards.access;
     if let Some(officiates) = grants.get(key) {
         return Ok((officiates, round_in_event(state, event, round).await?));
     }
     let epoch = grants.epoch.load(Ordering::Relaxed);
-    let (_, a, r) = visible_round(state, caller, event, round).await?;
+    let remembered = grants.remembered(|m| m.events.get(&event).filter(|(at, _)| at.elapsed() < GRANT_TTL).map(|(_, ev)| ev.clone()));
+    let ev = match remembered {
+        Some(ev) => ev,
+        None => {
+            let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1")).bind(event).fetch_optional(&state.db.pool).await?;
+            let ev = event_of(&row.ok_or(AppError::NotFound)?)?;
+            grants.remember(epoch, |m| {
+                m.events.insert(event, (std::time::Instant::now(), ev.clone()));
+            });
+            ev
+        }
+    };
+    // As visible_round, with the event row remembered.
+    let a = access(state, caller, &ev).await?;
+    if !a.sees() {
+        return Err(AppError::NotFound);
+    }
+    let r = round_in_event(state, event, round).await?;
     grants.put(key, epoch, a.officiates());
     Ok((a.officiates(), r))
 }

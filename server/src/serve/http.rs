@@ -373,7 +373,7 @@ async fn count(State(state): State<AppState>, request: Request, next: Next) -> R
     // A change that went through may change who sees which leaderboard.
     let succeeded = response.status().is_success() || response.status().is_redirection();
     if changes && succeeded && response.extensions().get::<super::contest::AccessUnchanged>().is_none() {
-        state.boards.grants.access_changed();
+        state.boards.access.access_changed();
     }
     // API answers carry personal data: never cache them, never sniff their type.
     if api {

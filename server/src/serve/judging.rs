@@ -9,7 +9,7 @@
 //! redacted report. Every step is in the audit log, with ids only.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::auth::ActiveCaller;
-use super::contest::{Access, coaches, visible_event, visible_round};
+use super::contest::{Access, coaches, managed_event, visible_event, visible_round};
 use super::db::User;
 use super::http::{AppError, AppState, body};
 use super::org::audit_in;
@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/events/{id}/appeals/{appeal}", get(get_appeal))
         .route("/api/events/{id}/appeals/{appeal}/replays/{case}", get(evidence_replay))
         .route("/api/events/{id}/appeals/{appeal}/decision", post(decide_appeal))
+        .route("/api/events/{id}/rounds/{round}/evidence/prune", post(prune_evidence))
 }
 
 /// A long free text (a question, an answer, a reason): trimmed, 1–[`MAX_TEXT`]
@@ -572,4 +573,83 @@ async fn decide_appeal(
     }
     let (_, row) = visible_appeal(&state, &caller.user, event, aid).await?;
     Ok(Json(appeal_json(&row)?))
+}
+
+// ---------------------------------------------------------------- pruning evidence
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PruneQuery {
+    /// Count what would go, delete nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Submissions of a round whose hidden-case replays stay: those the final
+/// ranking counts (the re-grades and what they re-grade), every appealed
+/// one, and every one a judge reviewed for similarity.
+const KEPT_EVIDENCE: &str = "SELECT final_of FROM submissions WHERE round_id = $1 AND final_of IS NOT NULL \
+     UNION SELECT id FROM submissions WHERE round_id = $1 AND final_of IS NOT NULL \
+     UNION SELECT submission_id FROM appeals WHERE round_id = $1 \
+     UNION SELECT submission_a FROM similarity_reviews WHERE submission_a IN (SELECT id FROM submissions WHERE round_id = $1) \
+     UNION SELECT submission_b FROM similarity_reviews WHERE submission_b IN (SELECT id FROM submissions WHERE round_id = $1)";
+
+/// `POST /api/events/{id}/rounds/{round}/evidence/prune`: once the final
+/// ranking is in and no appeal is open, deletes the hidden-case replays of
+/// the round's submissions that neither count nor were appealed or reviewed
+/// — at a city event, most of the evidence's gigabytes. The evidence
+/// reports (every case's checks and measurements) stay. Organisers; audited.
+async fn prune_evidence(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path((id, rid)): Path<(i64, i64)>,
+    Query(q): Query<PruneQuery>,
+) -> Result<Json<Value>, AppError> {
+    let (ev, _) = managed_event(&state, &caller.user, id).await?;
+    let (_, _, round) = visible_round(&state, &caller.user, ev.id, rid).await?;
+    if round.finalised_at.is_none() {
+        return Err(AppError::conflict("round_not_final", "the final ranking is not drawn yet (POST …/finalise)"));
+    }
+    let round_id = round.id;
+    let count = |sql: &'static str| {
+        let state = state.clone();
+        async move { sqlx::query(sql).bind(round_id).fetch_one(&state.db.pool).await?.try_get::<i64, _>(0).map_err(AppError::from) }
+    };
+    let pending = count("SELECT COUNT(*) FROM submissions WHERE round_id = $1 AND final_of IS NOT NULL AND status IN ('queued', 'running')").await?;
+    if pending > 0 {
+        return Err(AppError::conflict("final_grading_pending", "the final re-grades are still running; prune once they are in"));
+    }
+    let open = count("SELECT COUNT(*) FROM appeals WHERE round_id = $1 AND status = 'open'").await?;
+    if open > 0 {
+        return Err(AppError::conflict("appeals_open", "an appeal of this round is still open: its judges may need the evidence"));
+    }
+    let doomed = format!("SELECT id FROM submissions WHERE round_id = $1 AND id NOT IN ({KEPT_EVIDENCE})");
+    let mut tx = state.db.begin_write().await?;
+    let row = sqlx::query(&format!(
+        "SELECT COUNT(*), COUNT(DISTINCT submission_id), COALESCE(SUM(LENGTH(data)), 0) FROM evidence_replays WHERE submission_id IN ({doomed})"
+    ))
+    .bind(round.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (replays, submissions, bytes): (i64, i64, i64) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let kept: i64 = sqlx::query(&format!("SELECT COUNT(DISTINCT submission_id) FROM evidence_replays WHERE submission_id IN ({KEPT_EVIDENCE})"))
+        .bind(round.id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    if !q.dry_run {
+        sqlx::query(&format!("DELETE FROM evidence_replays WHERE submission_id IN ({doomed})")).bind(round.id).execute(&mut *tx).await?;
+        audit_in(
+            &mut tx,
+            &caller.user,
+            "evidence_prune",
+            &format!("event_id={} round_id={} submissions={submissions} replays={replays} bytes={bytes}", ev.id, round.id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(json!({
+        "round_id": round.id, "dry_run": q.dry_run, "pruned_submissions": submissions, "pruned_replays": replays, "pruned_bytes": bytes,
+        "kept_submissions": kept,
+    })))
 }

@@ -390,7 +390,8 @@ fn judging_paths() -> Value {
     let clar = json!({"description": "{id, round_id, team_id (null in a broadcast to another team), question (null: an announcement), asked_at, answer, answered_at, broadcast}"});
     let appeal =
         "{id, event_id, round_id, team_id, submission_id, reason, filed_at, status (open, upheld, rejected), answer, answered_at, score_before, regraded}";
-    let cert = "{code, team_id, student_id, name, award, rank}";
+    let cert = "{code, team_id, student_id, name, award, rank, status (valid, revoked), revoked_at, revoked_reason, replaced_by, replaces}";
+    let reason = json!({"type": "string", "minLength": 1, "maxLength": super::certificates::MAX_REVOKE_REASON});
     let code_param = json!([{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}, "description": "XXXXX-XXXXX-XXXXX-XXXXX (case, dashes and O/0, I/L/1 forgiven)"}]);
     let award = json!({"type": "object", "required": ["name"], "additionalProperties": false, "description": "exactly one of top, top_percent, advanced",
         "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 30}, "top": {"type": "integer", "minimum": 1},
@@ -429,13 +430,25 @@ fn judging_paths() -> Value {
         "/api/events/{id}/appeals/{appeal}/decision": {"post": op("Uphold or reject an appeal with a reason, and (upheld) queue a re-grade of the submission and its final re-grade (organisers and judges; audited)", &["id", "appeal"],
             Some(body(obj(&["decision", "reason"], json!({"decision": {"type": "string", "enum": ["upheld", "rejected"]}, "reason": text(super::judging::MAX_TEXT), "regrade": {"type": "boolean", "default": false}})))),
             &[("200", json!({"description": appeal})), ("409", err("appeal_decided"))])},
+        "/api/events/{id}/rounds/{round}/evidence/prune": {"post": {
+            "summary": "Once the final ranking is in and no appeal is open: delete the hidden-case replays of submissions that neither count in the final ranking nor were appealed or reviewed for similarity (the evidence reports stay; organisers; audited)",
+            "parameters": [id_param("id"), id_param("round"), {"name": "dry_run", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}, "description": "count only"}],
+            "responses": {"200": json!({"description": "{round_id, dry_run, pruned_submissions, pruned_replays, pruned_bytes, kept_submissions}"}), "401": err("not signed in"),
+                "403": err("not an organiser of the event"), "404": err("no such round, or not yours to see"), "409": err("round_not_final, final_grading_pending or appeals_open")}
+        }},
         "/api/events/{id}/rounds/{round}/certificates": {
             "get": op("Certificates: organisers and judges all of the round's; a coach their teams'; a student their own", &["id", "round"], None, &[("200", json!({"description": format!("{{round_id, certificates: [{cert}]}}")}))]),
             "post": op("Issue the round's certificates from its final ranking: each member of a team gets the first award level the team qualifies for (organisers; once; audited)", &["id", "round"],
                 Some(body(obj(&["awards"], json!({"awards": {"type": "array", "items": award, "minItems": 1, "maxItems": super::certificates::MAX_AWARDS}})))),
                 &[("201", json!({"description": format!("{{round_id, issued, certificates: [{cert}]}}")})), ("409", err("round_not_final, final_grading_pending or certificates_issued"))])
         },
-        "/api/events/{id}/rounds/{round}/certificates.pdf": {"get": op("The caller's certificates as PDF (one A4 page each, CJK fonts, code and QR code to /verify/{code})", &["id", "round"], None,
+        "/api/events/{id}/rounds/{round}/certificates/{code}/revoke": {"post": op("Revoke a certificate with a reason: it is no longer printed, counted in the results or shown valid by the public check, which answers status revoked (organisers; audited)", &["id", "round", "code"],
+            Some(body(obj(&["reason"], json!({"reason": reason.clone()})))),
+            &[("200", json!({"description": format!("{{certificate: {cert}}}")})), ("409", err("certificate_revoked"))])},
+        "/api/events/{id}/rounds/{round}/certificates/{code}/reissue": {"post": op("Re-issue a certificate under a new code, with the name or award corrected; the old one is revoked and points to the new (organisers; audited)", &["id", "round", "code"],
+            Some(body(obj(&["reason"], json!({"reason": reason, "name": {"type": "string", "minLength": 1, "maxLength": 60}, "award": {"type": "string", "minLength": 1, "maxLength": 30}})))),
+            &[("201", json!({"description": format!("{{certificate: {cert} (the new one), revoked: {cert} (the old one)}}")})), ("409", err("certificate_revoked"))])},
+        "/api/events/{id}/rounds/{round}/certificates.pdf": {"get": op("The caller's valid certificates as PDF (one A4 page each, CJK fonts, code and QR code to /verify/{code})", &["id", "round"], None,
             &[("200", json!({"description": "application/pdf"})), ("409", err("no_certificates or certificates_unavailable (no CJK font)"))])},
         "/api/events/{id}/rounds/{round}/results.xlsx": {"get": {
             "summary": "The round's final results for the education bureau: a sheet per division with rank, team, school, members, score and award (organisers; audited)",
@@ -443,8 +456,8 @@ fn judging_paths() -> Value {
             "responses": {"200": json!({"description": "XLSX"}), "401": err("not signed in"), "403": err("not an organiser of the event"), "404": err("no such round, or not yours to see"),
                 "409": err("round_not_final or final_grading_pending")}
         }},
-        "/api/verify/{code}": {"get": {"summary": "Check a certificate (public, throttled per address): only the name on it, the event and the award", "security": [], "parameters": code_param.clone(),
-            "responses": {"200": json!({"description": "{code, name, event, award}"}), "404": err("no certificate has this code"), "429": err("too many checks from this address (Retry-After)")}}},
+        "/api/verify/{code}": {"get": {"summary": "Check a certificate (public, throttled per address): only the name on it, the event, the award and whether it stands (valid or revoked)", "security": [], "parameters": code_param.clone(),
+            "responses": {"200": json!({"description": "{code, name, event, award, status (valid, revoked)}"}), "404": err("no certificate has this code"), "429": err("too many checks from this address (Retry-After)")}}},
         "/verify/{code}": {"get": {"summary": "The certificate check as a page (public, throttled; zh-CN or en by ?lang=)", "security": [], "parameters": code_param,
             "responses": {"200": {"description": "HTML"}, "404": {"description": "HTML: no certificate has this code"}, "429": {"description": "HTML: too many checks"}}}}
     })

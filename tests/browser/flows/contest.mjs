@@ -341,6 +341,33 @@ async function results({ ctx, o, c, s, eventId, roundId, eventName, winner, path
   await assertNoSideScroll(v, 'verify page');
   await v.goto(`${BASE}/verify/AAAAA-BBBBB-CCCCC-DDDDD`);
   check(!(await v.locator('body').textContent()).includes('孙悟'), 'an unknown code shows a certificate');
-  await pub.close();
   log(`contest flow: certificates issued, printed and verified (${code})`);
+
+  // The organiser re-issues the winner's certificate with the name corrected: a new code,
+  // and the old one answers "revoked" on the public page.
+  if (paths['/api/events/{id}/rounds/{round}/certificates/{code}/reissue']) {
+    const corrected = '孙悟空';
+    USER_DATA.push(corrected, '姓名写错');
+    current.page = o.page;
+    await o.page.reload();
+    const row = o.page.getByTestId('certificate-row').filter({ hasText: code });
+    await row.getByTestId('cert-change-open').locator('summary').click();
+    await row.getByTestId('cert-reason').fill('姓名写错');
+    await row.getByTestId('cert-name').fill(corrected);
+    await row.getByTestId('cert-reissue').click();
+    const fresh = o.page.getByTestId('certificate-row').filter({ hasText: corrected });
+    await fresh.waitFor();
+    check((await fresh.getAttribute('data-status')) === 'valid', 'the re-issued certificate is not valid');
+    const old = o.page.locator('[data-testid=certificate-row][data-status=revoked]').filter({ hasText: code });
+    await old.waitFor();
+    check((await old.textContent()).includes('姓名写错'), `the revoked row does not say why: ${await old.textContent()}`);
+    await oneLanguage(o.page, 'zh-CN', 'round page with a re-issued certificate (organiser)');
+    current.page = v;
+    await v.goto(`${BASE}/verify/${code}`);
+    await v.locator('[data-status=revoked]').waitFor();
+    check(!(await v.locator('body').textContent()).includes('姓名写错'), 'the public check shows why a certificate was revoked');
+    await oneLanguage(v, 'zh-CN', 'verify page of a revoked certificate');
+    log('contest flow: a certificate re-issued with a corrected name; the old code answers revoked');
+  }
+  await pub.close();
 }
