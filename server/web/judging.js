@@ -269,7 +269,7 @@ function certificateStatus(c) {
   if (c.status !== 'revoked') return h('span', { testid: 'certificate-status' }, badge(t('jd_cert_valid'), 'ok'));
   return h('span', { testid: 'certificate-status' }, badge(t('jd_cert_revoked'), 'bad'), ' ',
     c.revoked_reason ? user(c.revoked_reason, 'span') : null,
-    c.replaced_by ? h('span', { class: 'muted small' }, ' ', t('jd_cert_replaced_by', { code: c.replaced_by })) : null);
+    c.replaced_by ? h('span', { class: 'muted small' }, ' ', t('jd_cert_replaced_by'), ' ', h('code', null, c.replaced_by)) : null);
 }
 
 /** An organiser revokes a certificate, or re-issues it under a new code with the name or award corrected. */

@@ -986,7 +986,7 @@ async fn judging_flow(backend: &str) {
         ("1", "甲队", "学生501、学生502", "一等奖"),
         "{cells:?}"
     );
-    assert_eq!((cells[2][1].as_str(), cells[2][5].as_str()), ("乙队", ""), "a revoked award is not in the results: {cells:?}");
+    assert_eq!((cells[2][1].as_str(), cells[2].get(5).map_or("", String::as_str)), ("乙队", ""), "a revoked award is not in the results: {cells:?}");
 
     // Every step is audited, with ids only.
     let (_, audit, _) = call(&s, "GET", "/api/audit?limit=500", Some(&admin), None).await;
