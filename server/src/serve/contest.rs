@@ -1449,7 +1449,13 @@ pub async fn boards(state: &AppState, round: &Round) -> Result<Arc<Boards>, AppE
                 .is_none_or(|(finished, took)| finished.elapsed() >= *took * REST_FACTOR);
             if rested && let Ok(turn) = state.boards.building.clone().try_lock_owned() {
                 let (state, round) = (state.clone(), round.clone());
-                tokio::spawn(async move {
+                // The whole recomputation on a blocking thread, not only the ranking:
+                // the database driver decodes the round's 400,000 rows where the
+                // future is polled, and on an async thread that held up the pages
+                // queued behind it for a couple of hundred milliseconds.
+                // (A single-threaded runtime, as in some tests, cannot drive its I/O from
+                // another thread: there it stays a task.)
+                let rebuild = async move {
                     let _turn = turn;
                     let started = std::time::Instant::now();
                     match load_boards(&state, &round).await {
@@ -1457,7 +1463,13 @@ pub async fn boards(state: &AppState, round: &Round) -> Result<Arc<Boards>, AppE
                         Err(e) => tracing::warn!(round = round.id, error = ?e, "cannot recompute the leaderboard; the previous one stays"),
                     }
                     state.boards.last_build.lock().unwrap_or_else(|p| p.into_inner()).insert(round.id, (std::time::Instant::now(), started.elapsed()));
-                });
+                };
+                let runtime = tokio::runtime::Handle::current();
+                if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+                    tokio::task::spawn_blocking(move || runtime.block_on(rebuild));
+                } else {
+                    tokio::spawn(rebuild);
+                }
             }
             Ok(stale)
         }
