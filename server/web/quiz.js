@@ -202,6 +202,34 @@ function reviewView(view) {
   ];
 }
 
+/** Once the round has closed, a coach goes through each of their teams' sheets (read-only). */
+async function coachSheetsCard(alive, ev, round, base) {
+  if (now() <= round.closes_at) return null;
+  let teams;
+  try {
+    ({ teams } = await api('GET', `/api/events/${ev.id}/teams`));
+  } catch (_) {
+    return null;
+  }
+  if (!alive()) return null;
+  const mine = teams.filter((x) => x.status === 'approved');
+  if (!mine.length) return null;
+  const out = h('div', { testid: 'qz-coach-sheet', 'aria-live': 'polite' });
+  const open = async (team) => {
+    clear(out, h('p', { class: 'muted' }, t('loading')));
+    try {
+      const view = await api('GET', `${base}/quiz/sheet?team_id=${team.id}`);
+      clear(out, h('h3', null, user(team.name)), reviewView(view));
+    } catch (e) {
+      clear(out, errorBox(e, 'qz-coach-sheet-error'));
+    }
+  };
+  return card(t('qz_coach_sheets'),
+    h('p', { class: 'muted' }, t('qz_coach_sheets_help')),
+    h('div', { class: 'actions' }, mine.map((x) => h('button', { class: 'btn btn-small', type: 'button', testid: 'qz-coach-team', 'data-team': x.id, onclick: () => open(x) }, user(x.name, 'span')))),
+    out);
+}
+
 /** The team's answer sheet card: start, answer (saved as given), hand in; the review once the round has closed. */
 async function sheetCard(alive, round, base) {
   const body = h('div', { testid: 'qz-sheet' });
@@ -358,6 +386,7 @@ export async function quizRoundPage(alive, ev, round, base, crumbs, board) {
     me.manages ? finaliseCard(round, base) : null,
     await resultsCard(alive, ev, round, base),
     me.team_id ? await sheetCard(alive, round, base) : null,
+    me.coach && !me.team_id ? await coachSheetsCard(alive, ev, round, base) : null,
     me.manages || me.judge ? formsCard(ev, round, quiz, base, me) : null,
     me.manages || me.judge ? progressCard(alive, ev, base) : null,
     clarificationsCard(alive, ev, round, base),

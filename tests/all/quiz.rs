@@ -258,6 +258,18 @@ async fn quiz_flow(backend: &str) {
         assert_eq!(st, StatusCode::FORBIDDEN);
     }
 
+    // Outside the team, nobody reads its sheet while the round runs: not even its coach.
+    let other = |token: &str, team: i64| {
+        let (s, path, token) = (s.clone(), format!("{base}/quiz/sheet?team_id={team}"), token.to_string());
+        async move { call(&s, "GET", &path, Some(&token), None).await }
+    };
+    let (st, e, _) = other(&t1, team_a).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("round_running")), "{e}");
+    for (who, team) in [(&a1, team_b), (&outsider, team_a)] {
+        let (st, e, _) = other(who, team).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+    }
+
     // Team A hands in (before the freeze): 1 + 1 (one of two right options) + 2 (two adjacent pairs) + 2 (two pairs) + 1 + 1 = 8.
     until(&s, t0 + 100);
     let (st, handed, _) = call(&s, "POST", &format!("{base}/quiz/sheet/submit"), Some(&a2), None).await;
@@ -367,6 +379,17 @@ async fn quiz_flow(backend: &str) {
         (Some(explanation.zh.as_str()), Some(explanation.en.as_str()))
     );
     assert_eq!(multiple["response"], json!({"choices": ["a"]}));
+    // Once closed, the coach (and the judge) go through a team's sheet with it: the same review, read-only.
+    for token in [&t1, &judge] {
+        let (st, coach_view, _) = other(token, team_a).await;
+        assert_eq!(st, StatusCode::OK, "{coach_view}");
+        assert_eq!((coach_view["team_id"].as_i64(), coach_view["sheet"]["points"].as_i64()), (Some(team_a), Some(8)), "{coach_view}");
+        assert_eq!(item(&coach_view, "ct-56-003")["correct"], json!({"choices": ["a", "b"]}));
+    }
+    let (st, _, _) = call(&s, "PUT", &format!("{base}/quiz/sheet/answers/ct-56-001"), Some(&t1), Some(json!({"response": {"choices": ["b"]}}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "read-only for the coach");
+    let (st, _, _) = other(&t1, 999_999).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
     let (_, c_review, _) = call(&s, "GET", &format!("{base}/quiz/sheet"), Some(&c), None).await;
     assert_eq!((c_review["sheet"]["closed_by"].as_str(), c_review["sheet"]["points"].as_i64()), (Some("deadline"), Some(8)), "{c_review}");
     assert_eq!((item(&c_review, "ct-56-013")["points"].as_i64(), item(&c_review, "ct-56-017")["response"].clone()), (Some(0), Value::Null));

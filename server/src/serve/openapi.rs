@@ -339,8 +339,12 @@ fn quiz_paths() -> Value {
         "/api/events/{id}/rounds/{round}/quiz/progress": {"get": op("Where every approved team's sheet stands: not started, answering, handed in (by the team or at the round's end), answered items, score once closed (organisers and judges)", &["id", "round"], None,
             &[("200", json!({"description": "{round_id, opens_at, closes_at, finalised_at, totals: {teams, started, submitted}, teams: [{team_id, team, division_id, status, started_at, submitted_at, closed_by, answered, total, points, max_points}]}"}))])},
         "/api/events/{id}/rounds/{round}/quiz/sheet": {
-            "get": op("The caller's team's answer sheet: its division's items without keys and the answers saved so far; after the round closed, each item's points, key and explanation (team members)", &["id", "round"], None,
-                &[("200", json!({"description": sheet}))]),
+            "get": {
+                "summary": "The caller's team's answer sheet: its division's items without keys and the answers saved so far; after the round closed, each item's points, key and explanation (team members). With team_id, a team's sheet read-only for its coach or the event's officials, once the round has closed",
+                "parameters": [id_param("id"), id_param("round"), {"name": "team_id", "in": "query", "required": false, "schema": {"type": "integer"}, "description": "a coached team (coach) or any team (organisers, judges); after the round closes"}],
+                "responses": {"200": json!({"description": sheet}), "401": err("not signed in"), "403": err("not in a team, or not the coach of team_id"), "404": err("no such round or team"),
+                    "409": err("round_running (team_id before the round closes)")}
+            },
             "post": op("Start the team's sheet (one per team, shared by its members) inside the round's window, or resume it (team members; audited)", &["id", "round"], None,
                 &[("201", json!({"description": format!("started: {sheet}")})), ("200", json!({"description": format!("resumed: {sheet}")})), ("409", refused("round_not_open, round_closed"))])
         },

@@ -580,9 +580,49 @@ async fn sheet_view(state: &AppState, round: &Round, team: i64, sheet: Option<&S
 }
 
 /// The caller's team's sheet (the round closed: settled first, with the review).
-async fn my_sheet(State(state): State<AppState>, ActiveCaller(caller): ActiveCaller, Path((id, rid)): Path<(i64, i64)>) -> Result<Json<Value>, AppError> {
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SheetQuery {
+    /// Another team's sheet, read-only: its coach's, or an organiser's or judge's, once the round has closed.
+    team_id: Option<i64>,
+}
+
+/// The caller's team's sheet; with `?team_id=`, a coached team's sheet for
+/// its coach (the event's officials any team's) to go through with the
+/// students — only after the round closes, so nobody outside the team reads
+/// the questions while it runs.
+async fn my_sheet(
+    State(state): State<AppState>,
+    ActiveCaller(caller): ActiveCaller,
+    Path((id, rid)): Path<(i64, i64)>,
+    Query(q): Query<SheetQuery>,
+) -> Result<Json<Value>, AppError> {
     let (_, a, round) = visible_quiz(&state, &caller.user, id, rid).await?;
-    let team = team_of(&a)?;
+    let team = match q.team_id {
+        None => team_of(&a)?,
+        Some(team) if a.team == Some(team) => team,
+        Some(team) => {
+            let in_event = sqlx::query("SELECT coach_id FROM teams WHERE id = $1 AND event_id = $2")
+                .bind(team)
+                .bind(round.event_id)
+                .fetch_optional(&state.db.pool)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let coach: Option<i64> = in_event.try_get(0)?;
+            if !(a.officiates() || coach == Some(caller.user.id)) {
+                return Err(AppError::Forbidden("only the team's coach and the event's officials read a team's sheet".into()));
+            }
+            if state.clock.now() <= round.closes_at {
+                return Err(AppError::typed(
+                    StatusCode::CONFLICT,
+                    "round_running",
+                    "a team's sheet can be read by others once the round has closed (see closes_at)",
+                    window(&round),
+                ));
+            }
+            team
+        }
+    };
     settle(&state, &round).await?;
     let sheet = sheet_for(&state, round.id, team).await?;
     Ok(Json(sheet_view(&state, &round, team, sheet.as_ref()).await?))

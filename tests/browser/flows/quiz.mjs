@@ -136,6 +136,19 @@ export async function run(ctx) {
   check(JSON.stringify(points) === JSON.stringify(['ct-56-001:1', 'ct-56-003:1', 'ct-56-009:1']), `review points: ${JSON.stringify(points)}`);
   check(await s.page.getByTestId('explanation').count() === ITEMS.length, 'the review lacks explanations');
   await oneLanguage(s.page, 'en', 'quiz review (contestant, phone)');
+  // The coach (zh-CN) goes through the team's sheet, read-only, now that the round is over.
+  const c = await page(ctx, 'coach', 'zh-CN', ctx.viewport);
+  current.page = c.page;
+  await signIn(c.page, coach.username, coach.password);
+  await c.page.goto(`${BASE}/app${roundUrl}`);
+  await c.page.locator(`[data-testid=qz-coach-team][data-team="${team.id}"]`).click();
+  await c.page.locator('[data-testid=qz-coach-sheet] [data-testid=qz-review-item]').nth(ITEMS.length - 1).waitFor();
+  const coachPoints = await c.page.locator('[data-testid=qz-coach-sheet] [data-testid=qz-review-item]').evaluateAll((els) => els.map((e) => `${e.dataset.item}:${e.dataset.points}`));
+  check(JSON.stringify(coachPoints) === JSON.stringify(points), `the coach's view of the sheet: ${JSON.stringify(coachPoints)}`);
+  check(await c.page.getByTestId('qz-start').count() === 0 && await c.page.getByTestId('qz-submit').count() === 0, 'the coach can change the sheet');
+  await oneLanguage(c.page, 'zh-CN', 'quiz review (coach)');
+  await c.context.close();
+  log('quiz flow: the coach read the team\'s sheet after the round');
   current.page = o.page;
   await o.page.reload();
   await o.page.getByTestId('round-finalise').click();
