@@ -47,20 +47,30 @@ impl Rng {
     }
 }
 
-/// `n` submitted sittings of `assessment`, answered by simulated takers, written straight to
-/// the database (one transaction).
-async fn simulate(s: &AppState, assessment: i64, class: i64, school: i64, n: usize) {
-    let mut rng = Rng(2026);
+/// Where a simulated taker sits and the gender on record (None: not recorded).
+struct Taker {
+    school: i64,
+    class: Option<i64>,
+    gender: Option<&'static str>,
+}
+
+/// `n` submitted sittings of `assessment`, answered by simulated takers (θ ~ N(0, 1), 2PL with
+/// [`TRUTH`]'s parameters), written straight to the database (one transaction). `taker(k)` says
+/// who the k-th is; `dif` makes one item harder, by the given logits, for takers of one gender.
+async fn simulate_takers(s: &AppState, assessment: i64, n: usize, seed: u64, names: &str, taker: impl Fn(usize) -> Taker, dif: Option<(&str, &str, f64)>) {
+    let mut rng = Rng(seed);
     let mut tx = s.db.pool.begin().await.unwrap();
     for k in 0..n {
+        let who = taker(k);
         let user: i64 = sqlx::query(
-            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, class_id, school_id) \
-             VALUES ($1, $2, 'x', 'student', 0, 0, $3, $4) RETURNING id",
+            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, class_id, school_id, gender) \
+             VALUES ($1, $2, 'x', 'student', 0, 0, $3, $4, $5) RETURNING id",
         )
-        .bind(format!("sim{k}"))
-        .bind(format!("sim{k}"))
-        .bind(class)
-        .bind(school)
+        .bind(format!("{names}{k}"))
+        .bind(format!("{names}{k}"))
+        .bind(who.class)
+        .bind(who.school)
+        .bind(who.gender)
         .fetch_one(&mut *tx)
         .await
         .map(|r| sqlx::Row::get(&r, 0))
@@ -77,6 +87,10 @@ async fn simulate(s: &AppState, assessment: i64, class: i64, school: i64, n: usi
         .unwrap();
         let theta = rng.normal();
         for (j, (item, a, b)) in TRUTH.iter().enumerate() {
+            let b = match dif {
+                Some((harder, gender, logits)) if harder == *item && who.gender == Some(gender) => b + logits,
+                _ => *b,
+            };
             let p = 1.0 / (1.0 + (-a * (theta - b)).exp());
             let points = i64::from(rng.next() < p);
             sqlx::query("INSERT INTO sitting_items (sitting_id, position, item_id, literacy, response, points, max_points) VALUES ($1, $2, $3, 'computational-thinking', NULL, $4, 1)")
@@ -90,6 +104,11 @@ async fn simulate(s: &AppState, assessment: i64, class: i64, school: i64, n: usi
         }
     }
     tx.commit().await.unwrap();
+}
+
+/// `n` takers of one class, no gender recorded.
+async fn simulate(s: &AppState, assessment: i64, class: i64, school: i64, n: usize) {
+    simulate_takers(s, assessment, n, 2026, "sim", |_| Taker { school, class: Some(class), gender: None }, None).await;
 }
 
 /// The first item an adaptive test over the pool picks with these parameters (randomesque 1).
@@ -228,50 +247,12 @@ const DIF_ITEM: &str = "ct-56-012";
 /// θ ~ N(0, 1) in both groups), the first `rural` of them at `rural_school`, the rest at
 /// `school`; [`DIF_ITEM`] is harder for the girls, every other item the same for all.
 async fn simulate_groups(s: &AppState, assessment: i64, class: i64, school: i64, rural_school: i64, rural: usize, n: usize) {
-    let mut rng = Rng(77);
-    let mut tx = s.db.pool.begin().await.unwrap();
-    for k in 0..n {
-        let girl = k % 2 == 0;
-        let (school, class) = if k < rural { (rural_school, None) } else { (school, Some(class)) };
-        let user: i64 = sqlx::query(
-            "INSERT INTO users (username, display_name, password_hash, role, must_change_password, created_at, class_id, school_id, gender) \
-             VALUES ($1, $2, 'x', 'student', 0, 0, $3, $4, $5) RETURNING id",
-        )
-        .bind(format!("dif{k}"))
-        .bind(format!("dif{k}"))
-        .bind(class)
-        .bind(school)
-        .bind(if girl { "f" } else { "m" })
-        .fetch_one(&mut *tx)
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap();
-        let sitting: i64 = sqlx::query(
-            "INSERT INTO sittings (assessment_id, taker_id, started_at, deadline_at, position, submitted_at, submitted_by, points, max_points) \
-             VALUES ($1, $2, 1, 2, 0, 2, 'taker', 0, 7) RETURNING id",
-        )
-        .bind(assessment)
-        .bind(user)
-        .fetch_one(&mut *tx)
-        .await
-        .map(|r| sqlx::Row::get(&r, 0))
-        .unwrap();
-        let theta = rng.normal();
-        for (j, (item, a, b)) in TRUTH.iter().enumerate() {
-            let b = if *item == DIF_ITEM && girl { b + 1.2 } else { *b };
-            let p = 1.0 / (1.0 + (-a * (theta - b)).exp());
-            let points = i64::from(rng.next() < p);
-            sqlx::query("INSERT INTO sitting_items (sitting_id, position, item_id, literacy, response, points, max_points) VALUES ($1, $2, $3, 'computational-thinking', NULL, $4, 1)")
-                .bind(sitting)
-                .bind(j as i64)
-                .bind(*item)
-                .bind(points)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-        }
-    }
-    tx.commit().await.unwrap();
+    let taker = |k: usize| Taker {
+        school: if k < rural { rural_school } else { school },
+        class: if k < rural { None } else { Some(class) },
+        gender: Some(if k.is_multiple_of(2) { "f" } else { "m" }),
+    };
+    simulate_takers(s, assessment, n, 77, "dif", taker, Some((DIF_ITEM, "f", 1.2))).await;
 }
 
 /// The review rows of one kind and comparison, flagged or not: item id → row.

@@ -237,10 +237,15 @@ pub async fn access(state: &AppState, caller: &User, ev: &Event) -> Result<Acces
     Ok(a)
 }
 
+/// An event as it is now, or 404.
+async fn event_row(state: &AppState, id: i64) -> Result<Event, AppError> {
+    let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
+    Ok(event_of(&row.ok_or(AppError::NotFound)?)?)
+}
+
 /// The event and what the caller is in it, or 404 when they may not see it.
 pub async fn visible_event(state: &AppState, caller: &User, id: i64) -> Result<(Event, Access), AppError> {
-    let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
-    let ev = event_of(&row.ok_or(AppError::NotFound)?)?;
+    let ev = event_row(state, id).await?;
     let a = access(state, caller, &ev).await?;
     if a.sees() { Ok((ev, a)) } else { Err(AppError::NotFound) }
 }
@@ -1615,8 +1620,7 @@ async fn board_reader(state: &AppState, caller: &User, event: i64, round: i64) -
     let ev = match remembered {
         Some(ev) => ev,
         None => {
-            let row = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1")).bind(event).fetch_optional(&state.db.pool).await?;
-            let ev = event_of(&row.ok_or(AppError::NotFound)?)?;
+            let ev = event_row(state, event).await?;
             grants.remember(epoch, |m| {
                 m.events.insert(event, (std::time::Instant::now(), ev.clone()));
             });
